@@ -1,0 +1,83 @@
+/**
+ * The plug-in interface: the one door through which every implementation, ours or a user's,
+ * enters the suite. Implementations import only this module (and spec/ types).
+ */
+import type { FamilyName, OptionsOf, OutputsOf, Problem, StepInputsOf, StepOutputs } from './families.ts';
+import type { Precision } from './precision.ts';
+
+/**
+ * Which error model an implementation's results are held to. `componentwise`: each element
+ * against its condition scale (scans). `normwise`: each channel against ‖K‖·‖u‖ (FFT convolution).
+ */
+export type ErrorModel = 'componentwise' | 'normwise';
+
+/** What an implementation offers for one family. */
+export interface FamilyImplementation<F extends FamilyName> {
+  /** Computes the whole scan. Outputs have the shapes of spec/shapes.ts#outputShapes. */
+  run(problem: Problem<F>): Promise<OutputsOf<F>>;
+  /**
+   * Why this implementation declines a problem it cannot compute (an FFT convolution and a
+   * time-varying selective scan), or undefined when it accepts it. Declined cases are reported,
+   * never counted as passes.
+   */
+  decline?(problem: Problem<F>): string | undefined;
+  /** One-token recurrent update (SSM decoding): the state advanced by one time step. */
+  step?(inputs: StepInputsOf<F>, options: OptionsOf<F>): Promise<StepOutputs>;
+  /** The error model the results are held to; componentwise when absent. */
+  readonly errorModel?: ErrorModel;
+}
+
+/**
+ * A known failure, run and reported as expected; one that unexpectedly passes fails the run,
+ * so the list stays honest. Absent fields match anything.
+ */
+export interface ExpectedFailure {
+  readonly family?: FamilyName;
+  /** A property name of the suite (e.g. 'conformance', 'state-passing') or 'fixtures'. */
+  readonly property?: string;
+  /** A regime name of spec/regimes.ts. */
+  readonly regime?: string;
+  /** Option values that must all match, e.g. { reverse: true }. */
+  readonly options?: Readonly<Record<string, boolean>>;
+  /** Why it fails: shown in the report. */
+  readonly reason: string;
+}
+
+/** A scan implementation under test. */
+export interface ScanImplementation {
+  /** Unique name, e.g. 'parallel-scan/blelloch-f32'. */
+  readonly name: string;
+  /** The arithmetic its results are computed in; sets the unit roundoff of its tolerance. */
+  readonly precision: Precision;
+  /**
+   * Precision of the scan accumulator when wider than `precision` (a float16 kernel that
+   * accumulates in float32 declares 'float32' here); the tolerance model uses it for the
+   * recurrence and `precision` for storage roundings.
+   */
+  readonly accumulation?: Precision;
+  /** One line on what it is, shown in reports. */
+  readonly description?: string;
+  /** The families it computes. */
+  readonly families: { readonly [F in FamilyName]?: FamilyImplementation<F> };
+  /** Known failures (see ExpectedFailure). */
+  readonly expectedFailures?: readonly ExpectedFailure[];
+  /**
+   * Acquires resources (a GPU device, a worker pool) once before any run. Throws
+   * ImplementationUnavailableError when the machine cannot run it (no WebGPU adapter).
+   */
+  setup?(): Promise<void>;
+  /** Releases what setup acquired; the process must be able to exit afterwards. */
+  dispose?(): Promise<void>;
+  /** Facts about where it ran (GPU adapter, backend, thread count), for the report; after setup. */
+  environment?(): Readonly<Record<string, string>>;
+}
+
+/** Thrown by setup when this machine cannot run the implementation; the reason goes into the report. */
+export class ImplementationUnavailableError extends Error {
+  override readonly name = 'ImplementationUnavailableError';
+}
+
+/** Identity helper that gives a literal implementation its type (and checks it). */
+export function defineImplementation(implementation: ScanImplementation): ScanImplementation {
+  return implementation;
+}
