@@ -1,0 +1,85 @@
+/**
+ * Discovers implementations: every folder under implementations/ with an index.ts, and any
+ * user module given by path. A module exports its implementations as the default export
+ * (one or an array) or as named exports `implementation` / `implementations`.
+ */
+import { readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { ScanImplementation } from '../spec/implementation.ts';
+
+/** The implementations/ folder of this package. */
+export const IMPLEMENTATIONS_DIR = fileURLToPath(new URL('../implementations/', import.meta.url));
+
+/** Thrown when a module does not export implementations in a shape the registry understands. */
+export class ImplementationModuleError extends Error {
+  override readonly name = 'ImplementationModuleError';
+}
+
+/** Whether a value has the fields every ScanImplementation must have. */
+export function isScanImplementation(value: unknown): value is ScanImplementation {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return typeof v.name === 'string' && typeof v.precision === 'string' && typeof v.families === 'object' && v.families !== null;
+}
+
+/** Reads the implementations a loaded module exports, or says what it found instead. */
+export function implementationsOfModule(moduleNamespace: Record<string, unknown>, where: string): ScanImplementation[] {
+  const candidates = [moduleNamespace.default, moduleNamespace.implementations, moduleNamespace.implementation].filter(
+    (c) => c !== undefined,
+  );
+  if (candidates.length === 0) {
+    throw new ImplementationModuleError(
+      `${where}: expected a default export (a ScanImplementation or an array of them) or a named export 'implementation' or 'implementations', got exports [${Object.keys(moduleNamespace).join(', ')}]`,
+    );
+  }
+  const found: ScanImplementation[] = [];
+  for (const candidate of candidates) {
+    for (const item of Array.isArray(candidate) ? candidate : [candidate]) {
+      if (!isScanImplementation(item)) {
+        throw new ImplementationModuleError(
+          `${where}: expected a ScanImplementation ({ name: string, precision: string, families: object }), got ${describeValue(item)}`,
+        );
+      }
+      if (!found.includes(item)) found.push(item);
+    }
+  }
+  return found;
+}
+
+/** Loads the implementations of a module file (TypeScript or JavaScript) given by path. */
+export async function loadImplementationModule(modulePath: string): Promise<ScanImplementation[]> {
+  const absolute = path.resolve(modulePath);
+  const info = await stat(absolute).catch(() => undefined);
+  if (!info?.isFile()) throw new ImplementationModuleError(`--impl ${modulePath}: expected a module file, found none at ${absolute}`);
+  const namespace = (await import(pathToFileURL(absolute).href)) as Record<string, unknown>;
+  return implementationsOfModule(namespace, modulePath);
+}
+
+/** Every implementation shipped under implementations/, sorted by name; names must be unique. */
+export async function discoverImplementations(directory: string = IMPLEMENTATIONS_DIR): Promise<ScanImplementation[]> {
+  const entries = await readdir(directory, { withFileTypes: true });
+  const all: ScanImplementation[] = [];
+  for (const entry of entries.filter((e) => e.isDirectory()).sort((x, y) => x.name.localeCompare(y.name))) {
+    const index = path.join(directory, entry.name, 'index.ts');
+    if (!(await stat(index).catch(() => undefined))?.isFile()) continue;
+    all.push(...(await loadImplementationModule(index)));
+  }
+  assertUniqueNames(all);
+  return all.sort((x, y) => x.name.localeCompare(y.name));
+}
+
+/** Throws when two implementations share a name (reports and expected failures key on it). */
+export function assertUniqueNames(implementations: readonly ScanImplementation[]): void {
+  const seen = new Set<string>();
+  for (const { name } of implementations) {
+    if (seen.has(name)) throw new ImplementationModuleError(`implementation name '${name}' is registered twice; names must be unique`);
+    seen.add(name);
+  }
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value !== 'object') return typeof value;
+  return `an object with keys [${Object.keys(value).join(', ')}]`;
+}
