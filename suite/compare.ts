@@ -1,0 +1,222 @@
+/**
+ * Judges an implementation's outputs against the reference under the tolerance model, and
+ * measures them in the units users know (abs, rel, ULP, torch-style allclose).
+ */
+import type { AnyProblem } from '../spec/families.ts';
+import type { Precision } from '../spec/precision.ts';
+import type { Float64Tensor, OutputTensor } from '../spec/tensor.ts';
+import {
+  MAX_FINITE,
+  channelModel,
+  elementBound,
+  elementPlace,
+  normwiseBound,
+  roundoffsOf,
+  type ArithmeticDeclaration,
+} from './tolerance.ts';
+
+/** mamba_ssm's test tolerances (rtol, atol) per dtype, for the allclose column. */
+export const MAMBA_ALLCLOSE: Readonly<Record<Precision, { readonly rtol: number; readonly atol: number }>> = {
+  float64: { rtol: 6e-4, atol: 2e-3 },
+  float32: { rtol: 6e-4, atol: 2e-3 },
+  float16: { rtol: 3e-3, atol: 5e-3 },
+  bfloat16: { rtol: 3e-2, atol: 5e-2 },
+};
+
+/** How a comparison judged the elements. */
+export type JudgedBy = 'componentwise' | 'normwise' | 'exact';
+
+/** The element that came closest to (or went furthest past) its bound. */
+export interface WorstElement {
+  readonly output: string;
+  readonly index: number;
+  /** Coordinates in the output's shape, e.g. [b, d, t]. */
+  readonly coordinates: readonly number[];
+  readonly expected: number;
+  readonly got: number;
+  readonly error: number;
+  readonly bound: number;
+  /** Error in condition-scaled units |ŷ − y| / (u·S). */
+  readonly e: number;
+  /** Why it fails, when it does for a reason other than size (NaN, an unexpected Inf). */
+  readonly reason?: string;
+}
+
+/** The verdict and measurements of one comparison. */
+export interface Comparison {
+  readonly judgedBy: JudgedBy;
+  readonly passed: boolean;
+  readonly elements: number;
+  readonly violations: number;
+  /** Elements that came back non-finite where the model allows it (terms beyond the precision's range). */
+  readonly overflowed: number;
+  /** max |ŷ − y| / (u·S) over elements with S > 0, u of the declared precision. */
+  readonly maxE: number;
+  /** 99th percentile of e. */
+  readonly p99E: number;
+  /** max error / bound: ≤ 1 passes. */
+  readonly maxBoundUsage: number;
+  /** The bound in e units (bound / (u·S)) at the element of largest bound usage. */
+  readonly betaAtWorst: number;
+  readonly maxAbsError: number;
+  /** max |ŷ − y| / |y| over y ≠ 0. */
+  readonly maxRelError: number;
+  /** max distance in ULPs of the declared precision. */
+  readonly maxUlp: number;
+  /** Whether torch.allclose at mamba_ssm's rtol/atol for the precision would pass. */
+  readonly allclose: boolean;
+  readonly worst?: WorstElement;
+}
+
+/** The reference's answer as the comparison reads it. */
+export interface ExpectedOutputs {
+  readonly outputs: Readonly<Record<string, Float64Tensor>>;
+  readonly conditionScales: Readonly<Record<string, Float64Tensor>>;
+  readonly depthScales: Readonly<Record<string, Float64Tensor>>;
+}
+
+/** Options of a comparison. */
+export interface CompareOptions {
+  /** Require bit-for-bit equality (dyadic-exact cases), whatever the declared error model. */
+  readonly exact?: boolean;
+}
+
+/** Compares every output of an implementation with the reference under the tolerance model. */
+export function compareWithReference(
+  problem: AnyProblem,
+  outputs: Readonly<Record<string, OutputTensor>>,
+  expected: ExpectedOutputs,
+  declaration: ArithmeticDeclaration,
+  options: CompareOptions = {},
+): Comparison {
+  const r = roundoffsOf(declaration);
+  const model = channelModel(problem, r);
+  const judgedBy: JudgedBy = options.exact ? 'exact' : (declaration.errorModel ?? 'componentwise');
+  const maxFinite = MAX_FINITE[declaration.precision];
+  const { rtol, atol } = MAMBA_ALLCLOSE[declaration.precision];
+  const eValues: number[] = [];
+  let elements = 0;
+  let violations = 0;
+  let overflowed = 0;
+  let maxE = 0;
+  let maxBoundUsage = 0;
+  let betaAtWorst = 0;
+  let maxAbsError = 0;
+  let maxRelError = 0;
+  let maxUlp = 0;
+  let allclose = true;
+  let worst: WorstElement | undefined;
+  let worstScore = -1;
+
+  for (const name of Object.keys(expected.outputs)) {
+    const y = expected.outputs[name];
+    const S = expected.conditionScales[name].data;
+    const W = expected.depthScales[name].data;
+    const got = outputs[name].data;
+    const kind = name === 'lastState' ? 'state' : 'sequence';
+    for (let i = 0; i < y.data.length; i++) {
+      elements++;
+      const want = y.data[i];
+      const have = got[i];
+      const place = elementPlace(model, kind, i);
+      let bound = options.exact ? 0 : elementBound(model, r, place, S[i], W[i]);
+      if (!options.exact && judgedBy === 'normwise' && kind === 'sequence') {
+        const normwise = normwiseBound(model, r, place);
+        if (!Number.isNaN(normwise)) bound += normwise;
+      }
+      const error = Math.abs(have - want);
+      let reason: string | undefined;
+      let violated: boolean;
+      if (!Number.isFinite(want) || !Number.isFinite(S[i])) {
+        // The float64 reference itself left the range: there is no finite answer to hold anyone to.
+        violated = false;
+      } else if (!Number.isFinite(have)) {
+        // Overflow is legitimate only where terms flowing into the element leave the precision's
+        // range (then NaN from Inf − Inf is too), or where ±Inf is the rounding of the true value.
+        const termsOverflow = S[i] > maxFinite;
+        const roundsToInfinity = Math.sign(have) === Math.sign(want) && Math.abs(want) + bound > maxFinite;
+        violated = !(termsOverflow || (!Number.isNaN(have) && roundsToInfinity));
+        if (violated) reason = `${have} where the reference is ${want} and every term stays inside the ${declaration.precision} range`;
+      } else {
+        violated = error > bound;
+      }
+      const e = S[i] > 0 ? error / (r.storage * S[i]) : error === 0 ? 0 : Number.POSITIVE_INFINITY;
+      const usage = !Number.isFinite(have)
+        ? violated ? Number.POSITIVE_INFINITY : 0
+        : bound > 0 ? error / bound : error === 0 ? 0 : Number.POSITIVE_INFINITY;
+      const score = violated ? Number.POSITIVE_INFINITY : usage;
+      if (Number.isFinite(have) && Number.isFinite(want)) {
+        if (S[i] > 0) eValues.push(e);
+        maxE = Math.max(maxE, e);
+        maxAbsError = Math.max(maxAbsError, error);
+        if (want !== 0) maxRelError = Math.max(maxRelError, error / Math.abs(want));
+        maxUlp = Math.max(maxUlp, error / ulpOf(want, declaration.precision));
+        if (!(error <= atol + rtol * Math.abs(want))) allclose = false;
+      } else {
+        overflowed++;
+        allclose = false;
+      }
+      if (violated) violations++;
+      if (!violated) maxBoundUsage = Math.max(maxBoundUsage, usage);
+      else maxBoundUsage = Math.max(maxBoundUsage, Number.isFinite(usage) ? usage : Number.POSITIVE_INFINITY);
+      if (score > worstScore || (worst === undefined && score >= worstScore)) {
+        worstScore = score;
+        betaAtWorst = S[i] > 0 ? bound / (r.storage * S[i]) : 0;
+        worst = {
+          output: name,
+          index: i,
+          coordinates: unravel(i, y.shape),
+          expected: want,
+          got: have,
+          error,
+          bound,
+          e,
+          ...(reason === undefined ? {} : { reason }),
+        };
+      }
+    }
+  }
+  return {
+    judgedBy,
+    passed: violations === 0,
+    elements,
+    violations,
+    overflowed,
+    maxE,
+    p99E: percentile(eValues, 0.99),
+    maxBoundUsage,
+    betaAtWorst,
+    maxAbsError,
+    maxRelError,
+    maxUlp,
+    allclose,
+    ...(worst === undefined ? {} : { worst }),
+  };
+}
+
+/** Spacing of the declared precision's numbers at |x| (the subnormal spacing below the normal range). */
+export function ulpOf(x: number, precision: Precision): number {
+  const bits = { float64: 53, float32: 24, float16: 11, bfloat16: 8 }[precision];
+  const minExponent = { float64: -1022, float32: -126, float16: -14, bfloat16: -126 }[precision];
+  const magnitude = Math.abs(x);
+  const exponent = magnitude === 0 ? minExponent : Math.max(minExponent, Math.floor(Math.log2(magnitude)));
+  return 2 ** (exponent - bits + 1);
+}
+
+/** Row-major coordinates of a flat index. */
+export function unravel(index: number, shape: readonly number[]): number[] {
+  const coordinates = new Array<number>(shape.length);
+  let rest = index;
+  for (let k = shape.length - 1; k >= 0; k--) {
+    coordinates[k] = shape[k] === 0 ? 0 : rest % shape[k];
+    rest = shape[k] === 0 ? 0 : Math.floor(rest / shape[k]);
+  }
+  return coordinates;
+}
+
+/** The q-quantile (nearest rank) of a list of numbers; 0 for an empty list. */
+export function percentile(values: readonly number[], q: number): number {
+  if (values.length === 0) return 0;
+  const sorted = Float64Array.from(values).sort();
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
+}
