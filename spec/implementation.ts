@@ -55,6 +55,11 @@ export interface ScanImplementation {
    * recurrence and `precision` for storage roundings.
    */
   readonly accumulation?: Precision;
+  /**
+   * 'flush' when subnormal intermediates may become zero (WGSL and CUDA's ftz allow it); the
+   * tolerance then allows the smallest normal per operation instead of half a subnormal spacing.
+   */
+  readonly subnormals?: 'preserve' | 'flush';
   /** One line on what it is, shown in reports. */
   readonly description?: string;
   /** The families it computes. */

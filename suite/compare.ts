@@ -90,7 +90,6 @@ export function compareWithReference(
   options: CompareOptions = {},
 ): Comparison {
   const r = roundoffsOf(declaration);
-  const model = channelModel(problem, r);
   const judgedBy: JudgedBy = options.exact ? 'exact' : (declaration.errorModel ?? 'componentwise');
   const maxFinite = MAX_FINITE[declaration.precision];
   const { rtol, atol } = MAMBA_ALLCLOSE[declaration.precision];
@@ -108,22 +107,17 @@ export function compareWithReference(
   let worst: WorstElement | undefined;
   let worstScore = -1;
 
+  const allBounds = options.exact ? undefined : elementBounds(problem, expected, declaration);
   for (const name of Object.keys(expected.outputs)) {
     const y = expected.outputs[name];
     const S = expected.conditionScales[name].data;
-    const W = expected.depthScales[name].data;
     const got = outputs[name].data;
-    const kind = name === 'lastState' ? 'state' : 'sequence';
+    const bounds = allBounds?.[name];
     for (let i = 0; i < y.data.length; i++) {
       elements++;
       const want = y.data[i];
       const have = got[i];
-      const place = elementPlace(model, kind, i);
-      let bound = options.exact ? 0 : elementBound(model, r, place, S[i], W[i]);
-      if (!options.exact && judgedBy === 'normwise' && kind === 'sequence') {
-        const normwise = normwiseBound(model, r, place);
-        if (!Number.isNaN(normwise)) bound += normwise;
-      }
+      const bound = bounds === undefined ? 0 : bounds[i];
       const error = Math.abs(have - want);
       let reason: string | undefined;
       let violated: boolean;
@@ -192,6 +186,33 @@ export function compareWithReference(
     allclose,
     ...(worst === undefined ? {} : { worst }),
   };
+}
+
+/** The tolerance bound of every element of every output, keyed by output name. */
+export function elementBounds(
+  problem: AnyProblem,
+  expected: ExpectedOutputs,
+  declaration: ArithmeticDeclaration,
+): Record<string, Float64Array> {
+  const r = roundoffsOf(declaration);
+  const model = channelModel(problem, r);
+  const out: Record<string, Float64Array> = {};
+  for (const name of Object.keys(expected.outputs)) {
+    const S = expected.conditionScales[name].data;
+    const W = expected.depthScales[name].data;
+    const kind = name === 'lastState' ? 'state' : 'sequence';
+    const bounds = new Float64Array(S.length);
+    for (let i = 0; i < S.length; i++) {
+      const place = elementPlace(model, kind, i);
+      bounds[i] = elementBound(model, r, place, S[i], W[i]);
+      if (declaration.errorModel === 'normwise' && kind === 'sequence') {
+        const normwise = normwiseBound(model, r, place);
+        if (!Number.isNaN(normwise)) bounds[i] += normwise;
+      }
+    }
+    out[name] = bounds;
+  }
+  return out;
 }
 
 /** Spacing of the declared precision's numbers at |x| (the subnormal spacing below the normal range). */

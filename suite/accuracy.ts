@@ -1,0 +1,82 @@
+/**
+ * Aggregates accuracy samples into what reports show: per family × length bucket statistics,
+ * the log-log growth of the worst error with L, and a histogram of per-case max e.
+ */
+import { FAMILY_NAMES, type FamilyName } from '../spec/families.ts';
+import type { Comparison } from './compare.ts';
+import type { AccuracySample, ErrorGrowth, LengthBucketStats } from './results.ts';
+
+/** The bucket of a length: [0, 0], [1, 1], then [2^k, 2^(k+1) − 1]. */
+export function lengthBucket(length: number): readonly [number, number] {
+  if (length <= 1) return [length, length];
+  const k = Math.floor(Math.log2(length));
+  return [2 ** k, 2 ** (k + 1) - 1];
+}
+
+/** Statistics per family × length bucket, in family then length order. */
+export function aggregateAccuracy(samples: readonly AccuracySample[]): LengthBucketStats[] {
+  const groups = new Map<string, AccuracySample[]>();
+  for (const s of samples) {
+    const [lo] = lengthBucket(s.length);
+    const key = `${s.family}|${lo}`;
+    const list = groups.get(key) ?? [];
+    list.push(s);
+    groups.set(key, list);
+  }
+  const out: LengthBucketStats[] = [];
+  for (const [key, list] of groups) {
+    const family = key.split('|')[0] as FamilyName;
+    const lengths = lengthBucket(list[0].length);
+    const c = list.map((s) => s.comparison);
+    const maxOf = (f: (x: AccuracySample['comparison']) => number) => c.reduce((m, x) => Math.max(m, f(x)), 0);
+    out.push({
+      family,
+      lengths,
+      label: lengths[0] === lengths[1] ? `L=${lengths[0]}` : `L∈[${lengths[0]},${lengths[1]}]`,
+      cases: list.length,
+      maxE: maxOf((x) => x.maxE),
+      p99E: maxOf((x) => x.p99E),
+      beta: maxOf((x) => x.betaAtWorst),
+      maxBoundUsage: maxOf((x) => x.maxBoundUsage),
+      maxAbsError: maxOf((x) => x.maxAbsError),
+      maxRelError: maxOf((x) => x.maxRelError),
+      maxUlp: maxOf((x) => x.maxUlp),
+      allclose: c.every((x) => x.allclose),
+      passed: c.every((x) => x.passed),
+    });
+  }
+  return out.sort((a, b) => FAMILY_NAMES.indexOf(a.family) - FAMILY_NAMES.indexOf(b.family) || a.lengths[0] - b.lengths[0]);
+}
+
+/** Least-squares slope of log(max e) against log(L) per family, over buckets with L ≥ 2 and e > 0. */
+export function errorGrowth(samples: readonly AccuracySample[]): ErrorGrowth[] {
+  const stats = aggregateAccuracy(samples);
+  return FAMILY_NAMES.filter((f) => stats.some((s) => s.family === f)).map((family) => {
+    const points = stats
+      .filter((s) => s.family === family && s.lengths[0] >= 2 && s.maxE > 0 && Number.isFinite(s.maxE))
+      .map((s) => [Math.log(Math.sqrt(s.lengths[0] * (s.lengths[1] + 1))), Math.log(s.maxE)] as const);
+    if (points.length < 2) return { family, slope: null, points: points.length };
+    const mx = points.reduce((a, p) => a + p[0], 0) / points.length;
+    const my = points.reduce((a, p) => a + p[1], 0) / points.length;
+    const sxx = points.reduce((a, p) => a + (p[0] - mx) ** 2, 0);
+    const sxy = points.reduce((a, p) => a + (p[0] - mx) * (p[1] - my), 0);
+    return { family, slope: sxx === 0 ? null : sxy / sxx, points: points.length };
+  });
+}
+
+/** Counts of per-case max e by decade: key k for [10^k, 10^(k+1)), 'zero' for exact results. */
+export function eHistogram(samples: readonly AccuracySample[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const s of samples) {
+    const e = s.comparison.maxE;
+    const key = e === 0 ? 'zero' : Number.isFinite(e) ? String(Math.floor(Math.log10(e))) : 'inf';
+    out[key] = (out[key] ?? 0) + 1;
+  }
+  return out;
+}
+
+/** The comparison fields an accuracy sample keeps. */
+export function pickComparison(c: Comparison): AccuracySample['comparison'] {
+  const { passed, elements, maxE, p99E, maxBoundUsage, betaAtWorst, maxAbsError, maxRelError, maxUlp, allclose, overflowed } = c;
+  return { passed, elements, maxE, p99E, maxBoundUsage, betaAtWorst, maxAbsError, maxRelError, maxUlp, allclose, overflowed };
+}

@@ -1,0 +1,120 @@
+/**
+ * fast-check arbitraries of scan problems, per family and regime. A case is a sample request
+ * (regime, sizes, options, optional inputs, layouts) plus a value seed; the values come from
+ * spec/regimes.ts#sampleProblem, the same sampler the fixtures use. Shrinking shortens L (towards
+ * the dangerous small lengths), drops batch, dim and N to 1, turns options and optional inputs
+ * off and the seed to 0, so counterexamples end on tiny cases.
+ */
+import fc from 'fast-check';
+import seedrandom from 'seedrandom';
+import { DEFAULT_OPTIONS, type FamilyName, type OptionsOf, type Problem } from '../spec/families.ts';
+import {
+  OPTIONAL_INPUTS,
+  PROJECTION_KINDS,
+  regimeRestriction,
+  regimesFor,
+  sampleProblem,
+  type OptionalInputSwitches,
+  type ProjectionKind,
+  type RegimeName,
+  type SampleRequest,
+} from '../spec/regimes.ts';
+
+/** Lengths where scan kernels break: 0, 1, 2^k and 2^k ± 1, common chunk sizes ± 1. */
+export const DANGEROUS_LENGTHS: readonly number[] = [
+  0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 128, 129, 255, 256, 257, 511, 512, 513, 1000,
+  1023, 1024, 1025, 2047, 2048, 2049, 4095, 4096, 4097,
+];
+
+/** Constraints of a case arbitrary; every field is optional and documents its default. */
+export interface CaseConstraints<F extends FamilyName> {
+  /** Regimes to draw from (default: every regime that applies to the family). */
+  readonly regimes?: readonly RegimeName[];
+  /** Longest L (default 300). */
+  readonly maxLength?: number;
+  /** Largest batch (default 2), dim (default 3), N (default 4). */
+  readonly maxBatch?: number;
+  readonly maxDim?: number;
+  readonly maxStateSize?: number;
+  /** Option values to fix (default: each drawn). */
+  readonly options?: Partial<OptionsOf<F>>;
+  /** Optional inputs to fix on or off (default: each drawn). */
+  readonly optionalInputs?: OptionalInputSwitches;
+  /** B/C layouts to draw from (default: all three). */
+  readonly projections?: readonly ProjectionKind[];
+}
+
+/** A generated case: what was asked of the sampler, the seed of its values, and the problem. */
+export interface GeneratedCase<F extends FamilyName> {
+  readonly request: SampleRequest<F>;
+  readonly valueSeed: number;
+  readonly problem: Problem<F>;
+}
+
+/** Lengths up to max, biased to the dangerous ones; shrinks towards 0. */
+export function lengthArbitrary(maxLength: number): fc.Arbitrary<number> {
+  const dangerous = DANGEROUS_LENGTHS.filter((L) => L <= maxLength);
+  return fc.oneof(
+    { arbitrary: fc.constantFrom(...dangerous), weight: 3 },
+    { arbitrary: fc.integer({ min: 0, max: maxLength }), weight: 1 },
+  );
+}
+
+/** A uniform source in [0, 1) from a value seed; the same seed gives the same problem everywhere. */
+export function uniformFromSeed(seed: number): () => number {
+  return seedrandom(`scan-conformance:${seed}`);
+}
+
+/** Rebuilds a case's problem from its request and value seed (replay). */
+export function problemOfCase<F extends FamilyName>(request: SampleRequest<F>, valueSeed: number): Problem<F> {
+  return sampleProblem(request, uniformFromSeed(valueSeed));
+}
+
+/** Divisors of n, ascending. */
+function divisors(n: number): number[] {
+  const out: number[] = [];
+  for (let k = 1; k <= n; k++) if (n % k === 0) out.push(k);
+  return out;
+}
+
+/** Arbitrary cases of a family: a sample request the regime can serve, a seed, and its problem. */
+export function caseArbitrary<F extends FamilyName>(family: F, constraints: CaseConstraints<F> = {}): fc.Arbitrary<GeneratedCase<F>> {
+  const regimes = constraints.regimes ?? regimesFor(family).map((r) => r.name);
+  if (regimes.length === 0) throw new RangeError(`caseArbitrary: no regime applies to ${family}`);
+  const optionNames = Object.keys(DEFAULT_OPTIONS[family]);
+  const fixedOptions = (constraints.options ?? {}) as Readonly<Record<string, boolean>>;
+  const switchNames = OPTIONAL_INPUTS[family];
+  const fixedSwitches = (constraints.optionalInputs ?? {}) as Readonly<Record<string, boolean>>;
+  const booleanFor = (fixed: boolean | undefined) => (fixed === undefined ? fc.boolean() : fc.constant(fixed));
+  const projections = constraints.projections ?? PROJECTION_KINDS;
+  const hasState = family === 'selective-scan' || family === 'lti-ssm';
+
+  return fc
+    .record({
+      regime: fc.constantFrom(...regimes),
+      length: lengthArbitrary(constraints.maxLength ?? 300),
+      batch: fc.integer({ min: 1, max: constraints.maxBatch ?? 2 }),
+      dim: fc.integer({ min: 1, max: constraints.maxDim ?? 3 }),
+      stateSize: hasState ? fc.integer({ min: 1, max: constraints.maxStateSize ?? 4 }) : fc.constant(1),
+      groupChoice: fc.nat({ max: 7 }),
+      options: fc.record(Object.fromEntries(optionNames.map((name) => [name, booleanFor(fixedOptions[name])]))),
+      switches: fc.record(Object.fromEntries(switchNames.map((name) => [name, booleanFor(fixedSwitches[name])]))),
+      layoutB: fc.constantFrom(...projections),
+      layoutC: fc.constantFrom(...projections),
+      valueSeed: fc.nat({ max: 2 ** 31 - 1 }),
+    })
+    .map(({ regime, length, batch, dim, stateSize, groupChoice, options, switches, layoutB, layoutC, valueSeed }) => {
+      const groupOptions = divisors(dim);
+      const request: SampleRequest<F> = {
+        family,
+        regime,
+        dims: { batch, dim, length, stateSize, groups: groupOptions[groupChoice % groupOptions.length] },
+        options: options as unknown as OptionsOf<F>,
+        optionalInputs: switches,
+        ...(family === 'selective-scan' ? { projections: { B: layoutB, C: layoutC } } : {}),
+      };
+      return { request, valueSeed };
+    })
+    .filter(({ request }) => regimeRestriction(request) === undefined)
+    .map(({ request, valueSeed }) => ({ request, valueSeed, problem: problemOfCase(request, valueSeed) }));
+}

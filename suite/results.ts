@@ -1,0 +1,182 @@
+/**
+ * The data model of a conformance run, shared by the runner, the vitest integration and every
+ * report format (JSON is this model serialised as is).
+ */
+import type { FamilyName } from '../spec/families.ts';
+import type { ErrorModel } from '../spec/implementation.ts';
+import type { Precision } from '../spec/precision.ts';
+import type { SampleRequest } from '../spec/regimes.ts';
+import type { Comparison, JudgedBy, WorstElement } from './compare.ts';
+
+/** Every property of the suite, in report order. */
+export const PROPERTY_NAMES = [
+  'fixtures',
+  'conformance',
+  'state-passing',
+  'step',
+  'scaling',
+  'linearity',
+  'identity-padding',
+  'zero-input',
+  'reverse-flip',
+  'causality',
+  'batch-permutation',
+  'determinism',
+] as const;
+
+/** The name of a property. */
+export type PropertyName = (typeof PROPERTY_NAMES)[number];
+
+/** Properties whose failure is reported but never fails a run. */
+export const INFORMATIONAL_PROPERTIES: readonly PropertyName[] = ['determinism'];
+
+/**
+ * How a cell (implementation × family × property [× regime/options]) ended:
+ * pass; fail (unexpected); expected-failure (listed and failed); unexpected-pass (listed but
+ * passed: fails the run, so the list stays honest); not-applicable (the property has no meaning
+ * here, e.g. step without a step method); declined (the implementation declined every case);
+ * error (the implementation or the suite crashed outside a case); informational (a reported,
+ * non-required property that did not hold).
+ */
+export type Outcome =
+  | 'pass'
+  | 'fail'
+  | 'expected-failure'
+  | 'unexpected-pass'
+  | 'not-applicable'
+  | 'declined'
+  | 'error'
+  | 'informational';
+
+/** Outcomes that make a run exit non-zero. */
+export const FAILING_OUTCOMES: readonly Outcome[] = ['fail', 'unexpected-pass', 'error'];
+
+/** A shrunk counterexample with what it takes to replay it. */
+export interface Counterexample {
+  /** What the sampler was asked for (regime, sizes, options, switches, layouts) and the value seed. */
+  readonly request: SampleRequest;
+  readonly valueSeed: number;
+  /** Extra parameters of the property (split point, scaling exponent, changed index…). */
+  readonly parameters: Readonly<Record<string, number | string | boolean>>;
+  /** fast-check's seed and path: `fc.check(property, { seed, path })` replays the shrunk case. */
+  readonly seed: number;
+  readonly path: string;
+  /** What went wrong, in one paragraph. */
+  readonly message: string;
+  /** The element furthest past its bound, when the failure is numerical. */
+  readonly worst?: WorstElement;
+  /** How many shrink steps fast-check took. */
+  readonly shrinks: number;
+  /** A command that replays this counterexample. */
+  readonly replay: string;
+}
+
+/** The result of one cell. */
+export interface CellResult {
+  readonly implementation: string;
+  readonly family: FamilyName;
+  readonly property: PropertyName;
+  /** Set when the cell is restricted to a regime (an expected-failure entry names one). */
+  readonly regime?: string;
+  /** Set when the cell is restricted to option values. */
+  readonly options?: Readonly<Record<string, boolean>>;
+  readonly outcome: Outcome;
+  /** The expected-failure reason, the decline reason, or the error message. */
+  readonly reason?: string;
+  /** Cases run (for fixtures: fixture cases). */
+  readonly runs: number;
+  /** Cases the implementation declined (each with a reason; the first is kept). */
+  readonly declined: number;
+  readonly declineReason?: string;
+  readonly counterexample?: Counterexample;
+  readonly durationMs: number;
+}
+
+/** One measured case: the accuracy of one run against the reference. */
+export interface AccuracySample {
+  readonly family: FamilyName;
+  readonly length: number;
+  readonly regime: string;
+  /** 'fixture' or 'property' (generated). */
+  readonly source: 'fixture' | 'property';
+  readonly judgedBy: JudgedBy;
+  readonly comparison: Pick<
+    Comparison,
+    'passed' | 'elements' | 'maxE' | 'p99E' | 'maxBoundUsage' | 'betaAtWorst' | 'maxAbsError' | 'maxRelError' | 'maxUlp' | 'allclose' | 'overflowed'
+  >;
+}
+
+/** Accuracy aggregated per implementation × family × length bucket. */
+export interface LengthBucketStats {
+  readonly family: FamilyName;
+  /** Lengths [min, max] of the bucket: [0, 0], [1, 1], then [2^k, 2^(k+1) − 1]. */
+  readonly lengths: readonly [number, number];
+  readonly label: string;
+  readonly cases: number;
+  readonly maxE: number;
+  readonly p99E: number;
+  /** The bound in e units at the element of largest bound usage, maximised over cases. */
+  readonly beta: number;
+  readonly maxBoundUsage: number;
+  readonly maxAbsError: number;
+  readonly maxRelError: number;
+  readonly maxUlp: number;
+  /** Whether every case would pass torch.allclose at mamba_ssm's rtol/atol. */
+  readonly allclose: boolean;
+  readonly passed: boolean;
+}
+
+/** Per family: how the worst error grows with length. */
+export interface ErrorGrowth {
+  readonly family: FamilyName;
+  /** Slope of log(max e) against log(L) over the buckets with e > 0 (least squares); null with fewer than two. */
+  readonly slope: number | null;
+  readonly points: number;
+}
+
+/** Everything one implementation's run produced. */
+export interface ImplementationReport {
+  readonly name: string;
+  readonly precision: Precision;
+  readonly accumulation?: Precision;
+  readonly description?: string;
+  /** The error model each family was held to. */
+  readonly errorModels: { readonly [F in FamilyName]?: ErrorModel };
+  readonly environment: Readonly<Record<string, string>>;
+  /** 'ok'; 'unavailable' (setup said this machine cannot run it); 'crashed' (setup or dispose threw). */
+  readonly status: 'ok' | 'unavailable' | 'crashed';
+  readonly statusReason?: string;
+  readonly cells: readonly CellResult[];
+  readonly accuracy: readonly LengthBucketStats[];
+  readonly growth: readonly ErrorGrowth[];
+  /** Histogram of per-case max e: counts per decade bin [10^k, 10^(k+1)), keyed by k; 'zero' for exact. */
+  readonly eHistogram: Readonly<Record<string, number>>;
+  readonly durationMs: number;
+}
+
+/** The settings a run used, recorded so that it can be repeated. */
+export interface RunSettings {
+  readonly runs: number;
+  readonly seed: number;
+  readonly deep: boolean;
+  readonly families: readonly FamilyName[];
+  readonly properties: readonly PropertyName[];
+  readonly fixtures: boolean;
+}
+
+/** The whole report. */
+export interface ConformanceReport {
+  readonly tool: { readonly name: 'scan-conformance'; readonly version: string };
+  readonly specVersion: string;
+  readonly createdAt: string;
+  readonly machine: Readonly<Record<string, string>>;
+  readonly settings: RunSettings;
+  readonly implementations: readonly ImplementationReport[];
+  readonly summary: {
+    readonly implementations: number;
+    readonly cells: number;
+    readonly byOutcome: Readonly<Record<Outcome, number>>;
+    /** Cells whose outcome fails the run; the exit code is non-zero exactly when this is > 0. */
+    readonly unexpectedFailures: number;
+  };
+}

@@ -1,0 +1,286 @@
+/**
+ * Runs one implementation through the fixtures and every property, cell by cell
+ * (family × property, split further by expected-failure entries), and gathers its report.
+ * A failing or crashing implementation yields a report too; nothing here throws for it.
+ */
+import fc from 'fast-check';
+import { FAMILY_NAMES, type AnyProblem, type FamilyName } from '../spec/families.ts';
+import { ImplementationUnavailableError, type FamilyImplementation, type ScanImplementation } from '../spec/implementation.ts';
+import type { CaseConstraints } from './arbitraries.ts';
+import { aggregateAccuracy, errorGrowth, eHistogram, pickComparison } from './accuracy.ts';
+import { caseMatchesEntry, errorMessage, planCells, type CellPlan } from './cells.ts';
+import type { Comparison } from './compare.ts';
+import { runFixtureCell, type FixtureSource } from './fixture-replay.ts';
+import { PROPERTIES, withTimeout, type PropertyCase, type PropertyContext, type PropertyDefinition } from './properties.ts';
+import {
+  INFORMATIONAL_PROPERTIES,
+  PROPERTY_NAMES,
+  type AccuracySample,
+  type CellResult,
+  type Counterexample,
+  type ImplementationReport,
+  type Outcome,
+  type PropertyName,
+} from './results.ts';
+import type { ArithmeticDeclaration } from './tolerance.ts';
+
+/** How thoroughly to run. */
+export interface RunOptions {
+  /** fast-check runs per cell (default 8; deep mode 200). */
+  readonly runs?: number;
+  /** fast-check seed of every cell (default 42), so a run is repeatable. */
+  readonly seed?: number;
+  /** A fast-check path, with seed, to replay one shrunk counterexample. */
+  readonly path?: string;
+  /** Longest generated L (default 300; deep mode 4096). */
+  readonly maxLength?: number;
+  readonly families?: readonly FamilyName[];
+  readonly properties?: readonly PropertyName[];
+  /** Where fixtures come from; none skips the fixtures cells. */
+  readonly fixtures?: FixtureSource;
+  /** Time limit of one run or step call (default 30 s). */
+  readonly timeoutMs?: number;
+  /** Time limit of one cell's property search (default 120 s); cut cells report fewer runs. */
+  readonly cellTimeLimitMs?: number;
+  /** How to reach this implementation again in a replay command (a module path or --command). */
+  readonly replayTarget?: string;
+  /** Called after each cell. */
+  readonly onCell?: (cell: CellResult) => void;
+}
+
+/** The arithmetic declaration of one family of an implementation. */
+export function declarationOf(implementation: ScanImplementation, family: FamilyName): ArithmeticDeclaration {
+  const entry = implementation.families[family] as FamilyImplementation<FamilyName> | undefined;
+  return {
+    precision: implementation.precision,
+    ...(implementation.accumulation && { accumulation: implementation.accumulation }),
+    errorModel: entry?.errorModel ?? 'componentwise',
+    ...(implementation.subnormals && { subnormals: implementation.subnormals }),
+  };
+}
+
+/** Runs every cell of one implementation and builds its report. */
+export async function runImplementation(implementation: ScanImplementation, options: RunOptions = {}): Promise<ImplementationReport> {
+  const started = performance.now();
+  const families = FAMILY_NAMES.filter((f) => implementation.families[f] !== undefined && (options.families ?? FAMILY_NAMES).includes(f));
+  const errorModels = Object.fromEntries(families.map((f) => [f, declarationOf(implementation, f).errorModel]));
+  const base = {
+    name: implementation.name,
+    precision: implementation.precision,
+    ...(implementation.accumulation && { accumulation: implementation.accumulation }),
+    ...(implementation.description && { description: implementation.description }),
+    errorModels,
+  };
+  try {
+    await implementation.setup?.();
+  } catch (error) {
+    const unavailable = error instanceof ImplementationUnavailableError;
+    return {
+      ...base,
+      environment: {},
+      status: unavailable ? 'unavailable' : 'crashed',
+      statusReason: `${unavailable ? '' : 'setup threw: '}${errorMessage(error)}`,
+      cells: [],
+      accuracy: [],
+      growth: [],
+      eHistogram: {},
+      durationMs: performance.now() - started,
+    };
+  }
+  const cells: CellResult[] = [];
+  const samples: AccuracySample[] = [];
+  let environment: Readonly<Record<string, string>> = {};
+  let status: ImplementationReport['status'] = 'ok';
+  let statusReason: string | undefined;
+  try {
+    environment = safeEnvironment(implementation);
+    const properties = (options.properties ?? PROPERTY_NAMES).filter((p) => PROPERTY_NAMES.includes(p));
+    for (const family of families) {
+      for (const property of properties) {
+        for (const plan of planCells(implementation, family, property)) {
+          const cell = await runCell(implementation, plan, options, samples);
+          cells.push(cell);
+          options.onCell?.(cell);
+        }
+      }
+    }
+  } finally {
+    try {
+      await implementation.dispose?.();
+    } catch (error) {
+      status = 'crashed';
+      statusReason = `dispose threw: ${errorMessage(error)}`;
+    }
+  }
+  return {
+    ...base,
+    environment,
+    status,
+    ...(statusReason && { statusReason }),
+    cells,
+    accuracy: aggregateAccuracy(samples),
+    growth: errorGrowth(samples),
+    eHistogram: eHistogram(samples),
+    durationMs: performance.now() - started,
+  };
+}
+
+function safeEnvironment(implementation: ScanImplementation): Readonly<Record<string, string>> {
+  try {
+    return implementation.environment?.() ?? {};
+  } catch (error) {
+    return { error: `environment() threw: ${errorMessage(error)}` };
+  }
+}
+
+/** Final outcome of a cell from whether it held and whether it was expected to fail. */
+function outcomeOf(held: boolean, plan: CellPlan): Outcome {
+  if (plan.expected !== undefined) return held ? 'unexpected-pass' : 'expected-failure';
+  if (held) return 'pass';
+  return INFORMATIONAL_PROPERTIES.includes(plan.property) ? 'informational' : 'fail';
+}
+
+/** Runs one cell: fixture replay, or a fast-check search for a counterexample. */
+export async function runCell(
+  implementation: ScanImplementation,
+  plan: CellPlan,
+  options: RunOptions,
+  samples: AccuracySample[],
+): Promise<CellResult> {
+  const started = performance.now();
+  const entry = implementation.families[plan.family] as FamilyImplementation<FamilyName>;
+  const declaration = declarationOf(implementation, plan.family);
+  const head = {
+    implementation: implementation.name,
+    family: plan.family,
+    property: plan.property,
+    ...(plan.only?.regime && { regime: plan.only.regime }),
+    ...(plan.only?.options && { options: plan.only.options }),
+  };
+  const finish = (fields: Omit<CellResult, keyof typeof head | 'durationMs'>): CellResult => ({
+    ...head,
+    ...fields,
+    ...(plan.expected && fields.outcome !== 'not-applicable' && fields.outcome !== 'declined' && { reason: plan.expected.reason }),
+    durationMs: performance.now() - started,
+  });
+
+  if (plan.property === 'fixtures') {
+    if (options.fixtures === undefined) return finish({ outcome: 'not-applicable', reason: 'no fixtures given', runs: 0, declined: 0 });
+    const result = await runFixtureCell(options.fixtures, entry, plan, declaration, options.timeoutMs ?? 30_000, samples);
+    if (result.runs === 0 && result.declined === 0) return finish({ outcome: 'not-applicable', reason: 'no fixture of this family matches the cell', runs: 0, declined: 0 });
+    if (result.runs === 0) return finish({ outcome: 'declined', runs: 0, declined: result.declined, ...(result.declineReason && { declineReason: result.declineReason }) });
+    const outcome = outcomeOf(result.failure === undefined, plan);
+    return finish({
+      outcome,
+      runs: result.runs,
+      declined: result.declined,
+      ...(result.declineReason && { declineReason: result.declineReason }),
+      ...(result.failure && { counterexample: result.failure }),
+      ...(outcome === 'fail' && result.failure && { reason: result.failure.message }),
+    });
+  }
+
+  const property = PROPERTIES.find((p) => p.name === plan.property) as PropertyDefinition;
+  const notApplicable = property.notApplicable(plan.family, entry);
+  if (notApplicable !== undefined) return finish({ outcome: 'not-applicable', reason: notApplicable, runs: 0, declined: 0 });
+
+  const context: PropertyContext<FamilyName> = { family: plan.family, entry, declaration, timeoutMs: options.timeoutMs ?? 30_000 };
+  const constraints: CaseConstraints<FamilyName> = {
+    maxLength: options.maxLength ?? 300,
+    ...(plan.only?.regime && { regimes: [plan.only.regime as never] }),
+    ...(plan.only?.options && { options: plan.only.options as never }),
+  };
+  const matchesPlan = (c: PropertyCase<FamilyName>) => {
+    const caseOptions = c.problem.options as unknown as Readonly<Record<string, boolean>>;
+    if (plan.only !== undefined && !caseMatchesEntry(plan.only, c.request.regime, caseOptions)) return false;
+    return !plan.excluding.some((e) => caseMatchesEntry(e, c.request.regime, caseOptions));
+  };
+  let arbitrary: fc.Arbitrary<PropertyCase<FamilyName>>;
+  try {
+    arbitrary = property.arbitrary(plan.family, constraints).filter(matchesPlan);
+  } catch (error) {
+    return finish({ outcome: 'error', reason: `the suite could not build cases: ${errorMessage(error)}`, runs: 0, declined: 0 });
+  }
+
+  let declined = 0;
+  let accepted = 0;
+  let declineReason: string | undefined;
+  let lastFailure: { message: string; worst?: Counterexample['worst'] } | undefined;
+  const fcProperty = fc.asyncProperty(arbitrary, async (testCase) => {
+    const result = await property.check(context, testCase);
+    if (result.kind === 'declined') {
+      declined++;
+      declineReason ??= result.reason;
+      fc.pre(false);
+      return true;
+    }
+    accepted++;
+    if (result.kind === 'fail') {
+      lastFailure = { message: result.message, ...(result.worst && { worst: result.worst }) };
+      return false;
+    }
+    if (plan.property === 'conformance') for (const comparison of result.comparisons ?? []) samples.push(sampleOf(testCase, comparison));
+    return true;
+  });
+  const seed = options.seed ?? 42;
+  let details: fc.RunDetails<[PropertyCase<FamilyName>]>;
+  try {
+    details = await fc.check(fcProperty, {
+      numRuns: options.runs ?? 8,
+      seed,
+      ...(options.path !== undefined && { path: options.path }),
+      maxSkipsPerRun: 50,
+      interruptAfterTimeLimit: options.cellTimeLimitMs ?? 120_000,
+      markInterruptAsFailure: false,
+    });
+  } catch (error) {
+    return finish({ outcome: 'error', reason: `the property search crashed: ${errorMessage(error)}`, runs: accepted, declined });
+  }
+  if (accepted === 0 && declined > 0) {
+    return finish({ outcome: 'declined', runs: 0, declined, ...(declineReason && { declineReason }) });
+  }
+  const held = !details.failed;
+  const outcome = outcomeOf(held, plan);
+  let counterexample: Counterexample | undefined;
+  if (details.failed && details.counterexample !== null) {
+    const [testCase] = details.counterexample;
+    const path = details.counterexamplePath ?? '';
+    const message = lastFailure?.message ?? (details.errorInstance ? errorMessage(details.errorInstance) : 'the property failed');
+    counterexample = {
+      request: testCase.request,
+      valueSeed: testCase.valueSeed,
+      parameters: testCase.parameters,
+      seed: details.seed,
+      path,
+      message,
+      ...(lastFailure?.worst && { worst: lastFailure.worst }),
+      shrinks: details.numShrinks,
+      replay:
+        `scan-conformance check ${options.replayTarget ?? `--impl <module exporting ${implementation.name}>`} --only ${JSON.stringify(implementation.name)}` +
+        ` --family ${plan.family} --property ${plan.property} --seed ${details.seed} --path ${path}`,
+    };
+  }
+  return finish({
+    outcome,
+    runs: details.numRuns,
+    declined,
+    ...(declineReason && { declineReason }),
+    ...(counterexample && { counterexample }),
+    ...(outcome === 'fail' && counterexample && { reason: counterexample.message }),
+    ...(outcome === 'informational' && counterexample && { reason: counterexample.message }),
+  });
+}
+
+function sampleOf(testCase: PropertyCase<FamilyName>, comparison: Comparison): AccuracySample {
+  return {
+    family: testCase.request.family,
+    length: testCase.request.dims.length,
+    regime: testCase.request.regime,
+    source: 'property',
+    judgedBy: comparison.judgedBy,
+    comparison: pickComparison(comparison),
+  };
+}
+
+/** Runs a promise-returning function with a time limit (re-exported for the CLI's guards). */
+export { withTimeout };
