@@ -90,7 +90,8 @@ export interface SelectiveScanOutputs {
 }
 /**
  * selective-scan step (mamba_ssm's selective_state_update): u, delta, z (batch, dim); A (dim, N);
- * B, C (dim, N), (batch, N) or (batch, G, N); D, deltaBias (dim); state (batch, dim, N).
+ * B, C in the run's layouts with L = 1, so the rank alone tells them apart: (dim, N), (batch, N, 1)
+ * or (batch, G, N, 1); D, deltaBias (dim); state (batch, dim, N).
  */
 export interface SelectiveScanStepInputs {
   readonly u: Tensor;

@@ -2,7 +2,7 @@
  * The one place shapes are computed: the dimensions a problem implies and the shape of every
  * output. Assumes a problem that spec/validate.ts accepted.
  */
-import type { AnyProblem, FamilyName, OutputsOf } from './families.ts';
+import type { AnyProblem, FamilyName, OutputsOf, StepInputsOf } from './families.ts';
 
 /** The dimensions of a problem: batch, dim (channels), length L; N and groups G where they apply. */
 export interface Dimensions {
@@ -88,3 +88,42 @@ export function outputShapes<F extends FamilyName>(
   } as const;
   return shapes[family] as unknown as { readonly [K in keyof OutputsOf<F>]: readonly number[] };
 }
+
+/**
+ * The dimensions a one-token step implies; length is 1, so projectionLayout and projectionIndex
+ * (with t = 0) read a step's B and C, laid out as the run's with L = 1: (dim, N), (batch, N, 1)
+ * or (batch, G, N, 1).
+ */
+export function stepDimensionsOf<F extends FamilyName>(family: F, inputs: StepInputsOf<F>): Dimensions {
+  const step = { family, inputs } as AnyStep;
+  switch (step.family) {
+    case 'prefix-sum': {
+      const [batch, dim] = step.inputs.x.shape;
+      return { batch, dim, length: 1, stateSize: 1 };
+    }
+    case 'linear-recurrence': {
+      const [batch, dim] = step.inputs.a.shape;
+      return { batch, dim, length: 1, stateSize: 1 };
+    }
+    case 'selective-scan': {
+      const [batch, dim] = step.inputs.u.shape;
+      return { batch, dim, length: 1, stateSize: step.inputs.A.shape[1] };
+    }
+    case 'lti-ssm': {
+      const [batch, dim] = step.inputs.u.shape;
+      return { batch, dim, length: 1, stateSize: step.inputs.Abar.shape[1] };
+    }
+  }
+}
+
+/** The shapes of a step's outputs: y (batch, dim) and the state, (batch, dim) or (batch, dim, N). */
+export function stepOutputShapes(
+  family: FamilyName,
+  dims: Dimensions,
+): { readonly y: readonly number[]; readonly state: readonly number[] } {
+  const { batch, dim, stateSize } = dims;
+  const scalarState = family === 'prefix-sum' || family === 'linear-recurrence';
+  return { y: [batch, dim], state: scalarState ? [batch, dim] : [batch, dim, stateSize] };
+}
+
+type AnyStep = { [F in FamilyName]: { readonly family: F; readonly inputs: StepInputsOf<F> } }[FamilyName];

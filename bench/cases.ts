@@ -1,0 +1,110 @@
+/**
+ * The benchmark's cases: standard shapes, tiny ones for --quick, and the lti-ssm crossover grid.
+ * "Elements" of a case = batch·dim·N·L recurrence steps (N = 1 for prefix-sum and linear-recurrence).
+ */
+import seedrandom from 'seedrandom';
+import type { AnyProblem, FamilyName } from '../spec/families.ts';
+import type { Tensor } from '../spec/tensor.ts';
+
+/** A benchmark case: one family at one shape, its inputs generated deterministically on demand. */
+export interface BenchCase {
+  readonly id: string;
+  readonly title: string;
+  readonly family: FamilyName;
+  readonly batch: number;
+  readonly dim: number;
+  readonly stateSize: number;
+  readonly length: number;
+  /** Part of the crossover grid rather than a standard shape. */
+  readonly crossover: boolean;
+}
+
+/** Recurrence steps of a case: batch·dim·N·L. */
+export function elementsOf(c: BenchCase): number {
+  return c.batch * c.dim * c.stateSize * c.length;
+}
+
+function benchCase(id: string, title: string, family: FamilyName, batch: number, dim: number, stateSize: number, length: number, crossover = false): BenchCase {
+  return { id, title, family, batch, dim, stateSize, length, crossover };
+}
+
+/** The standard shapes of the issue. */
+export const STANDARD_CASES: readonly BenchCase[] = [
+  benchCase('lr-1x1x2^20', 'linear recurrence (1, 1, L 2^20)', 'linear-recurrence', 1, 1, 1, 2 ** 20),
+  benchCase('lr-4x256x4096', 'linear recurrence (4, 256, L 4096)', 'linear-recurrence', 4, 256, 1, 4096),
+  benchCase('ss-mamba130m', 'selective scan Mamba-130m-like (1, 1536, N 16, L 2048)', 'selective-scan', 1, 1536, 16, 2048),
+  benchCase('ss-long', 'selective scan long (1, 64, N 16, L 65536)', 'selective-scan', 1, 64, 16, 65536),
+  benchCase('ps-2^22', 'prefix sum (1, 1, L 2^22)', 'prefix-sum', 1, 1, 1, 2 ** 22),
+  benchCase('lti-64x64x2^16', 'lti-ssm (1, 64, N 64, L 2^16)', 'lti-ssm', 1, 64, 64, 2 ** 16),
+];
+
+/** Tiny versions of the standard shapes: the harness end to end in seconds. */
+export const QUICK_CASES: readonly BenchCase[] = [
+  benchCase('lr-1x1x2^20', 'linear recurrence (1, 1, L 2^12) [quick]', 'linear-recurrence', 1, 1, 1, 2 ** 12),
+  benchCase('ss-mamba130m', 'selective scan (1, 8, N 4, L 64) [quick]', 'selective-scan', 1, 8, 4, 64),
+  benchCase('ps-2^22', 'prefix sum (1, 1, L 2^12) [quick]', 'prefix-sum', 1, 1, 1, 2 ** 12),
+  benchCase('lti-64x64x2^16', 'lti-ssm (1, 4, N 4, L 256) [quick]', 'lti-ssm', 1, 4, 4, 256),
+];
+
+/** The lti-ssm crossover grid, N ∈ {1, 4, 16, 64, 256} × L ∈ {2^10, …, 2^18}, one channel. */
+export function crossoverCases(quick: boolean): BenchCase[] {
+  const states = quick ? [1, 4] : [1, 4, 16, 64, 256];
+  const lengths = quick ? [2 ** 6, 2 ** 8] : [2 ** 10, 2 ** 12, 2 ** 14, 2 ** 16, 2 ** 18];
+  return states.flatMap((N) =>
+    lengths.map((L) => benchCase(`lti-crossover-N${N}-L2^${Math.log2(L)}`, `lti-ssm crossover (1, 1, N ${N}, L 2^${Math.log2(L)})`, 'lti-ssm', 1, 1, N, L, true)),
+  );
+}
+
+function filled(shape: readonly number[], random: () => number, lo: number, hi: number): Tensor {
+  const length = shape.reduce((x, y) => x * y, 1);
+  const data = new Float32Array(length);
+  for (let i = 0; i < length; i++) data[i] = lo + (hi - lo) * random();
+  return { data, shape: [...shape] };
+}
+
+/**
+ * The problem of a case, with values of the shape real models feed (decays in (0.5, 1), Mamba's
+ * negative A, softplus'd Δ, time-varying B and C), the same on every call.
+ */
+export function problemOf(c: BenchCase): AnyProblem {
+  const random = seedrandom(`bench/${c.id}/${c.batch}x${c.dim}x${c.stateSize}x${c.length}`);
+  const { batch, dim, stateSize: N, length: L } = c;
+  const sequence = [batch, dim, L];
+  switch (c.family) {
+    case 'prefix-sum':
+      return { family: 'prefix-sum', inputs: { x: filled(sequence, random, -1, 1) }, options: { exclusive: false, reverse: false } };
+    case 'linear-recurrence':
+      return {
+        family: 'linear-recurrence',
+        inputs: { a: filled(sequence, random, 0.5, 1), b: filled(sequence, random, -1, 1) },
+        options: { reverse: false },
+      };
+    case 'selective-scan':
+      return {
+        family: 'selective-scan',
+        inputs: {
+          u: filled(sequence, random, -1, 1),
+          delta: filled(sequence, random, -4, 0),
+          A: filled([dim, N], random, -8, -0.5),
+          B: filled([batch, N, L], random, -1, 1),
+          C: filled([batch, N, L], random, -1, 1),
+          D: filled([dim], random, -1, 1),
+          z: filled(sequence, random, -2, 2),
+          deltaBias: filled([dim], random, -1, 0),
+        },
+        options: { deltaSoftplus: true },
+      };
+    case 'lti-ssm':
+      return {
+        family: 'lti-ssm',
+        inputs: {
+          Abar: filled([dim, N], random, 0.5, 0.999),
+          Bbar: filled([dim, N], random, -0.1, 0.1),
+          C: filled([dim, N], random, -1, 1),
+          D: filled([dim], random, -1, 1),
+          u: filled(sequence, random, -1, 1),
+        },
+        options: {},
+      };
+  }
+}

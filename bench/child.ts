@@ -1,0 +1,113 @@
+/**
+ * A benchmark child process: runs the given cases of ONE implementation (or the baselines) and
+ * prints events (protocol.ts). Running each implementation in its own process gives it its own
+ * peak RSS (process.resourceUsage().maxRSS is a process-lifetime high-water mark) and lets the
+ * parent cut off a case that runs too long by killing the process.
+ *
+ *   tsx bench/child.ts --module <index.ts> --impl <name> --cases <id,…> [--quick]
+ *   tsx bench/child.ts --baseline --cases <id> [--quick]
+ */
+import { parseArgs } from 'node:util';
+import { loadImplementationModule } from '../suite/registry.ts';
+import type { AnyProblem, FamilyName, Problem } from '../spec/families.ts';
+import type { FamilyImplementation, ScanImplementation } from '../spec/implementation.ts';
+import { plainFloat64Loop, plainLoopInputs, referencePath } from './baselines.ts';
+import type { BenchCase } from './cases.ts';
+import { crossoverCases, problemOf, QUICK_CASES, STANDARD_CASES } from './cases.ts';
+import { QUICK_SAMPLING, STANDARD_SAMPLING, timeCase } from './measure.ts';
+import type { CaseOutcome, ChildEvent } from './protocol.ts';
+import { formatEvent } from './protocol.ts';
+
+const MIB = 1024 * 1024;
+
+function emit(event: ChildEvent): void {
+  process.stdout.write(formatEvent(event));
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+const { values } = parseArgs({
+  options: {
+    module: { type: 'string' },
+    impl: { type: 'string' },
+    cases: { type: 'string', default: '' },
+    quick: { type: 'boolean', default: false },
+    baseline: { type: 'boolean', default: false },
+  },
+});
+const quick = values.quick;
+const sampling = quick ? QUICK_SAMPLING : STANDARD_SAMPLING;
+const known = new Map<string, BenchCase>([...(quick ? QUICK_CASES : STANDARD_CASES), ...crossoverCases(quick)].map((c) => [c.id, c]));
+const cases = values.cases
+  .split(',')
+  .filter((id) => id !== '')
+  .map((id) => {
+    const c = known.get(id);
+    if (c === undefined) throw new Error(`bench child: --cases: expected ids among [${[...known.keys()].join(', ')}], got '${id}'`);
+    return c;
+  });
+
+async function runBaselines(): Promise<void> {
+  emit({ type: 'ready', environment: {} });
+  for (const c of cases) {
+    emit({ type: 'case-start', id: c.id });
+    const problem = problemOf(c) as Problem<'linear-recurrence'>;
+    const inputs = plainLoopInputs(problem);
+    const plain = await timeCase('plain', () => plainFloat64Loop(inputs.a, inputs.b, inputs.h), sampling);
+    emit({ type: 'case', id: `plain-float64-loop/${c.id}`, outcome: { status: 'ok', ...plain } });
+    const ref = await timeCase('reference', () => referencePath(problem), sampling);
+    emit({ type: 'case', id: `reference/${c.id}`, outcome: { status: 'ok', ...ref } });
+  }
+}
+
+async function runImplementation(implementation: ScanImplementation): Promise<void> {
+  try {
+    await implementation.setup?.();
+  } catch (error) {
+    emit({ type: 'unavailable', reason: messageOf(error) });
+    return;
+  }
+  let environment: Readonly<Record<string, string>> = {};
+  try {
+    environment = implementation.environment?.() ?? {};
+  } catch (error) {
+    environment = { environmentError: messageOf(error) };
+  }
+  emit({ type: 'ready', environment });
+  for (const c of cases) {
+    emit({ type: 'case-start', id: c.id });
+    emit({ type: 'case', id: c.id, outcome: await runCase(implementation, c) });
+  }
+  try {
+    await implementation.dispose?.();
+  } catch (error) {
+    process.stderr.write(`dispose failed: ${messageOf(error)}\n`);
+  }
+}
+
+async function runCase(implementation: ScanImplementation, c: BenchCase): Promise<CaseOutcome> {
+  const family = implementation.families[c.family] as FamilyImplementation<FamilyName> | undefined;
+  if (family === undefined) return { status: 'not-declared', reason: `${implementation.name} does not declare ${c.family}` };
+  const problem: AnyProblem = problemOf(c);
+  try {
+    const reason = family.decline?.(problem as Problem<FamilyName>);
+    if (reason !== undefined) return { status: 'declined', reason };
+    const timing = await timeCase(`${implementation.name} ${c.id}`, () => family.run(problem as Problem<FamilyName>), sampling);
+    return { status: 'ok', ...timing };
+  } catch (error) {
+    return { status: 'error', reason: messageOf(error) };
+  }
+}
+
+const idleRssMiB = process.memoryUsage().rss / MIB;
+if (values.baseline) {
+  await runBaselines();
+} else {
+  if (values.module === undefined || values.impl === undefined) throw new Error('bench child: expected --module and --impl, or --baseline');
+  const implementation = (await loadImplementationModule(values.module)).find((i) => i.name === values.impl);
+  if (implementation === undefined) throw new Error(`bench child: --impl: expected an implementation of ${values.module}, got '${values.impl}'`);
+  await runImplementation(implementation);
+}
+emit({ type: 'done', peakRssMiB: (process.resourceUsage().maxRSS * 1024) / MIB, idleRssMiB });

@@ -1,0 +1,39 @@
+/** One timed case: tinybench with a warm-up and at least a few samples, reporting the median. */
+import { Bench } from 'tinybench';
+import type { CaseTiming } from './protocol.ts';
+
+/** How long and how often a case is sampled. */
+export interface SamplingPlan {
+  /** Sampling time budget per case (ms); more samples are taken while it lasts. */
+  readonly timeMs: number;
+  /** Samples taken even past the budget. */
+  readonly minSamples: number;
+  /** Untimed warm-up calls (JIT, allocation of scratch, GPU pipelines). */
+  readonly warmups: number;
+}
+
+/** The sampling of the standard run: 1 warm-up, at least 3 samples, 2 s of sampling. */
+export const STANDARD_SAMPLING: SamplingPlan = { timeMs: 2000, minSamples: 3, warmups: 1 };
+/** The sampling of --quick. */
+export const QUICK_SAMPLING: SamplingPlan = { timeMs: 50, minSamples: 3, warmups: 1 };
+
+/** Times `fn` and returns the latency statistics (throws what fn throws). */
+export async function timeCase(name: string, fn: () => Promise<unknown> | unknown, plan: SamplingPlan): Promise<CaseTiming> {
+  const bench = new Bench({
+    name,
+    time: plan.timeMs,
+    iterations: plan.minSamples,
+    warmup: plan.warmups > 0,
+    warmupIterations: plan.warmups,
+    warmupTime: 0,
+    throws: true,
+  });
+  bench.add(name, async () => {
+    await fn();
+  });
+  await bench.run();
+  const result = bench.tasks[0].result;
+  if (result.state !== 'completed') throw new Error(`${name}: tinybench ended in state '${result.state}'`);
+  const { latency } = result;
+  return { medianMs: latency.p50, meanMs: latency.mean, minMs: latency.min, maxMs: latency.max, samples: latency.samplesCount };
+}

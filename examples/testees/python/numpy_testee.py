@@ -1,0 +1,240 @@
+#!/usr/bin/env python3
+"""An example scan-conformance testee in Python with numpy only (protocol version 1, spec/protocol.md).
+
+It computes linear-recurrence and selective-scan (mamba_ssm's selective_scan_ref for real A, every
+B/C layout, D, z, deltaBias, deltaSoftplus, h0) and their one-token steps, sequentially:
+
+    scan-conformance check --command "python3 examples/testees/python/numpy_testee.py"            # float64
+    scan-conformance check --command "python3 examples/testees/python/numpy_testee.py --float32"  # float32
+
+To check YOUR kernel (PyTorch, CUDA, Triton, ...), change only the block marked "CHANGE HERE"
+below: point my_selective_scan / my_linear_recurrence at your kernel and state the precision it
+computes in. Everything else (frames, safetensors, the request loop) stays as it is.
+
+Frames: a 4-byte little-endian length, then a safetensors payload whose __metadata__ holds the
+message fields as strings. Parsed here with struct and json; no safetensors package needed.
+"""
+import json
+import os
+import struct
+import sys
+import traceback
+
+import numpy as np
+
+PROTOCOL_VERSION = "1"
+FLOAT32 = "--float32" in sys.argv[1:]
+COMPUTE_DTYPE = np.float32 if FLOAT32 else np.float64
+
+
+# ============================== CHANGE HERE ==============================
+# 1. The name and the arithmetic of your kernel. A float16/bfloat16 kernel that accumulates in
+#    float32 also sets ACCUMULATION = "float32".
+NAME = "numpy-sequential-f32" if FLOAT32 else "numpy-sequential-f64"
+PRECISION = "float32" if FLOAT32 else "float64"
+ACCUMULATION = None
+
+
+# 2. The kernels. Arguments are numpy float32 arrays in mamba_ssm's layout; optional ones are None.
+#    Return numpy arrays (float32 or float64); they are sent back as they are.
+def my_selective_scan(u, delta, A, B, C, D, z, delta_bias, h0, delta_softplus):
+    """u, delta, z: (batch, dim, L); A: (dim, N); B, C: (dim, N), (batch, N, L) or (batch, G, N, L);
+    D, delta_bias: (dim,); h0: (batch, dim, N). Returns y (batch, dim, L), last_state (batch, dim, N).
+
+    With mamba_ssm on a GPU this would be, for example (no h0 there: declare
+    "optionalInputs": ["D", "z", "deltaBias"] in FAMILIES below so the runner declines h0 cases):
+
+        import torch
+        from mamba_ssm.ops.selective_scan_interface import selective_scan_fn
+        t = lambda x: None if x is None else torch.from_numpy(x).cuda()
+        y, last = selective_scan_fn(t(u), t(delta), t(A), t(B), t(C), t(D), t(z), t(delta_bias),
+                                    delta_softplus=delta_softplus, return_last_state=True)
+        return y.float().cpu().numpy(), last.float().cpu().numpy()
+    """
+    return sequential_selective_scan(u, delta, A, B, C, D, z, delta_bias, h0, delta_softplus)
+
+
+def my_linear_recurrence(a, b, h0, reverse):
+    """a, b: (batch, dim, L); h0: (batch, dim) or None. Returns h (batch, dim, L), last_state (batch, dim)."""
+    return sequential_linear_recurrence(a, b, h0, reverse)
+
+
+# 3. What it supports. Per family: "step" (one-token update), and optionally "options" (supported
+#    values, e.g. {"reverse": [False]}), "optionalInputs", "layouts" (selective-scan B/C).
+FAMILIES = {
+    "linear-recurrence": {"step": True},
+    "selective-scan": {"step": True},
+}
+# ============================ END OF CHANGES ============================
+
+
+def sequential_linear_recurrence(a, b, h0, reverse):
+    """h_t = a_t * h_{t-1} + b_t (h_t = a_t * h_{t+1} + b_t when reverse), vectorized over channels."""
+    batch, dim, length = a.shape
+    a = a.astype(COMPUTE_DTYPE)
+    b = b.astype(COMPUTE_DTYPE)
+    state = np.zeros((batch, dim), COMPUTE_DTYPE) if h0 is None else h0.astype(COMPUTE_DTYPE)
+    h = np.empty((batch, dim, length), COMPUTE_DTYPE)
+    for t in (range(length - 1, -1, -1) if reverse else range(length)):
+        state = a[:, :, t] * state + b[:, :, t]
+        h[:, :, t] = state
+    return h, state
+
+
+def softplus(x):
+    """PyTorch's softplus, threshold 20: log1p(exp(x)), or x above 20."""
+    return np.where(x > 20, x, np.log1p(np.exp(np.minimum(x, 20))))
+
+
+def projection_at(P, t, dim):
+    """B or C at time t for every (batch, channel): broadcastable to (batch, dim, N)."""
+    if P.ndim == 2:  # (dim, N): time-invariant
+        return P[None, :, :]
+    if P.ndim == 3:  # (batch, N, L): time-varying, shared by every channel
+        return P[:, None, :, t]
+    groups = P.shape[1]  # (batch, G, N, L): channel d reads group d // (dim / G)
+    return np.repeat(P[:, :, :, t], dim // groups, axis=1)
+
+
+def sequential_selective_scan(u, delta, A, B, C, D, z, delta_bias, h0, delta_softplus):
+    """mamba_ssm's selective_scan_ref for real A, one token at a time."""
+    batch, dim, length = u.shape
+    n_state = A.shape[1]
+    dt = COMPUTE_DTYPE
+    u, delta, A, B, C = (x.astype(dt) for x in (u, delta, A, B, C))
+    if delta_bias is not None:
+        delta = delta + delta_bias.astype(dt)[None, :, None]
+    if delta_softplus:
+        delta = softplus(delta)
+    state = np.zeros((batch, dim, n_state), dt) if h0 is None else h0.astype(dt)
+    y = np.empty((batch, dim, length), dt)
+    for t in range(length):
+        d_t = delta[:, :, t, None]
+        state = np.exp(d_t * A[None, :, :]) * state + d_t * (projection_at(B, t, dim) * u[:, :, t, None])
+        y[:, :, t] = np.sum(state * projection_at(C, t, dim), axis=-1)
+    if D is not None:
+        y = y + D.astype(dt)[None, :, None] * u
+    if z is not None:
+        z = z.astype(dt)
+        with np.errstate(over="ignore"):  # exp(-z) overflows to inf for z << 0, and z / inf = -0 is right
+            y = y * (z / (1 + np.exp(-z)))
+    return y, state
+
+
+# ------------------------------------------------------------------ requests
+
+def run(family, options, inputs):
+    """Answers a run request: the output tensors by name."""
+    if family == "linear-recurrence":
+        h, last = my_linear_recurrence(inputs["a"], inputs["b"], inputs.get("h0"), options["reverse"])
+        return {"h": h, "lastState": last}
+    if family == "selective-scan":
+        y, last = my_selective_scan(
+            inputs["u"], inputs["delta"], inputs["A"], inputs["B"], inputs["C"], inputs.get("D"),
+            inputs.get("z"), inputs.get("deltaBias"), inputs.get("h0"), options["deltaSoftplus"])
+        return {"y": y, "lastState": last}
+    raise ValueError(f"family {family} is not implemented by this testee")
+
+
+def step(family, options, inputs):
+    """Answers a step request: one token of the forward recurrence, as a run of length 1."""
+    token = lambda name: None if name not in inputs else inputs[name][:, :, None]
+    if family == "linear-recurrence":
+        h, state = my_linear_recurrence(token("a"), token("b"), inputs["state"], False)
+        return {"y": h[:, :, 0], "state": state}
+    if family == "selective-scan":
+        # A step's B and C already have the run's layouts with L = 1.
+        y, state = my_selective_scan(
+            token("u"), token("delta"), inputs["A"], inputs["B"], inputs["C"], inputs.get("D"),
+            token("z"), inputs.get("deltaBias"), inputs["state"], options["deltaSoftplus"])
+        return {"y": y[:, :, 0], "state": state}
+    raise ValueError(f"family {family} has no step in this testee")
+
+
+# ------------------------------------------------------------------ frames and safetensors
+
+DTYPES = {"F32": np.dtype("<f4"), "F64": np.dtype("<f8")}
+
+
+def decode_safetensors(payload):
+    """(metadata, tensors) of a safetensors payload; tensors as numpy arrays."""
+    (header_length,) = struct.unpack_from("<Q", payload, 0)
+    header = json.loads(payload[8:8 + header_length].decode("utf-8"))
+    start = 8 + header_length
+    metadata = header.pop("__metadata__", {})
+    tensors = {}
+    for name, info in header.items():
+        dtype = DTYPES[info["dtype"]]
+        begin, end = info["data_offsets"]
+        count = (end - begin) // dtype.itemsize
+        array = np.frombuffer(payload, dtype, count, start + begin) if count > 0 else np.zeros(0, dtype)
+        tensors[name] = array.reshape(info["shape"])
+    return metadata, tensors
+
+
+def encode_safetensors(metadata, tensors):
+    """A safetensors payload: float32 arrays as F32, everything else as F64."""
+    header = {"__metadata__": metadata}
+    blobs = []
+    offset = 0
+    for name, array in tensors.items():
+        array = np.asarray(array)
+        dtype_name = "F32" if array.dtype == np.float32 else "F64"
+        blob = np.ascontiguousarray(array, DTYPES[dtype_name]).tobytes()
+        header[name] = {"dtype": dtype_name, "shape": list(array.shape), "data_offsets": [offset, offset + len(blob)]}
+        blobs.append(blob)
+        offset += len(blob)
+    text = json.dumps(header).encode("utf-8")
+    text += b" " * ((8 - (8 + len(text)) % 8) % 8)  # align the data to 8 bytes, as safetensors does
+    return struct.pack("<Q", len(text)) + text + b"".join(blobs)
+
+
+def read_exactly(stream, count):
+    """count bytes, or None at end of input (the runner is gone)."""
+    data = stream.read(count)
+    return data if data is not None and len(data) == count else None
+
+
+def main():
+    # Frames own stdout. Move the real stdout aside and point fd 1 (print, C libraries) at stderr,
+    # so a stray print from a kernel cannot corrupt the stream.
+    frames_out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    frames_in = sys.stdin.buffer
+
+    def send(metadata, tensors=None):
+        payload = encode_safetensors({"protocol": PROTOCOL_VERSION, **metadata}, tensors or {})
+        frames_out.write(struct.pack("<I", len(payload)) + payload)
+        frames_out.flush()
+
+    while True:
+        prefix = read_exactly(frames_in, 4)
+        if prefix is None:
+            return
+        payload = read_exactly(frames_in, struct.unpack("<I", prefix)[0])
+        if payload is None:
+            return
+        metadata, inputs = decode_safetensors(payload)
+        kind, request_id = metadata.get("kind"), metadata.get("id")
+        if kind == "shutdown":
+            return
+        if kind == "handshake":
+            answer = {"id": request_id, "kind": "handshake", "name": NAME, "precision": PRECISION,
+                      "description": "example testee (examples/testees/python/numpy_testee.py): sequential numpy loops",
+                      "families": json.dumps(FAMILIES),
+                      "environment": json.dumps({"python": sys.version.split()[0], "numpy": np.__version__})}
+            if ACCUMULATION is not None:
+                answer["accumulation"] = ACCUMULATION
+            send(answer)
+            continue
+        try:
+            options = json.loads(metadata["options"])
+            handler = {"run": run, "step": step}[kind]
+            send({"id": request_id, "kind": "result"}, handler(metadata["family"], options, inputs))
+        except Exception:  # the runner reports the message; the testee stays up for the next request
+            send({"id": request_id, "kind": "error", "message": traceback.format_exc()})
+
+
+if __name__ == "__main__":
+    main()

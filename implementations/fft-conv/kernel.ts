@@ -1,0 +1,131 @@
+/**
+ * The convolution kernel of one channel, K_k = Σ_n w_n·Ā_n^k for k < L, with w_n = C_n·B̄_n, from
+ * the blocked power tables of powers.ts: K_(jB+i) = Σ_n (w_n·Ā_n^(jB))·Ā_n^i, so each block is a
+ * small matrix–vector product whose inner loop over n is contiguous and carries no recurrence.
+ *
+ * float64: every term w_n·Ā_n^k carries ≤ 4 roundings (two table entries, two products) and the
+ * sum over n is a plain float64 sum, so |K̂_k − K_k| ≤ (N + 4)·u·Σ_n |w_n|·|Ā_n|^k.
+ * float32 (what fft-conv-f32 models, an f32 Vandermonde kernel): each term is rounded once to
+ * float32 and the sum over n is accumulated in float32, in order of n.
+ */
+import type { PowerTables } from './powers.ts';
+
+/** K_k = Σ_n w_n·Ā_n^k for k < L in float64; `scratch` holds N values. */
+export function kernelFloat64(tables: PowerTables, weights: Float64Array, length: number, scratch: Float64Array, kernel: Float64Array): void {
+  const { blockSize: B, blockCount: J, stateSize: N, within, blocks } = tables;
+  const scaled = scratch;
+  for (let j = 0; j < J; j++) {
+    const base = j * N;
+    for (let n = 0; n < N; n++) scaled[n] = weights[n] * blocks[base + n];
+    const start = j * B;
+    const end = Math.min(length, start + B);
+    let row = 0;
+    for (let k = start; k < end; k++, row += N) {
+      // Four partial sums break the add chain so the loop is throughput-bound, not latency-bound.
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      let n = 0;
+      for (; n + 3 < N; n += 4) {
+        s0 += scaled[n] * within[row + n];
+        s1 += scaled[n + 1] * within[row + n + 1];
+        s2 += scaled[n + 2] * within[row + n + 2];
+        s3 += scaled[n + 3] * within[row + n + 3];
+      }
+      for (; n < N; n++) s0 += scaled[n] * within[row + n];
+      kernel[k] = s0 + s1 + (s2 + s3);
+    }
+  }
+}
+
+/**
+ * K_k in the float32 model: term_n = ↓(w_n·Ā_n^k) (the product formed in float64 from float32
+ * w_n, then rounded once), K_k = ↓(…↓(↓(term_0 + term_1) + term_2)…), written to a float64 array
+ * that holds float32 values.
+ */
+export function kernelFloat32(tables: PowerTables, weights: Float64Array, length: number, scratch: Float64Array, kernel: Float64Array): void {
+  const { blockSize: B, blockCount: J, stateSize: N, within, blocks } = tables;
+  const fround = Math.fround;
+  const scaled = scratch;
+  for (let j = 0; j < J; j++) {
+    const base = j * N;
+    for (let n = 0; n < N; n++) scaled[n] = weights[n] * blocks[base + n];
+    const start = j * B;
+    const end = Math.min(length, start + B);
+    let row = 0;
+    for (let k = start; k < end; k++, row += N) {
+      let s = 0;
+      for (let n = 0; n < N; n++) s = fround(s + fround(scaled[n] * within[row + n]));
+      kernel[k] = s;
+    }
+  }
+}
+
+/**
+ * The state after the last step, h_(L−1),n = B̄_n·Σ_(r<L) Ā_n^r·u_(L−1−r), for every n of one
+ * channel (the convolution evaluated at one point), from the same tables; float64.
+ * `u` is read from `offset` (length L); `partial` and `total` are scratch of length N.
+ */
+export function lastStateFloat64(
+  tables: PowerTables,
+  u: Float32Array,
+  offset: number,
+  length: number,
+  bbar: Float64Array,
+  partial: Float64Array,
+  total: Float64Array,
+  out: Float32Array | Float64Array,
+  outOffset: number,
+): void {
+  const { blockSize: B, blockCount: J, stateSize: N, within, blocks } = tables;
+  total.fill(0);
+  const last = offset + length - 1;
+  for (let j = 0; j < J; j++) {
+    partial.fill(0);
+    const start = j * B;
+    const end = Math.min(length, start + B);
+    let row = 0;
+    for (let r = start; r < end; r++, row += N) {
+      const ur = u[last - r];
+      for (let n = 0; n < N; n++) partial[n] += within[row + n] * ur;
+    }
+    const base = j * N;
+    for (let n = 0; n < N; n++) total[n] += blocks[base + n] * partial[n];
+  }
+  for (let n = 0; n < N; n++) out[outOffset + n] = bbar[n] * total[n];
+}
+
+/**
+ * The last state in the float32 model: within a block the terms ↓(Ā^i·u) are accumulated in
+ * float32, blocks are combined in float32 (↓(total + ↓(Ā^(jB)·partial))), then ↓(B̄·total).
+ */
+export function lastStateFloat32(
+  tables: PowerTables,
+  u: Float32Array,
+  offset: number,
+  length: number,
+  bbar: Float64Array,
+  partial: Float64Array,
+  total: Float64Array,
+  out: Float32Array | Float64Array,
+  outOffset: number,
+): void {
+  const { blockSize: B, blockCount: J, stateSize: N, within, blocks } = tables;
+  const fround = Math.fround;
+  total.fill(0);
+  const last = offset + length - 1;
+  for (let j = 0; j < J; j++) {
+    partial.fill(0);
+    const start = j * B;
+    const end = Math.min(length, start + B);
+    let row = 0;
+    for (let r = start; r < end; r++, row += N) {
+      const ur = u[last - r];
+      for (let n = 0; n < N; n++) partial[n] = fround(partial[n] + fround(fround(within[row + n]) * ur));
+    }
+    const base = j * N;
+    for (let n = 0; n < N; n++) total[n] = fround(total[n] + fround(fround(blocks[base + n]) * partial[n]));
+  }
+  for (let n = 0; n < N; n++) out[outOffset + n] = fround(bbar[n] * total[n]);
+}

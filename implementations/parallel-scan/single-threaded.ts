@@ -1,0 +1,55 @@
+/** A single-threaded parallel-scan implementation: one algorithm in one precision, on the calling thread. */
+import type { AnyProblem, FamilyName, OptionsOf, Problem, StepInputsOf } from '../../spec/families.ts';
+import { FAMILY_NAMES } from '../../spec/families.ts';
+import type { FamilyImplementation, ScanImplementation } from '../../spec/implementation.ts';
+import type { ScanAlgorithm } from './algorithms/algorithm.ts';
+import type { Arithmetic } from './arithmetic.ts';
+import { runGroups } from './drivers.ts';
+import type { JobOutputs, ScanJob } from './job.ts';
+import { allocateOutputs, jobOfProblem, jobOfStep, outputsOfJob, stepOutputsOf } from './job.ts';
+import { programOf } from './programs/index.ts';
+import { Workspace } from './workspace.ts';
+
+/** The families of a kernel that computes every job through `compute(job, outputs)`. */
+export function familiesOf(
+  compute: (job: ScanJob, outputs: JobOutputs) => Promise<void>,
+  allocate: (job: ScanJob) => JobOutputs,
+  stepCompute: (job: ScanJob, outputs: JobOutputs) => void,
+  arithmetic: Arithmetic,
+): ScanImplementation['families'] {
+  const families: Record<string, FamilyImplementation<FamilyName>> = {};
+  for (const family of FAMILY_NAMES) {
+    families[family] = {
+      async run(problem: Problem<FamilyName>) {
+        const job = jobOfProblem(problem as AnyProblem);
+        const outputs = allocate(job);
+        await compute(job, outputs);
+        return outputsOfJob(problem, outputs);
+      },
+      async step(inputs: StepInputsOf<FamilyName>, options: OptionsOf<FamilyName>) {
+        const { job, outputs, dims } = jobOfStep(family, inputs, options, arithmetic);
+        stepCompute(job, outputs);
+        return stepOutputsOf(family, dims, outputs);
+      },
+    };
+  }
+  return families as ScanImplementation['families'];
+}
+
+/** The implementation `parallel-scan/<algorithm>-<f32|f64>` running on the calling thread. */
+export function singleThreadedImplementation(algorithm: ScanAlgorithm, arithmetic: Arithmetic, description: string): ScanImplementation {
+  const workspace = new Workspace(arithmetic);
+  const compute = (job: ScanJob, outputs: JobOutputs): void => {
+    const program = programOf(job, outputs, arithmetic, workspace);
+    runGroups(program, algorithm, workspace, 0, program.groups);
+  };
+  return {
+    name: `parallel-scan/${algorithm.name}-${arithmetic.precision === 'float32' ? 'f32' : 'f64'}`,
+    precision: arithmetic.precision,
+    description,
+    families: familiesOf(async (job, outputs) => compute(job, outputs), (job) => allocateOutputs(job, arithmetic), compute, arithmetic),
+    async dispose() {
+      workspace.clear();
+    },
+  };
+}

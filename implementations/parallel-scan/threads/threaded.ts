@@ -1,0 +1,106 @@
+/**
+ * The chunked scan across worker threads: `parallel-scan/chunked-threads-<f32|f64>`. The calling
+ * thread takes share 0 of every run (channels, or the first time slice, which starts from the known
+ * initial state and so needs no fix-up) while the pool's workers take the rest.
+ */
+import { availableParallelism } from 'node:os';
+import { dimensionsOf } from '../../../spec/shapes.ts';
+import type { ScanImplementation } from '../../../spec/implementation.ts';
+import { DEFAULT_CHUNK_SIZE } from '../algorithms/chunked.ts';
+import type { Arithmetic } from '../arithmetic.ts';
+import { createSliceSync } from '../drivers.ts';
+import type { JobOutputs, ScanJob } from '../job.ts';
+import { allocateOutputs } from '../job.ts';
+import { familiesOf } from '../single-threaded.ts';
+import { ThreadState } from './execute.ts';
+import { DEFAULT_THRESHOLDS, planRun } from './plan.ts';
+import type { PlanThresholds } from './plan.ts';
+import { WorkerPool } from './pool.ts';
+import { groupRegion, shareJob, timeRegion } from './share.ts';
+import type { WorkerTask } from './task.ts';
+
+/** Options of the threaded implementation. */
+export interface ThreadedOptions {
+  /** Threads in all, the calling one included; default os.availableParallelism(). */
+  readonly threads?: number;
+  /** Chunk length of each thread's single-threaded chunked scan. */
+  readonly chunkSize?: number;
+  /** When to split a run and how (default: DEFAULT_THRESHOLDS). */
+  readonly thresholds?: PlanThresholds;
+  /** Implementation name; default parallel-scan/chunked-threads-<f32|f64>. */
+  readonly name?: string;
+}
+
+/** The multi-threaded chunked implementation in the given arithmetic. */
+export function threadedImplementation(arithmetic: Arithmetic, options: ThreadedOptions = {}): ScanImplementation {
+  const threads = options.threads ?? availableParallelism();
+  const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  const precision = arithmetic.precision;
+  const thresholds = options.thresholds ?? DEFAULT_THRESHOLDS;
+  const local = new ThreadState();
+  let pool: WorkerPool | undefined;
+
+  const task = (job: ScanJob, outputs: JobOutputs, assignment: WorkerTask['assignment']): WorkerTask => ({
+    precision,
+    chunkSize,
+    job,
+    outputs,
+    assignment,
+  });
+
+  async function compute(job: ScanJob, outputs: JobOutputs): Promise<void> {
+    const { batch, dim, length, stateSize } = dimensionsOf(job.problem);
+    const groups = batch * dim;
+    const lanes = job.problem.family === 'selective-scan' || job.problem.family === 'lti-ssm' ? stateSize : 1;
+    const plan = pool === undefined ? ({ kind: 'inline' } as const) : planRun(groups, lanes, length, pool.size + 1, thresholds);
+    if (plan.kind === 'inline' || pool === undefined) {
+      local.execute(task(job, outputs, { kind: 'groups', g0: 0, g1: groups }));
+      return;
+    }
+    const workerTasks: Promise<void>[] = [];
+    if (plan.kind === 'groups') {
+      for (let k = 1; k < plan.ranges.length; k++) {
+        const [g0, g1] = plan.ranges[k];
+        if (g1 > g0) workerTasks.push(pool.submit(k - 1, task(shareJob(job, groupRegion(length, g0, g1)), outputs, { kind: 'groups', g0, g1 })));
+      }
+      const [g0, g1] = plan.ranges[0];
+      local.execute(task(job, outputs, { kind: 'groups', g0, g1 }));
+    } else {
+      const count = plan.ranges.length;
+      const sync = createSliceSync(count, groups * lanes);
+      const reverse = 'reverse' in job.problem.options && job.problem.options.reverse;
+      for (let k = 1; k < count; k++) {
+        const [p0, p1] = plan.ranges[k];
+        const region = reverse ? timeRegion(groups, length, length - p1, length - p0) : timeRegion(groups, length, p0, p1);
+        const assignment = { kind: 'slice', slice: k, count, p0, p1, sync } as const;
+        workerTasks.push(pool.submit(k - 1, task(shareJob(job, region), outputs, assignment)));
+      }
+      const [p0, p1] = plan.ranges[0];
+      local.execute(task(job, outputs, { kind: 'slice', slice: 0, count, p0, p1, sync }));
+    }
+    await Promise.all(workerTasks);
+  }
+
+  const suffix = precision === 'float32' ? 'f32' : 'f64';
+  return {
+    name: options.name ?? `parallel-scan/chunked-threads-${suffix}`,
+    precision,
+    description: `chunked scan across ${threads} threads (worker_threads + SharedArrayBuffer): time slices for long sequences with few channels, channel ranges otherwise; ${precision}`,
+    families: familiesOf(
+      compute,
+      (job) => allocateOutputs(job, arithmetic, pool !== undefined),
+      (job, outputs) => local.execute(task(job, outputs, { kind: 'groups', g0: 0, g1: dimensionsOf(job.problem).batch * dimensionsOf(job.problem).dim })),
+      arithmetic,
+    ),
+    async setup() {
+      if (pool === undefined && threads > 1) pool = WorkerPool.start(threads - 1);
+    },
+    async dispose() {
+      const closing = pool;
+      pool = undefined;
+      local.clear();
+      await closing?.close();
+    },
+    environment: () => ({ threads: String(threads), workers: String(pool?.size ?? 0), chunkSize: String(chunkSize) }),
+  };
+}

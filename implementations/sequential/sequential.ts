@@ -1,0 +1,217 @@
+/**
+ * The sequential implementations: every family, option, layout and the one-token step, computed
+ * by the loops of kernels.ts in float64 (no compensation) or float32 (rounded after every
+ * operation). A step is the run's loop over one token with the step state as initial state.
+ */
+import type { FamilyImplementation, ScanImplementation } from '../../spec/implementation.ts';
+import type {
+  LinearRecurrenceOptions,
+  LinearRecurrenceOutputs,
+  LinearRecurrenceStepInputs,
+  LtiSsmOutputs,
+  LtiSsmStepInputs,
+  PrefixSumOptions,
+  PrefixSumOutputs,
+  PrefixSumStepInputs,
+  SelectiveScanInputs,
+  SelectiveScanOptions,
+  SelectiveScanOutputs,
+  SelectiveScanStepInputs,
+  StepOutputs,
+} from '../../spec/families.ts';
+import {
+  dimensionsOf,
+  outputShapes,
+  projectionIndex,
+  projectionLayout,
+  stepDimensionsOf,
+  stepOutputShapes,
+  type Dimensions,
+} from '../../spec/shapes.ts';
+import type { Tensor } from '../../spec/tensor.ts';
+import {
+  linearRecurrenceRows,
+  ltiSsmChannel,
+  prefixSumRows,
+  selectiveScanChannel,
+  type ProjectionWalk,
+  type Round,
+  type Storage,
+} from './kernels.ts';
+import { specialise } from './specialise.ts';
+
+/** The two arithmetics of the sequential loop. */
+export type SequentialPrecision = 'float64' | 'float32';
+
+/** The sequential implementation in one precision: plain float64 loops, or float32 rounded after every operation. */
+export function createSequential(precision: SequentialPrecision): ScanImplementation {
+  const round: Round = precision === 'float32' ? Math.fround : (x) => x;
+  const alloc = (length: number): Storage => (precision === 'float32' ? new Float32Array(length) : new Float64Array(length));
+  const kernels = {
+    prefixSum: specialise(prefixSumRows, round),
+    linearRecurrence: specialise(linearRecurrenceRows, round),
+    selectiveScan: specialise(selectiveScanChannel, round),
+    ltiSsm: specialise(ltiSsmChannel, round),
+  };
+
+  const prefixSum: FamilyImplementation<'prefix-sum'> = {
+    async run(problem): Promise<PrefixSumOutputs> {
+      const dims = dimensionsOf(problem);
+      const rows = dims.batch * dims.dim;
+      const y = alloc(rows * dims.length);
+      const { exclusive, reverse } = problem.options;
+      kernels.prefixSum(problem.inputs.x.data, y, rows, dims.length, null, null, exclusive, reverse);
+      return { y: { data: y, shape: outputShapes('prefix-sum', dims).y } };
+    },
+    async step(inputs: PrefixSumStepInputs, options: PrefixSumOptions): Promise<StepOutputs> {
+      void options; // exclusive and reverse do not apply to a step (spec/prefix-sum.md#step)
+      const dims = stepDimensionsOf('prefix-sum', inputs);
+      const shapes = stepOutputShapes('prefix-sum', dims);
+      const rows = dims.batch * dims.dim;
+      const y = alloc(rows);
+      const state = alloc(rows);
+      kernels.prefixSum(inputs.x.data, y, rows, 1, inputs.state.data, state, false, false);
+      return { y: { data: y, shape: shapes.y }, state: { data: state, shape: shapes.state } };
+    },
+  };
+
+  const linearRecurrence: FamilyImplementation<'linear-recurrence'> = {
+    async run(problem): Promise<LinearRecurrenceOutputs> {
+      const dims = dimensionsOf(problem);
+      const shapes = outputShapes('linear-recurrence', dims);
+      const { a, b, h0 } = problem.inputs;
+      const rows = dims.batch * dims.dim;
+      const h = alloc(rows * dims.length);
+      const last = alloc(rows);
+      kernels.linearRecurrence(a.data, b.data, h, rows, dims.length, h0?.data ?? null, last, problem.options.reverse);
+      return { h: { data: h, shape: shapes.h }, lastState: { data: last, shape: shapes.lastState } };
+    },
+    async step(inputs: LinearRecurrenceStepInputs, options: LinearRecurrenceOptions): Promise<StepOutputs> {
+      void options; // reverse does not apply to a step (spec/linear-recurrence.md#step)
+      const dims = stepDimensionsOf('linear-recurrence', inputs);
+      const shapes = stepOutputShapes('linear-recurrence', dims);
+      const rows = dims.batch * dims.dim;
+      const y = alloc(rows);
+      const state = alloc(rows);
+      kernels.linearRecurrence(inputs.a.data, inputs.b.data, y, rows, 1, inputs.state.data, state, false);
+      return { y: { data: y, shape: shapes.y }, state: { data: state, shape: shapes.state } };
+    },
+  };
+
+  /** Runs the selective scan over all channels; a step passes length-1 tensors and its state as h0. */
+  const selectiveScanAll = (inputs: SelectiveScanInputs, options: SelectiveScanOptions, dims: Dimensions, y: Storage, last: Storage): void => {
+    const { batch, dim, length: L, stateSize: N } = dims;
+    const { u, delta, A, B, C, D, z, deltaBias, h0 } = inputs;
+    const bLayout = projectionLayout(B.shape);
+    const cLayout = projectionLayout(C.shape);
+    const state = new Float64Array(N);
+    for (let b = 0; b < batch; b++) {
+      for (let d = 0; d < dim; d++) {
+        const channel = b * dim + d;
+        if (h0 === undefined) state.fill(0);
+        else for (let n = 0; n < N; n++) state[n] = h0.data[channel * N + n];
+        kernels.selectiveScan(
+          u.data,
+          delta.data,
+          z?.data ?? null,
+          channel * L,
+          L,
+          A.data,
+          d * N,
+          N,
+          B.data,
+          walk(bLayout, dims, b, d),
+          C.data,
+          walk(cLayout, dims, b, d),
+          D !== undefined,
+          D?.data[d] ?? 0,
+          deltaBias !== undefined,
+          deltaBias?.data[d] ?? 0,
+          options.deltaSoftplus,
+          state,
+          y,
+          last,
+          channel * N,
+        );
+      }
+    }
+  };
+
+  const selectiveScan: FamilyImplementation<'selective-scan'> = {
+    async run(problem): Promise<SelectiveScanOutputs> {
+      const dims = dimensionsOf(problem);
+      const shapes = outputShapes('selective-scan', dims);
+      const y = alloc(dims.batch * dims.dim * dims.length);
+      const last = alloc(dims.batch * dims.dim * dims.stateSize);
+      selectiveScanAll(problem.inputs, problem.options, dims, y, last);
+      return { y: { data: y, shape: shapes.y }, lastState: { data: last, shape: shapes.lastState } };
+    },
+    async step(inputs: SelectiveScanStepInputs, options: SelectiveScanOptions): Promise<StepOutputs> {
+      const dims = stepDimensionsOf('selective-scan', inputs);
+      const shapes = stepOutputShapes('selective-scan', dims);
+      const { state, ...rest } = inputs;
+      const y = alloc(dims.batch * dims.dim);
+      const next = alloc(dims.batch * dims.dim * dims.stateSize);
+      selectiveScanAll({ ...rest, h0: state }, options, dims, y, next);
+      return { y: { data: y, shape: shapes.y }, state: { data: next, shape: shapes.state } };
+    },
+  };
+
+  /** Runs the lti-ssm recurrence over all channels from `initial` (the step state) or zeros. */
+  const ltiSsmAll = (
+    inputs: { readonly Abar: Tensor; readonly Bbar: Tensor; readonly C: Tensor; readonly D?: Tensor; readonly u: Tensor },
+    initial: Tensor | undefined,
+    dims: Dimensions,
+    y: Storage,
+    last: Storage | null,
+  ): void => {
+    const { batch, dim, length: L, stateSize: N } = dims;
+    const { Abar, Bbar, C, D, u } = inputs;
+    const state = new Float64Array(N);
+    for (let b = 0; b < batch; b++) {
+      for (let d = 0; d < dim; d++) {
+        const channel = b * dim + d;
+        if (initial === undefined) state.fill(0);
+        else for (let n = 0; n < N; n++) state[n] = initial.data[channel * N + n];
+        kernels.ltiSsm(u.data, channel * L, L, Abar.data, Bbar.data, C.data, d * N, N, D !== undefined, D?.data[d] ?? 0, state, y, last, channel * N);
+      }
+    }
+  };
+
+  const ltiSsm: FamilyImplementation<'lti-ssm'> = {
+    async run(problem): Promise<LtiSsmOutputs> {
+      const dims = dimensionsOf(problem);
+      const y = alloc(dims.batch * dims.dim * dims.length);
+      ltiSsmAll(problem.inputs, undefined, dims, y, null);
+      return { y: { data: y, shape: outputShapes('lti-ssm', dims).y } };
+    },
+    async step(inputs: LtiSsmStepInputs): Promise<StepOutputs> {
+      const dims = stepDimensionsOf('lti-ssm', inputs);
+      const shapes = stepOutputShapes('lti-ssm', dims);
+      const y = alloc(dims.batch * dims.dim);
+      const next = alloc(dims.batch * dims.dim * dims.stateSize);
+      ltiSsmAll(inputs, inputs.state, dims, y, next);
+      return { y: { data: y, shape: shapes.y }, state: { data: next, shape: shapes.state } };
+    },
+  };
+
+  return {
+    name: `sequential-${precision === 'float32' ? 'f32' : 'f64'}`,
+    precision,
+    description:
+      precision === 'float32'
+        ? 'Sequential loop in float32, Math.fround after every operation (exp, log1p, silu included): the baseline order.'
+        : 'Sequential loop in plain float64, no compensation.',
+    families: { 'prefix-sum': prefixSum, 'linear-recurrence': linearRecurrence, 'selective-scan': selectiveScan, 'lti-ssm': ltiSsm },
+  };
+}
+
+/** Where channel (b, d) finds its B or C values, from the one index function of spec/shapes.ts. */
+function walk(layout: ReturnType<typeof projectionLayout>, dims: Dimensions, b: number, d: number): ProjectionWalk {
+  const base = projectionIndex(layout, dims, b, d, 0, 0);
+  return {
+    base,
+    strideN: projectionIndex(layout, dims, b, d, 1, 0) - base,
+    strideT: projectionIndex(layout, dims, b, d, 0, 1) - base,
+  };
+}

@@ -1,0 +1,120 @@
+/** One registered ScanImplementation per tfjs backend, all four families from tf ops, float32. */
+import * as tf from '@tensorflow/tfjs-core';
+import type {
+  FamilyName,
+  LinearRecurrenceOutputs,
+  LtiSsmOutputs,
+  OptionsOf,
+  PrefixSumOutputs,
+  Problem,
+  SelectiveScanOutputs,
+  StepInputsOf,
+  StepOutputs,
+} from '../../spec/families.ts';
+import { ImplementationUnavailableError, type FamilyImplementation, type ScanImplementation } from '../../spec/implementation.ts';
+import { elementCount, type OutputTensor } from '../../spec/tensor.ts';
+import type { TfjsBackend } from './backend.ts';
+import { exclusively, withBackend } from './exclusive-backend.ts';
+import { emptyLinearRecurrence, linearRecurrenceStepTensors, linearRecurrenceTensors } from './linear-recurrence.ts';
+import { fftLengthFor, ltiSsmByFft, ltiSsmByScan, ltiSsmStepTensors } from './lti-ssm.ts';
+import { prefixSumStepTensors, prefixSumTensors } from './prefix-sum.ts';
+import { emptySelectiveScan, selectiveScanStepTensors, selectiveScanTensors } from './selective-scan.ts';
+import { readOutputs, zerosOutput } from './tensors.ts';
+
+/** The registered name of the implementation on a backend: 'tfjs-<backend>'. */
+export function tfjsImplementationName(backend: TfjsBackend): string {
+  return `tfjs-${backend.backendName}`;
+}
+
+/** The ScanImplementation that computes every family with tf ops on one tfjs backend. */
+export function createTfjsImplementation(backend: TfjsBackend): ScanImplementation {
+  const name = tfjsImplementationName(backend);
+  const compute = <K extends string>(build: () => Record<K, tf.Tensor>): Promise<Record<K, OutputTensor>> =>
+    withBackend(backend.backendName, () => readOutputs(build()));
+
+  const step = <F extends FamilyName>(
+    build: (inputs: StepInputsOf<F>, options: OptionsOf<F>) => { y: tf.Tensor; state: tf.Tensor },
+    stateShape: (inputs: StepInputsOf<F>) => readonly number[],
+  ) =>
+    async (inputs: StepInputsOf<F>, options: OptionsOf<F>): Promise<StepOutputs> => {
+      const shape = stateShape(inputs);
+      // tfjs is not asked about empty tensors: batch or dim 0 has nothing to compute.
+      if (elementCount(shape) === 0) return { y: zerosOutput(shape.slice(0, 2)), state: zerosOutput(shape) };
+      return compute(() => build(inputs, options));
+    };
+
+  const prefixSum: FamilyImplementation<'prefix-sum'> = {
+    async run(problem: Problem<'prefix-sum'>): Promise<PrefixSumOutputs> {
+      if (elementCount(problem.inputs.x.shape) === 0) return { y: zerosOutput(problem.inputs.x.shape) };
+      return compute(() => prefixSumTensors(problem.inputs, problem.options));
+    },
+    step: step<'prefix-sum'>((inputs) => prefixSumStepTensors(inputs), (inputs) => inputs.state.shape),
+  };
+
+  const linearRecurrence: FamilyImplementation<'linear-recurrence'> = {
+    async run(problem: Problem<'linear-recurrence'>): Promise<LinearRecurrenceOutputs> {
+      if (elementCount(problem.inputs.a.shape) === 0) return emptyLinearRecurrence(problem.inputs);
+      return compute(() => linearRecurrenceTensors(problem.inputs, problem.options));
+    },
+    step: step<'linear-recurrence'>((inputs) => linearRecurrenceStepTensors(inputs), (inputs) => inputs.state.shape),
+  };
+
+  const selectiveScan: FamilyImplementation<'selective-scan'> = {
+    async run(problem: Problem<'selective-scan'>): Promise<SelectiveScanOutputs> {
+      if (elementCount(problem.inputs.u.shape) === 0) return emptySelectiveScan(problem.inputs);
+      return compute(() => selectiveScanTensors(problem.inputs, problem.options));
+    },
+    step: step<'selective-scan'>((inputs, options) => selectiveScanStepTensors(inputs, options), (inputs) => inputs.state.shape),
+  };
+
+  const method = backend.ltiSsm;
+  const ltiSsm: FamilyImplementation<'lti-ssm'> = {
+    errorModel: method.kind === 'fft' ? 'normwise' : 'componentwise',
+    async run(problem: Problem<'lti-ssm'>): Promise<LtiSsmOutputs> {
+      if (elementCount(problem.inputs.u.shape) === 0) return { y: zerosOutput(problem.inputs.u.shape) };
+      return compute(() => (method.kind === 'fft' ? ltiSsmByFft(problem.inputs) : ltiSsmByScan(problem.inputs)));
+    },
+    decline(problem: Problem<'lti-ssm'>): string | undefined {
+      if (method.kind !== 'fft') return undefined;
+      const [batch, dim, length] = problem.inputs.u.shape;
+      return method.decline({ rows: batch * dim + dim, transformSize: fftLengthFor(length) });
+    },
+    step: step<'lti-ssm'>((inputs) => ltiSsmStepTensors(inputs), (inputs) => inputs.state.shape),
+  };
+
+  let ready = false;
+  return {
+    name,
+    precision: 'float32',
+    description: `${backend.description}${method.kind === 'scan' ? ` (${method.why})` : ''}`,
+    expectedFailures: backend.expectedFailures ?? [],
+    families: {
+      'prefix-sum': prefixSum,
+      'linear-recurrence': linearRecurrence,
+      'selective-scan': selectiveScan,
+      'lti-ssm': ltiSsm,
+    },
+    async setup() {
+      await backend.setup();
+      // Initialise the backend now, in the queue, so a backend that cannot start is reported as unavailable, not as failing runs.
+      try {
+        await withBackend(backend.backendName, async () => undefined);
+      } catch (error) {
+        throw new ImplementationUnavailableError(`${name}: ${(error as Error).message}`);
+      }
+      ready = true;
+    },
+    async dispose() {
+      ready = false;
+      await exclusively(() => backend.dispose());
+    },
+    environment() {
+      return {
+        backend: backend.backendName,
+        tfjsCoreVersion: tf.version_core,
+        ...(ready ? backend.environment() : {}),
+        ...(method.kind === 'scan' ? { ltiSsm: 'log-step scan (no FFT kernels)' } : { ltiSsm: method.summary }),
+      };
+    },
+  };
+}

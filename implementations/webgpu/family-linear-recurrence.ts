@@ -1,0 +1,92 @@
+/**
+ * linear-recurrence on the GPU: the three-pass scan of (a, b) pairs under composition of affine
+ * maps (wgsl-row-scan.ts), carries across workgroups starting from h0; a one-kernel step.
+ */
+import type { FamilyImplementation } from '../../spec/implementation.ts';
+import type { Problem } from '../../spec/families.ts';
+import { dimensionsOf, outputShapes, stepDimensionsOf } from '../../spec/shapes.ts';
+import { capacityShortfall, float16RangeShortfall } from './capacity.ts';
+import { fromFloat16Array, toFloat16Array } from './float16.ts';
+import { moduleLabel } from './kernel-modules.ts';
+import type { KernelRuntime } from './runtime.ts';
+import { bytesPerElement, INFINITY_BITS, type StorageType } from './storage-type.ts';
+import { ROW_SCAN_FLAGS, ROW_SCAN_PARAM_WORDS, ROW_SCAN_TILE } from './wgsl-row-scan.ts';
+import { ROW_STEP_PARAM_WORDS, ROW_STEP_WORKGROUP } from './wgsl-row-step.ts';
+
+/** The linear-recurrence family of a WebGPU implementation. */
+export function linearRecurrenceFamily(runtime: KernelRuntime): FamilyImplementation<'linear-recurrence'> {
+  const scanModule = moduleLabel('linear-recurrence scan', runtime.storage);
+  const stepModule = moduleLabel('linear-recurrence step', runtime.storage);
+  return {
+    decline(problem: Problem<'linear-recurrence'>): string | undefined {
+      const { batch, dim, length } = dimensionsOf(problem);
+      const rows = batch * dim;
+      const tileWorkgroups = rows * Math.ceil(length / ROW_SCAN_TILE);
+      const sequenceBytes = rows * length * bytesPerElement(runtime.storage);
+      const { a, b, h0 } = problem.inputs;
+      return (
+        capacityShortfall(
+          runtime.limits(),
+          [
+            { name: 'a', bytes: sequenceBytes },
+            { name: 'b', bytes: sequenceBytes },
+            { name: 'h', bytes: sequenceBytes },
+            { name: 'tileTotals', bytes: tileWorkgroups * 8 },
+          ],
+          [tileWorkgroups, rows],
+        ) ?? float16RangeShortfall(runtime.storage, { a: a.data, b: b.data, h0: h0?.data })
+      );
+    },
+    async run(problem: Problem<'linear-recurrence'>) {
+      const dims = dimensionsOf(problem);
+      const shapes = outputShapes('linear-recurrence', dims);
+      const rows = dims.batch * dims.dim;
+      const length = dims.length;
+      const { a, b, h0 } = problem.inputs;
+      if (rows === 0 || length === 0) {
+        // No step is taken: the last state is the initial one (as stored), h is empty.
+        const lastState = h0 === undefined ? new Float32Array(rows) : storedCopy(h0.data, runtime.storage);
+        return { h: { data: new Float32Array(0), shape: shapes.h }, lastState: { data: lastState, shape: shapes.lastState } };
+      }
+      const tiles = Math.ceil(length / ROW_SCAN_TILE);
+      const tileWorkgroups = rows * tiles;
+      const flags = (problem.options.reverse ? ROW_SCAN_FLAGS.reverse : 0) | (h0 !== undefined ? ROW_SCAN_FLAGS.initialState : 0);
+      const params = new Uint32Array(ROW_SCAN_PARAM_WORDS);
+      params.set([rows, length, tiles, flags, tileWorkgroups, INFINITY_BITS]);
+      const out = await runtime.engine().run({
+        module: scanModule,
+        params,
+        inputs: { a: a.data, b: b.data, h0: h0?.data },
+        scratchBytes: { tileTotals: tileWorkgroups * 8, carries: tileWorkgroups * 4 },
+        outputs: { h: rows * length, lastState: rows },
+        dispatches: [
+          // With one tile per row the tile totals are never read: the carry-in is h0.
+          { entryPoint: 'reduceTiles', workgroups: tiles > 1 ? tileWorkgroups : 0 },
+          { entryPoint: 'scanTileTotals', workgroups: rows },
+          { entryPoint: 'scanTiles', workgroups: tileWorkgroups },
+        ],
+      });
+      return { h: { data: out.h, shape: shapes.h }, lastState: { data: out.lastState, shape: shapes.lastState } };
+    },
+    async step(inputs) {
+      const dims = stepDimensionsOf('linear-recurrence', inputs);
+      const channels = dims.batch * dims.dim;
+      const shape = [dims.batch, dims.dim];
+      if (channels === 0) return { y: { data: new Float32Array(0), shape }, state: { data: new Float32Array(0), shape } };
+      const params = new Uint32Array(ROW_STEP_PARAM_WORDS);
+      params.set([channels, INFINITY_BITS]);
+      const out = await runtime.engine().run({
+        module: stepModule,
+        params,
+        inputs: { a: inputs.a.data, b: inputs.b.data, state: inputs.state.data },
+        outputs: { y: channels, stateOut: channels },
+        dispatches: [{ entryPoint: 'stepRows', workgroups: Math.ceil(channels / ROW_STEP_WORKGROUP) }],
+      });
+      return { y: { data: out.y, shape }, state: { data: out.stateOut, shape } };
+    },
+  };
+}
+
+function storedCopy(values: Float32Array, storage: StorageType): Float32Array {
+  return storage === 'f16' ? fromFloat16Array(toFloat16Array(values), values.length) : Float32Array.from(values);
+}

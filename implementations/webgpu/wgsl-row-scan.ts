@@ -1,0 +1,212 @@
+/**
+ * WGSL for the scans over rows of scalars: prefix-sum (combine = +) and linear-recurrence
+ * (combine = composition of affine maps h ↦ a·h + b, not commutative). Reduce-then-scan in three
+ * passes, which needs no forward-progress guarantee between workgroups (lavapipe gives none):
+ *   1. reduceTiles: each workgroup reduces one tile of TILE elements of one row;
+ *   2. scanTileTotals: one workgroup per row scans the row's tile totals into each tile's carry-in
+ *      state (starting from h0 for the recurrence);
+ *   3. scanTiles: each workgroup rescans its tile and applies its carry-in.
+ * Inside a tile every invocation folds ITEMS consecutive elements sequentially and the workgroup
+ * combines the invocations' totals with a Hillis–Steele scan in workgroup memory.
+ */
+import { storagePrelude, type StorageType } from './storage-type.ts';
+
+/** Invocations per workgroup of the row scans. */
+export const ROW_SCAN_WORKGROUP = 64;
+/** Elements each invocation folds sequentially. */
+export const ROW_SCAN_ITEMS = 16;
+/** Elements per tile (one workgroup's share of a row). */
+export const ROW_SCAN_TILE = ROW_SCAN_WORKGROUP * ROW_SCAN_ITEMS;
+
+/** The scalar-row families. */
+export type RowScanFamily = 'prefix-sum' | 'linear-recurrence';
+
+/** Entry points of a row-scan module, in dispatch order. */
+export const ROW_SCAN_ENTRY_POINTS = ['reduceTiles', 'scanTileTotals', 'scanTiles'] as const;
+
+/** Flag bits of RowScanParams.flags. */
+export const ROW_SCAN_FLAGS = { reverse: 1, exclusive: 2, initialState: 4 } as const;
+
+/** Uniform layout shared with the host (u32 each): rows, length, tiles, flags, tileWorkgroups, infinityBits. */
+export const ROW_SCAN_PARAM_WORDS = 8;
+
+/** Binding slots of a row-scan module, in order; slot 0 is the uniform params. */
+export function rowScanBindings(family: RowScanFamily): readonly RowScanBinding[] {
+  return family === 'prefix-sum'
+    ? ['x', 'tileTotals', 'carries', 'y']
+    : ['a', 'b', 'h0', 'tileTotals', 'carries', 'h', 'lastState'];
+}
+
+/** A storage binding of a row-scan module. */
+export type RowScanBinding = 'x' | 'a' | 'b' | 'h0' | 'tileTotals' | 'carries' | 'y' | 'h' | 'lastState';
+
+/** Bindings the kernels write (read_write storage); the rest are read-only. */
+export const ROW_SCAN_WRITTEN: ReadonlySet<RowScanBinding> = new Set(['tileTotals', 'carries', 'y', 'h', 'lastState']);
+
+/** The WGSL module of the three-pass scan for one family and storage type. */
+export function rowScanShader(family: RowScanFamily, storage: StorageType): string {
+  const element = family === 'prefix-sum' ? prefixSumElement : affineElement;
+  return /* wgsl */ `${storagePrelude(storage)}
+struct Params {
+  rows: u32,
+  length: u32,
+  tiles: u32,
+  flags: u32,
+  tileWorkgroups: u32,
+  infinityBits: u32,
+  unused0: u32,
+  unused1: u32,
+}
+
+const WG: u32 = ${ROW_SCAN_WORKGROUP}u;
+const ITEMS: u32 = ${ROW_SCAN_ITEMS}u;
+const TILE: u32 = ${ROW_SCAN_TILE}u;
+const REVERSE: u32 = ${ROW_SCAN_FLAGS.reverse}u;
+const EXCLUSIVE: u32 = ${ROW_SCAN_FLAGS.exclusive}u;
+const INITIAL_STATE: u32 = ${ROW_SCAN_FLAGS.initialState}u;
+
+@group(0) @binding(0) var<uniform> params: Params;
+${element.bindings(storage)}
+
+var<workgroup> scratch: array<Element, WG>;
+
+${element.algebra}
+
+// Memory index of the p-th element of a row in processing order.
+fn memoryIndex(row: u32, p: u32) -> u32 {
+  let t = select(p, params.length - 1u - p, (params.flags & REVERSE) != 0u);
+  return row * params.length + t;
+}
+
+fn loadElement(row: u32, p: u32) -> Element {
+  if (p >= params.length) { return identityElement(); }
+  return readElement(memoryIndex(row, p));
+}
+
+// Exclusive scan of one value per invocation across the workgroup (Hillis–Steele);
+// afterwards scratch[WG - 1] holds the workgroup's total.
+fn workgroupExclusiveScan(lid: u32, value: Element) -> Element {
+  scratch[lid] = value;
+  workgroupBarrier();
+  for (var offset = 1u; offset < WG; offset = offset * 2u) {
+    var current = scratch[lid];
+    if (lid >= offset) { current = combine(scratch[lid - offset], current); }
+    workgroupBarrier();
+    scratch[lid] = current;
+    workgroupBarrier();
+  }
+  if (lid == 0u) { return identityElement(); }
+  return scratch[lid - 1u];
+}
+
+fn foldedWorkgroup(wg: vec3<u32>, count: vec3<u32>) -> u32 {
+  return wg.x + wg.y * count.x;
+}
+
+@compute @workgroup_size(WG)
+fn reduceTiles(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) count: vec3<u32>,
+               @builtin(local_invocation_index) lid: u32) {
+  let w = foldedWorkgroup(wg, count);
+  if (w >= params.tileWorkgroups) { return; }
+  let row = w / params.tiles;
+  let first = (w % params.tiles) * TILE + lid * ITEMS;
+  var total = identityElement();
+  for (var k = 0u; k < ITEMS; k = k + 1u) { total = combine(total, loadElement(row, first + k)); }
+  let before = workgroupExclusiveScan(lid, total);
+  if (lid == WG - 1u) { tileTotals[w] = combine(before, total); }
+}
+
+@compute @workgroup_size(WG)
+fn scanTileTotals(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) count: vec3<u32>,
+                  @builtin(local_invocation_index) lid: u32) {
+  let row = foldedWorkgroup(wg, count);
+  if (row >= params.rows) { return; }
+  var state = initialState(row);
+  for (var start = 0u; start < params.tiles; start = start + WG) {
+    let i = start + lid;
+    var total = identityElement();
+    if (i < params.tiles) { total = tileTotals[row * params.tiles + i]; }
+    let before = workgroupExclusiveScan(lid, total);
+    if (i < params.tiles) { carries[row * params.tiles + i] = applyElement(state, before); }
+    let chunkTotal = scratch[WG - 1u];
+    workgroupBarrier();
+    state = applyElement(state, chunkTotal);
+  }
+}
+
+@compute @workgroup_size(WG)
+fn scanTiles(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) count: vec3<u32>,
+             @builtin(local_invocation_index) lid: u32) {
+  let w = foldedWorkgroup(wg, count);
+  if (w >= params.tileWorkgroups) { return; }
+  let row = w / params.tiles;
+  let first = (w % params.tiles) * TILE + lid * ITEMS;
+  var items: array<Element, ITEMS>;
+  var total = identityElement();
+  for (var k = 0u; k < ITEMS; k = k + 1u) {
+    items[k] = loadElement(row, first + k);
+    total = combine(total, items[k]);
+  }
+  var prefix = workgroupExclusiveScan(lid, total);
+  let carry = carries[w];
+  for (var k = 0u; k < ITEMS; k = k + 1u) {
+    let p = first + k;
+    if (p >= params.length) { break; }
+    let before = prefix;
+    prefix = combine(prefix, items[k]);
+    ${element.store}
+  }
+}
+`;
+}
+
+interface ElementAlgebra {
+  bindings(storage: StorageType): string;
+  algebra: string;
+  store: string;
+}
+
+const prefixSumElement: ElementAlgebra = {
+  bindings: () => /* wgsl */ `
+@group(0) @binding(1) var<storage, read> x: array<Stored>;
+@group(0) @binding(2) var<storage, read_write> tileTotals: array<f32>;
+@group(0) @binding(3) var<storage, read_write> carries: array<f32>;
+@group(0) @binding(4) var<storage, read_write> y: array<Stored>;`,
+  algebra: /* wgsl */ `
+alias Element = f32;
+fn identityElement() -> f32 { return 0.0; }
+fn combine(earlier: f32, later: f32) -> f32 { return earlier + later; }
+fn applyElement(state: f32, e: f32) -> f32 { return state + e; }
+fn readElement(i: u32) -> f32 { return f32(x[i]); }
+fn initialState(row: u32) -> f32 { return 0.0; }`,
+  store: /* wgsl */ `let sum = select(prefix, before, (params.flags & EXCLUSIVE) != 0u);
+    y[memoryIndex(row, p)] = toStorage(applyElement(carry, sum), params.infinityBits);`,
+};
+
+// An element is the affine map h ↦ e.x·h + e.y; combine(p, q) applies p first, then q.
+const affineElement: ElementAlgebra = {
+  bindings: () => /* wgsl */ `
+@group(0) @binding(1) var<storage, read> a: array<Stored>;
+@group(0) @binding(2) var<storage, read> b: array<Stored>;
+@group(0) @binding(3) var<storage, read> h0: array<Stored>;
+@group(0) @binding(4) var<storage, read_write> tileTotals: array<vec2<f32>>;
+@group(0) @binding(5) var<storage, read_write> carries: array<f32>;
+@group(0) @binding(6) var<storage, read_write> h: array<Stored>;
+@group(0) @binding(7) var<storage, read_write> lastState: array<Stored>;`,
+  algebra: /* wgsl */ `
+alias Element = vec2<f32>;
+fn identityElement() -> vec2<f32> { return vec2<f32>(1.0, 0.0); }
+fn combine(earlier: vec2<f32>, later: vec2<f32>) -> vec2<f32> {
+  return vec2<f32>(later.x * earlier.x, later.x * earlier.y + later.y);
+}
+fn applyElement(state: f32, e: vec2<f32>) -> f32 { return e.x * state + e.y; }
+fn readElement(i: u32) -> vec2<f32> { return vec2<f32>(f32(a[i]), f32(b[i])); }
+fn initialState(row: u32) -> f32 {
+  if ((params.flags & INITIAL_STATE) != 0u) { return f32(h0[row]); }
+  return 0.0;
+}`,
+  store: /* wgsl */ `let state = applyElement(carry, prefix);
+    let stored = toStorage(state, params.infinityBits);
+    h[memoryIndex(row, p)] = stored;
+    if (p == params.length - 1u) { lastState[row] = stored; }`,
+};

@@ -1,0 +1,275 @@
+/**
+ * The fixtures command line: `generate` (the committed catalogue, or custom cases for one's own
+ * CI) and `check` (regenerate and compare with the committed files). Run `tsx scripts/fixtures.ts --help`.
+ */
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import cliProgress from 'cli-progress';
+import { DEFAULT_OPTIONS, FAMILY_NAMES, isFamilyName, type FamilyName, type OptionsOf } from '../spec/families.ts';
+import {
+  OPTIONAL_INPUTS,
+  PROJECTION_KINDS,
+  REGIME_NAMES,
+  isRegimeName,
+  regimeRestriction,
+  regimesFor,
+  SampleRequestError,
+  type OptionalInputName,
+  type ProjectionKind,
+  type RegimeName,
+  type SampleRequest,
+} from '../spec/regimes.ts';
+import { CATALOGUE_SEED_PREFIX, catalogue, makeCase, type CatalogueCase, type Variant } from '../fixtures/catalogue.ts';
+import { checkFixtures, writeFixtures, type ProgressListener } from '../fixtures/generate.ts';
+import { FIXTURES_DIR } from '../fixtures/manifest.ts';
+
+const HELP = `Usage: tsx scripts/fixtures.ts <command> [flags]
+
+Commands
+  generate   Write fixtures: the committed catalogue into fixtures/ (npm run fixtures), or, with
+             --family, custom cases into --out. Files are written atomically; manifest.json last.
+  check      Regenerate the catalogue and compare it with the committed files by SHA-256
+             (npm run fixtures:check). Names each differing case, tensor and first differing
+             index; exits 1 on any difference and keeps the regenerated set for inspection.
+  help       Show this text (also --help).
+
+Flags of generate
+  --out DIR               Output folder (gets manifest.json and data/). Default: fixtures/ for the
+                          catalogue; required with --family.
+  --family NAME           Custom cases of one family: ${FAMILY_NAMES.join(' | ')}.
+  --batch N               Batch size (default 1).
+  --dim N                 Channels (default 1).
+  --state N               State size N, selective-scan and lti-ssm (default 4).
+  --groups G              Groups of a grouped B or C; must divide --dim (default 1).
+  --length L[,L...]       Sequence lengths; one case per length (default 1024).
+  --regime R[,R...]       Regimes, or 'all' for every regime that applies (default generic):
+                          ${REGIME_NAMES.join(', ')}.
+  --option KEY=BOOL       A family option, repeatable: reverse=true (prefix-sum, linear-recurrence),
+                          exclusive=true (prefix-sum), deltaSoftplus=true (selective-scan).
+  --with NAME[,NAME...]   Optional inputs to include: h0 (linear-recurrence, selective-scan),
+                          D (selective-scan, lti-ssm), z, deltaBias (selective-scan).
+  --B LAYOUT, --C LAYOUT  selective-scan B / C layout: ${PROJECTION_KINDS.join(' | ')}
+                          (default time-varying).
+  --seed S                Seed prefix (default '${CATALOGUE_SEED_PREFIX}'); a case's seedrandom seed is
+                          '<S>:<case id>', recorded in its metadata and the manifest.
+  --quiet                 No progress bar.
+
+Flags of check
+  --dir DIR               The fixtures folder to check (default fixtures/).
+  --quiet                 No progress bar.
+
+Examples
+  npm run fixtures
+  npm run fixtures:check
+  tsx scripts/fixtures.ts generate --family selective-scan --batch 2 --dim 8 --state 16 \\
+      --length 4096 --regime generic --option deltaSoftplus=true --with D,z --seed 42 --out ./my-fixtures
+
+In your own CI (a GitHub Actions step, from a checkout of this repository), generate fixtures for
+your shapes, then replay them with fixtures/loader.ts or any safetensors reader:
+  - run: npx tsx scripts/fixtures.ts generate --family linear-recurrence --batch 4 --dim 64 \\
+      --length 1,1000,65536 --regime all --option reverse=true --with h0 --seed ci --out fixtures-ci
+`;
+
+/** Thrown for a bad command line; the message names the flag, what was expected and what came. */
+class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: {
+      help: { type: 'boolean', short: 'h' },
+      out: { type: 'string' },
+      dir: { type: 'string' },
+      family: { type: 'string' },
+      batch: { type: 'string' },
+      dim: { type: 'string' },
+      state: { type: 'string' },
+      groups: { type: 'string' },
+      length: { type: 'string', multiple: true },
+      regime: { type: 'string', multiple: true },
+      option: { type: 'string', multiple: true },
+      with: { type: 'string', multiple: true },
+      B: { type: 'string' },
+      C: { type: 'string' },
+      seed: { type: 'string' },
+      quiet: { type: 'boolean' },
+    },
+  });
+  const command = positionals[0] ?? 'help';
+  if (values.help || command === 'help') {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  if (positionals.length > 1) throw new UsageError(`expected one command, got ${positionals.join(' ')}`);
+  const progress = values.quiet ? undefined : progressBar();
+
+  if (command === 'generate') {
+    const custom = values.family !== undefined;
+    if (!custom) {
+      const ignored = (['batch', 'dim', 'state', 'groups', 'length', 'regime', 'option', 'with', 'B', 'C', 'seed'] as const).filter((k) => values[k] !== undefined);
+      if (ignored.length > 0) throw new UsageError(`--${ignored[0]}: only with --family (custom cases); the catalogue has fixed sizes and seeds`);
+    }
+    if (custom && values.out === undefined) throw new UsageError('--out: expected an output folder for custom cases, got none');
+    const cases = custom ? customCases(values) : catalogue();
+    const dir = path.resolve(values.out ?? FIXTURES_DIR);
+    const started = performance.now();
+    progress?.start(cases.length);
+    const summary = await writeFixtures({ dir, cases, onProgress: progress?.update }).finally(() => progress?.stop());
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    process.stdout.write(
+      `Wrote ${summary.manifest.cases.length} fixtures (${(summary.totalBytes / 1e6).toFixed(2)} MB) and ${path.join(dir, 'manifest.json')} in ${seconds} s` +
+        (summary.removed.length > 0 ? `; removed ${summary.removed.length} stale files` : '') +
+        '.\n',
+    );
+    return 0;
+  }
+
+  if (command === 'check') {
+    const dir = path.resolve(values.dir ?? FIXTURES_DIR);
+    const cases = catalogue();
+    const started = performance.now();
+    progress?.start(cases.length);
+    const report = await checkFixtures({ dir, cases, writeRegenerated: true, onProgress: progress?.update }).finally(() => progress?.stop());
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    if (report.ok) {
+      process.stdout.write(`All ${report.cases} fixtures in ${dir} match a fresh regeneration (${seconds} s).\n`);
+      return 0;
+    }
+    process.stderr.write(`${report.differences.length} difference(s) between ${dir} and a fresh regeneration:\n`);
+    for (const d of report.differences) process.stderr.write(`  ${d.id} [${d.kind}]: ${d.detail}\n`);
+    if (report.regeneratedDir !== undefined) process.stderr.write(`Regenerated set kept in ${report.regeneratedDir}\n`);
+    process.stderr.write('Run `npm run fixtures` to regenerate if the change is intended, and commit the result.\n');
+    return 1;
+  }
+
+  throw new UsageError(`expected a command (generate, check, help), got '${command}'`);
+}
+
+type Flags = Readonly<Record<string, string | boolean | string[] | undefined>>;
+
+/** The custom cases the flags describe: lengths × regimes of one family and variant. */
+function customCases(values: Flags): CatalogueCase[] {
+  const family = values.family as string;
+  if (!isFamilyName(family)) throw new UsageError(`--family: expected one of ${FAMILY_NAMES.join(', ')}, got '${family}'`);
+  const hasState = family === 'selective-scan' || family === 'lti-ssm';
+  const batch = integerFlag(values, 'batch', 1, 0);
+  const dim = integerFlag(values, 'dim', 1, 0);
+  const stateSize = integerFlag(values, 'state', 4, 1);
+  const groups = integerFlag(values, 'groups', 1, 1);
+  if (!hasState && values.state !== undefined) throw new UsageError(`--state: ${family} has a scalar state; use it with selective-scan or lti-ssm`);
+  const lengths = listFlag(values, 'length', ['1024']).map((text) => {
+    const n = Number(text);
+    if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`--length: expected non-negative integers, got '${text}'`);
+    return n;
+  });
+
+  const options = { ...DEFAULT_OPTIONS[family] } as Record<string, boolean>;
+  for (const pair of (values.option as string[] | undefined) ?? []) {
+    const match = /^([A-Za-z]+)=(true|false)$/.exec(pair);
+    if (match === null) throw new UsageError(`--option: expected KEY=true or KEY=false, got '${pair}'`);
+    if (!(match[1] in options)) {
+      const known = Object.keys(options);
+      throw new UsageError(`--option ${match[1]}: ${family} has ${known.length === 0 ? 'no options' : `options ${known.join(', ')}`}`);
+    }
+    options[match[1]] = match[2] === 'true';
+  }
+
+  const optionalInputs: Partial<Record<OptionalInputName, boolean>> = {};
+  for (const name of OPTIONAL_INPUTS[family]) optionalInputs[name] = false;
+  for (const name of listFlag(values, 'with', [])) {
+    if (!(OPTIONAL_INPUTS[family] as readonly string[]).includes(name)) {
+      const known = OPTIONAL_INPUTS[family];
+      throw new UsageError(`--with ${name}: ${family} has ${known.length === 0 ? 'no optional inputs' : `optional inputs ${known.join(', ')}`}`);
+    }
+    optionalInputs[name as OptionalInputName] = true;
+  }
+
+  const layout = (flag: 'B' | 'C'): ProjectionKind => {
+    const value = values[flag];
+    if (value === undefined) return 'time-varying';
+    if (family !== 'selective-scan') throw new UsageError(`--${flag}: only selective-scan has B/C layouts`);
+    if (!(PROJECTION_KINDS as readonly string[]).includes(value as string)) throw new UsageError(`--${flag}: expected one of ${PROJECTION_KINDS.join(', ')}, got '${String(value)}'`);
+    return value as ProjectionKind;
+  };
+  const projections = family === 'selective-scan' ? { B: layout('B'), C: layout('C') } : undefined;
+  const variant = { options: options as unknown as OptionsOf<FamilyName>, optionalInputs, ...(projections && { projections }) } as Variant;
+
+  const requested = listFlag(values, 'regime', ['generic']);
+  const allRegimes = requested.includes('all');
+  const regimes: RegimeName[] = allRegimes ? regimesFor(family).map((r) => r.name) : requested.map((name) => {
+    if (!isRegimeName(name)) throw new UsageError(`--regime: expected one of ${REGIME_NAMES.join(', ')} or all, got '${name}'`);
+    return name;
+  });
+  const seed = typeof values.seed === 'string' ? values.seed : CATALOGUE_SEED_PREFIX;
+
+  const cases: CatalogueCase[] = [];
+  for (const regime of regimes) {
+    for (const length of lengths) {
+      const dims = { batch, dim, length, ...(hasState && { stateSize }), groups };
+      const c = makeCase(family, regime, dims, variant, seed);
+      let why: string | undefined;
+      try {
+        why = regimeRestriction(c.request as SampleRequest);
+      } catch (error) {
+        if (error instanceof SampleRequestError) throw new UsageError(error.message);
+        throw error;
+      }
+      if (why !== undefined) {
+        // With 'all', regimes that cannot take these options are skipped (and said so); named ones are an error.
+        if (allRegimes) {
+          process.stderr.write(`Skipping ${c.id}: ${why}\n`);
+          continue;
+        }
+        throw new UsageError(`--regime ${regime}: cannot generate ${c.id}: ${why}`);
+      }
+      cases.push(c);
+    }
+  }
+  if (cases.length === 0) throw new UsageError('no case to generate: every requested regime was skipped');
+  return cases;
+}
+
+function integerFlag(values: Flags, name: string, fallback: number, min: number): number {
+  const raw = values[name];
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`--${name}: expected an integer ≥ ${min}, got '${String(raw)}'`);
+  return n;
+}
+
+function listFlag(values: Flags, name: string, fallback: string[]): string[] {
+  const raw = values[name] as string[] | undefined;
+  if (raw === undefined) return fallback;
+  return raw.flatMap((item) => item.split(',')).filter((item) => item.length > 0);
+}
+
+/** A progress bar on stderr (cli-progress draws only on a terminal). */
+function progressBar(): { start(total: number): void; update: ProgressListener; stop(): void } {
+  const bar = new cliProgress.SingleBar(
+    { format: '{bar} {percentage}% | {value}/{total} | {id}', hideCursor: true, stream: process.stderr },
+    cliProgress.Presets.shades_classic,
+  );
+  return {
+    start: (total) => bar.start(total, 0, { id: '' }),
+    update: (done, _total, id) => bar.update(done, { id }),
+    stop: () => bar.stop(),
+  };
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof UsageError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
+      process.stderr.write(`fixtures: ${error.message}\nRun 'tsx scripts/fixtures.ts --help' for usage.\n`);
+      process.exitCode = 2;
+      return;
+    }
+    process.stderr.write(`fixtures: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,358 @@
+/**
+ * The validator: the one gate a problem, a step or an implementation's answer passes before the
+ * suite trusts its shapes. Every failure is a SpecValidationError naming the field, what the spec
+ * expects and what came (spec/README.md#errors).
+ */
+import { SpecValidationError } from './errors.ts';
+import {
+  DEFAULT_OPTIONS,
+  INPUT_NAMES,
+  OUTPUT_NAMES,
+  FAMILY_NAMES,
+  isFamilyName,
+  type AnyProblem,
+  type FamilyName,
+  type OptionsOf,
+  type OutputsOf,
+  type Problem,
+  type StepInputsOf,
+  type StepOutputs,
+} from './families.ts';
+import { dimensionsOf, outputShapes, projectionLayout, stepDimensionsOf, stepOutputShapes } from './shapes.ts';
+import { elementCount, formatShape, type OutputTensor, type Tensor } from './tensor.ts';
+
+/** Checks a problem of any family against the spec and returns it typed; throws SpecValidationError. */
+export function validateProblem(problem: unknown): AnyProblem {
+  if (!isPlainObject(problem)) fail('', 'problem', 'an object { family, inputs, options }', describe(problem));
+  const family = problem.family;
+  if (!isFamilyName(family)) fail('', 'family', `one of ${FAMILY_NAMES.map((f) => `'${f}'`).join(', ')}`, describe(family));
+  const inputs = validateTensors(family, family, problem.inputs, RUN_RULES[family], 'run');
+  const options = validateOptions(family, problem.options, family);
+  return { family, inputs, options } as unknown as AnyProblem;
+}
+
+/** Checks the inputs and options of a one-token step of `family`; returns the inputs typed. */
+export function validateStepInputs<F extends FamilyName>(family: F, inputs: unknown, options: unknown): StepInputsOf<F> {
+  if (!isFamilyName(family)) fail('step', 'family', `one of ${FAMILY_NAMES.map((f) => `'${f}'`).join(', ')}`, describe(family));
+  const context = `${family} step`;
+  const checked = validateTensors(context, family, inputs, STEP_RULES[family], 'step');
+  validateOptions(family, options, context);
+  return checked as unknown as StepInputsOf<F>;
+}
+
+/** Checks the options object of `family`: exactly its boolean keys (spec/families.ts DEFAULT_OPTIONS). */
+export function validateOptions<F extends FamilyName>(family: F, options: unknown, context: string = family): OptionsOf<F> {
+  const known = Object.keys(DEFAULT_OPTIONS[family]);
+  const keyList = known.length === 0 ? 'no keys' : `boolean keys ${known.join(', ')}`;
+  if (!isPlainObject(options)) fail(context, 'options', `an object with ${keyList}`, describe(options));
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) fail(context, `options.${key}`, `no such option (${family} options: ${keyList})`, `key '${key}'`);
+  }
+  for (const key of known) {
+    if (!(key in options)) fail(context, `options.${key}`, 'a boolean', 'no such key (options must set every key)');
+    if (typeof options[key] !== 'boolean') fail(context, `options.${key}`, 'a boolean', describe(options[key]));
+  }
+  return { ...options } as OptionsOf<F>;
+}
+
+/**
+ * Checks an implementation's answer to a validated problem: an object with exactly the family's
+ * output names, each a Float32Array or Float64Array tensor of the shape spec/shapes.ts gives.
+ * Values are not judged here (NaN included): that is the tolerance model's job.
+ */
+export function validateOutputs<F extends FamilyName>(problem: Problem<F>, outputs: unknown): OutputsOf<F> {
+  const dims = dimensionsOf(problem as AnyProblem);
+  const shapes = outputShapes(problem.family, dims) as Readonly<Record<string, readonly number[]>>;
+  return validateOutputTensors(`${problem.family} outputs`, OUTPUT_NAMES[problem.family], shapes, outputs) as unknown as OutputsOf<F>;
+}
+
+/** Checks an implementation's answer to a validated step: { y (batch, dim), state }. */
+export function validateStepOutputs<F extends FamilyName>(family: F, inputs: StepInputsOf<F>, outputs: unknown): StepOutputs {
+  const shapes = stepOutputShapes(family, stepDimensionsOf(family, inputs));
+  return validateOutputTensors(`${family} step outputs`, ['y', 'state'], shapes, outputs) as unknown as StepOutputs;
+}
+
+// ------------------------------------------------------------------ tensor rules
+
+/**
+ * What shape a tensor has, by role: `sequence` (batch, dim, L), or (batch, dim) in a step;
+ * `channel` (dim); `channelState` (dim, N); `batchChannel` (batch, dim); `batchChannelState`
+ * (batch, dim, N); `projection` a selective-scan B or C in any of its three layouts.
+ */
+type Role = 'sequence' | 'channel' | 'channelState' | 'batchChannel' | 'batchChannelState' | 'projection';
+
+interface TensorRule {
+  readonly name: string;
+  readonly role: Role;
+  readonly optional?: boolean;
+}
+
+/** Rules in checking order: the first sequence tensor fixes batch, dim, L; the first channelState fixes N. */
+const RUN_RULES: { readonly [F in FamilyName]: readonly TensorRule[] } = {
+  'prefix-sum': [{ name: 'x', role: 'sequence' }],
+  'linear-recurrence': [
+    { name: 'a', role: 'sequence' },
+    { name: 'b', role: 'sequence' },
+    { name: 'h0', role: 'batchChannel', optional: true },
+  ],
+  'selective-scan': [
+    { name: 'u', role: 'sequence' },
+    { name: 'delta', role: 'sequence' },
+    { name: 'A', role: 'channelState' },
+    { name: 'B', role: 'projection' },
+    { name: 'C', role: 'projection' },
+    { name: 'D', role: 'channel', optional: true },
+    { name: 'z', role: 'sequence', optional: true },
+    { name: 'deltaBias', role: 'channel', optional: true },
+    { name: 'h0', role: 'batchChannelState', optional: true },
+  ],
+  'lti-ssm': [
+    { name: 'u', role: 'sequence' },
+    { name: 'Abar', role: 'channelState' },
+    { name: 'Bbar', role: 'channelState' },
+    { name: 'C', role: 'channelState' },
+    { name: 'D', role: 'channel', optional: true },
+  ],
+};
+
+const STEP_RULES: { readonly [F in FamilyName]: readonly TensorRule[] } = {
+  'prefix-sum': [
+    { name: 'x', role: 'sequence' },
+    { name: 'state', role: 'batchChannel' },
+  ],
+  'linear-recurrence': [
+    { name: 'a', role: 'sequence' },
+    { name: 'b', role: 'sequence' },
+    { name: 'state', role: 'batchChannel' },
+  ],
+  'selective-scan': [
+    ...RUN_RULES['selective-scan'].filter((rule) => rule.name !== 'h0'),
+    { name: 'state', role: 'batchChannelState' },
+  ],
+  'lti-ssm': [...RUN_RULES['lti-ssm'], { name: 'state', role: 'batchChannelState' }],
+};
+
+// The run rules list the names of spec/families.ts INPUT_NAMES; keep the two in step.
+for (const family of FAMILY_NAMES) {
+  const ruled = RUN_RULES[family].map((r) => r.name).sort();
+  const listed = [...INPUT_NAMES[family]].sort();
+  if (ruled.join() !== listed.join()) throw new Error(`spec/validate.ts: rules of ${family} name [${ruled}], INPUT_NAMES [${listed}]`);
+}
+
+/** A dimension as error messages print it: `batch=2`, or `L=8`. */
+type Axis = readonly [label: string, size: number];
+
+function validateTensors(
+  context: string,
+  family: FamilyName,
+  inputs: unknown,
+  rules: readonly TensorRule[],
+  mode: 'run' | 'step',
+): Record<string, Tensor> {
+  const names = rules.map((r) => r.name);
+  if (!isPlainObject(inputs)) fail(context, 'inputs', `an object with tensors ${names.join(', ')}`, describe(inputs));
+  for (const key of Object.keys(inputs)) {
+    if (!names.includes(key) && inputs[key] !== undefined) {
+      fail(context, `inputs.${key}`, `no such input (${family} ${mode === 'step' ? 'step ' : ''}inputs: ${names.join(', ')})`, `key '${key}'`);
+    }
+  }
+
+  const tensors: Record<string, Tensor> = {};
+  for (const rule of rules) {
+    const value = inputs[rule.name];
+    if (value === undefined) {
+      if (rule.optional) continue;
+      fail(context, rule.name, `a tensor { data: Float32Array, shape: number[] } (required input)`, 'undefined (missing)');
+    }
+    tensors[rule.name] = readTensor(context, rule.name, value);
+  }
+
+  // Dimensions: batch, dim (and L) from the first sequence tensor, N from the first channelState one.
+  const primary = rules.find((r) => r.role === 'sequence');
+  if (primary === undefined) throw new Error(`spec/validate.ts: ${family} has no sequence tensor`);
+  const first = tensors[primary.name];
+  const sequenceRank = mode === 'run' ? 3 : 2;
+  const sequenceLabels = mode === 'run' ? '(batch, dim, L)' : '(batch, dim)';
+  if (first.shape.length !== sequenceRank) fail(context, primary.name, `rank ${sequenceRank} ${sequenceLabels}`, formatShape(first.shape));
+  const batch: Axis = ['batch', first.shape[0]];
+  const dim: Axis = ['dim', first.shape[1]];
+  const length: Axis = ['L', mode === 'run' ? first.shape[2] : 1];
+  let state: Axis | undefined;
+
+  for (const rule of rules) {
+    const tensor = tensors[rule.name];
+    if (tensor === undefined) continue;
+    switch (rule.role) {
+      case 'sequence':
+        expectShape(context, rule.name, tensor, mode === 'run' ? [batch, dim, length] : [batch, dim]);
+        break;
+      case 'channel':
+        expectShape(context, rule.name, tensor, [dim]);
+        break;
+      case 'batchChannel':
+        expectShape(context, rule.name, tensor, [batch, dim]);
+        break;
+      case 'channelState': {
+        if (state === undefined) {
+          const expected = `shape (dim=${dim[1]}, N) with N ≥ 1`;
+          if (tensor.shape.length !== 2 || tensor.shape[0] !== dim[1] || tensor.shape[1] < 1) fail(context, rule.name, expected, formatShape(tensor.shape));
+          state = ['N', tensor.shape[1]];
+        }
+        expectShape(context, rule.name, tensor, [dim, state]);
+        break;
+      }
+      case 'batchChannelState':
+        expectShape(context, rule.name, tensor, [batch, dim, requireState(state, family)]);
+        break;
+      case 'projection':
+        expectProjection(context, rule.name, tensor, batch, dim, requireState(state, family), length);
+        break;
+    }
+  }
+
+  for (const rule of rules) {
+    const tensor = tensors[rule.name];
+    if (tensor !== undefined) expectFinite(context, rule.name, tensor);
+  }
+  return tensors;
+}
+
+function requireState(state: Axis | undefined, family: FamilyName): Axis {
+  if (state === undefined) throw new Error(`spec/validate.ts: ${family} reads N before a (dim, N) tensor fixed it`);
+  return state;
+}
+
+/** A tensor's structure: an object with float32 data and a shape of non-negative integers whose product is the length. */
+function readTensor(context: string, field: string, value: unknown): Tensor {
+  if (!isPlainObject(value)) fail(context, field, 'a tensor { data: Float32Array, shape: number[] }', describe(value));
+  const { data, shape } = value;
+  if (!(data instanceof Float32Array)) fail(context, `${field}.data`, 'dtype float32 (a Float32Array)', describeDtype(data));
+  if (!Array.isArray(shape)) fail(context, `${field}.shape`, 'an array of non-negative integers', describe(shape));
+  shape.forEach((size: unknown, axis) => {
+    if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
+      fail(context, `${field}.shape[${axis}]`, 'a non-negative integer', describe(size));
+    }
+  });
+  const sizes = shape as number[];
+  if (data.length !== elementCount(sizes)) {
+    fail(context, field, `data length ${elementCount(sizes)} (the product of shape ${formatShape(sizes)})`, `${data.length} elements`);
+  }
+  return value as unknown as Tensor;
+}
+
+function expectShape(context: string, field: string, tensor: Tensor, axes: readonly Axis[]): void {
+  const matches = tensor.shape.length === axes.length && axes.every(([, size], i) => tensor.shape[i] === size);
+  if (!matches) fail(context, field, `shape ${formatAxes(axes)}`, formatShape(tensor.shape));
+}
+
+/** B or C of a selective scan: (dim, N), (batch, N, L) or (batch, G, N, L) with G ≥ 1 dividing dim. */
+function expectProjection(context: string, field: string, tensor: Tensor, batch: Axis, dim: Axis, state: Axis, length: Axis): void {
+  const s = tensor.shape;
+  // The layout is read from the rank by the one function that reads it (spec/shapes.ts).
+  const layout = s.length >= 2 && s.length <= 4 ? projectionLayout(s) : undefined;
+  let ok = false;
+  switch (layout?.kind) {
+    case 'time-invariant':
+      ok = s[0] === dim[1] && s[1] === state[1];
+      break;
+    case 'time-varying':
+      ok = s[0] === batch[1] && s[1] === state[1] && s[2] === length[1];
+      break;
+    case 'grouped':
+      ok = s[0] === batch[1] && layout.groups >= 1 && dim[1] % layout.groups === 0 && s[2] === state[1] && s[3] === length[1];
+      break;
+  }
+  if (ok) return;
+  const expected =
+    `shape ${formatAxes([dim, state])}, ${formatAxes([batch, state, length])} or ` +
+    `${formatAxes([batch, ['G', -1], state, length])} with G dividing ${dim[0]}=${dim[1]}`;
+  fail(context, field, expected, formatShape(s));
+}
+
+function expectFinite(context: string, field: string, tensor: Tensor): void {
+  const { data, shape } = tensor;
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    // v - v is 0 for every finite v and NaN for NaN and ±Inf: one comparison per element.
+    if (v - v !== 0) {
+      fail(context, field, 'finite values (NaN and ±Inf are not valid inputs)', `${v} at ${field}[${coordinates(i, shape).join(', ')}] (flat index ${i})`);
+    }
+  }
+}
+
+/** The row-major coordinates of a flat index. */
+function coordinates(flat: number, shape: readonly number[]): number[] {
+  const out = new Array<number>(shape.length);
+  let rest = flat;
+  for (let axis = shape.length - 1; axis >= 0; axis--) {
+    out[axis] = rest % shape[axis];
+    rest = Math.floor(rest / shape[axis]);
+  }
+  return out;
+}
+
+function formatAxes(axes: readonly Axis[]): string {
+  return `(${axes.map(([label, size]) => (size < 0 ? label : `${label}=${size}`)).join(', ')})`;
+}
+
+// ------------------------------------------------------------------ outputs
+
+function validateOutputTensors(
+  context: string,
+  names: readonly string[],
+  shapes: Readonly<Record<string, readonly number[]>>,
+  outputs: unknown,
+): Record<string, OutputTensor> {
+  if (!isPlainObject(outputs)) fail(context, 'outputs', `an object with tensors ${names.join(', ')}`, describe(outputs));
+  for (const key of Object.keys(outputs)) {
+    if (!names.includes(key)) fail(context, key, `no such output (outputs: ${names.join(', ')})`, `key '${key}'`);
+  }
+  const checked: Record<string, OutputTensor> = {};
+  for (const name of names) {
+    const value = outputs[name];
+    const expectedShape = shapes[name];
+    if (value === undefined) fail(context, name, `a tensor of shape ${formatShape(expectedShape)}`, 'undefined (missing)');
+    if (!isPlainObject(value)) fail(context, name, `a tensor { data: Float32Array | Float64Array, shape: number[] }`, describe(value));
+    const { data, shape } = value;
+    if (!(data instanceof Float32Array || data instanceof Float64Array)) {
+      fail(context, `${name}.data`, 'a Float32Array or Float64Array', describeDtype(data));
+    }
+    const sameShape = Array.isArray(shape) && shape.length === expectedShape.length && expectedShape.every((s, i) => shape[i] === s);
+    if (!sameShape) fail(context, `${name}.shape`, formatShape(expectedShape), Array.isArray(shape) ? formatShape(shape as number[]) : describe(shape));
+    if (data.length !== elementCount(expectedShape)) {
+      fail(context, name, `data length ${elementCount(expectedShape)} (shape ${formatShape(expectedShape)})`, `${data.length} elements`);
+    }
+    checked[name] = value as unknown as OutputTensor;
+  }
+  return checked;
+}
+
+// ------------------------------------------------------------------ helpers
+
+function fail(context: string, field: string, expected: string, actual: string): never {
+  throw new SpecValidationError({ context, field, expected, actual });
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !ArrayBuffer.isView(value);
+}
+
+/** Names the dtype of what came where a Float32Array was expected. */
+function describeDtype(value: unknown): string {
+  if (ArrayBuffer.isView(value)) return value.constructor.name;
+  if (Array.isArray(value)) return 'a plain Array';
+  return describe(value);
+}
+
+/** A short description of any value for error messages. */
+function describe(value: unknown): string {
+  if (value === undefined) return 'undefined';
+  if (value === null) return 'null';
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return `${typeof value} ${String(value)}`;
+  if (typeof value === 'function') return 'a function';
+  if (typeof value === 'symbol') return 'a symbol';
+  if (Array.isArray(value)) return `an array of length ${value.length}`;
+  if (ArrayBuffer.isView(value)) return `a ${value.constructor.name}`;
+  return `an object with keys [${Object.keys(value).join(', ')}]`;
+}

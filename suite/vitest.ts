@@ -1,0 +1,82 @@
+/**
+ * The whole conformance suite as vitest tests, for our own test files and for users' projects:
+ * `describeConformance(myImplementation)` declares one test per family × property (× expected-
+ * failure cell), each failing with its shrunk counterexample and the command that replays it.
+ */
+import { afterAll, beforeAll, describe, it, type TestContext } from 'vitest';
+import { FAMILY_NAMES, type FamilyName } from '../spec/families.ts';
+import { ImplementationUnavailableError, type ScanImplementation } from '../spec/implementation.ts';
+import { errorMessage, planCells } from './cells.ts';
+import { describeCellFailure } from './messages.ts';
+import { FAILING_OUTCOMES, PROPERTY_NAMES, type AccuracySample, type CellResult, type PropertyName } from './results.ts';
+import { runCell, type RunOptions } from './runner.ts';
+import { runOptionsFromEnvironment } from './settings.ts';
+
+/** Options of describeConformance: run options plus how to treat an unavailable implementation. */
+export interface DescribeConformanceOptions extends RunOptions {
+  /**
+   * Fail (instead of skip, with the reason) when setup says this machine cannot run the
+   * implementation. Default: true when REQUIRE_WEBGPU=1 or SCAN_CONFORMANCE_REQUIRE_AVAILABLE=1.
+   */
+  readonly requireAvailable?: boolean;
+}
+
+/** Key under which each test's cell result is left in vitest's task meta, for reporters. */
+export const CELL_META_KEY = 'scanConformanceCell';
+
+declare module 'vitest' {
+  interface TaskMeta {
+    scanConformanceCell?: CellResult;
+  }
+}
+
+/** Declares the conformance suite of one implementation as vitest tests. */
+export function describeConformance(implementation: ScanImplementation, options: DescribeConformanceOptions = {}): void {
+  const settings: DescribeConformanceOptions = { ...runOptionsFromEnvironment(), ...options };
+  const requireAvailable =
+    settings.requireAvailable ?? (process.env.REQUIRE_WEBGPU === '1' || process.env.SCAN_CONFORMANCE_REQUIRE_AVAILABLE === '1');
+  const families = FAMILY_NAMES.filter((f) => implementation.families[f] !== undefined && (settings.families ?? FAMILY_NAMES).includes(f));
+  const properties = (settings.properties ?? PROPERTY_NAMES).filter((p) => p !== 'fixtures' || settings.fixtures !== undefined);
+  let unavailable: string | undefined;
+
+  describe(implementation.name, () => {
+    beforeAll(async () => {
+      try {
+        await implementation.setup?.();
+      } catch (error) {
+        if (error instanceof ImplementationUnavailableError && !requireAvailable) unavailable = errorMessage(error);
+        else throw error;
+      }
+    });
+    afterAll(async () => {
+      if (unavailable === undefined) await implementation.dispose?.();
+    });
+    for (const family of families) {
+      for (const property of properties) {
+        for (const plan of planCells(implementation, family, property)) {
+          const restriction = [plan.only?.regime, plan.only?.options && JSON.stringify(plan.only.options)].filter(Boolean).join(' ');
+          const title = `${family} › ${property}${restriction ? ` [${restriction}]` : ''}${plan.expected ? ' (expected to fail)' : ''}`;
+          it(title, async (context: TestContext) => {
+            if (unavailable !== undefined) {
+              context.skip(`${implementation.name} is unavailable on this machine: ${unavailable}`);
+              return;
+            }
+            const samples: AccuracySample[] = [];
+            const cell = await runCell(implementation, plan, settings, samples);
+            context.task.meta[CELL_META_KEY] = cell;
+            if (cell.outcome === 'not-applicable') {
+              context.skip(`not applicable: ${cell.reason ?? ''}`);
+              return;
+            }
+            if (FAILING_OUTCOMES.includes(cell.outcome)) throw new Error(describeCellFailure(cell));
+          });
+        }
+      }
+    }
+  });
+}
+
+/** Families × properties that describeConformance would declare for an implementation (for reporters and docs). */
+export function conformanceTestPlan(implementation: ScanImplementation): { family: FamilyName; property: PropertyName }[] {
+  return FAMILY_NAMES.filter((f) => implementation.families[f] !== undefined).flatMap((family) => PROPERTY_NAMES.map((property) => ({ family, property })));
+}

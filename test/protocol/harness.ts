@@ -1,0 +1,96 @@
+/**
+ * What the protocol tests share: where the testees are, adapters that are always disposed, the
+ * error a promise rejects with, and a look at this process's children so no testee outlives a test.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { processImplementation, type ProcessImplementation, type ProcessImplementationOptions } from '../../protocol/process-implementation.ts';
+
+/** The deliberately misbehaving testee; its first argument picks the misbehaviour. */
+export const MISBEHAVING_TESTEE = fileURLToPath(new URL('./testees/misbehaving-testee.mjs', import.meta.url));
+/** The plain-Node example testee. */
+export const NODE_EXAMPLE_TESTEE = fileURLToPath(new URL('../../examples/testees/node/testee.mjs', import.meta.url));
+/** The numpy example testee. */
+export const PYTHON_EXAMPLE_TESTEE = fileURLToPath(new URL('../../examples/testees/python/numpy_testee.py', import.meta.url));
+
+/** Starts adapters and disposes every one of them in disposeAll (call it in afterEach). */
+export class AdapterPool {
+  private readonly started: ProcessImplementation[] = [];
+
+  /** Builds an adapter (handshake included) and remembers it for disposal. */
+  async start(options: ProcessImplementationOptions): Promise<ProcessImplementation> {
+    const adapter = await processImplementation(options);
+    this.started.push(adapter);
+    return adapter;
+  }
+
+  /** The misbehaving testee in the given mode. */
+  misbehaving(mode: string, options: Partial<ProcessImplementationOptions> = {}): Promise<ProcessImplementation> {
+    return this.start({ command: process.execPath, args: [MISBEHAVING_TESTEE, mode], ...options });
+  }
+
+  /** Disposes everything started. */
+  async disposeAll(): Promise<void> {
+    const all = this.started.splice(0);
+    await Promise.all(all.map((adapter) => adapter.dispose?.()));
+  }
+}
+
+/** The error a promise rejects with; fails if it resolves. */
+export async function rejection(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof Error) return error;
+    throw new Error(`rejected with a non-Error: ${String(error)}`);
+  }
+  throw new Error('expected a rejection, but the promise resolved');
+}
+
+/** Whether a process id is alive (and not a zombie). */
+export function isAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** Waits until the process is gone, up to `ms`; returns whether it is gone. */
+export async function gone(pid: number, ms = 3_000): Promise<boolean> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (!isAlive(pid)) return true;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return !isAlive(pid);
+}
+
+/** Live (non-zombie) child processes of this process, as "pid command" lines (Linux /proc). */
+export function liveChildren(): string[] {
+  const children: string[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[1]) === process.pid && fields[0] !== 'Z') {
+        children.push(`${entry} ${readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ').trim()}`);
+      }
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return children;
+}
+
+/** Whether /proc can be read (Linux), which the process checks need. */
+export const HAS_PROC = (() => {
+  try {
+    readdirSync('/proc/self');
+    return true;
+  } catch {
+    return false;
+  }
+})();
