@@ -42,12 +42,16 @@ export interface CaseConstraints<F extends FamilyName> {
   readonly optionalInputs?: OptionalInputSwitches;
   /** B/C layouts to draw from (default: all three). */
   readonly projections?: readonly ProjectionKind[];
+  /** selective-scan: false never draws the time-invariant (convolution) cases (default: a quarter of cases). */
+  readonly timeInvariant?: boolean;
 }
 
 /** A generated case: what was asked of the sampler, the seed of its values, and the problem. */
 export interface GeneratedCase<F extends FamilyName> {
   readonly request: SampleRequest<F>;
   readonly valueSeed: number;
+  /** selective-scan only: Δ made constant over time (with time-invariant B, C and no h0), a convolution. */
+  readonly timeInvariant: boolean;
   readonly problem: Problem<F>;
 }
 
@@ -76,8 +80,23 @@ export function uniformFromSeed(seed: number): () => number {
 }
 
 /** Rebuilds a case's problem from its request and value seed (replay). */
-export function problemOfCase<F extends FamilyName>(request: SampleRequest<F>, valueSeed: number): Problem<F> {
-  return sampleProblem(request, uniformFromSeed(valueSeed));
+export function problemOfCase<F extends FamilyName>(request: SampleRequest<F>, valueSeed: number, timeInvariant = false): Problem<F> {
+  const problem = sampleProblem(request, uniformFromSeed(valueSeed));
+  return timeInvariant ? withConstantDelta(problem) : problem;
+}
+
+/**
+ * A selective scan with each channel's delta held at its first value over time: with
+ * time-invariant B and C and no h0 it is a convolution (what FFT implementations accept).
+ */
+export function withConstantDelta<F extends FamilyName>(problem: Problem<F>): Problem<F> {
+  if (problem.family !== 'selective-scan') return problem;
+  const scan = problem as unknown as Problem<'selective-scan'>;
+  const { delta } = scan.inputs;
+  const L = delta.shape[2];
+  const data = delta.data.slice();
+  for (let i = 0; i < data.length; i++) data[i] = delta.data[i - (i % L)];
+  return { ...problem, inputs: { ...scan.inputs, delta: { data, shape: delta.shape } } } as unknown as Problem<F>;
 }
 
 /** Divisors of n, ascending. */
@@ -111,20 +130,27 @@ export function caseArbitrary<F extends FamilyName>(family: F, constraints: Case
       switches: fc.record(Object.fromEntries(switchNames.map((name) => [name, booleanFor(fixedSwitches[name])]))),
       layoutB: fc.constantFrom(...projections),
       layoutC: fc.constantFrom(...projections),
+      // A quarter of selective scans are convolutions in disguise, so FFT implementations get cases too.
+      timeInvariant:
+        family === 'selective-scan' && constraints.timeInvariant !== false
+          ? fc.oneof({ arbitrary: fc.constant(false), weight: 3 }, { arbitrary: fc.constant(true), weight: 1 })
+          : fc.constant(false),
       valueSeed: fc.nat({ max: 2 ** 31 - 1 }),
     })
-    .map(({ regime, length, batch, dim, stateSize, groupChoice, options, switches, layoutB, layoutC, valueSeed }) => {
+    .map(({ regime, length, batch, dim, stateSize, groupChoice, options, switches, layoutB, layoutC, timeInvariant, valueSeed }) => {
       const groupOptions = divisors(dim);
       const request: SampleRequest<F> = {
         family,
         regime,
         dims: { batch, dim, length, stateSize, groups: groupOptions[groupChoice % groupOptions.length] },
         options: options as unknown as OptionsOf<F>,
-        optionalInputs: switches,
-        ...(family === 'selective-scan' ? { projections: { B: layoutB, C: layoutC } } : {}),
+        optionalInputs: timeInvariant ? { ...switches, h0: false } : switches,
+        ...(family === 'selective-scan'
+          ? { projections: timeInvariant ? { B: 'time-invariant' as const, C: 'time-invariant' as const } : { B: layoutB, C: layoutC } }
+          : {}),
       };
-      return { request, valueSeed };
+      return { request, valueSeed, timeInvariant };
     })
     .filter(({ request }) => regimeRestriction(request) === undefined)
-    .map(({ request, valueSeed }) => ({ request, valueSeed, problem: problemOfCase(request, valueSeed) }));
+    .map(({ request, valueSeed, timeInvariant }) => ({ request, valueSeed, timeInvariant, problem: problemOfCase(request, valueSeed, timeInvariant) }));
 }

@@ -365,7 +365,7 @@ const linearity: PropertyDefinition = {
   check: (context, c) =>
     guarded(async () => {
       const p1 = c.problem;
-      const other = problemOfCase(c.request, c.parameters.secondSeed as number);
+      const other = problemOfCase(c.request, c.parameters.secondSeed as number, c.timeInvariant);
       const otherInputs = inputsOf(other);
       const p2 = mapAdditiveInputs(p1, (_, name, i) => otherInputs[name]!.data[i]);
       const p3 = mapAdditiveInputs(p1, (v, name, i) => Math.fround(v + otherInputs[name]!.data[i]));
@@ -471,7 +471,7 @@ const causality: PropertyDefinition = {
       const L = dimensionsOf(problem as AnyProblem).length;
       if (L === 0) return { kind: 'pass' };
       const t = (c.parameters.at as number) % L;
-      const other = inputsOf(problemOfCase(c.request, c.parameters.changeSeed as number));
+      const other = inputsOf(problemOfCase(c.request, c.parameters.changeSeed as number, c.timeInvariant));
       const replaced: Record<string, Tensor> = {};
       for (const name of timeTensorNames(problem as AnyProblem)) {
         const tensor = inputsOf(problem)[name]!;

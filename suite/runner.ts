@@ -249,7 +249,7 @@ export async function runCell(
     counterexample = {
       request: testCase.request,
       valueSeed: testCase.valueSeed,
-      parameters: testCase.parameters,
+      parameters: testCase.timeInvariant ? { ...testCase.parameters, timeInvariant: true } : testCase.parameters,
       seed: details.seed,
       path,
       message,

@@ -1,0 +1,158 @@
+/**
+ * A whole conformance run: every implementation through runImplementation, one at a time (GPU and
+ * tfjs implementations share global state), gathered into one ConformanceReport with the tool and
+ * spec versions, the machine, the settings and a summary whose unexpectedFailures sets the exit code.
+ */
+import os from 'node:os';
+import { FAMILY_NAMES } from '../spec/families.ts';
+import type { ScanImplementation } from '../spec/implementation.ts';
+import { SPEC_VERSION } from '../spec/version.ts';
+import { errorMessage } from './cells.ts';
+import {
+  FAILING_OUTCOMES,
+  PROPERTY_NAMES,
+  type CellResult,
+  type ConformanceReport,
+  type ImplementationReport,
+  type Outcome,
+  type RunSettings,
+} from './results.ts';
+import { runImplementation, type RunOptions } from './runner.ts';
+import { deepFromEnvironment } from './settings.ts';
+import { toolVersion } from './tool-version.ts';
+
+/** Every outcome, in report order. */
+export const OUTCOMES: readonly Outcome[] = ['pass', 'fail', 'expected-failure', 'unexpected-pass', 'not-applicable', 'declined', 'error', 'informational'];
+
+/** What a progress listener hears. */
+export type ConformanceProgress =
+  | { readonly kind: 'implementation-start'; readonly implementation: string; readonly index: number; readonly total: number; readonly plannedCells: number }
+  | { readonly kind: 'cell'; readonly cell: CellResult }
+  | { readonly kind: 'implementation-end'; readonly report: ImplementationReport };
+
+/** Options of runConformance. */
+export interface ConformanceOptions {
+  readonly implementations: readonly ScanImplementation[];
+  readonly runOptions?: RunOptions;
+  /** Whether the run is in deep mode (recorded in the settings; default from SCAN_CONFORMANCE_DEEP). */
+  readonly deep?: boolean;
+  /** Count an unavailable implementation as a failure (default: REQUIRE_WEBGPU=1 or SCAN_CONFORMANCE_REQUIRE_AVAILABLE=1). */
+  readonly requireAvailable?: boolean;
+  /** Per implementation, how to reach it again in a replay command (a module path or --command). */
+  readonly replayTargets?: ReadonlyMap<ScanImplementation, string>;
+  readonly onProgress?: (event: ConformanceProgress) => void;
+}
+
+/** Whether the environment asks that unavailable implementations fail the run. */
+export function requireAvailableFromEnvironment(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.REQUIRE_WEBGPU === '1' || env.SCAN_CONFORMANCE_REQUIRE_AVAILABLE === '1';
+}
+
+/** Cells runImplementation will run for an implementation (before expected-failure splits), for progress bars. */
+export function plannedCellCount(implementation: ScanImplementation, runOptions: RunOptions = {}): number {
+  const families = FAMILY_NAMES.filter((f) => implementation.families[f] !== undefined && (runOptions.families ?? FAMILY_NAMES).includes(f));
+  const properties = (runOptions.properties ?? PROPERTY_NAMES).filter((p) => PROPERTY_NAMES.includes(p));
+  return families.length * properties.length;
+}
+
+/** Facts about the machine a report came from. */
+export function machineFacts(): Record<string, string> {
+  const cpus = os.cpus();
+  return {
+    node: process.version,
+    platform: `${process.platform} ${os.release()}`,
+    arch: process.arch,
+    cpu: cpus[0]?.model.trim() ?? 'unknown',
+    cpus: String(cpus.length),
+    availableParallelism: String(os.availableParallelism()),
+    memoryGiB: (os.totalmem() / 1024 ** 3).toFixed(1),
+  };
+}
+
+/** Runs every implementation in turn and builds the report; a failing or crashing implementation never stops the others. */
+export async function runConformance(options: ConformanceOptions): Promise<ConformanceReport> {
+  const runOptions = options.runOptions ?? {};
+  const requireAvailable = options.requireAvailable ?? requireAvailableFromEnvironment();
+  const reports: ImplementationReport[] = [];
+  const total = options.implementations.length;
+  for (const [index, implementation] of options.implementations.entries()) {
+    options.onProgress?.({ kind: 'implementation-start', implementation: implementation.name, index, total, plannedCells: plannedCellCount(implementation, runOptions) });
+    const replayTarget = options.replayTargets?.get(implementation) ?? runOptions.replayTarget;
+    let report: ImplementationReport;
+    try {
+      report = await runImplementation(implementation, {
+        ...runOptions,
+        ...(replayTarget !== undefined && { replayTarget }),
+        onCell: (cell) => {
+          runOptions.onCell?.(cell);
+          options.onProgress?.({ kind: 'cell', cell });
+        },
+      });
+    } catch (error) {
+      // runImplementation reports failures itself; this guards against a bug in the suite, so that the others still run.
+      report = crashedReport(implementation, `the suite crashed while running it: ${errorMessage(error)}`);
+    }
+    reports.push(report);
+    options.onProgress?.({ kind: 'implementation-end', report });
+  }
+  const settings: RunSettings = {
+    runs: runOptions.runs ?? 8,
+    seed: runOptions.seed ?? 42,
+    deep: options.deep ?? deepFromEnvironment(),
+    families: runOptions.families ?? FAMILY_NAMES,
+    properties: runOptions.properties ?? PROPERTY_NAMES,
+    fixtures: runOptions.fixtures !== undefined,
+  };
+  return assembleReport(reports, settings, requireAvailable);
+}
+
+/** Builds the report around implementation reports (also used by the vitest reporter). */
+export function assembleReport(implementations: readonly ImplementationReport[], settings: RunSettings, requireAvailable: boolean): ConformanceReport {
+  return {
+    tool: { name: 'scan-conformance', version: toolVersion() },
+    specVersion: SPEC_VERSION,
+    createdAt: new Date().toISOString(),
+    machine: machineFacts(),
+    settings,
+    implementations,
+    summary: summarise(implementations, requireAvailable),
+  };
+}
+
+/** Counts cells by outcome; unexpected failures are failing cells plus crashed (and, when required, unavailable) implementations. */
+export function summarise(implementations: readonly ImplementationReport[], requireAvailable: boolean): ConformanceReport['summary'] {
+  const byOutcome = Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>;
+  let cells = 0;
+  let unexpectedFailures = 0;
+  for (const implementation of implementations) {
+    for (const cell of implementation.cells) {
+      byOutcome[cell.outcome]++;
+      cells++;
+      if (FAILING_OUTCOMES.includes(cell.outcome)) unexpectedFailures++;
+    }
+    if (implementationFails(implementation, requireAvailable)) unexpectedFailures++;
+  }
+  return { implementations: implementations.length, cells, byOutcome, unexpectedFailures };
+}
+
+/** Whether an implementation's status (not its cells) fails the run. */
+export function implementationFails(implementation: ImplementationReport, requireAvailable: boolean): boolean {
+  return implementation.status === 'crashed' || (requireAvailable && implementation.status === 'unavailable');
+}
+
+/** The report of an implementation that could not be run at all. */
+export function crashedReport(implementation: Pick<ScanImplementation, 'name' | 'precision'>, reason: string): ImplementationReport {
+  return {
+    name: implementation.name,
+    precision: implementation.precision,
+    errorModels: {},
+    environment: {},
+    status: 'crashed',
+    statusReason: reason,
+    cells: [],
+    accuracy: [],
+    growth: [],
+    eHistogram: {},
+    durationMs: 0,
+  };
+}

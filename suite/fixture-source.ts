@@ -1,0 +1,51 @@
+/**
+ * A FixtureSource over a fixtures folder (the committed `fixtures/` or a user's), read through the
+ * fixture loader, so every case is checked (paths, sizes, SHA-256, safetensors rules, the spec)
+ * before an implementation sees it. Cases are loaded once per family and kept for later
+ * implementations of the same run.
+ */
+import { FIXTURES_DIR } from '../fixtures/manifest.ts';
+import { loadFixtureCase, loadManifest } from '../fixtures/loader.ts';
+import type { FamilyName } from '../spec/families.ts';
+import type { ExpectedOutputs } from './compare.ts';
+import type { FixtureCase, FixtureSource } from './fixture-replay.ts';
+
+/** Options of fixtureSourceFromDirectory. */
+export interface FixtureSourceOptions {
+  /** Only cases with L ≤ maxLength (quick runs leave the longest fixtures to deep runs); all when absent. */
+  readonly maxLength?: number;
+}
+
+/** A FixtureSource reading `<dir>/manifest.json` and its files (default: the committed fixtures). */
+export function fixtureSourceFromDirectory(dir: string = FIXTURES_DIR, options: FixtureSourceOptions = {}): FixtureSource {
+  const loaded = new Map<FamilyName, Promise<FixtureCase[]>>();
+  const load = async (family: FamilyName): Promise<FixtureCase[]> => {
+    const manifest = await loadManifest(dir);
+    const entries = manifest.cases.filter((e) => e.family === family && (options.maxLength === undefined || e.dims.length <= options.maxLength));
+    const cases: FixtureCase[] = [];
+    for (const entry of entries) {
+      const fixture = await loadFixtureCase(entry, dir);
+      cases.push({
+        id: fixture.id,
+        family: fixture.family,
+        regime: fixture.regime,
+        problem: fixture.problem,
+        expected: fixture.expected as unknown as ExpectedOutputs,
+        file: entry.file,
+      });
+    }
+    return cases;
+  };
+  return {
+    async *cases(family: FamilyName): AsyncIterable<FixtureCase> {
+      let pending = loaded.get(family);
+      if (pending === undefined) {
+        pending = load(family);
+        loaded.set(family, pending);
+        // A failed load is not cached: the next implementation gets the same error, not a stale rejection.
+        pending.catch(() => loaded.delete(family));
+      }
+      yield* await pending;
+    },
+  };
+}
