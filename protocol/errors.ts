@@ -1,4 +1,5 @@
 /** The errors a process testee's run or step throws; the suite reports each as a failure of that case. */
+import { ImplementationDeclinedError } from '../spec/implementation.ts';
 
 /**
  * What went wrong with a testee: `start` (it could not be started or did not complete the
@@ -26,7 +27,7 @@ export class TesteeError extends Error {
  * states in its handshake are turned into FamilyImplementation.decline before the run; this one came
  * only at run time.
  */
-export class TesteeDeclinedError extends Error {
+export class TesteeDeclinedError extends ImplementationDeclinedError {
   override readonly name = 'TesteeDeclinedError';
 
   /** A decline with the testee's reason. */

@@ -82,6 +82,14 @@ export class ImplementationUnavailableError extends Error {
   override readonly name = 'ImplementationUnavailableError';
 }
 
+/**
+ * Thrown by run or step to decline a problem only discovered at run time (a testee process that
+ * declines, a device limit); the suite reports it as declined, never as a failure.
+ */
+export class ImplementationDeclinedError extends Error {
+  override readonly name: string = 'ImplementationDeclinedError';
+}
+
 /** Identity helper that gives a literal implementation its type (and checks it). */
 export function defineImplementation(implementation: ScanImplementation): ScanImplementation {
   return implementation;

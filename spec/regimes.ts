@@ -183,7 +183,9 @@ function each(draw: Draw): TensorDraw {
 /*
  * Why dyadic-exact is exact in EVERY evaluation order built from additions and multiplications of
  * the inputs (sequential, Hillis–Steele / Blelloch trees, chunked scans with state passing, direct
- * convolution), so every correct float32 (or wider) implementation returns the exact answer:
+ * convolution), so every correct float32 (or wider) implementation returns the exact answer, bit
+ * for bit up to the sign of an exact zero (−0 and +0 are both exact; which one comes depends on
+ * the order, e.g. 0·(−3) + (−0)):
  *
  * linear-recurrence: a ∈ {0, ±½, ±1}, b, h0 integers in [−4, 4]. Every intermediate is a sum of
  * terms (a_j···a_i)·b_k (or ·h0) over some set of k, or a product of a's. In one (batch, dim) row at
@@ -443,7 +445,7 @@ const DEFINITIONS: readonly RegimeDefinition[] = [
     description:
       'Values whose every intermediate in every +/× evaluation order is exact in float32 (a ∈ {0, ±½, ±1} with a ' +
       'budget of halves, small integers elsewhere; selective-scan with Ā ∈ {0, 1} and no z; lti-ssm Abar ∈ {0, ±1}), ' +
-      'so every correct implementation matches the reference bit for bit (FFT evaluation excepted).',
+      'so every correct implementation matches the reference exactly, bit for bit up to the sign of zero (FFT evaluation excepted).',
     models: {
       'prefix-sum': (request) =>
         request.dims.length > 2 ** 21 ? `length ${request.dims.length} exceeds 2^21, where partial sums stop being exact` : { x: each((u) => integer(-8, 8)(u) / 2) },

@@ -14,6 +14,8 @@ import type { FixtureCase, FixtureSource } from './fixture-replay.ts';
 export interface FixtureSourceOptions {
   /** Only cases with L ≤ maxLength (quick runs leave the longest fixtures to deep runs); all when absent. */
   readonly maxLength?: number;
+  /** Only the cases with these ids (a fixture failure's replay command names one); all when absent. */
+  readonly ids?: readonly string[];
 }
 
 /** A FixtureSource reading `<dir>/manifest.json` and its files (default: the committed fixtures). */
@@ -21,7 +23,10 @@ export function fixtureSourceFromDirectory(dir: string = FIXTURES_DIR, options: 
   const loaded = new Map<FamilyName, Promise<FixtureCase[]>>();
   const load = async (family: FamilyName): Promise<FixtureCase[]> => {
     const manifest = await loadManifest(dir);
-    const entries = manifest.cases.filter((e) => e.family === family && (options.maxLength === undefined || e.dims.length <= options.maxLength));
+    const entries = manifest.cases.filter(
+      (e) =>
+        e.family === family && (options.maxLength === undefined || e.dims.length <= options.maxLength) && (options.ids === undefined || options.ids.includes(e.id)),
+    );
     const cases: FixtureCase[] = [];
     for (const entry of entries) {
       const fixture = await loadFixtureCase(entry, dir);

@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import seedrandom from 'seedrandom';
 import type { AnyProblem, FamilyName, OptionsOf, Problem, StepOutputs } from '../spec/families.ts';
-import type { FamilyImplementation } from '../spec/implementation.ts';
+import { ImplementationDeclinedError, type FamilyImplementation } from '../spec/implementation.ts';
 import { UNIT_ROUNDOFF, type Precision } from '../spec/precision.ts';
 import { appendIdentityPadding, regimesFor, type RegimeName } from '../spec/regimes.ts';
 import { dimensionsOf } from '../spec/shapes.ts';
@@ -95,6 +95,7 @@ async function guarded(body: () => Promise<CheckResult>): Promise<CheckResult> {
     return await body();
   } catch (error) {
     if (error instanceof Declined) return { kind: 'declined', reason: error.message };
+    if (error instanceof ImplementationDeclinedError) return { kind: 'declined', reason: error.message };
     const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     return { kind: 'fail', message: `the implementation threw: ${message}` };
   }

@@ -1,6 +1,6 @@
 /**
- * Discovers implementations: every folder under implementations/ with an index.ts, and any
- * user module given by path. A module exports its implementations as the default export
+ * Discovers implementations: every folder under implementations/ with an index.ts (index.js
+ * in the compiled package), and any user module given by path. A module exports its implementations as the default export
  * (one or an array) or as named exports `implementation` / `implementations`.
  */
 import { readdir, stat } from 'node:fs/promises';
@@ -56,15 +56,28 @@ export async function loadImplementationModule(modulePath: string): Promise<Scan
   return implementationsOfModule(namespace, modulePath);
 }
 
+/**
+ * The index module of every folder under `directory`, in folder order: index.ts in the source
+ * tree, index.js in the compiled package (dist/), whichever exists.
+ */
+export async function implementationModules(directory: string = IMPLEMENTATIONS_DIR): Promise<string[]> {
+  const entries = await readdir(directory, { withFileTypes: true });
+  const modules: string[] = [];
+  for (const entry of entries.filter((e) => e.isDirectory()).sort((x, y) => x.name.localeCompare(y.name))) {
+    for (const file of ['index.ts', 'index.js']) {
+      const index = path.join(directory, entry.name, file);
+      if (!(await stat(index).catch(() => undefined))?.isFile()) continue;
+      modules.push(index);
+      break;
+    }
+  }
+  return modules;
+}
+
 /** Every implementation shipped under implementations/, sorted by name; names must be unique. */
 export async function discoverImplementations(directory: string = IMPLEMENTATIONS_DIR): Promise<ScanImplementation[]> {
-  const entries = await readdir(directory, { withFileTypes: true });
   const all: ScanImplementation[] = [];
-  for (const entry of entries.filter((e) => e.isDirectory()).sort((x, y) => x.name.localeCompare(y.name))) {
-    const index = path.join(directory, entry.name, 'index.ts');
-    if (!(await stat(index).catch(() => undefined))?.isFile()) continue;
-    all.push(...(await loadImplementationModule(index)));
-  }
+  for (const index of await implementationModules(directory)) all.push(...(await loadImplementationModule(index)));
   assertUniqueNames(all);
   return all.sort((x, y) => x.name.localeCompare(y.name));
 }

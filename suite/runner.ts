@@ -24,6 +24,12 @@ import {
 } from './results.ts';
 import type { ArithmeticDeclaration } from './tolerance.ts';
 
+/**
+ * Default time limit of one run or step call: above a process testee's own request timeout
+ * (60 s), so the testee's timeout, which restarts it cleanly, fires first.
+ */
+export const DEFAULT_RUN_TIMEOUT_MS = 90_000;
+
 /** How thoroughly to run. */
 export interface RunOptions {
   /** fast-check runs per cell (default 8; deep mode 200). */
@@ -38,7 +44,7 @@ export interface RunOptions {
   readonly properties?: readonly PropertyName[];
   /** Where fixtures come from; none skips the fixtures cells. */
   readonly fixtures?: FixtureSource;
-  /** Time limit of one run or step call (default 30 s). */
+  /** Time limit of one run or step call (default DEFAULT_RUN_TIMEOUT_MS). */
   readonly timeoutMs?: number;
   /** Time limit of one cell's property search (default 120 s); cut cells report fewer runs. */
   readonly cellTimeLimitMs?: number;
@@ -166,7 +172,7 @@ export async function runCell(
 
   if (plan.property === 'fixtures') {
     if (options.fixtures === undefined) return finish({ outcome: 'not-applicable', reason: 'no fixtures given', runs: 0, declined: 0 });
-    const result = await runFixtureCell(options.fixtures, entry, plan, declaration, options.timeoutMs ?? 30_000, samples);
+    const result = await runFixtureCell(options.fixtures, entry, plan, declaration, options.timeoutMs ?? DEFAULT_RUN_TIMEOUT_MS, samples);
     if (result.runs === 0 && result.declined === 0) return finish({ outcome: 'not-applicable', reason: 'no fixture of this family matches the cell', runs: 0, declined: 0 });
     if (result.runs === 0) return finish({ outcome: 'declined', runs: 0, declined: result.declined, ...(result.declineReason && { declineReason: result.declineReason }) });
     const outcome = outcomeOf(result.failure === undefined, plan);
@@ -184,7 +190,7 @@ export async function runCell(
   const notApplicable = property.notApplicable(plan.family, entry);
   if (notApplicable !== undefined) return finish({ outcome: 'not-applicable', reason: notApplicable, runs: 0, declined: 0 });
 
-  const context: PropertyContext<FamilyName> = { family: plan.family, entry, declaration, timeoutMs: options.timeoutMs ?? 30_000 };
+  const context: PropertyContext<FamilyName> = { family: plan.family, entry, declaration, timeoutMs: options.timeoutMs ?? DEFAULT_RUN_TIMEOUT_MS };
   const constraints: CaseConstraints<FamilyName> = {
     maxLength: options.maxLength ?? 300,
     ...(plan.only?.regime && { regimes: [plan.only.regime as never] }),

@@ -1,0 +1,195 @@
+/**
+ * The content of a report, independent of format: headings, paragraphs, tables, lists, code and
+ * plot slots. report.md and report.html render the same document, so they always say the same.
+ */
+import { FAMILY_NAMES } from '../../spec/families.ts';
+import { MAMBA_ALLCLOSE } from '../compare.ts';
+import { OUTCOMES } from '../conformance-run.ts';
+import { describeCellFailure } from '../messages.ts';
+import { FAILING_OUTCOMES, PROPERTY_NAMES, type CellResult, type ConformanceReport, type ImplementationReport } from '../results.ts';
+import type { BenchReading } from './bench.ts';
+import { OUTCOME_LABEL, OUTCOME_SYMBOL, formatDuration, formatNumber } from './format.ts';
+
+/** One block of a report document. */
+export type Block =
+  | { readonly kind: 'heading'; readonly level: 1 | 2 | 3; readonly text: string }
+  | { readonly kind: 'paragraph'; readonly text: string; readonly strong?: string }
+  | { readonly kind: 'table'; readonly headers: readonly string[]; readonly rows: readonly (readonly string[])[]; readonly numeric?: readonly boolean[] }
+  | { readonly kind: 'list'; readonly items: readonly string[] }
+  | { readonly kind: 'code'; readonly text: string }
+  /** Where the HTML report puts plots; Markdown leaves them out. */
+  | { readonly kind: 'plots' };
+
+/** Extra content of a report beyond the conformance run. */
+export interface DocumentExtras {
+  readonly bench?: BenchReading;
+}
+
+/** The one-line verdict of a report. */
+export function summaryLine(report: ConformanceReport): string {
+  const { summary } = report;
+  const counts = OUTCOMES.filter((o) => summary.byOutcome[o] > 0).map((o) => `${summary.byOutcome[o]} ${OUTCOME_LABEL[o]}`);
+  const verdict = summary.unexpectedFailures === 0 ? 'no unexpected failure' : `${summary.unexpectedFailures} unexpected failure${summary.unexpectedFailures === 1 ? '' : 's'}`;
+  return `${verdict} · ${summary.implementations} implementation${summary.implementations === 1 ? '' : 's'}, ${summary.cells} cells${counts.length > 0 ? `: ${counts.join(', ')}` : ''}`;
+}
+
+/** Builds the document of a report. */
+export function reportDocument(report: ConformanceReport, extras: DocumentExtras = {}): Block[] {
+  const s = report.settings;
+  const blocks: Block[] = [
+    { kind: 'heading', level: 1, text: 'scan-conformance report' },
+    { kind: 'paragraph', strong: report.summary.unexpectedFailures === 0 ? '✅ ' : '❌ ', text: summaryLine(report) },
+    {
+      kind: 'paragraph',
+      text:
+        `scan-conformance ${report.tool.version}, spec ${report.specVersion}, ${report.createdAt}; ${s.deep ? 'deep' : 'quick'} mode: ${s.runs} runs per cell, seed ${s.seed}, ` +
+        `fixtures ${s.fixtures ? 'replayed' : 'not replayed'}; families ${s.families.join(', ')}; properties ${s.properties.length === PROPERTY_NAMES.length ? 'all' : s.properties.join(', ')}.`,
+    },
+    { kind: 'paragraph', text: `Legend: ${OUTCOMES.map((o) => `${OUTCOME_SYMBOL[o]} ${OUTCOME_LABEL[o]}`).join(' · ')}. e = |ŷ − y| / (u·S): error in units of the declared precision's roundoff u times the condition scale S; β: the bound on e; bound usage = error / bound (≤ 1 passes).` },
+    { kind: 'heading', level: 2, text: 'Summary' },
+    {
+      kind: 'table',
+      headers: ['implementation', 'precision', 'status', ...OUTCOMES.map((o) => OUTCOME_SYMBOL[o]), 'time'],
+      numeric: [false, false, false, ...OUTCOMES.map(() => true), true],
+      rows: report.implementations.map((i) => [
+        i.name,
+        i.accumulation ? `${i.precision} (accumulates in ${i.accumulation})` : i.precision,
+        statusText(i),
+        ...OUTCOMES.map((o) => String(i.cells.filter((c) => c.outcome === o).length)),
+        formatDuration(i.durationMs),
+      ]),
+    },
+  ];
+  if (report.implementations.some((i) => i.accuracy.length > 0)) blocks.push({ kind: 'plots' });
+  for (const implementation of report.implementations) blocks.push(...implementationBlocks(implementation));
+  blocks.push({ kind: 'heading', level: 2, text: 'Machine' }, { kind: 'table', headers: ['fact', 'value'], rows: Object.entries(report.machine).map(([k, v]) => [k, v]) });
+  if (extras.bench !== undefined && extras.bench.kind !== 'absent') blocks.push(...benchBlocks(extras.bench));
+  return blocks;
+}
+
+function statusText(implementation: ImplementationReport): string {
+  if (implementation.status === 'ok') return 'ran';
+  return implementation.status === 'crashed' ? 'crashed ❌' : 'unavailable';
+}
+
+/** The sections of one implementation. */
+function implementationBlocks(implementation: ImplementationReport): Block[] {
+  const blocks: Block[] = [{ kind: 'heading', level: 2, text: implementation.name }];
+  const facts = [
+    `precision ${implementation.precision}${implementation.accumulation ? `, accumulates in ${implementation.accumulation}` : ''}`,
+    implementation.description?.replace(/\.\s*$/, ''),
+    `ran in ${formatDuration(implementation.durationMs)}`,
+  ].filter((x): x is string => x !== undefined);
+  blocks.push({ kind: 'paragraph', text: `${facts.join('; ')}.` });
+  if (implementation.status !== 'ok') {
+    blocks.push({ kind: 'paragraph', strong: `${implementation.status}: `, text: implementation.statusReason ?? 'no reason given' });
+  }
+  const families = FAMILY_NAMES.filter((f) => implementation.cells.some((c) => c.family === f));
+  if (families.length > 0) {
+    const properties = PROPERTY_NAMES.filter((p) => implementation.cells.some((c) => c.property === p));
+    blocks.push(
+      { kind: 'heading', level: 3, text: 'Properties' },
+      {
+        kind: 'table',
+        headers: ['family', 'error model', ...properties],
+        rows: families.map((family) => [
+          family,
+          implementation.errorModels[family] ?? 'componentwise',
+          ...properties.map((property) => cellSymbols(implementation.cells.filter((c) => c.family === family && c.property === property))),
+        ]),
+      },
+    );
+  }
+  if (implementation.accuracy.length > 0) {
+    const allclose = MAMBA_ALLCLOSE[implementation.precision];
+    blocks.push(
+      { kind: 'heading', level: 3, text: 'Accuracy' },
+      {
+        kind: 'table',
+        headers: ['family', 'L', 'cases', 'max e', 'p99 e', 'β', 'bound usage', 'max abs', 'max rel', 'max ULP', `allclose (rtol ${allclose.rtol}, atol ${allclose.atol})`, 'within bound'],
+        numeric: [false, false, true, true, true, true, true, true, true, true, false, false],
+        rows: implementation.accuracy.map((b) => [
+          b.family,
+          b.label,
+          String(b.cases),
+          formatNumber(b.maxE),
+          formatNumber(b.p99E),
+          formatNumber(b.beta),
+          formatNumber(b.maxBoundUsage),
+          formatNumber(b.maxAbsError),
+          formatNumber(b.maxRelError),
+          formatNumber(b.maxUlp),
+          b.allclose ? 'yes' : 'no',
+          b.passed ? '✅' : '❌',
+        ]),
+      },
+      { kind: 'heading', level: 3, text: 'Error growth' },
+      {
+        kind: 'table',
+        headers: ['family', 'error model', 'slope of log max e against log L', 'length buckets fitted'],
+        numeric: [false, false, true, true],
+        rows: implementation.growth.map((g) => [
+          g.family,
+          implementation.errorModels[g.family] ?? 'componentwise',
+          g.slope === null ? 'n/a (fewer than two buckets with e > 0)' : g.slope.toFixed(2),
+          String(g.points),
+        ]),
+      },
+    );
+  }
+  const environment = Object.entries(implementation.environment);
+  if (environment.length > 0) {
+    blocks.push({ kind: 'heading', level: 3, text: 'Environment' }, { kind: 'table', headers: ['key', 'value'], rows: environment.map(([k, v]) => [k, v]) });
+  }
+  const expected = implementation.cells.filter((c) => c.outcome === 'expected-failure');
+  if (expected.length > 0) {
+    blocks.push({ kind: 'heading', level: 3, text: 'Expected failures' }, { kind: 'list', items: expected.map((c) => `${cellName(c)}: ${c.reason ?? 'no reason given'}`) });
+  }
+  const declined = implementation.cells.filter((c) => c.outcome === 'declined' || (c.declined > 0 && c.outcome !== 'not-applicable'));
+  if (declined.length > 0) {
+    blocks.push(
+      { kind: 'heading', level: 3, text: 'Declined cases' },
+      { kind: 'list', items: declined.map((c) => `${cellName(c)}: ${c.declined} declined (${c.declineReason ?? 'no reason given'})${c.outcome === 'declined' ? ', none run' : `, ${c.runs} run`}`) },
+    );
+  }
+  const failures = implementation.cells.filter((c) => FAILING_OUTCOMES.includes(c.outcome));
+  if (failures.length > 0) {
+    blocks.push({ kind: 'heading', level: 3, text: 'Failures' });
+    for (const cell of failures) blocks.push({ kind: 'code', text: describeCellFailure(cell) });
+  }
+  const informational = implementation.cells.filter((c) => c.outcome === 'informational');
+  if (informational.length > 0) {
+    blocks.push({ kind: 'heading', level: 3, text: 'Informational (reported, not required)' });
+    for (const cell of informational) blocks.push({ kind: 'code', text: describeCellFailure(cell) });
+  }
+  return blocks;
+}
+
+/** The symbols of the cells of one family × property (several when expected failures split it). */
+function cellSymbols(cells: readonly CellResult[]): string {
+  if (cells.length === 0) return '';
+  return cells.map((c) => `${OUTCOME_SYMBOL[c.outcome]}${c.regime || c.options ? ` (${restriction(c)})` : ''}`).join(' ');
+}
+
+function restriction(cell: CellResult): string {
+  return [cell.regime, cell.options && Object.entries(cell.options).map(([k, v]) => `${k}=${v}`).join(',')].filter(Boolean).join(' ');
+}
+
+function cellName(cell: CellResult): string {
+  const r = restriction(cell);
+  return `${cell.family} · ${cell.property}${r ? ` [${r}]` : ''}`;
+}
+
+function benchBlocks(bench: Exclude<BenchReading, { kind: 'absent' }>): Block[] {
+  const heading: Block = { kind: 'heading', level: 2, text: 'Benchmark' };
+  if (bench.kind === 'unusable') return [heading, { kind: 'paragraph', text: `The benchmark report was not included: ${bench.reason}` }];
+  const t = bench.table;
+  return [
+    heading,
+    {
+      kind: 'paragraph',
+      text: `From ${t.source}${t.generatedAt ? `, generated ${t.generatedAt}` : ''}${t.command ? ` by \`${t.command}\`` : ''}: throughput in millions of elements per second (ratio to sequential-f32).`,
+    },
+    { kind: 'table', headers: t.headers, rows: t.rows },
+  ];
+}
