@@ -148,6 +148,29 @@ function coarser(a: Precision, b: Precision): Precision {
   return UNIT_ROUNDOFF[a] >= UNIT_ROUNDOFF[b] ? a : b;
 }
 
+/**
+ * A failure when `got` lies outside the bound of element `index` of the reference's output
+ * `name`, worded by `what` (given the element's coordinates); undefined when it is inside.
+ */
+function outsideBound(
+  whole: ExpectedOutputs,
+  bounds: Readonly<Record<string, Float64Array>>,
+  name: string,
+  index: number,
+  got: number,
+  what: (coordinates: readonly number[]) => string,
+): CheckResult | undefined {
+  const want = whole.outputs[name].data[index];
+  const bound = bounds[name][index];
+  if (Math.abs(got - want) <= bound) return undefined;
+  const coordinates = unravel(index, whole.outputs[name].shape);
+  return {
+    kind: 'fail',
+    message: `${what(coordinates)} is ${got}, the reference is ${want} (bound ${bound.toExponential(3)})`,
+    worst: { output: name, index, coordinates, expected: want, got, error: Math.abs(got - want), bound, e: Number.NaN },
+  };
+}
+
 // ------------------------------------------------------------------ parameters
 
 /** Split points that hit chunk and workgroup boundaries, plus any point. */
@@ -213,24 +236,13 @@ const statePassing: PropertyDefinition = {
         for (let i = 0; i < secondLength; i++) {
           const wholeIndex = row * L + secondRange[0] + i;
           const got = second[sequenceName].data[row * secondLength + i];
-          const want = whole.outputs[sequenceName].data[wholeIndex];
-          const bound = bounds[sequenceName][wholeIndex];
-          if (!(Math.abs(got - want) <= bound)) {
-            const coordinates = unravel(wholeIndex, whole.outputs[sequenceName].shape);
-            return {
-              kind: 'fail',
-              message: `split at k = ${k}: ${sequenceName}[${coordinates.join(', ')}] after continuing from the returned state is ${got}, the whole run's reference is ${want} (bound ${bound.toExponential(3)})`,
-              worst: { output: sequenceName, index: wholeIndex, coordinates, expected: want, got, error: Math.abs(got - want), bound, e: Number.NaN },
-            };
-          }
+          const failure = outsideBound(whole, bounds, sequenceName, wholeIndex, got, (at) => `split at k = ${k}: ${sequenceName}[${at.join(', ')}] after continuing from the returned state`);
+          if (failure !== undefined) return failure;
         }
       }
-      const last = whole.outputs.lastState.data;
-      for (let i = 0; i < last.length; i++) {
-        const got = second.lastState.data[i];
-        if (!(Math.abs(got - last[i]) <= bounds.lastState[i])) {
-          return { kind: 'fail', message: `split at k = ${k}: lastState[${i}] is ${got}, the whole run's reference is ${last[i]} (bound ${bounds.lastState[i].toExponential(3)})` };
-        }
+      for (let i = 0; i < whole.outputs.lastState.data.length; i++) {
+        const failure = outsideBound(whole, bounds, 'lastState', i, second.lastState.data[i], (at) => `split at k = ${k}: lastState[${at.join(', ')}]`);
+        if (failure !== undefined) return failure;
       }
       return { kind: 'pass' };
     }),
@@ -288,27 +300,15 @@ const step: PropertyDefinition = {
         const raw = await withTimeout(stepFn(inputs as never, problem.options as never), context.timeoutMs, 'step');
         answer = validateStepOutputs(problem.family, inputs as never, raw);
         for (let row = 0; row < dims.batch * dims.dim; row++) {
-          const index = row * dims.length + t;
-          const got = answer.y.data[row];
-          const want = whole.outputs[sequenceName].data[index];
-          const bound = bounds[sequenceName][index];
-          if (!(Math.abs(got - want) <= bound)) {
-            const coordinates = unravel(index, whole.outputs[sequenceName].shape);
-            return {
-              kind: 'fail',
-              message: `step ${t}: y[${coordinates.join(', ')}] is ${got}, the scan's reference is ${want} (bound ${bound.toExponential(3)})`,
-              worst: { output: sequenceName, index, coordinates, expected: want, got, error: Math.abs(got - want), bound, e: Number.NaN },
-            };
-          }
+          const failure = outsideBound(whole, bounds, sequenceName, row * dims.length + t, answer.y.data[row], (at) => `step ${t}: y[${at.join(', ')}]`);
+          if (failure !== undefined) return failure;
         }
         state = asInput(answer.state);
       }
       if ('lastState' in whole.outputs && answer !== undefined) {
-        const last = whole.outputs.lastState.data;
-        for (let i = 0; i < last.length; i++) {
-          if (!(Math.abs(answer.state.data[i] - last[i]) <= bounds.lastState[i])) {
-            return { kind: 'fail', message: `after ${dims.length} steps, state[${i}] is ${answer.state.data[i]}, the scan's last state is ${last[i]}` };
-          }
+        for (let i = 0; i < whole.outputs.lastState.data.length; i++) {
+          const failure = outsideBound(whole, bounds, 'lastState', i, answer.state.data[i], (at) => `after ${dims.length} steps, state[${at.join(', ')}]`);
+          if (failure !== undefined) return failure;
         }
       }
       return { kind: 'pass' };
