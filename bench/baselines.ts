@@ -4,6 +4,7 @@
  * (double-double, with condition and depth scales) on the same shape.
  */
 import { reference } from '../reference/index.ts';
+export { BASELINE_TIMINGS, PLAIN_LOOP, REFERENCE } from './baseline-names.ts';
 import type { Problem } from '../spec/families.ts';
 
 /** h_t = a_t·h_{t−1} + b_t over float64 arrays: one read of a and b, one write of h per step. */

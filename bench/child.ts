@@ -11,10 +11,10 @@ import { parseArgs } from 'node:util';
 import { loadImplementationModule } from '../suite/registry.ts';
 import type { AnyProblem, FamilyName, Problem } from '../spec/families.ts';
 import type { FamilyImplementation, ScanImplementation } from '../spec/implementation.ts';
-import { plainFloat64Loop, plainLoopInputs, referencePath } from './baselines.ts';
+import { PLAIN_LOOP, REFERENCE } from './baseline-names.ts';
 import type { BenchCase } from './cases.ts';
-import { crossoverCases, problemOf, QUICK_CASES, STANDARD_CASES } from './cases.ts';
-import { QUICK_SAMPLING, STANDARD_SAMPLING, timeCase } from './measure.ts';
+import { crossoverCases, elementsOf, problemOf, QUICK_CASES, STANDARD_CASES } from './cases.ts';
+import { CROSSOVER_SAMPLING, QUICK_SAMPLING, STANDARD_SAMPLING, timeCase } from './measure.ts';
 import type { CaseOutcome, ChildEvent } from './protocol.ts';
 import { formatEvent } from './protocol.ts';
 
@@ -35,8 +35,13 @@ const { values } = parseArgs({
     cases: { type: 'string', default: '' },
     quick: { type: 'boolean', default: false },
     baseline: { type: 'boolean', default: false },
+    'max-run-ms': { type: 'string' },
   },
 });
+/** A case whose one run is predicted to take longer than this is not started (see predictedRunMs). */
+const maxRunMs = values['max-run-ms'] === undefined ? Infinity : Number(values['max-run-ms']);
+/** Fastest time per element measured so far in this process, by family. */
+const msPerElement = new Map<FamilyName, number>();
 const quick = values.quick;
 const sampling = quick ? QUICK_SAMPLING : STANDARD_SAMPLING;
 const known = new Map<string, BenchCase>([...(quick ? QUICK_CASES : STANDARD_CASES), ...crossoverCases(quick)].map((c) => [c.id, c]));
@@ -50,15 +55,18 @@ const cases = values.cases
   });
 
 async function runBaselines(): Promise<void> {
+  // Loaded here only: the reference is not part of an implementation's footprint.
+  const { plainFloat64Loop, plainLoopInputs, referencePath } = await import('./baselines.ts');
   emit({ type: 'ready', environment: {} });
   for (const c of cases) {
-    emit({ type: 'case-start', id: c.id });
     const problem = problemOf(c) as Problem<'linear-recurrence'>;
     const inputs = plainLoopInputs(problem);
-    const plain = await timeCase('plain', () => plainFloat64Loop(inputs.a, inputs.b, inputs.h), sampling);
-    emit({ type: 'case', id: `plain-float64-loop/${c.id}`, outcome: { status: 'ok', ...plain } });
-    const ref = await timeCase('reference', () => referencePath(problem), sampling);
-    emit({ type: 'case', id: `reference/${c.id}`, outcome: { status: 'ok', ...ref } });
+    emit({ type: 'case-start', id: `${PLAIN_LOOP}/${c.id}` });
+    const plain = await timeCase(PLAIN_LOOP, () => plainFloat64Loop(inputs.a, inputs.b, inputs.h), sampling);
+    emit({ type: 'case', id: `${PLAIN_LOOP}/${c.id}`, outcome: { status: 'ok', ...plain } });
+    emit({ type: 'case-start', id: `${REFERENCE}/${c.id}` });
+    const ref = await timeCase(REFERENCE, () => referencePath(problem), sampling);
+    emit({ type: 'case', id: `${REFERENCE}/${c.id}`, outcome: { status: 'ok', ...ref } });
   }
 }
 
@@ -94,7 +102,17 @@ async function runCase(implementation: ScanImplementation, c: BenchCase): Promis
   try {
     const reason = family.decline?.(problem as Problem<FamilyName>);
     if (reason !== undefined) return { status: 'declined', reason };
-    const timing = await timeCase(`${implementation.name} ${c.id}`, () => family.run(problem as Problem<FamilyName>), sampling);
+    // Throughput measured on a smaller case of the family predicts this one; a run predicted to be
+    // too slow is reported as cut off without spending the time (it would be killed anyway).
+    const perElement = msPerElement.get(c.family);
+    if (perElement !== undefined && perElement * elementsOf(c) > maxRunMs) {
+      const predicted = (perElement * elementsOf(c)) / 1000;
+      return { status: 'timeout', reason: `predicted ${predicted.toFixed(1)} s per run from a smaller ${c.family} case (limit ${maxRunMs / 1000} s); not run` };
+    }
+    const plan = c.crossover && !quick ? CROSSOVER_SAMPLING : sampling;
+    const timing = await timeCase(`${implementation.name} ${c.id}`, () => family.run(problem as Problem<FamilyName>), plan);
+    const measured = timing.medianMs / elementsOf(c);
+    msPerElement.set(c.family, Math.min(measured, msPerElement.get(c.family) ?? Infinity));
     return { status: 'ok', ...timing };
   } catch (error) {
     return { status: 'error', reason: messageOf(error) };

@@ -11,6 +11,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import cliProgress from 'cli-progress';
 import { discoverImplementations, IMPLEMENTATIONS_DIR, loadImplementationModule } from '../suite/registry.ts';
 import type { BenchCase } from './cases.ts';
+import { elementsOf } from './cases.ts';
 import type { CaseOutcome } from './protocol.ts';
 import { parseEvent } from './protocol.ts';
 
@@ -23,6 +24,8 @@ export interface RegisteredImplementation {
   readonly precision: string;
   readonly description: string;
   readonly modulePath: string;
+  /** The families it declares. */
+  readonly families: readonly string[];
 }
 
 /** What the harness learned about one implementation. */
@@ -49,22 +52,25 @@ export interface ModuleFailure {
 }
 
 /** Finds every registered implementation (discoverImplementations) and the module each lives in. */
-export async function registeredImplementations(): Promise<{ implementations: RegisteredImplementation[]; failures: ModuleFailure[] }> {
+export async function registeredImplementations(
+  directory: string = IMPLEMENTATIONS_DIR,
+): Promise<{ implementations: RegisteredImplementation[]; failures: ModuleFailure[] }> {
   const failures: ModuleFailure[] = [];
   try {
-    await discoverImplementations();
+    await discoverImplementations(directory);
   } catch (error) {
     // One broken folder must not hide the others: they are loaded one by one below.
     failures.push({ module: 'discoverImplementations()', reason: error instanceof Error ? error.message : String(error) });
   }
   const implementations: RegisteredImplementation[] = [];
-  const entries = await readdir(IMPLEMENTATIONS_DIR, { withFileTypes: true });
+  const entries = await readdir(directory, { withFileTypes: true });
   for (const entry of entries.filter((e) => e.isDirectory()).sort((x, y) => x.name.localeCompare(y.name))) {
-    const modulePath = path.join(IMPLEMENTATIONS_DIR, entry.name, 'index.ts');
+    const modulePath = path.join(directory, entry.name, 'index.ts');
     if (!(await stat(modulePath).catch(() => undefined))?.isFile()) continue;
     try {
       for (const i of await loadImplementationModule(modulePath)) {
-        implementations.push({ name: i.name, precision: i.precision, description: i.description ?? '', modulePath });
+        const families = Object.keys(i.families).filter((f) => i.families[f as keyof typeof i.families] !== undefined);
+        implementations.push({ name: i.name, precision: i.precision, description: i.description ?? '', modulePath, families });
       }
     } catch (error) {
       failures.push({ module: path.relative(process.cwd(), modulePath), reason: error instanceof Error ? error.message : String(error) });
@@ -82,6 +88,8 @@ export interface ChildLimits {
   readonly setupTimeoutMs: number;
   /** After 'done', the process must exit within this (ms) or is killed and noted. */
   readonly exitTimeoutMs: number;
+  /** A case whose single run is predicted (from a smaller case of its family) to exceed this is not run (ms). */
+  readonly maxRunMs: number;
 }
 
 interface ChildResult {
@@ -99,7 +107,8 @@ function runChild(
   onCase: (id: string) => void,
 ): Promise<ChildResult> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', TSX, CHILD, ...args, '--cases', cases.map((c) => c.id).join(',')], {
+    const childArgs = [...args, '--cases', cases.map((c) => c.id).join(','), '--max-run-ms', String(limits.maxRunMs)];
+    const child = spawn(process.execPath, ['--import', TSX, CHILD, ...childArgs], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const finished: string[] = [];
@@ -186,12 +195,22 @@ export async function runCases(
     const stopped = result.cutOff ?? (result.crashed === undefined ? undefined : remaining.find((c) => !result.finished.includes(c.id))?.id);
     if (result.cutOff !== undefined) {
       run.outcomes[result.cutOff] = { status: 'timeout', reason: `cut off after ${limits.caseTimeoutMs / 1000} s` };
+      // A larger case of the same family would be cut off too: report it so without running it.
+      const cut = cases.find((c) => c.id === result.cutOff);
+      for (const c of remaining) {
+        if (cut === undefined || c === cut || c.family !== cut.family || elementsOf(c) < elementsOf(cut)) continue;
+        run.outcomes[c.id] = { status: 'timeout', reason: `not run: the smaller ${cut.id} was cut off after ${limits.caseTimeoutMs / 1000} s` };
+        result.finished.push(c.id);
+        onCase(c.id);
+      }
     } else if (result.crashed !== undefined) {
       run.notes.push(`crashed ${result.crashed}`);
       if (stopped !== undefined) run.outcomes[stopped] = { status: 'error', reason: `process crashed: ${result.crashed}` };
     }
     if (stopped !== undefined) onCase(stopped);
-    remaining = remaining.filter((c) => !result.finished.includes(c.id) && c.id !== stopped);
+    // A case is over when it (or every timing of it, for the baselines' `<what>/<id>`) finished or stopped.
+    const over = (c: BenchCase, id: string | undefined): boolean => id !== undefined && (id === c.id || id.endsWith(`/${c.id}`));
+    remaining = remaining.filter((c) => !result.finished.some((id) => over(c, id)) && !over(c, stopped));
     if (stopped === undefined) break;
   }
 }

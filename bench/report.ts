@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { PLAIN_LOOP, REFERENCE } from './baseline-names.ts';
 import type { BenchCase } from './cases.ts';
 import { elementsOf } from './cases.ts';
 import type { ImplementationRun, ModuleFailure } from './orchestrate.ts';
@@ -57,8 +58,8 @@ function throughput(c: BenchCase, outcome: CaseOutcome | undefined): number | un
   return outcome?.status === 'ok' && outcome.medianMs > 0 ? elementsOf(c) / (outcome.medianMs / 1000) : undefined;
 }
 
-/** The machine the numbers came from. */
-export function machineFacts(): Record<string, string | number> {
+/** The machine the numbers came from; `loadAtStart` is os.loadavg() when the run began (a shared machine skews timings). */
+export function machineFacts(loadAtStart: readonly number[] = []): Record<string, string | number> {
   const cpus = os.cpus();
   return {
     cpu: cpus[0]?.model ?? 'unknown',
@@ -67,6 +68,7 @@ export function machineFacts(): Record<string, string | number> {
     memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
     node: process.version,
     platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+    loadAverageAtStart: loadAtStart.map((x) => x.toFixed(2)).join(' '),
     loadAverageAtEnd: os.loadavg().map((x) => x.toFixed(2)).join(' '),
   };
 }
@@ -78,6 +80,7 @@ export function buildReport(
   baselineRun: ImplementationRun | undefined,
   failures: readonly ModuleFailure[],
   command: string,
+  loadAtStart: readonly number[] = [],
 ): BenchReport {
   const base = runs.find((r) => r.name === RATIO_BASE);
   const implementations = runs.map((run) => {
@@ -107,8 +110,8 @@ export function buildReport(
   const baselines: Record<string, unknown> = {};
   const targets: { target: string; measured: string; met: boolean | undefined }[] = [];
   if (lrCase !== undefined && baselineRun !== undefined) {
-    const plain = throughput(lrCase, baselineRun.outcomes[`plain-float64-loop/${lrCase.id}`]);
-    const ref = throughput(lrCase, baselineRun.outcomes[`reference/${lrCase.id}`]);
+    const plain = throughput(lrCase, baselineRun.outcomes[`${PLAIN_LOOP}/${lrCase.id}`]);
+    const ref = throughput(lrCase, baselineRun.outcomes[`${REFERENCE}/${lrCase.id}`]);
     const seq64 = throughput(lrCase, runs.find((r) => r.name === 'sequential-f64')?.outcomes[lrCase.id]);
     baselines.case = lrCase.id;
     baselines.plainFloat64LoopElementsPerSecond = plain;
@@ -129,7 +132,7 @@ export function buildReport(
   return {
     generatedAt: new Date().toISOString(),
     command,
-    machine: machineFacts(),
+    machine: machineFacts(loadAtStart),
     definitions: {
       elements: 'batch·dim·N·L recurrence steps (N = 1 for prefix-sum and linear-recurrence)',
       elementsPerSecond: 'elements / median latency of one run() call (tinybench: warm-up, then samples)',

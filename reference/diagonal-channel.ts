@@ -13,7 +13,7 @@
  * factors Ā, x, s, g; this module advances and reads the states, for the scans and the steps alike.
  */
 import { DoubleDouble, addNumber, addProduct, mulNumber } from './double-double.ts';
-import { advance, RecurrenceState } from './recurrence-state.ts';
+import { advance, RecurrenceState, ROUND_UP } from './recurrence-state.ts';
 
 /** The N states of one channel, the factors of the current token and its read-out. */
 export class DiagonalChannel {
@@ -30,8 +30,8 @@ export class DiagonalChannel {
   readonly output = new DoubleDouble();
   /** S(y_t) after diagonalToken, in double-double. */
   readonly outputConditionScale = new DoubleDouble();
-  /** W(y_t) after diagonalToken, in double-double. */
-  readonly outputDepthScale = new DoubleDouble();
+  /** W(y_t) after diagonalToken, float64 rounded upward like the states' W. */
+  outputDepthScale = 0;
 
   /** A channel of stateSize recurrences, all at 0. */
   constructor(stateSize: number) {
@@ -57,17 +57,17 @@ export function diagonalToken(channel: DiagonalChannel, C: Float32Array, cOffset
 
   const y = channel.output.set(0);
   const scale = channel.outputConditionScale.set(0);
-  const depth = channel.outputDepthScale.set(0);
+  let depth = 0;
   for (let n = 0; n < states.length; n++) {
     const c = C[cOffset + n * cStride];
     const state = states[n];
     addProduct(y, c, state.value);
     addProduct(scale, Math.abs(c), state.conditionScale);
-    addProduct(depth, Math.abs(c), state.depthScale);
+    depth = (depth + Math.abs(c) * state.depthScale) * ROUND_UP;
   }
   addNumber(y, channel.skip);
   addNumber(scale, Math.abs(channel.skip));
   mulNumber(y, channel.gate);
   mulNumber(scale, Math.abs(channel.gate));
-  mulNumber(depth, Math.abs(channel.gate));
+  channel.outputDepthScale = depth * Math.abs(channel.gate) * ROUND_UP;
 }

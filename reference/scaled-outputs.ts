@@ -20,17 +20,17 @@ export function allocateScaled(shape: readonly number[]): ScaledTensor {
   return { value: make(), conditionScale: make(), depthScale: make() };
 }
 
-/** Writes one element: the double-double value, S and W, each rounded once to float64. */
+/** Writes one element: the double-double value and S, each rounded once to float64, and W (float64 already). */
 export function writeScaled(
   target: ScaledTensor,
   index: number,
   value: DoubleDouble,
   conditionScale: DoubleDouble,
-  depthScale: DoubleDouble,
+  depthScale: number,
 ): void {
   target.value.data[index] = toNumber(value);
   target.conditionScale.data[index] = toNumber(conditionScale);
-  target.depthScale.data[index] = toNumber(depthScale);
+  target.depthScale.data[index] = depthScale;
 }
 
 /** Flat index of element (b, d, t) of a (batch, dim, L) tensor; also (b, d) of a step's (batch, dim) with L = 1, t = 0. */

@@ -3,6 +3,7 @@
  * CI) and `check` (regenerate and compare with the committed files). Run `tsx scripts/fixtures.ts --help`.
  */
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { DEFAULT_OPTIONS, FAMILY_NAMES, isFamilyName, type FamilyName, type OptionsOf } from '../spec/families.ts';
@@ -75,7 +76,35 @@ class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-async function main(argv: readonly string[]): Promise<number> {
+/** Where the command line writes: process.stdout/stderr, or a test's capture. */
+export interface CommandOutput {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+}
+
+const PROCESS_OUTPUT: CommandOutput = {
+  stdout: (text) => void process.stdout.write(text),
+  stderr: (text) => void process.stderr.write(text),
+};
+
+/**
+ * Runs the fixtures command line on `argv` (without node and the script path); returns the exit
+ * status: 0 done, 1 differences found (check) or failure, 2 usage error.
+ */
+export async function runFixturesCommand(argv: readonly string[], output: CommandOutput = PROCESS_OUTPUT): Promise<number> {
+  try {
+    return await main(argv, output);
+  } catch (error) {
+    if (error instanceof UsageError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
+      output.stderr(`fixtures: ${error.message}\nRun 'tsx scripts/fixtures.ts --help' for usage.\n`);
+      return 2;
+    }
+    output.stderr(`fixtures: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    return 1;
+  }
+}
+
+async function main(argv: readonly string[], output: CommandOutput): Promise<number> {
   const { values, positionals } = parseArgs({
     args: [...argv],
     allowPositionals: true,
@@ -100,7 +129,7 @@ async function main(argv: readonly string[]): Promise<number> {
   });
   const command = positionals[0] ?? 'help';
   if (values.help || command === 'help') {
-    process.stdout.write(HELP);
+    output.stdout(HELP);
     return 0;
   }
   if (positionals.length > 1) throw new UsageError(`expected one command, got ${positionals.join(' ')}`);
@@ -113,13 +142,13 @@ async function main(argv: readonly string[]): Promise<number> {
       if (ignored.length > 0) throw new UsageError(`--${ignored[0]}: only with --family (custom cases); the catalogue has fixed sizes and seeds`);
     }
     if (custom && values.out === undefined) throw new UsageError('--out: expected an output folder for custom cases, got none');
-    const cases = custom ? customCases(values) : catalogue();
+    const cases = custom ? customCases(values, output) : catalogue();
     const dir = path.resolve(values.out ?? FIXTURES_DIR);
     const started = performance.now();
     progress?.start(cases.length);
     const summary = await writeFixtures({ dir, cases, onProgress: progress?.update }).finally(() => progress?.stop());
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
-    process.stdout.write(
+    output.stdout(
       `Wrote ${summary.manifest.cases.length} fixtures (${(summary.totalBytes / 1e6).toFixed(2)} MB) and ${path.join(dir, 'manifest.json')} in ${seconds} s` +
         (summary.removed.length > 0 ? `; removed ${summary.removed.length} stale files` : '') +
         '.\n',
@@ -135,13 +164,13 @@ async function main(argv: readonly string[]): Promise<number> {
     const report = await checkFixtures({ dir, cases, writeRegenerated: true, onProgress: progress?.update }).finally(() => progress?.stop());
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     if (report.ok) {
-      process.stdout.write(`All ${report.cases} fixtures in ${dir} match a fresh regeneration (${seconds} s).\n`);
+      output.stdout(`All ${report.cases} fixtures in ${dir} match a fresh regeneration (${seconds} s).\n`);
       return 0;
     }
-    process.stderr.write(`${report.differences.length} difference(s) between ${dir} and a fresh regeneration:\n`);
-    for (const d of report.differences) process.stderr.write(`  ${d.id} [${d.kind}]: ${d.detail}\n`);
-    if (report.regeneratedDir !== undefined) process.stderr.write(`Regenerated set kept in ${report.regeneratedDir}\n`);
-    process.stderr.write('Run `npm run fixtures` to regenerate if the change is intended, and commit the result.\n');
+    output.stderr(`${report.differences.length} difference(s) between ${dir} and a fresh regeneration:\n`);
+    for (const d of report.differences) output.stderr(`  ${d.id} [${d.kind}]: ${d.detail}\n`);
+    if (report.regeneratedDir !== undefined) output.stderr(`Regenerated set kept in ${report.regeneratedDir}\n`);
+    output.stderr('Run `npm run fixtures` to regenerate if the change is intended, and commit the result.\n');
     return 1;
   }
 
@@ -151,7 +180,7 @@ async function main(argv: readonly string[]): Promise<number> {
 type Flags = Readonly<Record<string, string | boolean | string[] | undefined>>;
 
 /** The custom cases the flags describe: lengths × regimes of one family and variant. */
-function customCases(values: Flags): CatalogueCase[] {
+function customCases(values: Flags, output: CommandOutput): CatalogueCase[] {
   const family = values.family as string;
   if (!isFamilyName(family)) throw new UsageError(`--family: expected one of ${FAMILY_NAMES.join(', ')}, got '${family}'`);
   const hasState = family === 'selective-scan' || family === 'lti-ssm';
@@ -220,7 +249,7 @@ function customCases(values: Flags): CatalogueCase[] {
       if (why !== undefined) {
         // With 'all', regimes that cannot take these options are skipped (and said so); named ones are an error.
         if (allRegimes) {
-          process.stderr.write(`Skipping ${c.id}: ${why}\n`);
+          output.stderr(`Skipping ${c.id}: ${why}\n`);
           continue;
         }
         throw new UsageError(`--regime ${regime}: cannot generate ${c.id}: ${why}`);
@@ -259,17 +288,9 @@ function progressBar(): { start(total: number): void; update: ProgressListener; 
   };
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
+// Run when executed as a script (tsx scripts/fixtures.ts …), not when imported by a test.
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+  runFixturesCommand(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
-  },
-  (error: unknown) => {
-    if (error instanceof UsageError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
-      process.stderr.write(`fixtures: ${error.message}\nRun 'tsx scripts/fixtures.ts --help' for usage.\n`);
-      process.exitCode = 2;
-      return;
-    }
-    process.stderr.write(`fixtures: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exitCode = 1;
-  },
-);
+  });
+}

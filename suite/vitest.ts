@@ -5,11 +5,11 @@
  */
 import { afterAll, beforeAll, describe, it, type TestContext } from 'vitest';
 import { FAMILY_NAMES, type FamilyName } from '../spec/families.ts';
-import { ImplementationUnavailableError, type ScanImplementation } from '../spec/implementation.ts';
+import { ImplementationUnavailableError, type ErrorModel, type ScanImplementation } from '../spec/implementation.ts';
 import { errorMessage, planCells } from './cells.ts';
 import { describeCellFailure } from './messages.ts';
 import { FAILING_OUTCOMES, PROPERTY_NAMES, type AccuracySample, type CellResult, type PropertyName } from './results.ts';
-import { runCell, type RunOptions } from './runner.ts';
+import { declarationOf, runCell, type RunOptions } from './runner.ts';
 import { runOptionsFromEnvironment } from './settings.ts';
 
 /** Options of describeConformance: run options plus how to treat an unavailable implementation. */
@@ -24,10 +24,52 @@ export interface DescribeConformanceOptions extends RunOptions {
 /** Key under which each test's cell result is left in vitest's task meta, for reporters. */
 export const CELL_META_KEY = 'scanConformanceCell';
 
+/** Key of the accuracy samples a test's cell measured, for the report's accuracy tables. */
+export const SAMPLES_META_KEY = 'scanConformanceSamples';
+
+/** Key of the facts about the implementation a test ran, for the report. */
+export const IMPLEMENTATION_META_KEY = 'scanConformanceImplementation';
+
+/** What a reporter needs to know of the implementation behind a test. */
+export interface ImplementationFacts {
+  readonly name: string;
+  readonly precision: ScanImplementation['precision'];
+  readonly accumulation?: ScanImplementation['precision'];
+  readonly description?: string;
+  readonly errorModels: { readonly [F in FamilyName]?: ErrorModel };
+  readonly environment: Readonly<Record<string, string>>;
+  /** Set when setup said the machine cannot run it (the test was skipped). */
+  readonly unavailable?: string;
+}
+
 declare module 'vitest' {
   interface TaskMeta {
     scanConformanceCell?: CellResult;
+    scanConformanceSamples?: AccuracySample[];
+    scanConformanceImplementation?: ImplementationFacts;
   }
+}
+
+/** The facts of an implementation for the report (environment() only once setup succeeded). */
+function implementationFacts(implementation: ScanImplementation, unavailable: string | undefined): ImplementationFacts {
+  let environment: Readonly<Record<string, string>> = {};
+  if (unavailable === undefined) {
+    try {
+      environment = implementation.environment?.() ?? {};
+    } catch (error) {
+      environment = { error: `environment() threw: ${errorMessage(error)}` };
+    }
+  }
+  const families = FAMILY_NAMES.filter((f) => implementation.families[f] !== undefined);
+  return {
+    name: implementation.name,
+    precision: implementation.precision,
+    ...(implementation.accumulation && { accumulation: implementation.accumulation }),
+    ...(implementation.description && { description: implementation.description }),
+    errorModels: Object.fromEntries(families.map((f) => [f, declarationOf(implementation, f).errorModel])),
+    environment,
+    ...(unavailable !== undefined && { unavailable }),
+  };
 }
 
 /** Declares the conformance suite of one implementation as vitest tests. */
@@ -57,6 +99,7 @@ export function describeConformance(implementation: ScanImplementation, options:
           const restriction = [plan.only?.regime, plan.only?.options && JSON.stringify(plan.only.options)].filter(Boolean).join(' ');
           const title = `${family} › ${property}${restriction ? ` [${restriction}]` : ''}${plan.expected ? ' (expected to fail)' : ''}`;
           it(title, async (context: TestContext) => {
+            context.task.meta[IMPLEMENTATION_META_KEY] = implementationFacts(implementation, unavailable);
             if (unavailable !== undefined) {
               context.skip(`${implementation.name} is unavailable on this machine: ${unavailable}`);
               return;
@@ -64,6 +107,7 @@ export function describeConformance(implementation: ScanImplementation, options:
             const samples: AccuracySample[] = [];
             const cell = await runCell(implementation, plan, settings, samples);
             context.task.meta[CELL_META_KEY] = cell;
+            context.task.meta[SAMPLES_META_KEY] = samples;
             if (cell.outcome === 'not-applicable') {
               context.skip(`not applicable: ${cell.reason ?? ''}`);
               return;

@@ -4,9 +4,9 @@
  * convolution can hold that kernel at all.
  *
  * How Ā_n^k is formed (see powers.ts):
- *   lti-ssm, both precisions    Ā is given (float32): powers Math.pow(Ā, k).
+ *   lti-ssm, both precisions    Ā is given (float32): powers of the base Ā.
  *   selective-scan, float64     Ā = Math.exp(Δ'·A), the float64 value the reference uses:
- *                               powers Math.pow(Ā, k).
+ *                               powers of that base.
  *   selective-scan, float32     x = ↓(Δ'·A) as an f32 kernel forms it: powers exp(k·x), as
  *                               S4D's Vandermonde kernels do, whose error |k·x|·u stays below
  *                               u/e relative to the largest term instead of growing like k·u.
@@ -16,14 +16,14 @@ import type { PowerSource } from './powers.ts';
 /** float64, or float32 rounding after every operation. */
 export type KernelArithmetic = 'float64' | 'float32';
 
-/** Per-channel scratch: the weights w_n, B̄_n and the decays (Ā_n or log-rates x_n) of one channel. */
+/** Per-channel scratch: the weights w_n, B̄_n and the decays (bases Ā_n or log-rates x_n) of one channel. */
 export class ChannelKernel {
   readonly weights: Float64Array;
   readonly bbar: Float64Array;
   readonly decays: Float64Array;
   readonly source: PowerSource;
 
-  /** Scratch for N decays, read as bases (Math.pow) or log-rates (Math.exp). */
+  /** Scratch for N decays, read as bases or as log-rates (powers exp(k·x)). */
   constructor(stateSize: number, kind: PowerSource['kind']) {
     this.weights = new Float64Array(stateSize);
     this.bbar = new Float64Array(stateSize);
@@ -43,7 +43,7 @@ export class ChannelKernel {
 
   /**
    * selective-scan channel with step Δ': B̄ = Δ'·B, w = C·B̄, decays Ā = exp(Δ'·A) (float64) or
-   * log-rates ↓(Δ'·A) (float32); B_n and C_n are read through `projection(n)` offsets.
+   * log-rates ↓(Δ'·A) (float32); B_n and C_n sit at B[bIndex(n)] and C[cIndex(n)].
    */
   setSelectiveScan(
     delta: number,

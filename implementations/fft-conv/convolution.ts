@@ -1,22 +1,24 @@
 /**
  * Causal linear convolution y_t = Σ_(k≤t) K_k·u_(t−k), t < L, by FFT: both sequences zero-padded
- * to M = the power of two ≥ 2L (so the circular wrap-around of the product lands at indices ≥ L,
- * which are discarded), transformed with fft.js. One convolver per length owns its FFT plan and
- * every scratch buffer; kernel spectra are computed once (setKernels) and reused for every batch
- * entry of their channel.
+ * to M = the power of two ≥ max(4, 2L) (so the circular wrap-around of the product lands at
+ * indices ≥ L, which are discarded), transformed with fft.js. One convolver per length owns its
+ * FFT plans and every scratch buffer; a kernel's spectrum is computed once (setKernel) and reused
+ * for every batch entry of its channel.
  *
- * Real sequences travel in pairs through complex transforms (the classic two-for-one): the FFT of
- * a + i·b gives both spectra, Â_j = (Z_j + conj Z_(M−j))/2 and B̂_j = (Z_j − conj Z_(M−j))/(2i),
- * and the inverse transform of Ŷ_a + i·Ŷ_b returns y_a in its real part and y_b in its imaginary
- * part. Per channel that is half a complex forward and half a complex inverse transform (plus half
- * a forward for the kernel), against a real forward and a full complex inverse one at a time:
- * about a third less transform work.
+ * Forward: fft.js's real-input transform (realTransform) of size M, bins 0 … M/2. Inverse: the
+ * product spectrum is Hermitian, so its real inverse of size M is one complex inverse transform of
+ * size H = M/2: with F_k = Y_k + Y_(k+H) and G_k = (Y_k − Y_(k+H))·e^(2πik/M) (Y_(k+H) =
+ * conj Y_(H−k)), z = IFFT_H((F + i·G)/2) holds y_(2m) in its real and y_(2m+1) in its imaginary
+ * part. Each channel's result depends on its own kernel and input only — packing two channels
+ * into one complex transform (the two-for-one trick) was tried and dropped: it made a channel's
+ * rounding depend on its partner, so permuting the batch changed the bits of the outputs, and a
+ * short kernel paired with a long one inherited the long one's error.
  *
- * Each sequence is scaled by a power of two (exact) so that its largest magnitude is about 1
- * before the transforms: spectra are then bounded by L and products by L², whatever the
- * magnitudes of K and u, paired sequences share the transform at comparable scales, and the
- * result is scaled back at the end (it may overflow to ±∞ there, which the output policy accepts
- * where the exact result is out of range).
+ * Each sequence is scaled by a power of two (exact) before the transforms — a kernel to ‖K‖₁ ≈ 1,
+ * an input to ‖u‖₂ ≈ 1 — so that spectra stay bounded (|K̂_j| ≤ 1, |Û_j| ≤ √L) whatever the
+ * magnitudes of K and u, and scaling an input by 2^k scales the output by exactly 2^k. The result
+ * is scaled back at the end (it may overflow to ±∞ there, which the output policy accepts where
+ * the exact result is out of range).
  *
  * Rounding model `float32` (fft-conv-f32): the transforms run in float64 (fft.js has no float32
  * transform), but every value an f32 FFT convolution stores is rounded to float32: the kernel and
@@ -30,43 +32,65 @@ import FFT from 'fft.js';
 /** The arithmetic a convolver models: plain float64, or float32 storage of every stored value. */
 export type ConvolutionRounding = 'float64' | 'float32';
 
-/** The FFT length for a causal convolution of length L: the power of two ≥ max(2, 2L). */
+/** The FFT length for a causal convolution of length L: the power of two ≥ max(4, 2L) (fft.js needs M/2 ≥ 2). */
 export function transformLengthFor(length: number): number {
-  return 2 ** Math.ceil(Math.log2(Math.max(2, 2 * length)));
+  return 2 ** Math.ceil(Math.log2(Math.max(4, 2 * length)));
 }
 
-/** The exponent e that brings `max` to about 1 when scaled by 2^−e, clamped so that 2^±e stays finite. */
-function normalizingExponent(max: number): number {
-  return Math.min(1000, Math.max(-1000, Math.ceil(Math.log2(max))));
-}
-
-/** The largest |x_i| of x[offset … offset + length). */
-function maxAbs(x: ArrayLike<number>, offset: number, length: number): number {
+/**
+ * The exponent e such that 2^−e·K has ‖·‖₁ in (1/2, 1], or null when K is all zeros. The norm is
+ * summed after scaling by the largest magnitude's exponent, so it neither overflows nor underflows.
+ */
+function kernelExponent(x: Float64Array, length: number): number | null {
   let max = 0;
-  for (let i = offset; i < offset + length; i++) {
-    const v = Math.abs(x[i]);
-    if (v > max) max = v;
-  }
-  return max;
+  for (let i = 0; i < length; i++) max = Math.max(max, Math.abs(x[i]));
+  if (max === 0) return null;
+  const coarse = Math.ceil(Math.log2(max));
+  const scale = 2 ** -coarse;
+  let sum = 0;
+  for (let i = 0; i < length; i++) sum += Math.abs(x[i] * scale);
+  return clampExponent(coarse + Math.ceil(Math.log2(sum)));
 }
 
-/** One of the two kernel slots of a convolver. */
-export type KernelSlot = 0 | 1;
+/** As kernelExponent, for an input channel and its 2-norm (a separate copy keeps each loop monomorphic). */
+function inputExponent(x: Float32Array, offset: number, length: number): number | null {
+  let max = 0;
+  for (let i = offset; i < offset + length; i++) max = Math.max(max, Math.abs(x[i]));
+  if (max === 0) return null;
+  const coarse = Math.ceil(Math.log2(max));
+  const scale = 2 ** -coarse;
+  let sum = 0;
+  for (let i = offset; i < offset + length; i++) {
+    const v = x[i] * scale;
+    sum += v * v;
+  }
+  return clampExponent(coarse + Math.ceil(Math.log2(Math.sqrt(sum))));
+}
 
-/** A causal FFT convolution for one sequence length L, with its plan and scratch buffers. */
+/** Keeps 2^±e finite in float64. */
+function clampExponent(e: number): number {
+  return Math.min(1000, Math.max(-1000, e));
+}
+
+/** A causal FFT convolution for one sequence length L, with its plans and scratch buffers. */
 export class CausalConvolver {
   readonly length: number;
   readonly transformLength: number;
   readonly rounding: ConvolutionRounding;
   private readonly fft: FFT;
-  /** Complex input of a forward transform (a + i·b), and the output of the inverse one. */
-  private readonly packed: Float64Array;
-  /** Complex output of a forward transform, and the input of the inverse one. */
+  private readonly halfFft: FFT;
+  private readonly padded: Float64Array;
+  /** realTransform's output (complex, size M); bins 0 … M/2 are used. */
   private readonly spectrum: Float64Array;
-  /** Bins 0 … M/2 of each kernel slot's spectrum. */
-  private readonly kernelSpectra: readonly [Float64Array, Float64Array];
-  private readonly kernelExponents = [0, 0];
-  private readonly kernelIsZero = [true, true];
+  /** Bins 0 … M/2 of the kernel's spectrum. */
+  private readonly kernelSpectrum: Float64Array;
+  /** (F + i·G)/2, the input of the half-size inverse, and its output. */
+  private readonly half: Float64Array;
+  private readonly halfResult: Float64Array;
+  /** cos and sin of 2πk/M for k < M/2. */
+  private readonly twiddles: Float64Array;
+  private kernelExponent = 0;
+  private kernelIsZero = true;
 
   /** A convolver for sequences of length L ≥ 1. */
   constructor(length: number, rounding: ConvolutionRounding) {
@@ -75,157 +99,108 @@ export class CausalConvolver {
     this.rounding = rounding;
     this.transformLength = transformLengthFor(length);
     const M = this.transformLength;
+    const H = M / 2;
     this.fft = new FFT(M);
-    this.packed = new Float64Array(2 * M);
+    this.halfFft = new FFT(H);
+    this.padded = new Float64Array(M);
     this.spectrum = new Float64Array(2 * M);
-    this.kernelSpectra = [new Float64Array(M + 2), new Float64Array(M + 2)];
+    this.kernelSpectrum = new Float64Array(M + 2);
+    this.half = new Float64Array(2 * H);
+    this.halfResult = new Float64Array(2 * H);
+    this.twiddles = new Float64Array(2 * H);
+    for (let k = 0; k < H; k++) {
+      const angle = (2 * Math.PI * k) / M;
+      this.twiddles[2 * k] = Math.cos(angle);
+      this.twiddles[2 * k + 1] = Math.sin(angle);
+    }
+  }
+
+  /** Sets the kernel K_0…K_(L−1) (float64 values; float32 values under the float32 model) and transforms it. */
+  setKernel(kernel: Float64Array): void {
+    const L = this.length;
+    const exponent = kernelExponent(kernel, L);
+    this.kernelIsZero = exponent === null;
+    if (exponent === null) return;
+    this.kernelExponent = exponent;
+    const scale = 2 ** -exponent;
+    const padded = this.padded;
+    for (let k = 0; k < L; k++) padded[k] = kernel[k] * scale;
+    padded.fill(0, L);
+    this.fft.realTransform(this.spectrum, padded);
+    const bins = this.transformLength + 2;
+    const K = this.kernelSpectrum;
+    const S = this.spectrum;
+    if (this.rounding === 'float32') for (let i = 0; i < bins; i++) K[i] = Math.fround(S[i]);
+    else for (let i = 0; i < bins; i++) K[i] = S[i];
   }
 
   /**
-   * Sets kernel slots 0 and 1 (K_0…K_(L−1), float64 values; float32 values under the float32
-   * model) and transforms both with one complex FFT; `second` may be null (slot 1 then zero).
+   * y_t = Σ_(k≤t) K_k·u_(t−k) for t < L into `out` from `outOffset`, u read from `offset`; under
+   * the float32 model the values written are float32 values.
    */
-  setKernels(first: Float64Array, second: Float64Array | null): void {
-    const L = this.length;
-    const kernels = [first, second] as const;
-    const scales = [0, 0];
-    for (const slot of [0, 1] as const) {
-      const kernel = kernels[slot];
-      const max = kernel === null ? 0 : maxAbs(kernel, 0, L);
-      this.kernelIsZero[slot] = max === 0;
-      this.kernelExponents[slot] = max === 0 ? 0 : normalizingExponent(max);
-      scales[slot] = max === 0 ? 0 : 2 ** -this.kernelExponents[slot];
-    }
-    const z = this.packed;
-    z.fill(0);
-    for (let k = 0; k < L; k++) {
-      z[2 * k] = first[k] * scales[0];
-      z[2 * k + 1] = second === null ? 0 : second[k] * scales[1];
-    }
-    this.fft.transform(this.spectrum, z);
-    this.unpack(this.kernelSpectra[0], this.kernelSpectra[1]);
-  }
-
-  /**
-   * Convolves two channels at once: u[offsetA …] with kernel slot `slotA` into outA[outOffsetA …],
-   * and u[offsetB …] with slot `slotB` into outB (offsetB < 0: no second channel). Under the
-   * float32 model the values written are float32 values.
-   */
-  convolvePair(
-    u: Float32Array,
-    offsetA: number,
-    slotA: KernelSlot,
-    outA: Float64Array,
-    outOffsetA: number,
-    offsetB: number,
-    slotB: KernelSlot,
-    outB: Float64Array,
-    outOffsetB: number,
-  ): void {
+  convolve(u: Float32Array, offset: number, out: Float64Array, outOffset: number): void {
     const L = this.length;
     const M = this.transformLength;
-    const hasB = offsetB >= 0;
-    const maxA = maxAbs(u, offsetA, L);
-    const maxB = hasB ? maxAbs(u, offsetB, L) : 0;
-    const exponentA = maxA === 0 ? 0 : normalizingExponent(maxA);
-    const exponentB = maxB === 0 ? 0 : normalizingExponent(maxB);
-    const scaleA = maxA === 0 ? 0 : 2 ** -exponentA;
-    const scaleB = maxB === 0 ? 0 : 2 ** -exponentB;
-    const z = this.packed;
-    z.fill(0);
-    for (let t = 0; t < L; t++) {
-      z[2 * t] = u[offsetA + t] * scaleA;
-      z[2 * t + 1] = hasB ? u[offsetB + t] * scaleB : 0;
+    const H = M / 2;
+    const exponent = inputExponent(u, offset, L);
+    if (exponent === null || this.kernelIsZero) {
+      out.fill(0, outOffset, outOffset + L);
+      return;
     }
-    const Z = this.spectrum;
-    this.fft.transform(Z, z);
-    const KA = this.kernelSpectra[slotA];
-    const KB = this.kernelSpectra[slotB];
-    const f32 = this.rounding === 'float32';
-    const fround = Math.fround;
-    const half = M / 2;
-    // Bin j and its mirror M − j are read before either is overwritten, so the product is formed in place.
-    for (let j = 0; j <= half; j++) {
-      const m = j === 0 ? 0 : M - j;
-      const zr = Z[2 * j];
-      const zi = Z[2 * j + 1];
-      const mr = Z[2 * m];
-      const mi = Z[2 * m + 1];
-      // Â_j = (Z_j + conj Z_m)/2, B̂_j = (Z_j − conj Z_m)/(2i).
-      let ar = 0.5 * (zr + mr);
-      let ai = 0.5 * (zi - mi);
-      let br = 0.5 * (zi + mi);
-      let bi = 0.5 * (mr - zr);
-      let yar: number;
-      let yai: number;
-      let ybr: number;
-      let ybi: number;
-      const kar = KA[2 * j];
-      const kai = KA[2 * j + 1];
-      const kbr = KB[2 * j];
-      const kbi = KB[2 * j + 1];
-      if (f32) {
-        ar = fround(ar);
-        ai = fround(ai);
-        br = fround(br);
-        bi = fround(bi);
-        yar = fround(fround(kar * ar) - fround(kai * ai));
-        yai = fround(fround(kar * ai) + fround(kai * ar));
-        ybr = fround(fround(kbr * br) - fround(kbi * bi));
-        ybi = fround(fround(kbr * bi) + fround(kbi * br));
-      } else {
-        yar = kar * ar - kai * ai;
-        yai = kar * ai + kai * ar;
-        ybr = kbr * br - kbi * bi;
-        ybi = kbr * bi + kbi * br;
+    const scale = 2 ** -exponent;
+    const padded = this.padded;
+    for (let t = 0; t < L; t++) padded[t] = u[offset + t] * scale;
+    padded.fill(0, L);
+    const Y = this.spectrum;
+    this.fft.realTransform(Y, padded);
+    const K = this.kernelSpectrum;
+    // Y_j = K̂_j·Û_j for j = 0 … H, in place.
+    if (this.rounding === 'float32') {
+      const fround = Math.fround;
+      for (let j = 0; j <= H; j++) {
+        const re = 2 * j;
+        const ur = fround(Y[re]);
+        const ui = fround(Y[re + 1]);
+        Y[re] = fround(fround(K[re] * ur) - fround(K[re + 1] * ui));
+        Y[re + 1] = fround(fround(K[re] * ui) + fround(K[re + 1] * ur));
       }
-      // W = Ŷ_A + i·Ŷ_B at bin j, and at M − j with Ŷ(M − j) = conj Ŷ(j) (both outputs are real).
-      Z[2 * j] = yar - ybi;
-      Z[2 * j + 1] = yai + ybr;
-      if (m !== j) {
-        Z[2 * m] = yar + ybi;
-        Z[2 * m + 1] = ybr - yai;
+    } else {
+      for (let j = 0; j <= H; j++) {
+        const re = 2 * j;
+        const ur = Y[re];
+        const ui = Y[re + 1];
+        Y[re] = K[re] * ur - K[re + 1] * ui;
+        Y[re + 1] = K[re] * ui + K[re + 1] * ur;
       }
     }
-    this.fft.inverseTransform(z, Z);
-    // Two factors each, so that 2^(eK + eu) itself cannot overflow before the product is formed.
-    const upA1 = 2 ** this.kernelExponents[slotA];
-    const upA2 = 2 ** exponentA;
-    const upB1 = 2 ** this.kernelExponents[slotB];
-    const upB2 = 2 ** exponentB;
-    const zeroA = maxA === 0 || this.kernelIsZero[slotA];
-    const zeroB = maxB === 0 || this.kernelIsZero[slotB];
-    for (let t = 0; t < L; t++) {
-      const a = zeroA ? 0 : f32 ? fround(fround(z[2 * t]) * upA1 * upA2) : z[2 * t] * upA1 * upA2;
-      outA[outOffsetA + t] = a;
+    // (F + i·G)/2 with F = Y_k + conj Y_(H−k), G = (Y_k − conj Y_(H−k))·(cos + i·sin)(2πk/M).
+    const Z = this.half;
+    const w = this.twiddles;
+    for (let k = 0; k < H; k++) {
+      const ar = Y[2 * k];
+      const ai = Y[2 * k + 1];
+      const br = Y[2 * (H - k)];
+      const bi = -Y[2 * (H - k) + 1];
+      const gr = ar - br;
+      const gi = ai - bi;
+      const c = w[2 * k];
+      const s = w[2 * k + 1];
+      const Gr = gr * c - gi * s;
+      const Gi = gr * s + gi * c;
+      Z[2 * k] = 0.5 * (ar + br - Gi);
+      Z[2 * k + 1] = 0.5 * (ai + bi + Gr);
     }
-    if (!hasB) return;
-    for (let t = 0; t < L; t++) {
-      const b = zeroB ? 0 : f32 ? fround(fround(z[2 * t + 1]) * upB1 * upB2) : z[2 * t + 1] * upB1 * upB2;
-      outB[outOffsetB + t] = b;
-    }
-  }
-
-  /** Splits the spectrum of a + i·b (in `spectrum`) into bins 0 … M/2 of Â and B̂, rounded under float32. */
-  private unpack(first: Float64Array, second: Float64Array): void {
-    const M = this.transformLength;
-    const Z = this.spectrum;
-    const f32 = this.rounding === 'float32';
-    const fround = Math.fround;
-    for (let j = 0; j <= M / 2; j++) {
-      const m = j === 0 ? 0 : M - j;
-      const zr = Z[2 * j];
-      const zi = Z[2 * j + 1];
-      const mr = Z[2 * m];
-      const mi = Z[2 * m + 1];
-      const ar = 0.5 * (zr + mr);
-      const ai = 0.5 * (zi - mi);
-      const br = 0.5 * (zi + mi);
-      const bi = 0.5 * (mr - zr);
-      first[2 * j] = f32 ? fround(ar) : ar;
-      first[2 * j + 1] = f32 ? fround(ai) : ai;
-      second[2 * j] = f32 ? fround(br) : br;
-      second[2 * j + 1] = f32 ? fround(bi) : bi;
+    const z = this.halfResult;
+    this.halfFft.inverseTransform(z, Z);
+    // z_m = y_(2m) + i·y_(2m+1): the interleaved layout is y itself. Two factors, so that
+    // 2^(eK + eu) cannot overflow before the product is formed.
+    const up1 = 2 ** this.kernelExponent;
+    const up2 = 2 ** exponent;
+    if (this.rounding === 'float32') {
+      const fround = Math.fround;
+      for (let t = 0; t < L; t++) out[outOffset + t] = fround(fround(z[t]) * up1 * up2);
+    } else {
+      for (let t = 0; t < L; t++) out[outOffset + t] = z[t] * up1 * up2;
     }
   }
 }

@@ -19,10 +19,10 @@ import type {
   SelectiveScanOutputs,
   StepOutputs,
 } from '../../spec/families.ts';
-import type { FamilyImplementation, ScanImplementation } from '../../spec/implementation.ts';
+import type { ExpectedFailure, FamilyImplementation, ScanImplementation } from '../../spec/implementation.ts';
 import { dimensionsOf, outputShapes, projectionIndex, projectionLayout, stepDimensionsOf, stepOutputShapes } from '../../spec/shapes.ts';
 import { ChannelKernel, kernelRangeReason, type KernelArithmetic } from './channel-kernel.ts';
-import { CausalConvolver, type KernelSlot } from './convolution.ts';
+import { CausalConvolver } from './convolution.ts';
 import { kernelFloat32, kernelFloat64, lastStateFloat32, lastStateFloat64 } from './kernel.ts';
 import { allocatePowerTables, fillPowerTables } from './powers.ts';
 import { analyseTimeInvariance } from './time-invariance.ts';
@@ -82,25 +82,19 @@ export function createFftConv(precision: KernelArithmetic): ScanImplementation {
       const tables = allocatePowerTables(N, L);
       const channel = new ChannelKernel(N, 'base');
       const scratch = new Float64Array(N);
-      const kernels = [new Float64Array(L), new Float64Array(L)] as const;
-      const pair = new ChannelPair(L);
-      // Two channels' kernels share one transform; their batch entries then go through in pairs.
-      for (let d = 0; d < dim; d += 2) {
-        const dims2 = Math.min(2, dim - d);
-        for (let slot = 0; slot < dims2; slot++) {
-          channel.setLtiSsm(Abar.data, Bbar.data, C.data, (d + slot) * N, precision);
-          fillPowerTables(tables, channel.source, 0);
-          generateKernel(tables, channel.weights, L, scratch, kernels[slot]);
-        }
-        convolver.setKernels(kernels[0], dims2 === 2 ? kernels[1] : null);
+      const kernel = new Float64Array(L);
+      const conv = new Float64Array(L);
+      for (let d = 0; d < dim; d++) {
+        channel.setLtiSsm(Abar.data, Bbar.data, C.data, d * N, precision);
+        fillPowerTables(tables, channel.source, 0);
+        generateKernel(tables, channel.weights, L, scratch, kernel);
+        convolver.setKernel(kernel);
+        const skip = D === undefined ? 0 : D.data[d];
         for (let b = 0; b < batch; b++) {
-          for (let slot = 0; slot < dims2; slot++) {
-            const dd = d + slot;
-            pair.push((b * dim + dd) * L, slot as KernelSlot, D === undefined ? 0 : D.data[dd]);
-            if (pair.full) pair.flush(convolver, u.data, D !== undefined, f32, y);
-          }
+          const offset = (b * dim + d) * L;
+          convolver.convolve(u.data, offset, conv, 0);
+          addSkip(conv, u.data, offset, L, skip, D !== undefined, f32, y);
         }
-        pair.flush(convolver, u.data, D !== undefined, f32, y);
       }
       return { y: { data: y, shape } };
     },
@@ -149,59 +143,35 @@ export function createFftConv(precision: KernelArithmetic): ScanImplementation {
       const { u, A, B, C, D, z } = problem.inputs;
       const layoutB = projectionLayout(B.shape);
       const layoutC = projectionLayout(C.shape);
-      // With (dim, N) B and C the kernel depends on the batch entry only through Δ'.
       const sharedProjections = layoutB.kind === 'time-invariant' && layoutC.kind === 'time-invariant';
       const convolver = convolverFor(L);
-      const slots = [0, 1].map(() => ({
-        tables: allocatePowerTables(N, L),
-        channel: new ChannelKernel(N, f32 ? 'log-rate' : 'base'),
-        kernel: new Float64Array(L),
-        dim: -1,
-        delta: Number.NaN,
-      }));
+      const tables = allocatePowerTables(N, L);
+      const channel = new ChannelKernel(N, f32 ? 'log-rate' : 'base');
       const scratch = new Float64Array(N);
       const partial = new Float64Array(N);
       const total = new Float64Array(N);
-      const pair = new ChannelPair(L);
-      const channels = batch * dim;
-      // Channels in pairs, d-major so that with (dim, N) B and C consecutive batch entries of a
-      // channel can keep their kernel (it depends on the batch entry only through Δ').
-      for (let first = 0; first < channels; first += 2) {
-        const count = Math.min(2, channels - first);
-        let changed = false;
-        for (let slot = 0; slot < count; slot++) {
-          const index = first + slot;
-          const d = Math.floor(index / batch);
-          const b = index % batch;
+      const kernel = new Float64Array(L);
+      const conv = new Float64Array(L);
+      for (let d = 0; d < dim; d++) {
+        const skip = D === undefined ? 0 : D.data[d];
+        let kernelDelta = Number.NaN;
+        for (let b = 0; b < batch; b++) {
           const delta = analysis.deltas[b * dim + d];
-          const state = slots[slot];
-          if (sharedProjections && state.dim === d && state.delta === delta) continue;
-          const bIndex = (n: number): number => projectionIndex(layoutB, dims, b, d, n, 0);
-          const cIndex = (n: number): number => projectionIndex(layoutC, dims, b, d, n, 0);
-          state.channel.setSelectiveScan(delta, A.data, d * N, B.data, bIndex, C.data, cIndex, precision);
-          fillPowerTables(state.tables, state.channel.source, 0);
-          generateKernel(state.tables, state.channel.weights, L, scratch, state.kernel);
-          state.dim = d;
-          state.delta = delta;
-          changed = true;
-        }
-        if (changed) convolver.setKernels(slots[0].kernel, slots[1].kernel);
-        for (let slot = 0; slot < count; slot++) {
-          const index = first + slot;
-          const d = Math.floor(index / batch);
-          const b = index % batch;
-          const offset = (b * dim + d) * L;
-          pair.push(offset, slot as KernelSlot, D === undefined ? 0 : D.data[d]);
-          const state = slots[slot];
-          generateLastState(state.tables, u.data, offset, L, state.channel.bbar, partial, total, lastState, (b * dim + d) * N);
-        }
-        pair.flush(convolver, u.data, D !== undefined, f32, y);
-        if (z !== undefined) {
-          for (let slot = 0; slot < count; slot++) {
-            const index = first + slot;
-            const offset = ((index % batch) * dim + Math.floor(index / batch)) * L;
-            applyGate(y, z.data, offset, L, f32);
+          // With (dim, N) B and C the kernel depends on the batch entry only through Δ'.
+          if (!sharedProjections || delta !== kernelDelta) {
+            const bIndex = (n: number): number => projectionIndex(layoutB, dims, b, d, n, 0);
+            const cIndex = (n: number): number => projectionIndex(layoutC, dims, b, d, n, 0);
+            channel.setSelectiveScan(delta, A.data, d * N, B.data, bIndex, C.data, cIndex, precision);
+            fillPowerTables(tables, channel.source, 0);
+            generateKernel(tables, channel.weights, L, scratch, kernel);
+            convolver.setKernel(kernel);
+            kernelDelta = delta;
           }
+          const offset = (b * dim + d) * L;
+          convolver.convolve(u.data, offset, conv, 0);
+          addSkip(conv, u.data, offset, L, skip, D !== undefined, f32, y);
+          if (z !== undefined) applyGate(y, z.data, offset, L, f32);
+          generateLastState(tables, u.data, offset, L, channel.bbar, partial, total, lastState, (b * dim + d) * N);
         }
       }
       return { y: { data: y, shape: shapes.y }, lastState: { data: lastState, shape: shapes.lastState } };
@@ -215,45 +185,26 @@ export function createFftConv(precision: KernelArithmetic): ScanImplementation {
       ? 'FFT causal convolution (fft.js, zero-padded to 2L): f32 Vandermonde kernel from blocked powers, f32 storage of spectra, products and outputs; transforms in f64. Time-invariant SSMs only.'
       : 'FFT causal convolution (fft.js, zero-padded to 2L) in float64, kernel from blocked powers (Ā^(jB)·Ā^i). Time-invariant SSMs only.',
     families: { 'lti-ssm': ltiSsm, 'selective-scan': selectiveScan },
+    expectedFailures: DYADIC_EXACT_FAILURES,
   };
 }
 
-/** Up to two channels waiting to go through one paired transform, with their own kernel slots and skips. */
-class ChannelPair {
-  private readonly offsets = [0, 0];
-  private readonly slots: KernelSlot[] = [0, 0];
-  private readonly skips = [0, 0];
-  private readonly results: readonly [Float64Array, Float64Array];
-  private count = 0;
-
-  /** Buffers for two channels of length L. */
-  constructor(length: number) {
-    this.results = [new Float64Array(length), new Float64Array(length)];
-  }
-
-  /** Whether two channels wait. */
-  get full(): boolean {
-    return this.count === 2;
-  }
-
-  /** Queues the channel whose u and y start at `offset`, convolved with kernel `slot`, skip D = `skip`. */
-  push(offset: number, slot: KernelSlot, skip: number): void {
-    this.offsets[this.count] = offset;
-    this.slots[this.count] = slot;
-    this.skips[this.count] = skip;
-    this.count++;
-  }
-
-  /** Convolves the waiting channels and writes y = K ∗ u + D·u for each; then empties. */
-  flush(convolver: CausalConvolver, u: Float32Array, hasSkip: boolean, f32: boolean, y: Float32Array | Float64Array): void {
-    if (this.count === 0) return;
-    const [a, b] = this.results;
-    const second = this.count === 2 ? this.offsets[1] : -1;
-    convolver.convolvePair(u, this.offsets[0], this.slots[0], a, 0, second, this.slots[1], b, 0);
-    for (let i = 0; i < this.count; i++) addSkip(this.results[i], u, this.offsets[i], convolver.length, this.skips[i], hasSkip, f32, y);
-    this.count = 0;
-  }
-}
+/**
+ * The suite judges dyadic-exact cases bit for bit whatever the error model; an FFT's twiddles
+ * cos/sin(2πk/M) are not dyadic, so its result is exact only to its normwise bound (measured: the
+ * lti-ssm dyadic-exact fixtures come back within 1 ulp, not bit for bit). The selective scan's
+ * dyadic-exact fixtures are time-varying, which fft-conv declines, so only its property cases fail.
+ */
+const DYADIC_EXACT_CELLS: readonly Pick<ExpectedFailure, 'family' | 'property'>[] = [
+  { family: 'lti-ssm', property: 'fixtures' },
+  { family: 'lti-ssm', property: 'conformance' },
+  { family: 'selective-scan', property: 'conformance' },
+];
+const DYADIC_EXACT_FAILURES: readonly ExpectedFailure[] = DYADIC_EXACT_CELLS.map((where) => ({
+  ...where,
+  regime: 'dyadic-exact',
+  reason: 'an FFT convolution is not bit-exact on dyadic inputs: its twiddles cos/sin(2πk/M) are irrational, so results are exact only to the normwise bound',
+}));
 
 /** y_t = conv_t + D·u_t for one channel (same t: the skip is not delayed), rounded under float32. */
 function addSkip(

@@ -25,7 +25,8 @@ export function withBackend<T>(backendName: string, work: () => Promise<T>): Pro
 
 /** Makes `backendName` tfjs's active backend, initialising it on first use; throws when it cannot initialise. */
 async function selectBackend(backendName: string): Promise<void> {
-  if (tf.getBackend() !== backendName || tf.findBackend(backendName) === null) {
+  // tf.getBackend() would initialise every registered backend when none is selected yet: read the engine's field instead.
+  if (tf.engine().backendName !== backendName || tf.findBackend(backendName) === null) {
     const selected = await tf.setBackend(backendName);
     if (!selected) throw new Error(`tfjs: backend '${backendName}' failed to initialise (tf.setBackend returned false)`);
   }

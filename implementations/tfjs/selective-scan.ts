@@ -6,8 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { SelectiveScanInputs, SelectiveScanOptions, SelectiveScanStepInputs } from '../../spec/families.ts';
 import { projectionLayout } from '../../spec/shapes.ts';
-import type { Tensor } from '../../spec/tensor.ts';
-import type { OutputTensor } from '../../spec/tensor.ts';
+import type { OutputTensor, Tensor } from '../../spec/tensor.ts';
 import { silu, softplus } from './activations.ts';
 import { atTime, foldInitialState, logStepScan } from './log-step-scan.ts';
 import { copyOutput, toTf, zerosOutput } from './tensors.ts';

@@ -14,6 +14,7 @@ import { KernelEngine, type KernelEngineStats } from './kernel-engine.ts';
 import { kernelModules, type ShaderTransform } from './kernel-modules.ts';
 import type { KernelRuntime } from './runtime.ts';
 import type { StorageType } from './storage-type.ts';
+import { warmUp } from './warm-up.ts';
 
 /** The most storage buffers one of the kernels binds (selective-scan: 9 inputs, accumulator, y, lastState). */
 export const STORAGE_BUFFERS_NEEDED = 12;
@@ -70,17 +71,19 @@ export function createWebGpuImplementation(options: WebGpuImplementationOptions)
       ? 'WGSL compute kernels on WebGPU (Dawn), float32: reduce-then-scan over tiles for prefix-sum and linear-recurrence, one invocation per (batch, dim, n) state scanning over time for selective-scan and lti-ssm'
       : 'WGSL compute kernels on WebGPU (Dawn), float16 storage with float32 arithmetic: inputs are rounded to float16 (nearest-even) on upload, outputs and states are stored as float16; same kernels as webgpu-f32';
 
+  const families = {
+    'prefix-sum': prefixSumFamily(runtime),
+    'linear-recurrence': linearRecurrenceFamily(runtime),
+    'selective-scan': selectiveScanFamily(runtime),
+    'lti-ssm': ltiSsmFamily(runtime),
+  };
+
   return {
     name,
     precision: storage === 'f32' ? 'float32' : 'float16',
     ...(storage === 'f16' ? { accumulation: 'float32' as const } : {}),
     description,
-    families: {
-      'prefix-sum': prefixSumFamily(runtime),
-      'linear-recurrence': linearRecurrenceFamily(runtime),
-      'selective-scan': selectiveScanFamily(runtime),
-      'lti-ssm': ltiSsmFamily(runtime),
-    },
+    families,
     async setup(): Promise<void> {
       if (engine !== undefined) return;
       const acquired = await acquireWebGpuDevice({
@@ -95,7 +98,6 @@ export function createWebGpuImplementation(options: WebGpuImplementationOptions)
       const created = new KernelEngine(acquired.device, storage);
       try {
         for (const source of kernelModules(storage, options.transformShader)) await created.compile(source);
-        await created.warmUp();
       } catch (error) {
         created.destroy();
         acquired.release();
@@ -103,6 +105,12 @@ export function createWebGpuImplementation(options: WebGpuImplementationOptions)
       }
       handle = acquired;
       engine = created;
+      try {
+        await warmUp(families);
+      } catch (error) {
+        await this.dispose();
+        throw error;
+      }
     },
     async dispose(): Promise<void> {
       engine?.destroy();

@@ -7,7 +7,7 @@
  *      state (starting from h0 for the recurrence);
  *   3. scanTiles: each workgroup rescans its tile and applies its carry-in.
  * Inside a tile every invocation folds ITEMS consecutive elements sequentially and the workgroup
- * combines the invocations' totals with a Hillis–Steele scan in workgroup memory.
+ * combines the invocations' totals with a scan in workgroup memory.
  */
 import { storagePrelude, type StorageType } from './storage-type.ts';
 
@@ -69,6 +69,7 @@ const INITIAL_STATE: u32 = ${ROW_SCAN_FLAGS.initialState}u;
 ${element.bindings(storage)}
 
 var<workgroup> scratch: array<Element, WG>;
+var<workgroup> workgroupTotal: Element;
 
 ${element.algebra}
 
@@ -83,20 +84,23 @@ fn loadElement(row: u32, p: u32) -> Element {
   return readElement(memoryIndex(row, p));
 }
 
-// Exclusive scan of one value per invocation across the workgroup (Hillis–Steele);
-// afterwards scratch[WG - 1] holds the workgroup's total.
+// Exclusive scan of one value per invocation across the workgroup, raked by invocation 0 (WG is
+// small; a Hillis–Steele loop of barriers compiles into far slower code on lavapipe, measured);
+// afterwards workgroupTotal holds the workgroup's total.
 fn workgroupExclusiveScan(lid: u32, value: Element) -> Element {
   scratch[lid] = value;
   workgroupBarrier();
-  for (var offset = 1u; offset < WG; offset = offset * 2u) {
-    var current = scratch[lid];
-    if (lid >= offset) { current = combine(scratch[lid - offset], current); }
-    workgroupBarrier();
-    scratch[lid] = current;
-    workgroupBarrier();
+  if (lid == 0u) {
+    var running = identityElement();
+    for (var i = 0u; i < WG; i = i + 1u) {
+      let next = scratch[i];
+      scratch[i] = running;
+      running = combine(running, next);
+    }
+    workgroupTotal = running;
   }
-  if (lid == 0u) { return identityElement(); }
-  return scratch[lid - 1u];
+  workgroupBarrier();
+  return scratch[lid];
 }
 
 fn foldedWorkgroup(wg: vec3<u32>, count: vec3<u32>) -> u32 {
@@ -112,8 +116,8 @@ fn reduceTiles(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) co
   let first = (w % params.tiles) * TILE + lid * ITEMS;
   var total = identityElement();
   for (var k = 0u; k < ITEMS; k = k + 1u) { total = combine(total, loadElement(row, first + k)); }
-  let before = workgroupExclusiveScan(lid, total);
-  if (lid == WG - 1u) { tileTotals[w] = combine(before, total); }
+  _ = workgroupExclusiveScan(lid, total);
+  if (lid == 0u) { tileTotals[w] = workgroupTotal; }
 }
 
 @compute @workgroup_size(WG)
@@ -128,7 +132,7 @@ fn scanTileTotals(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups)
     if (i < params.tiles) { total = tileTotals[row * params.tiles + i]; }
     let before = workgroupExclusiveScan(lid, total);
     if (i < params.tiles) { carries[row * params.tiles + i] = applyElement(state, before); }
-    let chunkTotal = scratch[WG - 1u];
+    let chunkTotal = workgroupTotal;
     workgroupBarrier();
     state = applyElement(state, chunkTotal);
   }
@@ -141,19 +145,16 @@ fn scanTiles(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) coun
   if (w >= params.tileWorkgroups) { return; }
   let row = w / params.tiles;
   let first = (w % params.tiles) * TILE + lid * ITEMS;
-  var items: array<Element, ITEMS>;
   var total = identityElement();
-  for (var k = 0u; k < ITEMS; k = k + 1u) {
-    items[k] = loadElement(row, first + k);
-    total = combine(total, items[k]);
-  }
+  for (var k = 0u; k < ITEMS; k = k + 1u) { total = combine(total, loadElement(row, first + k)); }
   var prefix = workgroupExclusiveScan(lid, total);
   let carry = carries[w];
   for (var k = 0u; k < ITEMS; k = k + 1u) {
     let p = first + k;
     if (p >= params.length) { break; }
     let before = prefix;
-    prefix = combine(prefix, items[k]);
+    // Loaded again rather than kept in a private array: lavapipe compiles this markedly faster.
+    prefix = combine(prefix, loadElement(row, p));
     ${element.store}
   }
 }

@@ -32,13 +32,22 @@ export function seriesName(implementation: string, quantity: 'max e' | 'bound β
   return `${implementation} ${quantity}`;
 }
 
-/** Renders a vega-lite spec to SVG, headless, and tags the root element with its series. */
+let renderedPlots = 0;
+
+/**
+ * Renders a vega-lite spec to SVG, headless, and tags the root element with its series. Vega
+ * numbers its clip paths from 1 in every SVG; inlined side by side in one page they would
+ * collide, so every id gets a prefix unique to the plot.
+ */
 async function renderSvg(spec: TopLevelSpec, series: readonly string[]): Promise<string> {
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
   try {
     const svg = await view.toSVG();
+    const prefix = `plot${++renderedPlots}-`;
+    const ids = new Set([...svg.matchAll(/\bid="([^"]+)"/g)].map((m) => m[1]));
+    const unique = svg.replace(/\b(id="|url\(#|href="#)([^")]+)/g, (match, head: string, id: string) => (ids.has(id) ? `${head}${prefix}${id}` : match));
     const tag = ` data-series="${series.map(escapeAttribute).join('|')}" role="img"`;
-    return svg.replace(/^<svg\b/, `<svg${tag}`);
+    return unique.replace(/^<svg\b/, `<svg${tag}`);
   } finally {
     view.finalize();
   }

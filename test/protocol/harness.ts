@@ -36,6 +36,20 @@ export class AdapterPool {
   }
 }
 
+/**
+ * The misbehaving testee in the given mode, disposed when the test finishes; pass the test
+ * context's onTestFinished (concurrent tests cannot use the global one).
+ */
+export async function misbehavingForThisTest(
+  onTestFinished: (fn: () => Promise<void> | void) => void,
+  mode: string,
+  options: Partial<ProcessImplementationOptions> = {},
+): Promise<ProcessImplementation> {
+  const adapter = await processImplementation({ command: process.execPath, args: [MISBEHAVING_TESTEE, mode], ...options });
+  onTestFinished(() => adapter.dispose?.());
+  return adapter;
+}
+
 /** The error a promise rejects with; fails if it resolves. */
 export async function rejection(promise: Promise<unknown>): Promise<Error> {
   try {

@@ -23,7 +23,7 @@ import { fastTwoSum, twoProd, twoSum, DoubleDouble, mulAdd, toNumber as ddToNumb
 import type { SelectiveScanInputs, SelectiveScanOptions } from '../../spec/families.ts';
 import { dimensionsOf } from '../../spec/shapes.ts';
 import type { Tensor } from '../../spec/tensor.ts';
-import { add, distance, equals, fromNumber, mul, toNumber, ulp, ZERO, type Dyadic } from './dyadic.ts';
+import { abs, add, distance, equals, fromNumber, mul, sub, toNumber, ulp, ZERO, type Dyadic } from './dyadic.ts';
 import { filled, float32, seeded, type Random } from './random-inputs.ts';
 
 /** What the comparisons saw: elements, how many were correctly rounded, the largest excess over ½ ulp in units of the bound's scale term. */
@@ -46,6 +46,19 @@ function expectNear(where: string, reference: number, exact: Dyadic, S: number, 
   tally.elements++;
   if (reference === toNumber(exact)) tally.correctlyRounded++;
   else tally.worstExcess = Math.max(tally.worstExcess, (error - 0.5 * ulp(reference)) / (2 ** -104 * (W + (N + 2) * S)));
+}
+
+/**
+ * The scales against their exact values: S (double-double, rounded once) within ½ ulp + the
+ * double-double term; W (float64 nudged upward) never below, and above by a relative ≤ 9u per step.
+ */
+function expectScales(where: string, S: number, exactS: Dyadic, W: number, exactW: Dyadic): void {
+  const sTolerance = (0.5 * ulp(S) + 2 ** -104 * (W + 3 * S)) * (1 + 2 ** -50);
+  if (!(distance(S, exactS) <= sTolerance)) expect.fail(`${where}: S = ${S}, exact ≈ ${toNumber(exactS)}`);
+  const below = toNumber(sub(fromNumber(W), exactW));
+  if (below < 0 || W > toNumber(exactW) * (1 + 9 * 2 ** -53 * (L_MAX + 2))) {
+    expect.fail(`${where}: W = ${W}, exact ≈ ${toNumber(exactW)} (must not be below, nor far above)`);
+  }
 }
 
 // ------------------------------------------------------------ inputs
@@ -96,7 +109,8 @@ function sequenceTensor(batch: number, dim: number, L: number, channel: () => nu
 }
 
 const REGIMES: readonly Regime[] = ['generic', 'cancellation', 'mixed-magnitudes', 'near-one', 'long'];
-const lengthOf = (regime: Regime): number => (regime === 'long' ? 300 : 24);
+const L_MAX = 300;
+const lengthOf = (regime: Regime): number => (regime === 'long' ? L_MAX : 24);
 
 // ------------------------------------------------------------ exact evaluations
 
@@ -173,7 +187,7 @@ describe('reference against exact dyadic arithmetic', () => {
       }
     });
 
-    it(`linear-recurrence, forward and reverse, with and without h0 (${regime}, L = ${L})`, () => {
+    it(`linear-recurrence, forward and reverse, with and without h0, and its scales S and W (${regime}, L = ${L})`, () => {
       const random = seeded(`linear-recurrence/${regime}`);
       const [batch, dim] = [2, 2];
       const a = sequenceTensor(batch, dim, L, () => decays(random, regime, L));
@@ -184,9 +198,15 @@ describe('reference against exact dyadic arithmetic', () => {
           const result = linearRecurrence(withH0 ? { a, b, h0 } : { a, b }, { reverse });
           for (let c = 0; c < batch * dim; c++) {
             let h = withH0 ? fromNumber(h0.data[c]) : ZERO;
+            let S = abs(h);
+            let W = ZERO;
             for (const t of order(L, reverse)) {
               const i = c * L + t;
+              const absA = abs(fromNumber(a.data[i]));
+              W = mul(absA, add(W, S));
+              S = add(mul(absA, S), abs(fromNumber(b.data[i])));
               h = add(mul(fromNumber(a.data[i]), h), fromNumber(b.data[i]));
+              expectScales(`linear-recurrence ${regime} [${c}, ${t}]`, result.conditionScales.h.data[i], S, result.depthScales.h.data[i], W);
               expectNear(`linear-recurrence ${regime} reverse=${reverse} h0=${withH0} [${c}, ${t}]`, result.outputs.h.data[i], h, result.conditionScales.h.data[i], result.depthScales.h.data[i]);
             }
             expectNear(`linear-recurrence lastState [${c}]`, result.outputs.lastState.data[c], h, result.conditionScales.lastState.data[c], result.depthScales.lastState.data[c]);

@@ -95,7 +95,9 @@ describe('condition and depth scales', () => {
     }
     // With h0, W_0 = |a_0|·|h0| > 0: the initial state counts one step deep.
     const withH0 = reference({ family: 'linear-recurrence', inputs: { a: tensor([0.5], [1, 1, 1]), b: tensor([1], [1, 1, 1]), h0: tensor([-4], [1, 1]) }, options: { reverse: false } });
-    expect(withH0.depthScales.h.data[0]).toBe(2);
+    // (W is nudged upward by ≤ ~9u per step: at least 2, barely more.)
+    expect(withH0.depthScales.h.data[0]).toBeGreaterThanOrEqual(2);
+    expect(withH0.depthScales.h.data[0]).toBeLessThanOrEqual(2 * (1 + 1e-15));
   });
 });
 
@@ -309,7 +311,8 @@ describe('beyond float64 range', () => {
     expect(S.slice(9, 11)).toEqual([Infinity, Infinity]);
     expect(S.slice(11)).toEqual([5, 11]);
     expect(result.depthScales.h.data[11]).toBe(0);
-    expect(result.depthScales.h.data[12]).toBe(2 * 5);
+    expect(result.depthScales.h.data[12]).toBeGreaterThanOrEqual(2 * 5);
+    expect(result.depthScales.h.data[12]).toBeLessThanOrEqual(2 * 5 * (1 + 1e-15));
   });
 });
 

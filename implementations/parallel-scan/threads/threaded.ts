@@ -64,7 +64,7 @@ export function threadedImplementation(arithmetic: Arithmetic, options: Threaded
         if (g1 > g0) workerTasks.push(pool.submit(k - 1, task(shareJob(job, groupRegion(length, g0, g1)), outputs, { kind: 'groups', g0, g1 })));
       }
       const [g0, g1] = plan.ranges[0];
-      local.execute(task(job, outputs, { kind: 'groups', g0, g1 }));
+      await executeLocally(task(job, outputs, { kind: 'groups', g0, g1 }), workerTasks);
     } else {
       const count = plan.ranges.length;
       const sync = createSliceSync(count, groups * lanes);
@@ -76,9 +76,19 @@ export function threadedImplementation(arithmetic: Arithmetic, options: Threaded
         workerTasks.push(pool.submit(k - 1, task(shareJob(job, region), outputs, assignment)));
       }
       const [p0, p1] = plan.ranges[0];
-      local.execute(task(job, outputs, { kind: 'slice', slice: 0, count, p0, p1, sync }));
+      await executeLocally(task(job, outputs, { kind: 'slice', slice: 0, count, p0, p1, sync }), workerTasks);
     }
     await Promise.all(workerTasks);
+  }
+
+  /** Runs the calling thread's share; if it fails, waits for the workers' shares before rethrowing. */
+  async function executeLocally(share: WorkerTask, workerTasks: readonly Promise<void>[]): Promise<void> {
+    try {
+      local.execute(share);
+    } catch (error) {
+      await Promise.allSettled(workerTasks);
+      throw error;
+    }
   }
 
   const suffix = precision === 'float32' ? 'f32' : 'f64';
@@ -89,7 +99,10 @@ export function threadedImplementation(arithmetic: Arithmetic, options: Threaded
     families: familiesOf(
       compute,
       (job) => allocateOutputs(job, arithmetic, pool !== undefined),
-      (job, outputs) => local.execute(task(job, outputs, { kind: 'groups', g0: 0, g1: dimensionsOf(job.problem).batch * dimensionsOf(job.problem).dim })),
+      (job, outputs) => {
+        const { batch, dim } = dimensionsOf(job.problem);
+        local.execute(task(job, outputs, { kind: 'groups', g0: 0, g1: batch * dim }));
+      },
       arithmetic,
     ),
     async setup() {

@@ -12,7 +12,9 @@ function wasmFolder(): string {
   return path.join(path.dirname(packageJson), 'dist') + path.sep;
 }
 
-let pathsSet = false;
+// At import, before anything can initialise the backend:
+// a plain file path, which the loader reads with fs in Node.
+setWasmPaths(wasmFolder());
 
 /** The wasm backend (SIMD, one thread in Node); it has no FFT kernels, so lti-ssm runs as a scan. */
 export const wasmBackend: TfjsBackend = {
@@ -20,14 +22,9 @@ export const wasmBackend: TfjsBackend = {
   description: 'TensorFlow.js ops on the wasm backend (WebAssembly SIMD): log-step scans, tf.cumsum; lti-ssm as a log-step scan',
   ltiSsm: {
     kind: 'scan',
-    why: 'tfjs-backend-wasm registers no FFT/IFFT/Complex kernels (tf.spectral.rfft fails), so lti-ssm runs as the recurrence by log-step scan',
+    why: `tfjs-backend-wasm registers no FFT, IFFT or Complex kernel (tf.spectral.rfft throws "Kernel 'Complex' not registered for backend 'wasm'"), so lti-ssm runs as the recurrence by log-step scan`,
   },
   async setup() {
-    if (!pathsSet) {
-      // A plain file path: in Node the wasm loader reads the file with fs.
-      setWasmPaths(wasmFolder());
-      pathsSet = true;
-    }
     if (tf.findBackendFactory('wasm') === null) {
       throw new ImplementationUnavailableError("tfjs: the 'wasm' backend is not registered although @tensorflow/tfjs-backend-wasm was imported");
     }

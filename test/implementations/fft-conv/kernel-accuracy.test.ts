@@ -68,6 +68,24 @@ describe('blocked powers Ā^(jB)·Ā^i', () => {
     expect(naiveWorstLong).toBeGreaterThan(10 * blockedWorst);
   });
 
+  it('near the ends of the exponent range (|Ā| > 1 toward 2^1024, small Ā toward underflow) agree with Math.pow', () => {
+    const bases = Float64Array.from([1.25, -1.25, 0.01, Math.fround(-0.003), 0]);
+    const length = 3000;
+    const tables = allocatePowerTables(bases.length, length);
+    fillPowerTables(tables, { kind: 'base', bases }, 0);
+    bases.forEach((a, n) => {
+      for (let k = 0; k < length; k++) {
+        const exact = Math.pow(a, k);
+        if (!Number.isFinite(exact)) break;
+        if (Math.abs(exact) < 2 ** -1000) {
+          expect(Math.abs(powerAt(tables, n, k))).toBeLessThanOrEqual(2 ** -990);
+          continue;
+        }
+        expect(Math.abs(powerAt(tables, n, k) - exact), `${a}^${k}`).toBeLessThanOrEqual(6 * u64 * Math.abs(exact));
+      }
+    });
+  });
+
   it('from log-rates x, exp(jB·x)·exp(i·x) stays within 2·(|k·x| + 4)·u of Math.exp(k·x)', () => {
     const rates = Float64Array.from([-1e-6, -1e-3, -0.5, Math.fround(-2.5e-4)]);
     const tables = allocatePowerTables(rates.length, LONG);

@@ -58,9 +58,9 @@ export function inputNorms(u: Float32Array, offset: number, length: number): { i
   return { inputL2: Math.sqrt(squares), inputMax: max };
 }
 
-/** The FFT length M for sequence length L, as the implementation chooses it. */
+/** The FFT length M for sequence length L, as the implementation chooses it (power of two ≥ max(4, 2L)). */
 export function fftLength(length: number): number {
-  return 2 ** Math.ceil(Math.log2(Math.max(2, 2 * length)));
+  return 2 ** Math.ceil(Math.log2(Math.max(4, 2 * length)));
 }
 
 /** What checking one channel found: its worst error relative to the bound and to the tolerance-model shape. */

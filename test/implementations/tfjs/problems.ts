@@ -3,8 +3,9 @@
  * option and input layout, and a simple error bound against the reference.
  */
 import seedrandom from 'seedrandom';
-import { reference } from '../../../reference/index.ts';
+import { reference, referenceStep } from '../../../reference/index.ts';
 import type { AnyProblem, FamilyName, OutputsOf, Problem } from '../../../spec/families.ts';
+import type { FamilyImplementation, ScanImplementation } from '../../../spec/implementation.ts';
 import { dimensionsOf } from '../../../spec/shapes.ts';
 import type { OutputTensor, Tensor } from '../../../spec/tensor.ts';
 
@@ -198,4 +199,45 @@ function normwiseScales(problem: Problem<'lti-ssm'>): Float64Array {
     }
   }
   return scales;
+}
+
+/**
+ * Runs a one-token step of every family (selective-scan with grouped B, time-varying C and every
+ * optional input) and returns each output's error in units of 64·u·S against the reference step.
+ */
+export async function stepErrors(implementation: ScanImplementation): Promise<{ label: string; error: number }[]> {
+  const t = tensorSource('step');
+  const cases = [
+    ['prefix-sum', { x: t([2, 3]), state: t([2, 3]) }, { exclusive: false, reverse: false }],
+    ['linear-recurrence', { a: t([2, 3]), b: t([2, 3]), state: t([2, 3]) }, { reverse: false }],
+    [
+      'selective-scan',
+      { u: t([2, 4]), delta: t([2, 4]), A: t([4, 3], -2, -0.1), B: t([2, 2, 3, 1]), C: t([2, 3, 1]), D: t([4]), z: t([2, 4]), deltaBias: t([4]), state: t([2, 4, 3]) },
+      { deltaSoftplus: true },
+    ],
+    ['lti-ssm', { Abar: t([4, 3]), Bbar: t([4, 3]), C: t([4, 3]), D: t([4]), u: t([2, 4]), state: t([2, 4, 3]) }, {}],
+  ] as const;
+  const errors: { label: string; error: number }[] = [];
+  for (const [family, inputs, options] of cases) {
+    const step = (implementation.families[family] as FamilyImplementation<typeof family> | undefined)?.step;
+    if (step === undefined) throw new Error(`${implementation.name} has no ${family} step`);
+    const got = await step(inputs as never, options as never);
+    const expected = referenceStep(family, inputs as never, options as never);
+    for (const name of ['y', 'state'] as const) {
+      const label = `${implementation.name} ${family} step ${name}`;
+      const exact = expected.outputs[name].data;
+      const scale = expected.conditionScales[name].data;
+      if (got[name].shape.join() !== expected.outputs[name].shape.join()) {
+        errors.push({ label: `${label}: shape [${got[name].shape}] instead of [${expected.outputs[name].shape}]`, error: Number.POSITIVE_INFINITY });
+        continue;
+      }
+      let worst = 0;
+      exact.forEach((value, i) => {
+        const ratio = Math.abs(got[name].data[i] - value) / (64 * U * scale[i]);
+        if (!(ratio <= worst)) worst = ratio;
+      });
+      errors.push({ label, error: worst });
+    }
+  }
+  return errors;
 }

@@ -8,8 +8,9 @@ import type { AnyProblem, OutputsOf, Problem } from '../../../spec/families.ts';
 import type { FamilyImplementation, ScanImplementation } from '../../../spec/implementation.ts';
 import { ImplementationUnavailableError } from '../../../spec/implementation.ts';
 import type { OutputTensor } from '../../../spec/tensor.ts';
+import { validateOutputs } from '../../../spec/validate.ts';
 import implementations from '../../../implementations/tfjs/index.ts';
-import { AWKWARD_LENGTHS, errorInBounds, problemsAtLength, tensorSource } from './problems.ts';
+import { AWKWARD_LENGTHS, errorInBounds, problemsAtLength, stepErrors, tensorSource } from './problems.ts';
 
 const webgpu = implementations.find((i) => i.name === 'tfjs-webgpu') as ScanImplementation;
 const cpu = implementations.find((i) => i.name === 'tfjs-cpu') as ScanImplementation;
@@ -30,7 +31,8 @@ const WEBGPU_EXP_ULPS = 19;
 async function runProblem(implementation: ScanImplementation, problem: AnyProblem): Promise<Record<string, OutputTensor> | undefined> {
   const family = implementation.families[problem.family] as FamilyImplementation<typeof problem.family>;
   if (family.decline?.(problem as never) !== undefined) return undefined;
-  return (await family.run(problem as never)) as unknown as Record<string, OutputTensor>;
+  // The spec's own check of an answer: every output present, right shape, float storage.
+  return validateOutputs(problem, await family.run(problem as never)) as unknown as Record<string, OutputTensor>;
 }
 
 function reversePrefixSum(length: number): Problem<'prefix-sum'> {
@@ -88,6 +90,10 @@ describe.skipIf(skip)(`tfjs-webgpu${skip ? ` (skipped: ${unavailable}; set REQUI
       }
     });
   }
+
+  it('one-token steps match the reference step', async () => {
+    for (const check of await stepErrors(webgpu)) expect(check.error, check.label).toBeLessThanOrEqual(1);
+  });
 
   it('declines FFT convolutions past its DFT budget with the reason', () => {
     const t = tensorSource('webgpu-decline');

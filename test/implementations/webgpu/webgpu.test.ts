@@ -13,6 +13,7 @@ import { ImplementationUnavailableError } from '../../../spec/implementation.ts'
 import { UNIT_ROUNDOFF } from '../../../spec/precision.ts';
 import { sampleProblem, type OptionalInputSwitches, type ProjectionKind } from '../../../spec/regimes.ts';
 import { liveWebGpuDeviceCount } from '../../../implementations/webgpu/device.ts';
+import { float16Bits, float16Value } from '../../../implementations/webgpu/float16.ts';
 import registered from '../../../implementations/webgpu/index.ts';
 import { createWebGpuImplementation, type WebGpuScanImplementation } from '../../../implementations/webgpu/webgpu-implementation.ts';
 
@@ -336,3 +337,27 @@ async function expectStep<F extends FamilyName>(implementation: WebGpuScanImplem
   const ratio = worstBoundRatio(family, got as never, expected as never, u, ['y', 'state']);
   expect(ratio, `${family} step`).toBeLessThanOrEqual(1);
 }
+
+describe('float16 rounding of the f16 kernels\' inputs (host side, no GPU)', () => {
+  it('rounds to nearest, ties to even, with gradual underflow and overflow to Inf', () => {
+    expect(float16Bits(1)).toBe(0x3c00);
+    expect(float16Bits(-2)).toBe(0xc000);
+    expect(float16Bits(65504)).toBe(0x7bff);
+    expect(float16Bits(65519.99)).toBe(0x7bff);
+    expect(float16Bits(65520)).toBe(0x7c00);
+    expect(float16Bits(1 + 2 ** -11)).toBe(0x3c00); // tie between 1 and 1 + 2^-10: even is 1
+    expect(float16Bits(1 + 3 * 2 ** -11)).toBe(0x3c02); // tie between 1 + 2^-10 and 1 + 2^-9: even is the latter
+    expect(float16Bits(2 ** -24)).toBe(0x0001);
+    expect(float16Bits(2 ** -25)).toBe(0x0000); // tie between 0 and the smallest subnormal
+    expect(float16Bits(3 * 2 ** -26)).toBe(0x0001);
+    expect(float16Bits(2 ** -14 - 2 ** -25)).toBe(0x0400); // rounds up into the normal range
+    expect(float16Bits(-0)).toBe(0x8000);
+  });
+
+  it('every float16 value survives the round trip exactly', () => {
+    for (let bits = 0; bits < 0x10000; bits++) {
+      if ((bits & 0x7c00) === 0x7c00 && (bits & 0x3ff) !== 0) continue; // NaN patterns
+      if (float16Bits(float16Value(bits)) !== bits) expect.fail(`pattern ${bits.toString(16)} → ${float16Value(bits)} → ${float16Bits(float16Value(bits)).toString(16)}`);
+    }
+  });
+});

@@ -1,0 +1,31 @@
+/**
+ * Runs every kernel once on a tiny problem during setup. lavapipe (and other drivers) compile a
+ * pipeline to machine code at its first real dispatch, not at creation; doing it here keeps that
+ * one-time cost out of the first timed or time-limited run.
+ */
+import type { FamilyImplementation } from '../../spec/implementation.ts';
+import type { FamilyName } from '../../spec/families.ts';
+import type { Tensor } from '../../spec/tensor.ts';
+import { ROW_SCAN_TILE } from './wgsl-row-scan.ts';
+
+type Families = { readonly [F in FamilyName]: FamilyImplementation<F> };
+
+/** Runs each family (every entry point: two tiles for the row scans) and each step once on zeros. */
+export async function warmUp(families: Families): Promise<void> {
+  const zeros = (...shape: number[]): Tensor => ({ data: new Float32Array(shape.reduce((p, s) => p * s, 1)), shape });
+  const length = ROW_SCAN_TILE + 1;
+  await families['prefix-sum'].run({ family: 'prefix-sum', inputs: { x: zeros(1, 1, length) }, options: { exclusive: false, reverse: false } });
+  await families['prefix-sum'].step!({ x: zeros(1, 1), state: zeros(1, 1) }, { exclusive: false, reverse: false });
+  await families['linear-recurrence'].run({
+    family: 'linear-recurrence',
+    inputs: { a: zeros(1, 1, length), b: zeros(1, 1, length), h0: zeros(1, 1) },
+    options: { reverse: false },
+  });
+  await families['linear-recurrence'].step!({ a: zeros(1, 1), b: zeros(1, 1), state: zeros(1, 1) }, { reverse: false });
+  await families['selective-scan'].run({
+    family: 'selective-scan',
+    inputs: { u: zeros(1, 1, 2), delta: zeros(1, 1, 2), A: zeros(1, 1), B: zeros(1, 1), C: zeros(1, 1), D: zeros(1), z: zeros(1, 1, 2) },
+    options: { deltaSoftplus: true },
+  });
+  await families['lti-ssm'].run({ family: 'lti-ssm', inputs: { Abar: zeros(1, 1), Bbar: zeros(1, 1), C: zeros(1, 1), D: zeros(1), u: zeros(1, 1, 2) }, options: {} });
+}

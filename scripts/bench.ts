@@ -1,0 +1,30 @@
+/**
+ * npm run bench: every registered implementation on the standard shapes (and, with --crossover,
+ * the lti-ssm N × L grid); writes reports/bench.json and reports/bench.md and prints the table.
+ *
+ *   tsx scripts/bench.ts [--out dir] [--filter name-substring] [--quick] [--crossover]
+ */
+import { parseArgs } from 'node:util';
+import { runBenchmark } from '../bench/run.ts';
+
+const { values } = parseArgs({
+  options: {
+    out: { type: 'string', default: 'reports' },
+    filter: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    crossover: { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (values.help) {
+  process.stdout.write('usage: tsx scripts/bench.ts [--out dir] [--filter name-substring] [--quick] [--crossover]\n');
+} else {
+  await runBenchmark({
+    outDir: values.out,
+    filter: values.filter,
+    quick: values.quick,
+    crossover: values.crossover,
+    print: true,
+    command: ['npm run bench --', ...process.argv.slice(2)].join(' '),
+  });
+}

@@ -1,0 +1,26 @@
+/**
+ * Builds the publishable package into dist/: compiles the sources with tsconfig.build.json (the
+ * `.ts` import specifiers rewritten to `.js`, declarations emitted) and copies the committed
+ * fixtures (manifest.json and data/), which the loader finds next to its compiled module.
+ * Run by `npm run build` and by `prepack`, so `npm pack` / `npm publish` always ship a fresh build.
+ */
+import { spawnSync } from 'node:child_process';
+import { cp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const dist = path.join(root, 'dist');
+
+await rm(dist, { recursive: true, force: true });
+const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+process.stderr.write('build: compiling with tsconfig.build.json…\n');
+const compiled = spawnSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+if (compiled.status !== 0) {
+  process.stderr.write(`build: tsc failed (exit ${compiled.status ?? compiled.signal})\n`);
+  process.exit(1);
+}
+await cp(path.join(root, 'fixtures', 'manifest.json'), path.join(dist, 'fixtures', 'manifest.json'));
+await cp(path.join(root, 'fixtures', 'data'), path.join(dist, 'fixtures', 'data'), { recursive: true });
+process.stderr.write(`build: wrote ${path.relative(process.cwd(), dist) || dist}\n`);

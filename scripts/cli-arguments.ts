@@ -1,0 +1,194 @@
+/**
+ * The command line of scan-conformance, parsed and checked: every bad flag is a UsageError that
+ * names the flag, what was expected and what came (the CLI exits 2 with it).
+ */
+import { FAMILY_NAMES, type FamilyName } from '../spec/families.ts';
+import { PROPERTY_NAMES, type PropertyName } from '../suite/results.ts';
+
+/** A usage error: the CLI prints it with a pointer to --help and exits 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/** Exit codes of the CLI. */
+export const EXIT = { ok: 0, unexpectedFailure: 1, usage: 2 } as const;
+
+/** Where the CLI writes: injectable for tests. */
+export interface CliStreams {
+  readonly stdout: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WriteStream | NodeJS.WritableStream;
+}
+
+/** What `scan-conformance check` was asked to do. */
+export interface CheckArguments {
+  readonly command: 'check';
+  readonly impl: readonly string[];
+  readonly testeeCommands: readonly string[];
+  readonly all: boolean;
+  readonly only: readonly string[];
+  readonly families?: readonly FamilyName[];
+  readonly properties?: readonly PropertyName[];
+  readonly runs?: number;
+  readonly seed?: number;
+  readonly path?: string;
+  readonly deep: boolean;
+  readonly out: string;
+  /** A fixtures folder, the committed fixtures (undefined), or none (false). */
+  readonly fixtures?: string | false;
+  readonly fixtureIds?: readonly string[];
+  readonly timeoutMs?: number;
+  readonly maxLength?: number;
+}
+
+/** What `scan-conformance list` was asked to do. */
+export interface ListArguments {
+  readonly command: 'list';
+  readonly impl: readonly string[];
+  readonly testeeCommands: readonly string[];
+  readonly all: boolean;
+}
+
+/** A parsed command line. */
+export type CliArguments = CheckArguments | ListArguments | { readonly command: 'help' } | { readonly command: 'version' };
+
+/** The text of --help. */
+export const HELP = `Usage: scan-conformance <command> [flags]
+
+Commands
+  check      Run implementations through the fixtures and every property; write reports.
+  list       List the implementations check would run: precision, families, error model.
+  help       Show this text (also --help, -h).
+  version    Print the version (also --version).
+
+Which implementations (check and list)
+  --impl <module path>     A module (TypeScript or JavaScript) exporting a ScanImplementation or an
+                           array of them as default export (or named 'implementation(s)'). Repeatable.
+  --command "<command>"    A testee program speaking the testee protocol (spec/protocol.md). Repeatable.
+  --all                    With --impl/--command, also run the registered implementations.
+                           Without --impl/--command, every registered implementation runs.
+  --only <name>            Only the implementation with this name. Repeatable.
+
+What to run (check)
+  --family <family>        Only this family (${FAMILY_NAMES.join(', ')}). Repeatable.
+  --property <property>    Only this property (${PROPERTY_NAMES.join(', ')}). Repeatable.
+  --runs <n>               fast-check runs per cell (default 8 quick, 200 deep; SCAN_CONFORMANCE_RUNS).
+  --seed <s>               fast-check seed (default 42; SCAN_CONFORMANCE_SEED).
+  --path <p>               fast-check path: with --seed, replays one shrunk counterexample.
+  --deep                   Deep mode: many more runs and lengths up to 4096 (SCAN_CONFORMANCE_DEEP=1).
+  --max-length <L>         Longest generated length (default 300 quick, 4096 deep).
+  --timeout <ms>           Time limit of one run or step call (default 30000).
+  --fixtures <dir>         Replay the fixtures of this folder (default: the committed fixtures).
+  --fixture <id>           Replay only this fixture case. Repeatable.
+  --no-fixtures            Do not replay fixtures.
+  --out <dir>              Where report.json, report.md and report.html go (default reports/).
+
+Exit code: 0 when there is no unexpected failure, 1 when there is one, 2 for a usage error.
+Environment: REQUIRE_WEBGPU=1 or SCAN_CONFORMANCE_REQUIRE_AVAILABLE=1 make an unavailable
+implementation a failure; GITHUB_STEP_SUMMARY, when set, gets report.md appended.
+
+Examples
+  scan-conformance check --impl ./my-kernel.ts
+  scan-conformance check --command "python3 my_testee.py" --family selective-scan --runs 50
+  scan-conformance check --only sequential-f32 --family prefix-sum --property scaling --seed 42 --path "3:1"
+`;
+
+/** Flags that take a value, per command. */
+const VALUE_FLAGS = {
+  check: ['impl', 'command', 'only', 'family', 'property', 'runs', 'seed', 'path', 'out', 'fixtures', 'fixture', 'timeout', 'max-length'],
+  list: ['impl', 'command', 'only'],
+} as const;
+const SWITCHES = { check: ['deep', 'no-fixtures', 'all'], list: ['all'] } as const;
+
+function integer(flag: string, text: string, min: number): number {
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isSafeInteger(n) || n < min) {
+    throw new UsageError(`--${flag}: expected ${min === 1 ? 'a positive integer' : min === 0 ? 'a non-negative integer' : 'an integer'}, got '${text}'`);
+  }
+  return n;
+}
+
+/** Parses argv (without node and the script). */
+export function parseCliArguments(argv: readonly string[]): CliArguments {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h') return { command: 'help' };
+  if (command === 'version' || command === '--version') return { command: 'version' };
+  if (command !== 'check' && command !== 'list') {
+    throw new UsageError(`command: expected one of check, list, help, version, got '${command}'`);
+  }
+  const values = new Map<string, string[]>();
+  const switches = new Set<string>();
+  const valueFlags: readonly string[] = VALUE_FLAGS[command];
+  const switchFlags: readonly string[] = SWITCHES[command];
+  for (let i = 0; i < rest.length; i++) {
+    const word = rest[i];
+    if (word === '--help' || word === '-h') return { command: 'help' };
+    if (!word.startsWith('--')) throw new UsageError(`${command}: expected a flag (--name), got '${word}'`);
+    const eq = word.indexOf('=');
+    const name = word.slice(2, eq === -1 ? undefined : eq);
+    if (switchFlags.includes(name)) {
+      if (eq !== -1) throw new UsageError(`--${name}: expected no value, got '${word.slice(eq + 1)}'`);
+      switches.add(name);
+      continue;
+    }
+    if (!valueFlags.includes(name)) {
+      throw new UsageError(`${command}: unknown flag '--${name}'; expected one of ${[...valueFlags, ...switchFlags].map((f) => `--${f}`).join(', ')}`);
+    }
+    let value: string | undefined;
+    if (eq !== -1) value = word.slice(eq + 1);
+    else {
+      value = rest[i + 1];
+      if (value === undefined || value.startsWith('--')) throw new UsageError(`--${name}: expected a value, got ${value === undefined ? 'the end of the command line' : `'${value}'`}`);
+      i++;
+    }
+    values.set(name, [...(values.get(name) ?? []), value]);
+  }
+  const all = (flag: string): string[] => values.get(flag) ?? [];
+  const single = (flag: string): string | undefined => {
+    const list = all(flag);
+    if (list.length > 1) throw new UsageError(`--${flag}: expected at most one value, got ${list.length} (${list.map((v) => `'${v}'`).join(', ')})`);
+    return list[0];
+  };
+  const common = { impl: all('impl'), testeeCommands: all('command'), all: switches.has('all') };
+  for (const [flag, list] of [['impl', common.impl], ['command', common.testeeCommands]] as const) {
+    for (const v of list) if (v.trim() === '') throw new UsageError(`--${flag}: expected a non-empty value, got ''`);
+  }
+  if (command === 'list') return { command, ...common };
+
+  const families = all('family').map((f) => {
+    if (!(FAMILY_NAMES as readonly string[]).includes(f)) throw new UsageError(`--family: expected one of ${FAMILY_NAMES.join(', ')}, got '${f}'`);
+    return f as FamilyName;
+  });
+  const properties = all('property').map((p) => {
+    if (!(PROPERTY_NAMES as readonly string[]).includes(p)) throw new UsageError(`--property: expected one of ${PROPERTY_NAMES.join(', ')}, got '${p}'`);
+    return p as PropertyName;
+  });
+  const fixturesDir = single('fixtures');
+  if (fixturesDir !== undefined && switches.has('no-fixtures')) throw new UsageError(`--fixtures: expected either --fixtures <dir> or --no-fixtures, got both`);
+  const fixtureIds = all('fixture');
+  if (fixtureIds.length > 0 && switches.has('no-fixtures')) throw new UsageError(`--fixture: expected fixtures to replay, got --no-fixtures too`);
+  const out = single('out') ?? 'reports';
+  if (out.trim() === '') throw new UsageError(`--out: expected a folder, got ''`);
+  const runs = single('runs');
+  const seed = single('seed');
+  const timeout = single('timeout');
+  const maxLength = single('max-length');
+  const path = single('path');
+  if (path !== undefined && !/^\d+(:\d+)*$/.test(path)) throw new UsageError(`--path: expected a fast-check path such as '3:1:0', got '${path}'`);
+  if (path !== undefined && seed === undefined) throw new UsageError(`--path: expected --seed too (a path replays a counterexample of one seed), got --path alone`);
+  return {
+    command,
+    ...common,
+    only: all('only'),
+    ...(families.length > 0 && { families }),
+    ...(properties.length > 0 && { properties }),
+    ...(runs !== undefined && { runs: integer('runs', runs, 1) }),
+    ...(seed !== undefined && { seed: integer('seed', seed, Number.MIN_SAFE_INTEGER) }),
+    ...(path !== undefined && { path }),
+    deep: switches.has('deep'),
+    out,
+    ...(switches.has('no-fixtures') ? { fixtures: false as const } : fixturesDir !== undefined ? { fixtures: fixturesDir } : {}),
+    ...(fixtureIds.length > 0 && { fixtureIds }),
+    ...(timeout !== undefined && { timeoutMs: integer('timeout', timeout, 1) }),
+    ...(maxLength !== undefined && { maxLength: integer('max-length', maxLength, 0) }),
+  };
+}

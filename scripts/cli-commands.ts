@@ -1,0 +1,211 @@
+/**
+ * The commands of the scan-conformance CLI that do work (check, list). Kept apart from
+ * scripts/cli.ts so that --help, --version and usage errors answer without loading the suite,
+ * the reference and the plotting library.
+ */
+import path from 'node:path';
+import cliProgress from 'cli-progress';
+import { FIXTURES_DIR } from '../fixtures/manifest.ts';
+import { loadManifest } from '../fixtures/loader.ts';
+import { processImplementation } from '../protocol/process-implementation.ts';
+import { FAMILY_NAMES } from '../spec/families.ts';
+import type { ScanImplementation } from '../spec/implementation.ts';
+import { errorMessage } from '../suite/cells.ts';
+import {
+  assembleReport,
+  crashedReport,
+  plannedCellCount,
+  requireAvailableFromEnvironment,
+  runConformance,
+  type ConformanceProgress,
+} from '../suite/conformance-run.ts';
+import { fixtureSourceFromDirectory } from '../suite/fixture-source.ts';
+import { describeCellFailure } from '../suite/messages.ts';
+import { IMPLEMENTATIONS_DIR, ImplementationModuleError, assertUniqueNames, implementationModules, loadImplementationModule } from '../suite/registry.ts';
+import { FAILING_OUTCOMES, type ConformanceReport, type ImplementationReport } from '../suite/results.ts';
+import type { RunOptions } from '../suite/runner.ts';
+import { MODES, runOptionsFromEnvironment } from '../suite/settings.ts';
+import { summaryLine } from '../suite/report/document.ts';
+import { writeReports } from '../suite/report/write.ts';
+import { EXIT, UsageError, type CheckArguments, type CliStreams, type ListArguments } from './cli-arguments.ts';
+
+
+/** An implementation to run, or a module/command that could not provide one (reported as crashed). */
+type Loaded =
+  | { readonly kind: 'ok'; readonly implementation: ScanImplementation; readonly replayTarget: string }
+  | { readonly kind: 'failed'; readonly name: string; readonly reason: string };
+
+function shellQuote(text: string): string {
+  return /^[\w./@:=+-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Loads the implementations a command line names; module and testee failures become 'failed' entries, a missing module file a UsageError. */
+async function loadImplementations(args: CheckArguments | ListArguments): Promise<Loaded[]> {
+  const loaded: Loaded[] = [];
+  const explicit = args.impl.length > 0 || args.testeeCommands.length > 0;
+  if (!explicit || args.all) {
+    for (const index of await implementationModules(IMPLEMENTATIONS_DIR)) {
+      const relative = path.relative(process.cwd(), index);
+      try {
+        for (const implementation of await loadImplementationModule(index)) loaded.push({ kind: 'ok', implementation, replayTarget: `--impl ${shellQuote(relative)}` });
+      } catch (error) {
+        loaded.push({ kind: 'failed', name: `implementations/${path.basename(path.dirname(index))}`, reason: `its module failed to load: ${errorMessage(error)}` });
+      }
+    }
+  }
+  for (const modulePath of args.impl) {
+    try {
+      for (const implementation of await loadImplementationModule(modulePath)) loaded.push({ kind: 'ok', implementation, replayTarget: `--impl ${shellQuote(modulePath)}` });
+    } catch (error) {
+      if (error instanceof ImplementationModuleError && /found none at/.test(error.message)) throw new UsageError(error.message);
+      loaded.push({ kind: 'failed', name: modulePath, reason: `the module failed to load: ${errorMessage(error)}` });
+    }
+  }
+  for (const command of args.testeeCommands) {
+    try {
+      const implementation = await processImplementation({ command, ...('timeoutMs' in args && args.timeoutMs !== undefined && { requestTimeoutMs: args.timeoutMs }) });
+      loaded.push({ kind: 'ok', implementation, replayTarget: `--command ${shellQuote(command)}` });
+    } catch (error) {
+      loaded.push({ kind: 'failed', name: command, reason: `the testee did not start: ${errorMessage(error)}` });
+    }
+  }
+  const names = loaded.filter((l) => l.kind === 'ok').map((l) => l.implementation);
+  try {
+    assertUniqueNames(names);
+  } catch (error) {
+    throw new UsageError(errorMessage(error));
+  }
+  return loaded;
+}
+
+/** Keeps the --only names; an --only that matches nothing is a usage error naming what exists. */
+function selectOnly(loaded: Loaded[], only: readonly string[]): Loaded[] {
+  if (only.length === 0) return loaded;
+  const names = loaded.flatMap((l) => (l.kind === 'ok' ? [l.implementation.name] : []));
+  for (const name of only) {
+    if (!names.includes(name)) throw new UsageError(`--only: expected the name of an implementation (${names.join(', ') || 'none loaded'}), got '${name}'`);
+  }
+  return loaded.filter((l) => l.kind === 'ok' && only.includes(l.implementation.name));
+}
+
+/** Builds the run options of a check from flags over the environment (flags win). */
+async function runOptionsOf(args: CheckArguments): Promise<RunOptions> {
+  const environment = runOptionsFromEnvironment();
+  const mode = args.deep ? MODES.deep : undefined;
+  let fixtures: RunOptions['fixtures'];
+  if (args.fixtures !== false) {
+    const dir = args.fixtures === undefined ? FIXTURES_DIR : path.resolve(args.fixtures);
+    try {
+      const manifest = await loadManifest(dir);
+      if (args.fixtureIds !== undefined) {
+        for (const id of args.fixtureIds) {
+          if (!manifest.cases.some((c) => c.id === id)) throw new UsageError(`--fixture: expected the id of a case in ${path.join(dir, 'manifest.json')}, got '${id}'`);
+        }
+      }
+    } catch (error) {
+      if (error instanceof UsageError) throw error;
+      throw new UsageError(`--fixtures: expected a fixtures folder with a valid manifest.json, got ${errorMessage(error)}`);
+    }
+    fixtures = fixtureSourceFromDirectory(dir, args.fixtureIds === undefined ? {} : { ids: args.fixtureIds });
+  }
+  return {
+    runs: args.runs ?? mode?.runs ?? environment.runs,
+    maxLength: args.maxLength ?? mode?.maxLength ?? environment.maxLength,
+    ...((args.seed ?? environment.seed) !== undefined && { seed: args.seed ?? environment.seed }),
+    ...(args.path !== undefined && { path: args.path }),
+    ...(args.families !== undefined && { families: args.families }),
+    ...(args.properties !== undefined && { properties: args.properties }),
+    ...(fixtures !== undefined && { fixtures }),
+    ...(args.timeoutMs !== undefined && { timeoutMs: args.timeoutMs }),
+  };
+}
+
+/** A progress display over cells: a bar on a terminal, one line per cell otherwise. */
+function progressDisplay(stderr: CliStreams['stderr'], totalCells: number): { onProgress: (event: ConformanceProgress) => void; stop: () => void } {
+  const interactive = 'isTTY' in stderr && stderr.isTTY === true;
+  let done = 0;
+  let total = totalCells;
+  if (interactive) {
+    const bar = new cliProgress.SingleBar(
+      { stream: stderr as NodeJS.WriteStream, format: '{bar} {value}/{total} cells | {implementation} {cell}', hideCursor: true, clearOnComplete: true },
+      cliProgress.Presets.shades_classic,
+    );
+    bar.start(total, 0, { implementation: '', cell: '' });
+    return {
+      onProgress: (event) => {
+        if (event.kind === 'implementation-start') bar.update(done, { implementation: event.implementation, cell: '' });
+        if (event.kind === 'cell') {
+          done++;
+          if (done > total) bar.setTotal((total = done));
+          bar.update(done, { cell: `${event.cell.family} · ${event.cell.property}: ${event.cell.outcome}` });
+        }
+      },
+      stop: () => bar.stop(),
+    };
+  }
+  return {
+    onProgress: (event) => {
+      if (event.kind === 'implementation-start') stderr.write(`${event.implementation} (${event.index + 1}/${event.total}): ${event.plannedCells} cells\n`);
+      if (event.kind === 'cell') {
+        done++;
+        const c = event.cell;
+        stderr.write(`[${done}/${Math.max(total, done)}] ${c.implementation} · ${c.family} · ${c.property}${c.regime ? ` [${c.regime}]` : ''}: ${c.outcome} (${c.runs} runs, ${Math.round(c.durationMs)} ms)\n`);
+      }
+      if (event.kind === 'implementation-end' && event.report.status !== 'ok') stderr.write(`${event.report.name}: ${event.report.status}: ${event.report.statusReason ?? ''}\n`);
+    },
+    stop: () => undefined,
+  };
+}
+
+/** `scan-conformance check`: runs, writes the reports, returns the exit code. */
+export async function check(args: CheckArguments, streams: CliStreams): Promise<number> {
+  const loaded = selectOnly(await loadImplementations(args), args.only);
+  const runOptions = await runOptionsOf(args);
+  const runnable = loaded.flatMap((l) => (l.kind === 'ok' ? [l] : []));
+  const display = progressDisplay(streams.stderr, runnable.reduce((n, l) => n + plannedCellCount(l.implementation, runOptions), 0));
+  let report: ConformanceReport;
+  try {
+    report = await runConformance({
+      implementations: runnable.map((l) => l.implementation),
+      runOptions,
+      deep: args.deep || runOptions.runs === MODES.deep.runs,
+      replayTargets: new Map(runnable.map((l) => [l.implementation, l.replayTarget])),
+      onProgress: display.onProgress,
+    });
+  } finally {
+    display.stop();
+  }
+  const failed: ImplementationReport[] = loaded.flatMap((l) => (l.kind === 'failed' ? [crashedReport({ name: l.name, precision: 'float32' }, l.reason)] : []));
+  if (failed.length > 0) {
+    const implementations = [...report.implementations, ...failed];
+    report = { ...assembleReport(implementations, report.settings, requireAvailableFromEnvironment()), createdAt: report.createdAt };
+  }
+  const written = await writeReports(report, args.out);
+  for (const implementation of report.implementations) {
+    for (const cell of implementation.cells.filter((c) => FAILING_OUTCOMES.includes(c.outcome))) streams.stderr.write(`\n${describeCellFailure(cell)}\n`);
+    if (implementation.status === 'crashed') streams.stderr.write(`\n${implementation.name}: crashed: ${implementation.statusReason ?? ''}\n`);
+  }
+  streams.stdout.write(`reports written to ${written.json}, ${written.markdown}, ${written.html}${written.stepSummary ? ` (and appended to ${written.stepSummary})` : ''}\n`);
+  streams.stdout.write(`${report.summary.unexpectedFailures === 0 ? '✅' : '❌'} ${summaryLine(report)}\n`);
+  return report.summary.unexpectedFailures === 0 ? EXIT.ok : EXIT.unexpectedFailure;
+}
+
+/** `scan-conformance list`: prints the implementations check would run. */
+export async function list(args: ListArguments, streams: CliStreams): Promise<number> {
+  const loaded = await loadImplementations(args);
+  const rows = loaded.map((l) => {
+    if (l.kind === 'failed') return [l.name, '-', `could not be loaded: ${l.reason}`];
+    const i = l.implementation;
+    const families = FAMILY_NAMES.filter((f) => i.families[f] !== undefined).map((f) => `${f} (${i.families[f]?.errorModel ?? 'componentwise'}${i.families[f]?.step ? ', step' : ''})`);
+    const precision = i.accumulation ? `${i.precision}/acc ${i.accumulation}` : i.precision;
+    const expected = i.expectedFailures?.length ? `; ${i.expectedFailures.length} expected failure(s)` : '';
+    return [i.name, precision, `${families.join(', ')}${expected}`];
+  });
+  const width = (k: number) => Math.max(...rows.map((r) => r[k].length), ['implementation', 'precision'][k]?.length ?? 0);
+  const line = (r: readonly string[]) => `${r[0].padEnd(width(0))}  ${r[1].padEnd(width(1))}  ${r[2]}\n`;
+  streams.stdout.write(line(['implementation', 'precision', 'families (error model)']));
+  for (const row of rows) streams.stdout.write(line(row));
+  for (const l of loaded) if (l.kind === 'ok') await l.implementation.dispose?.().catch(() => undefined);
+  return loaded.some((l) => l.kind === 'failed') ? EXIT.unexpectedFailure : EXIT.ok;
+}
+

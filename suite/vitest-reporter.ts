@@ -1,0 +1,118 @@
+/**
+ * A vitest reporter that turns the cells describeConformance left in each test's meta into the
+ * same report.json / report.md / report.html as the CLI (default folder reports/vitest/), so
+ * `npm test` and `scan-conformance check` speak the same numbers. Add it next to the default
+ * reporter: `reporters: ['default', './suite/vitest-reporter.ts']` (or, from the package,
+ * 'scan-conformance/vitest-reporter'). A run without conformance tests writes nothing.
+ */
+import type { TestModule } from 'vitest/node';
+import type { Reporter } from 'vitest/reporters';
+import { FAMILY_NAMES, type FamilyName } from '../spec/families.ts';
+import { aggregateAccuracy, eHistogram, errorGrowth } from './accuracy.ts';
+import { assembleReport, requireAvailableFromEnvironment } from './conformance-run.ts';
+import { PROPERTY_NAMES, type AccuracySample, type CellResult, type ConformanceReport, type ImplementationReport, type PropertyName } from './results.ts';
+import { deepFromEnvironment, runOptionsFromEnvironment } from './settings.ts';
+import { writeReports, type WrittenReport } from './report/write.ts';
+import type { ImplementationFacts } from './vitest.ts';
+
+/** Options of the reporter. */
+export interface ConformanceReporterOptions {
+  /** Folder of the reports (default reports/vitest). */
+  readonly outDir?: string;
+  /** Append report.md to $GITHUB_STEP_SUMMARY too (default false: the CLI's report is the one CI shows). */
+  readonly stepSummary?: boolean;
+}
+
+/** One test's contribution, read from its meta. */
+export interface ConformanceTestRecord {
+  readonly facts?: ImplementationFacts;
+  readonly cell?: CellResult;
+  readonly samples?: readonly AccuracySample[];
+}
+
+interface Collected {
+  facts?: ImplementationFacts;
+  readonly cells: CellResult[];
+  readonly samples: AccuracySample[];
+}
+
+/** Builds a ConformanceReport from the records of a vitest run (exported for tests). */
+export function reportFromTestRecords(records: Iterable<ConformanceTestRecord>): ConformanceReport | undefined {
+  const byImplementation = new Map<string, Collected>();
+  for (const record of records) {
+    const name = record.cell?.implementation ?? record.facts?.name;
+    if (name === undefined) continue;
+    const collected = byImplementation.get(name) ?? { cells: [], samples: [] };
+    byImplementation.set(name, collected);
+    if (record.facts !== undefined) collected.facts ??= record.facts;
+    if (record.cell !== undefined) collected.cells.push(record.cell);
+    if (record.samples !== undefined) collected.samples.push(...record.samples);
+  }
+  if (byImplementation.size === 0) return undefined;
+  const implementations: ImplementationReport[] = [...byImplementation].map(([name, c]) => {
+    const facts = c.facts;
+    return {
+      name,
+      precision: facts?.precision ?? 'float32',
+      ...(facts?.accumulation && { accumulation: facts.accumulation }),
+      ...(facts?.description && { description: facts.description }),
+      errorModels: facts?.errorModels ?? {},
+      environment: facts?.environment ?? {},
+      status: facts?.unavailable !== undefined ? 'unavailable' : 'ok',
+      ...(facts?.unavailable !== undefined && { statusReason: facts.unavailable }),
+      cells: c.cells,
+      accuracy: aggregateAccuracy(c.samples),
+      growth: errorGrowth(c.samples),
+      eHistogram: eHistogram(c.samples),
+      durationMs: c.cells.reduce((sum, cell) => sum + cell.durationMs, 0),
+    };
+  });
+  const cells = implementations.flatMap((i) => i.cells);
+  const environment = runOptionsFromEnvironment();
+  const families = FAMILY_NAMES.filter((f) => cells.some((c) => c.family === f)) as FamilyName[];
+  const properties = PROPERTY_NAMES.filter((p) => cells.some((c) => c.property === p)) as PropertyName[];
+  return assembleReport(
+    implementations,
+    {
+      runs: environment.runs ?? 8,
+      seed: environment.seed ?? 42,
+      deep: deepFromEnvironment(),
+      families,
+      properties,
+      fixtures: cells.some((c) => c.property === 'fixtures' && c.outcome !== 'not-applicable'),
+    },
+    requireAvailableFromEnvironment(),
+  );
+}
+
+/** The vitest reporter: collects conformance cells from test meta and writes the reports at the end of the run. */
+export default class ConformanceReporter implements Reporter {
+  private readonly outDir: string;
+  private readonly stepSummary: boolean;
+  /** Where the last run's reports went, if any. */
+  written: WrittenReport | undefined;
+
+  constructor(options: ConformanceReporterOptions = {}) {
+    this.outDir = options.outDir ?? 'reports/vitest';
+    this.stepSummary = options.stepSummary ?? false;
+  }
+
+  async onTestRunEnd(testModules: ReadonlyArray<TestModule>): Promise<void> {
+    const records: ConformanceTestRecord[] = [];
+    for (const module of testModules) {
+      for (const test of module.children.allTests()) {
+        const meta = test.meta();
+        if (meta.scanConformanceCell === undefined && meta.scanConformanceImplementation === undefined) continue;
+        records.push({
+          ...(meta.scanConformanceImplementation && { facts: meta.scanConformanceImplementation }),
+          ...(meta.scanConformanceCell && { cell: meta.scanConformanceCell }),
+          ...(meta.scanConformanceSamples && { samples: meta.scanConformanceSamples }),
+        });
+      }
+    }
+    const report = reportFromTestRecords(records);
+    if (report === undefined) return;
+    this.written = await writeReports(report, this.outDir, this.stepSummary ? {} : { stepSummary: '' });
+    process.stderr.write(`scan-conformance: conformance report of this run written to ${this.written.html}\n`);
+  }
+}

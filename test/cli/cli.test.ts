@@ -1,0 +1,173 @@
+/**
+ * The scan-conformance command line: flags and their error messages, exit codes (0 clean, 1
+ * unexpected failure, 2 usage), crashing modules reported while the others go on, reports written
+ * where --out says. Most cases call main() in-process; two spawn the real program for its exit code.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseCliArguments, UsageError } from '../../scripts/cli-arguments.ts';
+import { main } from '../../scripts/cli.ts';
+import type { ConformanceReport } from '../../suite/results.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const MODULES = 'test/cli/modules';
+const TINY = ['--family', 'prefix-sum', '--property', 'conformance', '--property', 'zero-input', '--runs', '3', '--no-fixtures', '--max-length', '64'];
+
+let out: string;
+beforeAll(async () => {
+  out = await mkdtemp(path.join(os.tmpdir(), 'scan-conformance-cli-'));
+});
+afterAll(async () => {
+  await rm(out, { recursive: true, force: true });
+});
+
+/** Runs main in-process and collects what it printed. */
+async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const chunks = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
+  stdout.on('data', (c: Buffer) => chunks.stdout.push(c));
+  stderr.on('data', (c: Buffer) => chunks.stderr.push(c));
+  const cwd = process.cwd();
+  process.chdir(ROOT);
+  try {
+    const code = await main(argv, { stdout, stderr });
+    return { code, stdout: Buffer.concat(chunks.stdout).toString(), stderr: Buffer.concat(chunks.stderr).toString() };
+  } finally {
+    process.chdir(cwd);
+  }
+}
+
+describe('flags', () => {
+  it.each([
+    [['check', '--runs', '0'], "--runs: expected a positive integer, got '0'"],
+    [['check', '--runs', 'many'], "--runs: expected a positive integer, got 'many'"],
+    [['check', '--seed', '1.5'], "--seed: expected an integer, got '1.5'"],
+    [['check', '--family', 'cumsum'], "--family: expected one of prefix-sum, linear-recurrence, selective-scan, lti-ssm, got 'cumsum'"],
+    [['check', '--property', 'speed'], "--property: expected one of fixtures, conformance,"],
+    [['check', '--frobnicate'], "check: unknown flag '--frobnicate'; expected one of --impl,"],
+    [['check', '--out'], '--out: expected a value, got the end of the command line'],
+    [['check', '--impl', '--deep'], "--impl: expected a value, got '--deep'"],
+    [['check', '--path', '3:1'], '--path: expected --seed too'],
+    [['check', '--path', 'x', '--seed', '1'], "--path: expected a fast-check path such as '3:1:0', got 'x'"],
+    [['check', '--fixtures', 'f', '--no-fixtures'], '--fixtures: expected either --fixtures <dir> or --no-fixtures, got both'],
+    [['check', '--runs', '3', '--runs', '4'], "--runs: expected at most one value, got 2 ('3', '4')"],
+    [['check', '--deep=yes'], "--deep: expected no value, got 'yes'"],
+    [['verify'], "command: expected one of check, list, help, version, got 'verify'"],
+  ])('%j is refused with a message naming the flag', (argv, message) => {
+    expect(() => parseCliArguments(argv)).toThrow(UsageError);
+    expect(() => parseCliArguments(argv)).toThrow(message);
+  });
+
+  it('parses a full check command line', () => {
+    expect(
+      parseCliArguments(['check', '--impl', 'a.ts', '--impl=b.ts', '--command', 'python3 t.py', '--only', 'x', '--family', 'lti-ssm', '--runs', '5', '--seed', '-7', '--path', '2:0', '--deep', '--out', 'o', '--fixtures', 'fx', '--fixture', 'id1', '--timeout', '100']),
+    ).toEqual({
+      command: 'check',
+      impl: ['a.ts', 'b.ts'],
+      testeeCommands: ['python3 t.py'],
+      all: false,
+      only: ['x'],
+      families: ['lti-ssm'],
+      runs: 5,
+      seed: -7,
+      path: '2:0',
+      deep: true,
+      out: 'o',
+      fixtures: 'fx',
+      fixtureIds: ['id1'],
+      timeoutMs: 100,
+    });
+    expect(parseCliArguments([])).toEqual({ command: 'help' });
+    expect(parseCliArguments(['check', '--help'])).toEqual({ command: 'help' });
+  });
+});
+
+describe('check', () => {
+  it('exits 2 with the message for a usage error: a missing module, an unknown --only, a bad fixtures folder', async () => {
+    const missing = await run(['check', '--impl', `${MODULES}/nope.ts`, ...TINY]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/scan-conformance: --impl test\/cli\/modules\/nope\.ts: expected a module file, found none at .*nope\.ts\nRun 'scan-conformance --help'/);
+    const only = await run(['check', '--impl', `${MODULES}/correct.ts`, '--only', 'nobody', ...TINY]);
+    expect(only.code).toBe(2);
+    expect(only.stderr).toContain("--only: expected the name of an implementation (test/correct-prefix-sum), got 'nobody'");
+    const fixtures = await run(['check', '--impl', `${MODULES}/correct.ts`, '--fixtures', out, '--runs', '1']);
+    expect(fixtures.code).toBe(2);
+    expect(fixtures.stderr).toMatch(/--fixtures: expected a fixtures folder with a valid manifest\.json, got .*manifest\.json: expected a fixture manifest/);
+  });
+
+  it('exits 0 for a correct implementation and writes the three reports where --out says', async () => {
+    const dir = path.join(out, 'correct');
+    const result = await run(['check', '--impl', `${MODULES}/correct.ts`, ...TINY, '--out', dir]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`reports written to ${path.join(dir, 'report.json')}, ${path.join(dir, 'report.md')}, ${path.join(dir, 'report.html')}`);
+    expect(result.stdout).toMatch(/✅ no unexpected failure · 1 implementation, 2 cells: 2 pass/);
+    expect(result.stderr).toContain('[1/2] test/correct-prefix-sum · prefix-sum · conformance: pass (3 runs');
+    expect((await readdir(dir)).sort()).toEqual(['report.html', 'report.json', 'report.md']);
+  });
+
+  it('exits 1 when an implementation fails, printing the counterexample and its replay command', async () => {
+    const dir = path.join(out, 'wrong');
+    const result = await run(['check', '--impl', `${MODULES}/wrong.ts`, '--impl', `${MODULES}/correct.ts`, ...TINY, '--out', dir]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/❌ \d+ unexpected failures? · 2 implementations/);
+    expect(result.stderr).toContain('test/off-by-one-prefix-sum · prefix-sum · conformance: fail');
+    expect(result.stderr).toMatch(/scan-conformance check --impl test\/cli\/modules\/wrong\.ts --only "test\/off-by-one-prefix-sum" --family prefix-sum --property conformance --seed -?\d+ --path [\d:]+/);
+    const report = JSON.parse(await readFile(path.join(dir, 'report.json'), 'utf8')) as ConformanceReport;
+    expect(report.implementations.find((i) => i.name === 'test/correct-prefix-sum')?.cells.every((c) => c.outcome === 'pass')).toBe(true);
+  });
+
+  it('replays a counterexample from its --seed and --path', async () => {
+    const dir = path.join(out, 'replay');
+    const first = await run(['check', '--impl', `${MODULES}/wrong.ts`, ...TINY, '--property', 'conformance', '--out', dir]);
+    const replay = first.stderr.match(/--seed (-?\d+) --path ([\d:]+)/);
+    expect(replay).not.toBeNull();
+    const again = await run(['check', '--impl', `${MODULES}/wrong.ts`, '--family', 'prefix-sum', '--property', 'conformance', '--no-fixtures', '--seed', replay?.[1] ?? '', '--path', replay?.[2] ?? '', '--out', dir]);
+    expect(again.code).toBe(1);
+    const report = JSON.parse(await readFile(path.join(dir, 'report.json'), 'utf8')) as ConformanceReport;
+    const cell = report.implementations[0].cells[0];
+    expect(cell.outcome).toBe('fail');
+    expect(cell.counterexample?.request.dims.length).toBeGreaterThan(0);
+  });
+
+  it('reports crashing modules (import throws, setup throws, run throws) and runs the others', async () => {
+    const dir = path.join(out, 'crashing');
+    const result = await run(['check', '--impl', `${MODULES}/throws-on-import.ts`, '--impl', `${MODULES}/crashing.ts`, '--impl', `${MODULES}/correct.ts`, ...TINY, '--out', dir]);
+    expect(result.code).toBe(1);
+    const report = JSON.parse(await readFile(path.join(dir, 'report.json'), 'utf8')) as ConformanceReport;
+    const byName = new Map(report.implementations.map((i) => [i.name, i]));
+    expect(byName.get(`${MODULES}/throws-on-import.ts`)).toMatchObject({ status: 'crashed', statusReason: 'the module failed to load: this module cannot be loaded' });
+    expect(byName.get('test/setup-throws')).toMatchObject({ status: 'crashed', statusReason: 'setup threw: no device here' });
+    expect(byName.get('test/run-throws')?.cells.some((c) => c.outcome === 'fail')).toBe(true);
+    expect(byName.get('test/correct-prefix-sum')?.cells.map((c) => c.outcome)).toEqual(['pass', 'pass']);
+    expect(result.stderr).toContain('test/setup-throws: crashed: setup threw: no device here');
+    const markdown = await readFile(path.join(dir, 'report.md'), 'utf8');
+    expect(markdown).toContain('**crashed:** the module failed to load: this module cannot be loaded');
+  });
+});
+
+describe('the program', () => {
+  const tsx = ['--import', 'tsx', path.join(ROOT, 'scripts/cli.ts')];
+  it('prints --help and exits 0; exits 2 on a bad flag', () => {
+    const help = spawnSync(process.execPath, [...tsx, '--help'], { cwd: ROOT, encoding: 'utf8' });
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain('Usage: scan-conformance <command> [flags]');
+    const bad = spawnSync(process.execPath, [...tsx, 'check', '--runs', '-1'], { cwd: ROOT, encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain("--runs: expected a positive integer, got '-1'");
+  });
+
+  it('exits 1 through the bin shim when an implementation fails', () => {
+    const result = spawnSync(process.execPath, [path.join(ROOT, 'bin/scan-conformance.js'), 'check', '--impl', `${MODULES}/wrong.ts`, ...TINY, '--out', path.join(out, 'bin')], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
+    expect(result.stderr).toContain('conformance: fail');
+    expect(result.status).toBe(1);
+  });
+});
