@@ -2,11 +2,16 @@
 import path from 'node:path';
 import { describeConformance } from '../../suite/vitest.ts';
 import { IMPLEMENTATIONS_DIR, loadImplementationModule } from '../../suite/registry.ts';
-import type { FixtureSource } from '../../suite/fixture-replay.ts';
+import { fixtureSourceFromDirectory } from '../../suite/fixture-source.ts';
+import { deepFromEnvironment } from '../../suite/settings.ts';
 
-/** Loads implementations/<folder>/index.ts and declares describeConformance for each implementation in it. */
-export async function describeFolder(folder: string, fixtures?: FixtureSource): Promise<void> {
+/** Quick runs replay the committed fixtures up to this length; deep runs replay all of them. */
+const QUICK_FIXTURE_LENGTH = 4096;
+
+/** Loads implementations/<folder>/index.ts and declares describeConformance, fixtures included, for each implementation in it. */
+export async function describeFolder(folder: string): Promise<void> {
   const implementations = await loadImplementationModule(path.join(IMPLEMENTATIONS_DIR, folder, 'index.ts'));
   if (implementations.length === 0) throw new Error(`implementations/${folder} registers no implementation`);
-  for (const implementation of implementations) describeConformance(implementation, fixtures === undefined ? {} : { fixtures });
+  const fixtures = fixtureSourceFromDirectory(undefined, deepFromEnvironment() ? {} : { maxLength: QUICK_FIXTURE_LENGTH });
+  for (const implementation of implementations) describeConformance(implementation, { fixtures });
 }
