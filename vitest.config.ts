@@ -6,9 +6,10 @@ export default defineConfig({
   resolve: { alias: { 'scan-conformance': fileURLToPath(new URL('./index.ts', import.meta.url)) } },
   test: {
     include: ['test/**/*.test.ts'],
-    // Property runs and GPU set-up are slower than unit tests; a hung testee must still fail.
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
+    // Property runs are slower than unit tests, and a cold lavapipe compiles the WGSL pipelines in
+    // set-up for up to two minutes (warm: seconds); a hung testee must still fail.
+    testTimeout: 120_000,
+    hookTimeout: 300_000,
     pool: 'forks',
   },
 });

@@ -24,11 +24,10 @@ import { describeCellFailure } from '../suite/messages.ts';
 import { IMPLEMENTATIONS_DIR, ImplementationModuleError, assertUniqueNames, implementationModules, loadImplementationModule } from '../suite/registry.ts';
 import { FAILING_OUTCOMES, type ConformanceReport, type ImplementationReport } from '../suite/results.ts';
 import type { RunOptions } from '../suite/runner.ts';
-import { MODES, runOptionsFromEnvironment } from '../suite/settings.ts';
+import { MODES, deepFromEnvironment, runOptionsFromEnvironment } from '../suite/settings.ts';
 import { summaryLine } from '../suite/report/document.ts';
 import { writeReports } from '../suite/report/write.ts';
 import { EXIT, UsageError, type CheckArguments, type CliStreams, type ListArguments } from './cli-arguments.ts';
-
 
 /** An implementation to run, or a module/command that could not provide one (reported as crashed). */
 type Loaded =
@@ -168,7 +167,7 @@ export async function check(args: CheckArguments, streams: CliStreams): Promise<
     report = await runConformance({
       implementations: runnable.map((l) => l.implementation),
       runOptions,
-      deep: args.deep || runOptions.runs === MODES.deep.runs,
+      deep: args.deep || deepFromEnvironment(),
       replayTargets: new Map(runnable.map((l) => [l.implementation, l.replayTarget])),
       onProgress: display.onProgress,
     });

@@ -12,6 +12,7 @@ import {
   elementPlace,
   normwiseBound,
   roundoffsOf,
+  underflowFloor,
   type ArithmeticDeclaration,
 } from './tolerance.ts';
 
@@ -91,7 +92,6 @@ export function compareWithReference(
 ): Comparison {
   const r = roundoffsOf(declaration);
   const judgedBy: JudgedBy = options.exact ? 'exact' : (declaration.errorModel ?? 'componentwise');
-  const maxFinite = MAX_FINITE[declaration.precision];
   const { rtol, atol } = MAMBA_ALLCLOSE[declaration.precision];
   const eValues: number[] = [];
   let elements = 0;
@@ -119,21 +119,7 @@ export function compareWithReference(
       const have = got[i];
       const bound = bounds === undefined ? 0 : bounds[i];
       const error = Math.abs(have - want);
-      let reason: string | undefined;
-      let violated: boolean;
-      if (!Number.isFinite(want) || !Number.isFinite(S[i])) {
-        // The float64 reference itself left the range: there is no finite answer to hold anyone to.
-        violated = false;
-      } else if (!Number.isFinite(have)) {
-        // Overflow is legitimate only where terms flowing into the element leave the precision's
-        // range (then NaN from Inf − Inf is too), or where ±Inf is the rounding of the true value.
-        const termsOverflow = S[i] > maxFinite;
-        const roundsToInfinity = Math.sign(have) === Math.sign(want) && Math.abs(want) + bound > maxFinite;
-        violated = !(termsOverflow || (!Number.isNaN(have) && roundsToInfinity));
-        if (violated) reason = `${have} where the reference is ${want} and every term stays inside the ${declaration.precision} range`;
-      } else {
-        violated = error > bound;
-      }
+      const { violated, reason } = judgeElement(want, have, bound, S[i], declaration.precision);
       const e = S[i] > 0 ? error / (r.storage * S[i]) : error === 0 ? 0 : Number.POSITIVE_INFINITY;
       const usage = !Number.isFinite(have)
         ? violated ? Number.POSITIVE_INFINITY : 0
@@ -188,6 +174,27 @@ export function compareWithReference(
   };
 }
 
+/** The verdict on one element: whether it violates the model, and why when the reason is not size. */
+export interface ElementVerdict {
+  readonly violated: boolean;
+  readonly reason?: string;
+}
+
+/**
+ * Judges one element: within its bound, or a legitimate overflow (NaN or ±Inf where the terms
+ * flowing into it leave the precision's range, ±Inf where the true value rounds to it), or not
+ * judged at all where the float64 reference itself is not finite.
+ */
+export function judgeElement(want: number, have: number, bound: number, conditionScale: number, precision: Precision): ElementVerdict {
+  if (!Number.isFinite(want) || !Number.isFinite(conditionScale)) return { violated: false };
+  if (Number.isFinite(have)) return { violated: !(Math.abs(have - want) <= bound) };
+  const maxFinite = MAX_FINITE[precision];
+  const termsOverflow = conditionScale > maxFinite;
+  const roundsToInfinity = !Number.isNaN(have) && Math.sign(have) === Math.sign(want) && Math.abs(want) + bound > maxFinite;
+  if (termsOverflow || roundsToInfinity) return { violated: false };
+  return { violated: true, reason: `${have} where the reference is ${want} and every term stays inside the ${precision} range` };
+}
+
 /** The tolerance bound of every element of every output, keyed by output name. */
 export function elementBounds(
   problem: AnyProblem,
@@ -211,6 +218,18 @@ export function elementBounds(
       }
     }
     out[name] = bounds;
+  }
+  return out;
+}
+
+/** The underflow floor of every element of every output (what exact properties allow below the normal range). */
+export function underflowFloors(problem: AnyProblem, expected: ExpectedOutputs, declaration: ArithmeticDeclaration): Record<string, Float64Array> {
+  const r = roundoffsOf(declaration);
+  const model = channelModel(problem, r);
+  const out: Record<string, Float64Array> = {};
+  for (const name of Object.keys(expected.outputs)) {
+    const kind = name === 'lastState' ? 'state' : 'sequence';
+    out[name] = Float64Array.from({ length: expected.outputs[name].data.length }, (_, i) => underflowFloor(model, r, elementPlace(model, kind, i)));
   }
   return out;
 }

@@ -256,9 +256,25 @@ interface ElementPlace {
   readonly sequenceIndex: number;
 }
 
+/** Whether an element is read out through C, D and the gate (y of selective-scan and lti-ssm). */
+function readsOut(model: ChannelModel, place: ElementPlace): boolean {
+  return (model.family === 'selective-scan' || model.family === 'lti-ssm') && place.sequenceIndex >= 0;
+}
+
+/**
+ * The absolute floor of one element: below the normal range every operation and every input
+ * rounding may err by η, amplified by the channel's growth and read out through C.
+ */
+export function underflowFloor(model: ChannelModel, r: Roundoffs, place: ElementPlace): number {
+  // Per step two operations and two inputs (a, b) may each underflow; a read-out adds N + 4.
+  const operations = 4 * (place.steps + 1) + 8 + (readsOut(model, place) ? model.dims.stateSize + 4 : 0);
+  const growth = Math.min(model.growth[place.channel] ** (place.steps + 1), 1e300);
+  return r.underflow * operations * growth * (1 + model.readout[place.channel]);
+}
+
 /**
  * The bound of one element: relative allowances on the condition scale S and the depth scale W,
- * plus an absolute floor for underflow, amplified by the channel's growth.
+ * plus the absolute underflow floor.
  */
 export function elementBound(model: ChannelModel, r: Roundoffs, place: ElementPlace, S: number, W: number): number {
   if (S === 0 && W === 0) return 0; // every term reaching the element is an exact zero
@@ -266,16 +282,12 @@ export function elementBound(model: ChannelModel, r: Roundoffs, place: ElementPl
   const { channel, steps, sequenceIndex } = place;
   let relativeS = ua * treeDepth(steps) + r.input + r.output + model.inputError[channel];
   const relativeW = 2 * ua + r.input + model.decayError[channel];
-  let operations = 2 * (steps + 1) + 4;
-  if ((model.family === 'selective-scan' || model.family === 'lti-ssm') && sequenceIndex >= 0) {
+  if (readsOut(model, place)) {
     // y = Σ_n C_n·h_n + D·u: N products and N sums in any order, the skip product and its sum.
     relativeS += (model.dims.stateSize + 4) * ua + 2 * r.input;
-    operations += model.dims.stateSize + 4;
     if (model.gateError !== undefined) relativeS += model.gateError[sequenceIndex] * ua;
   }
-  const growth = Math.min(model.growth[channel] ** (steps + 1), 1e300);
-  const floor = r.underflow * operations * growth * (1 + model.readout[channel]);
-  return relativeW * W + relativeS * S + floor;
+  return relativeW * W + relativeS * S + underflowFloor(model, r, place);
 }
 
 /**

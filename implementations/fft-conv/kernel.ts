@@ -67,11 +67,25 @@ export function kernelFloat32(tables: PowerTables, weights: Float64Array, length
     for (let n = 0; n < N; n++) scaled[n] = weights[n] * blocks[base + n];
     const start = j * B;
     const end = Math.min(length, start + B);
+    let k = start;
     let row = 0;
-    for (let k = start; k < end; k++, row += N) {
-      let s = 0;
-      for (let n = 0; n < N; n++) s = fround(s + fround(scaled[n] * within[row + n]));
-      kernel[k] = s;
+    // Two entries per pass share the loads of w_n·Ā_n^(jB); each still sums over n in order.
+    for (; k + 1 < end; k += 2, row += 2 * N) {
+      const next = row + N;
+      let a = 0;
+      let b = 0;
+      for (let n = 0; n < N; n++) {
+        const v = scaled[n];
+        a = fround(a + fround(v * within[row + n]));
+        b = fround(b + fround(v * within[next + n]));
+      }
+      kernel[k] = a;
+      kernel[k + 1] = b;
+    }
+    if (k < end) {
+      let a = 0;
+      for (let n = 0; n < N; n++) a = fround(a + fround(scaled[n] * within[row + n]));
+      kernel[k] = a;
     }
   }
 }

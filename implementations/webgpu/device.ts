@@ -133,7 +133,11 @@ export function liveWebGpuDeviceCount(): number {
   return liveDevices.size;
 }
 
-async function dawnInstance(): Promise<GPU> {
+/**
+ * The process's one Dawn GPU object (what a browser calls navigator.gpu), created on first use and
+ * kept reachable for the life of the process; for code that must install navigator.gpu itself.
+ */
+export async function dawnInstance(): Promise<GPU> {
   if (dawnGpu !== undefined) return dawnGpu;
   // Dawn's Vulkan loader wants a writable runtime directory; containers often have none.
   if (process.env.XDG_RUNTIME_DIR === undefined || process.env.XDG_RUNTIME_DIR === '') {

@@ -131,7 +131,7 @@ function implementationBlocks(implementation: ImplementationReport): Block[] {
         rows: implementation.growth.map((g) => [
           g.family,
           implementation.errorModels[g.family] ?? 'componentwise',
-          g.slope === null ? 'n/a (fewer than two buckets with e > 0)' : g.slope.toFixed(2),
+          g.slope === null ? 'n/a (fewer than two buckets with e > 0)' : (Math.abs(g.slope) < 0.005 ? 0 : g.slope).toFixed(2),
           String(g.points),
         ]),
       },

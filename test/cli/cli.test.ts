@@ -151,6 +151,29 @@ describe('check', () => {
   });
 });
 
+describe('check --command', () => {
+  it('runs a testee program through the protocol, and reports one that does not start while the others go on', async () => {
+    const dir = path.join(out, 'command');
+    const result = await run([
+      'check',
+      '--command',
+      `${JSON.stringify(process.execPath)} examples/testees/node/testee.mjs`,
+      '--command',
+      'definitely-not-a-program-on-path',
+      ...TINY,
+      '--out',
+      dir,
+    ]);
+    const report = JSON.parse(await readFile(path.join(dir, 'report.json'), 'utf8')) as ConformanceReport;
+    const testee = report.implementations.find((i) => i.status === 'ok');
+    expect(testee?.cells.map((c) => c.outcome)).toEqual(['pass', 'pass']);
+    const missing = report.implementations.find((i) => i.name === 'definitely-not-a-program-on-path');
+    expect(missing?.status).toBe('crashed');
+    expect(missing?.statusReason).toMatch(/^the testee did not start: /);
+    expect(result.code).toBe(1);
+  });
+});
+
 describe('the program', () => {
   const tsx = ['--import', 'tsx', path.join(ROOT, 'scripts/cli.ts')];
   it('prints --help and exits 0; exits 2 on a bad flag', () => {

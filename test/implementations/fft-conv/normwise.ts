@@ -7,10 +7,11 @@
  * S_t the reference's condition scale (|g_t|·(Σ_k Kabs_k·|u_(t−k)| + |D·u_t|), Kabs_k = Σ_n
  * |C·B̄|·|Ā|^k), g_t the SiLU gate (1 without z), ‖K‖₁ = Σ_k |K_k| and ‖u‖₂ the channel's 2-norm.
  *
- * Derivation. Kernel: each term C·B̄·Ā^k carries ≤ 4 roundings and the sum over n ≤ N − 1 more
- * (plus, for the f32 exp(k·x) powers, |k·x|·u·|Ā|^k ≤ u/e·… absorbed in the slack), so
- * |ΔK_k| ≤ (N + 4)·u·Kabs_k and Σ_k |ΔK_k|·|u_(t−k)| ≤ (N + 4)·u·S_t; the skip and gate add a
- * few u of S_t and of |y_t|. FFT: with a per-stage error η ≈ 7u (Higham, Accuracy and Stability,
+ * Derivation. Kernel: each term C·B̄·Ā^k carries ≤ 4 roundings and the sum over n ≤ N − 1 more,
+ * so |ΔK_k| ≤ (N + 4)·u·Kabs_k and Σ_k |ΔK_k|·|u_(t−k)| ≤ (N + 4)·u·S_t (the f32 powers
+ * exp(k·x) add |k·x|·u relative to a term, and |k·x|·e^(k·x) ≤ 1/e keeps that within the
+ * remaining 4·u·S_t of slack for the decays the tests use); the skip and gate add a few u of S_t
+ * and of |y_t|. FFT: with a per-stage error η ≈ 7u (Higham, Accuracy and Stability,
  * Thm 24.2, radix-2 with accurate twiddles), ‖ΔÛ‖₂ ≤ η·log2(M)·‖Û‖₂ = η·log2(M)·√M·‖u‖₂, each bin
  * of the kernel's spectrum has |ΔK̂_j| ≤ η·log2(M)·‖K‖₁, |K̂_j| ≤ ‖K‖₁, so the product has
  * ‖ΔY‖₂ ≤ (2·η·log2(M) + u)·‖K‖₁·√M·‖u‖₂; the inverse transform adds η·log2(M) of ‖y‖₂ ≤
