@@ -195,6 +195,15 @@ export function judgeElement(want: number, have: number, bound: number, conditio
   return { violated: true, reason: `${have} where the reference is ${want} and every term stays inside the ${precision} range` };
 }
 
+/**
+ * Whether a regime's cases must match bit for bit: dyadic-exact ones, for componentwise
+ * implementations (every order of additions and multiplications is exact there; an FFT's
+ * irrational twiddles are not, so normwise implementations keep their bound).
+ */
+export function exactRegime(regime: string, declaration: ArithmeticDeclaration): boolean {
+  return regime === 'dyadic-exact' && declaration.errorModel !== 'normwise';
+}
+
 /** The tolerance bound of every element of every output, keyed by output name. */
 export function elementBounds(
   problem: AnyProblem,

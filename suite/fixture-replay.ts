@@ -4,7 +4,7 @@
  */
 import type { AnyProblem, FamilyName } from '../spec/families.ts';
 import type { FamilyImplementation } from '../spec/implementation.ts';
-import { compareWithReference, type ExpectedOutputs } from './compare.ts';
+import { compareWithReference, exactRegime, type ExpectedOutputs } from './compare.ts';
 import { withTimeout } from './properties.ts';
 import type { AccuracySample, Counterexample } from './results.ts';
 import { pickComparison } from './accuracy.ts';
@@ -72,7 +72,7 @@ export async function runFixtureCell(
         outputs as unknown as Readonly<Record<string, OutputTensor>>,
         fixture.expected,
         declaration,
-        { exact: fixture.regime === 'dyadic-exact' },
+        { exact: exactRegime(fixture.regime, declaration) },
       );
       samples.push({
         family: plan.family,

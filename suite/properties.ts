@@ -15,7 +15,7 @@ import type { OutputTensor, Tensor } from '../spec/tensor.ts';
 import { validateOutputs, validateStepOutputs } from '../spec/validate.ts';
 import { reference } from '../reference/index.ts';
 import { caseArbitrary, problemOfCase, type CaseConstraints, type GeneratedCase } from './arbitraries.ts';
-import { compareWithReference, elementBounds, judgeElement, underflowFloors, unravel, type Comparison, type ExpectedOutputs, type WorstElement } from './compare.ts';
+import { compareWithReference, elementBounds, exactRegime, judgeElement, underflowFloors, unravel, type Comparison, type ExpectedOutputs, type WorstElement } from './compare.ts';
 import type { PropertyName } from './results.ts';
 import type { ArithmeticDeclaration } from './tolerance.ts';
 import {
@@ -204,7 +204,7 @@ const conformance: PropertyDefinition = {
     guarded(async () => {
       const outputs = await runChecked(context, c.problem);
       const comparison = compareWithReference(c.problem as AnyProblem, outputs, expectedOf(c.problem as AnyProblem), context.declaration, {
-        exact: c.request.regime === 'dyadic-exact',
+        exact: exactRegime(c.request.regime, context.declaration),
       });
       return comparison.passed ? { kind: 'pass', comparisons: [comparison] } : comparisonFailure('outputs differ from the reference', comparison);
     }),

@@ -19,7 +19,7 @@ import type {
   SelectiveScanOutputs,
   StepOutputs,
 } from '../../spec/families.ts';
-import type { ExpectedFailure, FamilyImplementation, ScanImplementation } from '../../spec/implementation.ts';
+import type { FamilyImplementation, ScanImplementation } from '../../spec/implementation.ts';
 import { dimensionsOf, outputShapes, projectionIndex, projectionLayout, stepDimensionsOf, stepOutputShapes } from '../../spec/shapes.ts';
 import { ChannelKernel, kernelRangeReason, type KernelArithmetic } from './channel-kernel.ts';
 import { CausalConvolver } from './convolution.ts';
@@ -185,26 +185,8 @@ export function createFftConv(precision: KernelArithmetic): ScanImplementation {
       ? 'FFT causal convolution (fft.js, zero-padded to 2L): f32 Vandermonde kernel from blocked powers, f32 storage of spectra, products and outputs; transforms in f64. Time-invariant SSMs only.'
       : 'FFT causal convolution (fft.js, zero-padded to 2L) in float64, kernel from blocked powers (Ā^(jB)·Ā^i). Time-invariant SSMs only.',
     families: { 'lti-ssm': ltiSsm, 'selective-scan': selectiveScan },
-    expectedFailures: DYADIC_EXACT_FAILURES,
   };
 }
-
-/**
- * The suite judges dyadic-exact cases bit for bit whatever the error model; an FFT's twiddles
- * cos/sin(2πk/M) are not dyadic, so its result is exact only to its normwise bound (measured: the
- * lti-ssm dyadic-exact fixtures come back within 1 ulp, not bit for bit). The selective scan's
- * dyadic-exact fixtures are time-varying, which fft-conv declines, so only its property cases fail.
- */
-const DYADIC_EXACT_CELLS: readonly Pick<ExpectedFailure, 'family' | 'property'>[] = [
-  { family: 'lti-ssm', property: 'fixtures' },
-  { family: 'lti-ssm', property: 'conformance' },
-  { family: 'selective-scan', property: 'conformance' },
-];
-const DYADIC_EXACT_FAILURES: readonly ExpectedFailure[] = DYADIC_EXACT_CELLS.map((where) => ({
-  ...where,
-  regime: 'dyadic-exact',
-  reason: 'an FFT convolution is not bit-exact on dyadic inputs: its twiddles cos/sin(2πk/M) are irrational, so results are exact only to the normwise bound',
-}));
 
 /** y_t = conv_t + D·u_t for one channel (same t: the skip is not delayed), rounded under float32. */
 function addSkip(

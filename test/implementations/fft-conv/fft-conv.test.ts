@@ -237,7 +237,7 @@ describe.each(implementations)('$name', (implementation) => {
       expect(selective.decline?.(problem)).toBeUndefined();
       const outputs = validateOutputs(problem, await selective.run(problem));
       const expected = cachedReference(`ss-${length}`, problem);
-      const { u: input, delta, A, B, C, D, z, deltaBias } = problem.inputs;
+      const { u: input, delta, A, B, C, z, deltaBias } = problem.inputs;
       const [batch, dim, L] = input.shape;
       const N = A.shape[1];
       for (let b = 0; b < batch; b++) {
@@ -252,7 +252,6 @@ describe.each(implementations)('$name', (implementation) => {
           const check = checkChannel(implementation.precision, N, L, norms, outputs.y.data, expected.outputs.y.data, expected.conditionScales.y.data, offset, gate);
           record(implementation.name, L, check);
           expect(check.boundRatio, `y of channel (b ${b}, d ${d}), worst t = ${check.worstT}`).toBeLessThanOrEqual(1);
-          void D;
           // lastState: a blocked dot product of depth B + J, plus the f32 power error, against S.
           const depth = blockSizeFor(L) + Math.ceil(L / blockSizeFor(L)) + 16;
           for (let n = 0; n < N; n++) {

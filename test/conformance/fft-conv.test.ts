@@ -1,4 +1,4 @@
 /** The whole conformance suite (fixtures and properties) for implementations/fft-conv, as for every implementation folder. */
-import { describeFolder } from '../../conformance/describe-folder.ts';
+import { describeFolder } from './describe-folder.ts';
 
 await describeFolder('fft-conv');
