@@ -11,5 +11,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 300_000,
     pool: 'forks',
+    // The conformance tests also write reports/vitest/report.{json,md,html}: the CLI's numbers.
+    reporters: ['default', './suite/vitest-reporter.ts'],
   },
 });

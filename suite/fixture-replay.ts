@@ -10,6 +10,7 @@ import type { AccuracySample, Counterexample } from './results.ts';
 import { pickComparison } from './accuracy.ts';
 import { caseMatchesEntry, errorMessage, type CellPlan } from './cells.ts';
 import type { ArithmeticDeclaration } from './tolerance.ts';
+import { dimensionsOf } from '../spec/shapes.ts';
 import { validateOutputs } from '../spec/validate.ts';
 import type { OutputTensor } from '../spec/tensor.ts';
 
@@ -47,6 +48,7 @@ export async function runFixtureCell(
   declaration: ArithmeticDeclaration,
   timeoutMs: number,
   samples: AccuracySample[],
+  replayTarget: string,
 ): Promise<FixtureCellResult> {
   let runs = 0;
   let declined = 0;
@@ -76,7 +78,7 @@ export async function runFixtureCell(
       );
       samples.push({
         family: plan.family,
-        length: lengthOf(fixture.problem),
+        length: dimensionsOf(fixture.problem).length,
         regime: fixture.regime,
         source: 'fixture',
         judgedBy: comparison.judgedBy,
@@ -94,7 +96,7 @@ export async function runFixtureCell(
     }
     if (message !== undefined && failure === undefined) {
       failure = {
-        request: { family: plan.family, regime: fixture.regime as never, dims: { batch: 0, dim: 0, length: lengthOf(fixture.problem) }, options: fixture.problem.options },
+        request: { family: plan.family, regime: fixture.regime as never, dims: dimensionsOf(fixture.problem), options: fixture.problem.options },
         valueSeed: 0,
         parameters: { fixture: fixture.id, file: fixture.file },
         seed: 0,
@@ -102,17 +104,9 @@ export async function runFixtureCell(
         message,
         ...(worst && { worst }),
         shrinks: 0,
-        replay: `scan-conformance check --property fixtures --fixture ${fixture.id}`,
+        replay: `scan-conformance check ${replayTarget} --family ${plan.family} --property fixtures --fixture ${fixture.id}`,
       };
     }
   }
   return { runs, declined, ...(declineReason && { declineReason }), ...(failure && { failure }) };
-}
-
-/** L of a problem (its last sequence axis). */
-function lengthOf(problem: AnyProblem): number {
-  const first = Object.values(problem.inputs)[0] as { readonly shape: readonly number[] };
-  return problem.family === 'selective-scan' || problem.family === 'lti-ssm'
-    ? (problem.inputs.u.shape[2] ?? 0)
-    : (first.shape[2] ?? 0);
 }

@@ -65,6 +65,11 @@ export function declarationOf(implementation: ScanImplementation, family: Family
   };
 }
 
+/** How a replay command reaches an implementation: its module or command, and --only its name. */
+function replayTargetOf(implementation: ScanImplementation, options: RunOptions): string {
+  return `${options.replayTarget ?? `--impl <module exporting ${implementation.name}>`} --only ${JSON.stringify(implementation.name)}`;
+}
+
 /** Runs every cell of one implementation and builds its report. */
 export async function runImplementation(implementation: ScanImplementation, options: RunOptions = {}): Promise<ImplementationReport> {
   const started = performance.now();
@@ -172,7 +177,12 @@ export async function runCell(
 
   if (plan.property === 'fixtures') {
     if (options.fixtures === undefined) return finish({ outcome: 'not-applicable', reason: 'no fixtures given', runs: 0, declined: 0 });
-    const result = await runFixtureCell(options.fixtures, entry, plan, declaration, options.timeoutMs ?? DEFAULT_RUN_TIMEOUT_MS, samples);
+    let result: Awaited<ReturnType<typeof runFixtureCell>>;
+    try {
+      result = await runFixtureCell(options.fixtures, entry, plan, declaration, options.timeoutMs ?? DEFAULT_RUN_TIMEOUT_MS, samples, replayTargetOf(implementation, options));
+    } catch (error) {
+      return finish({ outcome: 'error', reason: `the fixtures could not be replayed: ${errorMessage(error)}`, runs: 0, declined: 0 });
+    }
     if (result.runs === 0 && result.declined === 0) return finish({ outcome: 'not-applicable', reason: 'no fixture of this family matches the cell', runs: 0, declined: 0 });
     if (result.runs === 0) return finish({ outcome: 'declined', runs: 0, declined: result.declined, ...(result.declineReason && { declineReason: result.declineReason }) });
     const outcome = outcomeOf(result.failure === undefined, plan);
@@ -262,7 +272,7 @@ export async function runCell(
       ...(lastFailure?.worst && { worst: lastFailure.worst }),
       shrinks: details.numShrinks,
       replay:
-        `scan-conformance check ${options.replayTarget ?? `--impl <module exporting ${implementation.name}>`} --only ${JSON.stringify(implementation.name)}` +
+        `scan-conformance check ${replayTargetOf(implementation, options)}` +
         ` --family ${plan.family} --property ${plan.property} --seed ${details.seed} --path ${path}`,
     };
   }

@@ -12,7 +12,8 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { ReplyMessage, TaskMessage, WorkerTask } from './task.ts';
 
-const WORKER_URL = new URL('./worker.ts', import.meta.url);
+// From the source tree this module is pool.ts and its worker worker.ts; built into dist/, both are .js.
+const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url);
 
 /** The file URL of tsx's ESM API (its package export './esm/api', import condition). */
 function tsxApiUrl(): string {
