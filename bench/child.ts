@@ -20,6 +20,11 @@ import { formatEvent } from './protocol.ts';
 
 const MIB = 1024 * 1024;
 
+/** The process's peak resident set so far (kernel high-water mark), MiB. */
+function peakRssMiB(): number {
+  return (process.resourceUsage().maxRSS * 1024) / MIB;
+}
+
 function emit(event: ChildEvent): void {
   process.stdout.write(formatEvent(event));
 }
@@ -63,10 +68,10 @@ async function runBaselines(): Promise<void> {
     const inputs = plainLoopInputs(problem);
     emit({ type: 'case-start', id: `${PLAIN_LOOP}/${c.id}` });
     const plain = await timeCase(PLAIN_LOOP, () => plainFloat64Loop(inputs.a, inputs.b, inputs.h), sampling);
-    emit({ type: 'case', id: `${PLAIN_LOOP}/${c.id}`, outcome: { status: 'ok', ...plain } });
+    emit({ type: 'case', id: `${PLAIN_LOOP}/${c.id}`, outcome: { status: 'ok', ...plain }, peakRssMiB: peakRssMiB() });
     emit({ type: 'case-start', id: `${REFERENCE}/${c.id}` });
     const ref = await timeCase(REFERENCE, () => referencePath(problem), sampling);
-    emit({ type: 'case', id: `${REFERENCE}/${c.id}`, outcome: { status: 'ok', ...ref } });
+    emit({ type: 'case', id: `${REFERENCE}/${c.id}`, outcome: { status: 'ok', ...ref }, peakRssMiB: peakRssMiB() });
   }
 }
 
@@ -86,7 +91,7 @@ async function runImplementation(implementation: ScanImplementation): Promise<vo
   emit({ type: 'ready', environment });
   for (const c of cases) {
     emit({ type: 'case-start', id: c.id });
-    emit({ type: 'case', id: c.id, outcome: await runCase(implementation, c) });
+    emit({ type: 'case', id: c.id, outcome: await runCase(implementation, c), peakRssMiB: peakRssMiB() });
   }
   try {
     await implementation.dispose?.();
@@ -128,4 +133,4 @@ if (values.baseline) {
   if (implementation === undefined) throw new Error(`bench child: --impl: expected an implementation of ${values.module}, got '${values.impl}'`);
   await runImplementation(implementation);
 }
-emit({ type: 'done', peakRssMiB: (process.resourceUsage().maxRSS * 1024) / MIB, idleRssMiB });
+emit({ type: 'done', peakRssMiB: peakRssMiB(), idleRssMiB });

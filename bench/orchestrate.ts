@@ -153,6 +153,8 @@ function runChild(
             break;
           case 'case':
             run.outcomes[event.id] = event.outcome;
+            // Reported with every case, so a process killed later still leaves its peak.
+            run.peakRssMiB = Math.max(run.peakRssMiB ?? 0, event.peakRssMiB);
             if (event.id === current) {
               finished.push(event.id);
               clearTimeout(timer);

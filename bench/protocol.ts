@@ -25,7 +25,7 @@ export type ChildEvent =
   | { readonly type: 'ready'; readonly environment: Readonly<Record<string, string>> }
   | { readonly type: 'unavailable'; readonly reason: string }
   | { readonly type: 'case-start'; readonly id: string }
-  | { readonly type: 'case'; readonly id: string; readonly outcome: CaseOutcome }
+  | { readonly type: 'case'; readonly id: string; readonly outcome: CaseOutcome; readonly peakRssMiB: number }
   | { readonly type: 'done'; readonly peakRssMiB: number; readonly idleRssMiB: number };
 
 /** Serialises an event as one line. */

@@ -137,7 +137,7 @@ export function buildReport(
       elements: 'batch·dim·N·L recurrence steps (N = 1 for prefix-sum and linear-recurrence)',
       elementsPerSecond: 'elements / median latency of one run() call (tinybench: warm-up, then samples)',
       ratioToSequentialF32: `elements per second / those of ${RATIO_BASE} on the same case in the same run`,
-      peakRssMiB: 'process.resourceUsage().maxRSS of the child process that ran only this implementation (inputs, outputs, scratch, runtime)',
+      peakRssMiB: 'process.resourceUsage().maxRSS of the child process(es) that ran only this implementation (inputs, outputs, scratch, runtime), reported after every case; a case cut off by a kill adds nothing after its last report',
       idleRssMiB: 'RSS of that child before loading the implementation (the harness and runtime share of the peak)',
     },
     cases: cases.map((c) => ({ ...c, elements: elementsOf(c) })),

@@ -99,6 +99,27 @@ export function withConstantDelta<F extends FamilyName>(problem: Problem<F>): Pr
   return { ...problem, inputs: { ...scan.inputs, delta: { data, shape: delta.shape } } } as unknown as Problem<F>;
 }
 
+/** Thrown when a filtered arbitrary can produce no case: the cell's restrictions exclude them all. */
+export class NoCaseError extends Error {
+  override readonly name = 'NoCaseError';
+}
+
+/**
+ * A filter that gives up, with a NoCaseError saying why, after `limit` consecutive rejections:
+ * fast-check's own filter retries forever when nothing can pass.
+ */
+export function boundedFilter<T>(arbitrary: fc.Arbitrary<T>, predicate: (value: T) => boolean, what: string, limit = 5000): fc.Arbitrary<T> {
+  let rejected = 0;
+  return arbitrary.filter((value) => {
+    if (predicate(value)) {
+      rejected = 0;
+      return true;
+    }
+    if (++rejected >= limit) throw new NoCaseError(`no case satisfies ${what} (${limit} candidates in a row rejected)`);
+    return false;
+  });
+}
+
 /** Divisors of n, ascending. */
 function divisors(n: number): number[] {
   const out: number[] = [];
@@ -118,7 +139,7 @@ export function caseArbitrary<F extends FamilyName>(family: F, constraints: Case
   const projections = constraints.projections ?? PROJECTION_KINDS;
   const hasState = family === 'selective-scan' || family === 'lti-ssm';
 
-  return fc
+  const requests = fc
     .record({
       regime: fc.constantFrom(...regimes),
       length: lengthArbitrary(constraints.maxLength ?? 300),
@@ -150,7 +171,7 @@ export function caseArbitrary<F extends FamilyName>(family: F, constraints: Case
           : {}),
       };
       return { request, valueSeed, timeInvariant };
-    })
-    .filter(({ request }) => regimeRestriction(request) === undefined)
+    });
+  return boundedFilter(requests, ({ request }) => regimeRestriction(request) === undefined, `the regimes [${regimes.join(', ')}] for ${family} with these options`)
     .map(({ request, valueSeed, timeInvariant }) => ({ request, valueSeed, timeInvariant, problem: problemOfCase(request, valueSeed, timeInvariant) }));
 }

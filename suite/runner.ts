@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { FAMILY_NAMES, type AnyProblem, type FamilyName } from '../spec/families.ts';
 import { ImplementationUnavailableError, type FamilyImplementation, type ScanImplementation } from '../spec/implementation.ts';
-import type { CaseConstraints } from './arbitraries.ts';
+import { NoCaseError, boundedFilter, type CaseConstraints } from './arbitraries.ts';
 import { aggregateAccuracy, errorGrowth, eHistogram, pickComparison } from './accuracy.ts';
 import { caseMatchesEntry, errorMessage, planCells, type CellPlan } from './cells.ts';
 import type { Comparison } from './compare.ts';
@@ -213,7 +213,7 @@ export async function runCell(
   };
   let arbitrary: fc.Arbitrary<PropertyCase<FamilyName>>;
   try {
-    arbitrary = property.arbitrary(plan.family, constraints).filter(matchesPlan);
+    arbitrary = boundedFilter(property.arbitrary(plan.family, constraints), matchesPlan, 'the cell\'s regime and option restrictions');
   } catch (error) {
     return finish({ outcome: 'error', reason: `the suite could not build cases: ${errorMessage(error)}`, runs: 0, declined: 0 });
   }
@@ -250,7 +250,11 @@ export async function runCell(
       markInterruptAsFailure: false,
     });
   } catch (error) {
+    if (error instanceof NoCaseError) return finish({ outcome: 'not-applicable', reason: error.message, runs: 0, declined: 0 });
     return finish({ outcome: 'error', reason: `the property search crashed: ${errorMessage(error)}`, runs: accepted, declined });
+  }
+  if (details.errorInstance instanceof NoCaseError) {
+    return finish({ outcome: 'not-applicable', reason: details.errorInstance.message, runs: 0, declined: 0 });
   }
   if (accepted === 0 && declined > 0) {
     return finish({ outcome: 'declined', runs: 0, declined, ...(declineReason && { declineReason }) });

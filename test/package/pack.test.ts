@@ -110,7 +110,7 @@ describe.skipIf(!ENABLED)(`the packed package in a fresh project${ENABLED ? '' :
     expect(listed.stdout).toMatch(/^sequential-f32 +float32 +prefix-sum/m);
     const checked = run(NPX, ['scan-conformance', 'check', '--only', 'sequential-f32', '--family', 'prefix-sum', '--property', 'fixtures', '--out', 'reports/shipped'], project);
     expect(checked.status, describeRun(checked)).toBe(0);
-    expect(checked.stdout).toMatch(/1 implementation, 1 cells: 1 pass/);
+    expect(checked.stdout).toMatch(/1 implementation, 1 cell: 1 pass/);
   }, LONG);
 
   it('a vitest file using the exported describeConformance passes for the correct module, and the reporter writes its report', async () => {

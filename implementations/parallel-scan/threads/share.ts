@@ -26,34 +26,60 @@ export function timeRegion(groups: number, length: number, t0: number, t1: numbe
   return region;
 }
 
+/**
+ * Shared input buffers kept across runs, one per input name and worker. A fresh SharedArrayBuffer
+ * costs its page faults on first touch (measured: copying 2 × 2 MB into fresh ones took ~5 ms,
+ * more than the scan of that half); reused ones cost only the copy. The caller must not start a
+ * run before the previous one finished with them (threaded.ts serialises runs).
+ */
+export class SharedInputs {
+  private readonly buffers = new Map<string, Float32Array>();
+
+  /** A shared array called `name` of exactly `length` elements (a view of a reused buffer). */
+  view(name: string, length: number): Float32Array {
+    let buffer = this.buffers.get(name);
+    if (buffer === undefined || buffer.length < length) {
+      buffer = new Float32Array(new SharedArrayBuffer(Math.max(length, 16) * 4));
+      this.buffers.set(name, buffer);
+    }
+    return buffer.subarray(0, length);
+  }
+
+  /** Releases every buffer. */
+  clear(): void {
+    this.buffers.clear();
+  }
+}
+
 function isShared(data: Float32Array): boolean {
   return data.buffer instanceof SharedArrayBuffer;
 }
 
-function shareAll(data: Float32Array): Float32Array {
+function shareAll(data: Float32Array, inputs: SharedInputs, name: string): Float32Array {
   if (isShared(data)) return data;
-  const copy = new Float32Array(new SharedArrayBuffer(data.length * 4));
+  const copy = inputs.view(name, data.length);
   copy.set(data);
   return copy;
 }
 
-function shareRegion(data: Float32Array, region: SequenceRegion): Float32Array {
+function shareRegion(data: Float32Array, region: SequenceRegion, inputs: SharedInputs, name: string): Float32Array {
   if (isShared(data)) return data;
-  const copy = new Float32Array(new SharedArrayBuffer(data.length * 4));
+  const copy = inputs.view(name, data.length);
   for (const [start, end] of region) copy.set(data.subarray(start, end), start);
   return copy;
 }
 
-/** The job with every input a worker reads in shared memory (sequences: only `region`). */
-export function shareJob(job: ScanJob, region: SequenceRegion): ScanJob {
+/** The job with every input a worker reads in shared memory (sequences: only `region`), in `inputs`' buffers. */
+export function shareJob(job: ScanJob, region: SequenceRegion, inputs: SharedInputs): ScanJob {
   const source = job.problem.inputs as unknown as Readonly<Record<string, Tensor | undefined>>;
-  const inputs: Record<string, Tensor> = {};
+  const shared: Record<string, Tensor> = {};
   for (const name of INPUT_NAMES[job.problem.family]) {
     const tensor = source[name];
     if (tensor === undefined) continue;
-    const data = SEQUENCE_INPUTS.has(name) ? shareRegion(tensor.data, region) : shareAll(tensor.data);
-    inputs[name] = { data, shape: tensor.shape };
+    const data = SEQUENCE_INPUTS.has(name) ? shareRegion(tensor.data, region, inputs, name) : shareAll(tensor.data, inputs, name);
+    shared[name] = { data, shape: tensor.shape };
   }
-  const problem = { family: job.problem.family, inputs, options: job.problem.options } as unknown as AnyProblem;
-  return { problem, initialState: job.initialState === undefined ? undefined : shareAll(job.initialState) };
+  const problem = { family: job.problem.family, inputs: shared, options: job.problem.options } as unknown as AnyProblem;
+  const initialState = job.initialState === undefined ? undefined : shareAll(job.initialState, inputs, 'initialState');
+  return { problem, initialState };
 }

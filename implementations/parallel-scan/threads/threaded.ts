@@ -16,7 +16,7 @@ import { ThreadState } from './execute.ts';
 import { DEFAULT_THRESHOLDS, planRun } from './plan.ts';
 import type { PlanThresholds } from './plan.ts';
 import { WorkerPool } from './pool.ts';
-import { groupRegion, shareJob, timeRegion } from './share.ts';
+import { groupRegion, SharedInputs, shareJob, timeRegion } from './share.ts';
 import type { WorkerTask } from './task.ts';
 
 /** Options of the threaded implementation. */
@@ -39,6 +39,10 @@ export function threadedImplementation(arithmetic: Arithmetic, options: Threaded
   const thresholds = options.thresholds ?? DEFAULT_THRESHOLDS;
   const local = new ThreadState();
   let pool: WorkerPool | undefined;
+  /** Per worker, the shared copies of its inputs, reused from run to run. */
+  let sharedInputs: SharedInputs[] = [];
+  /** Runs are serialised: the shared input buffers belong to one run at a time. */
+  let queue: Promise<void> = Promise.resolve();
 
   const task = (job: ScanJob, outputs: JobOutputs, assignment: WorkerTask['assignment']): WorkerTask => ({
     precision,
@@ -48,7 +52,13 @@ export function threadedImplementation(arithmetic: Arithmetic, options: Threaded
     assignment,
   });
 
-  async function compute(job: ScanJob, outputs: JobOutputs): Promise<void> {
+  function compute(job: ScanJob, outputs: JobOutputs): Promise<void> {
+    const result = queue.then(() => computeNow(job, outputs));
+    queue = result.catch(() => undefined);
+    return result;
+  }
+
+  async function computeNow(job: ScanJob, outputs: JobOutputs): Promise<void> {
     const { batch, dim, length, stateSize } = dimensionsOf(job.problem);
     const groups = batch * dim;
     const lanes = job.problem.family === 'selective-scan' || job.problem.family === 'lti-ssm' ? stateSize : 1;
@@ -61,7 +71,7 @@ export function threadedImplementation(arithmetic: Arithmetic, options: Threaded
     if (plan.kind === 'groups') {
       for (let k = 1; k < plan.ranges.length; k++) {
         const [g0, g1] = plan.ranges[k];
-        if (g1 > g0) workerTasks.push(pool.submit(k - 1, task(shareJob(job, groupRegion(length, g0, g1)), outputs, { kind: 'groups', g0, g1 })));
+        if (g1 > g0) workerTasks.push(pool.submit(k - 1, task(shareJob(job, groupRegion(length, g0, g1), sharedInputs[k - 1]), outputs, { kind: 'groups', g0, g1 })));
       }
       const [g0, g1] = plan.ranges[0];
       await executeLocally(task(job, outputs, { kind: 'groups', g0, g1 }), workerTasks);
@@ -73,7 +83,7 @@ export function threadedImplementation(arithmetic: Arithmetic, options: Threaded
         const [p0, p1] = plan.ranges[k];
         const region = reverse ? timeRegion(groups, length, length - p1, length - p0) : timeRegion(groups, length, p0, p1);
         const assignment = { kind: 'slice', slice: k, count, p0, p1, sync } as const;
-        workerTasks.push(pool.submit(k - 1, task(shareJob(job, region), outputs, assignment)));
+        workerTasks.push(pool.submit(k - 1, task(shareJob(job, region, sharedInputs[k - 1]), outputs, assignment)));
       }
       const [p0, p1] = plan.ranges[0];
       await executeLocally(task(job, outputs, { kind: 'slice', slice: 0, count, p0, p1, sync }), workerTasks);
@@ -106,12 +116,16 @@ export function threadedImplementation(arithmetic: Arithmetic, options: Threaded
       arithmetic,
     ),
     async setup() {
-      if (pool === undefined && threads > 1) pool = WorkerPool.start(threads - 1);
+      if (pool === undefined && threads > 1) {
+        pool = WorkerPool.start(threads - 1);
+        sharedInputs = Array.from({ length: pool.size }, () => new SharedInputs());
+      }
     },
     async dispose() {
       const closing = pool;
       pool = undefined;
       local.clear();
+      sharedInputs = [];
       await closing?.close();
     },
     environment: () => ({ threads: String(threads), workers: String(pool?.size ?? 0), chunkSize: String(chunkSize) }),
