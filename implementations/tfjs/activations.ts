@@ -1,6 +1,6 @@
 /**
  * softplus and silu from tf ops, written to be accurate on every backend. Measured on tfjs 4.22
- * (npx tsx implementations/tfjs/measure-accuracy.ts), max error in float32 ulps:
+ * (npx tsx bench/tfjs-accuracy.ts), max error in float32 ulps:
  *
  *   op                               cpu     wasm    webgpu (lavapipe)
  *   tf.exp on [-40, 40]              0.99    0.99    33 (WGSL allows 3 + 2|x|)

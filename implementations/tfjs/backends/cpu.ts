@@ -7,7 +7,7 @@ import type { FftProblemSize, TfjsBackend } from '../backend.ts';
 /**
  * Most transformed points (rows × transform size) the cpu backend convolves by FFT. Its FFT is a
  * radix-2 recursion that builds tfjs tensors at every level. Measured on the shared 2-core machine
- * (npx tsx implementations/tfjs/measure-fft-cost.ts cpu): 2 × 2048 points 0.33 s, 8 × 512 0.18 s,
+ * (npx tsx bench/tfjs-fft-cost.ts cpu): 2 × 2048 points 0.33 s, 8 × 512 0.18 s,
  * 16 × 512 0.39 s, 8 × 2048 0.64 s, 16 × 1024 0.87 s, 16 × 2048 3.0 s; 4096 points stay under ~0.5 s under load.
  */
 export const CPU_FFT_POINT_BUDGET = 4096;

@@ -95,16 +95,9 @@ describe.skipIf(skip)(`tfjs-webgpu${skip ? ` (skipped: ${unavailable}; set REQUI
     for (const check of await stepErrors(webgpu)) expect(check.error, check.label).toBeLessThanOrEqual(1);
   });
 
-  it('declines FFT convolutions past its DFT budget with the reason', () => {
-    const t = tensorSource('webgpu-decline');
-    const problemOf = (length: number): Problem<'lti-ssm'> => ({
-      family: 'lti-ssm',
-      inputs: { Abar: t([4, 2]), Bbar: t([4, 2]), C: t([4, 2]), u: t([2, 4, length]) },
-      options: {},
-    });
-    expect(webgpu.families['lti-ssm']!.errorModel).toBe('normwise');
-    expect(webgpu.families['lti-ssm']!.decline?.(problemOf(100))).toBeUndefined();
-    expect(webgpu.families['lti-ssm']!.decline?.(problemOf(2048))).toMatch(/direct DFT.*12 rows × 4096²/);
+  it('computes lti-ssm by log-step scan, not by its direct-DFT FFT, and says why', () => {
+    expect(webgpu.families['lti-ssm']!.errorModel ?? 'componentwise').toBe('componentwise');
+    expect(webgpu.description).toMatch(/lti-ssm too/);
   });
 
   it('leaks no tensor and shares the engine with cpu without mixing results', async () => {

@@ -1,13 +1,13 @@
 /**
  * Measures what the lti-ssm FFT convolution costs on tfjs backends, the numbers behind
- * CPU_FFT_POINT_BUDGET and WEBGPU_FFT_TERM_BUDGET, with its normwise error for good measure.
- * Usage: npx tsx implementations/tfjs/measure-fft-cost.ts [cpu|webgpu ...]
+ * CPU_FFT_POINT_BUDGET (tfjs's webgpu FFT, a direct DFT, is measured too), with its normwise error for good measure.
+ * Usage: npx tsx bench/tfjs-fft-cost.ts [cpu|webgpu ...]
  */
-import { reference } from '../../reference/index.ts';
-import type { Problem } from '../../spec/families.ts';
-import type { ScanImplementation } from '../../spec/implementation.ts';
-import implementations from './index.ts';
-import { fftLengthFor } from './lti-ssm.ts';
+import { reference } from '../reference/index.ts';
+import type { Problem } from '../spec/families.ts';
+import type { ScanImplementation } from '../spec/implementation.ts';
+import implementations from '../implementations/tfjs/index.ts';
+import { fftLengthFor } from '../implementations/tfjs/lti-ssm.ts';
 
 const SIZES: readonly { readonly channels: number; readonly length: number }[] = [
   { channels: 1, length: 1024 },

@@ -1,16 +1,16 @@
 /**
  * Measures the accuracy of the tf ops the selective scan's discretization rests on, per backend,
  * in ulps of float32 against float64 Math: the numbers behind activations.ts.
- * Usage: npx tsx implementations/tfjs/measure-accuracy.ts [cpu|wasm|webgpu ...]
+ * Usage: npx tsx bench/tfjs-accuracy.ts [cpu|wasm|webgpu ...]
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { softplus as referenceSoftplus } from '../../reference/index.ts';
-import type { TfjsBackend } from './backend.ts';
-import { accurateLog1p, silu, softplus } from './activations.ts';
-import { cpuBackend } from './backends/cpu.ts';
-import { wasmBackend } from './backends/wasm.ts';
-import { webgpuBackend } from './backends/webgpu.ts';
-import { withBackend } from './exclusive-backend.ts';
+import { softplus as referenceSoftplus } from '../reference/index.ts';
+import type { TfjsBackend } from '../implementations/tfjs/backend.ts';
+import { accurateLog1p, silu, softplus } from '../implementations/tfjs/activations.ts';
+import { cpuBackend } from '../implementations/tfjs/backends/cpu.ts';
+import { wasmBackend } from '../implementations/tfjs/backends/wasm.ts';
+import { webgpuBackend } from '../implementations/tfjs/backends/webgpu.ts';
+import { withBackend } from '../implementations/tfjs/exclusive-backend.ts';
 
 const ULP = 2 ** -24;
 
