@@ -76,7 +76,7 @@ What to run (check)
   --path <p>               fast-check path: with --seed, replays one shrunk counterexample.
   --deep                   Deep mode: many more runs and lengths up to 4096 (SCAN_CONFORMANCE_DEEP=1).
   --max-length <L>         Longest generated length (default 300 quick, 4096 deep).
-  --timeout <ms>           Time limit of one run or step call (default 30000).
+  --timeout <ms>           Time limit of one run or step call (default 90000; a testee's own request timeout, 60000 by default, is set to it).
   --fixtures <dir>         Replay the fixtures of this folder (default: the committed fixtures).
   --fixture <id>           Replay only this fixture case. Repeatable.
   --no-fixtures            Do not replay fixtures.
