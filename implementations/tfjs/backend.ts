@@ -28,6 +28,10 @@ export interface TfjsBackend {
   setup(): Promise<void>;
   /** Releases what setup acquired. */
   dispose(): Promise<void>;
+  /** Largest buffer the device takes (GPU backends), after setup; larger tensors are declined. */
+  maxBufferBytes?(): number | undefined;
+  /** Device errors since the last call (GPU backends report them asynchronously, tfjs ignores them). */
+  takeDeviceErrors?(): string[];
   /** Backend-specific facts for the report (the generic ones are added by the implementation). */
   environment(): Record<string, string>;
 }

@@ -30,7 +30,22 @@ export function tfjsImplementationName(backend: TfjsBackend): string {
 export function createTfjsImplementation(backend: TfjsBackend): ScanImplementation {
   const name = tfjsImplementationName(backend);
   const compute = <K extends string>(build: () => Record<K, tf.Tensor>): Promise<Record<K, OutputTensor>> =>
-    withBackend(backend.backendName, () => readOutputs(build()));
+    withBackend(backend.backendName, async () => {
+      backend.takeDeviceErrors?.();
+      const outputs = await readOutputs(build());
+      const errors = backend.takeDeviceErrors?.() ?? [];
+      if (errors.length > 0) throw new Error(`${name}: the device reported ${errors.length} error(s) during the run, its results are not valid: ${errors[0]}`);
+      return outputs;
+    });
+
+  /** Declines problems whose largest tensor (float32, `elements` long) exceeds the device's buffer limit. */
+  const declineLarge = (elements: number): string | undefined => {
+    const limit = backend.maxBufferBytes?.();
+    if (limit === undefined || elements * 4 <= limit) return undefined;
+    return `${name}: its largest tensor needs ${elements * 4} bytes, more than the device's buffer limit of ${limit} bytes`;
+  };
+  /** batch·dim·L, or batch·dim·N·L for the state-space families: the largest tensor a run builds. */
+  const largestTensor = (shape: readonly number[], stateSize = 1): number => elementCount(shape) * stateSize;
 
   const step = <F extends FamilyName>(
     build: (inputs: StepInputsOf<F>, options: OptionsOf<F>) => { y: tf.Tensor; state: tf.Tensor },
@@ -48,6 +63,7 @@ export function createTfjsImplementation(backend: TfjsBackend): ScanImplementati
       if (elementCount(problem.inputs.x.shape) === 0) return { y: zerosOutput(problem.inputs.x.shape) };
       return compute(() => prefixSumTensors(problem.inputs, problem.options));
     },
+    decline: (problem) => declineLarge(largestTensor(problem.inputs.x.shape)),
     step: step<'prefix-sum'>((inputs) => prefixSumStepTensors(inputs), (inputs) => inputs.state.shape),
   };
 
@@ -56,6 +72,8 @@ export function createTfjsImplementation(backend: TfjsBackend): ScanImplementati
       if (elementCount(problem.inputs.a.shape) === 0) return emptyLinearRecurrence(problem.inputs);
       return compute(() => linearRecurrenceTensors(problem.inputs, problem.options));
     },
+    // The log-step scan keeps a and b pairs and their shifted copies: twice the sequence.
+    decline: (problem) => declineLarge(2 * largestTensor(problem.inputs.a.shape)),
     step: step<'linear-recurrence'>((inputs) => linearRecurrenceStepTensors(inputs), (inputs) => inputs.state.shape),
   };
 
@@ -64,6 +82,7 @@ export function createTfjsImplementation(backend: TfjsBackend): ScanImplementati
       if (elementCount(problem.inputs.u.shape) === 0) return emptySelectiveScan(problem.inputs);
       return compute(() => selectiveScanTensors(problem.inputs, problem.options));
     },
+    decline: (problem) => declineLarge(2 * largestTensor(problem.inputs.u.shape, problem.inputs.A.shape[1])),
     step: step<'selective-scan'>((inputs, options) => selectiveScanStepTensors(inputs, options), (inputs) => inputs.state.shape),
   };
 
@@ -75,7 +94,8 @@ export function createTfjsImplementation(backend: TfjsBackend): ScanImplementati
       return compute(() => (method.kind === 'fft' ? ltiSsmByFft(problem.inputs) : ltiSsmByScan(problem.inputs)));
     },
     decline(problem: Problem<'lti-ssm'>): string | undefined {
-      if (method.kind !== 'fft') return undefined;
+      const large = declineLarge(2 * largestTensor(problem.inputs.u.shape, problem.inputs.Abar.shape[1]));
+      if (large !== undefined || method.kind !== 'fft') return large;
       const [batch, dim, length] = problem.inputs.u.shape;
       return method.decline({ rows: batch * dim + dim, transformSize: fftLengthFor(length) });
     },

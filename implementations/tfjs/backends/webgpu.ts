@@ -23,7 +23,7 @@ interface AdapterFacts {
 
 /** Everything Dawn handed out, reachable for the life of the process (never emptied, see the module comment). */
 const keptAlive: { gpu?: GPU; adapters: GPUAdapter[]; devices: GPUDevice[] } = { adapters: [], devices: [] };
-let active: { device: GPUDevice; facts: AdapterFacts } | undefined;
+let active: { device: GPUDevice; facts: AdapterFacts; errors: string[] } | undefined;
 
 /** Loads Dawn once, exposes it as navigator.gpu (reusing a navigator.gpu someone already set) and returns it. */
 async function loadDawn(): Promise<GPU> {
@@ -133,7 +133,18 @@ export const webgpuBackend: TfjsBackend = {
     const { WebGPUBackend } = await import('@tensorflow/tfjs-backend-webgpu');
     if (tf.findBackendFactory(BACKEND_NAME) !== null) tf.removeBackend(BACKEND_NAME);
     tf.registerBackend(BACKEND_NAME, () => new WebGPUBackend(device, info));
-    active = { device, facts };
+    // tfjs does not check WebGPU validation errors (a buffer past the device's limits is logged and
+    // the result silently left zero): collect them so the run that caused one throws.
+    const errors: string[] = [];
+    device.addEventListener('uncapturederror', (event) => errors.push((event as GPUUncapturedErrorEvent).error.message));
+    active = { device, facts, errors };
+  },
+  maxBufferBytes() {
+    if (active === undefined) return undefined;
+    return Math.min(active.device.limits.maxStorageBufferBindingSize, active.device.limits.maxBufferSize);
+  },
+  takeDeviceErrors() {
+    return active === undefined ? [] : active.errors.splice(0);
   },
   async dispose() {
     if (active === undefined) return;
