@@ -41,3 +41,14 @@ export function tensor(data: Float32Array | readonly number[], shape: readonly n
 export function formatShape(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;
 }
+
+/** Row-major coordinates of a flat index into a tensor of the given shape (every error message prints these). */
+export function unravelIndex(index: number, shape: readonly number[]): number[] {
+  const coordinates = new Array<number>(shape.length);
+  let rest = index;
+  for (let axis = shape.length - 1; axis >= 0; axis--) {
+    coordinates[axis] = shape[axis] === 0 ? 0 : rest % shape[axis];
+    rest = shape[axis] === 0 ? 0 : Math.floor(rest / shape[axis]);
+  }
+  return coordinates;
+}

@@ -19,7 +19,7 @@ import {
   type StepOutputs,
 } from './families.ts';
 import { dimensionsOf, outputShapes, projectionLayout, stepDimensionsOf, stepOutputShapes } from './shapes.ts';
-import { elementCount, formatShape, type OutputTensor, type Tensor } from './tensor.ts';
+import { elementCount, formatShape, unravelIndex, type OutputTensor, type Tensor } from './tensor.ts';
 
 /** Checks a problem of any family against the spec and returns it typed; throws SpecValidationError. */
 export function validateProblem(problem: unknown): AnyProblem {
@@ -275,20 +275,9 @@ function expectFinite(context: string, field: string, tensor: Tensor): void {
     const v = data[i];
     // v - v is 0 for every finite v and NaN for NaN and ±Inf: one comparison per element.
     if (v - v !== 0) {
-      fail(context, field, 'finite values (NaN and ±Inf are not valid inputs)', `${v} at ${field}[${coordinates(i, shape).join(', ')}] (flat index ${i})`);
+      fail(context, field, 'finite values (NaN and ±Inf are not valid inputs)', `${v} at ${field}[${unravelIndex(i, shape).join(', ')}] (flat index ${i})`);
     }
   }
-}
-
-/** The row-major coordinates of a flat index. */
-function coordinates(flat: number, shape: readonly number[]): number[] {
-  const out = new Array<number>(shape.length);
-  let rest = flat;
-  for (let axis = shape.length - 1; axis >= 0; axis--) {
-    out[axis] = rest % shape[axis];
-    rest = Math.floor(rest / shape[axis]);
-  }
-  return out;
 }
 
 function formatAxes(axes: readonly Axis[]): string {

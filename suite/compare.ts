@@ -4,7 +4,7 @@
  */
 import type { AnyProblem } from '../spec/families.ts';
 import type { Precision } from '../spec/precision.ts';
-import type { Float64Tensor, OutputTensor } from '../spec/tensor.ts';
+import { unravelIndex, type Float64Tensor, type OutputTensor } from '../spec/tensor.ts';
 import {
   MAX_FINITE,
   channelModel,
@@ -252,16 +252,8 @@ export function ulpOf(x: number, precision: Precision): number {
   return 2 ** (exponent - bits + 1);
 }
 
-/** Row-major coordinates of a flat index. */
-export function unravel(index: number, shape: readonly number[]): number[] {
-  const coordinates = new Array<number>(shape.length);
-  let rest = index;
-  for (let k = shape.length - 1; k >= 0; k--) {
-    coordinates[k] = shape[k] === 0 ? 0 : rest % shape[k];
-    rest = shape[k] === 0 ? 0 : Math.floor(rest / shape[k]);
-  }
-  return coordinates;
-}
+/** Row-major coordinates of a flat index (spec/tensor.ts#unravelIndex). */
+export const unravel = unravelIndex;
 
 /** The q-quantile (nearest rank) of a list of numbers; 0 for an empty list. */
 export function percentile(values: readonly number[], q: number): number {
