@@ -74,6 +74,30 @@ describe('a kernel with one bug fails the property about it', () => {
       expect(cell.counterexample?.message).toBeTruthy();
     });
   }
+  it('a cell whose restrictions exclude every case is not applicable, not a hang', async () => {
+    const listed: ScanImplementation = { ...quirky('test/listed', {}), expectedFailures: [{ options: { reverse: true }, reason: 'listed for the test' }] };
+    // reverse-flip needs reverse cases, and its main cell leaves every reverse case to the listed entry's cell.
+    const [main] = planCells(listed, 'linear-recurrence', 'reverse-flip');
+    expect(main.excluding.map((e) => e.options)).toEqual([{ reverse: true }]);
+    const cell = await runCell(listed, main, { runs: 5, maxLength: 16 }, []);
+    expect(cell.outcome).toBe('not-applicable');
+    expect(cell.reason).toMatch(/no case satisfies/);
+  });
+
+  it('a fixture source that cannot be read makes an error cell, and the run goes on', async () => {
+    const clean = quirky('test/clean', {});
+    const [plan] = planCells(clean, 'linear-recurrence', 'fixtures');
+    const broken = {
+      // eslint-disable-next-line require-yield
+      async *cases(): AsyncIterable<never> {
+        throw new Error('manifest.json: SHA-256 mismatch');
+      },
+    };
+    const cell = await runCell(clean, plan, { fixtures: broken }, []);
+    expect(cell.outcome).toBe('error');
+    expect(cell.reason).toMatch(/could not be replayed: manifest.json: SHA-256 mismatch/);
+  });
+
   it('the same quirky kernel without its quirk passes those properties', async () => {
     const clean = quirky('test/clean', {});
     for (const property of ['causality', 'reverse-flip', 'batch-permutation', 'determinism', 'state-passing'] as const) {

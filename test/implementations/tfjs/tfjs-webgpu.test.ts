@@ -95,6 +95,19 @@ describe.skipIf(skip)(`tfjs-webgpu${skip ? ` (skipped: ${unavailable}; set REQUI
     for (const check of await stepErrors(webgpu)) expect(check.error, check.label).toBeLessThanOrEqual(1);
   });
 
+  it("declines a problem whose tensors exceed the device's buffer limit (tfjs would return zeros)", () => {
+    // decline reads shapes only: a (1, 64, 65536) selective scan with N = 16 needs 2·2^26 float32 elements.
+    const shape = (dims: number[]) => ({ data: new Float32Array(1), shape: dims });
+    const problem = {
+      family: 'selective-scan' as const,
+      inputs: { u: shape([1, 64, 65536]), delta: shape([1, 64, 65536]), A: shape([64, 16]), B: shape([1, 16, 65536]), C: shape([1, 16, 65536]) },
+      options: { deltaSoftplus: false },
+    };
+    expect(webgpu.families['selective-scan']!.decline?.(problem)).toMatch(/needs 536870912 bytes, more than the device's buffer limit of \d+ bytes/);
+    const small = { ...problem, inputs: { ...problem.inputs, u: shape([1, 2, 8]), delta: shape([1, 2, 8]), A: shape([2, 4]), B: shape([1, 4, 8]), C: shape([1, 4, 8]) } };
+    expect(webgpu.families['selective-scan']!.decline?.(small)).toBeUndefined();
+  });
+
   it('computes lti-ssm by log-step scan, not by its direct-DFT FFT, and says why', () => {
     expect(webgpu.families['lti-ssm']!.errorModel ?? 'componentwise').toBe('componentwise');
     expect(webgpu.description).toMatch(/lti-ssm too/);
