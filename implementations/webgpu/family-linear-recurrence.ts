@@ -11,7 +11,7 @@ import { moduleLabel } from './kernel-modules.ts';
 import type { KernelRuntime } from './runtime.ts';
 import { bytesPerElement, INFINITY_BITS, type StorageType } from './storage-type.ts';
 import { ROW_SCAN_FLAGS, ROW_SCAN_PARAM_WORDS, ROW_SCAN_TILE } from './wgsl-row-scan.ts';
-import { ROW_STEP_PARAM_WORDS, ROW_STEP_WORKGROUP } from './wgsl-row-step.ts';
+import { runRowStep } from './family-row-step.ts';
 
 /** The linear-recurrence family of a WebGPU implementation. */
 export function linearRecurrenceFamily(runtime: KernelRuntime): FamilyImplementation<'linear-recurrence'> {
@@ -68,22 +68,7 @@ export function linearRecurrenceFamily(runtime: KernelRuntime): FamilyImplementa
       });
       return { h: { data: out.h, shape: shapes.h }, lastState: { data: out.lastState, shape: shapes.lastState } };
     },
-    async step(inputs) {
-      const dims = stepDimensionsOf('linear-recurrence', inputs);
-      const channels = dims.batch * dims.dim;
-      const shape = [dims.batch, dims.dim];
-      if (channels === 0) return { y: { data: new Float32Array(0), shape }, state: { data: new Float32Array(0), shape } };
-      const params = new Uint32Array(ROW_STEP_PARAM_WORDS);
-      params.set([channels, INFINITY_BITS]);
-      const out = await runtime.engine().run({
-        module: stepModule,
-        params,
-        inputs: { a: inputs.a.data, b: inputs.b.data, state: inputs.state.data },
-        outputs: { y: channels, stateOut: channels },
-        dispatches: [{ entryPoint: 'stepRows', workgroups: Math.ceil(channels / ROW_STEP_WORKGROUP) }],
-      });
-      return { y: { data: out.y, shape }, state: { data: out.stateOut, shape } };
-    },
+    step: (inputs) => runRowStep(runtime, stepModule, stepDimensionsOf('linear-recurrence', inputs), { a: inputs.a.data, b: inputs.b.data, state: inputs.state.data }),
   };
 }
 

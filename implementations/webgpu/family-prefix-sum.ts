@@ -7,7 +7,7 @@ import { moduleLabel } from './kernel-modules.ts';
 import type { KernelRuntime } from './runtime.ts';
 import { bytesPerElement, INFINITY_BITS } from './storage-type.ts';
 import { ROW_SCAN_FLAGS, ROW_SCAN_PARAM_WORDS, ROW_SCAN_TILE } from './wgsl-row-scan.ts';
-import { ROW_STEP_PARAM_WORDS, ROW_STEP_WORKGROUP } from './wgsl-row-step.ts';
+import { runRowStep } from './family-row-step.ts';
 
 /** The prefix-sum family of a WebGPU implementation. */
 export function prefixSumFamily(runtime: KernelRuntime): FamilyImplementation<'prefix-sum'> {
@@ -57,22 +57,7 @@ export function prefixSumFamily(runtime: KernelRuntime): FamilyImplementation<'p
       });
       return { y: { data: out.y, shape: shapes.y } };
     },
-    async step(inputs) {
-      const dims = stepDimensionsOf('prefix-sum', inputs);
-      const channels = dims.batch * dims.dim;
-      const shape = [dims.batch, dims.dim];
-      if (channels === 0) return { y: { data: new Float32Array(0), shape }, state: { data: new Float32Array(0), shape } };
-      const params = new Uint32Array(ROW_STEP_PARAM_WORDS);
-      params.set([channels, INFINITY_BITS]);
-      const out = await runtime.engine().run({
-        module: stepModule,
-        params,
-        inputs: { x: inputs.x.data, state: inputs.state.data },
-        outputs: { y: channels, stateOut: channels },
-        dispatches: [{ entryPoint: 'stepRows', workgroups: Math.ceil(channels / ROW_STEP_WORKGROUP) }],
-      });
-      return { y: { data: out.y, shape }, state: { data: out.stateOut, shape } };
-    },
+    step: (inputs) => runRowStep(runtime, stepModule, stepDimensionsOf('prefix-sum', inputs), { x: inputs.x.data, state: inputs.state.data }),
   };
 }
 
