@@ -108,6 +108,17 @@ describe.skipIf(skip)(`tfjs-webgpu${skip ? ` (skipped: ${unavailable}; set REQUI
     expect(webgpu.families['selective-scan']!.decline?.(small)).toBeUndefined();
   });
 
+  it('throws, naming the device error, when a run it did not decline exceeds the device (tfjs alone would return zeros)', async () => {
+    const filled = (dims: number[]) => ({ data: new Float32Array(dims.reduce((p, d) => p * d, 1)).fill(0.5), shape: dims });
+    // 1·64·64·65536 states: a 1 GiB tensor on a device whose bindings stop at 128 MiB; run() is called past decline().
+    const problem: Problem<'lti-ssm'> = {
+      family: 'lti-ssm',
+      inputs: { Abar: filled([64, 64]), Bbar: filled([64, 64]), C: filled([64, 64]), u: filled([1, 64, 65536]) },
+      options: {},
+    };
+    await expect(webgpu.families['lti-ssm']!.run(problem)).rejects.toThrow(/the device reported \d+ error\(s\) during the run/);
+  });
+
   it('computes lti-ssm by log-step scan, not by its direct-DFT FFT, and says why', () => {
     expect(webgpu.families['lti-ssm']!.errorModel ?? 'componentwise').toBe('componentwise');
     expect(webgpu.description).toMatch(/lti-ssm too/);
