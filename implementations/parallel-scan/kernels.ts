@@ -43,13 +43,23 @@ export function precisionKernels(round: (x: number) => number) {
           B[i] = b;
         }
       },
-      applyState(A: ScanArray, B: ScanArray, start: number, end: number, state: number): void {
-        for (let i = start; i < end; i++) B[i] = round(round(A[i] * state) + B[i]);
+      /**
+       * Phase 3 of the chunked scan in one call: chunk k ≥ first of `size` in [0, length) takes its
+       * states from carries[k], B[i] ← A[i]·carry + B[i] (one loop, not a call per chunk: the calls
+       * cost more than the arithmetic at chunk 64).
+       */
+      applyCarries(A: ScanArray, B: ScanArray, length: number, size: number, carries: Float64Array, first: number): void {
+        for (let k = first, s = first * size; s < length; k++, s += size) {
+          const state = carries[k];
+          const end = Math.min(s + size, length);
+          for (let i = s; i < end; i++) B[i] = round(round(A[i] * state) + B[i]);
+        }
       },
       /**
-       * foldRange on every chunk of `size` in [start, end), four chunks at a time in one loop:
-       * their dependency chains are independent, so the CPU overlaps them (a serial recurrence is
-       * bound by the latency of one multiply-round-add-round per step, not by throughput).
+       * foldRange on every chunk of `size` in [start, end), four chunks at a time in one loop, then
+       * two: their dependency chains are independent, so the CPU overlaps them (a serial
+       * recurrence is bound by the latency of one multiply-round-add-round per step, not by
+       * throughput). A time slice is two chunks, so it takes the two-chunk loop.
        */
       foldChunks(A: ScanArray, B: ScanArray, start: number, end: number, size: number): void {
         let s = start;
@@ -78,6 +88,21 @@ export function precisionKernels(round: (x: number) => number) {
             B[s3 + i] = b3;
           }
         }
+        for (; s + 2 * size <= end; s += 2 * size) {
+          const s1 = s + size;
+          let a0 = A[s], b0 = B[s], a1 = A[s1], b1 = B[s1];
+          for (let i = 1; i < size; i++) {
+            const x0 = A[s + i], x1 = A[s1 + i];
+            a0 = round(a0 * x0);
+            a1 = round(a1 * x1);
+            b0 = round(round(x0 * b0) + B[s + i]);
+            b1 = round(round(x1 * b1) + B[s1 + i]);
+            A[s + i] = a0;
+            A[s1 + i] = a1;
+            B[s + i] = b0;
+            B[s1 + i] = b1;
+          }
+        }
         for (; s < end; s += size) this.foldRange(A, B, s, Math.min(s + size, end));
       },
     },
@@ -104,8 +129,13 @@ export function precisionKernels(round: (x: number) => number) {
           B[i] = b;
         }
       },
-      applyState(_A: ScanArray, B: ScanArray, start: number, end: number, state: number): void {
-        for (let i = start; i < end; i++) B[i] = round(state + B[i]);
+      /** Phase 3 of the chunked scan in one call: B[i] ← carries[k] + B[i] in chunk k ≥ first. */
+      applyCarries(_A: ScanArray, B: ScanArray, length: number, size: number, carries: Float64Array, first: number): void {
+        for (let k = first, s = first * size; s < length; k++, s += size) {
+          const state = carries[k];
+          const end = Math.min(s + size, length);
+          for (let i = s; i < end; i++) B[i] = round(state + B[i]);
+        }
       },
       /** foldRange on every chunk of `size` in [start, end), four independent chains at a time. */
       foldChunks(A: ScanArray, B: ScanArray, start: number, end: number, size: number): void {

@@ -22,8 +22,11 @@ export interface AssociativeOperator {
   advance(A: ScanArray, B: ScanArray, i: number, state: number): number;
   /** Inclusive serial scan of [start, end) in place, the running element kept in registers. */
   foldRange(A: ScanArray, B: ScanArray, start: number, end: number): void;
-  /** Replaces B[i] for i in [start, end) by the state element i (an inclusive prefix) leaves from `state`. */
-  applyState(A: ScanArray, B: ScanArray, start: number, end: number, state: number): void;
+  /**
+   * For every chunk k ≥ first of `size` in [0, length): replaces B[i] by the state element i (an
+   * inclusive prefix of its chunk) leaves from the state entering the chunk, carries[k].
+   */
+  applyCarries(A: ScanArray, B: ScanArray, length: number, size: number, carries: Float64Array, first: number): void;
   /** foldRange on each chunk of `size` in [start, end), several chunks' chains interleaved. */
   foldChunks(A: ScanArray, B: ScanArray, start: number, end: number, size: number): void;
 }

@@ -15,14 +15,3 @@ export interface WorkerTask {
   readonly outputs: JobOutputs;
   readonly assignment: WorkerAssignment;
 }
-
-/** A task message and its reply. */
-export interface TaskMessage {
-  readonly id: number;
-  readonly task: WorkerTask;
-}
-/** The worker's answer to TaskMessage `id`. */
-export interface ReplyMessage {
-  readonly id: number;
-  readonly error?: string;
-}

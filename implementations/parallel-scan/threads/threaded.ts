@@ -14,9 +14,10 @@ import { allocateOutputs } from '../job.ts';
 import { familiesOf } from '../single-threaded.ts';
 import { ThreadState } from './execute.ts';
 import { DEFAULT_THRESHOLDS, planRun } from './plan.ts';
-import type { PlanThresholds } from './plan.ts';
-import { WorkerPool } from './pool.ts';
-import { groupRegion, SharedInputs, shareJob, timeRegion } from './share.ts';
+import type { PlanThresholds, RunPlan } from './plan.ts';
+import { siblingModule, WorkerPool } from '../../threads/pool.ts';
+import { copyOutputs, groupRegion, SharedInputs, SharedOutputs, shareJob, timeRegion } from './share.ts';
+import type { SequenceRegion } from './share.ts';
 import type { WorkerTask } from './task.ts';
 
 /** Options of the threaded implementation. */
@@ -38,9 +39,10 @@ export function threadedImplementation(arithmetic: Arithmetic, options: Threaded
   const precision = arithmetic.precision;
   const thresholds = options.thresholds ?? DEFAULT_THRESHOLDS;
   const local = new ThreadState();
-  let pool: WorkerPool | undefined;
-  /** Per worker, the shared copies of its inputs, reused from run to run. */
+  let pool: WorkerPool<WorkerTask> | undefined;
+  /** Per worker, the shared copies of its inputs and its output buffers, reused from run to run. */
   let sharedInputs: SharedInputs[] = [];
+  let sharedOutputs: SharedOutputs[] = [];
   /** Runs are serialised: the shared input buffers belong to one run at a time. */
   let queue: Promise<void> = Promise.resolve();
 
@@ -58,20 +60,38 @@ export function threadedImplementation(arithmetic: Arithmetic, options: Threaded
     return result;
   }
 
+  /** How `job` is split across the threads (inline without a pool). */
+  function planOf(job: ScanJob): RunPlan {
+    const { batch, dim, length, stateSize } = dimensionsOf(job.problem);
+    const lanes = job.problem.family === 'selective-scan' || job.problem.family === 'lti-ssm' ? stateSize : 1;
+    return pool === undefined ? { kind: 'inline' } : planRun(batch * dim, lanes, length, pool.size + 1, thresholds);
+  }
+
   async function computeNow(job: ScanJob, outputs: JobOutputs): Promise<void> {
     const { batch, dim, length, stateSize } = dimensionsOf(job.problem);
     const groups = batch * dim;
     const lanes = job.problem.family === 'selective-scan' || job.problem.family === 'lti-ssm' ? stateSize : 1;
-    const plan = pool === undefined ? ({ kind: 'inline' } as const) : planRun(groups, lanes, length, pool.size + 1, thresholds);
+    const plan = planOf(job);
     if (plan.kind === 'inline' || pool === undefined) {
       local.execute(task(job, outputs, { kind: 'groups', g0: 0, g1: groups }));
       return;
     }
     const workerTasks: Promise<void>[] = [];
+    /** Posts a worker's share; once done, its outputs are copied from its shared buffers into the run's. */
+    const submit = (worker: number, region: SequenceRegion, stateRange: readonly [number, number], assignment: WorkerTask['assignment']): void => {
+      const sharedJob = shareJob(job, region, sharedInputs[worker]);
+      if (outputs.primary.buffer instanceof SharedArrayBuffer) {
+        workerTasks.push(pool!.submit(worker, task(sharedJob, outputs, assignment)));
+        return;
+      }
+      const shared = sharedOutputs[worker].like(outputs, arithmetic);
+      const posted = pool!.submit(worker, task(sharedJob, shared, assignment));
+      workerTasks.push(posted.then(() => copyOutputs(shared, outputs, region, stateRange)));
+    };
     if (plan.kind === 'groups') {
       for (let k = 1; k < plan.ranges.length; k++) {
         const [g0, g1] = plan.ranges[k];
-        if (g1 > g0) workerTasks.push(pool.submit(k - 1, task(shareJob(job, groupRegion(length, g0, g1), sharedInputs[k - 1]), outputs, { kind: 'groups', g0, g1 })));
+        if (g1 > g0) submit(k - 1, groupRegion(length, g0, g1), [g0 * lanes, g1 * lanes], { kind: 'groups', g0, g1 });
       }
       const [g0, g1] = plan.ranges[0];
       await executeLocally(task(job, outputs, { kind: 'groups', g0, g1 }), workerTasks);
@@ -82,8 +102,9 @@ export function threadedImplementation(arithmetic: Arithmetic, options: Threaded
       for (let k = 1; k < count; k++) {
         const [p0, p1] = plan.ranges[k];
         const region = reverse ? timeRegion(groups, length, length - p1, length - p0) : timeRegion(groups, length, p0, p1);
-        const assignment = { kind: 'slice', slice: k, count, p0, p1, sync } as const;
-        workerTasks.push(pool.submit(k - 1, task(shareJob(job, region, sharedInputs[k - 1]), outputs, assignment)));
+        // The last slice writes every final state.
+        const stateRange = k === count - 1 ? ([0, groups * lanes] as const) : ([0, 0] as const);
+        submit(k - 1, region, stateRange, { kind: 'slice', slice: k, count, p0, p1, sync });
       }
       const [p0, p1] = plan.ranges[0];
       await executeLocally(task(job, outputs, { kind: 'slice', slice: 0, count, p0, p1, sync }), workerTasks);
@@ -108,7 +129,7 @@ export function threadedImplementation(arithmetic: Arithmetic, options: Threaded
     description: `chunked scan across ${threads} threads (worker_threads + SharedArrayBuffer): time slices for long sequences with few channels, channel ranges otherwise; ${precision}`,
     families: familiesOf(
       compute,
-      (job) => allocateOutputs(job, arithmetic, pool !== undefined),
+      (job) => allocateOutputs(job, arithmetic, planOf(job).kind === 'groups'),
       (job, outputs) => {
         const { batch, dim } = dimensionsOf(job.problem);
         local.execute(task(job, outputs, { kind: 'groups', g0: 0, g1: batch * dim }));
@@ -117,8 +138,9 @@ export function threadedImplementation(arithmetic: Arithmetic, options: Threaded
     ),
     async setup() {
       if (pool === undefined && threads > 1) {
-        pool = WorkerPool.start(threads - 1);
+        pool = WorkerPool.start<WorkerTask>(threads - 1, siblingModule(import.meta.url, 'worker'), 'parallel-scan');
         sharedInputs = Array.from({ length: pool.size }, () => new SharedInputs());
+        sharedOutputs = Array.from({ length: pool.size }, () => new SharedOutputs());
       }
     },
     async dispose() {
@@ -126,6 +148,7 @@ export function threadedImplementation(arithmetic: Arithmetic, options: Threaded
       pool = undefined;
       local.clear();
       sharedInputs = [];
+      sharedOutputs = [];
       await closing?.close();
     },
     environment: () => ({ threads: String(threads), workers: String(pool?.size ?? 0), chunkSize: String(chunkSize) }),

@@ -1,18 +1,7 @@
-/** Worker entry: executes the tasks the pool posts and replies with their id (and error, if any). */
-import { parentPort } from 'node:worker_threads';
+/** Worker entry of parallel-scan's pool: executes its share of a run. */
+import { serveTasks } from '../../threads/serve.ts';
 import { ThreadState } from './execute.ts';
-import type { ReplyMessage, TaskMessage } from './task.ts';
+import type { WorkerTask } from './task.ts';
 
-const port = parentPort;
-if (port === null) throw new Error('parallel-scan worker: expected to run in a worker thread, got the main thread');
 const state = new ThreadState();
-port.on('message', (message: TaskMessage) => {
-  let reply: ReplyMessage;
-  try {
-    state.execute(message.task);
-    reply = { id: message.id };
-  } catch (error) {
-    reply = { id: message.id, error: error instanceof Error ? (error.stack ?? error.message) : String(error) };
-  }
-  port.postMessage(reply);
-});
+serveTasks<WorkerTask>('parallel-scan', (task) => state.execute(task));
