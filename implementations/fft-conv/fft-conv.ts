@@ -12,6 +12,7 @@
  * Errors are normwise (each output against ‖K‖·‖u‖ of its channel), not componentwise: the FFT
  * mixes every input into every output. Every other input is declined with its reason.
  */
+import { availableParallelism } from 'node:os';
 import type {
   LtiSsmOutputs,
   LtiSsmStepInputs,
@@ -20,37 +21,92 @@ import type {
   StepOutputs,
 } from '../../spec/families.ts';
 import type { FamilyImplementation, ScanImplementation } from '../../spec/implementation.ts';
+import type { Dimensions } from '../../spec/shapes.ts';
 import { dimensionsOf, outputShapes, projectionIndex, projectionLayout, stepDimensionsOf, stepOutputShapes } from '../../spec/shapes.ts';
+import { siblingModule, WorkerPool } from '../threads/pool.ts';
+import { copyRegion, dimRegion, shareAll, shareProblem, SharedBuffers, sharedOutput } from '../threads/shared-memory.ts';
 import { ChannelKernel, kernelRangeReason, type KernelArithmetic } from './channel-kernel.ts';
-import { CausalConvolver } from './convolution.ts';
-import { kernelFloat32, kernelFloat64, lastStateFloat32, lastStateFloat64 } from './kernel.ts';
-import { allocatePowerTables, fillPowerTables } from './powers.ts';
+import type { ChannelTask, ChannelWork } from './channel-task.ts';
+import { ChannelRunner, type OutputArray } from './channels.ts';
 import { analyseTimeInvariance } from './time-invariance.ts';
 
-/** How many convolvers (one per sequence length) an implementation keeps for reuse. */
-const CONVOLVER_CACHE_SIZE = 4;
+/**
+ * Below this much work (batch·dim·L·(N + log2 L)) a run stays on the calling thread: posting a
+ * range to a worker and copying its inputs and outputs costs about a millisecond.
+ */
+export const MIN_PARALLEL_WORK = 1 << 22;
 
-/** The FFT-convolution implementation in one precision. */
-export function createFftConv(precision: KernelArithmetic): ScanImplementation {
+/** Options of an fft-conv implementation. */
+export interface FftConvOptions {
+  /** Threads in all, the calling one included; default os.availableParallelism(). */
+  readonly threads?: number;
+  /** Work below which a run stays on the calling thread (tests lower it); default MIN_PARALLEL_WORK. */
+  readonly minParallelWork?: number;
+  /** Implementation name; default fft-conv-<f64|f32>. */
+  readonly name?: string;
+}
+
+/** The FFT-convolution implementation in one precision, channel-parallel across worker threads. */
+export function createFftConv(precision: KernelArithmetic, options: FftConvOptions = {}): ScanImplementation {
   const f32 = precision === 'float32';
-  const convolvers = new Map<number, CausalConvolver>();
+  const threads = options.threads ?? availableParallelism();
+  const minParallelWork = options.minParallelWork ?? MIN_PARALLEL_WORK;
+  const local = new ChannelRunner(precision);
+  let pool: WorkerPool<ChannelTask> | undefined;
+  /** Per worker, its shared input copies and output buffers, reused from run to run. */
+  let shared: SharedBuffers[] = [];
+  /** Runs are serialised: the shared buffers belong to one run at a time. */
+  let queue: Promise<void> = Promise.resolve();
+  const alloc = (n: number): OutputArray => (f32 ? new Float32Array(n) : new Float64Array(n));
 
-  /** The convolver for length L, reused across runs (its FFT plan and buffers are the costly part). */
-  const convolverFor = (length: number): CausalConvolver => {
-    const cached = convolvers.get(length);
-    if (cached !== undefined) {
-      convolvers.delete(length);
-      convolvers.set(length, cached); // most recently used last
-      return cached;
+  /** Runs `work` on every channel, dims split into ranges across the threads when it is worth it. */
+  function runChannels(work: ChannelWork, dims: Dimensions, y: OutputArray, lastState: OutputArray | undefined): Promise<void> {
+    const result = queue.then(() => runChannelsNow(work, dims, y, lastState));
+    queue = result.catch(() => undefined);
+    return result;
+  }
+
+  function runLocally(work: ChannelWork, y: OutputArray, lastState: OutputArray | undefined, d0: number, d1: number): void {
+    if (work.family === 'lti-ssm') local.ltiSsm(work.problem, y, d0, d1);
+    else local.selectiveScan(work.problem, work.deltas, y, lastState as OutputArray, d0, d1);
+  }
+
+  async function runChannelsNow(work: ChannelWork, dims: Dimensions, y: OutputArray, lastState: OutputArray | undefined): Promise<void> {
+    const { batch, dim, length, stateSize } = dims;
+    const cost = batch * dim * length * (stateSize + Math.log2(length + 1));
+    const parts = pool === undefined ? 1 : Math.min(pool.size + 1, dim);
+    if (pool === undefined || parts <= 1 || cost < minParallelWork) {
+      runLocally(work, y, lastState, 0, dim);
+      return;
     }
-    if (convolvers.size >= CONVOLVER_CACHE_SIZE) convolvers.delete(convolvers.keys().next().value as number);
-    const created = new CausalConvolver(length, precision);
-    convolvers.set(length, created);
-    return created;
-  };
-  const alloc = (n: number): Float32Array | Float64Array => (f32 ? new Float32Array(n) : new Float64Array(n));
-  const generateKernel = f32 ? kernelFloat32 : kernelFloat64;
-  const generateLastState = f32 ? lastStateFloat32 : lastStateFloat64;
+    const bounds = Array.from({ length: parts + 1 }, (_, k) => Math.round((k * dim) / parts));
+    const tasks: Promise<void>[] = [];
+    for (let k = 1; k < parts; k++) {
+      const [d0, d1] = [bounds[k], bounds[k + 1]];
+      const buffers = shared[k - 1];
+      const region = dimRegion(batch, dim, length, d0, d1);
+      const sharedY = sharedOutput(y, buffers, 'out.y');
+      const sharedState = lastState === undefined ? undefined : sharedOutput(lastState, buffers, 'out.lastState');
+      const sharedWork: ChannelWork =
+        work.family === 'lti-ssm'
+          ? { family: 'lti-ssm', problem: shareProblem(work.problem, region, buffers) as Problem<'lti-ssm'> }
+          : { family: 'selective-scan', problem: shareProblem(work.problem, region, buffers) as Problem<'selective-scan'>, deltas: shareAll(work.deltas, buffers, 'deltas') };
+      const posted = pool.submit(k - 1, { precision, work: sharedWork, y: sharedY, lastState: sharedState, d0, d1 });
+      tasks.push(
+        posted.then(() => {
+          copyRegion(sharedY, y, region);
+          if (lastState !== undefined && sharedState !== undefined) copyRegion(sharedState, lastState, dimRegion(batch, dim, stateSize, d0, d1));
+        }),
+      );
+    }
+    try {
+      runLocally(work, y, lastState, bounds[0], bounds[1]);
+    } catch (error) {
+      await Promise.allSettled(tasks);
+      throw error;
+    }
+    await Promise.all(tasks);
+  }
 
   /** Why an lti-ssm problem is declined (a kernel out of range), or undefined. */
   const declineLtiSsm = (problem: Problem<'lti-ssm'>): string | undefined => {
@@ -77,25 +133,7 @@ export function createFftConv(precision: KernelArithmetic): ScanImplementation {
       const y = alloc(batch * dim * L);
       const shape = outputShapes('lti-ssm', dims).y;
       if (L === 0) return { y: { data: y, shape } };
-      const { Abar, Bbar, C, D, u } = problem.inputs;
-      const convolver = convolverFor(L);
-      const tables = allocatePowerTables(N, L);
-      const channel = new ChannelKernel(N, 'base');
-      const scratch = new Float64Array(N);
-      const kernel = new Float64Array(L);
-      const conv = new Float64Array(L);
-      for (let d = 0; d < dim; d++) {
-        channel.setLtiSsm(Abar.data, Bbar.data, C.data, d * N, precision);
-        fillPowerTables(tables, channel.source, 0);
-        generateKernel(tables, channel.weights, L, scratch, kernel);
-        convolver.setKernel(kernel);
-        const skip = D === undefined ? 0 : D.data[d];
-        for (let b = 0; b < batch; b++) {
-          const offset = (b * dim + d) * L;
-          convolver.convolve(u.data, offset, conv, 0);
-          addSkip(conv, u.data, offset, L, skip, D !== undefined, f32, y);
-        }
-      }
+      await runChannels({ family: 'lti-ssm', problem }, dims, y, undefined);
       return { y: { data: y, shape } };
     },
     async step(inputs: LtiSsmStepInputs): Promise<StepOutputs> {
@@ -140,81 +178,32 @@ export function createFftConv(precision: KernelArithmetic): ScanImplementation {
       const y = alloc(batch * dim * L);
       const lastState = alloc(batch * dim * N);
       if (L === 0) return { y: { data: y, shape: shapes.y }, lastState: { data: lastState, shape: shapes.lastState } };
-      const { u, A, B, C, D, z } = problem.inputs;
-      const layoutB = projectionLayout(B.shape);
-      const layoutC = projectionLayout(C.shape);
-      const sharedProjections = layoutB.kind === 'time-invariant' && layoutC.kind === 'time-invariant';
-      const convolver = convolverFor(L);
-      const tables = allocatePowerTables(N, L);
-      const channel = new ChannelKernel(N, f32 ? 'log-rate' : 'base');
-      const scratch = new Float64Array(N);
-      const partial = new Float64Array(N);
-      const total = new Float64Array(N);
-      const kernel = new Float64Array(L);
-      const conv = new Float64Array(L);
-      for (let d = 0; d < dim; d++) {
-        const skip = D === undefined ? 0 : D.data[d];
-        let kernelDelta = Number.NaN;
-        for (let b = 0; b < batch; b++) {
-          const delta = analysis.deltas[b * dim + d];
-          // With (dim, N) B and C the kernel depends on the batch entry only through Δ'.
-          if (!sharedProjections || delta !== kernelDelta) {
-            const bIndex = (n: number): number => projectionIndex(layoutB, dims, b, d, n, 0);
-            const cIndex = (n: number): number => projectionIndex(layoutC, dims, b, d, n, 0);
-            channel.setSelectiveScan(delta, A.data, d * N, B.data, bIndex, C.data, cIndex, precision);
-            fillPowerTables(tables, channel.source, 0);
-            generateKernel(tables, channel.weights, L, scratch, kernel);
-            convolver.setKernel(kernel);
-            kernelDelta = delta;
-          }
-          const offset = (b * dim + d) * L;
-          convolver.convolve(u.data, offset, conv, 0);
-          addSkip(conv, u.data, offset, L, skip, D !== undefined, f32, y);
-          if (z !== undefined) applyGate(y, z.data, offset, L, f32);
-          generateLastState(tables, u.data, offset, L, channel.bbar, partial, total, lastState, (b * dim + d) * N);
-        }
-      }
+      await runChannels({ family: 'selective-scan', problem, deltas: analysis.deltas }, dims, y, lastState);
       return { y: { data: y, shape: shapes.y }, lastState: { data: lastState, shape: shapes.lastState } };
     },
   };
 
   return {
-    name: f32 ? 'fft-conv-f32' : 'fft-conv-f64',
+    name: options.name ?? (f32 ? 'fft-conv-f32' : 'fft-conv-f64'),
     precision,
     description: f32
-      ? 'FFT causal convolution (fft.js, zero-padded to 2L): f32 Vandermonde kernel from blocked powers, f32 storage of spectra, products and outputs; transforms in f64. Time-invariant SSMs only.'
-      : 'FFT causal convolution (fft.js, zero-padded to 2L) in float64, kernel from blocked powers (Ā^(jB)·Ā^i). Time-invariant SSMs only.',
+      ? `FFT causal convolution (fft.js, zero-padded to 2L): f32 Vandermonde kernel from blocked powers, f32 storage of spectra, products and outputs; transforms in f64; channels split across ${threads} threads. Time-invariant SSMs only.`
+      : `FFT causal convolution (fft.js, zero-padded to 2L) in float64, kernel from blocked powers (Ā^(jB)·Ā^i); channels split across ${threads} threads. Time-invariant SSMs only.`,
     families: { 'lti-ssm': ltiSsm, 'selective-scan': selectiveScan },
+    async setup() {
+      if (pool === undefined && threads > 1) {
+        pool = WorkerPool.start<ChannelTask>(threads - 1, siblingModule(import.meta.url, 'worker'), 'fft-conv');
+        shared = Array.from({ length: pool.size }, () => new SharedBuffers());
+      }
+    },
+    async dispose() {
+      const closing = pool;
+      pool = undefined;
+      shared = [];
+      await closing?.close();
+    },
+    environment: () => ({ threads: String(threads), workers: String(pool?.size ?? 0) }),
   };
-}
-
-/** y_t = conv_t + D·u_t for one channel (same t: the skip is not delayed), rounded under float32. */
-function addSkip(
-  conv: Float64Array,
-  u: Float32Array,
-  offset: number,
-  length: number,
-  skip: number,
-  hasSkip: boolean,
-  f32: boolean,
-  y: Float32Array | Float64Array,
-): void {
-  if (!hasSkip) {
-    for (let t = 0; t < length; t++) y[offset + t] = conv[t];
-  } else if (f32) {
-    for (let t = 0; t < length; t++) y[offset + t] = Math.fround(conv[t] + Math.fround(skip * u[offset + t]));
-  } else {
-    for (let t = 0; t < length; t++) y[offset + t] = conv[t] + skip * u[offset + t];
-  }
-}
-
-/** y_t ← y_t·silu(z_t) with silu(z) = z / (1 + exp(−z)), rounded after every operation under float32. */
-function applyGate(y: Float32Array | Float64Array, z: Float32Array, offset: number, length: number, f32: boolean): void {
-  const fround = Math.fround;
-  for (let t = offset; t < offset + length; t++) {
-    const zt = z[t];
-    y[t] = f32 ? fround(y[t] * fround(zt / fround(1 + fround(Math.exp(-zt))))) : y[t] * (zt / (1 + Math.exp(-zt)));
-  }
 }
 
 /** One lti-ssm token, the plain recurrent update: h ← Ā⊙h + B̄·u, y = Σ_n C·h + D·u. */

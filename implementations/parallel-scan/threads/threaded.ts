@@ -16,8 +16,9 @@ import { ThreadState } from './execute.ts';
 import { DEFAULT_THRESHOLDS, planRun } from './plan.ts';
 import type { PlanThresholds, RunPlan } from './plan.ts';
 import { siblingModule, WorkerPool } from '../../threads/pool.ts';
-import { copyOutputs, groupRegion, SharedInputs, SharedOutputs, shareJob, timeRegion } from './share.ts';
-import type { SequenceRegion } from './share.ts';
+import { copyOutputs, shareJob, shareOutputs } from './share.ts';
+import { groupRegion, SharedBuffers, timeRegion } from '../../threads/shared-memory.ts';
+import type { SequenceRegion } from '../../threads/shared-memory.ts';
 import type { WorkerTask } from './task.ts';
 
 /** Options of the threaded implementation. */
@@ -41,8 +42,7 @@ export function threadedImplementation(arithmetic: Arithmetic, options: Threaded
   const local = new ThreadState();
   let pool: WorkerPool<WorkerTask> | undefined;
   /** Per worker, the shared copies of its inputs and its output buffers, reused from run to run. */
-  let sharedInputs: SharedInputs[] = [];
-  let sharedOutputs: SharedOutputs[] = [];
+  let shared: SharedBuffers[] = [];
   /** Runs are serialised: the shared input buffers belong to one run at a time. */
   let queue: Promise<void> = Promise.resolve();
 
@@ -79,14 +79,10 @@ export function threadedImplementation(arithmetic: Arithmetic, options: Threaded
     const workerTasks: Promise<void>[] = [];
     /** Posts a worker's share; once done, its outputs are copied from its shared buffers into the run's. */
     const submit = (worker: number, region: SequenceRegion, stateRange: readonly [number, number], assignment: WorkerTask['assignment']): void => {
-      const sharedJob = shareJob(job, region, sharedInputs[worker]);
-      if (outputs.primary.buffer instanceof SharedArrayBuffer) {
-        workerTasks.push(pool!.submit(worker, task(sharedJob, outputs, assignment)));
-        return;
-      }
-      const shared = sharedOutputs[worker].like(outputs, arithmetic);
-      const posted = pool!.submit(worker, task(sharedJob, shared, assignment));
-      workerTasks.push(posted.then(() => copyOutputs(shared, outputs, region, stateRange)));
+      const buffers = shared[worker];
+      const workerOutputs = shareOutputs(outputs, buffers);
+      const posted = pool!.submit(worker, task(shareJob(job, region, buffers), workerOutputs, assignment));
+      workerTasks.push(posted.then(() => copyOutputs(workerOutputs, outputs, region, stateRange)));
     };
     if (plan.kind === 'groups') {
       for (let k = 1; k < plan.ranges.length; k++) {
@@ -139,16 +135,14 @@ export function threadedImplementation(arithmetic: Arithmetic, options: Threaded
     async setup() {
       if (pool === undefined && threads > 1) {
         pool = WorkerPool.start<WorkerTask>(threads - 1, siblingModule(import.meta.url, 'worker'), 'parallel-scan');
-        sharedInputs = Array.from({ length: pool.size }, () => new SharedInputs());
-        sharedOutputs = Array.from({ length: pool.size }, () => new SharedOutputs());
+        shared = Array.from({ length: pool.size }, () => new SharedBuffers());
       }
     },
     async dispose() {
       const closing = pool;
       pool = undefined;
       local.clear();
-      sharedInputs = [];
-      sharedOutputs = [];
+      shared = [];
       await closing?.close();
     },
     environment: () => ({ threads: String(threads), workers: String(pool?.size ?? 0), chunkSize: String(chunkSize) }),

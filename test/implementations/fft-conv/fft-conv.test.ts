@@ -6,8 +6,9 @@
  */
 import FFT from 'fft.js';
 import seedrandom from 'seedrandom';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import implementations from '../../../implementations/fft-conv/index.ts';
+import { createFftConv } from '../../../implementations/fft-conv/fft-conv.ts';
 import { blockSizeFor } from '../../../implementations/fft-conv/powers.ts';
 import { effectiveDelta, reference, referenceStep, silu, type ReferenceResult } from '../../../reference/index.ts';
 import type { FamilyImplementation, ScanImplementation } from '../../../spec/implementation.ts';
@@ -98,6 +99,38 @@ afterAll(() => {
         `${name}, max of error / (u·log2 M·‖K‖₁·max|u|·|g|) by L: ${rows.map(([L, r]) => `${L}: ${cell(r.shapeRatio)}`).join(', ')}`,
     );
   }
+});
+
+describe('channel ranges across worker threads', () => {
+  // dim 3 on 3 threads: every thread takes one dim of both batch entries.
+  const threaded = [
+    createFftConv('float64', { threads: 3, minParallelWork: 0, name: 'fft-conv-f64, 3 threads' }),
+    createFftConv('float32', { threads: 3, minParallelWork: 0, name: 'fft-conv-f32, 3 threads' }),
+  ];
+  beforeAll(async () => {
+    for (const implementation of threaded) await implementation.setup?.();
+  });
+  afterAll(async () => {
+    for (const implementation of threaded) await implementation.dispose?.();
+  });
+
+  it.each(threaded.flatMap((implementation, i) => [1, 65, 1000].map((length) => ({ implementation, single: implementations[i], length }))))(
+    '$implementation.name, L = $length: the same bits as on one thread (lti-ssm with and without D, selective scan)',
+    async ({ implementation, single, length }) => {
+      expect(implementation.environment?.()).toMatchObject({ threads: '3', workers: '2' });
+      for (const withD of [true, false]) {
+        const problem = ltiProblem(length, withD, `threads-lti-${length}-${withD}`);
+        const split = await familyOf(implementation, 'lti-ssm').run(problem);
+        const whole = await familyOf(single, 'lti-ssm').run(problem);
+        expect(split.y.data).toEqual(whole.y.data);
+      }
+      const problem = selectiveProblem(length, `threads-selective-${length}`);
+      const split = await familyOf(implementation, 'selective-scan').run(problem);
+      const whole = await familyOf(single, 'selective-scan').run(problem);
+      expect(split.y.data).toEqual(whole.y.data);
+      expect(split.lastState.data).toEqual(whole.lastState.data);
+    },
+  );
 });
 
 describe.each(implementations)('$name', (implementation) => {
