@@ -23,8 +23,9 @@ import type {
 import type { FamilyImplementation, ScanImplementation } from '../../spec/implementation.ts';
 import type { Dimensions } from '../../spec/shapes.ts';
 import { dimensionsOf, outputShapes, projectionIndex, projectionLayout, stepDimensionsOf, stepOutputShapes } from '../../spec/shapes.ts';
-import { siblingModule, WorkerPool } from '../threads/pool.ts';
-import { copyRegion, dimRegion, shareAll, shareProblem, SharedBuffers, sharedOutput } from '../threads/shared-memory.ts';
+import { siblingModule } from '../threads/pool.ts';
+import { PooledThreads } from '../threads/pooled-threads.ts';
+import { copyRegion, dimRegion, shareAll, shareProblem, sharedOutput } from '../threads/shared-memory.ts';
 import { ChannelKernel, kernelRangeReason, type KernelArithmetic } from './channel-kernel.ts';
 import type { ChannelTask, ChannelWork } from './channel-task.ts';
 import { ChannelRunner, type OutputArray } from './channels.ts';
@@ -52,9 +53,7 @@ export function createFftConv(precision: KernelArithmetic, options: FftConvOptio
   const threads = options.threads ?? availableParallelism();
   const minParallelWork = options.minParallelWork ?? MIN_PARALLEL_WORK;
   const local = new ChannelRunner(precision);
-  let pool: WorkerPool<ChannelTask> | undefined;
-  /** Per worker, its shared input copies and output buffers, reused from run to run. */
-  let shared: SharedBuffers[] = [];
+  const workers = new PooledThreads<ChannelTask>(threads, siblingModule(import.meta.url, 'worker'), 'fft-conv');
   /** Runs are serialised: the shared buffers belong to one run at a time. */
   let queue: Promise<void> = Promise.resolve();
   const alloc = (n: number): OutputArray => (f32 ? new Float32Array(n) : new Float64Array(n));
@@ -74,6 +73,7 @@ export function createFftConv(precision: KernelArithmetic, options: FftConvOptio
   async function runChannelsNow(work: ChannelWork, dims: Dimensions, y: OutputArray, lastState: OutputArray | undefined): Promise<void> {
     const { batch, dim, length, stateSize } = dims;
     const cost = batch * dim * length * (stateSize + Math.log2(length + 1));
+    const pool = workers.pool;
     const parts = pool === undefined ? 1 : Math.min(pool.size + 1, dim);
     if (pool === undefined || parts <= 1 || cost < minParallelWork) {
       runLocally(work, y, lastState, 0, dim);
@@ -83,7 +83,7 @@ export function createFftConv(precision: KernelArithmetic, options: FftConvOptio
     const tasks: Promise<void>[] = [];
     for (let k = 1; k < parts; k++) {
       const [d0, d1] = [bounds[k], bounds[k + 1]];
-      const buffers = shared[k - 1];
+      const buffers = workers.buffers(k - 1);
       const region = dimRegion(batch, dim, length, d0, d1);
       const sharedY = sharedOutput(y, buffers, 'out.y');
       const sharedState = lastState === undefined ? undefined : sharedOutput(lastState, buffers, 'out.lastState');
@@ -191,18 +191,12 @@ export function createFftConv(precision: KernelArithmetic, options: FftConvOptio
       : `FFT causal convolution (fft.js, zero-padded to 2L) in float64, kernel from blocked powers (Ā^(jB)·Ā^i); channels split across ${threads} threads. Time-invariant SSMs only.`,
     families: { 'lti-ssm': ltiSsm, 'selective-scan': selectiveScan },
     async setup() {
-      if (pool === undefined && threads > 1) {
-        pool = WorkerPool.start<ChannelTask>(threads - 1, siblingModule(import.meta.url, 'worker'), 'fft-conv');
-        shared = Array.from({ length: pool.size }, () => new SharedBuffers());
-      }
+      workers.start();
     },
     async dispose() {
-      const closing = pool;
-      pool = undefined;
-      shared = [];
-      await closing?.close();
+      await workers.stop();
     },
-    environment: () => ({ threads: String(threads), workers: String(pool?.size ?? 0) }),
+    environment: () => ({ threads: String(threads), workers: String(workers.pool?.size ?? 0) }),
   };
 }
 

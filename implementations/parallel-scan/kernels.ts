@@ -137,7 +137,7 @@ export function precisionKernels(round: (x: number) => number) {
           for (let i = s; i < end; i++) B[i] = round(state + B[i]);
         }
       },
-      /** foldRange on every chunk of `size` in [start, end), four independent chains at a time. */
+      /** foldRange on every chunk of `size` in [start, end), four independent chains at a time, then two. */
       foldChunks(A: ScanArray, B: ScanArray, start: number, end: number, size: number): void {
         let s = start;
         for (; s + 4 * size <= end; s += 4 * size) {
@@ -154,6 +154,16 @@ export function precisionKernels(round: (x: number) => number) {
             B[s1 + i] = b1;
             B[s2 + i] = b2;
             B[s3 + i] = b3;
+          }
+        }
+        for (; s + 2 * size <= end; s += 2 * size) {
+          const s1 = s + size;
+          let b0 = B[s], b1 = B[s1];
+          for (let i = 1; i < size; i++) {
+            b0 = round(b0 + B[s + i]);
+            b1 = round(b1 + B[s1 + i]);
+            B[s + i] = b0;
+            B[s1 + i] = b1;
           }
         }
         for (; s < end; s += size) this.foldRange(A, B, s, Math.min(s + size, end));

@@ -15,9 +15,10 @@ import { familiesOf } from '../single-threaded.ts';
 import { ThreadState } from './execute.ts';
 import { DEFAULT_THRESHOLDS, planRun } from './plan.ts';
 import type { PlanThresholds, RunPlan } from './plan.ts';
-import { siblingModule, WorkerPool } from '../../threads/pool.ts';
+import { siblingModule } from '../../threads/pool.ts';
+import { PooledThreads } from '../../threads/pooled-threads.ts';
 import { copyOutputs, shareJob, shareOutputs } from './share.ts';
-import { groupRegion, SharedBuffers, timeRegion } from '../../threads/shared-memory.ts';
+import { groupRegion, timeRegion } from '../../threads/shared-memory.ts';
 import type { SequenceRegion } from '../../threads/shared-memory.ts';
 import type { WorkerTask } from './task.ts';
 
@@ -40,9 +41,7 @@ export function threadedImplementation(arithmetic: Arithmetic, options: Threaded
   const precision = arithmetic.precision;
   const thresholds = options.thresholds ?? DEFAULT_THRESHOLDS;
   const local = new ThreadState();
-  let pool: WorkerPool<WorkerTask> | undefined;
-  /** Per worker, the shared copies of its inputs and its output buffers, reused from run to run. */
-  let shared: SharedBuffers[] = [];
+  const workers = new PooledThreads<WorkerTask>(threads, siblingModule(import.meta.url, 'worker'), 'parallel-scan');
   /** Runs are serialised: the shared input buffers belong to one run at a time. */
   let queue: Promise<void> = Promise.resolve();
 
@@ -64,6 +63,7 @@ export function threadedImplementation(arithmetic: Arithmetic, options: Threaded
   function planOf(job: ScanJob): RunPlan {
     const { batch, dim, length, stateSize } = dimensionsOf(job.problem);
     const lanes = job.problem.family === 'selective-scan' || job.problem.family === 'lti-ssm' ? stateSize : 1;
+    const pool = workers.pool;
     return pool === undefined ? { kind: 'inline' } : planRun(batch * dim, lanes, length, pool.size + 1, thresholds);
   }
 
@@ -72,6 +72,7 @@ export function threadedImplementation(arithmetic: Arithmetic, options: Threaded
     const groups = batch * dim;
     const lanes = job.problem.family === 'selective-scan' || job.problem.family === 'lti-ssm' ? stateSize : 1;
     const plan = planOf(job);
+    const pool = workers.pool;
     if (plan.kind === 'inline' || pool === undefined) {
       local.execute(task(job, outputs, { kind: 'groups', g0: 0, g1: groups }));
       return;
@@ -79,9 +80,9 @@ export function threadedImplementation(arithmetic: Arithmetic, options: Threaded
     const workerTasks: Promise<void>[] = [];
     /** Posts a worker's share; once done, its outputs are copied from its shared buffers into the run's. */
     const submit = (worker: number, region: SequenceRegion, stateRange: readonly [number, number], assignment: WorkerTask['assignment']): void => {
-      const buffers = shared[worker];
+      const buffers = workers.buffers(worker);
       const workerOutputs = shareOutputs(outputs, buffers);
-      const posted = pool!.submit(worker, task(shareJob(job, region, buffers), workerOutputs, assignment));
+      const posted = pool.submit(worker, task(shareJob(job, region, buffers), workerOutputs, assignment));
       workerTasks.push(posted.then(() => copyOutputs(workerOutputs, outputs, region, stateRange)));
     };
     if (plan.kind === 'groups') {
@@ -133,18 +134,12 @@ export function threadedImplementation(arithmetic: Arithmetic, options: Threaded
       arithmetic,
     ),
     async setup() {
-      if (pool === undefined && threads > 1) {
-        pool = WorkerPool.start<WorkerTask>(threads - 1, siblingModule(import.meta.url, 'worker'), 'parallel-scan');
-        shared = Array.from({ length: pool.size }, () => new SharedBuffers());
-      }
+      workers.start();
     },
     async dispose() {
-      const closing = pool;
-      pool = undefined;
       local.clear();
-      shared = [];
-      await closing?.close();
+      await workers.stop();
     },
-    environment: () => ({ threads: String(threads), workers: String(pool?.size ?? 0), chunkSize: String(chunkSize) }),
+    environment: () => ({ threads: String(threads), workers: String(workers.pool?.size ?? 0), chunkSize: String(chunkSize) }),
   };
 }
