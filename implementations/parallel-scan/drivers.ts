@@ -4,7 +4,6 @@
  * at their slice's end to the next thread through shared memory (the chunked scan across threads).
  */
 import type { ScanAlgorithm } from './algorithms/algorithm.ts';
-import type { ChunkedScan } from './algorithms/chunked.ts';
 import type { SequenceProgram } from './programs/program.ts';
 import type { Workspace } from './workspace.ts';
 
@@ -56,6 +55,9 @@ export function abortSlices(sync: SliceSync): void {
   for (let k = 0; k <= abortIndex; k++) Atomics.notify(sync.progress, k);
 }
 
+/** The aggregates of a slice's two halves (a₀, b₀, a₁, b₁); one per thread, as this module is. */
+const aggregates = new Float64Array(4);
+
 /** How long a slice waits for its predecessor before checking for an abort again (ms). */
 const WAIT_SLICE_MS = 200;
 
@@ -73,16 +75,17 @@ function awaitCarry(sync: SliceSync, slice: number, lane: number, lanesInAll: nu
 }
 
 /**
- * Runs slice `slice` of `count` (positions [p0, p1)) for every lane of every group as the chunked
- * scan does, with the carry chain crossing threads. A slice is two chunks, scanned with their
- * chains interleaved: slice 0 folds the initial state into its first chunk, whose states are then
- * final, so it publishes the state leaving it after one carry step and fixes up only its second
- * chunk; a later slice scans both chunks from their own starts, waits for the state entering it,
- * publishes the state leaving it at once (so the next thread can go on), then fixes up both.
+ * Runs slice `slice` of `count` (positions [p0, p1)) for every lane of every group: a
+ * reduce-then-scan across threads. Each slice is two halves. First the aggregates (the product of
+ * the a's and the fold of the b's) of both halves are computed with their chains interleaved,
+ * reading only; a slice that knows the state entering it (slice 0 from the initial state, a later
+ * one once its predecessor published) applies them and publishes the state leaving it at once, so
+ * the next slice waits only for the reduce phases before it. Then both halves are scanned from their
+ * now known entering states, again two chains interleaved, writing the states once. The last slice
+ * publishes nothing, so it reduces only its first half.
  */
 export function runTimeSlice(
   program: SequenceProgram,
-  algorithm: ChunkedScan,
   workspace: Workspace,
   sync: SliceSync,
   slice: number,
@@ -92,8 +95,9 @@ export function runTimeSlice(
 ): void {
   const op = program.operator;
   const span = p1 - p0;
-  // Half the slice, rounded up: two chains to interleave, the most V8's float32 code gains from.
-  const size = Math.max(1, Math.ceil(span / 2));
+  const half = Math.ceil(span / 2);
+  const rest = span - half;
+  const last = slice === count - 1;
   const A = workspace.array('lane.A', span);
   const B = workspace.array('lane.B', span);
   const lanesInAll = program.groups * program.lanes;
@@ -102,30 +106,18 @@ export function runTimeSlice(
     for (let n = 0; n < program.lanes; n++) {
       const lane = g * program.lanes + n;
       program.load(g, n, p0, p1, A, B);
-      let before: number;
-      let after: number;
-      let first: number;
-      if (slice === 0) {
-        before = program.initialState(g, n);
-        first = 1;
-        after = before;
-        if (span > 0) {
-          B[0] = op.advance(A, B, 0, before);
-          algorithm.scanChunks(op, A, B, span, size);
-          after = algorithm.propagate(op, A, B, span, B[Math.min(size, span) - 1], first, size);
-        }
-      } else {
-        algorithm.scanChunks(op, A, B, span, size);
-        before = awaitCarry(sync, slice, lane, lanesInAll);
-        first = 0;
-        after = algorithm.propagate(op, A, B, span, before, first, size);
+      // The last slice needs only its first half's aggregate (the state entering its second half).
+      op.reducePair(A, B, 0, half, half, last ? 0 : rest, aggregates);
+      const before = slice === 0 ? program.initialState(g, n) : awaitCarry(sync, slice, lane, lanesInAll);
+      const middle = op.applyAggregate(aggregates[0], aggregates[1], before);
+      if (!last) {
+        sync.carries[slice * lanesInAll + lane] = op.applyAggregate(aggregates[2], aggregates[3], middle);
+        Atomics.store(sync.progress, slice, lane + 1);
+        Atomics.notify(sync.progress, slice);
       }
-      sync.carries[slice * lanesInAll + lane] = after;
-      Atomics.store(sync.progress, slice, lane + 1);
-      Atomics.notify(sync.progress, slice);
-      algorithm.fixUp(op, A, B, span, first, size);
+      op.scanPair(A, B, 0, half, before, half, rest, middle);
       program.emit(g, n, p0, p1, B, before);
-      if (slice === count - 1) program.setFinalState(g, n, after);
+      if (last) program.setFinalState(g, n, span === 0 ? before : B[span - 1]);
     }
     program.finish(g, p0, p1);
   }

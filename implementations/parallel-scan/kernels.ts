@@ -31,6 +31,9 @@ export function precisionKernels(round: (x: number) => number) {
       advance(A: ScanArray, B: ScanArray, i: number, state: number): number {
         return round(round(A[i] * state) + B[i]);
       },
+      applyAggregate(a: number, b: number, state: number): number {
+        return round(round(a * state) + b);
+      },
       foldRange(A: ScanArray, B: ScanArray, start: number, end: number): void {
         if (end <= start) return;
         let a = A[start];
@@ -56,10 +59,9 @@ export function precisionKernels(round: (x: number) => number) {
         }
       },
       /**
-       * foldRange on every chunk of `size` in [start, end), four chunks at a time in one loop, then
-       * two: their dependency chains are independent, so the CPU overlaps them (a serial
-       * recurrence is bound by the latency of one multiply-round-add-round per step, not by
-       * throughput). A time slice is two chunks, so it takes the two-chunk loop.
+       * foldRange on every chunk of `size` in [start, end), four chunks at a time in one loop:
+       * their dependency chains are independent, so the CPU overlaps them (a serial recurrence is
+       * bound by the latency of one multiply-round-add-round per step, not by throughput).
        */
       foldChunks(A: ScanArray, B: ScanArray, start: number, end: number, size: number): void {
         let s = start;
@@ -88,22 +90,40 @@ export function precisionKernels(round: (x: number) => number) {
             B[s3 + i] = b3;
           }
         }
-        for (; s + 2 * size <= end; s += 2 * size) {
-          const s1 = s + size;
-          let a0 = A[s], b0 = B[s], a1 = A[s1], b1 = B[s1];
-          for (let i = 1; i < size; i++) {
-            const x0 = A[s + i], x1 = A[s1 + i];
-            a0 = round(a0 * x0);
-            a1 = round(a1 * x1);
-            b0 = round(round(x0 * b0) + B[s + i]);
-            b1 = round(round(x1 * b1) + B[s1 + i]);
-            A[s + i] = a0;
-            A[s1 + i] = a1;
-            B[s + i] = b0;
-            B[s1 + i] = b1;
-          }
-        }
         for (; s < end; s += size) this.foldRange(A, B, s, Math.min(s + size, end));
+      },
+      /** Aggregates of two ranges, interleaved (the reduce phase of a time slice: no writes). */
+      reducePair(A: ScanArray, B: ScanArray, s0: number, n0: number, s1: number, n1: number, out: Float64Array): void {
+        let a0 = 1, b0 = 0, a1 = 1, b1 = 0;
+        for (let i = 0; i < n1; i++) {
+          const x0 = A[s0 + i], x1 = A[s1 + i];
+          a0 = round(a0 * x0);
+          a1 = round(a1 * x1);
+          b0 = round(round(x0 * b0) + B[s0 + i]);
+          b1 = round(round(x1 * b1) + B[s1 + i]);
+        }
+        for (let i = n1; i < n0; i++) {
+          const x0 = A[s0 + i];
+          a0 = round(a0 * x0);
+          b0 = round(round(x0 * b0) + B[s0 + i]);
+        }
+        out[0] = a0;
+        out[1] = b0;
+        out[2] = a1;
+        out[3] = b1;
+      },
+      /** Two recurrences from known states, interleaved (the scan phase of a time slice). */
+      scanPair(A: ScanArray, B: ScanArray, s0: number, n0: number, c0: number, s1: number, n1: number, c1: number): void {
+        for (let i = 0; i < n1; i++) {
+          c0 = round(round(A[s0 + i] * c0) + B[s0 + i]);
+          c1 = round(round(A[s1 + i] * c1) + B[s1 + i]);
+          B[s0 + i] = c0;
+          B[s1 + i] = c1;
+        }
+        for (let i = n1; i < n0; i++) {
+          c0 = round(round(A[s0 + i] * c0) + B[s0 + i]);
+          B[s0 + i] = c0;
+        }
       },
     },
     /** Addition (prefix sums) on B; A is never touched. */
@@ -121,6 +141,9 @@ export function precisionKernels(round: (x: number) => number) {
       advance(_A: ScanArray, B: ScanArray, i: number, state: number): number {
         return round(state + B[i]);
       },
+      applyAggregate(_a: number, b: number, state: number): number {
+        return round(state + b);
+      },
       foldRange(_A: ScanArray, B: ScanArray, start: number, end: number): void {
         if (end <= start) return;
         let b = B[start];
@@ -137,7 +160,7 @@ export function precisionKernels(round: (x: number) => number) {
           for (let i = s; i < end; i++) B[i] = round(state + B[i]);
         }
       },
-      /** foldRange on every chunk of `size` in [start, end), four independent chains at a time, then two. */
+      /** foldRange on every chunk of `size` in [start, end), four independent chains at a time. */
       foldChunks(A: ScanArray, B: ScanArray, start: number, end: number, size: number): void {
         let s = start;
         for (; s + 4 * size <= end; s += 4 * size) {
@@ -156,17 +179,33 @@ export function precisionKernels(round: (x: number) => number) {
             B[s3 + i] = b3;
           }
         }
-        for (; s + 2 * size <= end; s += 2 * size) {
-          const s1 = s + size;
-          let b0 = B[s], b1 = B[s1];
-          for (let i = 1; i < size; i++) {
-            b0 = round(b0 + B[s + i]);
-            b1 = round(b1 + B[s1 + i]);
-            B[s + i] = b0;
-            B[s1 + i] = b1;
-          }
-        }
         for (; s < end; s += size) this.foldRange(A, B, s, Math.min(s + size, end));
+      },
+      /** Sums of two ranges, interleaved; a = 1. */
+      reducePair(_A: ScanArray, B: ScanArray, s0: number, n0: number, s1: number, n1: number, out: Float64Array): void {
+        let b0 = 0, b1 = 0;
+        for (let i = 0; i < n1; i++) {
+          b0 = round(b0 + B[s0 + i]);
+          b1 = round(b1 + B[s1 + i]);
+        }
+        for (let i = n1; i < n0; i++) b0 = round(b0 + B[s0 + i]);
+        out[0] = 1;
+        out[1] = b0;
+        out[2] = 1;
+        out[3] = b1;
+      },
+      /** Two running sums from known states, interleaved. */
+      scanPair(_A: ScanArray, B: ScanArray, s0: number, n0: number, c0: number, s1: number, n1: number, c1: number): void {
+        for (let i = 0; i < n1; i++) {
+          c0 = round(c0 + B[s0 + i]);
+          c1 = round(c1 + B[s1 + i]);
+          B[s0 + i] = c0;
+          B[s1 + i] = c1;
+        }
+        for (let i = n1; i < n0; i++) {
+          c0 = round(c0 + B[s0 + i]);
+          B[s0 + i] = c0;
+        }
       },
     },
     /** selective-scan's per-channel loops over times [t0, t1); scratch is indexed t − t0. */

@@ -20,6 +20,8 @@ export interface AssociativeOperator {
   setIdentity(A: ScanArray, B: ScanArray, i: number): void;
   /** The state after element i acts on `state` (one recurrence step: a·state + b, or state + b). */
   advance(A: ScanArray, B: ScanArray, i: number, state: number): number;
+  /** The state after an aggregate (a, b) acts on `state`: a·state + b, or state + b. */
+  applyAggregate(a: number, b: number, state: number): number;
   /** Inclusive serial scan of [start, end) in place, the running element kept in registers. */
   foldRange(A: ScanArray, B: ScanArray, start: number, end: number): void;
   /**
@@ -29,6 +31,16 @@ export interface AssociativeOperator {
   applyCarries(A: ScanArray, B: ScanArray, length: number, size: number, carries: Float64Array, first: number): void;
   /** foldRange on each chunk of `size` in [start, end), several chunks' chains interleaved. */
   foldChunks(A: ScanArray, B: ScanArray, start: number, end: number, size: number): void;
+  /**
+   * The aggregates of [s0, s0 + n0) and [s1, s1 + n1) (n1 ≤ n0), their chains interleaved, without
+   * writing: out = [a of the first, b of the first, a of the second, b of the second] (a = 1 for addition).
+   */
+  reducePair(A: ScanArray, B: ScanArray, s0: number, n0: number, s1: number, n1: number, out: Float64Array): void;
+  /**
+   * Scans [s0, s0 + n0) from state c0 and [s1, s1 + n1) from state c1 (n1 ≤ n0) in place, their
+   * chains interleaved: B[i] ← the state after element i.
+   */
+  scanPair(A: ScanArray, B: ScanArray, s0: number, n0: number, c0: number, s1: number, n1: number, c1: number): void;
 }
 
 /** The linear-recurrence combine in the given arithmetic. */

@@ -38,16 +38,17 @@ export class ChunkedScan implements ScanAlgorithm {
     this.fixUp(op, A, B, length, 1);
   }
 
-  /** Phase 1: every chunk of [0, length) scanned from its own start (chunks of `size`, default chunkSize). */
-  scanChunks(op: AssociativeOperator, A: ScanArray, B: ScanArray, length: number, size = this.chunkSize): void {
-    op.foldChunks(A, B, 0, length, size);
+  /** Phase 1: every chunk of [0, length) scanned from its own start. */
+  scanChunks(op: AssociativeOperator, A: ScanArray, B: ScanArray, length: number): void {
+    op.foldChunks(A, B, 0, length, this.chunkSize);
   }
 
   /**
    * Phase 2: the carries from chunk `first` on, given the state entering it; returns the state
    * after the last position.
    */
-  propagate(op: AssociativeOperator, A: ScanArray, B: ScanArray, length: number, entering: number, first: number, size = this.chunkSize): number {
+  propagate(op: AssociativeOperator, A: ScanArray, B: ScanArray, length: number, entering: number, first: number): number {
+    const size = this.chunkSize;
     const chunks = Math.ceil(length / size);
     if (chunks + 1 > this.carries.length) this.carries = new Float64Array(Math.max(chunks + 1, 2 * this.carries.length));
     const carries = this.carries;
@@ -57,7 +58,7 @@ export class ChunkedScan implements ScanAlgorithm {
   }
 
   /** Phase 3: chunks from `first` on take the states their carries give. */
-  fixUp(op: AssociativeOperator, A: ScanArray, B: ScanArray, length: number, first: number, size = this.chunkSize): void {
-    for (let k = first; k * size < length; k++) op.applyCarries(A, B, Math.min((k + 1) * size, length), size, this.carries, k);
+  fixUp(op: AssociativeOperator, A: ScanArray, B: ScanArray, length: number, first: number): void {
+    op.applyCarries(A, B, length, this.chunkSize, this.carries, first);
   }
 }

@@ -25,7 +25,7 @@ export class ThreadState {
       return;
     }
     try {
-      runTimeSlice(program, algorithm, workspace, assignment.sync, assignment.slice, assignment.count, assignment.p0, assignment.p1);
+      runTimeSlice(program, workspace, assignment.sync, assignment.slice, assignment.count, assignment.p0, assignment.p1);
     } catch (error) {
       abortSlices(assignment.sync);
       throw error;
