@@ -105,9 +105,13 @@ export function runTimeSlice(
     program.prepare(g, p0, p1);
     for (let n = 0; n < program.lanes; n++) {
       const lane = g * program.lanes + n;
-      program.load(g, n, p0, p1, A, B);
+      // Read and write in place where the program allows it (saves two copies of the slice).
+      const input = program.inputsInPlace?.(g, n, p0, p1);
+      const output = input === undefined ? undefined : program.outputsInPlace?.(g, n, p0, p1);
+      const [inA, inB, start] = input === undefined || output === undefined ? [A, B, 0] : [input.A, input.B, input.offset];
+      if (inA === A) program.load(g, n, p0, p1, A, B);
       // The last slice needs only its first half's aggregate (the state entering its second half).
-      op.reducePair(A, B, 0, half, half, last ? 0 : rest, aggregates);
+      op.reducePair(inA, inB, start, half, start + half, last ? 0 : rest, aggregates);
       const before = slice === 0 ? program.initialState(g, n) : awaitCarry(sync, slice, lane, lanesInAll);
       const middle = op.applyAggregate(aggregates[0], aggregates[1], before);
       if (!last) {
@@ -115,9 +119,10 @@ export function runTimeSlice(
         Atomics.store(sync.progress, slice, lane + 1);
         Atomics.notify(sync.progress, slice);
       }
-      op.scanPair(A, B, 0, half, before, half, rest, middle);
-      program.emit(g, n, p0, p1, B, before);
-      if (last) program.setFinalState(g, n, span === 0 ? before : B[span - 1]);
+      const [out, at] = inA === A || output === undefined ? [B, 0] : [output.B, output.offset];
+      op.scanPair(inA, inB, start, out, at, half, before, rest, middle);
+      if (out === B) program.emit(g, n, p0, p1, B, before);
+      if (last) program.setFinalState(g, n, span === 0 ? before : out[at + span - 1]);
     }
     program.finish(g, p0, p1);
   }

@@ -112,17 +112,22 @@ export function precisionKernels(round: (x: number) => number) {
         out[2] = a1;
         out[3] = b1;
       },
-      /** Two recurrences from known states, interleaved (the scan phase of a time slice). */
-      scanPair(A: ScanArray, B: ScanArray, s0: number, n0: number, c0: number, s1: number, n1: number, c1: number): void {
+      /**
+       * Two recurrences from known states, interleaved (the scan phase of a time slice): elements
+       * [s, s + n0) from c0 and [s + n0, s + n0 + n1) from c1, their states written to out from o.
+       */
+      scanPair(A: ScanArray, B: ScanArray, s: number, out: ScanArray, o: number, n0: number, c0: number, n1: number, c1: number): void {
+        const s1 = s + n0;
+        const o1 = o + n0;
         for (let i = 0; i < n1; i++) {
-          c0 = round(round(A[s0 + i] * c0) + B[s0 + i]);
+          c0 = round(round(A[s + i] * c0) + B[s + i]);
           c1 = round(round(A[s1 + i] * c1) + B[s1 + i]);
-          B[s0 + i] = c0;
-          B[s1 + i] = c1;
+          out[o + i] = c0;
+          out[o1 + i] = c1;
         }
         for (let i = n1; i < n0; i++) {
-          c0 = round(round(A[s0 + i] * c0) + B[s0 + i]);
-          B[s0 + i] = c0;
+          c0 = round(round(A[s + i] * c0) + B[s + i]);
+          out[o + i] = c0;
         }
       },
     },
@@ -194,17 +199,19 @@ export function precisionKernels(round: (x: number) => number) {
         out[2] = 1;
         out[3] = b1;
       },
-      /** Two running sums from known states, interleaved. */
-      scanPair(_A: ScanArray, B: ScanArray, s0: number, n0: number, c0: number, s1: number, n1: number, c1: number): void {
+      /** Two running sums from known states, interleaved (layout as the affine scanPair). */
+      scanPair(_A: ScanArray, B: ScanArray, s: number, out: ScanArray, o: number, n0: number, c0: number, n1: number, c1: number): void {
+        const s1 = s + n0;
+        const o1 = o + n0;
         for (let i = 0; i < n1; i++) {
-          c0 = round(c0 + B[s0 + i]);
+          c0 = round(c0 + B[s + i]);
           c1 = round(c1 + B[s1 + i]);
-          B[s0 + i] = c0;
-          B[s1 + i] = c1;
+          out[o + i] = c0;
+          out[o1 + i] = c1;
         }
         for (let i = n1; i < n0; i++) {
-          c0 = round(c0 + B[s0 + i]);
-          B[s0 + i] = c0;
+          c0 = round(c0 + B[s + i]);
+          out[o + i] = c0;
         }
       },
     },

@@ -37,10 +37,11 @@ export interface AssociativeOperator {
    */
   reducePair(A: ScanArray, B: ScanArray, s0: number, n0: number, s1: number, n1: number, out: Float64Array): void;
   /**
-   * Scans [s0, s0 + n0) from state c0 and [s1, s1 + n1) from state c1 (n1 ≤ n0) in place, their
-   * chains interleaved: B[i] ← the state after element i.
+   * Scans elements [s, s + n0) from state c0 and [s + n0, s + n0 + n1) from state c1 (n1 ≤ n0),
+   * their chains interleaved, writing the state after each element to out from index o (out may
+   * be B itself, with o = s).
    */
-  scanPair(A: ScanArray, B: ScanArray, s0: number, n0: number, c0: number, s1: number, n1: number, c1: number): void;
+  scanPair(A: ScanArray, B: ScanArray, s: number, out: ScanArray, o: number, n0: number, c0: number, n1: number, c1: number): void;
 }
 
 /** The linear-recurrence combine in the given arithmetic. */

@@ -49,5 +49,12 @@ export function linearRecurrenceProgram(
     setFinalState(g, _n, state) {
       if (finalState !== undefined) finalState[g] = state;
     },
+    // Forward, float32: a and b are the elements and h the states, as they lie.
+    inputsInPlace(g, _n, p0) {
+      return reverse || arithmetic.precision !== 'float32' ? undefined : { A: a, B: b, offset: g * L + p0 };
+    },
+    outputsInPlace(g, _n, p0) {
+      return reverse ? undefined : { A: h, B: h, offset: g * L + p0 };
+    },
   };
 }

@@ -44,5 +44,12 @@ export function prefixSumProgram(
     setFinalState(g, _n, state) {
       if (finalState !== undefined) finalState[g] = state;
     },
+    // Forward, float32: x is the elements as they lie; inclusive sums are the outputs themselves.
+    inputsInPlace(g, _n, p0) {
+      return reverse || arithmetic.precision !== 'float32' ? undefined : { A: x, B: x, offset: g * L + p0 };
+    },
+    outputsInPlace(g, _n, p0) {
+      return reverse || exclusive ? undefined : { A: y, B: y, offset: g * L + p0 };
+    },
   };
 }

@@ -26,6 +26,21 @@ export interface SequenceProgram {
   finish(g: number, p0: number, p1: number): void;
   /** Records the state of lane n after the last position. */
   setFinalState(g: number, n: number, state: number): void;
+  /**
+   * Where lane n of group g has its (a, b) of positions [p0, p1) in processing order in arrays of
+   * the kernel's precision, readable in place (A, B from `offset`); undefined when they must be
+   * loaded. Time slices then skip the copy.
+   */
+  inputsInPlace?(g: number, n: number, p0: number, p1: number): InPlace | undefined;
+  /** Where the states of positions [p0, p1) are the outputs themselves (from `offset` of B); undefined otherwise. */
+  outputsInPlace?(g: number, n: number, p0: number, p1: number): InPlace | undefined;
+}
+
+/** Arrays a program lends for reading or writing in place, from `offset`. */
+export interface InPlace {
+  readonly A: ScanArray;
+  readonly B: ScanArray;
+  readonly offset: number;
 }
 
 /** Time index of processing position p. */
