@@ -13,6 +13,7 @@ import { kernelFloat64 } from '../implementations/fft-conv/kernel.ts';
 import { allocatePowerTables, fillPowerTables } from '../implementations/fft-conv/powers.ts';
 import { availableParallelism } from 'node:os';
 import sequential from '../implementations/sequential/index.ts';
+import { medianMs } from './median-time.ts';
 import type { Problem } from '../spec/families.ts';
 
 const N = Number(process.argv[2] ?? 64);
@@ -27,18 +28,6 @@ const Bbar = values(N);
 const C = values(N);
 const u = values(L);
 
-/** Median milliseconds of `repeats` calls of `work` (after one warm-up call). */
-function medianMs(work: () => void, repeats = REPEATS): number {
-  work();
-  const times: number[] = [];
-  for (let r = 0; r < repeats; r++) {
-    const start = performance.now();
-    work();
-    times.push(performance.now() - start);
-  }
-  return times.sort((a, b) => a - b)[repeats >> 1];
-}
-
 const channel = new ChannelKernel(N, 'base');
 channel.setLtiSsm(Abar, Bbar, C, 0, 'float64');
 const tables = allocatePowerTables(N, L);
@@ -50,10 +39,10 @@ fillPowerTables(tables, channel.source, 0);
 kernelFloat64(tables, channel.weights, L, scratch, kernel);
 
 const rows: [string, number][] = [
-  ['power tables (double-double, 2·N·√L steps)', medianMs(() => fillPowerTables(tables, channel.source, 0))],
-  [`kernel K_k = Σ_n w_n·Ā_n^k (N·L = ${N * L} multiply-adds)`, medianMs(() => kernelFloat64(tables, channel.weights, L, scratch, kernel))],
-  [`kernel spectrum (fft.js realTransform, M = ${convolver.transformLength})`, medianMs(() => convolver.setKernel(kernel))],
-  ['convolution (realTransform of u, product, half-size inverse)', medianMs(() => convolver.convolve(u, 0, conv, 0))],
+  ['power tables (double-double, 2·N·√L steps)', await medianMs(() => fillPowerTables(tables, channel.source, 0), REPEATS)],
+  [`kernel K_k = Σ_n w_n·Ā_n^k (N·L = ${N * L} multiply-adds)`, await medianMs(() => kernelFloat64(tables, channel.weights, L, scratch, kernel), REPEATS)],
+  [`kernel spectrum (fft.js realTransform, M = ${convolver.transformLength})`, await medianMs(() => convolver.setKernel(kernel), REPEATS)],
+  ['convolution (realTransform of u, product, half-size inverse)', await medianMs(() => convolver.convolve(u, 0, conv, 0), REPEATS)],
 ];
 const fftTotal = rows.reduce((sum, [, ms]) => sum + ms, 0);
 
@@ -66,14 +55,7 @@ const problem: Problem<'lti-ssm'> = {
 };
 const run = seqF32.families['lti-ssm']?.run;
 if (run === undefined) throw new Error('fft-conv-cost: sequential-f32 has no lti-ssm');
-await run(problem);
-const seqTimes: number[] = [];
-for (let r = 0; r < REPEATS; r++) {
-  const start = performance.now();
-  await run(problem);
-  seqTimes.push(performance.now() - start);
-}
-const seqMs = seqTimes.sort((a, b) => a - b)[REPEATS >> 1];
+const seqMs = await medianMs(() => run(problem), REPEATS);
 
 console.log(`one lti-ssm channel, N ${N}, L ${L}, one thread (median of ${REPEATS} after a warm-up):`);
 for (const [name, ms] of rows) console.log(`  ${ms.toFixed(2).padStart(8)} ms  ${name}`);
@@ -100,14 +82,7 @@ for (const threads of threadCounts) {
   await implementation.setup?.();
   const runWhole = implementation.families['lti-ssm']?.run;
   if (runWhole === undefined) throw new Error('fft-conv-cost: fft-conv has no lti-ssm');
-  await runWhole(whole);
-  const times: number[] = [];
-  for (let r = 0; r < 3; r++) {
-    const start = performance.now();
-    await runWhole(whole);
-    times.push(performance.now() - start);
-  }
+  wholeMs.push(await medianMs(() => runWhole(whole), 3));
   await implementation.dispose?.();
-  wholeMs.push(times.sort((a, b) => a - b)[1]);
 }
 console.log(`lti-ssm (1, ${DIM}, N ${N}, L ${L}), fft-conv-f64, median of 3: ${threadCounts.map((t, i) => `${t} thread${t > 1 ? 's' : ''} ${wholeMs[i].toFixed(0)} ms`).join(', ')}${wholeMs.length > 1 ? ` (${(wholeMs[0] / wholeMs[1]).toFixed(2)}× from the threads)` : ''}`);

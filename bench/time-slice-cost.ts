@@ -8,21 +8,13 @@
 import { FLOAT32 } from '../implementations/parallel-scan/arithmetic.ts';
 import sequential from '../implementations/sequential/index.ts';
 import type { Problem } from '../spec/families.ts';
+import { medianMs as median } from './median-time.ts';
+
+/** Median milliseconds of REPEATS calls of `work`, after three warm-up calls. */
+const medianMs = (work: () => unknown): Promise<number> => median(work, REPEATS, 3);
 
 const L = Number(process.argv[2] ?? 2 ** 20);
 const REPEATS = 31;
-
-/** Median milliseconds of `repeats` calls of `work` (after three warm-up calls). */
-async function medianMs(work: () => unknown, repeats = REPEATS): Promise<number> {
-  for (let i = 0; i < 3; i++) await work();
-  const times: number[] = [];
-  for (let r = 0; r < repeats; r++) {
-    const start = performance.now();
-    await work();
-    times.push(performance.now() - start);
-  }
-  return times.sort((x, y) => x - y)[repeats >> 1];
-}
 
 let seed = 7;
 const next = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
