@@ -62,6 +62,44 @@ export default defineImplementation({
 });
 `;
 
+/**
+ * Runs the shipped multi-threaded implementations from dist/ on problems large enough to reach
+ * their worker threads (which load dist's compiled worker modules), and checks the results against
+ * the shipped reference; prints one JSON line.
+ */
+const THREADS_SCRIPT = `import { discoverImplementations, reference } from 'scan-conformance';
+import { availableParallelism } from 'node:os';
+
+const implementations = await discoverImplementations();
+const pick = (name) => {
+  const found = implementations.find((i) => i.name === name);
+  if (found === undefined) throw new Error('not shipped: ' + name);
+  return found;
+};
+let seed = 1;
+const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+const values = (n, lo, hi) => Float32Array.from({ length: n }, () => lo + (hi - lo) * next());
+const L = 2 ** 16;
+const problems = {
+  'parallel-scan/chunked-threads-f32': { family: 'linear-recurrence', options: { reverse: false }, inputs: { a: { data: values(L, 0.5, 1), shape: [1, 1, L] }, b: { data: values(L, -1, 1), shape: [1, 1, L] } } },
+  'fft-conv-f64': { family: 'lti-ssm', options: {}, inputs: { Abar: { data: values(32, 0.5, 0.99), shape: [4, 8] }, Bbar: { data: values(32, -1, 1), shape: [4, 8] }, C: { data: values(32, -1, 1), shape: [4, 8] }, u: { data: values(4 * L, -1, 1), shape: [1, 4, L] } } },
+};
+const results = [];
+for (const [name, problem] of Object.entries(problems)) {
+  const implementation = pick(name);
+  await implementation.setup?.();
+  const outputs = await implementation.families[problem.family].run(problem);
+  const workers = implementation.environment?.().workers;
+  await implementation.dispose?.();
+  const key = problem.family === 'lti-ssm' ? 'y' : 'h';
+  const expected = reference(problem).outputs[key].data;
+  let worst = 0;
+  for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(outputs[key].data[i] - expected[i]) / (1 + Math.abs(expected[i])));
+  results.push({ name, workers, expectedWorkers: String(availableParallelism() - 1), worst });
+}
+console.log(JSON.stringify(results));
+`;
+
 const VITEST_FILE = (module: string) => `import { describeConformance } from 'scan-conformance';
 import implementation from './${module}';
 
@@ -85,6 +123,7 @@ describe.skipIf(!ENABLED)(`the packed package in a fresh project${ENABLED ? '' :
     await writeFile(path.join(project, 'wrong-impl.ts'), IMPLEMENTATION('user/off-by-one-prefix-sum', true));
     await writeFile(path.join(project, 'correct.test.ts'), VITEST_FILE('my-impl.ts'));
     await writeFile(path.join(project, 'wrong.test.ts'), VITEST_FILE('wrong-impl.ts'));
+    await writeFile(path.join(project, 'threads.mjs'), THREADS_SCRIPT);
   }, LONG);
 
   afterAll(async () => {
@@ -111,6 +150,18 @@ describe.skipIf(!ENABLED)(`the packed package in a fresh project${ENABLED ? '' :
     const checked = run(NPX, ['scan-conformance', 'check', '--only', 'sequential-f32', '--family', 'prefix-sum', '--property', 'fixtures', '--out', 'reports/shipped'], project);
     expect(checked.status, describeRun(checked)).toBe(0);
     expect(checked.stdout).toMatch(/1 implementation, 1 cell: 1 pass/);
+  }, LONG);
+
+  it('the shipped multi-threaded implementations run their workers from dist/ and agree with the reference', () => {
+    const result = run(process.execPath, ['threads.mjs'], project);
+    expect(result.status, describeRun(result)).toBe(0);
+    const results = JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '[]') as { name: string; workers: string; expectedWorkers: string; worst: number }[];
+    expect(results.map((r) => r.name)).toEqual(['parallel-scan/chunked-threads-f32', 'fft-conv-f64']);
+    for (const r of results) {
+      expect(r.workers, r.name).toBe(r.expectedWorkers);
+      // float32 over 2^16 steps with |a| < 1 (errors stay ~1e-6), float64 FFT (~1e-14).
+      expect(r.worst, r.name).toBeLessThan(r.name.endsWith('f32') ? 1e-4 : 1e-10);
+    }
   }, LONG);
 
   it('a vitest file using the exported describeConformance passes for the correct module, and the reporter writes its report', async () => {
