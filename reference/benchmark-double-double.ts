@@ -31,6 +31,42 @@ const loops: Record<string, () => number> = {
     for (let t = 0; t < steps; t++) advance(state, a[t & 1023], b[t & 1023]);
     return toNumber(state.value) + state.depthScale;
   },
+  // Not the reference: the cheapest design with its accuracy considered so far (a compensated
+  // recurrence, Graillat-style: h and S each as a float64 chain plus a float64 correction carried
+  // by error-free transformations, renormalized every 8 steps; W as in the reference), to see how
+  // close any such reference could come to the float64 loop.
+  'compensated sketch (h, S, W)': () => {
+    const SPLIT = 134217729;
+    let x = 0, c = 0, s = 0, cs = 0, w = 0;
+    for (let t = 0; t < steps; t++) {
+      const ai = a[t & 1023], bi = b[t & 1023];
+      let u = SPLIT * ai;
+      const ah = u - (u - ai), al = ai - ah;
+      const aa = Math.abs(ai), ab = Math.abs(bi);
+      w = aa * (w + (s + cs)) * (1 + 2 ** -50);
+      const p = ai * x;
+      u = SPLIT * x;
+      const xh = u - (u - x), xl = x - xh;
+      const y = p + bi, yv = y - p;
+      c = ai * c + (ah * xh - p + ah * xl + al * xh + al * xl + (p - (y - yv) + (bi - yv)));
+      x = y;
+      const q = aa * s;
+      u = SPLIT * s;
+      const sh = u - (u - s), sl = s - sh;
+      const z = q + ab, zv = z - q;
+      cs = aa * cs + (Math.abs(ah) * sh - q + Math.abs(ah) * sl + Math.abs(al) * sh + Math.abs(al) * sl + (q - (z - zv) + (ab - zv)));
+      s = z;
+      if ((t & 7) === 7) {
+        const n = x + c;
+        c -= n - x;
+        x = n;
+        const m = s + cs;
+        cs -= m - s;
+        s = m;
+      }
+    }
+    return x + c + s + cs + w;
+  },
 };
 
 const best: Record<string, number> = {};
