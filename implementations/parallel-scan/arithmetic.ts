@@ -14,8 +14,8 @@ export interface Arithmetic {
   readonly precision: 'float32' | 'float64';
   /** Rounds an exactly computed float64 result to this precision. */
   readonly round: (x: number) => number;
-  /** Allocates a zeroed array of this precision, on a SharedArrayBuffer when `shared`. */
-  allocate(length: number, shared?: boolean): ScanArray;
+  /** Allocates a zeroed array of this precision. */
+  allocate(length: number): ScanArray;
   /** The hot loops, compiled for this precision alone. */
   readonly kernels: PrecisionKernels;
 }
@@ -28,8 +28,7 @@ function identity(x: number): number {
 export const FLOAT32: Arithmetic = {
   precision: 'float32',
   round: Math.fround,
-  allocate: (length, shared = false) =>
-    shared ? new Float32Array(new SharedArrayBuffer(length * 4)) : new Float32Array(length),
+  allocate: (length) => new Float32Array(length),
   kernels: specialiseKernels(Math.fround),
 };
 
@@ -37,8 +36,7 @@ export const FLOAT32: Arithmetic = {
 export const FLOAT64: Arithmetic = {
   precision: 'float64',
   round: identity,
-  allocate: (length, shared = false) =>
-    shared ? new Float64Array(new SharedArrayBuffer(length * 8)) : new Float64Array(length),
+  allocate: (length) => new Float64Array(length),
   kernels: specialiseKernels(identity),
 };
 

@@ -32,6 +32,53 @@ export function runGroups(program: SequenceProgram, algorithm: ScanAlgorithm, wo
 }
 
 /**
+ * Scans every lane of groups [g0, g1) over the whole sequence, each lane's recurrence serially
+ * from its initial state, two lanes' dependency chains interleaved in one loop: lanes n and n + 1
+ * of a group, or with one lane per group, two groups when the program's groups keep no scratch. A
+ * serial float32 recurrence is bound by the latency of its chain, so two chains at once run nearly
+ * twice as fast, with no extra pass; each lane's result is the sequential loop's, bit for bit. The
+ * channel-parallel share of the threaded implementation.
+ */
+export function runLanePairs(program: SequenceProgram, workspace: Workspace, g0: number, g1: number): void {
+  const L = program.length;
+  const op = program.operator;
+  const A = workspace.array('pairs.A', 2 * L);
+  const B = workspace.array('pairs.B', 2 * L);
+  const secondA = A.subarray(L, 2 * L);
+  const secondB = B.subarray(L, 2 * L);
+  const lanes = program.lanes;
+  /** Scans lane (ga, na) from A, B[0, L) and, when given, lane (gb, nb) from A, B[L, 2L). */
+  const scan = (ga: number, na: number, gb: number, nb: number, paired: boolean): void => {
+    const first = program.initialState(ga, na);
+    program.load(ga, na, 0, L, A, B);
+    const second = paired ? program.initialState(gb, nb) : 0;
+    if (paired) program.load(gb, nb, 0, L, secondA, secondB);
+    op.scanPair(A, B, 0, B, 0, L, first, paired ? L : 0, second);
+    program.emit(ga, na, 0, L, B, first);
+    program.setFinalState(ga, na, L === 0 ? first : B[L - 1]);
+    if (!paired) return;
+    program.emit(gb, nb, 0, L, secondB, second);
+    program.setFinalState(gb, nb, L === 0 ? second : secondB[L - 1]);
+  };
+  if (lanes === 1 && program.independentGroups) {
+    for (let g = g0; g < g1; g += 2) {
+      const paired = g + 1 < g1;
+      program.prepare(g, 0, L);
+      if (paired) program.prepare(g + 1, 0, L);
+      scan(g, 0, g + 1, 0, paired);
+      program.finish(g, 0, L);
+      if (paired) program.finish(g + 1, 0, L);
+    }
+    return;
+  }
+  for (let g = g0; g < g1; g++) {
+    program.prepare(g, 0, L);
+    for (let n = 0; n < lanes; n += 2) scan(g, n, g, n + 1, n + 1 < lanes);
+    program.finish(g, 0, L);
+  }
+}
+
+/**
  * Shared memory of a time-parallel run: `progress[k]` counts the lanes whose end state slice k has
  * published in `carries[k·lanes + j]`; `progress[count]` ≠ 0 aborts the run (a thread failed).
  */

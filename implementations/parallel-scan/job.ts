@@ -33,14 +33,14 @@ export function jobOfProblem(problem: AnyProblem): ScanJob {
 }
 
 /** Allocates the outputs of a whole-sequence run in the kernel's precision. */
-export function allocateOutputs(job: ScanJob, arithmetic: Arithmetic, shared = false): JobOutputs {
+export function allocateOutputs(job: ScanJob, arithmetic: Arithmetic): JobOutputs {
   const dims = dimensionsOf(job.problem);
   const { batch, dim, length, stateSize } = dims;
   const family = job.problem.family;
   const wantsState = family === 'linear-recurrence' || family === 'selective-scan';
   return {
-    primary: arithmetic.allocate(batch * dim * length, shared),
-    finalState: wantsState ? arithmetic.allocate(batch * dim * stateSize, shared) : undefined,
+    primary: arithmetic.allocate(batch * dim * length),
+    finalState: wantsState ? arithmetic.allocate(batch * dim * stateSize) : undefined,
   };
 }
 

@@ -23,6 +23,7 @@ export function linearRecurrenceProgram(
     lanes: 1,
     length: L,
     operator: affineOperator(arithmetic),
+    independentGroups: true,
     prepare() {},
     initialState: (g) => (initialState === undefined ? 0 : initialState[g]),
     load(g, _n, p0, p1, A, B) {

@@ -30,6 +30,7 @@ export function ltiSsmProgram(
     lanes: N,
     length: L,
     operator: affineOperator(arithmetic),
+    independentGroups: false,
     prepare(_g, p0, p1) {
       accumulator = workspace.array('lti-ssm.y', p1 - p0);
       accumulator.fill(0, 0, p1 - p0);

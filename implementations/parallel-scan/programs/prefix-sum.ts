@@ -22,6 +22,7 @@ export function prefixSumProgram(
     lanes: 1,
     length: L,
     operator: additiveOperator(arithmetic),
+    independentGroups: true,
     prepare() {},
     initialState: (g) => (initialState === undefined ? 0 : initialState[g]),
     load(g, _n, p0, p1, _A, B) {

@@ -14,6 +14,8 @@ export interface SequenceProgram {
   readonly lanes: number;
   readonly length: number;
   readonly operator: AssociativeOperator;
+  /** True when prepare and finish keep no per-group scratch, so two groups may be in flight at once. */
+  readonly independentGroups: boolean;
   /** Per-group work shared by its lanes over positions [p0, p1) (selective-scan's Δ'). */
   prepare(g: number, p0: number, p1: number): void;
   /** The state lane n of group g starts from. */

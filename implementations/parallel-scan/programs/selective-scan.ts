@@ -39,6 +39,7 @@ export function selectiveScanProgram(
     lanes: N,
     length: L,
     operator: affineOperator(arithmetic),
+    independentGroups: false,
     prepare(g, p0, p1) {
       deltaPrime = workspace.array('selective-scan.delta', p1 - p0);
       accumulator = workspace.array('selective-scan.y', p1 - p0);

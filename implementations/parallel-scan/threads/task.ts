@@ -10,7 +10,6 @@ export type WorkerAssignment =
 /** One worker's share of a run. */
 export interface WorkerTask {
   readonly precision: 'float32' | 'float64';
-  readonly chunkSize: number;
   readonly job: ScanJob;
   readonly outputs: JobOutputs;
   readonly assignment: WorkerAssignment;

@@ -1,12 +1,12 @@
 /**
- * The chunked scan across worker threads: `parallel-scan/chunked-threads-<f32|f64>`. The calling
- * thread takes share 0 of every run (channels, or the first time slice, which starts from the known
- * initial state and so needs no fix-up) while the pool's workers take the rest.
+ * The chunked scan across worker threads: `parallel-scan/chunked-threads-<f32|f64>`. Long sequences
+ * with few channels are cut into time slices of two chunks each (a reduce-then-scan across the
+ * threads); many channels are split into channel ranges, each channel one chunk, scanned two
+ * lanes at a time. The calling thread takes share 0 of every run, the pool's workers the rest.
  */
 import { availableParallelism } from 'node:os';
 import { dimensionsOf } from '../../../spec/shapes.ts';
 import type { ScanImplementation } from '../../../spec/implementation.ts';
-import { DEFAULT_CHUNK_SIZE } from '../algorithms/chunked.ts';
 import type { Arithmetic } from '../arithmetic.ts';
 import { createSliceSync } from '../drivers.ts';
 import type { JobOutputs, ScanJob } from '../job.ts';
@@ -14,7 +14,7 @@ import { allocateOutputs } from '../job.ts';
 import { familiesOf } from '../single-threaded.ts';
 import { ThreadState } from './execute.ts';
 import { DEFAULT_THRESHOLDS, planRun } from './plan.ts';
-import type { PlanThresholds, RunPlan } from './plan.ts';
+import type { PlanThresholds } from './plan.ts';
 import { siblingModule } from '../../threads/pool.ts';
 import { PooledThreads } from '../../threads/pooled-threads.ts';
 import { copyOutputs, shareJob, shareOutputs } from './share.ts';
@@ -26,8 +26,6 @@ import type { WorkerTask } from './task.ts';
 export interface ThreadedOptions {
   /** Threads in all, the calling one included; default os.availableParallelism(). */
   readonly threads?: number;
-  /** Chunk length of each thread's single-threaded chunked scan. */
-  readonly chunkSize?: number;
   /** When to split a run and how (default: DEFAULT_THRESHOLDS). */
   readonly thresholds?: PlanThresholds;
   /** Implementation name; default parallel-scan/chunked-threads-<f32|f64>. */
@@ -37,7 +35,6 @@ export interface ThreadedOptions {
 /** The multi-threaded chunked implementation in the given arithmetic. */
 export function threadedImplementation(arithmetic: Arithmetic, options: ThreadedOptions = {}): ScanImplementation {
   const threads = options.threads ?? availableParallelism();
-  const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
   const precision = arithmetic.precision;
   const thresholds = options.thresholds ?? DEFAULT_THRESHOLDS;
   const local = new ThreadState();
@@ -47,7 +44,6 @@ export function threadedImplementation(arithmetic: Arithmetic, options: Threaded
 
   const task = (job: ScanJob, outputs: JobOutputs, assignment: WorkerTask['assignment']): WorkerTask => ({
     precision,
-    chunkSize,
     job,
     outputs,
     assignment,
@@ -59,20 +55,12 @@ export function threadedImplementation(arithmetic: Arithmetic, options: Threaded
     return result;
   }
 
-  /** How `job` is split across the threads (inline without a pool). */
-  function planOf(job: ScanJob): RunPlan {
-    const { batch, dim, length, stateSize } = dimensionsOf(job.problem);
-    const lanes = job.problem.family === 'selective-scan' || job.problem.family === 'lti-ssm' ? stateSize : 1;
-    const pool = workers.pool;
-    return pool === undefined ? { kind: 'inline' } : planRun(batch * dim, lanes, length, pool.size + 1, thresholds);
-  }
-
   async function computeNow(job: ScanJob, outputs: JobOutputs): Promise<void> {
     const { batch, dim, length, stateSize } = dimensionsOf(job.problem);
     const groups = batch * dim;
     const lanes = job.problem.family === 'selective-scan' || job.problem.family === 'lti-ssm' ? stateSize : 1;
-    const plan = planOf(job);
     const pool = workers.pool;
+    const plan = pool === undefined ? ({ kind: 'inline' } as const) : planRun(groups, lanes, length, pool.size + 1, thresholds);
     if (plan.kind === 'inline' || pool === undefined) {
       local.execute(task(job, outputs, { kind: 'groups', g0: 0, g1: groups }));
       return;
@@ -123,10 +111,10 @@ export function threadedImplementation(arithmetic: Arithmetic, options: Threaded
   return {
     name: options.name ?? `parallel-scan/chunked-threads-${suffix}`,
     precision,
-    description: `chunked scan across ${threads} threads (worker_threads + SharedArrayBuffer): time slices for long sequences with few channels, channel ranges otherwise; ${precision}`,
+    description: `chunked scan across ${threads} threads (worker_threads + SharedArrayBuffer): time slices (two chunks each, reduce then scan) for long sequences with few channels, channel ranges (two lanes' chains interleaved) otherwise; ${precision}`,
     families: familiesOf(
       compute,
-      (job) => allocateOutputs(job, arithmetic, planOf(job).kind === 'groups'),
+      (job) => allocateOutputs(job, arithmetic),
       (job, outputs) => {
         const { batch, dim } = dimensionsOf(job.problem);
         local.execute(task(job, outputs, { kind: 'groups', g0: 0, g1: batch * dim }));
@@ -140,6 +128,6 @@ export function threadedImplementation(arithmetic: Arithmetic, options: Threaded
       local.clear();
       await workers.stop();
     },
-    environment: () => ({ threads: String(threads), workers: String(workers.pool?.size ?? 0), chunkSize: String(chunkSize) }),
+    environment: () => ({ threads: String(threads), workers: String(workers.pool?.size ?? 0) }),
   };
 }

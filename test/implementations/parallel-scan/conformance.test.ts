@@ -10,6 +10,7 @@ import { ChunkedScan } from '../../../implementations/parallel-scan/algorithms/c
 import { FLOAT32, FLOAT64 } from '../../../implementations/parallel-scan/arithmetic.ts';
 import { singleThreadedImplementation } from '../../../implementations/parallel-scan/single-threaded.ts';
 import { threadedImplementation } from '../../../implementations/parallel-scan/threads/threaded.ts';
+import { createSequential } from '../../../implementations/sequential/sequential.ts';
 import { reference, referenceStep } from '../../../reference/index.ts';
 import type { AnyProblem, FamilyName, OptionsOf, StepInputsOf } from '../../../spec/families.ts';
 import { DEFAULT_OPTIONS, FAMILY_NAMES } from '../../../spec/families.ts';
@@ -27,9 +28,9 @@ const variants: ScanImplementation[] = [
   singleThreadedImplementation(new ChunkedScan(3), FLOAT32, 'chunked, chunks of 3'),
   singleThreadedImplementation(new ChunkedScan(1), FLOAT64, 'chunked, chunks of 1'),
   // 4 channels on 2 threads split by channel; on 3 threads, three time slices (a carry chain of 3).
-  threadedImplementation(FLOAT32, { threads: 2, chunkSize: 4, thresholds: CHANNEL_RANGES, name: 'threads-2-channels-f32' }),
-  threadedImplementation(FLOAT32, { threads: 3, chunkSize: 4, thresholds: TIME_SLICES, name: 'threads-3-slices-f32' }),
-  threadedImplementation(FLOAT64, { threads: 3, chunkSize: 2, thresholds: TIME_SLICES, name: 'threads-3-slices-f64' }),
+  threadedImplementation(FLOAT32, { threads: 2, thresholds: CHANNEL_RANGES, name: 'threads-2-channels-f32' }),
+  threadedImplementation(FLOAT32, { threads: 3, thresholds: TIME_SLICES, name: 'threads-3-slices-f32' }),
+  threadedImplementation(FLOAT64, { threads: 3, thresholds: TIME_SLICES, name: 'threads-3-slices-f64' }),
 ];
 
 beforeAll(async () => {
@@ -106,6 +107,21 @@ describe.each(variants.map((implementation) => [implementation.name, implementat
         const error = scaledError(outputs[name], expected.outputs[name], expected.conditionScales[name], u, 24);
         expect(error, `${family} ${layout} ${name}`).toBeLessThanOrEqual(BOUND);
       }
+    }
+  });
+});
+
+describe('channel ranges scan each lane serially', () => {
+  // threads-2-channels-f32 splits the 4 channels of every problem across 2 threads, two lanes at a time.
+  const channels = variants.find((v) => v.name === 'threads-2-channels-f32');
+  const sequentialF32 = createSequential('float32');
+  it.each(['prefix-sum', 'linear-recurrence'] as const)('%s: the bits of sequential-f32, every option and length', async (family) => {
+    if (channels === undefined) throw new Error('threads-2-channels-f32 is not among the variants');
+    expect(channels.environment?.()).toMatchObject({ workers: '1' });
+    for (const problem of problems.filter((p) => p.family === family)) {
+      const split = await familyOf(channels, family).run(problem);
+      const serial = await familyOf(sequentialF32, family).run(problem);
+      for (const name of Object.keys(serial)) expect(split[name].data, `${name} ${JSON.stringify(problem.options)} L=${dimensionsOf(problem).length}`).toEqual(serial[name].data);
     }
   });
 });
