@@ -54,15 +54,11 @@ export function createFftConv(precision: KernelArithmetic, options: FftConvOptio
   const minParallelWork = options.minParallelWork ?? MIN_PARALLEL_WORK;
   const local = new ChannelRunner(precision);
   const workers = new PooledThreads<ChannelTask>(threads, siblingModule(import.meta.url, 'worker'), 'fft-conv');
-  /** Runs are serialised: the shared buffers belong to one run at a time. */
-  let queue: Promise<void> = Promise.resolve();
   const alloc = (n: number): OutputArray => (f32 ? new Float32Array(n) : new Float64Array(n));
 
   /** Runs `work` on every channel, dims split into ranges across the threads when it is worth it. */
   function runChannels(work: ChannelWork, dims: Dimensions, y: OutputArray, lastState: OutputArray | undefined): Promise<void> {
-    const result = queue.then(() => runChannelsNow(work, dims, y, lastState));
-    queue = result.catch(() => undefined);
-    return result;
+    return workers.serialise(() => runChannelsNow(work, dims, y, lastState));
   }
 
   function runLocally(work: ChannelWork, y: OutputArray, lastState: OutputArray | undefined, d0: number, d1: number): void {

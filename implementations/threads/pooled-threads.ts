@@ -8,6 +8,7 @@ import { SharedBuffers } from './shared-memory.ts';
 /** A pool of workers and their shared buffers, present between start() and stop(). */
 export class PooledThreads<Task> {
   private current: { readonly pool: WorkerPool<Task>; readonly buffers: SharedBuffers[] } | undefined;
+  private queue: Promise<void> = Promise.resolve();
 
   /** `threads` in all, the calling one included; the workers run `workerUrl`, named `label` in errors. */
   constructor(
@@ -32,6 +33,13 @@ export class PooledThreads<Task> {
   buffers(index: number): SharedBuffers {
     if (this.current === undefined) throw new Error(`${this.label}: no worker pool (setup() not called, or dispose() already)`);
     return this.current.buffers[index];
+  }
+
+  /** Runs `run` after every run serialised before it: the shared buffers belong to one run at a time. */
+  serialise(run: () => Promise<void>): Promise<void> {
+    const result = this.queue.then(run);
+    this.queue = result.catch(() => undefined);
+    return result;
   }
 
   /** Terminates the workers and drops their buffers. */

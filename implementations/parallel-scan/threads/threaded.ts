@@ -39,8 +39,6 @@ export function threadedImplementation(arithmetic: Arithmetic, options: Threaded
   const thresholds = options.thresholds ?? DEFAULT_THRESHOLDS;
   const local = new ThreadState();
   const workers = new PooledThreads<WorkerTask>(threads, siblingModule(import.meta.url, 'worker'), 'parallel-scan');
-  /** Runs are serialised: the shared input buffers belong to one run at a time. */
-  let queue: Promise<void> = Promise.resolve();
 
   const task = (job: ScanJob, outputs: JobOutputs, assignment: WorkerTask['assignment']): WorkerTask => ({
     precision,
@@ -50,9 +48,7 @@ export function threadedImplementation(arithmetic: Arithmetic, options: Threaded
   });
 
   function compute(job: ScanJob, outputs: JobOutputs): Promise<void> {
-    const result = queue.then(() => computeNow(job, outputs));
-    queue = result.catch(() => undefined);
-    return result;
+    return workers.serialise(() => computeNow(job, outputs));
   }
 
   async function computeNow(job: ScanJob, outputs: JobOutputs): Promise<void> {
