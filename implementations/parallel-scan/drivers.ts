@@ -129,7 +129,7 @@ function awaitCarry(sync: SliceSync, slice: number, lane: number, lanesInAll: nu
  * one once its predecessor published) applies them and publishes the state leaving it at once, so
  * the next slice waits only for the reduce phases before it. Then both halves are scanned from their
  * now known entering states, again two chains interleaved, writing the states once. The last slice
- * publishes nothing, so it reduces only its first half.
+ * publishes nothing, so it reduces only its first half (as two quarters, chains interleaved).
  */
 export function runTimeSlice(
   program: SequenceProgram,
@@ -157,12 +157,16 @@ export function runTimeSlice(
       const output = input === undefined ? undefined : program.outputsInPlace?.(g, n, p0, p1);
       const [inA, inB, start] = input === undefined || output === undefined ? [A, B, 0] : [input.A, input.B, input.offset];
       if (inA === A) program.load(g, n, p0, p1, A, B);
-      // The last slice needs only its first half's aggregate (the state entering its second half).
-      op.reducePair(inA, inB, start, half, start + half, last ? 0 : rest, aggregates);
+      // The last slice needs only its first half's aggregate (the state entering its second half):
+      // it reduces that half as two interleaved quarters, twice as fast as one chain, and so
+      // is ready for its carry as early as the slices before it.
+      const firstQuarter = last ? Math.ceil(half / 2) : half;
+      op.reducePair(inA, inB, start, firstQuarter, start + firstQuarter, last ? half - firstQuarter : rest, aggregates);
       const before = slice === 0 ? program.initialState(g, n) : awaitCarry(sync, slice, lane, lanesInAll);
-      const middle = op.applyAggregate(aggregates[0], aggregates[1], before);
+      const afterFirst = op.applyAggregate(aggregates[0], aggregates[1], before);
+      const middle = last ? op.applyAggregate(aggregates[2], aggregates[3], afterFirst) : afterFirst;
       if (!last) {
-        sync.carries[slice * lanesInAll + lane] = op.applyAggregate(aggregates[2], aggregates[3], middle);
+        sync.carries[slice * lanesInAll + lane] = op.applyAggregate(aggregates[2], aggregates[3], afterFirst);
         Atomics.store(sync.progress, slice, lane + 1);
         Atomics.notify(sync.progress, slice);
       }
