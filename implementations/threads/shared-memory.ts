@@ -88,15 +88,45 @@ export function shareRegion<T extends FloatArray>(data: T, region: SequenceRegio
 
 /** The problem with every input in shared memory (sequences: only `region`), in `buffers`. */
 export function shareProblem(problem: AnyProblem, region: SequenceRegion, buffers: SharedBuffers): AnyProblem {
+  const staged = stageProblem(problem, buffers);
+  staged.fill(region);
+  return staged.problem;
+}
+
+/** A problem in shared memory whose sequence inputs are filled later, region by region. */
+export interface StagedProblem {
+  /** The problem, every input in shared memory: all but the sequences filled already. */
+  readonly problem: AnyProblem;
+  /** Copies `region` of every sequence input into its shared array. */
+  fill(region: SequenceRegion): void;
+}
+
+/**
+ * The problem in `buffers` with its small inputs copied now and its (batch, dim, L) sequences not
+ * yet, so that a worker can be sent the problem first and its sequences copied while it starts.
+ */
+export function stageProblem(problem: AnyProblem, buffers: SharedBuffers): StagedProblem {
   const source = problem.inputs as unknown as Readonly<Record<string, Tensor | undefined>>;
   const shared: Record<string, Tensor> = {};
+  const sequences: (readonly [string, FloatArray])[] = [];
   for (const name of INPUT_NAMES[problem.family]) {
     const tensor = source[name];
     if (tensor === undefined) continue;
-    const data = SEQUENCE_INPUTS.has(name) ? shareRegion(tensor.data, region, buffers, name) : shareAll(tensor.data, buffers, name);
+    let data: FloatArray;
+    if (!SEQUENCE_INPUTS.has(name)) data = shareAll(tensor.data, buffers, name);
+    else if (isShared(tensor.data)) data = tensor.data;
+    else {
+      data = buffers.view(name, tensor.data.length, tensor.data);
+      sequences.push([name, tensor.data]);
+    }
     shared[name] = { data, shape: tensor.shape };
   }
-  return { family: problem.family, inputs: shared, options: problem.options } as unknown as AnyProblem;
+  return {
+    problem: { family: problem.family, inputs: shared, options: problem.options } as unknown as AnyProblem,
+    fill(region) {
+      for (const [name, data] of sequences) shareRegion(data, region, buffers, name);
+    },
+  };
 }
 
 /** A shared stand-in for output array `output` (reused buffer `name`), or `output` itself when shared already. */

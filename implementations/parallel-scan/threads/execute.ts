@@ -1,6 +1,7 @@
 /** Executes a share of a run on the current thread (main or worker): the one code path of both. */
 import { arithmeticOf } from '../arithmetic.ts';
-import { abortSlices, runLanePairs, runTimeSlice } from '../drivers.ts';
+import { runLanePairs } from '../drivers.ts';
+import { abortSlices, runTimeSlice } from '../time-slices.ts';
 import { programOf } from '../programs/index.ts';
 import { Workspace } from '../workspace.ts';
 import type { WorkerTask } from './task.ts';
@@ -21,7 +22,7 @@ export class ThreadState {
       return;
     }
     try {
-      runTimeSlice(program, workspace, assignment.sync, assignment.slice, assignment.count, assignment.p0, assignment.p1);
+      runTimeSlice(program, workspace, assignment.sync, assignment.slice, assignment.count, assignment.p0, assignment.p1, assignment.staged);
     } catch (error) {
       abortSlices(assignment.sync);
       throw error;

@@ -1,13 +1,20 @@
 /** parallel-scan's jobs in shared memory: the problem's inputs, the initial state, the output buffers. */
 import type { JobOutputs, ScanJob } from '../job.ts';
 import type { SequenceRegion, SharedBuffers } from '../../threads/shared-memory.ts';
-import { copyRegion, shareAll, shareProblem, sharedOutput } from '../../threads/shared-memory.ts';
+import { copyRegion, shareAll, sharedOutput, stageProblem } from '../../threads/shared-memory.ts';
 
 /** The job with every input a worker reads in shared memory (sequences: only `region`), in `buffers`. */
 export function shareJob(job: ScanJob, region: SequenceRegion, buffers: SharedBuffers): ScanJob {
-  const problem = shareProblem(job.problem, region, buffers);
+  const staged = stageJob(job, buffers);
+  staged.fill(region);
+  return staged.job;
+}
+
+/** The job in shared memory with its sequence inputs still to fill (stageProblem). */
+export function stageJob(job: ScanJob, buffers: SharedBuffers): { readonly job: ScanJob; fill(region: SequenceRegion): void } {
+  const staged = stageProblem(job.problem, buffers);
   const initialState = job.initialState === undefined ? undefined : shareAll(job.initialState, buffers, 'initialState');
-  return { problem, initialState };
+  return { job: { problem: staged.problem, initialState }, fill: (region) => staged.fill(region) };
 }
 
 /** Shared stand-ins for a run's outputs, in `buffers` (the outputs themselves when shared already). */

@@ -2,13 +2,14 @@
  * The chunked scan across worker threads: `parallel-scan/chunked-threads-<f32|f64>`. Long sequences
  * with few channels are cut into time slices of two chunks each (a reduce-then-scan across the
  * threads); many channels are split into channel ranges, each channel one chunk, scanned two
- * lanes at a time. The calling thread takes share 0 of every run, the pool's workers the rest.
+ * lanes at a time. The calling thread takes the first channel range or the last time slice, the
+ * pool's workers the rest.
  */
 import { availableParallelism } from 'node:os';
 import { dimensionsOf } from '../../../spec/shapes.ts';
 import type { ScanImplementation } from '../../../spec/implementation.ts';
 import type { Arithmetic } from '../arithmetic.ts';
-import { createSliceSync } from '../drivers.ts';
+import { abortSlices, createSliceSync, INPUT_ROUNDS, inputRound, publishInputRounds } from '../time-slices.ts';
 import type { JobOutputs, ScanJob } from '../job.ts';
 import { allocateOutputs } from '../job.ts';
 import { familiesOf } from '../single-threaded.ts';
@@ -17,7 +18,7 @@ import { DEFAULT_THRESHOLDS, planRun } from './plan.ts';
 import type { PlanThresholds } from './plan.ts';
 import { siblingModule } from '../../threads/pool.ts';
 import { PooledThreads } from '../../threads/pooled-threads.ts';
-import { copyOutputs, shareJob, shareOutputs } from './share.ts';
+import { copyOutputs, shareJob, shareOutputs, stageJob } from './share.ts';
 import { groupRegion, timeRegion } from '../../threads/shared-memory.ts';
 import type { SequenceRegion } from '../../threads/shared-memory.ts';
 import type { WorkerTask } from './task.ts';
@@ -63,16 +64,16 @@ export function threadedImplementation(arithmetic: Arithmetic, options: Threaded
     }
     const workerTasks: Promise<void>[] = [];
     /** Posts a worker's share; once done, its outputs are copied from its shared buffers into the run's. */
-    const submit = (worker: number, region: SequenceRegion, stateRange: readonly [number, number], assignment: WorkerTask['assignment']): void => {
-      const buffers = workers.buffers(worker);
-      const workerOutputs = shareOutputs(outputs, buffers);
-      const posted = pool.submit(worker, task(shareJob(job, region, buffers), workerOutputs, assignment));
+    const submit = (worker: number, sharedJob: ScanJob, region: SequenceRegion, stateRange: readonly [number, number], assignment: WorkerTask['assignment']): void => {
+      const workerOutputs = shareOutputs(outputs, workers.buffers(worker));
+      const posted = pool.submit(worker, task(sharedJob, workerOutputs, assignment));
       workerTasks.push(posted.then(() => copyOutputs(workerOutputs, outputs, region, stateRange)));
     };
     if (plan.kind === 'groups') {
       for (let k = 1; k < plan.ranges.length; k++) {
         const [g0, g1] = plan.ranges[k];
-        if (g1 > g0) submit(k - 1, groupRegion(length, g0, g1), [g0 * lanes, g1 * lanes], { kind: 'groups', g0, g1 });
+        const region = groupRegion(length, g0, g1);
+        if (g1 > g0) submit(k - 1, shareJob(job, region, workers.buffers(k - 1)), region, [g0 * lanes, g1 * lanes], { kind: 'groups', g0, g1 });
       }
       const [g0, g1] = plan.ranges[0];
       await executeLocally(task(job, outputs, { kind: 'groups', g0, g1 }), workerTasks);
@@ -80,15 +81,34 @@ export function threadedImplementation(arithmetic: Arithmetic, options: Threaded
       const count = plan.ranges.length;
       const sync = createSliceSync(count, groups * lanes);
       const reverse = 'reverse' in job.problem.options && job.problem.options.reverse;
-      for (let k = 1; k < count; k++) {
+      /** Every channel's elements at processing positions [q0, q1). */
+      const regionOf = (q0: number, q1: number): SequenceRegion =>
+        reverse ? timeRegion(groups, length, length - q1, length - q0) : timeRegion(groups, length, q0, q1);
+      // The workers take the first slices and start at once; their inputs follow in rounds. The
+      // calling thread takes the last slice: it reads the caller's arrays, and it reduces only half
+      // of its slice, which leaves it the time to copy.
+      const staged: { readonly fill: (region: SequenceRegion) => void; readonly p0: number; readonly p1: number }[] = [];
+      for (let k = 0; k < count - 1; k++) {
         const [p0, p1] = plan.ranges[k];
-        const region = reverse ? timeRegion(groups, length, length - p1, length - p0) : timeRegion(groups, length, p0, p1);
-        // The last slice writes every final state.
-        const stateRange = k === count - 1 ? ([0, groups * lanes] as const) : ([0, 0] as const);
-        submit(k - 1, region, stateRange, { kind: 'slice', slice: k, count, p0, p1, sync });
+        const { job: sharedJob, fill } = stageJob(job, workers.buffers(k));
+        staged.push({ fill, p0, p1 });
+        submit(k, sharedJob, regionOf(p0, p1), [0, 0], { kind: 'slice', slice: k, count, p0, p1, sync, staged: true });
       }
-      const [p0, p1] = plan.ranges[0];
-      await executeLocally(task(job, outputs, { kind: 'slice', slice: 0, count, p0, p1, sync }), workerTasks);
+      try {
+        for (let round = 0; round < INPUT_ROUNDS; round++) {
+          for (const { fill, p0, p1 } of staged) {
+            const [first, second] = inputRound(p0, p1, round);
+            fill([...regionOf(...first), ...regionOf(...second)]);
+          }
+          publishInputRounds(sync, round + 1);
+        }
+      } catch (error) {
+        abortSlices(sync);
+        await Promise.allSettled(workerTasks);
+        throw error;
+      }
+      const [p0, p1] = plan.ranges[count - 1];
+      await executeLocally(task(job, outputs, { kind: 'slice', slice: count - 1, count, p0, p1, sync, staged: false }), workerTasks);
     }
     await Promise.all(workerTasks);
   }
