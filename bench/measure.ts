@@ -8,16 +8,22 @@ export interface SamplingPlan {
   readonly timeMs: number;
   /** Samples taken even past the budget. */
   readonly minSamples: number;
-  /** Untimed warm-up calls (JIT, allocation of scratch, GPU pipelines). */
+  /** Untimed warm-up calls (JIT, allocation of scratch, GPU pipelines): at least this many... */
   readonly warmups: number;
+  /**
+   * ...and for at least this long (ms). V8 compiles a hot loop in tiers and reaches its fastest
+   * code only after some tens of calls: sequential-f32 at L = 2^20 ran ~10 ms a call for its first
+   * ~30 calls here and ~7 ms after, so a count alone left whole runs timing the slower tier.
+   */
+  readonly warmupMs: number;
 }
 
-/** The sampling of the standard run: 1 warm-up, at least 3 samples, 1 s of sampling. */
-export const STANDARD_SAMPLING: SamplingPlan = { timeMs: 1000, minSamples: 3, warmups: 1 };
-/** The sampling of a crossover cell: 1 warm-up, at least 3 samples, 0.2 s of sampling (25 cells per implementation). */
-export const CROSSOVER_SAMPLING: SamplingPlan = { timeMs: 200, minSamples: 3, warmups: 1 };
+/** The sampling of the standard run: warm-up of at least 1 call and 0.5 s, at least 3 samples, 1 s of sampling. */
+export const STANDARD_SAMPLING: SamplingPlan = { timeMs: 1000, minSamples: 3, warmups: 1, warmupMs: 500 };
+/** The sampling of a crossover cell: 1 warm-up call and 0.1 s, at least 3 samples, 0.2 s of sampling (25 cells per implementation). */
+export const CROSSOVER_SAMPLING: SamplingPlan = { timeMs: 200, minSamples: 3, warmups: 1, warmupMs: 100 };
 /** The sampling of --quick. */
-export const QUICK_SAMPLING: SamplingPlan = { timeMs: 50, minSamples: 3, warmups: 1 };
+export const QUICK_SAMPLING: SamplingPlan = { timeMs: 50, minSamples: 3, warmups: 1, warmupMs: 0 };
 
 /** Times `fn` and returns the latency statistics (throws what fn throws). */
 export async function timeCase(name: string, fn: () => Promise<unknown> | unknown, plan: SamplingPlan): Promise<CaseTiming> {
@@ -27,7 +33,7 @@ export async function timeCase(name: string, fn: () => Promise<unknown> | unknow
     iterations: plan.minSamples,
     warmup: plan.warmups > 0,
     warmupIterations: plan.warmups,
-    warmupTime: 0,
+    warmupTime: plan.warmupMs,
     throws: true,
   });
   bench.add(name, async () => {
