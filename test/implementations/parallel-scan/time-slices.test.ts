@@ -1,5 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { INPUT_ROUNDS, inputRound } from '../../../implementations/parallel-scan/time-slices.ts';
+import { FLOAT32 } from '../../../implementations/parallel-scan/arithmetic.ts';
+import type { ScanJob } from '../../../implementations/parallel-scan/job.ts';
+import { allocateOutputs } from '../../../implementations/parallel-scan/job.ts';
+import { programOf } from '../../../implementations/parallel-scan/programs/index.ts';
+import type { SliceSync } from '../../../implementations/parallel-scan/time-slices.ts';
+import {
+  abortSlices,
+  createSliceSync,
+  INPUT_ROUNDS,
+  inputRound,
+  publishInputRounds,
+  runTimeSlice,
+} from '../../../implementations/parallel-scan/time-slices.ts';
+import { Workspace } from '../../../implementations/parallel-scan/workspace.ts';
 
 describe('inputRound (the blocks a worker\'s inputs are copied in)', () => {
   for (const [p0, p1] of [
@@ -26,4 +39,44 @@ describe('inputRound (the blocks a worker\'s inputs are copied in)', () => {
       expect(covered.every((count) => count === 1)).toBe(true);
     });
   }
+});
+
+describe('runTimeSlice when another thread failed', () => {
+  const L = 64;
+  const job: ScanJob = {
+    problem: {
+      family: 'linear-recurrence',
+      options: { reverse: false },
+      inputs: { a: { data: new Float32Array(L).fill(0.5), shape: [1, 1, L] }, b: { data: new Float32Array(L).fill(1), shape: [1, 1, L] } },
+    },
+    initialState: undefined,
+  };
+  const slice = (sliceIndex: number, staged: boolean, sync: SliceSync) => () => {
+    const workspace = new Workspace(FLOAT32);
+    const program = programOf(job, allocateOutputs(job, FLOAT32), FLOAT32, workspace);
+    const [p0, p1] = sliceIndex === 0 ? [0, L / 2] : [L / 2, L];
+    runTimeSlice(program, workspace, sync, sliceIndex, 2, p0, p1, staged);
+  };
+
+  it('a slice waiting for its carry throws instead of waiting forever', () => {
+    const sync = createSliceSync(2, 1);
+    abortSlices(sync);
+    expect(slice(1, false, sync)).toThrow(/time slice 1: aborted, another thread failed/);
+  });
+
+  it('a worker waiting for its input rounds throws instead of waiting forever', () => {
+    const sync = createSliceSync(2, 1);
+    publishInputRounds(sync, 3);
+    abortSlices(sync);
+    expect(slice(0, true, sync)).toThrow(/time slice 0: aborted, another thread failed/);
+  });
+
+  it('a worker whose input rounds are all in runs to the end and publishes its carry', () => {
+    const sync = createSliceSync(2, 1);
+    publishInputRounds(sync, INPUT_ROUNDS);
+    slice(0, true, sync)();
+    // h after 32 steps of h = h/2 + 1 from 0 is 2 − 2^-31, rounded to float32: 2.
+    expect(Array.from(sync.progress.subarray(0, 1))).toEqual([1]);
+    expect(sync.carries[0]).toBe(Math.fround(2 - 2 ** -31));
+  });
 });
