@@ -52,7 +52,7 @@ export function linearRecurrenceProgram(
     },
     // Forward, float32: a and b are the elements and h the states, as they lie.
     inputsInPlace(g, _n, p0) {
-      return reverse || arithmetic.precision !== 'float32' ? undefined : { A: a, B: b, offset: g * L + p0 };
+      return reverse ? undefined : { A: a, B: b, offset: g * L + p0 };
     },
     outputsInPlace(g, _n, p0) {
       return reverse ? undefined : { A: h, B: h, offset: g * L + p0 };

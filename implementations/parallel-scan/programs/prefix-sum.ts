@@ -47,7 +47,7 @@ export function prefixSumProgram(
     },
     // Forward, float32: x is the elements as they lie; inclusive sums are the outputs themselves.
     inputsInPlace(g, _n, p0) {
-      return reverse || arithmetic.precision !== 'float32' ? undefined : { A: x, B: x, offset: g * L + p0 };
+      return reverse ? undefined : { A: x, B: x, offset: g * L + p0 };
     },
     outputsInPlace(g, _n, p0) {
       return reverse || exclusive ? undefined : { A: y, B: y, offset: g * L + p0 };

@@ -29,9 +29,9 @@ export interface SequenceProgram {
   /** Records the state of lane n after the last position. */
   setFinalState(g: number, n: number, state: number): void;
   /**
-   * Where lane n of group g has its (a, b) of positions [p0, p1) in processing order in arrays of
-   * the kernel's precision, readable in place (A, B from `offset`); undefined when they must be
-   * loaded. Time slices then skip the copy.
+   * Where lane n of group g has its (a, b) of positions [p0, p1) in processing order, readable in
+   * place (A, B from `offset`; the float32 inputs serve a float64 kernel too, widening being
+   * exact); undefined when they must be loaded. Time slices then skip the copy.
    */
   inputsInPlace?(g: number, n: number, p0: number, p1: number): InPlace | undefined;
   /** Where the states of positions [p0, p1) are the outputs themselves (from `offset` of B); undefined otherwise. */
