@@ -34,10 +34,11 @@ export function runGroups(program: SequenceProgram, algorithm: ScanAlgorithm, wo
 /**
  * Scans every lane of groups [g0, g1) over the whole sequence, each lane's recurrence serially
  * from its initial state, two lanes' dependency chains interleaved in one loop: lanes n and n + 1
- * of a group, or with one lane per group, two groups when the program's groups keep no scratch. A
- * serial float32 recurrence is bound by the latency of its chain, so two chains at once run nearly
- * twice as fast, with no extra pass; each lane's result is the sequential loop's, bit for bit. The
- * channel-parallel share of the threaded implementation.
+ * of a group, or with one lane per group, two groups when the program's groups keep no scratch
+ * (read and written in place when the program allows it). A serial float32 recurrence is bound by
+ * the latency of its chain, so two chains at once run nearly twice as fast, with no extra pass;
+ * each lane's result is the sequential loop's, bit for bit. The channel-parallel share of the
+ * threaded implementation.
  */
 export function runLanePairs(program: SequenceProgram, workspace: Workspace, g0: number, g1: number): void {
   const L = program.length;
@@ -65,7 +66,7 @@ export function runLanePairs(program: SequenceProgram, workspace: Workspace, g0:
       const paired = g + 1 < g1;
       program.prepare(g, 0, L);
       if (paired) program.prepare(g + 1, 0, L);
-      scan(g, 0, g + 1, 0, paired);
+      if (!scanRowsInPlace(program, g, paired)) scan(g, 0, g + 1, 0, paired);
       program.finish(g, 0, L);
       if (paired) program.finish(g + 1, 0, L);
     }
@@ -76,4 +77,31 @@ export function runLanePairs(program: SequenceProgram, workspace: Workspace, g0:
     for (let n = 0; n < lanes; n += 2) scan(g, n, g, n + 1, n + 1 < lanes);
     program.finish(g, 0, L);
   }
+}
+
+/**
+ * Scans groups g and (when paired) g + 1 of a one-lane program where its inputs and outputs lie
+ * in place, as consecutive rows of the same arrays: no load, no emit. False (nothing done) when
+ * they do not.
+ */
+function scanRowsInPlace(program: SequenceProgram, g: number, paired: boolean): boolean {
+  const L = program.length;
+  const input = program.inputsInPlace?.(g, 0, 0, L);
+  const output = input === undefined ? undefined : program.outputsInPlace?.(g, 0, 0, L);
+  if (input === undefined || output === undefined) return false;
+  if (paired) {
+    const nextInput = program.inputsInPlace?.(g + 1, 0, 0, L);
+    const nextOutput = program.outputsInPlace?.(g + 1, 0, 0, L);
+    const consecutive =
+      nextInput?.A === input.A && nextInput.B === input.B && nextInput.offset === input.offset + L &&
+      nextOutput?.B === output.B && nextOutput.offset === output.offset + L;
+    if (!consecutive) return false;
+  }
+  const first = program.initialState(g, 0);
+  const second = paired ? program.initialState(g + 1, 0) : 0;
+  program.operator.scanPair(input.A, input.B, input.offset, output.B, output.offset, L, first, paired ? L : 0, second);
+  const out = output.B;
+  program.setFinalState(g, 0, L === 0 ? first : out[output.offset + L - 1]);
+  if (paired) program.setFinalState(g + 1, 0, L === 0 ? second : out[output.offset + 2 * L - 1]);
+  return true;
 }

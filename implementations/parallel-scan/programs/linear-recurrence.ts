@@ -50,7 +50,7 @@ export function linearRecurrenceProgram(
     setFinalState(g, _n, state) {
       if (finalState !== undefined) finalState[g] = state;
     },
-    // Forward, float32: a and b are the elements and h the states, as they lie.
+    // Forward: a and b are the elements and h the states, as they lie.
     inputsInPlace(g, _n, p0) {
       return reverse ? undefined : { A: a, B: b, offset: g * L + p0 };
     },

@@ -45,7 +45,7 @@ export function prefixSumProgram(
     setFinalState(g, _n, state) {
       if (finalState !== undefined) finalState[g] = state;
     },
-    // Forward, float32: x is the elements as they lie; inclusive sums are the outputs themselves.
+    // Forward: x is the elements as they lie; inclusive sums are the outputs themselves.
     inputsInPlace(g, _n, p0) {
       return reverse ? undefined : { A: x, B: x, offset: g * L + p0 };
     },
