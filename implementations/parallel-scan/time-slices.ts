@@ -6,6 +6,10 @@
  * in rounds, each round a block from the start of both halves of every worker's slice, and
  * publishes how many rounds are in. A worker whose program reads in place reduces round by round as
  * the rounds arrive, so the copy overlaps its work instead of delaying its start.
+ *
+ * A slice's work is one generator that yields each wait it cannot skip: a worker drives it blocking
+ * (Atomics.wait), the calling thread awaiting (Atomics.waitAsync), so that the calling thread's
+ * event loop, where the pool reports a worker's death, keeps turning while it waits.
  */
 import type { AssociativeOperator } from './operators.ts';
 import type { SequenceProgram } from './programs/program.ts';
@@ -71,24 +75,56 @@ const roundAggregates = new Float64Array(4);
 /** How long a slice waits for its predecessor or its inputs before checking for an abort again (ms). */
 const WAIT_SLICE_MS = 200;
 
-/** Waits until progress[index] > `count`; throws if the run was aborted meanwhile. */
-function awaitProgress(sync: SliceSync, index: number, count: number, slice: number): void {
-  const { progress } = sync;
+/** What a slice waits for: progress[index] > count. */
+interface ProgressWait {
+  readonly index: number;
+  readonly count: number;
+}
+
+/** A slice's work, yielding every wait it cannot skip; a driver does the waiting. */
+type SliceSteps = Generator<ProgressWait, void, undefined>;
+
+/** Returns once progress[index] > `count`, yielding while it is not; throws if the run was aborted. */
+function* untilProgress(sync: SliceSync, index: number, count: number, slice: number): SliceSteps {
   for (;;) {
-    const published = Atomics.load(progress, index);
-    if (published > count) return;
-    if (Atomics.load(progress, abortIndexOf(sync)) !== 0) throw new Error(`time slice ${slice}: aborted, another thread failed`);
-    Atomics.wait(progress, index, published, WAIT_SLICE_MS);
+    if (Atomics.load(sync.progress, index) > count) return;
+    if (Atomics.load(sync.progress, abortIndexOf(sync)) !== 0) throw new Error(`time slice ${slice}: aborted, another thread failed`);
+    yield { index, count };
   }
 }
 
-function awaitCarry(sync: SliceSync, slice: number, lane: number, lanesInAll: number): number {
-  awaitProgress(sync, slice - 1, lane, slice);
+/** The state entering `slice` for `lane`, once its predecessor published it. */
+function* carryInto(sync: SliceSync, slice: number, lane: number, lanesInAll: number): Generator<ProgressWait, number, undefined> {
+  yield* untilProgress(sync, slice - 1, lane, slice);
   return sync.carries[(slice - 1) * lanesInAll + lane];
 }
 
+/** Runs `steps` blocking the thread at each wait (Atomics.wait): a worker's driver. */
+function driveBlocking(sync: SliceSync, steps: SliceSteps): void {
+  for (let next = steps.next(); !next.done; next = steps.next()) {
+    const { index, count } = next.value;
+    const published = Atomics.load(sync.progress, index);
+    if (published <= count) Atomics.wait(sync.progress, index, published, WAIT_SLICE_MS);
+  }
+}
+
 /**
- * Runs slice `slice` of `count` (positions [p0, p1)) for every lane of every group: a
+ * Runs `steps` awaiting each wait (Atomics.waitAsync): the calling thread's driver, which keeps its
+ * event loop turning while it waits, so that a worker's death (reported there by the pool) can
+ * abort the run instead of leaving the calling thread blocked.
+ */
+async function driveAsync(sync: SliceSync, steps: SliceSteps): Promise<void> {
+  for (let next = steps.next(); !next.done; next = steps.next()) {
+    const { index, count } = next.value;
+    const published = Atomics.load(sync.progress, index);
+    if (published > count) continue;
+    const wait = Atomics.waitAsync(sync.progress, index, published, WAIT_SLICE_MS);
+    if (wait.async) await wait.value;
+  }
+}
+
+/**
+ * Runs slice `slice` of `count` (positions [p0, p1) of `share`) for every lane of every group: a
  * reduce-then-scan across threads. Each slice is two halves. First the aggregates (the product of
  * the a's and the fold of the b's) of both halves are computed with their chains interleaved,
  * reading only; a slice that knows the state entering it (slice 0 from the initial state, a later
@@ -96,19 +132,31 @@ function awaitCarry(sync: SliceSync, slice: number, lane: number, lanesInAll: nu
  * the next slice waits only for the reduce phases before it. Then both halves are scanned from their
  * now known entering states, again two chains interleaved, writing the states once. The last slice
  * publishes nothing, so it reduces only its first half (as two quarters, chains interleaved).
- *
- * `staged`: the inputs arrive in rounds (see the module comment); false when they are all there.
+ * Blocks the thread while it waits (a worker).
  */
-export function runTimeSlice(
-  program: SequenceProgram,
-  workspace: Workspace,
-  sync: SliceSync,
-  slice: number,
-  count: number,
-  p0: number,
-  p1: number,
-  staged: boolean,
-): void {
+export function runTimeSlice(share: SliceShare): void {
+  driveBlocking(share.sync, timeSliceSteps(share));
+}
+
+/** runTimeSlice for the calling thread: the same work, its waits awaited instead of blocking. */
+export function runTimeSliceAsync(share: SliceShare): Promise<void> {
+  return driveAsync(share.sync, timeSliceSteps(share));
+}
+
+/** One thread's share of a time-parallel run: slice `slice` of `count`, positions [p0, p1). */
+export interface SliceShare {
+  readonly program: SequenceProgram;
+  readonly workspace: Workspace;
+  readonly sync: SliceSync;
+  readonly slice: number;
+  readonly count: number;
+  readonly p0: number;
+  readonly p1: number;
+  /** The inputs arrive in rounds (see the module comment); false when they are all there. */
+  readonly staged: boolean;
+}
+
+function* timeSliceSteps({ program, workspace, sync, slice, count, p0, p1, staged }: SliceShare): SliceSteps {
   const op = program.operator;
   const span = p1 - p0;
   const half = Math.ceil(span / 2);
@@ -125,7 +173,7 @@ export function runTimeSlice(
     return input === undefined || output === undefined ? undefined : { input, output };
   };
   const roundByRound = staged && !last && inPlace(0, 0) !== undefined;
-  if (staged && !roundByRound) awaitProgress(sync, roundsIndexOf(sync), INPUT_ROUNDS - 1, slice);
+  if (staged && !roundByRound) yield* untilProgress(sync, roundsIndexOf(sync), INPUT_ROUNDS - 1, slice);
 
   for (let g = 0; g < program.groups; g++) {
     program.prepare(g, p0, p1);
@@ -136,7 +184,7 @@ export function runTimeSlice(
       const [inA, inB, start] = place === undefined ? [A, B, 0] : [place.input.A, place.input.B, place.input.offset];
       if (place === undefined) program.load(g, n, p0, p1, A, B);
       if (roundByRound) {
-        reduceByRounds(program, sync, slice, p0, p1, inA, inB, start - p0);
+        yield* reduceByRounds(program, sync, slice, p0, p1, inA, inB, start - p0);
       } else {
         // The last slice needs only its first half's aggregate (the state entering its second half):
         // it reduces that half as two interleaved quarters, twice as fast as one chain, and so
@@ -144,7 +192,7 @@ export function runTimeSlice(
         const firstQuarter = last ? Math.ceil(half / 2) : half;
         op.reducePair(inA, inB, start, firstQuarter, start + firstQuarter, last ? half - firstQuarter : rest, aggregates);
       }
-      const before = slice === 0 ? program.initialState(g, n) : awaitCarry(sync, slice, lane, lanesInAll);
+      const before = slice === 0 ? program.initialState(g, n) : yield* carryInto(sync, slice, lane, lanesInAll);
       const afterFirst = op.applyAggregate(aggregates[0], aggregates[1], before);
       const middle = last ? op.applyAggregate(aggregates[2], aggregates[3], afterFirst) : afterFirst;
       if (!last) {
@@ -165,7 +213,7 @@ export function runTimeSlice(
  * The aggregates of both halves of slice [p0, p1) into `aggregates`, reduced one input round at a
  * time as the rounds arrive (position p is at index p + shift of A, B), composed in order.
  */
-function reduceByRounds(
+function* reduceByRounds(
   program: SequenceProgram,
   sync: SliceSync,
   slice: number,
@@ -174,19 +222,19 @@ function reduceByRounds(
   A: ScanArray,
   B: ScanArray,
   shift: number,
-): void {
+): SliceSteps {
   const op = program.operator;
   aggregates[0] = aggregates[2] = 1;
   aggregates[1] = aggregates[3] = 0;
   for (let round = 0; round < INPUT_ROUNDS; round++) {
-    awaitProgress(sync, roundsIndexOf(sync), round, slice);
+    yield* untilProgress(sync, roundsIndexOf(sync), round, slice);
     const [[f0, f1], [s0, s1]] = inputRound(p0, p1, round);
     if (f1 === f0) break;
     op.reducePair(A, B, f0 + shift, f1 - f0, s0 + shift, s1 - s0, roundAggregates);
     compose(op, 0);
     compose(op, 2);
   }
-  awaitProgress(sync, roundsIndexOf(sync), INPUT_ROUNDS - 1, slice);
+  yield* untilProgress(sync, roundsIndexOf(sync), INPUT_ROUNDS - 1, slice);
 }
 
 /** aggregates[k, k+1] ← (a, b) followed by roundAggregates[k, k+1] = (a', b'), i.e. (a'·a, a'·b + b'). */

@@ -67,6 +67,8 @@ export function threadedImplementation(arithmetic: Arithmetic, options: Threaded
     const submit = (worker: number, sharedJob: ScanJob, region: SequenceRegion, stateRange: readonly [number, number], assignment: WorkerTask['assignment']): void => {
       const workerOutputs = shareOutputs(outputs, workers.buffers(worker));
       const posted = pool.submit(worker, task(sharedJob, workerOutputs, assignment));
+      // A worker that fails without aborting (it died) must still release the threads waiting on it.
+      if (assignment.kind === 'slice') posted.catch(() => abortSlices(assignment.sync));
       workerTasks.push(posted.then(() => copyOutputs(workerOutputs, outputs, region, stateRange)));
     };
     if (plan.kind === 'groups') {
@@ -113,10 +115,10 @@ export function threadedImplementation(arithmetic: Arithmetic, options: Threaded
     await Promise.all(workerTasks);
   }
 
-  /** Runs the calling thread's share; if it fails, waits for the workers' shares before rethrowing. */
+  /** Runs the calling thread's share (its waits awaited); if it fails, waits for the workers' shares before rethrowing. */
   async function executeLocally(share: WorkerTask, workerTasks: readonly Promise<void>[]): Promise<void> {
     try {
-      local.execute(share);
+      await local.executeAsync(share);
     } catch (error) {
       await Promise.allSettled(workerTasks);
       throw error;

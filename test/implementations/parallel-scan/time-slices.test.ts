@@ -11,6 +11,7 @@ import {
   inputRound,
   publishInputRounds,
   runTimeSlice,
+  runTimeSliceAsync,
 } from '../../../implementations/parallel-scan/time-slices.ts';
 import { Workspace } from '../../../implementations/parallel-scan/workspace.ts';
 
@@ -55,8 +56,33 @@ describe('runTimeSlice when another thread failed', () => {
     const workspace = new Workspace(FLOAT32);
     const program = programOf(job, allocateOutputs(job, FLOAT32), FLOAT32, workspace);
     const [p0, p1] = sliceIndex === 0 ? [0, L / 2] : [L / 2, L];
-    runTimeSlice(program, workspace, sync, sliceIndex, 2, p0, p1, staged);
+    runTimeSlice({ program, workspace, sync, slice: sliceIndex, count: 2, p0, p1, staged });
   };
+  const lastSliceAsync = (sync: SliceSync, outputs = allocateOutputs(job, FLOAT32)): Promise<void> => {
+    const workspace = new Workspace(FLOAT32);
+    const program = programOf(job, outputs, FLOAT32, workspace);
+    return runTimeSliceAsync({ program, workspace, sync, slice: 1, count: 2, p0: L / 2, p1: L, staged: false });
+  };
+
+  it("the calling thread's slice awaits its carry with its event loop turning, so an abort from a callback reaches it", async () => {
+    const sync = createSliceSync(2, 1);
+    setTimeout(() => abortSlices(sync), 20);
+    await expect(lastSliceAsync(sync)).rejects.toThrow(/time slice 1: aborted, another thread failed/);
+  });
+
+  it("the calling thread's slice finishes once a callback publishes its carry", async () => {
+    const sync = createSliceSync(2, 1);
+    const outputs = allocateOutputs(job, FLOAT32);
+    setTimeout(() => {
+      sync.carries[0] = 2;
+      Atomics.store(sync.progress, 0, 1);
+      Atomics.notify(sync.progress, 0);
+    }, 20);
+    await lastSliceAsync(sync, outputs);
+    // From h = 2, h = h/2 + 1 stays at 2.
+    expect(Array.from(outputs.primary.subarray(L / 2))).toEqual(new Array(L / 2).fill(2));
+    expect(outputs.finalState?.[0]).toBe(2);
+  });
 
   it('a slice waiting for its carry throws instead of waiting forever', () => {
     const sync = createSliceSync(2, 1);
