@@ -67,11 +67,6 @@ export function inputRound(p0: number, p1: number, round: number): readonly [rea
   return [clip(p0, p0 + half, round * block), clip(p0 + half, p1, round * block)];
 }
 
-/** The aggregates of a slice's two halves (a₀, b₀, a₁, b₁); one per thread, as this module is. */
-const aggregates = new Float64Array(4);
-/** The aggregates of one input round's two blocks. */
-const roundAggregates = new Float64Array(4);
-
 /** How long a slice waits for its predecessor or its inputs before checking for an abort again (ms). */
 const WAIT_SLICE_MS = 200;
 
@@ -165,6 +160,10 @@ function* timeSliceSteps({ program, workspace, sync, slice, count, p0, p1, stage
   const A = workspace.array('lane.A', span);
   const B = workspace.array('lane.B', span);
   const lanesInAll = program.groups * program.lanes;
+  // The aggregates of the two halves (a₀, b₀, a₁, b₁), this run's own: the calling thread's slice
+  // is suspended at its waits, and another implementation's slice may run on the thread meanwhile.
+  const aggregates = new Float64Array(4);
+  const roundAggregates = new Float64Array(4);
   // Only a program that reads its inputs in place can start on the first rounds; any other loads
   // (and may prepare from) the whole slice, so it waits for all of them.
   const inPlace = (g: number, n: number) => {
@@ -184,7 +183,7 @@ function* timeSliceSteps({ program, workspace, sync, slice, count, p0, p1, stage
       const [inA, inB, start] = place === undefined ? [A, B, 0] : [place.input.A, place.input.B, place.input.offset];
       if (place === undefined) program.load(g, n, p0, p1, A, B);
       if (roundByRound) {
-        yield* reduceByRounds(program, sync, slice, p0, p1, inA, inB, start - p0);
+        yield* reduceByRounds(program, sync, slice, p0, p1, inA, inB, start - p0, aggregates, roundAggregates);
       } else {
         // The last slice needs only its first half's aggregate (the state entering its second half):
         // it reduces that half as two interleaved quarters, twice as fast as one chain, and so
@@ -211,7 +210,7 @@ function* timeSliceSteps({ program, workspace, sync, slice, count, p0, p1, stage
 
 /**
  * The aggregates of both halves of slice [p0, p1) into `aggregates`, reduced one input round at a
- * time as the rounds arrive (position p is at index p + shift of A, B), composed in order.
+ * time (into `round`) as the rounds arrive (position p is at index p + shift of A, B), composed in order.
  */
 function* reduceByRounds(
   program: SequenceProgram,
@@ -222,23 +221,27 @@ function* reduceByRounds(
   A: ScanArray,
   B: ScanArray,
   shift: number,
+  aggregates: Float64Array,
+  round: Float64Array,
 ): SliceSteps {
   const op = program.operator;
-  aggregates[0] = aggregates[2] = 1;
-  aggregates[1] = aggregates[3] = 0;
-  for (let round = 0; round < INPUT_ROUNDS; round++) {
-    yield* untilProgress(sync, roundsIndexOf(sync), round, slice);
-    const [[f0, f1], [s0, s1]] = inputRound(p0, p1, round);
+  aggregates.set(IDENTITY_PAIR);
+  for (let r = 0; r < INPUT_ROUNDS; r++) {
+    yield* untilProgress(sync, roundsIndexOf(sync), r, slice);
+    const [[f0, f1], [s0, s1]] = inputRound(p0, p1, r);
     if (f1 === f0) break;
-    op.reducePair(A, B, f0 + shift, f1 - f0, s0 + shift, s1 - s0, roundAggregates);
-    compose(op, 0);
-    compose(op, 2);
+    op.reducePair(A, B, f0 + shift, f1 - f0, s0 + shift, s1 - s0, round);
+    compose(op, aggregates, round, 0);
+    compose(op, aggregates, round, 2);
   }
   yield* untilProgress(sync, roundsIndexOf(sync), INPUT_ROUNDS - 1, slice);
 }
 
-/** aggregates[k, k+1] ← (a, b) followed by roundAggregates[k, k+1] = (a', b'), i.e. (a'·a, a'·b + b'). */
-function compose(op: AssociativeOperator, k: number): void {
-  aggregates[k + 1] = op.applyAggregate(roundAggregates[k], roundAggregates[k + 1], aggregates[k + 1]);
-  aggregates[k] = op.applyAggregate(roundAggregates[k], 0, aggregates[k]);
+/** Two identity aggregates (1, 0). */
+const IDENTITY_PAIR = [1, 0, 1, 0];
+
+/** into[k, k+1] ← (a, b) followed by next[k, k+1] = (a′, b′), i.e. (a′·a, a′·b + b′). */
+function compose(op: AssociativeOperator, into: Float64Array, next: Float64Array, k: number): void {
+  into[k + 1] = op.applyAggregate(next[k], next[k + 1], into[k + 1]);
+  into[k] = op.applyAggregate(next[k], 0, into[k]);
 }

@@ -125,3 +125,24 @@ describe('channel ranges scan each lane serially', () => {
     }
   });
 });
+
+describe('time slices of two implementations in flight at once', () => {
+  // The calling thread awaits its carries, so two threaded implementations' runs can interleave on
+  // it (each implementation serialises only its own runs): neither may disturb the other's slice.
+  const f32 = variants.find((v) => v.name === 'threads-3-slices-f32');
+  const f64 = variants.find((v) => v.name === 'threads-3-slices-f64');
+  it('linear-recurrence: the same bits as each run alone', async () => {
+    if (f32 === undefined || f64 === undefined) throw new Error('threads-3-slices-f32/-f64 are not among the variants');
+    const long = problems.filter((p) => p.family === 'linear-recurrence' && dimensionsOf(p).length >= 64);
+    expect(long.length).toBeGreaterThan(0);
+    for (const problem of long) {
+      const alone = [await familyOf(f32, 'linear-recurrence').run(problem), await familyOf(f64, 'linear-recurrence').run(problem)];
+      for (let repeat = 0; repeat < 5; repeat++) {
+        const together = await Promise.all([familyOf(f32, 'linear-recurrence').run(problem), familyOf(f64, 'linear-recurrence').run(problem)]);
+        for (const k of [0, 1]) {
+          for (const name of Object.keys(alone[k])) expect(together[k][name].data, `${k === 0 ? 'f32' : 'f64'} ${name}`).toEqual(alone[k][name].data);
+        }
+      }
+    }
+  });
+});
