@@ -12,8 +12,9 @@ export interface SamplingPlan {
   readonly warmups: number;
   /**
    * ...and for at least this long (ms). V8 compiles a hot loop in tiers and reaches its fastest
-   * code only after some tens of calls: sequential-f32 at L = 2^20 ran ~10 ms a call for its first
-   * ~30 calls here and ~7 ms after, so a count alone left whole runs timing the slower tier.
+   * code only after some calls: sequential-f32 at L = 2^20 ran ~10 ms a call for its first ~20
+   * calls here and ~7 ms after (bench/time-slice-cost.ts prints the curve), so a count alone left
+   * whole runs timing the slower tier.
    */
   readonly warmupMs: number;
 }

@@ -14,10 +14,7 @@ import { medianMs as median } from './median-time.ts';
 
 const L = Number(process.argv[2] ?? 2 ** 20);
 const REPEATS = 31;
-/**
- * Warm-up calls before timing. V8 reaches its fastest code for the sequential loop only after some
- * tens of calls (here the first 30 ran at ~10 ms, later ones at ~7 ms), so the baseline gets many.
- */
+/** Warm-up calls before timing: V8 reaches its fastest code for the sequential loop only after some calls (the first line printed shows how many). */
 const WARMUPS = 40;
 
 /** Median milliseconds of REPEATS calls of `work`, after WARMUPS calls. */
@@ -43,6 +40,16 @@ const problem: Problem<'linear-recurrence'> = {
   options: { reverse: false },
   inputs: { a: { data: a, shape: [1, 1, L] }, b: { data: b, shape: [1, 1, L] } },
 };
+
+// V8's tiers, call by call: the median of calls 1–10, 11–20 and 21–40 of a fresh loop.
+const warmupCurve: number[] = [];
+for (let call = 0; call < 40; call++) {
+  const start = performance.now();
+  await seqF32(problem);
+  warmupCurve.push(performance.now() - start);
+}
+const medianOf = (times: number[]): number => [...times].sort((x, y) => x - y)[times.length >> 1];
+const curve = [warmupCurve.slice(0, 10), warmupCurve.slice(10, 20), warmupCurve.slice(20)].map(medianOf);
 
 const sequentialMs = await medianMs(() => seqF32(problem));
 const threaded = threadedImplementation(FLOAT32, { threads: 2 });
@@ -74,6 +81,7 @@ const criticalPath = Math.max(reduceMs, copyInMs + reduceMs / 2) + scanFreshMs +
 
 const row = (ms: number, what: string): string => `  ${ms.toFixed(2).padStart(7)} ms  ${what}`;
 console.log(`float32 linear recurrence, L = ${L}, medians of ${REPEATS} runs after ${WARMUPS} warm-up calls:`);
+console.log(`  sequential-f32's first calls (V8's tiers): medians ${curve.map((ms) => ms.toFixed(2)).join(', ')} ms for calls 1–10, 11–20, 21–40`);
 console.log(row(sequentialMs, 'sequential-f32, the whole sequence (one dependency chain)'));
 console.log(row(copyInMs, 'copying half of a and b (what the worker reads) into reused shared memory'));
 console.log(row(reduceMs, 'reduce of a half: the aggregates of its two quarters, two chains interleaved'));
