@@ -10,6 +10,7 @@ import { dimensionsOf } from '../../../spec/shapes.ts';
 import type { ScanImplementation } from '../../../spec/implementation.ts';
 import type { Arithmetic } from '../arithmetic.ts';
 import { abortSlices, createSliceSync, INPUT_ROUNDS, inputRound, publishInputRounds } from '../time-slices.ts';
+import type { SliceSync } from '../time-slices.ts';
 import type { JobOutputs, ScanJob } from '../job.ts';
 import { allocateOutputs } from '../job.ts';
 import { familiesOf } from '../single-threaded.ts';
@@ -78,7 +79,7 @@ export function threadedImplementation(arithmetic: Arithmetic, options: Threaded
         if (g1 > g0) submit(k - 1, shareJob(job, region, workers.buffers(k - 1)), region, [g0 * lanes, g1 * lanes], { kind: 'groups', g0, g1 });
       }
       const [g0, g1] = plan.ranges[0];
-      await executeLocally(task(job, outputs, { kind: 'groups', g0, g1 }), workerTasks);
+      await executeLocally(() => local.execute(task(job, outputs, { kind: 'groups', g0, g1 })), workerTasks);
     } else {
       const count = plan.ranges.length;
       const sync = createSliceSync(count, groups * lanes);
@@ -96,7 +97,9 @@ export function threadedImplementation(arithmetic: Arithmetic, options: Threaded
         staged.push({ fill, p0, p1 });
         submit(k, sharedJob, regionOf(p0, p1), [0, 0], { kind: 'slice', slice: k, count, p0, p1, sync, staged: true });
       }
-      try {
+      const [p0, p1] = plan.ranges[count - 1];
+      const share = task(job, outputs, { kind: 'slice', slice: count - 1, count, p0, p1, sync, staged: false });
+      await executeLocally(() => {
         for (let round = 0; round < INPUT_ROUNDS; round++) {
           for (const { fill, p0, p1 } of staged) {
             const [first, second] = inputRound(p0, p1, round);
@@ -104,22 +107,22 @@ export function threadedImplementation(arithmetic: Arithmetic, options: Threaded
           }
           publishInputRounds(sync, round + 1);
         }
-      } catch (error) {
-        abortSlices(sync);
-        await Promise.allSettled(workerTasks);
-        throw error;
-      }
-      const [p0, p1] = plan.ranges[count - 1];
-      await executeLocally(task(job, outputs, { kind: 'slice', slice: count - 1, count, p0, p1, sync, staged: false }), workerTasks);
+        return local.executeAsync(share);
+      }, workerTasks, sync);
     }
     await Promise.all(workerTasks);
   }
 
-  /** Runs the calling thread's share (its waits awaited); if it fails, waits for the workers' shares before rethrowing. */
-  async function executeLocally(share: WorkerTask, workerTasks: readonly Promise<void>[]): Promise<void> {
+  /**
+   * Runs the calling thread's share; if it fails, aborts the run's time slices (a time slice's
+   * failure has done so already; copying the workers' inputs may not have), waits for the workers'
+   * shares and rethrows.
+   */
+  async function executeLocally(share: () => void | Promise<void>, workerTasks: readonly Promise<void>[], sync?: SliceSync): Promise<void> {
     try {
-      await local.executeAsync(share);
+      await share();
     } catch (error) {
+      if (sync !== undefined) abortSlices(sync);
       await Promise.allSettled(workerTasks);
       throw error;
     }
