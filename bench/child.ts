@@ -17,6 +17,7 @@ import { crossoverCases, elementsOf, problemOf, QUICK_CASES, STANDARD_CASES } fr
 import { CROSSOVER_SAMPLING, QUICK_SAMPLING, STANDARD_SAMPLING, timeCase } from './measure.ts';
 import type { CaseOutcome, ChildEvent } from './protocol.ts';
 import { formatEvent } from './protocol.ts';
+import { errorMessage } from '../spec/errors.ts';
 
 const MIB = 1024 * 1024;
 
@@ -27,10 +28,6 @@ function peakRssMiB(): number {
 
 function emit(event: ChildEvent): void {
   process.stdout.write(formatEvent(event));
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
 const { values } = parseArgs({
@@ -79,14 +76,14 @@ async function runImplementation(implementation: ScanImplementation): Promise<vo
   try {
     await implementation.setup?.();
   } catch (error) {
-    emit({ type: 'unavailable', reason: messageOf(error) });
+    emit({ type: 'unavailable', reason: errorMessage(error, { withName: true }) });
     return;
   }
   let environment: Readonly<Record<string, string>> = {};
   try {
     environment = implementation.environment?.() ?? {};
   } catch (error) {
-    environment = { environmentError: messageOf(error) };
+    environment = { environmentError: errorMessage(error, { withName: true }) };
   }
   emit({ type: 'ready', environment });
   for (const c of cases) {
@@ -96,7 +93,7 @@ async function runImplementation(implementation: ScanImplementation): Promise<vo
   try {
     await implementation.dispose?.();
   } catch (error) {
-    process.stderr.write(`dispose failed: ${messageOf(error)}\n`);
+    process.stderr.write(`dispose failed: ${errorMessage(error, { withName: true })}\n`);
   }
 }
 
@@ -120,7 +117,7 @@ async function runCase(implementation: ScanImplementation, c: BenchCase): Promis
     msPerElement.set(c.family, Math.min(measured, msPerElement.get(c.family) ?? Infinity));
     return { status: 'ok', ...timing };
   } catch (error) {
-    return { status: 'error', reason: messageOf(error) };
+    return { status: 'error', reason: errorMessage(error, { withName: true }) };
   }
 }
 

@@ -4,6 +4,7 @@
  */
 import { decodeSafetensors, encodeSafetensors, type SafetensorsData, type SafetensorsDtype } from '../fixtures/safetensors.ts';
 import { TesteeError } from './errors.ts';
+import { errorMessage } from '../spec/errors.ts';
 
 /** The protocol version this runner speaks. */
 export const PROTOCOL_VERSION = '1';
@@ -33,11 +34,7 @@ export function decodeMessage(payload: Uint8Array, where: string): ProtocolMessa
     // A plain Uint8Array view: Buffer#slice does not copy, so a Buffer's tensors could alias its pool.
     return decodeSafetensors(new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength));
   } catch (error) {
-    throw new TesteeError('protocol', `${where}: expected a safetensors payload, got bytes that do not parse: ${messageOf(error)}`);
+    throw new TesteeError('protocol', `${where}: expected a safetensors payload, got bytes that do not parse: ${errorMessage(error)}`);
   }
 }
 
-/** The text of any thrown value. */
-export function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}

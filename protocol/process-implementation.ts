@@ -8,15 +8,16 @@ import type { FamilyName, OptionsOf, Problem, StepInputsOf, StepOutputs, Outputs
 import type { FamilyImplementation, ScanImplementation } from '../spec/implementation.ts';
 import type { AnyProblem } from '../spec/families.ts';
 import type { OutputTensor, Tensor } from '../spec/tensor.ts';
-import { bfloat16BitsToNumber, float16BitsToNumber } from '../fixtures/safetensors.ts';
+import { bfloat16Value, float16Value } from '../spec/float16.ts';
 import { validateOutputs, validateStepOutputs } from '../spec/validate.ts';
 import { BoundedCapture } from './bounded-capture.ts';
 import { splitCommandLine } from './command-line.ts';
 import { TesteeDeclinedError, TesteeError } from './errors.ts';
 import { DEFAULT_MAX_FRAME_BYTES } from './frame.ts';
 import { declineByCapabilities, handshakeRequest, parseHandshake, type FamilyCapabilities, type TesteeDescription } from './handshake.ts';
-import { messageOf, PROTOCOL_VERSION, type ProtocolMessage, type ProtocolTensor } from './messages.ts';
+import { PROTOCOL_VERSION, type ProtocolMessage, type ProtocolTensor } from './messages.ts';
 import { TesteeProcess } from './testee-process.ts';
+import { errorMessage } from '../spec/errors.ts';
 
 /** How to start and supervise a testee. */
 export interface ProcessImplementationOptions {
@@ -120,7 +121,7 @@ class TesteeSession {
       return description;
     } catch (error) {
       await testee.stop();
-      const text = messageOf(error).replace(/^handshake: /, '');
+      const text = errorMessage(error).replace(/^handshake: /, '');
       throw new TesteeError('start', `testee \`${this.commandText}\` failed the handshake: ${text}`);
     }
   }
@@ -255,7 +256,7 @@ function outputTensors(tensors: Readonly<Record<string, ProtocolTensor>>, where:
     if (data instanceof Float32Array || data instanceof Float64Array) {
       outputs[name] = { data, shape };
     } else if ((dtype === 'F16' || dtype === 'BF16') && data instanceof Uint16Array) {
-      const widen = dtype === 'F16' ? float16BitsToNumber : bfloat16BitsToNumber;
+      const widen = dtype === 'F16' ? float16Value : bfloat16Value;
       outputs[name] = { data: Float32Array.from(data, widen), shape };
     } else {
       throw new TesteeError('protocol', `${where}: output '${name}': expected dtype F32 or F64 (or F16/BF16, widened exactly), got ${dtype ?? data.constructor.name}`);

@@ -7,7 +7,8 @@ import type { Readable, Writable } from 'node:stream';
 import type { BoundedCapture } from './bounded-capture.ts';
 import { TesteeError } from './errors.ts';
 import { FrameDecoder, MAX_ENCODABLE_FRAME_BYTES, encodeFrame } from './frame.ts';
-import { decodeMessage, encodeMessage, messageOf, type ProtocolMessage } from './messages.ts';
+import { decodeMessage, encodeMessage, type ProtocolMessage } from './messages.ts';
+import { errorMessage } from '../spec/errors.ts';
 
 /** How to start a testee process. */
 export interface TesteeLaunch {
@@ -112,7 +113,7 @@ export class TesteeProcess {
       // maxFrameBytes guards against what the testee sends; requests are bounded by the prefix alone.
       frame = encodeFrame(encodeMessage(message), MAX_ENCODABLE_FRAME_BYTES);
     } catch (error) {
-      return Promise.reject(new TesteeError('protocol', `${what}: cannot encode the request: ${messageOf(error)}`));
+      return Promise.reject(new TesteeError('protocol', `${what}: cannot encode the request: ${errorMessage(error)}`));
     }
     return new Promise<ProtocolMessage>((resolve, reject) => {
       const timer = setTimeout(() => this.onTimeout(timeout.ms, timeout.option), timeout.ms);
@@ -165,7 +166,7 @@ export class TesteeProcess {
     try {
       payloads = this.decoder.push(chunk);
     } catch (error) {
-      this.breakWith(messageOf(error));
+      this.breakWith(errorMessage(error));
       return;
     }
     for (const payload of payloads) {
@@ -178,7 +179,7 @@ export class TesteeProcess {
       try {
         message = decodeMessage(payload, `${pending.what}: answer`);
       } catch (error) {
-        this.breakWith(messageOf(error));
+        this.breakWith(errorMessage(error));
         return;
       }
       this.settle()?.resolve(message);

@@ -29,3 +29,9 @@ export class SpecValidationError extends Error {
     this.actual = failure.actual;
   }
 }
+
+/** The message of anything thrown (an Error's message, prefixed by its name on request; or the value as a string). */
+export function errorMessage(error: unknown, { withName = false }: { readonly withName?: boolean } = {}): string {
+  if (!(error instanceof Error)) return String(error);
+  return withName ? `${error.name}: ${error.message}` : error.message;
+}

@@ -41,8 +41,6 @@ export function planCells(implementation: ScanImplementation, family: FamilyName
   ];
 }
 
-/** A thrown value's message. */
-export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
+// The one error-message helper lives in the spec; suite modules have long imported it from here.
+export { errorMessage } from '../spec/errors.ts';
 

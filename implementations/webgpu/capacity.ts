@@ -3,7 +3,7 @@
  * workgroup grids beyond the dispatch limits, float16 inputs that would round to Inf. The
  * families' decline() returns these reasons; runs never start on a problem that does not fit.
  */
-import { FLOAT16_OVERFLOW_THRESHOLD } from './float16.ts';
+import { FLOAT16_OVERFLOW_THRESHOLD } from '../../spec/float16.ts';
 import type { StorageType } from './storage-type.ts';
 
 /** The limits a problem is checked against (a device's, or WebGPU's defaults before setup). */

@@ -9,6 +9,7 @@ import { mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ImplementationUnavailableError } from '../../spec/implementation.ts';
+import { errorMessage } from '../../spec/errors.ts';
 
 /** What acquireWebGpuDevice asks of the adapter. */
 export interface WebGpuDeviceRequest {
@@ -66,7 +67,7 @@ export async function acquireWebGpuDevice(request: WebGpuDeviceRequest = {}): Pr
   try {
     adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   } catch (error) {
-    throw new ImplementationUnavailableError(`${NO_ADAPTER_REASON} (requestAdapter failed: ${messageOf(error)})`);
+    throw new ImplementationUnavailableError(`${NO_ADAPTER_REASON} (requestAdapter failed: ${errorMessage(error)})`);
   }
   if (adapter === null) throw new ImplementationUnavailableError(NO_ADAPTER_REASON);
   const environment = adapterEnvironment(adapter);
@@ -90,7 +91,7 @@ export async function acquireWebGpuDevice(request: WebGpuDeviceRequest = {}): Pr
   try {
     device = await adapter.requestDevice({ requiredFeatures: [...requiredFeatures], requiredLimits, label: request.label });
   } catch (error) {
-    throw new ImplementationUnavailableError(`requestDevice failed on ${environment.description || environment.device}: ${messageOf(error)}`);
+    throw new ImplementationUnavailableError(`requestDevice failed on ${environment.description || environment.device}: ${errorMessage(error)}`);
   }
   const live: LiveDevice = { adapter, device };
   liveDevices.add(live);
@@ -152,11 +153,8 @@ export async function dawnInstance(): Promise<GPU> {
     Object.assign(globalThis, globals);
     dawnGpu = create([]);
   } catch (error) {
-    throw new ImplementationUnavailableError(`${NO_ADAPTER_REASON} (Dawn failed to start: ${messageOf(error)})`);
+    throw new ImplementationUnavailableError(`${NO_ADAPTER_REASON} (Dawn failed to start: ${errorMessage(error)})`);
   }
   return dawnGpu;
 }
 
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}

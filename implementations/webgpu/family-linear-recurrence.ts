@@ -6,7 +6,7 @@ import type { FamilyImplementation } from '../../spec/implementation.ts';
 import type { Problem } from '../../spec/families.ts';
 import { dimensionsOf, outputShapes, stepDimensionsOf } from '../../spec/shapes.ts';
 import { capacityShortfall, float16RangeShortfall } from './capacity.ts';
-import { fromFloat16Array, toFloat16Array } from './float16.ts';
+import { fromFloat16Array, toFloat16Array } from '../../spec/float16.ts';
 import { moduleLabel } from './kernel-modules.ts';
 import type { KernelRuntime } from './runtime.ts';
 import { bytesPerElement, INFINITY_BITS, type StorageType } from './storage-type.ts';

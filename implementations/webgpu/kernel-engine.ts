@@ -6,7 +6,7 @@
  * Every submission sits inside error scopes, so a kernel that fails validation or runs out of
  * memory rejects instead of returning stale data.
  */
-import { fromFloat16Array, toFloat16Array } from './float16.ts';
+import { fromFloat16Array, toFloat16Array } from '../../spec/float16.ts';
 import { bytesPerElement, type StorageType } from './storage-type.ts';
 
 /** How a module's binding is accessed; slot 0 of every module is its uniform params. */

@@ -13,7 +13,7 @@ import { ImplementationUnavailableError } from '../../../spec/implementation.ts'
 import { UNIT_ROUNDOFF } from '../../../spec/precision.ts';
 import { sampleProblem, type OptionalInputSwitches, type ProjectionKind } from '../../../spec/regimes.ts';
 import { liveWebGpuDeviceCount } from '../../../implementations/webgpu/device.ts';
-import { float16Bits, float16Value } from '../../../implementations/webgpu/float16.ts';
+import { float16Bits, float16Value } from '../../../spec/float16.ts';
 import registered from '../../../implementations/webgpu/index.ts';
 import { createWebGpuImplementation, type WebGpuScanImplementation } from '../../../implementations/webgpu/webgpu-implementation.ts';
 

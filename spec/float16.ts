@@ -1,7 +1,8 @@
 /**
- * float32 ↔ IEEE binary16 bit patterns on the host, for the float16 kernels' storage buffers.
- * Rounding is to nearest, ties to even, with gradual underflow, so the input rounding the f16
- * kernel adds is exactly the one its description promises.
+ * The one codec of the 16-bit formats: float32 ↔ IEEE binary16 bit patterns (float16 kernels'
+ * storage buffers, F16 safetensors) and bfloat16 patterns to numbers. Rounding is to nearest, ties
+ * to even, with gradual underflow, so the input rounding an f16 kernel adds is exactly the one
+ * spec/precision.ts promises.
  */
 
 /** Smallest magnitude that rounds to ±Infinity in float16 (65504 + half an ulp). */
@@ -59,4 +60,10 @@ function roundDropped(kept: number, dropped: number, droppedBits: number): numbe
   const halfway = 1 << (droppedBits - 1);
   if (dropped > halfway || (dropped === halfway && (kept & 1) === 1)) return kept + 1;
   return kept;
+}
+
+/** The number a bfloat16 bit pattern stands for (the high half of a float32). */
+export function bfloat16Value(bits: number): number {
+  scratch.setUint32(0, (bits & 0xffff) << 16);
+  return scratch.getFloat32(0);
 }
