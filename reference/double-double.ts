@@ -17,13 +17,8 @@
  * the exact value would later decay back into range. Below ~2^-969 TwoProd's error term itself
  * underflows, so products there carry an absolute error under ~2^-1020.
  *
- * Speed (reference/benchmark-double-double.ts, 10^7 steps of h ← a·h + b, Node 20, this 2-core VM):
- *   idle machine, 19:58 UTC:   float64 loop 514 M steps/s, mulAdd 69 M steps/s (7.4× the float64
- *   time; measured before the overflow guard in `store` was added, which the loaded runs include);
- *   under load (load average 13–15 from other processes, 20:28–20:30 UTC, interleaved best-of-5):
- *   mulAdd 6.7–8.5×, a full reference step (h and S in double-double, W in float64) 11.5–13.2×
- *   the float64 time.
- * Rerun: npx tsx reference/benchmark-double-double.ts
+ * Speed: a mulAdd costs several float64 steps; the measured ratios are in bench/runs.md
+ * (rerun: npx tsx reference/benchmark-double-double.ts).
  */
 
 /** A double-double number hi + lo, updated in place by the functions of this module. */

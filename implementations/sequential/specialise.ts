@@ -4,13 +4,8 @@
  * innermost loop, stops inlining it and deoptimises. A clone made from the kernel's source text
  * is a new literal with its own feedback, so `round` is monomorphic and inlined.
  *
- * Measured with `npx tsx implementations/sequential/throughput.ts` (linear recurrence, one
- * channel, L = 2^20, Node 20, this 2-core machine shared with other jobs, two runs):
- *   hand-written f64 loop 404–405 M steps/s, specialised identity kernel 362–370 M;
- *   hand-written f32 loop 166–170 M steps/s, specialised Math.fround kernel 163–167 M;
- *   the one shared kernel alternating both roundings 39–44 M steps/s.
- * Under load (load average 8) the absolute numbers drop and the ratios stay: 91 vs 88 (f64),
- * 66 vs 72 (f32), shared 11 M steps/s.
+ * The measured cost of the shared kernel (several times slower) is in bench/runs.md (rerun:
+ * `npx tsx implementations/sequential/throughput.ts`).
  */
 import type { Round } from './kernels.ts';
 
