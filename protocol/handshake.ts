@@ -2,20 +2,15 @@
  * The handshake of the testee protocol (spec/protocol.md#handshake): what the runner asks, how it
  * reads the testee's self-description, and the declines that description implies.
  */
-import { DEFAULT_OPTIONS, FAMILY_NAMES, INPUT_NAMES, isFamilyName, type AnyProblem, type FamilyName } from '../spec/families.ts';
+import { DEFAULT_OPTIONS, FAMILY_NAMES, INPUT_NAMES, OPTIONAL_INPUT_NAMES, isFamilyName, type AnyProblem, type FamilyName } from '../spec/families.ts';
 import type { ErrorModel, ExpectedFailure } from '../spec/implementation.ts';
 import { isPrecision, PRECISIONS, type Precision } from '../spec/precision.ts';
 import { projectionLayout, type ProjectionLayout } from '../spec/shapes.ts';
 import { TesteeError } from './errors.ts';
 import { PROTOCOL_VERSION, type ProtocolMessage } from './messages.ts';
 
-/** The inputs a problem may leave out (spec/families.ts marks them optional in the input types). */
-export const OPTIONAL_INPUTS: { readonly [F in FamilyName]: readonly string[] } = {
-  'prefix-sum': [],
-  'linear-recurrence': ['h0'],
-  'selective-scan': ['D', 'z', 'deltaBias', 'h0'],
-  'lti-ssm': ['D'],
-};
+/** The inputs a problem may leave out, as the family descriptors declare them. */
+export const OPTIONAL_INPUTS: { readonly [F in FamilyName]: readonly string[] } = OPTIONAL_INPUT_NAMES;
 
 /** The layouts of a selective-scan B or C, as named in handshakes. */
 export const LAYOUT_NAMES: readonly ProjectionLayout['kind'][] = ['time-invariant', 'time-varying', 'grouped'];

@@ -3,6 +3,8 @@
  * The normative math lives in spec/<family>.md; shapes in spec/shapes.ts; checks in spec/validate.ts.
  * Shapes use mamba_ssm's names: batch, dim (channels), N (state size), G (groups), L (length).
  */
+import type { FamilyDescriptor } from './family-descriptor.ts';
+import { FAMILIES } from './families/index.ts';
 import type { OutputTensor, Tensor } from './tensor.ts';
 
 /** Every family, in the order reports list them. */
@@ -183,25 +185,22 @@ export interface Problem<F extends FamilyName = FamilyName> {
 export type AnyProblem = { [F in FamilyName]: Problem<F> }[FamilyName];
 
 /** Names of the output tensors of each family, in a fixed order (reports, fixtures, protocol). */
-export const OUTPUT_NAMES: { readonly [F in FamilyName]: readonly (keyof OutputsOf<F> & string)[] } = {
-  'prefix-sum': ['y'],
-  'linear-recurrence': ['h', 'lastState'],
-  'selective-scan': ['y', 'lastState'],
-  'lti-ssm': ['y'],
-};
+export const OUTPUT_NAMES = mapFamilies((d) => d.outputs.map((o) => o.name)) as { readonly [F in FamilyName]: readonly (keyof OutputsOf<F> & string)[] };
 
 /** Names of the input tensors of each family; optional ones may be absent. */
-export const INPUT_NAMES: { readonly [F in FamilyName]: readonly (keyof InputsOf<F> & string)[] } = {
-  'prefix-sum': ['x'],
-  'linear-recurrence': ['a', 'b', 'h0'],
-  'selective-scan': ['u', 'delta', 'A', 'B', 'C', 'D', 'z', 'deltaBias', 'h0'],
-  'lti-ssm': ['Abar', 'Bbar', 'C', 'D', 'u'],
+export const INPUT_NAMES = mapFamilies((d) => d.inputs.map((i) => i.name)) as { readonly [F in FamilyName]: readonly (keyof InputsOf<F> & string)[] };
+
+/** Names of the inputs a problem of each family may leave out. */
+export const OPTIONAL_INPUT_NAMES = mapFamilies((d) => d.inputs.filter((i) => i.optional).map((i) => i.name)) as {
+  readonly [F in FamilyName]: readonly (keyof InputsOf<F> & string)[];
 };
 
 /** Default options of each family. */
-export const DEFAULT_OPTIONS: { readonly [F in FamilyName]: OptionsOf<F> } = {
-  'prefix-sum': { exclusive: false, reverse: false },
-  'linear-recurrence': { reverse: false },
-  'selective-scan': { deltaSoftplus: false },
-  'lti-ssm': {},
-};
+export const DEFAULT_OPTIONS = mapFamilies((d) =>
+  Object.fromEntries(Object.entries(d.options as Readonly<Record<string, { readonly default: boolean }>>).map(([k, o]) => [k, o.default])),
+) as unknown as { readonly [F in FamilyName]: OptionsOf<F> };
+
+/** A table with one entry per family, computed from its descriptor. */
+function mapFamilies<T>(f: (descriptor: FamilyDescriptor) => T): { readonly [F in FamilyName]: T } {
+  return Object.fromEntries(FAMILY_NAMES.map((name) => [name, f(FAMILIES[name] as FamilyDescriptor)])) as { readonly [F in FamilyName]: T };
+}

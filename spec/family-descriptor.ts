@@ -1,0 +1,73 @@
+/**
+ * What a family is, declared once: its inputs with their roles, its outputs with their kind, its
+ * options, the state a step carries, the error models it admits and the family it reduces to.
+ * Validation, shapes, transforms, the protocol's vocabulary, fixtures and the tolerance read these
+ * facts instead of testing family names. Each family declares its own in spec/families/<name>/.
+ */
+import type { FamilyTypes, InputsOf, OptionsOf, OutputsOf } from './families.ts';
+import type { ErrorModel } from './implementation.ts';
+
+/**
+ * What an input is to the recurrence, which fixes its shape and how transforms treat it:
+ * - `sequence`: (batch, dim, L), one value per channel and time step (x, a, b, u, delta, z);
+ * - `parameter`: shared across batch and time, (dim) or (dim, N) (A, D, deltaBias, Abar…);
+ * - `projection`: selective-scan's B and C, (dim, N) time-invariant, (batch, N, L) time-varying or
+ *   (batch, G, N, L) grouped, its layout read from its rank;
+ * - `state`: the initial state, (batch, dim) or (batch, dim, N).
+ */
+export type InputRole = 'sequence' | 'parameter' | 'projection' | 'state';
+
+/** One input of a family. */
+export interface InputDescriptor<Name extends string = string> {
+  readonly name: Name;
+  readonly role: InputRole;
+  /** Whether a problem may leave it out. */
+  readonly optional: boolean;
+  /**
+   * Whether the outputs are jointly linear in it with the other additive inputs (b and h0 of a
+   * linear recurrence; u and h0 of an SSM): linearity, scaling by 2^k and zero input act on these.
+   */
+  readonly additive: boolean;
+  /** A parameter with a state axis, (dim, N) rather than (dim). */
+  readonly perState?: boolean;
+}
+
+/** One output: a sequence (batch, dim, L) or a final state. */
+export interface OutputDescriptor<Name extends string = string> {
+  readonly name: Name;
+  readonly kind: 'sequence' | 'state';
+}
+
+/** One boolean option. */
+export interface OptionDescriptor {
+  readonly default: boolean;
+  /** It reverses the processing order (a reverse scan runs from t = L−1 down to 0). */
+  readonly directional?: boolean;
+  /** A step is always forward and inclusive: options the step does not take are false there. */
+  readonly inStep: boolean;
+  /** One line on what it does. */
+  readonly description: string;
+}
+
+/** The descriptor of family F. */
+export interface FamilyDescriptor<F extends keyof FamilyTypes = keyof FamilyTypes> {
+  readonly name: F;
+  /** One line on the math, for listings. */
+  readonly summary: string;
+  /** Every input, in the family's documented order. */
+  readonly inputs: readonly InputDescriptor<keyof InputsOf<F> & string>[];
+  /** Every output, in a fixed order (reports, fixtures, protocol); the sequence output first. */
+  readonly outputs: readonly OutputDescriptor<keyof OutputsOf<F> & string>[];
+  /** Every option with its default. */
+  readonly options: { readonly [K in keyof OptionsOf<F>]-?: OptionDescriptor };
+  /** The sequence input whose shape (batch, dim, L) gives a problem's dimensions. */
+  readonly dimensionsFrom: keyof InputsOf<F> & string;
+  /** The parameter whose second axis is the state size N; absent for the scalar-state families. */
+  readonly stateSizeFrom?: keyof InputsOf<F> & string;
+  /** Whether the sequence output reads the state out through C (and D, the gate): y = C·h + D·u. */
+  readonly readsOut: boolean;
+  /** The error models the family admits; normwise only where it is a convolution (FFT). */
+  readonly errorModels: readonly ErrorModel[];
+  /** The family it reduces to, and how (proved on the reference in test/reference/reductions.test.ts). */
+  readonly reducesTo?: { readonly family: keyof FamilyTypes; readonly how: string };
+}
