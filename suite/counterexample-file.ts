@@ -55,15 +55,20 @@ export async function writeCounterexampleFile(
   const expected = content.expected ?? (reference(problem) as unknown as ExpectedOutputs);
   const actual: Record<string, SafetensorsTensorInput> = {};
   const notes: string[] = [];
-  try {
-    const outputs = (await withTimeout(entry.run(problem), timeoutMs, 'run')) as unknown;
-    for (const name of OUTPUT_NAMES[problem.family] as readonly string[]) {
-      const tensor = wellFormed((outputs as Record<string, unknown> | null)?.[name]);
-      if (tensor === undefined) notes.push(`output ${name}: not a Float32Array/Float64Array tensor whose data fits its shape`);
-      else actual[TENSOR_PREFIX.actual + name] = tensor;
+  // A case that timed out is not run again: it would only wait out the time limit a second time.
+  if (/did not finish within \d+ ms/.test(content.message)) {
+    notes.push('not run again: the case timed out');
+  } else {
+    try {
+      const outputs = (await withTimeout(entry.run(problem), timeoutMs, 'run')) as unknown;
+      for (const name of OUTPUT_NAMES[problem.family] as readonly string[]) {
+        const tensor = wellFormed((outputs as Record<string, unknown> | null)?.[name]);
+        if (tensor === undefined) notes.push(`output ${name}: not a Float32Array/Float64Array tensor whose data fits its shape`);
+        else actual[TENSOR_PREFIX.actual + name] = tensor;
+      }
+    } catch (error) {
+      notes.push(`the implementation threw: ${errorMessage(error)}`);
     }
-  } catch (error) {
-    notes.push(`the implementation threw: ${errorMessage(error)}`);
   }
   const { bytes } = encodeFixture({
     id: `counterexample/${cellSlug(content.cell)}`,
