@@ -10,12 +10,12 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeFixture } from '../../fixtures/loader.ts';
 import { main } from '../../scripts/cli.ts';
 import type { CellResult, ConformanceReport } from '../../suite/results.ts';
-import { replayCommand } from '../../suite/replay.ts';
+import { moduleTarget, replayCommand } from '../../suite/replay.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const WRONG = './test/cli/modules/wrong.ts';
@@ -180,6 +180,10 @@ describe('replay lines', () => {
     const command = replayCommand({ testFile: path.join(process.cwd(), 'test/x.test.ts') }, cell, ['--seed', '1']);
     expect(command).toBe(`npx vitest run ./test/x.test.ts -t 'my kernel prefix-sum › conformance'`);
     expect(command).not.toContain('module exporting');
+  });
+  it("describeConformance's module option (import.meta.url style) becomes --impl with a path from the current folder", () => {
+    expect(moduleTarget(pathToFileURL(path.join(process.cwd(), 'examples/my-implementation.ts')).href)).toBe('--impl ./examples/my-implementation.ts');
+    expect(moduleTarget('/elsewhere/k.ts')).toBe('--impl /elsewhere/k.ts');
   });
   it('with a known module: npx scan-conformance check --impl <path>, quoted for the shell, and an --out of its own', () => {
     expect(replayCommand({ target: "--impl './a b.ts'", reportDir: 'reports' }, cell, ['--seed', '1'])).toBe(
