@@ -33,9 +33,11 @@ export interface CheckArguments {
   readonly path?: string;
   readonly deep: boolean;
   readonly out: string;
-  /** A fixtures folder, the committed fixtures (undefined), or none (false). */
-  readonly fixtures?: string | false;
+  /** Fixtures folders (replayed in order), the committed fixtures (undefined), or none (false). */
+  readonly fixtures?: readonly string[] | false;
   readonly fixtureIds?: readonly string[];
+  /** Counterexample or fixture files (--case) to replay against their expected outputs, instead of any fixtures folder. */
+  readonly cases?: readonly string[];
   readonly timeoutMs?: number;
   readonly maxLength?: number;
 }
@@ -48,8 +50,14 @@ export interface ListArguments {
   readonly all: boolean;
 }
 
+/** `scan-conformance fixtures …`: the rest of the command line goes to the fixtures command (scripts/fixtures.ts). */
+export interface FixturesArguments {
+  readonly command: 'fixtures';
+  readonly argv: readonly string[];
+}
+
 /** A parsed command line. */
-export type CliArguments = CheckArguments | ListArguments | { readonly command: 'help' } | { readonly command: 'version' };
+export type CliArguments = CheckArguments | ListArguments | FixturesArguments | { readonly command: 'help' } | { readonly command: 'version' };
 
 /** The text of --help. */
 export const HELP = `Usage: scan-conformance <command> [flags]
@@ -57,6 +65,8 @@ export const HELP = `Usage: scan-conformance <command> [flags]
 Commands
   check      Run implementations through the fixtures and every property; write reports.
   list       List the implementations check would run: precision, families, error model.
+  fixtures   Generate fixtures (the catalogue, or cases for your own shapes) or check them:
+             'scan-conformance fixtures --help' lists its flags.
   help       Show this text (also --help, -h).
   version    Print the version (also --version).
 
@@ -78,9 +88,14 @@ What to run (check)
   --max-length <L>         Longest generated length (default 300 quick, 4096 deep).
   --timeout <ms>           Time limit of one run or step call (default 90000; a testee's own request timeout, 60000 by default, is set to it).
   --fixtures <dir>         Replay the fixtures of this folder (default: the committed fixtures).
+                           Repeatable: several folders are replayed in turn; the report lists them.
   --fixture <id>           Replay only this fixture case. Repeatable.
   --no-fixtures            Do not replay fixtures.
-  --out <dir>              Where report.json, report.md and report.html go (default reports/).
+  --case <file>            Replay exactly this case file (a counterexample written under
+                           <out>/counterexamples/, or a fixture file) against its expected outputs.
+                           Repeatable; replaces the fixtures folders and the generated properties.
+  --out <dir>              Where report.json, report.md and report.html go (default reports/);
+                           failing counterexamples go to <out>/counterexamples/.
 
 Exit code: 0 when there is no unexpected failure, 1 when there is one, 2 for a usage error.
 Environment: REQUIRE_WEBGPU=1 or SCAN_CONFORMANCE_REQUIRE_AVAILABLE=1 make an unavailable
@@ -90,11 +105,13 @@ Examples
   scan-conformance check --impl ./my-kernel.ts
   scan-conformance check --command "python3 my_testee.py" --family selective-scan --runs 50
   scan-conformance check --only sequential-f32 --family prefix-sum --property scaling --seed 42 --path "3:1"
+  scan-conformance check --impl ./my-kernel.ts --case reports/counterexamples/my-kernel-prefix-sum-conformance.safetensors
+  scan-conformance fixtures generate --family prefix-sum --length 1,1000 --out fixtures-ci
 `;
 
 /** Flags that take a value, per command. */
 const VALUE_FLAGS = {
-  check: ['impl', 'command', 'only', 'family', 'property', 'runs', 'seed', 'path', 'out', 'fixtures', 'fixture', 'timeout', 'max-length'],
+  check: ['impl', 'command', 'only', 'family', 'property', 'runs', 'seed', 'path', 'out', 'fixtures', 'fixture', 'case', 'timeout', 'max-length'],
   list: ['impl', 'command', 'only'],
 } as const;
 const SWITCHES = { check: ['deep', 'no-fixtures', 'all'], list: ['all'] } as const;
@@ -112,8 +129,9 @@ export function parseCliArguments(argv: readonly string[]): CliArguments {
   const [command, ...rest] = argv;
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') return { command: 'help' };
   if (command === 'version' || command === '--version') return { command: 'version' };
+  if (command === 'fixtures') return { command, argv: rest };
   if (command !== 'check' && command !== 'list') {
-    throw new UsageError(`command: expected one of check, list, help, version, got '${command}'`);
+    throw new UsageError(`command: expected one of check, list, fixtures, help, version, got '${command}'`);
   }
   const values = new Map<string, string[]>();
   const switches = new Set<string>();
@@ -162,10 +180,19 @@ export function parseCliArguments(argv: readonly string[]): CliArguments {
     if (!(PROPERTY_NAMES as readonly string[]).includes(p)) throw new UsageError(`--property: expected one of ${PROPERTY_NAMES.join(', ')}, got '${p}'`);
     return p as PropertyName;
   });
-  const fixturesDir = single('fixtures');
-  if (fixturesDir !== undefined && switches.has('no-fixtures')) throw new UsageError(`--fixtures: expected either --fixtures <dir> or --no-fixtures, got both`);
+  const fixturesDirs = all('fixtures');
+  for (const dir of fixturesDirs) if (dir.trim() === '') throw new UsageError(`--fixtures: expected a folder, got ''`);
+  if (fixturesDirs.length > 0 && switches.has('no-fixtures')) throw new UsageError(`--fixtures: expected either --fixtures <dir> or --no-fixtures, got both`);
   const fixtureIds = all('fixture');
   if (fixtureIds.length > 0 && switches.has('no-fixtures')) throw new UsageError(`--fixture: expected fixtures to replay, got --no-fixtures too`);
+  const cases = all('case');
+  for (const file of cases) if (file.trim() === '') throw new UsageError(`--case: expected a .safetensors file, got ''`);
+  if (cases.length > 0) {
+    const clash = fixturesDirs.length > 0 ? '--fixtures' : fixtureIds.length > 0 ? '--fixture' : switches.has('no-fixtures') ? '--no-fixtures' : undefined;
+    if (clash !== undefined) throw new UsageError(`--case: expected the case file(s) alone (a case replaces the fixtures folders), got ${clash} too`);
+    const others = properties.filter((p) => p !== 'fixtures');
+    if (others.length > 0) throw new UsageError(`--case: expected no --property (a case is replayed against its expected outputs), got --property ${others[0]}`);
+  }
   const out = single('out') ?? 'reports';
   if (out.trim() === '') throw new UsageError(`--out: expected a folder, got ''`);
   const runs = single('runs');
@@ -186,8 +213,9 @@ export function parseCliArguments(argv: readonly string[]): CliArguments {
     ...(path !== undefined && { path }),
     deep: switches.has('deep'),
     out,
-    ...(switches.has('no-fixtures') ? { fixtures: false as const } : fixturesDir !== undefined ? { fixtures: fixturesDir } : {}),
+    ...(switches.has('no-fixtures') ? { fixtures: false as const } : fixturesDirs.length > 0 ? { fixtures: fixturesDirs } : {}),
     ...(fixtureIds.length > 0 && { fixtureIds }),
+    ...(cases.length > 0 && { cases }),
     ...(timeout !== undefined && { timeoutMs: integer('timeout', timeout, 1) }),
     ...(maxLength !== undefined && { maxLength: integer('max-length', maxLength, 0) }),
   };

@@ -8,7 +8,7 @@ import cliProgress from 'cli-progress';
 import { FIXTURES_DIR } from '../fixtures/manifest.ts';
 import { loadManifest } from '../fixtures/loader.ts';
 import { processImplementation } from '../protocol/process-implementation.ts';
-import { FAMILY_NAMES } from '../spec/families.ts';
+import { FAMILY_NAMES, type FamilyName } from '../spec/families.ts';
 import type { ScanImplementation } from '../spec/implementation.ts';
 import { errorMessage } from '../suite/cells.ts';
 import {
@@ -19,7 +19,9 @@ import {
   runConformance,
   type ConformanceProgress,
 } from '../suite/conformance-run.ts';
-import { fixtureSourceFromDirectory } from '../suite/fixture-source.ts';
+import type { FixtureSource } from '../suite/fixture-replay.ts';
+import { concatFixtureSources, fixtureSourceFromCaseFiles, fixtureSourceFromDirectory } from '../suite/fixture-source.ts';
+import { commandTarget, moduleTarget } from '../suite/replay.ts';
 import { describeCellFailure } from '../suite/messages.ts';
 import { IMPLEMENTATIONS_DIR, ImplementationModuleError, assertUniqueNames, implementationModules, loadImplementationModule } from '../suite/registry.ts';
 import { FAILING_OUTCOMES, type ConformanceReport, type ImplementationReport } from '../suite/results.ts';
@@ -34,19 +36,14 @@ type Loaded =
   | { readonly kind: 'ok'; readonly implementation: ScanImplementation; readonly replayTarget: string }
   | { readonly kind: 'failed'; readonly name: string; readonly reason: string };
 
-function shellQuote(text: string): string {
-  return /^[\w./@:=+-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
-}
-
 /** Loads the implementations a command line names; module and testee failures become 'failed' entries, a missing module file a UsageError. */
 async function loadImplementations(args: CheckArguments | ListArguments): Promise<Loaded[]> {
   const loaded: Loaded[] = [];
   const explicit = args.impl.length > 0 || args.testeeCommands.length > 0;
   if (!explicit || args.all) {
     for (const index of await implementationModules(IMPLEMENTATIONS_DIR)) {
-      const relative = path.relative(process.cwd(), index);
       try {
-        for (const implementation of await loadImplementationModule(index)) loaded.push({ kind: 'ok', implementation, replayTarget: `--impl ${shellQuote(relative)}` });
+        for (const implementation of await loadImplementationModule(index)) loaded.push({ kind: 'ok', implementation, replayTarget: moduleTarget(index) });
       } catch (error) {
         loaded.push({ kind: 'failed', name: `implementations/${path.basename(path.dirname(index))}`, reason: `its module failed to load: ${errorMessage(error)}` });
       }
@@ -54,7 +51,7 @@ async function loadImplementations(args: CheckArguments | ListArguments): Promis
   }
   for (const modulePath of args.impl) {
     try {
-      for (const implementation of await loadImplementationModule(modulePath)) loaded.push({ kind: 'ok', implementation, replayTarget: `--impl ${shellQuote(modulePath)}` });
+      for (const implementation of await loadImplementationModule(modulePath)) loaded.push({ kind: 'ok', implementation, replayTarget: moduleTarget(modulePath) });
     } catch (error) {
       if (error instanceof ImplementationModuleError && /found none at/.test(error.message)) throw new UsageError(error.message);
       loaded.push({ kind: 'failed', name: modulePath, reason: `the module failed to load: ${errorMessage(error)}` });
@@ -63,7 +60,7 @@ async function loadImplementations(args: CheckArguments | ListArguments): Promis
   for (const command of args.testeeCommands) {
     try {
       const implementation = await processImplementation({ command, ...('timeoutMs' in args && args.timeoutMs !== undefined && { requestTimeoutMs: args.timeoutMs }) });
-      loaded.push({ kind: 'ok', implementation, replayTarget: `--command ${shellQuote(command)}` });
+      loaded.push({ kind: 'ok', implementation, replayTarget: commandTarget(command) });
     } catch (error) {
       loaded.push({ kind: 'failed', name: command, reason: `the testee did not start: ${errorMessage(error)}` });
     }
@@ -87,35 +84,69 @@ function selectOnly(loaded: Loaded[], only: readonly string[]): Loaded[] {
   return loaded.filter((l) => l.kind === 'ok' && only.includes(l.implementation.name));
 }
 
+/** The committed fixtures, the --fixtures folders, or the --case files of a check; undefined with --no-fixtures. */
+async function fixtureSourceOf(args: CheckArguments): Promise<FixtureSource | undefined> {
+  if (args.cases !== undefined) {
+    const source = fixtureSourceFromCaseFiles(args.cases);
+    for (const family of FAMILY_NAMES) {
+      try {
+        for await (const _ of source.cases(family)) break;
+      } catch (error) {
+        throw new UsageError(`--case: expected a counterexample or fixture file (safetensors in the fixture format), got ${errorMessage(error)}`);
+      }
+    }
+    return source;
+  }
+  if (args.fixtures === false) return undefined;
+  const dirs = args.fixtures === undefined ? [FIXTURES_DIR] : args.fixtures.map((dir) => path.resolve(dir));
+  const sources: FixtureSource[] = [];
+  const ids = new Set<string>();
+  for (const dir of dirs) {
+    try {
+      for (const c of (await loadManifest(dir)).cases) ids.add(c.id);
+    } catch (error) {
+      throw new UsageError(`--fixtures: expected a fixtures folder with a valid manifest.json, got ${errorMessage(error)}`);
+    }
+    sources.push(fixtureSourceFromDirectory(dir, args.fixtureIds === undefined ? {} : { ids: args.fixtureIds }));
+  }
+  for (const id of args.fixtureIds ?? []) {
+    if (!ids.has(id)) throw new UsageError(`--fixture: expected the id of a case in ${dirs.map((d) => path.join(d, 'manifest.json')).join(' or ')}, got '${id}'`);
+  }
+  return sources.length === 1 ? sources[0] : concatFixtureSources(sources);
+}
+
+/** The families of the --case files (a case replays in its own family's cell). */
+async function caseFamilies(source: FixtureSource): Promise<FamilyName[]> {
+  const families: FamilyName[] = [];
+  for (const family of FAMILY_NAMES) {
+    for await (const _ of source.cases(family)) {
+      families.push(family);
+      break;
+    }
+  }
+  return families;
+}
+
 /** Builds the run options of a check from flags over the environment (flags win). */
 async function runOptionsOf(args: CheckArguments): Promise<RunOptions> {
   const environment = runOptionsFromEnvironment();
   const mode = args.deep ? MODES.deep : undefined;
-  let fixtures: RunOptions['fixtures'];
-  if (args.fixtures !== false) {
-    const dir = args.fixtures === undefined ? FIXTURES_DIR : path.resolve(args.fixtures);
-    try {
-      const manifest = await loadManifest(dir);
-      if (args.fixtureIds !== undefined) {
-        for (const id of args.fixtureIds) {
-          if (!manifest.cases.some((c) => c.id === id)) throw new UsageError(`--fixture: expected the id of a case in ${path.join(dir, 'manifest.json')}, got '${id}'`);
-        }
-      }
-    } catch (error) {
-      if (error instanceof UsageError) throw error;
-      throw new UsageError(`--fixtures: expected a fixtures folder with a valid manifest.json, got ${errorMessage(error)}`);
-    }
-    fixtures = fixtureSourceFromDirectory(dir, args.fixtureIds === undefined ? {} : { ids: args.fixtureIds });
+  const fixtures = await fixtureSourceOf(args);
+  let families = args.families;
+  if (args.cases !== undefined && fixtures !== undefined) {
+    const ofCases = await caseFamilies(fixtures);
+    families = args.families === undefined ? ofCases : args.families.filter((f) => ofCases.includes(f));
   }
   return {
     runs: args.runs ?? mode?.runs ?? environment.runs,
     maxLength: args.maxLength ?? mode?.maxLength ?? environment.maxLength,
     ...((args.seed ?? environment.seed) !== undefined && { seed: args.seed ?? environment.seed }),
     ...(args.path !== undefined && { path: args.path }),
-    ...(args.families !== undefined && { families: args.families }),
-    ...(args.properties !== undefined && { properties: args.properties }),
+    ...(families !== undefined && { families }),
+    ...(args.cases !== undefined ? { properties: ['fixtures'] as const } : args.properties !== undefined && { properties: args.properties }),
     ...(fixtures !== undefined && { fixtures }),
     ...(args.timeoutMs !== undefined && { timeoutMs: args.timeoutMs }),
+    reportDir: args.out,
   };
 }
 

@@ -1,7 +1,8 @@
 /**
  * The scan-conformance command line (`npm run conformance`, the `scan-conformance` bin):
  * `check` runs implementations through fixtures and properties and writes report.json, report.md
- * and report.html; `list` shows what would run. Run with --help for the flags.
+ * and report.html; `list` shows what would run; `fixtures generate|check` writes or checks
+ * fixtures (scripts/fixtures.ts). Run with --help for the flags.
  */
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -25,6 +26,11 @@ export async function main(argv: readonly string[], streams: CliStreams = { stdo
         return await (await import('./cli-commands.ts')).list(args, streams);
       case 'check':
         return await (await import('./cli-commands.ts')).check(args, streams);
+      case 'fixtures':
+        return await (await import('./fixtures.ts')).runFixturesCommand(args.argv, {
+          stdout: (text) => void streams.stdout.write(text),
+          stderr: (text) => void streams.stderr.write(text),
+        });
     }
   } catch (error) {
     if (error instanceof UsageError) {

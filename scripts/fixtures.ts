@@ -1,6 +1,8 @@
 /**
- * The fixtures command line: `generate` (the committed catalogue, or custom cases for one's own
- * CI) and `check` (regenerate and compare with the committed files). Run `tsx scripts/fixtures.ts --help`.
+ * The fixtures command line, `scan-conformance fixtures <command>` (compiled into the package, so
+ * an installed scan-conformance generates fixtures too): `generate` (the committed catalogue, or
+ * custom cases for one's own CI) and `check` (regenerate and compare with the committed files).
+ * Run `scan-conformance fixtures --help`.
  */
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -24,7 +26,7 @@ import { CATALOGUE_SEED_PREFIX, catalogue, makeCase, type CatalogueCase, type Va
 import { checkFixtures, writeFixtures, type ProgressListener } from '../fixtures/generate.ts';
 import { FIXTURES_DIR } from '../fixtures/manifest.ts';
 
-const HELP = `Usage: tsx scripts/fixtures.ts <command> [flags]
+const HELP = `Usage: scan-conformance fixtures <command> [flags]
 
 Commands
   generate   Write fixtures: the committed catalogue into fixtures/ (npm run fixtures), or, with
@@ -60,15 +62,16 @@ Flags of check
   --quiet                 No progress bar.
 
 Examples
-  npm run fixtures
-  npm run fixtures:check
-  tsx scripts/fixtures.ts generate --family selective-scan --batch 2 --dim 8 --state 16 \\
+  npm run fixtures            (in a checkout: scan-conformance fixtures generate)
+  npm run fixtures:check      (in a checkout: scan-conformance fixtures check)
+  scan-conformance fixtures generate --family selective-scan --batch 2 --dim 8 --state 16 \\
       --length 4096 --regime generic --option deltaSoftplus=true --with D,z --seed 42 --out ./my-fixtures
 
-In your own CI (a GitHub Actions step, from a checkout of this repository), generate fixtures for
-your shapes, then replay them with fixtures/loader.ts or any safetensors reader:
-  - run: npx tsx scripts/fixtures.ts generate --family linear-recurrence --batch 4 --dim 64 \\
+In your own CI (a project that installed scan-conformance), generate fixtures for your shapes,
+then replay them with scan-conformance check --fixtures, or read them with any safetensors reader:
+  - run: npx scan-conformance fixtures generate --family linear-recurrence --batch 4 --dim 64 \\
       --length 1,1000,65536 --regime all --option reverse=true --with h0 --seed ci --out fixtures-ci
+  - run: npx scan-conformance check --impl ./my-kernel.ts --fixtures fixtures-ci
 `;
 
 /** Thrown for a bad command line; the message names the flag, what was expected and what came. */
@@ -96,7 +99,7 @@ export async function runFixturesCommand(argv: readonly string[], output: Comman
     return await main(argv, output);
   } catch (error) {
     if (error instanceof UsageError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
-      output.stderr(`fixtures: ${error.message}\nRun 'tsx scripts/fixtures.ts --help' for usage.\n`);
+      output.stderr(`fixtures: ${error.message}\nRun 'scan-conformance fixtures --help' for usage.\n`);
       return 2;
     }
     output.stderr(`fixtures: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
@@ -288,7 +291,7 @@ function progressBar(): { start(total: number): void; update: ProgressListener; 
   };
 }
 
-// Run when executed as a script (tsx scripts/fixtures.ts …), not when imported by a test.
+// Run when executed as a script (tsx scripts/fixtures.ts …, still supported), not when imported by the CLI or a test.
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
   runFixturesCommand(process.argv.slice(2)).then((code) => {
     process.exitCode = code;

@@ -102,6 +102,7 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
     families: runOptions.families ?? FAMILY_NAMES,
     properties: runOptions.properties ?? PROPERTY_NAMES,
     fixtures: runOptions.fixtures !== undefined,
+    ...(runOptions.fixtures?.folders !== undefined && { fixtureFolders: runOptions.fixtures.folders }),
   };
   return assembleReport(reports, settings, requireAvailable);
 }

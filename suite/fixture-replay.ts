@@ -23,12 +23,16 @@ export interface FixtureCase {
   readonly expected: ExpectedOutputs;
   /** The file it came from, for messages. */
   readonly file: string;
+  /** The command-line flags that select this case again (`--fixtures <dir> --fixture <id>`, `--case <file>`); none for the committed fixtures' `--fixture <id>` alone. */
+  readonly select?: readonly string[];
 }
 
 /** Where fixtures come from: the committed set, or a user's folder. */
 export interface FixtureSource {
   /** Every case of a family, loaded and verified. */
   cases(family: FamilyName): AsyncIterable<FixtureCase>;
+  /** The folders (or case files) the cases come from, absolute, for the report's settings. */
+  readonly folders?: readonly string[];
 }
 
 /** What replaying the fixtures of one cell found. */
@@ -38,6 +42,8 @@ export interface FixtureCellResult {
   readonly declineReason?: string;
   /** The first failing fixture, as a counterexample without fast-check replay data. */
   readonly failure?: Counterexample;
+  /** The case behind `failure`. */
+  readonly failedCase?: FixtureCase;
 }
 
 /** Replays a source's fixtures of one family on an implementation, collecting accuracy samples. */
@@ -48,12 +54,13 @@ export async function runFixtureCell(
   declaration: ArithmeticDeclaration,
   timeoutMs: number,
   samples: AccuracySample[],
-  replayTarget: string,
+  replay: (flags: readonly string[]) => string,
 ): Promise<FixtureCellResult> {
   let runs = 0;
   let declined = 0;
   let declineReason: string | undefined;
   let failure: Counterexample | undefined;
+  let failedCase: FixtureCase | undefined;
   for await (const fixture of source.cases(plan.family)) {
     const options = fixture.problem.options as unknown as Readonly<Record<string, boolean>>;
     if (plan.only !== undefined && !caseMatchesEntry(plan.only, fixture.regime, options)) continue;
@@ -95,6 +102,7 @@ export async function runFixtureCell(
       message = `fixture ${fixture.id}: the implementation threw: ${errorMessage(error)}`;
     }
     if (message !== undefined && failure === undefined) {
+      failedCase = fixture;
       failure = {
         request: { family: plan.family, regime: fixture.regime as never, dims: dimensionsOf(fixture.problem), options: fixture.problem.options },
         valueSeed: 0,
@@ -104,9 +112,9 @@ export async function runFixtureCell(
         message,
         ...(worst && { worst }),
         shrinks: 0,
-        replay: `scan-conformance check ${replayTarget} --family ${plan.family} --property fixtures --fixture ${fixture.id}`,
+        replay: replay(fixture.select ?? ['--property', 'fixtures', '--fixture', fixture.id]),
       };
     }
   }
-  return { runs, declined, ...(declineReason && { declineReason }), ...(failure && { failure }) };
+  return { runs, declined, ...(declineReason && { declineReason }), ...(failure && { failure, failedCase }) };
 }

@@ -4,11 +4,14 @@
  * before an implementation sees it. Cases are loaded once per family and kept for later
  * implementations of the same run.
  */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { FIXTURES_DIR } from '../fixtures/manifest.ts';
-import { loadFixtureCase, loadManifest } from '../fixtures/loader.ts';
+import { decodeFixture, loadFixtureCase, loadManifest } from '../fixtures/loader.ts';
 import type { FamilyName } from '../spec/families.ts';
 import type { ExpectedOutputs } from './compare.ts';
 import type { FixtureCase, FixtureSource } from './fixture-replay.ts';
+import { commandPath } from './replay.ts';
 
 /** Options of fixtureSourceFromDirectory. */
 export interface FixtureSourceOptions {
@@ -20,6 +23,9 @@ export interface FixtureSourceOptions {
 
 /** A FixtureSource reading `<dir>/manifest.json` and its files (default: the committed fixtures). */
 export function fixtureSourceFromDirectory(dir: string = FIXTURES_DIR, options: FixtureSourceOptions = {}): FixtureSource {
+  const folder = path.resolve(dir);
+  // The committed fixtures are the CLI's default, so their replays need no --fixtures.
+  const committed = folder === path.resolve(FIXTURES_DIR);
   const loaded = new Map<FamilyName, Promise<FixtureCase[]>>();
   const load = async (family: FamilyName): Promise<FixtureCase[]> => {
     const manifest = await loadManifest(dir);
@@ -37,11 +43,13 @@ export function fixtureSourceFromDirectory(dir: string = FIXTURES_DIR, options: 
         problem: fixture.problem,
         expected: fixture.expected as unknown as ExpectedOutputs,
         file: entry.file,
+        select: [...(committed ? [] : ['--fixtures', commandPath(folder)]), '--property', 'fixtures', '--fixture', fixture.id],
       });
     }
     return cases;
   };
   return {
+    folders: [folder],
     async *cases(family: FamilyName): AsyncIterable<FixtureCase> {
       let pending = loaded.get(family);
       if (pending === undefined) {
@@ -51,6 +59,47 @@ export function fixtureSourceFromDirectory(dir: string = FIXTURES_DIR, options: 
         pending.catch(() => loaded.delete(family));
       }
       yield* await pending;
+    },
+  };
+}
+
+/** The cases of several sources in turn (several --fixtures folders). */
+export function concatFixtureSources(sources: readonly FixtureSource[]): FixtureSource {
+  return {
+    folders: sources.flatMap((s) => s.folders ?? []),
+    async *cases(family: FamilyName): AsyncIterable<FixtureCase> {
+      for (const source of sources) yield* source.cases(family);
+    },
+  };
+}
+
+/**
+ * A FixtureSource over single case files (`check --case`): counterexample files or fixture
+ * files, decoded and checked by the fixture loader (no manifest, so no hash to check).
+ */
+export function fixtureSourceFromCaseFiles(files: readonly string[]): FixtureSource {
+  const absolute = files.map((f) => path.resolve(f));
+  let decoded: Promise<FixtureCase[]> | undefined;
+  const load = async (): Promise<FixtureCase[]> =>
+    Promise.all(
+      absolute.map(async (file) => {
+        const fixture = decodeFixture(await readFile(file));
+        return {
+          id: fixture.id,
+          family: fixture.family,
+          regime: fixture.regime,
+          problem: fixture.problem,
+          expected: fixture.expected as unknown as ExpectedOutputs,
+          file,
+          select: ['--case', commandPath(file)],
+        };
+      }),
+    );
+  return {
+    folders: absolute,
+    async *cases(family: FamilyName): AsyncIterable<FixtureCase> {
+      decoded ??= load();
+      for (const c of await decoded) if (c.family === family) yield c;
     },
   };
 }

@@ -25,6 +25,7 @@ export function describeCellFailure(cell: CellResult): string {
     }
     if (c.path !== '') lines.push(`replay: fast-check seed ${c.seed}, path "${c.path}" — ${c.replay}`);
     else lines.push(`replay: ${c.replay}`);
+    if (c.file !== undefined) lines.push(`inputs, expected and actual outputs: ${c.file}${c.caseReplay !== undefined ? ` — replay exactly this case: ${c.caseReplay}` : ''}`);
   }
   return lines.join('\n');
 }

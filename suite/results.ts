@@ -69,6 +69,10 @@ export interface Counterexample {
   readonly shrinks: number;
   /** A command that replays this counterexample. */
   readonly replay: string;
+  /** The counterexample file (inputs, expected and actual outputs; suite/counterexample-file.ts), when the run had a report folder. */
+  readonly file?: string;
+  /** A command that replays exactly the case in `file` (`check --case`), when the implementation's module or command is known. */
+  readonly caseReplay?: string;
 }
 
 /** The result of one cell. */
@@ -162,6 +166,8 @@ export interface RunSettings {
   readonly families: readonly FamilyName[];
   readonly properties: readonly PropertyName[];
   readonly fixtures: boolean;
+  /** Every fixtures folder replayed (or `--case` file), absolute paths; absent when no fixtures ran. */
+  readonly fixtureFolders?: readonly string[];
 }
 
 /** The whole report. */

@@ -23,6 +23,9 @@ import {
   type PropertyName,
 } from './results.ts';
 import type { ArithmeticDeclaration } from './tolerance.ts';
+import { counterexampleFile, writeCounterexampleFile } from './counterexample-file.ts';
+import type { ExpectedOutputs } from './compare.ts';
+import { commandPath, replayCommand, type ReplayCell, type ReplayContext } from './replay.ts';
 
 /**
  * Default time limit of one run or step call: above a process testee's own request timeout
@@ -48,8 +51,15 @@ export interface RunOptions {
   readonly timeoutMs?: number;
   /** Time limit of one cell's property search (default 120 s); cut cells report fewer runs. */
   readonly cellTimeLimitMs?: number;
-  /** How to reach this implementation again in a replay command (a module path or --command). */
+  /** How to reach this implementation again in a replay command: `--impl <path>` or `--command <command>` (suite/replay.ts). */
   readonly replayTarget?: string;
+  /** Under vitest, when the module is not known: the test file, which a replay reruns. */
+  readonly replayTestFile?: string;
+  /**
+   * The report folder: failing counterexamples are written to `<reportDir>/counterexamples/`
+   * and replays write into `<reportDir>/replay-<cell>`. Without it no file is written.
+   */
+  readonly reportDir?: string;
   /** Called after each cell. */
   readonly onCell?: (cell: CellResult) => void;
 }
@@ -65,9 +75,45 @@ export function declarationOf(implementation: ScanImplementation, family: Family
   };
 }
 
-/** How a replay command reaches an implementation: its module or command, and --only its name. */
-function replayTargetOf(implementation: ScanImplementation, options: RunOptions): string {
-  return `${options.replayTarget ?? `--impl <module exporting ${implementation.name}>`} --only ${JSON.stringify(implementation.name)}`;
+/** How a replay command reaches an implementation and where it writes. */
+function replayContextOf(options: RunOptions): ReplayContext {
+  return {
+    ...(options.replayTarget !== undefined && { target: options.replayTarget }),
+    ...(options.replayTestFile !== undefined && { testFile: options.replayTestFile }),
+    ...(options.reportDir !== undefined && { reportDir: options.reportDir }),
+  };
+}
+
+/**
+ * Writes a failing cell's counterexample file (inputs, expected and actual outputs) into the
+ * report folder and adds its path and the `--case` command that replays it; a write failure is
+ * said in the counterexample instead of failing the cell twice.
+ */
+async function withCounterexampleFile(
+  counterexample: Counterexample,
+  cell: ReplayCell,
+  kase: { readonly problem: AnyProblem; readonly regime: string; readonly expected?: ExpectedOutputs },
+  entry: FamilyImplementation<FamilyName>,
+  options: RunOptions,
+): Promise<Counterexample> {
+  if (options.reportDir === undefined) return counterexample;
+  const file = counterexampleFile(options.reportDir, cell);
+  try {
+    await writeCounterexampleFile(
+      file,
+      { cell, ...kase, message: counterexample.message, origin: counterexample.path === '' ? `fixture ${String(counterexample.parameters.fixture)}` : `fast-check seed ${counterexample.seed}, path ${counterexample.path}`, replay: counterexample.replay },
+      entry,
+      options.timeoutMs ?? DEFAULT_RUN_TIMEOUT_MS,
+    );
+  } catch (error) {
+    return { ...counterexample, message: `${counterexample.message} (its counterexample file could not be written: ${errorMessage(error)})` };
+  }
+  const context = replayContextOf(options);
+  return {
+    ...counterexample,
+    file: commandPath(file),
+    ...(context.target !== undefined && { caseReplay: replayCommand(context, cell, ['--case', commandPath(file)]) }),
+  };
 }
 
 /** Runs every cell of one implementation and builds its report. */
@@ -168,6 +214,13 @@ export async function runCell(
     ...(plan.only?.regime && { regime: plan.only.regime }),
     ...(plan.only?.options && { options: plan.only.options }),
   };
+  const replayCell: ReplayCell = {
+    implementation: implementation.name,
+    family: plan.family,
+    property: plan.property,
+    restriction: [plan.only?.regime, ...Object.entries(plan.only?.options ?? {}).map(([k, v]) => `${k}=${v}`)].filter(Boolean).join('-'),
+  };
+  const replay = (flags: readonly string[]) => replayCommand(replayContextOf(options), replayCell, flags);
   const finish = (fields: Omit<CellResult, keyof typeof head | 'durationMs'>): CellResult => ({
     ...head,
     ...fields,
@@ -179,20 +232,24 @@ export async function runCell(
     if (options.fixtures === undefined) return finish({ outcome: 'not-applicable', reason: 'no fixtures given', runs: 0, declined: 0 });
     let result: Awaited<ReturnType<typeof runFixtureCell>>;
     try {
-      result = await runFixtureCell(options.fixtures, entry, plan, declaration, options.timeoutMs ?? DEFAULT_RUN_TIMEOUT_MS, samples, replayTargetOf(implementation, options));
+      result = await runFixtureCell(options.fixtures, entry, plan, declaration, options.timeoutMs ?? DEFAULT_RUN_TIMEOUT_MS, samples, replay);
     } catch (error) {
       return finish({ outcome: 'error', reason: `the fixtures could not be replayed: ${errorMessage(error)}`, runs: 0, declined: 0 });
     }
     if (result.runs === 0 && result.declined === 0) return finish({ outcome: 'not-applicable', reason: 'no fixture of this family matches the cell', runs: 0, declined: 0 });
     if (result.runs === 0) return finish({ outcome: 'declined', runs: 0, declined: result.declined, ...(result.declineReason && { declineReason: result.declineReason }) });
     const outcome = outcomeOf(result.failure === undefined, plan);
+    const failure =
+      result.failure && result.failedCase
+        ? await withCounterexampleFile(result.failure, replayCell, result.failedCase, entry, options)
+        : result.failure;
     return finish({
       outcome,
       runs: result.runs,
       declined: result.declined,
       ...(result.declineReason && { declineReason: result.declineReason }),
-      ...(result.failure && { counterexample: result.failure }),
-      ...(outcome === 'fail' && result.failure && { reason: result.failure.message }),
+      ...(failure && { counterexample: failure }),
+      ...(outcome === 'fail' && failure && { reason: failure.message }),
     });
   }
 
@@ -266,7 +323,7 @@ export async function runCell(
     const [testCase] = details.counterexample;
     const path = details.counterexamplePath ?? '';
     const message = lastFailure?.message ?? (details.errorInstance ? errorMessage(details.errorInstance) : 'the property failed');
-    counterexample = {
+    const found: Counterexample = {
       request: testCase.request,
       valueSeed: testCase.valueSeed,
       parameters: testCase.timeInvariant ? { ...testCase.parameters, timeInvariant: true } : testCase.parameters,
@@ -275,10 +332,10 @@ export async function runCell(
       message,
       ...(lastFailure?.worst && { worst: lastFailure.worst }),
       shrinks: details.numShrinks,
-      replay:
-        `scan-conformance check ${replayTargetOf(implementation, options)}` +
-        ` --family ${plan.family} --property ${plan.property} --seed ${details.seed} --path ${path}`,
+      // --max-length shapes the arbitrary, so a path replays the same case only with the same one.
+      replay: replay(['--property', plan.property, '--seed', String(details.seed), '--path', path, '--max-length', String(constraints.maxLength), '--no-fixtures']),
     };
+    counterexample = await withCounterexampleFile(found, replayCell, { problem: testCase.problem as AnyProblem, regime: testCase.request.regime }, entry, options);
   }
   return finish({
     outcome,

@@ -10,6 +10,7 @@ import { errorMessage, planCells } from './cells.ts';
 import { describeCellFailure } from './messages.ts';
 import { FAILING_OUTCOMES, PROPERTY_NAMES, type AccuracySample, type CellResult, type PropertyName } from './results.ts';
 import { declarationOf, runCell, type RunOptions } from './runner.ts';
+import { moduleTarget } from './replay.ts';
 import { runOptionsFromEnvironment } from './settings.ts';
 
 /** Options of describeConformance: run options plus how to treat an unavailable implementation. */
@@ -19,6 +20,12 @@ export interface DescribeConformanceOptions extends RunOptions {
    * implementation. Default: true when REQUIRE_WEBGPU=1 or SCAN_CONFORMANCE_REQUIRE_AVAILABLE=1.
    */
   readonly requireAvailable?: boolean;
+  /**
+   * The module that exports the implementation (`import.meta.url` of that module, or a path):
+   * replay commands then read `npx scan-conformance check --impl <it>`; without it they rerun
+   * the test file with vitest.
+   */
+  readonly module?: string;
 }
 
 /** Key under which each test's cell result is left in vitest's task meta, for reporters. */
@@ -105,7 +112,8 @@ export function describeConformance(implementation: ScanImplementation, options:
               return;
             }
             const samples: AccuracySample[] = [];
-            const cell = await runCell(implementation, plan, settings, samples);
+            const replay = settings.module !== undefined ? { replayTarget: moduleTarget(settings.module) } : { replayTestFile: context.task.file.filepath };
+            const cell = await runCell(implementation, plan, { ...settings, ...replay }, samples);
             context.task.meta[CELL_META_KEY] = cell;
             context.task.meta[SAMPLES_META_KEY] = samples;
             if (cell.outcome === 'not-applicable') {

@@ -32,12 +32,12 @@ export interface WriteReportsOptions {
   readonly stepSummary?: string;
 }
 
-/** Writes `text` to `file` atomically: a temporary sibling, then a rename (removed if anything fails). */
-export async function writeFileAtomically(file: string, text: string): Promise<void> {
+/** Writes `text` (or bytes) to `file` atomically: a temporary sibling, then a rename (removed if anything fails). */
+export async function writeFileAtomically(file: string, text: string | Uint8Array): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true });
   const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   try {
-    await writeFile(temporary, text, 'utf8');
+    await (typeof text === 'string' ? writeFile(temporary, text, 'utf8') : writeFile(temporary, text));
     await rename(temporary, file);
   } catch (error) {
     await rm(temporary, { force: true });

@@ -58,7 +58,9 @@ describe('flags', () => {
     [['check', '--fixtures', 'f', '--no-fixtures'], '--fixtures: expected either --fixtures <dir> or --no-fixtures, got both'],
     [['check', '--runs', '3', '--runs', '4'], "--runs: expected at most one value, got 2 ('3', '4')"],
     [['check', '--deep=yes'], "--deep: expected no value, got 'yes'"],
-    [['verify'], "command: expected one of check, list, help, version, got 'verify'"],
+    [['verify'], "command: expected one of check, list, fixtures, help, version, got 'verify'"],
+    [['check', '--case', 'c.safetensors', '--fixtures', 'f'], '--case: expected the case file(s) alone (a case replaces the fixtures folders), got --fixtures too'],
+    [['check', '--case', 'c.safetensors', '--property', 'scaling'], '--case: expected no --property (a case is replayed against its expected outputs), got --property scaling'],
   ])('%j is refused with a message naming the flag', (argv, message) => {
     expect(() => parseCliArguments(argv)).toThrow(UsageError);
     expect(() => parseCliArguments(argv)).toThrow(message);
@@ -66,7 +68,7 @@ describe('flags', () => {
 
   it('parses a full check command line', () => {
     expect(
-      parseCliArguments(['check', '--impl', 'a.ts', '--impl=b.ts', '--command', 'python3 t.py', '--only', 'x', '--family', 'lti-ssm', '--runs', '5', '--seed', '-7', '--path', '2:0', '--deep', '--out', 'o', '--fixtures', 'fx', '--fixture', 'id1', '--timeout', '100']),
+      parseCliArguments(['check', '--impl', 'a.ts', '--impl=b.ts', '--command', 'python3 t.py', '--only', 'x', '--family', 'lti-ssm', '--runs', '5', '--seed', '-7', '--path', '2:0', '--deep', '--out', 'o', '--fixtures', 'fx', '--fixtures', 'fy', '--fixture', 'id1', '--timeout', '100']),
     ).toEqual({
       command: 'check',
       impl: ['a.ts', 'b.ts'],
@@ -79,12 +81,14 @@ describe('flags', () => {
       path: '2:0',
       deep: true,
       out: 'o',
-      fixtures: 'fx',
+      fixtures: ['fx', 'fy'],
       fixtureIds: ['id1'],
       timeoutMs: 100,
     });
     expect(parseCliArguments([])).toEqual({ command: 'help' });
     expect(parseCliArguments(['check', '--help'])).toEqual({ command: 'help' });
+    expect(parseCliArguments(['fixtures', 'generate', '--family', 'prefix-sum'])).toEqual({ command: 'fixtures', argv: ['generate', '--family', 'prefix-sum'] });
+    expect(parseCliArguments(['check', '--case', 'a.safetensors', '--case', 'b.safetensors'])).toMatchObject({ cases: ['a.safetensors', 'b.safetensors'] });
   });
 });
 
@@ -117,7 +121,9 @@ describe('check', () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/❌ \d+ unexpected failures? · 2 implementations/);
     expect(result.stderr).toContain('test/off-by-one-prefix-sum · prefix-sum · conformance: fail');
-    expect(result.stderr).toMatch(/scan-conformance check --impl test\/cli\/modules\/wrong\.ts --only "test\/off-by-one-prefix-sum" --family prefix-sum --property conformance --seed -?\d+ --path [\d:]+/);
+    expect(result.stderr).toMatch(
+      /npx scan-conformance check --impl \.\/test\/cli\/modules\/wrong\.ts --only test\/off-by-one-prefix-sum --family prefix-sum --property conformance --seed -?\d+ --path [\d:]+ --max-length 64 --no-fixtures --out \S+\/wrong\/replay-test_off-by-one-prefix-sum-prefix-sum-conformance\n/,
+    );
     const report = JSON.parse(await readFile(path.join(dir, 'report.json'), 'utf8')) as ConformanceReport;
     expect(report.implementations.find((i) => i.name === 'test/correct-prefix-sum')?.cells.every((c) => c.outcome === 'pass')).toBe(true);
   });

@@ -1,14 +1,18 @@
 /**
- * The package as a user gets it: `npm pack`, install the tarball into a fresh project, write a
- * correct and a wrong implementation module there (TypeScript), and run both the bin
- * (`npx scan-conformance check --impl ./x.ts`) and a vitest file using the exported
- * describeConformance: each passes for the correct module and fails for the wrong one.
+ * The package as a user gets it: `npm pack`, `npm init -y` and `npm install <tarball>` in a fresh
+ * project, then every command the README gives, taken from the README's own text: the plug-in
+ * example checked with `npx scan-conformance check --impl ./examples/my-implementation.ts` (a copy
+ * of the shipped example), the fixtures-in-CI snippet (`fixtures generate`, then `check
+ * --fixtures`), the describeConformance snippet under vitest, and the Python testee by its path in
+ * node_modules. A wrong module's printed replays (fast-check path, `--case` file, vitest rerun)
+ * run as printed there too. Flags are only appended to restrict (--family, --property, --runs).
  * Slow (a build, an install): runs only with SCAN_CONFORMANCE_PACKAGE_TEST=1 (CI sets it).
  */
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -17,16 +21,53 @@ const ENABLED = process.env.SCAN_CONFORMANCE_PACKAGE_TEST === '1';
 const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const NPX = process.platform === 'win32' ? 'npx.cmd' : 'npx';
 const LONG = 900_000;
+const PYTHON = spawnSync('python3', ['-c', 'import numpy'], { encoding: 'utf8' }).status === 0;
+const REQUIRE_PYTHON = process.env.REQUIRE_PYTHON === '1';
+const README = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+
+/** The fenced code blocks of the README in a language, in order. */
+function readmeBlocks(language: string): string[] {
+  return [...README.matchAll(new RegExp('```' + language + '\\n([\\s\\S]*?)```', 'g'))].map((m) => m[1]);
+}
+
+/** The README's command that starts with `prefix` (in sh blocks, or a yaml `- run:` step with its continuation lines). */
+function readmeCommand(prefix: string): string {
+  const sh = readmeBlocks('sh').flatMap((block) => block.split('\n')).map((line) => line.replace(/\s+#.*$/, '').trim());
+  const yaml = readmeBlocks('yaml').flatMap((block) => block.split(/^- run: /m).map((step) => step.replace(/\s*\n\s*/g, ' ').trim()));
+  const found = [...sh, ...yaml].filter((command) => command.startsWith(prefix));
+  if (found.length !== 1) throw new Error(`expected one README command starting with '${prefix}', found ${found.length}: ${JSON.stringify(found)}`);
+  return found[0];
+}
+
+/** Splits a README command into words as a POSIX shell would (double quotes only, as the README uses). */
+function words(command: string): string[] {
+  return [...command.matchAll(/"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2]);
+}
 
 let dir = '';
 let project = '';
 
 /** Runs a command, keeping its output for the failure message. */
-function run(command: string, args: readonly string[], cwd: string, timeout = LONG): SpawnSyncReturns<string> {
-  const env = { ...process.env };
+function run(command: string, args: readonly string[], cwd: string, timeout = LONG, extraEnv: NodeJS.ProcessEnv = {}): SpawnSyncReturns<string> {
+  const env = { ...process.env, ...extraEnv };
   // The test runs inside vitest; the child vitest must not think it is a nested worker.
   for (const key of Object.keys(env)) if (key.startsWith('VITEST') || key === 'TEST' || key === 'NODE_OPTIONS') delete env[key];
   return spawnSync(command, args, { cwd, encoding: 'utf8', timeout, env: { ...env, GITHUB_STEP_SUMMARY: '', NO_COLOR: '1', FORCE_COLOR: '0' } });
+}
+
+/** Runs a command line (a README command, or a printed replay) with a shell, as a user pastes it. */
+function shell(command: string, cwd: string, extraEnv: NodeJS.ProcessEnv = {}): SpawnSyncReturns<string> {
+  return run('sh', ['-c', command], cwd, LONG, extraEnv);
+}
+
+interface Report {
+  settings: { fixtureFolders?: string[] };
+  implementations: { name: string; cells: { family: string; property: string; outcome: string; runs: number; counterexample?: { replay: string; caseReplay?: string; file?: string } }[] }[];
+  summary: { unexpectedFailures: number };
+}
+
+async function reportIn(dir: string): Promise<Report> {
+  return JSON.parse(await readFile(path.join(dir, 'report.json'), 'utf8')) as Report;
 }
 
 function describeRun(result: SpawnSyncReturns<string>): string {
@@ -106,6 +147,14 @@ import implementation from './${module}';
 describeConformance(implementation, { runs: 5 });
 `;
 
+/** "./my-kernel.ts" of the README's CI snippet: a selective-scan kernel, here the shipped sequential one. */
+const MY_KERNEL = `import { discoverImplementations } from 'scan-conformance';
+
+const implementation = (await discoverImplementations()).find((i) => i.name === 'sequential-f32');
+if (implementation === undefined) throw new Error('sequential-f32 is not shipped');
+export default implementation;
+`;
+
 describe.skipIf(!ENABLED)(`the packed package in a fresh project${ENABLED ? '' : ' (skipped: slow; set SCAN_CONFORMANCE_PACKAGE_TEST=1 to run it)'}`, () => {
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'scan-conformance-pack-'));
@@ -114,33 +163,82 @@ describe.skipIf(!ENABLED)(`the packed package in a fresh project${ENABLED ? '' :
     const tarball = (await readdir(dir)).find((f) => f.endsWith('.tgz'));
     if (tarball === undefined) throw new Error(`npm pack wrote no tarball into ${dir}: ${describeRun(packed)}`);
     project = path.join(dir, 'project');
-    await import('node:fs/promises').then((fs) => fs.mkdir(project));
-    await writeFile(path.join(project, 'package.json'), JSON.stringify({ name: 'user-project', private: true, type: 'module' }, null, 2));
+    await mkdir(project);
+    const init = run(NPM, ['init', '-y'], project);
+    if (init.status !== 0) throw new Error(`npm init failed: ${describeRun(init)}`);
+    // The README's examples are ES modules (import/export, top-level await in my-kernel.ts).
+    const type = run(NPM, ['pkg', 'set', 'type=module'], project);
+    if (type.status !== 0) throw new Error(`npm pkg set failed: ${describeRun(type)}`);
     const vitestVersion = (JSON.parse(await readFile(path.join(ROOT, 'node_modules/vitest/package.json'), 'utf8')) as { version: string }).version;
     const installed = run(NPM, ['install', '--prefer-offline', '--no-audit', '--no-fund', path.join(dir, tarball), `vitest@${vitestVersion}`], project);
     if (installed.status !== 0) throw new Error(`npm install failed: ${describeRun(installed)}`);
-    await writeFile(path.join(project, 'my-impl.ts'), IMPLEMENTATION('user/correct-prefix-sum', false));
     await writeFile(path.join(project, 'wrong-impl.ts'), IMPLEMENTATION('user/off-by-one-prefix-sum', true));
-    await writeFile(path.join(project, 'correct.test.ts'), VITEST_FILE('my-impl.ts'));
     await writeFile(path.join(project, 'wrong.test.ts'), VITEST_FILE('wrong-impl.ts'));
     await writeFile(path.join(project, 'threads.mjs'), THREADS_SCRIPT);
+    // The README: copy the shipped example into examples/ to run its command as is.
+    await mkdir(path.join(project, 'examples'));
+    await copyFile(path.join(project, 'node_modules/scan-conformance/examples/my-implementation.ts'), path.join(project, 'examples/my-implementation.ts'));
+    const snippet = readmeBlocks('ts').find((block) => block.includes('describeConformance(myImplementation);'));
+    if (snippet === undefined) throw new Error('the README has no describeConformance snippet');
+    await writeFile(path.join(project, 'examples/my-implementation.test.ts'), snippet);
+    await writeFile(path.join(project, 'my-kernel.ts'), MY_KERNEL);
   }, LONG);
 
   afterAll(async () => {
     if (dir !== '') await rm(dir, { recursive: true, force: true });
   });
 
-  it('npx scan-conformance check passes a correct TypeScript module (exit 0) and writes the reports', async () => {
-    const result = run(NPX, ['scan-conformance', 'check', '--impl', './my-impl.ts', '--no-fixtures', '--runs', '5'], project);
+  it('README: npx scan-conformance check --impl ./examples/my-implementation.ts passes (exit 0), replaying the shipped fixtures', async () => {
+    const command = readmeCommand('npx scan-conformance check --impl ./examples/my-implementation.ts');
+    const result = shell(`${command} --runs 4`, project);
     expect(result.status, describeRun(result)).toBe(0);
     expect(result.stdout).toMatch(/no unexpected failure · 1 implementation/);
     expect((await readdir(path.join(project, 'reports'))).sort()).toEqual(['report.html', 'report.json', 'report.md']);
+    const report = await reportIn(path.join(project, 'reports'));
+    expect(report.implementations.map((i) => i.name)).toEqual(['my-linear-recurrence']);
+    expect(report.implementations[0].cells.find((c) => c.property === 'fixtures')).toMatchObject({ outcome: 'pass' });
+    expect(report.settings.fixtureFolders).toEqual([path.join(project, 'node_modules/scan-conformance/dist/fixtures')]);
   }, LONG);
 
-  it('npx scan-conformance check fails a wrong module (exit 1) with a replay command', () => {
-    const result = run(NPX, ['scan-conformance', 'check', '--impl', './wrong-impl.ts', '--no-fixtures', '--runs', '5'], project);
+  it('README: fixtures generate for your own shapes, then check --fixtures against them, the folder recorded in report.json', async () => {
+    const generate = readmeCommand('npx scan-conformance fixtures generate');
+    const generated = shell(generate, project);
+    expect(generated.status, describeRun(generated)).toBe(0);
+    expect(generated.stdout).toMatch(/^Wrote \d+ fixtures/m);
+    const check = readmeCommand('npx scan-conformance check --impl ./my-kernel.ts --fixtures fixtures-ci');
+    const checked = shell(`${check} --family selective-scan --property fixtures --out reports/ci`, project);
+    expect(checked.status, describeRun(checked)).toBe(0);
+    const report = await reportIn(path.join(project, 'reports/ci'));
+    const cell = report.implementations[0].cells[0];
+    expect(cell).toMatchObject({ family: 'selective-scan', property: 'fixtures', outcome: 'pass' });
+    const manifest = JSON.parse(await readFile(path.join(project, 'fixtures-ci/manifest.json'), 'utf8')) as { cases: unknown[] };
+    expect(cell.runs).toBe(manifest.cases.length);
+    expect(report.settings.fixtureFolders).toEqual([path.join(project, 'fixtures-ci')]);
+  }, LONG);
+
+  it.skipIf(!PYTHON && !REQUIRE_PYTHON)(`README: the Python testee from its path in node_modules${PYTHON ? '' : ' (skipped: python3 with numpy not found; REQUIRE_PYTHON=1 makes this a failure)'}`, async () => {
+    const command = readmeCommand('npx scan-conformance check --command "python3 node_modules/scan-conformance/examples/testees/python/numpy_testee.py"');
+    expect(words(command)).toContain('python3 node_modules/scan-conformance/examples/testees/python/numpy_testee.py');
+    const result = shell(`${command} --family linear-recurrence --runs 4 --out reports/python`, project);
+    expect(result.status, describeRun(result)).toBe(0);
+    const report = await reportIn(path.join(project, 'reports/python'));
+    expect(report.implementations[0].cells.filter((c) => c.outcome === 'pass').length).toBeGreaterThan(5);
+  }, LONG);
+
+  it('a wrong module fails (exit 1); its printed replay and its --case replay run as printed in the project', async () => {
+    const result = run(NPX, ['scan-conformance', 'check', '--impl', './wrong-impl.ts', '--no-fixtures', '--runs', '5', '--out', 'reports/wrong'], project);
     expect(result.status, describeRun(result)).toBe(1);
-    expect(result.stderr).toMatch(/scan-conformance check --impl \.\/wrong-impl\.ts --only "user\/off-by-one-prefix-sum" --family prefix-sum --property conformance --seed -?\d+ --path/);
+    expect(result.stderr).toMatch(/npx scan-conformance check --impl \.\/wrong-impl\.ts --only user\/off-by-one-prefix-sum --family prefix-sum --property conformance --seed -?\d+ --path [\d:]+ --max-length \d+ --no-fixtures --out \.\/reports\/wrong\/replay-/);
+    const cell = (await reportIn(path.join(project, 'reports/wrong'))).implementations[0].cells.find((c) => c.property === 'conformance');
+    const replay = cell?.counterexample?.replay ?? '';
+    const replayed = shell(replay, project);
+    expect(replayed.status, describeRun(replayed)).toBe(1);
+    expect(replayed.stderr).toContain('user/off-by-one-prefix-sum · prefix-sum · conformance: fail');
+    const caseReplay = cell?.counterexample?.caseReplay ?? '';
+    expect(caseReplay).toContain('--case ./reports/wrong/counterexamples/user_off-by-one-prefix-sum-prefix-sum-conformance.safetensors');
+    const fromFile = shell(caseReplay, project);
+    expect(fromFile.status, describeRun(fromFile)).toBe(1);
+    expect(fromFile.stderr).toContain('fixture counterexample/user_off-by-one-prefix-sum-prefix-sum-conformance: ');
   }, LONG);
 
   it('finds the shipped implementations and fixtures from dist/', () => {
@@ -164,20 +262,26 @@ describe.skipIf(!ENABLED)(`the packed package in a fresh project${ENABLED ? '' :
     }
   }, LONG);
 
-  it('a vitest file using the exported describeConformance passes for the correct module, and the reporter writes its report', async () => {
-    const result = run(NPX, ['vitest', 'run', 'correct.test.ts', '--reporter=default', '--reporter=scan-conformance/vitest-reporter'], project);
+  it('README: the describeConformance snippet passes under vitest, and the reporter writes its report', async () => {
+    const result = run(NPX, ['vitest', 'run', 'examples/my-implementation.test.ts', '--reporter=default', '--reporter=scan-conformance/vitest-reporter'], project, LONG, { SCAN_CONFORMANCE_RUNS: '4' });
     expect(result.status, describeRun(result)).toBe(0);
     expect(result.stdout).toMatch(/Tests\s+\d+ passed/);
     const report = JSON.parse(await readFile(path.join(project, 'reports/vitest/report.json'), 'utf8')) as { implementations: { name: string }[]; summary: { unexpectedFailures: number } };
-    expect(report.implementations.map((i) => i.name)).toEqual(['user/correct-prefix-sum']);
+    expect(report.implementations.map((i) => i.name)).toEqual(['my-linear-recurrence']);
     expect(report.summary.unexpectedFailures).toBe(0);
   }, LONG);
 
-  it('the same vitest file fails for the wrong module, naming the counterexample', () => {
+  it('under vitest a wrong module fails naming the counterexample, and the printed rerun runs as printed', () => {
     const result = run(NPX, ['vitest', 'run', 'wrong.test.ts'], project);
     expect(result.status, describeRun(result)).toBe(1);
-    expect(`${result.stdout}${result.stderr}`).toMatch(/prefix-sum › conformance/);
-    expect(`${result.stdout}${result.stderr}`).toMatch(/counterexample \(after \d+ shrinks\)/);
+    const output = `${result.stdout}${result.stderr}`;
+    expect(output).toMatch(/prefix-sum › conformance/);
+    expect(output).toMatch(/counterexample \(after \d+ shrinks\)/);
+    expect(output).not.toContain('module exporting');
+    const rerun = /npx vitest run \.\/wrong\.test\.ts -t '[^']+'/.exec(output)?.[0];
+    expect(rerun, output).toBe("npx vitest run ./wrong.test.ts -t 'user/off-by-one-prefix-sum prefix-sum › conformance'");
+    const again = shell(rerun ?? '', project);
+    expect(again.status, describeRun(again)).toBe(1);
+    expect(`${again.stdout}${again.stderr}`).toMatch(/Tests\s+1 failed \| \d+ skipped/);
   }, LONG);
 });
-

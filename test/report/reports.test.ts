@@ -109,7 +109,7 @@ describe('report.md', () => {
     const failures = markdown.slice(markdown.indexOf('### Failures'));
     expect(markdown).toContain('### Failures');
     expect(failures).toMatch(/counterexample \(after \d+ shrinks\): prefix-sum/);
-    expect(failures).toMatch(/replay: fast-check seed -?\d+, path "[\d:]*" — scan-conformance check --impl test\/cli\/modules\/wrong\.ts --only "test\/off-by-one-prefix-sum" --family prefix-sum --property conformance --seed -?\d+ --path [\d:]+/);
+    expect(failures).toMatch(/replay: fast-check seed -?\d+, path "[\d:]*" — npx scan-conformance check --impl test\/cli\/modules\/wrong\.ts --only test\/off-by-one-prefix-sum --family prefix-sum --property conformance --seed -?\d+ --path [\d:]+ /);
   });
 
   it('includes the benchmark table when bench.json is there', () => {
