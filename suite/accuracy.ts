@@ -3,6 +3,7 @@
  * the log-log growth of the worst error with L, and a histogram of per-case max e.
  */
 import { FAMILY_NAMES, type FamilyName } from '../spec/families.ts';
+import type { ErrorModel } from '../spec/implementation.ts';
 import type { Comparison } from './compare.ts';
 import { ACCURACY_FIELDS, type AccuracySample, type ErrorGrowth, type LengthBucketStats } from './results.ts';
 
@@ -89,9 +90,16 @@ export function pickComparison(c: Comparison): AccuracySample['comparison'] {
 /** Beyond this |slope| of log max e against log L, the error is said to grow (or fall) with L. */
 const FLAT_SLOPE = 0.25;
 
-/** What a growth slope means, in words: flat, growing like L^s, or falling (the worst errors are in short cases). */
-export function growthReading(growth: ErrorGrowth): string {
+/**
+ * What a growth slope means, in words: flat, growing like L^s, or falling (the worst errors are in
+ * short cases). Under the normwise model e (per element, against its own S) is not what the bound
+ * limits, so its slope is read as such.
+ */
+export function growthReading(growth: ErrorGrowth, errorModel: ErrorModel = 'componentwise'): string {
   const { slope } = growth;
+  if (slope !== null && errorModel === 'normwise') {
+    return 'normwise: an FFT spreads its error over the whole channel, so e of small elements (against their own S) grows with L as the norm does; the bound usage is the verdict';
+  }
   if (slope === null) return 'not fitted: fewer than two length buckets with e > 0 (results exact, or too few lengths)';
   if (slope < -FLAT_SLOPE) return 'does not grow with L: the worst errors are in the short cases, where one badly conditioned element weighs most';
   if (slope <= FLAT_SLOPE) return 'flat: the error does not grow with L';

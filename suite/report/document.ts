@@ -228,7 +228,7 @@ function accuracyBlocks(implementation: ImplementationReport): Block[] {
         implementation.errorModels[g.family] ?? 'componentwise',
         g.slope === null ? 'n/a' : (Math.abs(g.slope) < 0.005 ? 0 : g.slope).toFixed(2),
         String(g.points),
-        growthReading(g),
+        growthReading(g, implementation.errorModels[g.family]),
       ]),
     },
   ];
