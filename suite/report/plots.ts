@@ -158,7 +158,8 @@ async function lengthPlot(input: LengthPlotInput): Promise<{ svg: string; series
   const series = names;
   const Ls = points.map((p) => p.L);
   const x = { field: 'L', type: 'quantitative', scale: { type: 'log', domain: [decadeBelow(Math.min(...Ls)), decadeAbove(Math.max(...Ls))] }, title: 'L (length bucket)' } as const;
-  const y = { field: 'value', type: 'quantitative', scale: { type: 'log', domain: [lo, hi] }, title: input.yTitle } as const;
+  // '~g': 1e+8 rather than 100,000,000 on axes spanning many decades.
+  const y = { field: 'value', type: 'quantitative', scale: { type: 'log', domain: [lo, hi] }, axis: { format: '~g' }, title: input.yTitle } as const;
   const color = {
     field: 'implementation',
     type: 'nominal',
@@ -188,10 +189,10 @@ async function lengthPlot(input: LengthPlotInput): Promise<{ svg: string; series
   if (rule !== undefined) {
     layers.push(
       // One datum of their own: on the points' data the rule and its label would be drawn once per point.
-      { data: { values: [{}] }, mark: { type: 'rule', color: '#d62728', strokeWidth: 1.5, strokeDash: [6, 3] }, encoding: { y: { datum: rule.at, type: 'quantitative' } } },
+      { data: { values: [{}] }, mark: { type: 'rule', color: '#222', strokeWidth: 1.5, strokeDash: [6, 3] }, encoding: { y: { datum: rule.at, type: 'quantitative' } } },
       {
         data: { values: [{}] },
-        mark: { type: 'text', align: 'left', baseline: 'bottom', dx: 3, dy: -2, color: '#d62728', fontSize: 11 },
+        mark: { type: 'text', align: 'left', baseline: 'bottom', dx: 3, dy: -2, color: '#222', fontSize: 11 },
         encoding: { y: { datum: rule.at, type: 'quantitative' }, x: { value: 0 }, text: { value: rule.label } },
       },
     );
@@ -246,7 +247,7 @@ export async function boundUsagePlot(family: FamilyName, implementations: readon
   return {
     title: `${family}: bound usage against length`,
     caption:
-      `The largest error / bound per length bucket, log-log: the verdict (at or under the red line at 1 passes; a cross marks a bucket that failed).` +
+      `The largest error / bound per length bucket, log-log: the verdict (at or under the dashed line at 1 passes; a cross marks a bucket that failed).` +
       placementNote(r),
     series: r.series,
     svg: r.svg,
