@@ -3,8 +3,9 @@
  * the log-log growth of the worst error with L, and a histogram of per-case max e.
  */
 import { FAMILY_NAMES, type FamilyName } from '../spec/families.ts';
+import type { ErrorModel } from '../spec/implementation.ts';
 import type { Comparison } from './compare.ts';
-import type { AccuracySample, ErrorGrowth, LengthBucketStats } from './results.ts';
+import { ACCURACY_FIELDS, type AccuracySample, type ErrorGrowth, type LengthBucketStats } from './results.ts';
 
 /** The bucket of a length: [0, 0], [1, 1], then [2^k, 2^(k+1) − 1]. */
 export function lengthBucket(length: number): readonly [number, number] {
@@ -29,11 +30,13 @@ export function aggregateAccuracy(samples: readonly AccuracySample[]): LengthBuc
     const lengths = lengthBucket(list[0].length);
     const c = list.map((s) => s.comparison);
     const maxOf = (f: (x: AccuracySample['comparison']) => number) => c.reduce((m, x) => Math.max(m, f(x)), 0);
+    const sumOf = (f: (x: AccuracySample['comparison']) => number) => c.reduce((m, x) => m + f(x), 0);
     out.push({
       family,
       lengths,
       label: lengths[0] === lengths[1] ? `L=${lengths[0]}` : `L∈[${lengths[0]},${lengths[1]}]`,
       cases: list.length,
+      elements: sumOf((x) => x.elements),
       maxE: maxOf((x) => x.maxE),
       p99E: maxOf((x) => x.p99E),
       beta: maxOf((x) => x.betaAtWorst),
@@ -41,6 +44,10 @@ export function aggregateAccuracy(samples: readonly AccuracySample[]): LengthBuc
       maxAbsError: maxOf((x) => x.maxAbsError),
       maxRelError: maxOf((x) => x.maxRelError),
       maxUlp: maxOf((x) => x.maxUlp),
+      underflowElements: sumOf((x) => x.underflowElements),
+      underflowMaxAbsError: maxOf((x) => x.underflowMaxAbsError),
+      nanElements: sumOf((x) => x.nanElements),
+      infElements: sumOf((x) => x.infElements),
       allclose: c.every((x) => x.allclose),
       passed: c.every((x) => x.passed),
     });
@@ -77,6 +84,25 @@ export function eHistogram(samples: readonly AccuracySample[]): Record<string, n
 
 /** The comparison fields an accuracy sample keeps. */
 export function pickComparison(c: Comparison): AccuracySample['comparison'] {
-  const { passed, elements, maxE, p99E, maxBoundUsage, betaAtWorst, maxAbsError, maxRelError, maxUlp, allclose, overflowed } = c;
-  return { passed, elements, maxE, p99E, maxBoundUsage, betaAtWorst, maxAbsError, maxRelError, maxUlp, allclose, overflowed };
+  return Object.fromEntries(ACCURACY_FIELDS.map((field) => [field, c[field]])) as AccuracySample['comparison'];
+}
+
+/** Beyond this |slope| of log max e against log L, the error is said to grow (or fall) with L. */
+const FLAT_SLOPE = 0.25;
+
+/**
+ * What a growth slope means, in words: flat, growing like L^s, or falling (the worst errors are in
+ * short cases). Under the normwise model e (per element, against its own S) is not what the bound
+ * limits, so its slope is read as such.
+ */
+export function growthReading(growth: ErrorGrowth, errorModel: ErrorModel = 'componentwise'): string {
+  const { slope } = growth;
+  if (slope !== null && errorModel === 'normwise') {
+    return 'normwise: an FFT spreads its error over the whole channel, so e of small elements (against their own S) grows with L as the norm does; the bound usage is the verdict';
+  }
+  if (slope === null) return 'not fitted: fewer than two length buckets with e > 0 (results exact, or too few lengths)';
+  if (slope < -FLAT_SLOPE) return 'does not grow with L: the worst errors are in the short cases, where one badly conditioned element weighs most';
+  if (slope <= FLAT_SLOPE) return 'flat: the error does not grow with L';
+  if (slope <= 1 + FLAT_SLOPE) return `grows about like L^${slope.toFixed(1)}, as rounding errors accumulating along a sequential order do (up to L¹)`;
+  return `grows faster than L (L^${slope.toFixed(1)}): more than rounding accumulating in any order explains; look at the long cases`;
 }

@@ -7,6 +7,7 @@ import type { Precision } from '../spec/precision.ts';
 import { unravelIndex, type Float64Tensor, type OutputTensor } from '../spec/tensor.ts';
 import {
   MAX_FINITE,
+  MIN_NORMAL,
   channelModel,
   elementBound,
   elementPlace,
@@ -15,6 +16,7 @@ import {
   underflowFloor,
   type ArithmeticDeclaration,
 } from './tolerance.ts';
+import { ulpDistance } from './ulp-distance.ts';
 
 /** mamba_ssm's test tolerances (rtol, atol) per dtype, for the allclose column. */
 export const MAMBA_ALLCLOSE: Readonly<Record<Precision, { readonly rtol: number; readonly atol: number }>> = {
@@ -43,26 +45,41 @@ export interface WorstElement {
   readonly reason?: string;
 }
 
-/** The verdict and measurements of one comparison. */
+/**
+ * The verdict and measurements of one comparison. The measurements in the units users know (e,
+ * abs, rel, ULP) describe the normal range: elements whose condition scale S is under the declared
+ * precision's smallest normal number are counted apart, since below it rounding is absolute (a
+ * float32 result 1e-45 off where S is 1e-43 is e ≈ 1e+5 and fine); the bound usage and the
+ * verdict cover every element.
+ */
 export interface Comparison {
   readonly judgedBy: JudgedBy;
   readonly passed: boolean;
   readonly elements: number;
   readonly violations: number;
-  /** Elements that came back non-finite where the model allows it (terms beyond the precision's range). */
+  /** Elements where the output or the reference is not finite (judged by the model, measured nowhere). */
   readonly overflowed: number;
-  /** max |ŷ − y| / (u·S) over elements with S > 0, u of the declared precision. */
+  /** Outputs that came back NaN. */
+  readonly nanElements: number;
+  /** Outputs that came back ±Infinity. */
+  readonly infElements: number;
+  /** Finite elements under the underflow floor: 0 < S < MIN_NORMAL, or S = 0 with a nonzero output. */
+  readonly underflowElements: number;
+  /** max |ŷ − y| over the elements under the underflow floor. */
+  readonly underflowMaxAbsError: number;
+  /** max |ŷ − y| / (u·S) over the normal range, u of the declared precision. */
   readonly maxE: number;
-  /** 99th percentile of e. */
+  /** 99th percentile of e over the normal range. */
   readonly p99E: number;
-  /** max error / bound: ≤ 1 passes. */
+  /** max error / bound over every element: ≤ 1 passes. */
   readonly maxBoundUsage: number;
   /** The bound in e units (bound / (u·S)) at the element of largest bound usage. */
   readonly betaAtWorst: number;
+  /** max |ŷ − y| over the normal range. */
   readonly maxAbsError: number;
-  /** max |ŷ − y| / |y| over y ≠ 0. */
+  /** max |ŷ − y| / |y| over the normal range, y ≠ 0. */
   readonly maxRelError: number;
-  /** max distance in ULPs of the declared precision. */
+  /** max distance in ULPs of the declared precision over the normal range (suite/ulp-distance.ts: never past the format's range). */
   readonly maxUlp: number;
   /** Whether torch.allclose at mamba_ssm's rtol/atol for the precision would pass. */
   readonly allclose: boolean;
@@ -97,6 +114,11 @@ export function compareWithReference(
   let elements = 0;
   let violations = 0;
   let overflowed = 0;
+  let nanElements = 0;
+  let infElements = 0;
+  let underflowElements = 0;
+  let underflowMaxAbsError = 0;
+  const minNormal = MIN_NORMAL[declaration.precision];
   let maxE = 0;
   let maxBoundUsage = 0;
   let betaAtWorst = 0;
@@ -125,13 +147,20 @@ export function compareWithReference(
         ? violated ? Number.POSITIVE_INFINITY : 0
         : bound > 0 ? error / bound : error === 0 ? 0 : Number.POSITIVE_INFINITY;
       const score = violated ? Number.POSITIVE_INFINITY : usage;
+      if (Number.isNaN(have)) nanElements++;
+      else if (!Number.isFinite(have)) infElements++;
       if (Number.isFinite(have) && Number.isFinite(want)) {
-        if (S[i] > 0) eValues.push(e);
-        maxE = Math.max(maxE, e);
-        maxAbsError = Math.max(maxAbsError, error);
-        if (want !== 0) maxRelError = Math.max(maxRelError, error / Math.abs(want));
-        maxUlp = Math.max(maxUlp, error / ulpOf(want, declaration.precision));
         if (!(error <= atol + rtol * Math.abs(want))) allclose = false;
+        if (S[i] < minNormal && !(S[i] === 0 && error === 0)) {
+          underflowElements++;
+          underflowMaxAbsError = Math.max(underflowMaxAbsError, error);
+        } else {
+          if (S[i] > 0) eValues.push(e);
+          maxE = Math.max(maxE, e);
+          maxAbsError = Math.max(maxAbsError, error);
+          if (want !== 0) maxRelError = Math.max(maxRelError, error / Math.abs(want));
+          maxUlp = Math.max(maxUlp, ulpDistance(want, have, declaration.precision));
+        }
       } else {
         overflowed++;
         allclose = false;
@@ -162,6 +191,10 @@ export function compareWithReference(
     elements,
     violations,
     overflowed,
+    nanElements,
+    infElements,
+    underflowElements,
+    underflowMaxAbsError,
     maxE,
     p99E: percentile(eValues, 0.99),
     maxBoundUsage,

@@ -96,6 +96,28 @@ export interface CellResult {
   readonly durationMs: number;
 }
 
+/** The fields of a Comparison an accuracy sample keeps. */
+export const ACCURACY_FIELDS = [
+  'passed',
+  'elements',
+  'maxE',
+  'p99E',
+  'maxBoundUsage',
+  'betaAtWorst',
+  'maxAbsError',
+  'maxRelError',
+  'maxUlp',
+  'allclose',
+  'overflowed',
+  'nanElements',
+  'infElements',
+  'underflowElements',
+  'underflowMaxAbsError',
+] as const satisfies readonly (keyof Comparison)[];
+
+/** The name of a field an accuracy sample keeps. */
+export type AccuracyField = (typeof ACCURACY_FIELDS)[number];
+
 /** One measured case: the accuracy of one run against the reference. */
 export interface AccuracySample {
   readonly family: FamilyName;
@@ -104,19 +126,22 @@ export interface AccuracySample {
   /** 'fixture' or 'property' (generated). */
   readonly source: 'fixture' | 'property';
   readonly judgedBy: JudgedBy;
-  readonly comparison: Pick<
-    Comparison,
-    'passed' | 'elements' | 'maxE' | 'p99E' | 'maxBoundUsage' | 'betaAtWorst' | 'maxAbsError' | 'maxRelError' | 'maxUlp' | 'allclose' | 'overflowed'
-  >;
+  readonly comparison: Pick<Comparison, AccuracyField>;
 }
 
-/** Accuracy aggregated per implementation × family × length bucket. */
+/**
+ * Accuracy aggregated per implementation × family × length bucket. maxE, p99E, maxAbsError,
+ * maxRelError and maxUlp describe the normal range; the elements under the underflow floor and
+ * the NaN and ±Inf outputs are counted apart; maxBoundUsage and passed cover every element.
+ */
 export interface LengthBucketStats {
   readonly family: FamilyName;
   /** Lengths [min, max] of the bucket: [0, 0], [1, 1], then [2^k, 2^(k+1) − 1]. */
   readonly lengths: readonly [number, number];
   readonly label: string;
   readonly cases: number;
+  /** Output elements compared, over every case of the bucket. */
+  readonly elements: number;
   readonly maxE: number;
   readonly p99E: number;
   /** The bound in e units at the element of largest bound usage, maximised over cases. */
@@ -124,7 +149,16 @@ export interface LengthBucketStats {
   readonly maxBoundUsage: number;
   readonly maxAbsError: number;
   readonly maxRelError: number;
+  /** ULP distance on the declared precision's grid: never more than the format holds. */
   readonly maxUlp: number;
+  /** Elements under the underflow floor (condition scale S < the smallest normal number). */
+  readonly underflowElements: number;
+  /** max |ŷ − y| over the elements under the underflow floor. */
+  readonly underflowMaxAbsError: number;
+  /** Outputs that came back NaN. */
+  readonly nanElements: number;
+  /** Outputs that came back ±Infinity. */
+  readonly infElements: number;
   /** Whether every case would pass torch.allclose at mamba_ssm's rtol/atol. */
   readonly allclose: boolean;
   readonly passed: boolean;

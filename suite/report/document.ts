@@ -3,12 +3,14 @@
  * plot slots. report.md and report.html render the same document, so they always say the same.
  */
 import { FAMILY_NAMES } from '../../spec/families.ts';
+import { growthReading } from '../accuracy.ts';
 import { MAMBA_ALLCLOSE } from '../compare.ts';
 import { OUTCOMES } from '../conformance-run.ts';
 import { describeCellFailure } from '../messages.ts';
-import { FAILING_OUTCOMES, PROPERTY_NAMES, type CellResult, type ConformanceReport, type ImplementationReport } from '../results.ts';
+import { FAILING_OUTCOMES, PROPERTY_NAMES, type CellResult, type ConformanceReport, type ImplementationReport, type Outcome, type RunSettings } from '../results.ts';
+import { MIN_NORMAL } from '../tolerance.ts';
 import type { BenchReading } from './bench.ts';
-import { OUTCOME_LABEL, OUTCOME_SYMBOL, formatDuration, formatNumber } from './format.ts';
+import { OUTCOME_LABEL, OUTCOME_SYMBOL, OUTCOME_WORD, formatDuration, formatNumber, outcomeCell, verdictText } from './format.ts';
 
 /** One block of a report document. */
 export type Block =
@@ -25,7 +27,12 @@ export interface DocumentExtras {
   readonly bench?: BenchReading;
 }
 
-/** The one-line verdict of a report. */
+/** The verdict of a report in words with its symbol: 'PASS ✅' when nothing failed unexpectedly, else 'FAIL ❌'. */
+export function reportVerdict(report: ConformanceReport): string {
+  return verdictText(report.summary.unexpectedFailures === 0);
+}
+
+/** The one-line account of a report's cells (the verdict goes before it). */
 export function summaryLine(report: ConformanceReport): string {
   const { summary } = report;
   const counts = OUTCOMES.filter((o) => summary.byOutcome[o] > 0).map((o) => `${summary.byOutcome[o]} ${OUTCOME_LABEL[o]}`);
@@ -38,18 +45,23 @@ export function reportDocument(report: ConformanceReport, extras: DocumentExtras
   const s = report.settings;
   const blocks: Block[] = [
     { kind: 'heading', level: 1, text: 'scan-conformance report' },
-    { kind: 'paragraph', strong: report.summary.unexpectedFailures === 0 ? '✅ ' : '❌ ', text: summaryLine(report) },
+    { kind: 'paragraph', strong: `${reportVerdict(report)} `, text: summaryLine(report) },
     {
       kind: 'paragraph',
       text:
-        `scan-conformance ${report.tool.version}, spec ${report.specVersion}, ${report.createdAt}; ${s.deep ? 'deep' : 'quick'} mode: ${s.runs} runs per cell, seed ${s.seed}, ` +
-        `fixtures ${s.fixtures ? 'replayed' : 'not replayed'}; families ${s.families.join(', ')}; properties ${s.properties.length === PROPERTY_NAMES.length ? 'all' : s.properties.join(', ')}.`,
+        `scan-conformance ${report.tool.version}, spec ${report.specVersion}, ${report.createdAt}; ${s.deep ? 'deep' : 'quick'} mode: ${s.runs} runs per cell, seed ${s.seed}; ` +
+        `${ranFamiliesAndProperties(report)}; fixtures: ${fixturesText(s)}.`,
     },
-    { kind: 'paragraph', text: `Legend: ${OUTCOMES.map((o) => `${OUTCOME_SYMBOL[o]} ${OUTCOME_LABEL[o]}`).join(' · ')}. e = |ŷ − y| / (u·S): error in units of the declared precision's roundoff u times the condition scale S; β: the bound on e; bound usage = error / bound (≤ 1 passes).` },
+    {
+      kind: 'paragraph',
+      text:
+        `Legend: ${OUTCOMES.map(legendItem).join(' · ')}. ` +
+        `e = |ŷ − y| / (u·S): error in units of the declared precision's roundoff u times the condition scale S; β: the bound on e; bound usage = error / bound (≤ 1 passes).`,
+    },
     { kind: 'heading', level: 2, text: 'Summary' },
     {
       kind: 'table',
-      headers: ['implementation', 'precision', 'status', ...OUTCOMES.map((o) => OUTCOME_SYMBOL[o]), 'time'],
+      headers: ['implementation', 'precision', 'status', ...OUTCOMES.map((o) => `${OUTCOME_LABEL[o]} ${OUTCOME_SYMBOL[o]}`), 'time'],
       numeric: [false, false, false, ...OUTCOMES.map(() => true), true],
       rows: report.implementations.map((i) => [
         i.name,
@@ -67,9 +79,31 @@ export function reportDocument(report: ConformanceReport, extras: DocumentExtras
   return blocks;
 }
 
+/** An outcome as the legend explains it: the cell's text, and the full label where the word is short. */
+function legendItem(outcome: Outcome): string {
+  const cell = outcomeCell(outcome);
+  return OUTCOME_WORD[outcome].toLowerCase() === OUTCOME_LABEL[outcome] ? cell : `${cell} ${OUTCOME_LABEL[outcome]}`;
+}
+
 function statusText(implementation: ImplementationReport): string {
   if (implementation.status === 'ok') return 'ran';
-  return implementation.status === 'crashed' ? 'crashed ❌' : 'unavailable';
+  return implementation.status === 'crashed' ? 'CRASHED ❌' : 'unavailable';
+}
+
+/** The families and properties of the cells that ran (not the ones a run allowed), in report order. */
+function ranFamiliesAndProperties(report: ConformanceReport): string {
+  const cells = report.implementations.flatMap((i) => i.cells);
+  const families = FAMILY_NAMES.filter((f) => cells.some((c) => c.family === f));
+  const properties = PROPERTY_NAMES.filter((p) => cells.some((c) => c.property === p));
+  const list = (names: readonly string[], noun: string) => (names.length === 0 ? `no ${noun}` : `${noun} ${names.join(', ')}`);
+  return `${list(families, families.length === 1 ? 'family' : 'families')}; ${list(properties, properties.length === 1 ? 'property' : 'properties')}`;
+}
+
+/** The fixture folders a run replayed: 'none' when it replayed none. */
+function fixturesText(settings: RunSettings): string {
+  if (!settings.fixtures) return 'none';
+  if (settings.fixtureFolders === undefined || settings.fixtureFolders.length === 0) return 'replayed (folder not recorded)';
+  return settings.fixtureFolders.join(', ');
 }
 
 /** The sections of one implementation. */
@@ -100,43 +134,7 @@ function implementationBlocks(implementation: ImplementationReport): Block[] {
       },
     );
   }
-  if (implementation.accuracy.length > 0) {
-    const allclose = MAMBA_ALLCLOSE[implementation.precision];
-    blocks.push(
-      { kind: 'heading', level: 3, text: 'Accuracy' },
-      {
-        kind: 'table',
-        headers: ['family', 'L', 'cases', 'max e', 'p99 e', 'β', 'bound usage', 'max abs', 'max rel', 'max ULP', `allclose (rtol ${allclose.rtol}, atol ${allclose.atol})`, 'within bound'],
-        numeric: [false, false, true, true, true, true, true, true, true, true, false, false],
-        rows: implementation.accuracy.map((b) => [
-          b.family,
-          b.label,
-          String(b.cases),
-          formatNumber(b.maxE),
-          formatNumber(b.p99E),
-          formatNumber(b.beta),
-          formatNumber(b.maxBoundUsage),
-          formatNumber(b.maxAbsError),
-          formatNumber(b.maxRelError),
-          formatNumber(b.maxUlp),
-          b.allclose ? 'yes' : 'no',
-          b.passed ? '✅' : '❌',
-        ]),
-      },
-      { kind: 'heading', level: 3, text: 'Error growth' },
-      {
-        kind: 'table',
-        headers: ['family', 'error model', 'slope of log max e against log L', 'length buckets fitted'],
-        numeric: [false, false, true, true],
-        rows: implementation.growth.map((g) => [
-          g.family,
-          implementation.errorModels[g.family] ?? 'componentwise',
-          g.slope === null ? 'n/a (fewer than two buckets with e > 0)' : (Math.abs(g.slope) < 0.005 ? 0 : g.slope).toFixed(2),
-          String(g.points),
-        ]),
-      },
-    );
-  }
+  if (implementation.accuracy.length > 0) blocks.push(...accuracyBlocks(implementation));
   const environment = Object.entries(implementation.environment);
   if (environment.length > 0) {
     blocks.push({ kind: 'heading', level: 3, text: 'Environment' }, { kind: 'table', headers: ['key', 'value'], rows: environment.map(([k, v]) => [k, v]) });
@@ -165,10 +163,81 @@ function implementationBlocks(implementation: ImplementationReport): Block[] {
   return blocks;
 }
 
-/** The symbols of the cells of one family × property (several when expected failures split it). */
+/** The accuracy and error-growth tables of one implementation. */
+function accuracyBlocks(implementation: ImplementationReport): Block[] {
+  const allclose = MAMBA_ALLCLOSE[implementation.precision];
+  const minNormal = MIN_NORMAL[implementation.precision];
+  const buckets = implementation.accuracy;
+  const underflow = buckets.reduce((n, b) => n + b.underflowElements, 0);
+  const nonFinite = buckets.reduce((n, b) => n + b.nanElements + b.infElements, 0);
+  return [
+    { kind: 'heading', level: 3, text: 'Accuracy' },
+    {
+      kind: 'paragraph',
+      text:
+        `Per family and length bucket, over every case that ran (fixtures and generated). max e, p99 e, max abs, max rel and max ULP describe the normal range: ` +
+        `elements whose condition scale S is at least ${formatNumber(minNormal)}, the smallest normal ${implementation.precision} number. Under it rounding errors are absolute, ` +
+        `so those elements are counted apart (${underflow === 0 ? 'none in this run' : `${underflow} in this run`}) with their largest |error|, as are NaN and ±Inf outputs (${nonFinite === 0 ? 'none' : nonFinite}). ` +
+        `Bound usage and the verdict cover every element.`,
+    },
+    {
+      kind: 'table',
+      headers: [
+        'family',
+        'L',
+        'cases',
+        'max e',
+        'p99 e',
+        'β',
+        'bound usage',
+        'max abs',
+        'max rel',
+        'max ULP',
+        `allclose (rtol ${allclose.rtol}, atol ${allclose.atol})`,
+        'under the floor',
+        'NaN',
+        '±Inf',
+        'verdict',
+      ],
+      numeric: [false, false, true, true, true, true, true, true, true, true, false, true, true, true, false],
+      rows: buckets.map((b) => [
+        b.family,
+        b.label,
+        String(b.cases),
+        formatNumber(b.maxE),
+        formatNumber(b.p99E),
+        formatNumber(b.beta),
+        formatNumber(b.maxBoundUsage),
+        formatNumber(b.maxAbsError),
+        formatNumber(b.maxRelError),
+        formatNumber(b.maxUlp),
+        b.allclose ? 'yes' : 'no',
+        b.underflowElements === 0 ? '0' : `${b.underflowElements}, max abs ${formatNumber(b.underflowMaxAbsError)}`,
+        String(b.nanElements),
+        String(b.infElements),
+        verdictText(b.passed),
+      ]),
+    },
+    { kind: 'heading', level: 3, text: 'Error growth' },
+    {
+      kind: 'table',
+      headers: ['family', 'error model', 'slope of log max e against log L', 'length buckets fitted', 'reading'],
+      numeric: [false, false, true, true, false],
+      rows: implementation.growth.map((g) => [
+        g.family,
+        implementation.errorModels[g.family] ?? 'componentwise',
+        g.slope === null ? 'n/a' : (Math.abs(g.slope) < 0.005 ? 0 : g.slope).toFixed(2),
+        String(g.points),
+        growthReading(g, implementation.errorModels[g.family]),
+      ]),
+    },
+  ];
+}
+
+/** The outcomes of the cells of one family × property in words and symbols (several when expected failures split it). */
 function cellSymbols(cells: readonly CellResult[]): string {
   if (cells.length === 0) return '';
-  return cells.map((c) => `${OUTCOME_SYMBOL[c.outcome]}${c.regime || c.options ? ` (${restriction(c)})` : ''}`).join(' ');
+  return cells.map((c) => `${outcomeCell(c.outcome)}${c.regime || c.options ? ` (${restriction(c)})` : ''}`).join(' ');
 }
 
 function restriction(cell: CellResult): string {

@@ -25,6 +25,28 @@ export const OUTCOME_LABEL: Readonly<Record<Outcome, string>> = {
   informational: 'informational',
 };
 
+/** The word of each outcome in a table cell, beside its symbol (emoji fonts are not everywhere). */
+export const OUTCOME_WORD: Readonly<Record<Outcome, string>> = {
+  pass: 'pass',
+  fail: 'FAIL',
+  'expected-failure': 'expected failure',
+  'unexpected-pass': 'UNEXPECTED PASS',
+  'not-applicable': 'n/a',
+  declined: 'declined',
+  error: 'ERROR',
+  informational: 'informational',
+};
+
+/** An outcome as a table cell shows it: the word, then the symbol. */
+export function outcomeCell(outcome: Outcome): string {
+  return `${OUTCOME_WORD[outcome]} ${OUTCOME_SYMBOL[outcome]}`;
+}
+
+/** A verdict in words with its symbol beside: 'PASS ✅' or 'FAIL ❌'. */
+export function verdictText(passed: boolean): string {
+  return passed ? 'PASS ✅' : 'FAIL ❌';
+}
+
 /** A number in a few significant digits (exponent form when very large or small; ∞ and NaN spelled out). */
 export function formatNumber(x: number): string {
   if (Number.isNaN(x)) return 'NaN';

@@ -86,22 +86,26 @@ describe('report.json', () => {
 });
 
 describe('report.md', () => {
-  it('opens with the verdict and a summary table', () => {
-    expect(markdown.split('\n')[2]).toMatch(/unexpected failure/);
-    expect(markdown).toMatch(/\| implementation \| precision \| status \| ✅ \| ❌ \|/);
+  it('opens with the verdict in words beside its symbol, the run as it ran, and a summary table headed in words', () => {
+    expect(markdown.split('\n')[2]).toMatch(/^\*\*FAIL ❌\*\* \d+ unexpected failures? · 2 implementations/);
+    expect(markdown).toContain('; family prefix-sum; properties conformance, scaling, zero-input; fixtures: none.');
+    expect(markdown).toMatch(/\| implementation \| precision \| status \| pass ✅ \| fail ❌ \| expected failure ⚠️ \|/);
     expect(markdown).toMatch(/\| sequential-f32 \| float32 \| ran \| 3 \| 0 \|/);
   });
 
   it('has a families × properties table per implementation with outcome symbols', () => {
     expect(markdown).toContain('| family | error model | conformance | scaling | zero-input |');
-    expect(markdown).toContain('| prefix-sum | componentwise | ✅ | ✅ | ✅ |');
-    expect(markdown).toMatch(/\| prefix-sum \| componentwise \| ❌ \|/);
+    expect(markdown).toContain('| prefix-sum | componentwise | pass ✅ | pass ✅ | pass ✅ |');
+    expect(markdown).toMatch(/\| prefix-sum \| componentwise \| FAIL ❌ \|/);
   });
 
   it('has accuracy and error-growth tables', () => {
-    expect(markdown).toContain('| family | L | cases | max e | p99 e | β | bound usage | max abs | max rel | max ULP | allclose (rtol 0.0006, atol 0.002) | within bound |');
-    expect(markdown).toMatch(/\| prefix-sum \| L(=|∈)[^|]+\| \d+ \|/);
-    expect(markdown).toContain('| family | error model | slope of log max e against log L | length buckets fitted |');
+    expect(markdown).toContain(
+      '| family | L | cases | max e | p99 e | β | bound usage | max abs | max rel | max ULP | allclose (rtol 0.0006, atol 0.002) | under the floor | NaN | ±Inf | verdict |',
+    );
+    expect(markdown).toMatch(/\| prefix-sum \| L(=|∈)[^|]+\| \d+ \|.*\| PASS ✅ \|/);
+    expect(markdown).toContain('smallest normal float32 number');
+    expect(markdown).toContain('| family | error model | slope of log max e against log L | length buckets fitted | reading |');
     expect(markdown).toContain('## Machine');
   });
 
@@ -139,19 +143,19 @@ describe('report.html', () => {
     expect(html).toContain('Benchmark');
   });
 
-  it('has SVG plots carrying the plotted series: error against length with the bound, and histograms', () => {
+  it('has SVG plots per family: bound usage with its line at 1, max e; and histograms, every mark named by its implementation', () => {
     const svgs = [...html.matchAll(/<svg\b[\s\S]*?<\/svg>/g)].map((m) => m[0]);
+    const usage = svgs.find((s) => s.includes('prefix-sum: bound usage against L'));
     const growth = svgs.find((s) => s.includes('prefix-sum: max e against L'));
-    expect(growth).toBeDefined();
-    // sequential-f32 has rounding error on prefix sums; each series has marks labelled with its name.
-    for (const series of ['sequential-f32 max e', 'sequential-f32 bound β']) {
-      expect(growth).toContain(`aria-label="${series}"`);
-      expect(growth?.match(/data-series="([^"]*)"/)?.[1].split('|')).toContain(series);
+    for (const plot of [usage, growth]) {
+      expect(plot?.match(/data-series="([^"]*)"/)?.[1].split('|')).toEqual(['sequential-f32', 'test/off-by-one-prefix-sum']);
+      expect(plot).toContain(`aria-label="sequential-f32"`);
+      expect(plot).toContain("Symbol legend titled 'implementation' for fill color and stroke color with 2 values: sequential-f32, test/off-by-one-prefix-sum");
     }
-    expect(growth).toMatch(/<path\b/);
-    expect(growth).toContain('for a log scale');
+    expect(usage).toContain('bound: error = bound (above fails)');
+    expect(growth).not.toContain('β');
     const histogram = svgs.find((s) => s.includes('sequential-f32: per-case max e'));
-    expect(histogram).toContain('aria-label="sequential-f32 cases"');
+    expect(histogram).toContain('aria-label="sequential-f32"');
     // Inlined side by side, the SVGs must not share element ids (clip paths would cross over).
     const ids = svgs.flatMap((s) => [...s.matchAll(/\bid="([^"]+)"/g)].map((m) => m[1]));
     expect(new Set(ids).size).toBe(ids.length);
