@@ -20,6 +20,7 @@ import {
   type ConformanceProgress,
 } from '../suite/conformance-run.ts';
 import { fixtureSourceFromDirectory } from '../suite/fixture-source.ts';
+import { InvalidImplementationError } from '../suite/implementation-check.ts';
 import { describeCellFailure } from '../suite/messages.ts';
 import { IMPLEMENTATIONS_DIR, ImplementationModuleError, assertUniqueNames, implementationModules, loadImplementationModule } from '../suite/registry.ts';
 import { FAILING_OUTCOMES, type ConformanceReport, type ImplementationReport } from '../suite/results.ts';
@@ -48,6 +49,7 @@ async function loadImplementations(args: CheckArguments | ListArguments): Promis
       try {
         for (const implementation of await loadImplementationModule(index)) loaded.push({ kind: 'ok', implementation, replayTarget: `--impl ${shellQuote(relative)}` });
       } catch (error) {
+        if (error instanceof InvalidImplementationError) throw new UsageError(`${error.name}: ${error.message}`);
         loaded.push({ kind: 'failed', name: `implementations/${path.basename(path.dirname(index))}`, reason: `its module failed to load: ${errorMessage(error)}` });
       }
     }
@@ -57,6 +59,7 @@ async function loadImplementations(args: CheckArguments | ListArguments): Promis
       for (const implementation of await loadImplementationModule(modulePath)) loaded.push({ kind: 'ok', implementation, replayTarget: `--impl ${shellQuote(modulePath)}` });
     } catch (error) {
       if (error instanceof ImplementationModuleError && /found none at/.test(error.message)) throw new UsageError(error.message);
+      if (error instanceof InvalidImplementationError) throw new UsageError(`${error.name}: ${error.message}`);
       loaded.push({ kind: 'failed', name: modulePath, reason: `the module failed to load: ${errorMessage(error)}` });
     }
   }
@@ -169,6 +172,7 @@ export async function check(args: CheckArguments, streams: CliStreams): Promise<
       runOptions,
       deep: args.deep || deepFromEnvironment(),
       replayTargets: new Map(runnable.map((l) => [l.implementation, l.replayTarget])),
+      allowEmpty: args.allowEmpty === true,
       onProgress: display.onProgress,
     });
   } finally {
