@@ -8,7 +8,7 @@ import { compareWithReference, exactRegime, type ExpectedOutputs } from './compa
 import { invalidOutputMessage, isInvalidOutputError, withTimeout } from './properties.ts';
 import type { AccuracySample, Counterexample } from './results.ts';
 import { pickComparison } from './accuracy.ts';
-import { caseMatchesEntry, type CellPlan } from './cells.ts';
+import { caseMatchesEntry, thrownMessage, type CellPlan } from './cells.ts';
 import type { ArithmeticDeclaration } from './tolerance.ts';
 import { dimensionsOf } from '../spec/shapes.ts';
 import { validateOutputs } from '../spec/validate.ts';
@@ -105,7 +105,7 @@ export async function runFixtureCell(
         message = `fixture ${fixture.id}: ${invalidOutputMessage(error)}`;
         mismatches = error.failures;
       } else {
-        message = `fixture ${fixture.id}: the implementation threw: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`;
+        message = `fixture ${fixture.id}: the implementation threw: ${thrownMessage(error)}`;
         if (error instanceof Error && error.stack !== undefined) stack = error.stack;
       }
     }

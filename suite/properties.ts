@@ -15,6 +15,7 @@ import { dimensionsOf } from '../spec/shapes.ts';
 import type { OutputTensor, Tensor } from '../spec/tensor.ts';
 import { validateOutputs, validateStepOutputs } from '../spec/validate.ts';
 import { reference } from '../reference/index.ts';
+import { thrownMessage } from './cells.ts';
 import { caseArbitrary, problemOfCase, type CaseConstraints, type GeneratedCase } from './arbitraries.ts';
 import { compareWithReference, elementBounds, exactRegime, judgeElement, underflowFloors, unravel, type Comparison, type ExpectedOutputs, type WorstElement } from './compare.ts';
 import type { PropertyName } from './results.ts';
@@ -179,8 +180,7 @@ async function guarded(body: () => Promise<CheckResult>): Promise<CheckResult> {
     if (error instanceof ImplementationDeclinedError) return { kind: 'declined', reason: error.message };
     if (error instanceof DisallowedNonFinite) return error.result;
     if (isInvalidOutputError(error)) return { kind: 'fail', message: invalidOutputMessage(error), mismatches: error.failures };
-    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    return { kind: 'fail', message: `the implementation threw: ${message}`, ...(error instanceof Error && error.stack !== undefined && { stack: error.stack }) };
+    return { kind: 'fail', message: `the implementation threw: ${thrownMessage(error)}`, ...(error instanceof Error && error.stack !== undefined && { stack: error.stack }) };
   }
 }
 
