@@ -17,13 +17,6 @@ export class ImplementationModuleError extends Error {
   override readonly name = 'ImplementationModuleError';
 }
 
-/** Whether a value has the fields every ScanImplementation must have (validateImplementation says what is wrong). */
-export function isScanImplementation(value: unknown): value is ScanImplementation {
-  if (typeof value !== 'object' || value === null) return false;
-  const v = value as Record<string, unknown>;
-  return typeof v.name === 'string' && typeof v.precision === 'string' && typeof v.families === 'object' && v.families !== null;
-}
-
 /**
  * Reads the implementations a loaded module exports, each validated (validateImplementation:
  * an InvalidImplementationError lists every problem), or says what it found instead.

@@ -16,6 +16,7 @@ import type { LinearRecurrenceOutputs, Problem } from '../../spec/families.ts';
 import type { ScanImplementation } from '../../spec/implementation.ts';
 import { fixtureSourceFromDirectory } from '../../suite/fixture-source.ts';
 import { InvalidImplementationError } from '../../suite/implementation-check.ts';
+import { disallowedNonFinite } from '../../suite/properties.ts';
 import type { ConformanceReport } from '../../suite/results.ts';
 import { runImplementation } from '../../suite/runner.ts';
 import { describeConformance } from '../../suite/vitest.ts';
@@ -222,6 +223,15 @@ describe('answers that are not numbers, or not the right tensors', () => {
       expect(cell?.counterexample?.message, property).toMatch(/^non-finite output: \d+ of \d+ elements are NaN or ±Inf where the reference is finite; first (h|lastState)\[[\d, ]+\]: NaN where the reference is /);
       expect(cell?.counterexample?.worst?.got, property).toBeNaN();
     }
+  });
+
+  it('+Inf where the true sum leaves the float32 range is allowed (a correct kernel is never rejected); NaN there is not', () => {
+    const problem = { family: 'prefix-sum', inputs: { x: { data: Float32Array.of(3e38, 3e38, -1), shape: [1, 1, 3] } }, options: { exclusive: false, reverse: false } } as const;
+    const declaration = { precision: 'float32', errorModel: 'componentwise' } as const;
+    const answer = (last: number) => ({ y: { data: Float32Array.of(3e38, Number.POSITIVE_INFINITY, last), shape: [1, 1, 3] } });
+    expect(disallowedNonFinite(problem as never, answer(Number.POSITIVE_INFINITY), declaration)).toBeUndefined();
+    const finiteWhereOverflowed = { y: { data: Float32Array.of(Number.NaN, Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY), shape: [1, 1, 3] } };
+    expect(disallowedNonFinite(problem as never, finiteWhereOverflowed, declaration)?.message).toMatch(/^non-finite output: 1 of 3 elements .* first y\[0, 0, 0\]: NaN where the reference is 3\.0000000054977558e\+38/);
   });
 
   it('a wrong-shaped answer is an invalid output listing every mismatch, once per cell', async () => {
