@@ -109,6 +109,7 @@ export {
   implementationsOfModule,
   loadImplementationModule,
 } from './suite/registry.ts';
+export { InvalidImplementationError, validateImplementation } from './suite/implementation-check.ts';
 
 // ---------------------------------------------------------------- reports
 export { writeReports, writeFileAtomically, DEFAULT_REPORT_DIR, type WrittenReport, type WriteReportsOptions } from './suite/report/write.ts';

@@ -40,6 +40,8 @@ export interface CheckArguments {
   readonly cases?: readonly string[];
   readonly timeoutMs?: number;
   readonly maxLength?: number;
+  /** Let a run that checked nothing (no cell ran a case) exit 0. */
+  readonly allowEmpty?: boolean;
 }
 
 /** What `scan-conformance list` was asked to do. */
@@ -96,8 +98,10 @@ What to run (check)
                            Repeatable; replaces the fixtures folders and the generated properties.
   --out <dir>              Where report.json, report.md and report.html go (default reports/);
                            failing counterexamples go to <out>/counterexamples/.
+  --allow-empty            Exit 0 even when nothing was checked (no cell, or every case declined).
 
-Exit code: 0 when there is no unexpected failure, 1 when there is one, 2 for a usage error.
+Exit code: 0 when there is no unexpected failure, 1 when there is one (a run that checked nothing
+counts as one), 2 for a usage error or an invalid implementation.
 Environment: REQUIRE_WEBGPU=1 or SCAN_CONFORMANCE_REQUIRE_AVAILABLE=1 make an unavailable
 implementation a failure; GITHUB_STEP_SUMMARY, when set, gets report.md appended.
 
@@ -114,7 +118,7 @@ const VALUE_FLAGS = {
   check: ['impl', 'command', 'only', 'family', 'property', 'runs', 'seed', 'path', 'out', 'fixtures', 'fixture', 'case', 'timeout', 'max-length'],
   list: ['impl', 'command', 'only'],
 } as const;
-const SWITCHES = { check: ['deep', 'no-fixtures', 'all'], list: ['all'] } as const;
+const SWITCHES = { check: ['deep', 'no-fixtures', 'all', 'allow-empty'], list: ['all'] } as const;
 
 function integer(flag: string, text: string, min: number): number {
   const n = Number(text);
@@ -212,6 +216,7 @@ export function parseCliArguments(argv: readonly string[]): CliArguments {
     ...(seed !== undefined && { seed: integer('seed', seed, Number.MIN_SAFE_INTEGER) }),
     ...(path !== undefined && { path }),
     deep: switches.has('deep'),
+    ...(switches.has('allow-empty') && { allowEmpty: true }),
     out,
     ...(switches.has('no-fixtures') ? { fixtures: false as const } : fixturesDirs.length > 0 ? { fixtures: fixturesDirs } : {}),
     ...(fixtureIds.length > 0 && { fixtureIds }),

@@ -22,12 +22,13 @@ import {
 import type { FixtureSource } from '../suite/fixture-replay.ts';
 import { concatFixtureSources, fixtureSourceFromCaseFiles, fixtureSourceFromDirectory } from '../suite/fixture-source.ts';
 import { commandTarget, moduleTarget } from '../suite/replay.ts';
+import { InvalidImplementationError } from '../suite/implementation-check.ts';
 import { describeCellFailure } from '../suite/messages.ts';
 import { IMPLEMENTATIONS_DIR, ImplementationModuleError, assertUniqueNames, implementationModules, loadImplementationModule } from '../suite/registry.ts';
 import { FAILING_OUTCOMES, type ConformanceReport, type ImplementationReport } from '../suite/results.ts';
 import type { RunOptions } from '../suite/runner.ts';
 import { MODES, deepFromEnvironment, runOptionsFromEnvironment } from '../suite/settings.ts';
-import { summaryLine } from '../suite/report/document.ts';
+import { reportVerdict, summaryLine } from '../suite/report/document.ts';
 import { writeReports } from '../suite/report/write.ts';
 import { EXIT, UsageError, type CheckArguments, type CliStreams, type ListArguments } from './cli-arguments.ts';
 
@@ -45,6 +46,7 @@ async function loadImplementations(args: CheckArguments | ListArguments): Promis
       try {
         for (const implementation of await loadImplementationModule(index)) loaded.push({ kind: 'ok', implementation, replayTarget: moduleTarget(index) });
       } catch (error) {
+        if (error instanceof InvalidImplementationError) throw new UsageError(`${error.name}: ${error.message}`);
         loaded.push({ kind: 'failed', name: `implementations/${path.basename(path.dirname(index))}`, reason: `its module failed to load: ${errorMessage(error)}` });
       }
     }
@@ -54,6 +56,7 @@ async function loadImplementations(args: CheckArguments | ListArguments): Promis
       for (const implementation of await loadImplementationModule(modulePath)) loaded.push({ kind: 'ok', implementation, replayTarget: moduleTarget(modulePath) });
     } catch (error) {
       if (error instanceof ImplementationModuleError && /found none at/.test(error.message)) throw new UsageError(error.message);
+      if (error instanceof InvalidImplementationError) throw new UsageError(`${error.name}: ${error.message}`);
       loaded.push({ kind: 'failed', name: modulePath, reason: `the module failed to load: ${errorMessage(error)}` });
     }
   }
@@ -200,6 +203,7 @@ export async function check(args: CheckArguments, streams: CliStreams): Promise<
       runOptions,
       deep: args.deep || deepFromEnvironment(),
       replayTargets: new Map(runnable.map((l) => [l.implementation, l.replayTarget])),
+      allowEmpty: args.allowEmpty === true,
       onProgress: display.onProgress,
     });
   } finally {
@@ -216,7 +220,7 @@ export async function check(args: CheckArguments, streams: CliStreams): Promise<
     if (implementation.status === 'crashed') streams.stderr.write(`\n${implementation.name}: crashed: ${implementation.statusReason ?? ''}\n`);
   }
   streams.stdout.write(`reports written to ${written.json}, ${written.markdown}, ${written.html}${written.stepSummary ? ` (and appended to ${written.stepSummary})` : ''}\n`);
-  streams.stdout.write(`${report.summary.unexpectedFailures === 0 ? '✅' : '❌'} ${summaryLine(report)}\n`);
+  streams.stdout.write(`${reportVerdict(report)} ${summaryLine(report)}\n`);
   return report.summary.unexpectedFailures === 0 ? EXIT.ok : EXIT.unexpectedFailure;
 }
 

@@ -12,21 +12,29 @@ export interface SpecValidationFailure {
   readonly actual: string;
 }
 
-/** Thrown by spec/validate.ts for a problem, step or answer that does not follow the spec. */
+/**
+ * Thrown by spec/validate.ts for a problem, step or answer that does not follow the spec. Its
+ * fields are those of the first failure; `failures` lists every one found (an answer's checks
+ * collect them all, so a wrong output reports each of its mismatches at once).
+ */
 export class SpecValidationError extends Error {
   override readonly name = 'SpecValidationError';
   readonly context: string;
   readonly field: string;
   readonly expected: string;
   readonly actual: string;
+  readonly failures: readonly SpecValidationFailure[];
 
-  constructor(failure: SpecValidationFailure) {
-    const where = failure.context === '' ? '' : `${failure.context}: `;
-    super(`${where}${failure.field}: expected ${failure.expected}, got ${failure.actual}`);
-    this.context = failure.context;
-    this.field = failure.field;
-    this.expected = failure.expected;
-    this.actual = failure.actual;
+  constructor(failure: SpecValidationFailure | readonly [SpecValidationFailure, ...SpecValidationFailure[]]) {
+    const failures: readonly SpecValidationFailure[] = 'field' in failure ? [failure] : failure;
+    const first = failures[0];
+    const where = first.context === '' ? '' : `${first.context}: `;
+    super(`${where}${failures.map((f) => `${f.field}: expected ${f.expected}, got ${f.actual}`).join('; ')}`);
+    this.context = first.context;
+    this.field = first.field;
+    this.expected = first.expected;
+    this.actual = first.actual;
+    this.failures = failures;
   }
 }
 

@@ -3,7 +3,7 @@
  * suite trusts its shapes. Every failure is a SpecValidationError naming the field, what the spec
  * expects and what came (spec/README.md#errors).
  */
-import { SpecValidationError } from './errors.ts';
+import { SpecValidationError, type SpecValidationFailure } from './errors.ts';
 import {
   DEFAULT_OPTIONS,
   INPUT_NAMES,
@@ -23,9 +23,9 @@ import { elementCount, formatShape, unravelIndex, type OutputTensor, type Tensor
 
 /** Checks a problem of any family against the spec and returns it typed; throws SpecValidationError. */
 export function validateProblem(problem: unknown): AnyProblem {
-  if (!isPlainObject(problem)) fail('', 'problem', 'an object { family, inputs, options }', describe(problem));
+  if (!isPlainObject(problem)) fail('', 'problem', 'an object { family, inputs, options }', describeValue(problem));
   const family = problem.family;
-  if (!isFamilyName(family)) fail('', 'family', `one of ${FAMILY_NAMES.map((f) => `'${f}'`).join(', ')}`, describe(family));
+  if (!isFamilyName(family)) fail('', 'family', `one of ${FAMILY_NAMES.map((f) => `'${f}'`).join(', ')}`, describeValue(family));
   const inputs = validateTensors(family, family, problem.inputs, RUN_RULES[family], 'run');
   const options = validateOptions(family, problem.options, family);
   return { family, inputs, options } as unknown as AnyProblem;
@@ -33,7 +33,7 @@ export function validateProblem(problem: unknown): AnyProblem {
 
 /** Checks the inputs and options of a one-token step of `family`; returns the inputs typed. */
 export function validateStepInputs<F extends FamilyName>(family: F, inputs: unknown, options: unknown): StepInputsOf<F> {
-  if (!isFamilyName(family)) fail('step', 'family', `one of ${FAMILY_NAMES.map((f) => `'${f}'`).join(', ')}`, describe(family));
+  if (!isFamilyName(family)) fail('step', 'family', `one of ${FAMILY_NAMES.map((f) => `'${f}'`).join(', ')}`, describeValue(family));
   const context = `${family} step`;
   const checked = validateTensors(context, family, inputs, STEP_RULES[family], 'step');
   validateOptions(family, options, context);
@@ -44,13 +44,13 @@ export function validateStepInputs<F extends FamilyName>(family: F, inputs: unkn
 export function validateOptions<F extends FamilyName>(family: F, options: unknown, context: string = family): OptionsOf<F> {
   const known = Object.keys(DEFAULT_OPTIONS[family]);
   const keyList = known.length === 0 ? 'no keys' : `boolean keys ${known.join(', ')}`;
-  if (!isPlainObject(options)) fail(context, 'options', `an object with ${keyList}`, describe(options));
+  if (!isPlainObject(options)) fail(context, 'options', `an object with ${keyList}`, describeValue(options));
   for (const key of Object.keys(options)) {
     if (!known.includes(key)) fail(context, `options.${key}`, `no such option (${family} options: ${keyList})`, `key '${key}'`);
   }
   for (const key of known) {
     if (!(key in options)) fail(context, `options.${key}`, 'a boolean', 'no such key (options must set every key)');
-    if (typeof options[key] !== 'boolean') fail(context, `options.${key}`, 'a boolean', describe(options[key]));
+    if (typeof options[key] !== 'boolean') fail(context, `options.${key}`, 'a boolean', describeValue(options[key]));
   }
   return { ...options } as OptionsOf<F>;
 }
@@ -58,7 +58,8 @@ export function validateOptions<F extends FamilyName>(family: F, options: unknow
 /**
  * Checks an implementation's answer to a validated problem: an object with exactly the family's
  * output names, each a Float32Array or Float64Array tensor of the shape spec/shapes.ts gives.
- * Values are not judged here (NaN included): that is the tolerance model's job.
+ * Values are not judged here (NaN included): that is the tolerance model's job. Every mismatch
+ * is collected before the SpecValidationError is thrown (its `failures` lists them).
  */
 export function validateOutputs<F extends FamilyName>(problem: Problem<F>, outputs: unknown): OutputsOf<F> {
   const dims = dimensionsOf(problem as AnyProblem);
@@ -150,7 +151,7 @@ function validateTensors(
   mode: 'run' | 'step',
 ): Record<string, Tensor> {
   const names = rules.map((r) => r.name);
-  if (!isPlainObject(inputs)) fail(context, 'inputs', `an object with tensors ${names.join(', ')}`, describe(inputs));
+  if (!isPlainObject(inputs)) fail(context, 'inputs', `an object with tensors ${names.join(', ')}`, describeValue(inputs));
   for (const key of Object.keys(inputs)) {
     if (!names.includes(key) && inputs[key] !== undefined) {
       fail(context, `inputs.${key}`, `no such input (${family} ${mode === 'step' ? 'step ' : ''}inputs: ${names.join(', ')})`, `key '${key}'`);
@@ -224,13 +225,13 @@ function requireState(state: Axis | undefined, family: FamilyName): Axis {
 
 /** A tensor's structure: an object with float32 data and a shape of non-negative integers whose product is the length. */
 function readTensor(context: string, field: string, value: unknown): Tensor {
-  if (!isPlainObject(value)) fail(context, field, 'a tensor { data: Float32Array, shape: number[] }', describe(value));
+  if (!isPlainObject(value)) fail(context, field, 'a tensor { data: Float32Array, shape: number[] }', describeValue(value));
   const { data, shape } = value;
   if (!(data instanceof Float32Array)) fail(context, `${field}.data`, 'dtype float32 (a Float32Array)', describeDtype(data));
-  if (!Array.isArray(shape)) fail(context, `${field}.shape`, 'an array of non-negative integers', describe(shape));
+  if (!Array.isArray(shape)) fail(context, `${field}.shape`, 'an array of non-negative integers', describeValue(shape));
   shape.forEach((size: unknown, axis) => {
     if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
-      fail(context, `${field}.shape[${axis}]`, 'a non-negative integer', describe(size));
+      fail(context, `${field}.shape[${axis}]`, 'a non-negative integer', describeValue(size));
     }
   });
   const sizes = shape as number[];
@@ -286,33 +287,43 @@ function formatAxes(axes: readonly Axis[]): string {
 
 // ------------------------------------------------------------------ outputs
 
+/** Checks an answer's tensors, collecting every mismatch before throwing (an answer is wrong in all its ways at once). */
 function validateOutputTensors(
   context: string,
   names: readonly string[],
   shapes: Readonly<Record<string, readonly number[]>>,
   outputs: unknown,
 ): Record<string, OutputTensor> {
-  if (!isPlainObject(outputs)) fail(context, 'outputs', `an object with tensors ${names.join(', ')}`, describe(outputs));
+  if (!isPlainObject(outputs)) fail(context, 'outputs', `an object with tensors ${names.join(', ')}`, describeValue(outputs));
+  const failures: SpecValidationFailure[] = [];
+  const mismatch = (field: string, expected: string, actual: string) => failures.push({ context, field, expected, actual });
   for (const key of Object.keys(outputs)) {
-    if (!names.includes(key)) fail(context, key, `no such output (outputs: ${names.join(', ')})`, `key '${key}'`);
+    if (!names.includes(key)) mismatch(key, `no such output (outputs: ${names.join(', ')})`, `key '${key}'`);
   }
   const checked: Record<string, OutputTensor> = {};
   for (const name of names) {
     const value = outputs[name];
     const expectedShape = shapes[name];
-    if (value === undefined) fail(context, name, `a tensor of shape ${formatShape(expectedShape)}`, 'undefined (missing)');
-    if (!isPlainObject(value)) fail(context, name, `a tensor { data: Float32Array | Float64Array, shape: number[] }`, describe(value));
+    if (value === undefined) {
+      mismatch(name, `a tensor of shape ${formatShape(expectedShape)}`, 'undefined (missing)');
+      continue;
+    }
+    if (!isPlainObject(value)) {
+      mismatch(name, `a tensor { data: Float32Array | Float64Array, shape: number[] }`, describeValue(value));
+      continue;
+    }
+    const before = failures.length;
     const { data, shape } = value;
-    if (!(data instanceof Float32Array || data instanceof Float64Array)) {
-      fail(context, `${name}.data`, 'a Float32Array or Float64Array', describeDtype(data));
-    }
+    const typed = data instanceof Float32Array || data instanceof Float64Array;
+    if (!typed) mismatch(`${name}.data`, 'a Float32Array or Float64Array', describeDtype(data));
     const sameShape = Array.isArray(shape) && shape.length === expectedShape.length && expectedShape.every((s, i) => shape[i] === s);
-    if (!sameShape) fail(context, `${name}.shape`, formatShape(expectedShape), Array.isArray(shape) ? formatShape(shape as number[]) : describe(shape));
-    if (data.length !== elementCount(expectedShape)) {
-      fail(context, name, `data length ${elementCount(expectedShape)} (shape ${formatShape(expectedShape)})`, `${data.length} elements`);
+    if (!sameShape) mismatch(`${name}.shape`, formatShape(expectedShape), Array.isArray(shape) ? formatShape(shape as number[]) : describeValue(shape));
+    if (typed && data.length !== elementCount(expectedShape)) {
+      mismatch(name, `data length ${elementCount(expectedShape)} (shape ${formatShape(expectedShape)})`, `${data.length} elements`);
     }
-    checked[name] = value as unknown as OutputTensor;
+    if (failures.length === before) checked[name] = value as unknown as OutputTensor;
   }
+  if (failures.length > 0) throw new SpecValidationError(failures as [SpecValidationFailure, ...SpecValidationFailure[]]);
   return checked;
 }
 
@@ -322,6 +333,7 @@ function fail(context: string, field: string, expected: string, actual: string):
   throw new SpecValidationError({ context, field, expected, actual });
 }
 
+
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !ArrayBuffer.isView(value);
 }
@@ -330,11 +342,11 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 function describeDtype(value: unknown): string {
   if (ArrayBuffer.isView(value)) return value.constructor.name;
   if (Array.isArray(value)) return 'a plain Array';
-  return describe(value);
+  return describeValue(value);
 }
 
-/** A short description of any value for error messages. */
-function describe(value: unknown): string {
+/** A short description of any value for error messages ('undefined', 'number 3', 'an object with keys [a, b]'). */
+export function describeValue(value: unknown): string {
   if (value === undefined) return 'undefined';
   if (value === null) return 'null';
   if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);

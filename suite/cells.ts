@@ -44,3 +44,9 @@ export function planCells(implementation: ScanImplementation, family: FamilyName
 // The one error-message helper lives in the spec; suite modules have long imported it from here.
 export { errorMessage } from '../spec/errors.ts';
 
+
+/** A thrown value as one line, `Name: message` (its stack, kept apart, has the rest). */
+export function thrownMessage(error: unknown): string {
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return text.replace(/\s*\n\s*/g, ' ');
+}

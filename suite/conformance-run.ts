@@ -1,13 +1,16 @@
 /**
  * A whole conformance run: every implementation through runImplementation, one at a time (GPU and
  * tfjs implementations share global state), gathered into one ConformanceReport with the tool and
- * spec versions, the machine, the settings and a summary whose unexpectedFailures sets the exit code.
+ * spec versions, the machine, the settings and a summary whose unexpectedFailures sets the exit code
+ * (a run that checked nothing fails unless allowed: no green from zero cells or all-declined cells).
  */
 import os from 'node:os';
 import { FAMILY_NAMES } from '../spec/families.ts';
 import type { ScanImplementation } from '../spec/implementation.ts';
+import { isPrecision } from '../spec/precision.ts';
 import { SPEC_VERSION } from '../spec/version.ts';
 import { errorMessage } from './cells.ts';
+import { InvalidImplementationError, validateImplementation } from './implementation-check.ts';
 import {
   FAILING_OUTCOMES,
   PROPERTY_NAMES,
@@ -40,6 +43,11 @@ export interface ConformanceOptions {
   readonly requireAvailable?: boolean;
   /** Per implementation, how to reach it again in a replay command (a module path or --command). */
   readonly replayTargets?: ReadonlyMap<ScanImplementation, string>;
+  /**
+   * Let a run that checked nothing pass (no cell, or every case declined or not applicable);
+   * default false: such a run fails, with the reason in the summary (--allow-empty).
+   */
+  readonly allowEmpty?: boolean;
   readonly onProgress?: (event: ConformanceProgress) => void;
 }
 
@@ -80,6 +88,7 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
     const replayTarget = options.replayTargets?.get(implementation) ?? runOptions.replayTarget;
     let report: ImplementationReport;
     try {
+      validateImplementation(implementation);
       report = await runImplementation(implementation, {
         ...runOptions,
         ...(replayTarget !== undefined && { replayTarget }),
@@ -90,7 +99,10 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
       });
     } catch (error) {
       // runImplementation reports failures itself; this guards against a bug in the suite, so that the others still run.
-      report = crashedReport(implementation, `the suite crashed while running it: ${errorMessage(error)}`);
+      report =
+        error instanceof InvalidImplementationError
+          ? crashedReport({ name: String(implementation.name), precision: isPrecision(implementation.precision) ? implementation.precision : 'float32' }, error.message)
+          : crashedReport(implementation, `the suite crashed while running it: ${errorMessage(error)}`);
     }
     reports.push(report);
     options.onProgress?.({ kind: 'implementation-end', report });
@@ -103,6 +115,7 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
     properties: runOptions.properties ?? PROPERTY_NAMES,
     fixtures: runOptions.fixtures !== undefined,
     ...(runOptions.fixtures?.folders !== undefined && { fixtureFolders: runOptions.fixtures.folders }),
+    ...(options.allowEmpty === true && { allowEmpty: true }),
   };
   return assembleReport(reports, settings, requireAvailable);
 }
@@ -116,12 +129,15 @@ export function assembleReport(implementations: readonly ImplementationReport[],
     machine: machineFacts(),
     settings,
     implementations,
-    summary: summarise(implementations, requireAvailable),
+    summary: summarise(implementations, requireAvailable, settings.allowEmpty === true),
   };
 }
 
-/** Counts cells by outcome; unexpected failures are failing cells plus crashed (and, when required, unavailable) implementations. */
-export function summarise(implementations: readonly ImplementationReport[], requireAvailable: boolean): ConformanceReport['summary'] {
+/**
+ * Counts cells by outcome; unexpected failures are failing cells plus crashed (and, when required,
+ * unavailable) implementations, plus one for a run that checked nothing unless `allowEmpty`.
+ */
+export function summarise(implementations: readonly ImplementationReport[], requireAvailable: boolean, allowEmpty = false): ConformanceReport['summary'] {
   const byOutcome = Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>;
   let cells = 0;
   let unexpectedFailures = 0;
@@ -133,7 +149,29 @@ export function summarise(implementations: readonly ImplementationReport[], requ
     }
     if (implementationFails(implementation, requireAvailable)) unexpectedFailures++;
   }
-  return { implementations: implementations.length, cells, byOutcome, unexpectedFailures };
+  const nothingChecked = whyNothingWasChecked(implementations);
+  if (nothingChecked !== undefined && !allowEmpty) unexpectedFailures++;
+  return { implementations: implementations.length, cells, byOutcome, unexpectedFailures, ...(nothingChecked !== undefined && { nothingChecked }) };
+}
+
+/** Why a run checked nothing (no cell ran a single case), in words; undefined when some case ran. */
+export function whyNothingWasChecked(implementations: readonly ImplementationReport[]): string | undefined {
+  if (implementations.some((i) => i.cells.some((c) => c.runs > 0))) return undefined;
+  if (implementations.length === 0) return 'nothing was checked: no implementation was loaded';
+  const cells = implementations.flatMap((i) => i.cells);
+  if (cells.length === 0) {
+    const why = implementations.map((i) =>
+      i.status === 'ok' ? `${i.name} has no cell (none of its families was asked for)` : `${i.name} is ${i.status}${i.statusReason ? ` (${i.statusReason})` : ''}`,
+    );
+    return `nothing was checked: no cell ran (${why.join('; ')})`;
+  }
+  const declined = cells.filter((c) => c.outcome === 'declined');
+  const counts = OUTCOMES.map((o) => [o, cells.filter((c) => c.outcome === o).length] as const)
+    .filter(([, n]) => n > 0)
+    .map(([o, n]) => `${n} ${o}`);
+  const firstReason = declined.find((c) => c.declineReason !== undefined)?.declineReason;
+  const lead = declined.length === cells.length ? 'every case was declined' : 'no cell ran a case';
+  return `nothing was checked: ${lead} (${cells.length} cell${cells.length === 1 ? '' : 's'}: ${counts.join(', ')}${firstReason ? `; first decline reason: ${firstReason}` : ''})`;
 }
 
 /** Whether an implementation's status (not its cells) fails the run. */

@@ -3,12 +3,12 @@
  * held to the same tolerance model as the generated cases (bit for bit on dyadic-exact ones).
  */
 import type { AnyProblem, FamilyName } from '../spec/families.ts';
-import type { FamilyImplementation } from '../spec/implementation.ts';
+import { ImplementationDeclinedError, type FamilyImplementation } from '../spec/implementation.ts';
 import { compareWithReference, exactRegime, type ExpectedOutputs } from './compare.ts';
-import { withTimeout } from './properties.ts';
+import { invalidOutputMessage, isInvalidOutputError, withTimeout } from './properties.ts';
 import type { AccuracySample, Counterexample } from './results.ts';
 import { pickComparison } from './accuracy.ts';
-import { caseMatchesEntry, errorMessage, type CellPlan } from './cells.ts';
+import { caseMatchesEntry, thrownMessage, type CellPlan } from './cells.ts';
 import type { ArithmeticDeclaration } from './tolerance.ts';
 import { dimensionsOf } from '../spec/shapes.ts';
 import { validateOutputs } from '../spec/validate.ts';
@@ -74,6 +74,8 @@ export async function runFixtureCell(
     runs++;
     let message: string | undefined;
     let worst: Counterexample['worst'];
+    let mismatches: Counterexample['mismatches'];
+    let stack: string | undefined;
     try {
       const outputs = validateOutputs(fixture.problem, await withTimeout(entry.run(fixture.problem), timeoutMs, 'run'));
       const comparison = compareWithReference(
@@ -95,11 +97,24 @@ export async function runFixtureCell(
         const w = comparison.worst;
         worst = w;
         message = `fixture ${fixture.id}: ${comparison.violations} of ${comparison.elements} elements outside the tolerance (${comparison.judgedBy})${
-          w ? `; worst ${w.output}[${w.coordinates.join(', ')}]: expected ${w.expected}, got ${w.got}, bound ${w.bound.toExponential(3)}` : ''
+          w ? `; worst ${w.output}[${w.coordinates.join(', ')}]: expected ${w.expected}, got ${w.got}, bound ${w.bound.toExponential(3)}${w.reason ? ` (${w.reason})` : ''}` : ''
         }`;
       }
     } catch (error) {
-      message = `fixture ${fixture.id}: the implementation threw: ${errorMessage(error)}`;
+      // The same accounts as the generated cases give (suite/properties.ts#guarded).
+      if (error instanceof ImplementationDeclinedError) {
+        runs--;
+        declined++;
+        declineReason ??= error.message;
+        continue;
+      }
+      if (isInvalidOutputError(error)) {
+        message = `fixture ${fixture.id}: ${invalidOutputMessage(error)}`;
+        mismatches = error.failures;
+      } else {
+        message = `fixture ${fixture.id}: the implementation threw: ${thrownMessage(error)}`;
+        if (error instanceof Error && error.stack !== undefined) stack = error.stack;
+      }
     }
     if (message !== undefined && failure === undefined) {
       failedCase = fixture;
@@ -111,6 +126,8 @@ export async function runFixtureCell(
         path: '',
         message,
         ...(worst && { worst }),
+        ...(mismatches && { mismatches }),
+        ...(stack !== undefined && { stack }),
         shrinks: 0,
         replay: replay(fixture.select ?? ['--property', 'fixtures', '--fixture', fixture.id]),
       };

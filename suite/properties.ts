@@ -7,6 +7,7 @@
 import fc from 'fast-check';
 import seedrandom from 'seedrandom';
 import type { AnyProblem, FamilyName, OptionsOf, Problem, StepOutputs } from '../spec/families.ts';
+import { SpecValidationError, type SpecValidationFailure } from '../spec/errors.ts';
 import { ImplementationDeclinedError, type FamilyImplementation } from '../spec/implementation.ts';
 import { UNIT_ROUNDOFF, type Precision } from '../spec/precision.ts';
 import { appendIdentityPadding, regimesFor, type RegimeName } from '../spec/regimes.ts';
@@ -14,6 +15,7 @@ import { dimensionsOf } from '../spec/shapes.ts';
 import type { OutputTensor, Tensor } from '../spec/tensor.ts';
 import { validateOutputs, validateStepOutputs } from '../spec/validate.ts';
 import { reference } from '../reference/index.ts';
+import { thrownMessage } from './cells.ts';
 import { caseArbitrary, problemOfCase, type CaseConstraints, type GeneratedCase } from './arbitraries.ts';
 import { compareWithReference, elementBounds, exactRegime, judgeElement, underflowFloors, unravel, type Comparison, type ExpectedOutputs, type WorstElement } from './compare.ts';
 import type { PropertyName } from './results.ts';
@@ -35,7 +37,15 @@ import {
 /** What a property check concluded for one case. */
 export type CheckResult =
   | { readonly kind: 'pass'; readonly comparisons?: readonly Comparison[] }
-  | { readonly kind: 'fail'; readonly message: string; readonly worst?: WorstElement }
+  | {
+      readonly kind: 'fail';
+      readonly message: string;
+      readonly worst?: WorstElement;
+      /** The stack of the error the implementation threw, when it threw. */
+      readonly stack?: string;
+      /** Every mismatch of an answer that does not follow the spec (spec/validate.ts), when that is the failure. */
+      readonly mismatches?: readonly SpecValidationFailure[];
+    }
   | { readonly kind: 'declined'; readonly reason: string };
 
 /** A case of a property: a generated problem plus the property's own parameters. */
@@ -68,12 +78,69 @@ export interface PropertyDefinition {
 /** Thrown inside a check when the implementation declines the problem. */
 class Declined extends Error {}
 
-/** Runs the implementation on a problem (declines, time limit, answer validation). */
+/** Thrown inside a check when an answer holds NaN or ±Inf that the tolerance model does not allow. */
+class DisallowedNonFinite extends Error {
+  constructor(readonly result: CheckResult & { kind: 'fail' }) {
+    super(result.message);
+  }
+}
+
+/**
+ * Runs the implementation on a problem (declines, time limit, answer validation) and fails the
+ * case where an output is NaN or ±Inf but the reference is finite within the precision's range:
+ * every property gets this check here, once, so that exact comparisons (NaN equal to NaN) cannot
+ * pass an answer that is not a number. The reference is computed only when such a value appears.
+ */
 export async function runChecked<F extends FamilyName>(context: PropertyContext<F>, problem: Problem<F>): Promise<Readonly<Record<string, OutputTensor>>> {
   const reason = context.entry.decline?.(problem);
   if (reason !== undefined) throw new Declined(reason);
   const outputs = await withTimeout(context.entry.run(problem), context.timeoutMs, 'run');
-  return validateOutputs(problem, outputs) as unknown as Readonly<Record<string, OutputTensor>>;
+  const checked = validateOutputs(problem, outputs) as unknown as Readonly<Record<string, OutputTensor>>;
+  const failure = disallowedNonFinite(problem as AnyProblem, checked, context.declaration);
+  if (failure !== undefined) throw new DisallowedNonFinite(failure);
+  return checked;
+}
+
+/**
+ * A failure naming the NaN and ±Inf elements of an answer that judgeElement does not allow (the
+ * reference finite, no term past the precision's range), or undefined when there are none.
+ */
+export function disallowedNonFinite(
+  problem: AnyProblem,
+  outputs: Readonly<Record<string, OutputTensor>>,
+  declaration: ArithmeticDeclaration,
+): (CheckResult & { kind: 'fail' }) | undefined {
+  // v - v is 0 for every finite v and NaN for NaN and ±Inf.
+  if (!Object.values(outputs).some((t) => t.data.some((v) => v - v !== 0))) return undefined;
+  const expected = expectedOf(problem);
+  const bounds = elementBounds(problem, expected, declaration);
+  let count = 0;
+  let elements = 0;
+  let worst: WorstElement | undefined;
+  let verdictReason: string | undefined;
+  for (const name of Object.keys(expected.outputs)) {
+    const got = outputs[name].data;
+    const want = expected.outputs[name].data;
+    elements += want.length;
+    for (let i = 0; i < got.length; i++) {
+      if (got[i] - got[i] === 0) continue;
+      const verdict = judgeElement(want[i], got[i], bounds[name][i], expected.conditionScales[name].data[i], declaration.precision);
+      if (!verdict.violated) continue;
+      count++;
+      if (worst === undefined) {
+        verdictReason = verdict.reason;
+        worst = { output: name, index: i, coordinates: unravel(i, expected.outputs[name].shape), expected: want[i], got: got[i], error: Number.POSITIVE_INFINITY, bound: bounds[name][i], e: Number.NaN, ...(verdict.reason && { reason: verdict.reason }) };
+      }
+    }
+  }
+  if (worst === undefined) return undefined;
+  return {
+    kind: 'fail',
+    message:
+      `non-finite output: ${count} of ${elements} elements are NaN or ±Inf where the reference is finite; ` +
+      `first ${worst.output}[${worst.coordinates.join(', ')}]: ${verdictReason ?? `${worst.got}, the reference is ${worst.expected}`}`,
+    worst,
+  };
 }
 
 /** Rejects when a promise does not settle within ms. */
@@ -89,15 +156,31 @@ export async function withTimeout<T>(promise: Promise<T>, ms: number, what: stri
   }
 }
 
-/** Turns a check body into a CheckResult: declines and thrown errors become results. */
+/** Whether an error says an implementation's answer (a run's or a step's) does not follow the spec. */
+export function isInvalidOutputError(error: unknown): error is SpecValidationError {
+  return error instanceof SpecValidationError && / outputs$/.test(error.context);
+}
+
+/** The one-line message of an answer that does not follow the spec, listing every mismatch. */
+export function invalidOutputMessage(error: SpecValidationError): string {
+  const n = error.failures.length;
+  return `invalid output (${n} mismatch${n === 1 ? '' : 'es'}): ${error.message}`;
+}
+
+/**
+ * Turns a check body into a CheckResult: declines become declined; an answer that does not
+ * follow the spec, an invalid output with every mismatch; a thrown error, a failure that keeps
+ * its stack for report.json.
+ */
 async function guarded(body: () => Promise<CheckResult>): Promise<CheckResult> {
   try {
     return await body();
   } catch (error) {
     if (error instanceof Declined) return { kind: 'declined', reason: error.message };
     if (error instanceof ImplementationDeclinedError) return { kind: 'declined', reason: error.message };
-    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    return { kind: 'fail', message: `the implementation threw: ${message}` };
+    if (error instanceof DisallowedNonFinite) return error.result;
+    if (isInvalidOutputError(error)) return { kind: 'fail', message: invalidOutputMessage(error), mismatches: error.failures };
+    return { kind: 'fail', message: `the implementation threw: ${thrownMessage(error)}`, ...(error instanceof Error && error.stack !== undefined && { stack: error.stack }) };
   }
 }
 

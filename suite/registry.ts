@@ -7,6 +7,7 @@ import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ScanImplementation } from '../spec/implementation.ts';
+import { validateImplementation } from './implementation-check.ts';
 
 /** The implementations/ folder of this package. */
 export const IMPLEMENTATIONS_DIR = fileURLToPath(new URL('../implementations/', import.meta.url));
@@ -16,14 +17,10 @@ export class ImplementationModuleError extends Error {
   override readonly name = 'ImplementationModuleError';
 }
 
-/** Whether a value has the fields every ScanImplementation must have. */
-export function isScanImplementation(value: unknown): value is ScanImplementation {
-  if (typeof value !== 'object' || value === null) return false;
-  const v = value as Record<string, unknown>;
-  return typeof v.name === 'string' && typeof v.precision === 'string' && typeof v.families === 'object' && v.families !== null;
-}
-
-/** Reads the implementations a loaded module exports, or says what it found instead. */
+/**
+ * Reads the implementations a loaded module exports, each validated (validateImplementation:
+ * an InvalidImplementationError lists every problem), or says what it found instead.
+ */
 export function implementationsOfModule(moduleNamespace: Record<string, unknown>, where: string): ScanImplementation[] {
   const candidates = [moduleNamespace.default, moduleNamespace.implementations, moduleNamespace.implementation].filter(
     (c) => c !== undefined,
@@ -36,12 +33,8 @@ export function implementationsOfModule(moduleNamespace: Record<string, unknown>
   const found: ScanImplementation[] = [];
   for (const candidate of candidates) {
     for (const item of Array.isArray(candidate) ? candidate : [candidate]) {
-      if (!isScanImplementation(item)) {
-        throw new ImplementationModuleError(
-          `${where}: expected a ScanImplementation ({ name: string, precision: string, families: object }), got ${describeValue(item)}`,
-        );
-      }
-      if (!found.includes(item)) found.push(item);
+      if (found.includes(item as ScanImplementation)) continue;
+      found.push(validateImplementation(item, where));
     }
   }
   return found;
@@ -89,10 +82,4 @@ export function assertUniqueNames(implementations: readonly ScanImplementation[]
     if (seen.has(name)) throw new ImplementationModuleError(`implementation name '${name}' is registered twice; names must be unique`);
     seen.add(name);
   }
-}
-
-function describeValue(value: unknown): string {
-  if (value === null) return 'null';
-  if (typeof value !== 'object') return typeof value;
-  return `an object with keys [${Object.keys(value).join(', ')}]`;
 }

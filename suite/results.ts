@@ -2,6 +2,7 @@
  * The data model of a conformance run, shared by the runner, the vitest integration and every
  * report format (JSON is this model serialised as is).
  */
+import type { SpecValidationFailure } from '../spec/errors.ts';
 import type { FamilyName } from '../spec/families.ts';
 import type { ErrorModel } from '../spec/implementation.ts';
 import type { Precision } from '../spec/precision.ts';
@@ -65,6 +66,10 @@ export interface Counterexample {
   readonly message: string;
   /** The element furthest past its bound, when the failure is numerical. */
   readonly worst?: WorstElement;
+  /** Every mismatch of an answer that does not follow the spec (wrong shape, missing output, wrong type), when that is the failure. */
+  readonly mismatches?: readonly SpecValidationFailure[];
+  /** The stack of the error the implementation threw, when it threw (report.json only; reports print the message). */
+  readonly stack?: string;
   /** How many shrink steps fast-check took. */
   readonly shrinks: number;
   /** A command that replays this counterexample. */
@@ -93,6 +98,8 @@ export interface CellResult {
   readonly declined: number;
   readonly declineReason?: string;
   readonly counterexample?: Counterexample;
+  /** The stack of the error that ended the cell, for an 'error' outcome (report.json only). */
+  readonly stack?: string;
   readonly durationMs: number;
 }
 
@@ -202,6 +209,8 @@ export interface RunSettings {
   readonly fixtures: boolean;
   /** Every fixtures folder replayed (or `--case` file), absolute paths; absent when no fixtures ran. */
   readonly fixtureFolders?: readonly string[];
+  /** Whether a run that checked nothing (no cell ran a case) was allowed to pass (--allow-empty). */
+  readonly allowEmpty?: boolean;
 }
 
 /** The whole report. */
@@ -216,7 +225,12 @@ export interface ConformanceReport {
     readonly implementations: number;
     readonly cells: number;
     readonly byOutcome: Readonly<Record<Outcome, number>>;
-    /** Cells whose outcome fails the run; the exit code is non-zero exactly when this is > 0. */
+    /**
+     * Cells whose outcome fails the run, plus one for a run that checked nothing unless it was
+     * allowed to; the exit code is non-zero exactly when this is > 0.
+     */
     readonly unexpectedFailures: number;
+    /** Why the run checked nothing (no cell, or no cell ran a case), in words; absent when some case ran. */
+    readonly nothingChecked?: string;
   };
 }

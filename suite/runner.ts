@@ -278,7 +278,7 @@ export async function runCell(
   let declined = 0;
   let accepted = 0;
   let declineReason: string | undefined;
-  let lastFailure: { message: string; worst?: Counterexample['worst'] } | undefined;
+  let lastFailure: Pick<Counterexample, 'message' | 'worst' | 'mismatches' | 'stack'> | undefined;
   const fcProperty = fc.asyncProperty(arbitrary, async (testCase) => {
     const result = await property.check(context, testCase);
     if (result.kind === 'declined') {
@@ -289,7 +289,8 @@ export async function runCell(
     }
     accepted++;
     if (result.kind === 'fail') {
-      lastFailure = { message: result.message, ...(result.worst && { worst: result.worst }) };
+      const { kind: _, ...failure } = result;
+      lastFailure = failure;
       return false;
     }
     if (plan.property === 'conformance') for (const comparison of result.comparisons ?? []) samples.push(sampleOf(testCase, comparison));
@@ -308,7 +309,7 @@ export async function runCell(
     });
   } catch (error) {
     if (error instanceof NoCaseError) return finish({ outcome: 'not-applicable', reason: error.message, runs: 0, declined: 0 });
-    return finish({ outcome: 'error', reason: `the property search crashed: ${errorMessage(error)}`, runs: accepted, declined });
+    return finish({ outcome: 'error', reason: `the property search crashed: ${errorMessage(error)}`, runs: accepted, declined, ...(error instanceof Error && error.stack !== undefined && { stack: error.stack }) });
   }
   if (details.errorInstance instanceof NoCaseError) {
     return finish({ outcome: 'not-applicable', reason: details.errorInstance.message, runs: 0, declined: 0 });
@@ -331,6 +332,8 @@ export async function runCell(
       path,
       message,
       ...(lastFailure?.worst && { worst: lastFailure.worst }),
+      ...(lastFailure?.mismatches && { mismatches: lastFailure.mismatches }),
+      ...(lastFailure?.stack !== undefined && { stack: lastFailure.stack }),
       shrinks: details.numShrinks,
       // --max-length shapes the arbitrary, so a path replays the same case only with the same one.
       replay: replay(['--property', plan.property, '--seed', String(details.seed), '--path', path, '--max-length', String(constraints.maxLength), '--no-fixtures']),

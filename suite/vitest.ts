@@ -2,11 +2,17 @@
  * The whole conformance suite as vitest tests, for our own test files and for users' projects:
  * `describeConformance(myImplementation)` declares one test per family × property (× expected-
  * failure cell), each failing with its shrunk counterexample and the command that replays it.
+ * Like the CLI it replays the committed fixtures unless told otherwise; a cell whose every case
+ * was declined is skipped with the reason (it checked nothing), never passed.
  */
+import path from 'node:path';
 import { afterAll, beforeAll, describe, it, type TestContext } from 'vitest';
 import { FAMILY_NAMES, type FamilyName } from '../spec/families.ts';
 import { ImplementationUnavailableError, type ErrorModel, type ScanImplementation } from '../spec/implementation.ts';
 import { errorMessage, planCells } from './cells.ts';
+import type { FixtureSource } from './fixture-replay.ts';
+import { fixtureSourceFromDirectory } from './fixture-source.ts';
+import { validateImplementation } from './implementation-check.ts';
 import { describeCellFailure } from './messages.ts';
 import { FAILING_OUTCOMES, PROPERTY_NAMES, type AccuracySample, type CellResult, type PropertyName } from './results.ts';
 import { declarationOf, runCell, type RunOptions } from './runner.ts';
@@ -14,7 +20,7 @@ import { moduleTarget } from './replay.ts';
 import { runOptionsFromEnvironment } from './settings.ts';
 
 /** Options of describeConformance: run options plus how to treat an unavailable implementation. */
-export interface DescribeConformanceOptions extends RunOptions {
+export interface DescribeConformanceOptions extends Omit<RunOptions, 'fixtures'> {
   /**
    * Fail (instead of skip, with the reason) when setup says this machine cannot run the
    * implementation. Default: true when REQUIRE_WEBGPU=1 or SCAN_CONFORMANCE_REQUIRE_AVAILABLE=1.
@@ -26,6 +32,18 @@ export interface DescribeConformanceOptions extends RunOptions {
    * the test file with vitest.
    */
   readonly module?: string;
+  /**
+   * Which fixtures to replay, as the CLI does: the committed fixtures (default), a fixtures
+   * folder (a path, as `--fixtures <dir>`), a FixtureSource, or false for none (`--no-fixtures`).
+   */
+  readonly fixtures?: FixtureSource | string | false;
+}
+
+/** The fixture source an option names: the committed fixtures by default, a folder, a source, or none. */
+function fixtureSourceOf(fixtures: DescribeConformanceOptions['fixtures']): FixtureSource | undefined {
+  if (fixtures === false) return undefined;
+  if (fixtures === undefined) return fixtureSourceFromDirectory();
+  return typeof fixtures === 'string' ? fixtureSourceFromDirectory(path.resolve(fixtures)) : fixtures;
 }
 
 /** Key under which each test's cell result is left in vitest's task meta, for reporters. */
@@ -81,7 +99,11 @@ function implementationFacts(implementation: ScanImplementation, unavailable: st
 
 /** Declares the conformance suite of one implementation as vitest tests. */
 export function describeConformance(implementation: ScanImplementation, options: DescribeConformanceOptions = {}): void {
-  const settings: DescribeConformanceOptions = { ...runOptionsFromEnvironment(), ...options };
+  // A typo'd family key or a missing run is an error here, at declaration, not a suite of zero tests.
+  validateImplementation(implementation, 'describeConformance');
+  const { fixtures: fixturesOption, ...rest } = options;
+  const fixtures = fixtureSourceOf(fixturesOption);
+  const settings: RunOptions & Pick<DescribeConformanceOptions, 'requireAvailable' | 'module'> = { ...runOptionsFromEnvironment(), ...rest, ...(fixtures !== undefined && { fixtures }) };
   const requireAvailable =
     settings.requireAvailable ?? (process.env.REQUIRE_WEBGPU === '1' || process.env.SCAN_CONFORMANCE_REQUIRE_AVAILABLE === '1');
   const families = FAMILY_NAMES.filter((f) => implementation.families[f] !== undefined && (settings.families ?? FAMILY_NAMES).includes(f));
@@ -118,6 +140,11 @@ export function describeConformance(implementation: ScanImplementation, options:
             context.task.meta[SAMPLES_META_KEY] = samples;
             if (cell.outcome === 'not-applicable') {
               context.skip(`not applicable: ${cell.reason ?? ''}`);
+              return;
+            }
+            // A cell whose every case was declined checked nothing: skipped with the reason, never passed.
+            if (cell.outcome === 'declined') {
+              context.skip(`every case declined (${cell.declined}): ${cell.declineReason ?? 'no reason given'}`);
               return;
             }
             if (FAILING_OUTCOMES.includes(cell.outcome)) throw new Error(describeCellFailure(cell));

@@ -36,7 +36,8 @@ export function reportVerdict(report: ConformanceReport): string {
 export function summaryLine(report: ConformanceReport): string {
   const { summary } = report;
   const counts = OUTCOMES.filter((o) => summary.byOutcome[o] > 0).map((o) => `${summary.byOutcome[o]} ${OUTCOME_LABEL[o]}`);
-  const verdict = summary.unexpectedFailures === 0 ? 'no unexpected failure' : `${summary.unexpectedFailures} unexpected failure${summary.unexpectedFailures === 1 ? '' : 's'}`;
+  const failures = summary.unexpectedFailures === 0 ? 'no unexpected failure' : `${summary.unexpectedFailures} unexpected failure${summary.unexpectedFailures === 1 ? '' : 's'}`;
+  const verdict = summary.nothingChecked === undefined ? failures : `${failures}: ${summary.nothingChecked}${report.settings.allowEmpty ? ' (allowed by --allow-empty)' : ''}`;
   return `${verdict} · ${summary.implementations} implementation${summary.implementations === 1 ? '' : 's'}, ${summary.cells} cell${summary.cells === 1 ? '' : 's'}${counts.length > 0 ? `: ${counts.join(', ')}` : ''}`;
 }
 

@@ -110,7 +110,7 @@ describe('check', () => {
     const result = await run(['check', '--impl', `${MODULES}/correct.ts`, ...TINY, '--out', dir]);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(`reports written to ${path.join(dir, 'report.json')}, ${path.join(dir, 'report.md')}, ${path.join(dir, 'report.html')}`);
-    expect(result.stdout).toMatch(/✅ no unexpected failure · 1 implementation, 2 cells: 2 pass/);
+    expect(result.stdout).toMatch(/PASS ✅ no unexpected failure · 1 implementation, 2 cells: 2 pass/);
     expect(result.stderr).toContain('[1/2] test/correct-prefix-sum · prefix-sum · conformance: pass (3 runs');
     expect((await readdir(dir)).sort()).toEqual(['report.html', 'report.json', 'report.md']);
   });
@@ -119,7 +119,7 @@ describe('check', () => {
     const dir = path.join(out, 'wrong');
     const result = await run(['check', '--impl', `${MODULES}/wrong.ts`, '--impl', `${MODULES}/correct.ts`, ...TINY, '--out', dir]);
     expect(result.code).toBe(1);
-    expect(result.stdout).toMatch(/❌ \d+ unexpected failures? · 2 implementations/);
+    expect(result.stdout).toMatch(/FAIL ❌ \d+ unexpected failures? · 2 implementations/);
     expect(result.stderr).toContain('test/off-by-one-prefix-sum · prefix-sum · conformance: fail');
     expect(result.stderr).toMatch(
       /npx scan-conformance check --impl \.\/test\/cli\/modules\/wrong\.ts --only test\/off-by-one-prefix-sum --family prefix-sum --property conformance --seed -?\d+ --path [\d:]+ --max-length 64 --no-fixtures --out \S+\/wrong\/replay-test_off-by-one-prefix-sum-prefix-sum-conformance\n/,
