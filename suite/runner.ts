@@ -259,7 +259,10 @@ export async function runCell(
   if (accepted === 0 && declined > 0) {
     return finish({ outcome: 'declined', runs: 0, declined, ...(declineReason && { declineReason }) });
   }
-  const held = !details.failed;
+  // fast-check fails a search whose declines exceed maxSkipsPerRun·runs, without a counterexample:
+  // every accepted case held, so the cell reports the runs it made (as a cell cut by its time limit).
+  const declinedOut = details.failed && details.counterexample === null && !details.interrupted && details.numSkips > 0;
+  const held = !details.failed || declinedOut;
   const outcome = outcomeOf(held, plan);
   let counterexample: Counterexample | undefined;
   if (details.failed && details.counterexample !== null) {
