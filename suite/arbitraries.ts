@@ -55,7 +55,7 @@ export interface CaseConstraints<F extends FamilyName> {
   readonly maxBatch?: number;
   readonly maxDim?: number;
   readonly maxStateSize?: number;
-  /** selective-scan: dim = G · (dim/G) with G ≤ maxGroups (default 4) and dim/G ≤ maxGroupSize (default 4). */
+  /** selective-scan: dim = G · (dim/G) with G ≤ maxGroups (default 4) and dim/G ≤ maxGroupSize (default 3). */
   readonly maxGroups?: number;
   readonly maxGroupSize?: number;
   /** Option values to fix (default: each drawn). */
@@ -199,7 +199,7 @@ export function caseArbitrary<F extends FamilyName>(family: F, constraints: Case
       // G ≥ 2 groups of dim/G ≥ 2 channels often (divisors of a small dim rarely give both).
       dim: grouped ? fc.constant(0) : fc.integer({ min: 1, max: constraints.maxDim ?? 3 }),
       groups: grouped ? fc.integer({ min: 1, max: constraints.maxGroups ?? 4 }) : fc.constant(1),
-      groupSize: grouped ? fc.integer({ min: 1, max: constraints.maxGroupSize ?? 4 }) : fc.constant(1),
+      groupSize: grouped ? fc.integer({ min: 1, max: constraints.maxGroupSize ?? 3 }) : fc.constant(1),
       stateSize: hasState ? fc.integer({ min: 1, max: constraints.maxStateSize ?? 4 }) : fc.constant(1),
       options: fc.record(Object.fromEntries(optionNames.map((name) => [name, booleanFor(fixedOptions[name])]))),
       switches: fc.record(Object.fromEntries(switchNames.map((name) => [name, booleanFor(fixedSwitches[name])]))),

@@ -23,6 +23,7 @@ import {
   type PropertyName,
 } from './results.ts';
 import type { ArithmeticDeclaration } from './tolerance.ts';
+import { MODES } from './settings.ts';
 
 /**
  * Default time limit of one run or step call: above a process testee's own request timeout
@@ -38,7 +39,7 @@ export interface RunOptions {
   readonly seed?: number;
   /** A fast-check path, with seed, to replay one shrunk counterexample. */
   readonly path?: string;
-  /** Longest generated L (default 300; deep mode 4096). */
+  /** Longest generated L (default MODES.quick.maxLength, 800; deep mode 4096). */
   readonly maxLength?: number;
   readonly families?: readonly FamilyName[];
   readonly properties?: readonly PropertyName[];
@@ -202,7 +203,7 @@ export async function runCell(
 
   const context: PropertyContext<FamilyName> = { family: plan.family, entry, declaration, timeoutMs: options.timeoutMs ?? DEFAULT_RUN_TIMEOUT_MS };
   const constraints: CaseConstraints<FamilyName> = {
-    maxLength: options.maxLength ?? 300,
+    maxLength: options.maxLength ?? MODES.quick.maxLength,
     ...(plan.only?.regime && { regimes: [plan.only.regime as never] }),
     ...(plan.only?.options && { options: plan.only.options as never }),
   };
