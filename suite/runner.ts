@@ -281,7 +281,9 @@ export async function runCell(
       shrinks: details.numShrinks,
       replay:
         `scan-conformance check ${replayTargetOf(implementation, options)}` +
-        ` --family ${plan.family} --property ${plan.property} --seed ${details.seed} --path ${path}`,
+        ` --family ${plan.family} --property ${plan.property} --seed ${details.seed} --path ${path}` +
+        // The arbitrary depends on the longest L, so a path replays only under the same one.
+        (constraints.maxLength === MODES.quick.maxLength ? '' : ` --max-length ${constraints.maxLength}`),
     };
   }
   return finish({
