@@ -86,6 +86,12 @@ export interface SampleRequest<F extends FamilyName = FamilyName> {
   /** selective-scan only; each defaults to 'time-varying' (mamba_ssm's usual layout). */
   readonly projections?: { readonly B?: ProjectionKind; readonly C?: ProjectionKind };
   readonly regime: RegimeName;
+  /**
+   * softplus-threshold only: also place half of delta + deltaBias in [88, 104), past float32 exp's
+   * overflow (x > 88.72), where a softplus without PyTorch's threshold returns Inf. Absent or false
+   * (as in the committed fixtures): only around the threshold 20. Generated cases set it.
+   */
+  readonly expOverflow?: boolean;
 }
 
 /** An input regime: what it stresses, the families it applies to and its sampler. */
@@ -492,7 +498,8 @@ const DEFINITIONS: readonly RegimeDefinition[] = [
     name: 'softplus-threshold',
     description:
       'selective-scan with deltaSoftplus: delta + deltaBias placed exactly on 19.9, 20, 20.1, the float32 neighbours of ' +
-      '20, or uniformly in [19.8, 20.2): both sides of PyTorch\'s softplus threshold (x > 20 passes x through).',
+      '20, or uniformly in [19.8, 20.2): both sides of PyTorch\'s softplus threshold (x > 20 passes x through). With ' +
+      'request.expOverflow (generated cases), half of them in [88, 104) instead, where exp overflows float32.',
     models: {
       'selective-scan': (request) => {
         if (!request.options.deltaSoftplus) return 'it needs options.deltaSoftplus = true';
@@ -501,8 +508,13 @@ const DEFINITIONS: readonly RegimeDefinition[] = [
           // Multiples of ½: delta = target − bias is then exact in f32 (targets are multiples of 2^-19 in [16, 32)).
           deltaBias: each(oneOf([-1, -0.5, 0, 0.5, 1])),
           delta: deltaAround((uniform) => {
-            const kind = uniform();
+            let kind = uniform();
             const jitter = uniform();
+            if (request.expOverflow === true) {
+              // Multiples of 2^-17 in [88, 104): delta = target − bias stays exact in f32.
+              if (kind >= 0.5) return 88 + 16 * jitter;
+              kind *= 2;
+            }
             if (kind < 0.2) return 19.9;
             if (kind < 0.4) return 20;
             if (kind < 0.6) return 20.1;
@@ -559,6 +571,9 @@ function checkRequest(request: SampleRequest): void {
   const kinds = [request.projections?.B, request.projections?.C];
   for (const kind of kinds) {
     if (kind !== undefined && !PROJECTION_KINDS.includes(kind)) throw new SampleRequestError(`projections: expected one of ${PROJECTION_KINDS.join(', ')}, got ${String(kind)}`);
+  }
+  if (request.expOverflow === true && request.regime !== 'softplus-threshold') {
+    throw new SampleRequestError(`expOverflow: only the softplus-threshold regime reads it, got a request for regime '${String(request.regime)}'`);
   }
   if (kinds.includes('grouped')) {
     const G = dims.groups;

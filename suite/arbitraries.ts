@@ -2,8 +2,14 @@
  * fast-check arbitraries of scan problems, per family and regime. A case is a sample request
  * (regime, sizes, options, optional inputs, layouts) plus a value seed; the values come from
  * spec/regimes.ts#sampleProblem, the same sampler the fixtures use. Shrinking shortens L (towards
- * the dangerous small lengths), drops batch, dim and N to 1, turns options and optional inputs
- * off and the seed to 0, so counterexamples end on tiny cases.
+ * the dangerous small lengths), drops batch, N, G and dim/G to 1, turns options and optional inputs
+ * off and the seed to 0, so counterexamples end on tiny cases (a bug that needs G ≥ 2 ends on the
+ * smallest such case).
+ *
+ * The distributions are steered to the bug classes generated cases must reach without fixtures:
+ * lengths of three or more chunks of CHUNK_SIZES with a ragged tail, selective scans with grouped
+ * B/C of G ≥ 2 groups of dim/G ≥ 2 channels, and (softplus-threshold) delta past float32 exp's
+ * overflow. `npx tsx test/suite/generated-coverage.ts` measures the shares.
  */
 import fc from 'fast-check';
 import seedrandom from 'seedrandom';
@@ -26,16 +32,32 @@ export const DANGEROUS_LENGTHS: readonly number[] = [
   1023, 1024, 1025, 2047, 2048, 2049, 4095, 4096, 4097,
 ];
 
+/** The usual chunk sizes of chunked and GPU scans: lengths of three or more of their chunks are drawn often. */
+export const CHUNK_SIZES: readonly number[] = [32, 64, 128, 256];
+
+/**
+ * How often each regime is drawn relative to the others (default 1). softplus-threshold applies to
+ * half of the selective scans only (deltaSoftplus), and its delta past exp's overflow is the only
+ * source of a bug class no other regime reaches, so it is drawn 9 times as often.
+ */
+export const REGIME_WEIGHTS: Readonly<Partial<Record<RegimeName, number>>> = { 'softplus-threshold': 9 };
+
+/** How often each B/C layout is drawn: grouped three times as often, for G ≥ 2 in a fair share of cases. */
+const PROJECTION_WEIGHTS: Readonly<Record<ProjectionKind, number>> = { 'time-invariant': 1, 'time-varying': 1, grouped: 3 };
+
 /** Constraints of a case arbitrary; every field is optional and documents its default. */
 export interface CaseConstraints<F extends FamilyName> {
   /** Regimes to draw from (default: every regime that applies to the family). */
   readonly regimes?: readonly RegimeName[];
   /** Longest L (default 300). */
   readonly maxLength?: number;
-  /** Largest batch (default 2), dim (default 3), N (default 4). */
+  /** Largest batch (default 2), dim (default 3; not selective-scan, see maxGroups), N (default 4). */
   readonly maxBatch?: number;
   readonly maxDim?: number;
   readonly maxStateSize?: number;
+  /** selective-scan: dim = G · (dim/G) with G ≤ maxGroups (default 4) and dim/G ≤ maxGroupSize (default 3). */
+  readonly maxGroups?: number;
+  readonly maxGroupSize?: number;
   /** Option values to fix (default: each drawn). */
   readonly options?: Partial<OptionsOf<F>>;
   /** Optional inputs to fix on or off (default: each drawn). */
@@ -55,7 +77,11 @@ export interface GeneratedCase<F extends FamilyName> {
   readonly problem: Problem<F>;
 }
 
-/** Lengths up to max, biased to the dangerous ones; shrinks towards 0. */
+/**
+ * Lengths up to max: the dangerous ones (weight 2), three or more chunks of a CHUNK_SIZES size with a
+ * ragged tail (weight 3, see chunkCrossingLength) or any (weight 1). Shrinks towards 0 within each;
+ * a chunk-crossing length that a shorter one also breaks shrinks through the dangerous lengths.
+ */
 export function lengthArbitrary(maxLength: number): fc.Arbitrary<number> {
   const dangerous = DANGEROUS_LENGTHS.filter((L) => L <= maxLength);
   // An index into the ascending list, not constantFrom: integers shrink through every smaller
@@ -68,10 +94,36 @@ export function lengthArbitrary(maxLength: number): fc.Arbitrary<number> {
       return i;
     },
   );
+  const crossing = chunkCrossingLength(maxLength);
   return fc.oneof(
-    { arbitrary: dangerousLength, weight: 3 },
+    // Cross-shrinking tries a dangerous length first, so a bug that shows on a short length ends there.
+    { withCrossShrink: true },
+    { arbitrary: dangerousLength, weight: 2 },
+    ...(crossing === undefined ? [] : [{ arbitrary: crossing, weight: 3 }]),
     { arbitrary: fc.integer({ min: 0, max: maxLength }), weight: 1 },
   );
+}
+
+/**
+ * L = k·c + r ≤ maxLength: k ∈ {2, 3} whole chunks of a chunk size c (one of the CHUNK_SIZES with
+ * 2c < maxLength, the largest as often as the others together) and a ragged tail r ∈ [1, c − 1], so a kernel's third chunk exists and is
+ * partial. Shrinks towards c = 32, k = 2, r = 1 (L = 65); undefined when no chunk size fits.
+ */
+export function chunkCrossingLength(maxLength: number): fc.Arbitrary<number> | undefined {
+  const fitting = CHUNK_SIZES.filter((c) => 2 * c + 1 <= maxLength);
+  if (fitting.length === 0) return undefined;
+  const largest = fitting[fitting.length - 1];
+  // The largest size as often as the others together: its lengths cross three chunks of every
+  // smaller size too, and an index still shrinks through each smaller size.
+  const sizes = [...fitting, ...fitting.slice(1).map(() => largest)];
+  return fc
+    .record({ size: fc.integer({ min: 0, max: sizes.length - 1 }), extraChunk: fc.boolean(), tail: fc.integer({ min: 1, max: largest - 1 }) })
+    .map(({ size, extraChunk, tail }) => {
+      const c = sizes[size];
+      const r = 1 + ((tail - 1) % (c - 1));
+      const L = (extraChunk ? 3 : 2) * c + r;
+      return L <= maxLength ? L : 2 * c + Math.min(r, maxLength - 2 * c);
+    });
 }
 
 /** A uniform source in [0, 1) from a value seed; the same seed gives the same problem everywhere. */
@@ -120,11 +172,9 @@ export function boundedFilter<T>(arbitrary: fc.Arbitrary<T>, predicate: (value: 
   });
 }
 
-/** Divisors of n, ascending. */
-function divisors(n: number): number[] {
-  const out: number[] = [];
-  for (let k = 1; k <= n; k++) if (n % k === 0) out.push(k);
-  return out;
+/** One of `items` drawn by weight; shrinks towards the first. */
+function weightedFrom<T>(items: readonly T[], weight: (item: T) => number): fc.Arbitrary<T> {
+  return fc.oneof({ withCrossShrink: true }, ...items.map((item) => ({ arbitrary: fc.constant(item), weight: weight(item) })));
 }
 
 /** Arbitrary cases of a family: a sample request the regime can serve, a seed, and its problem. */
@@ -139,18 +189,22 @@ export function caseArbitrary<F extends FamilyName>(family: F, constraints: Case
   const projections = constraints.projections ?? PROJECTION_KINDS;
   const hasState = family === 'selective-scan' || family === 'lti-ssm';
 
+  const grouped = family === 'selective-scan';
   const requests = fc
     .record({
-      regime: fc.constantFrom(...regimes),
+      regime: weightedFrom(regimes, (r) => REGIME_WEIGHTS[r] ?? 1),
       length: lengthArbitrary(constraints.maxLength ?? 300),
       batch: fc.integer({ min: 1, max: constraints.maxBatch ?? 2 }),
-      dim: fc.integer({ min: 1, max: constraints.maxDim ?? 3 }),
+      // selective-scan: dim = G · (dim/G), each shrinking to 1 on its own, so a grouped B/C has
+      // G ≥ 2 groups of dim/G ≥ 2 channels often (divisors of a small dim rarely give both).
+      dim: grouped ? fc.constant(0) : fc.integer({ min: 1, max: constraints.maxDim ?? 3 }),
+      groups: grouped ? fc.integer({ min: 1, max: constraints.maxGroups ?? 4 }) : fc.constant(1),
+      groupSize: grouped ? fc.integer({ min: 1, max: constraints.maxGroupSize ?? 3 }) : fc.constant(1),
       stateSize: hasState ? fc.integer({ min: 1, max: constraints.maxStateSize ?? 4 }) : fc.constant(1),
-      groupChoice: fc.nat({ max: 7 }),
       options: fc.record(Object.fromEntries(optionNames.map((name) => [name, booleanFor(fixedOptions[name])]))),
       switches: fc.record(Object.fromEntries(switchNames.map((name) => [name, booleanFor(fixedSwitches[name])]))),
-      layoutB: fc.constantFrom(...projections),
-      layoutC: fc.constantFrom(...projections),
+      layoutB: weightedFrom(projections, (kind) => PROJECTION_WEIGHTS[kind]),
+      layoutC: weightedFrom(projections, (kind) => PROJECTION_WEIGHTS[kind]),
       // A quarter of selective scans are convolutions in disguise, so FFT implementations get cases too.
       timeInvariant:
         family === 'selective-scan' && constraints.timeInvariant !== false
@@ -158,12 +212,13 @@ export function caseArbitrary<F extends FamilyName>(family: F, constraints: Case
           : fc.constant(false),
       valueSeed: fc.nat({ max: 2 ** 31 - 1 }),
     })
-    .map(({ regime, length, batch, dim, stateSize, groupChoice, options, switches, layoutB, layoutC, timeInvariant, valueSeed }) => {
-      const groupOptions = divisors(dim);
+    .map(({ regime, length, batch, dim, groups, groupSize, stateSize, options, switches, layoutB, layoutC, timeInvariant, valueSeed }) => {
       const request: SampleRequest<F> = {
         family,
         regime,
-        dims: { batch, dim, length, stateSize, groups: groupOptions[groupChoice % groupOptions.length] },
+        dims: { batch, dim: grouped ? groups * groupSize : dim, length, stateSize, groups },
+        // The only source of delta past exp's overflow; the fixtures keep the regime without it.
+        ...(regime === 'softplus-threshold' && { expOverflow: true }),
         options: options as unknown as OptionsOf<F>,
         optionalInputs: timeInvariant ? { ...switches, h0: false } : switches,
         ...(family === 'selective-scan'

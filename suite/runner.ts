@@ -26,6 +26,7 @@ import type { ArithmeticDeclaration } from './tolerance.ts';
 import { counterexampleFile, writeCounterexampleFile } from './counterexample-file.ts';
 import type { ExpectedOutputs } from './compare.ts';
 import { commandPath, replayCommand, type ReplayCell, type ReplayContext } from './replay.ts';
+import { MODES } from './settings.ts';
 
 /**
  * Default time limit of one run or step call: above a process testee's own request timeout
@@ -41,7 +42,7 @@ export interface RunOptions {
   readonly seed?: number;
   /** A fast-check path, with seed, to replay one shrunk counterexample. */
   readonly path?: string;
-  /** Longest generated L (default 300; deep mode 4096). */
+  /** Longest generated L (default MODES.quick.maxLength, 800; deep mode 4096). */
   readonly maxLength?: number;
   readonly families?: readonly FamilyName[];
   readonly properties?: readonly PropertyName[];
@@ -259,7 +260,7 @@ export async function runCell(
 
   const context: PropertyContext<FamilyName> = { family: plan.family, entry, declaration, timeoutMs: options.timeoutMs ?? DEFAULT_RUN_TIMEOUT_MS };
   const constraints: CaseConstraints<FamilyName> = {
-    maxLength: options.maxLength ?? 300,
+    maxLength: options.maxLength ?? MODES.quick.maxLength,
     ...(plan.only?.regime && { regimes: [plan.only.regime as never] }),
     ...(plan.only?.options && { options: plan.only.options as never }),
   };
@@ -317,7 +318,10 @@ export async function runCell(
   if (accepted === 0 && declined > 0) {
     return finish({ outcome: 'declined', runs: 0, declined, ...(declineReason && { declineReason }) });
   }
-  const held = !details.failed;
+  // fast-check fails a search whose declines exceed maxSkipsPerRun·runs, without a counterexample:
+  // every accepted case held, so the cell reports the runs it made (as a cell cut by its time limit).
+  const declinedOut = details.failed && details.counterexample === null && !details.interrupted && details.numSkips > 0;
+  const held = !details.failed || declinedOut;
   const outcome = outcomeOf(held, plan);
   let counterexample: Counterexample | undefined;
   if (details.failed && details.counterexample !== null) {

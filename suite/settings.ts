@@ -6,7 +6,7 @@ import type { RunOptions } from './runner.ts';
 
 /** Runs per cell and longest L of the quick and deep modes. */
 export const MODES = {
-  quick: { runs: 8, maxLength: 300 },
+  quick: { runs: 8, maxLength: 800 },
   deep: { runs: 200, maxLength: 4096 },
 } as const;
 

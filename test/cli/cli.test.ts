@@ -131,9 +131,10 @@ describe('check', () => {
   it('replays a counterexample from its --seed and --path', async () => {
     const dir = path.join(out, 'replay');
     const first = await run(['check', '--impl', `${MODULES}/wrong.ts`, ...TINY, '--property', 'conformance', '--out', dir]);
-    const replay = first.stderr.match(/--seed (-?\d+) --path ([\d:]+)/);
+    // The printed command carries the run's --max-length: the path replays only under the same one.
+    const replay = first.stderr.match(/--seed (-?\d+) --path ([\d:]+) --max-length 64/);
     expect(replay).not.toBeNull();
-    const again = await run(['check', '--impl', `${MODULES}/wrong.ts`, '--family', 'prefix-sum', '--property', 'conformance', '--no-fixtures', '--seed', replay?.[1] ?? '', '--path', replay?.[2] ?? '', '--out', dir]);
+    const again = await run(['check', '--impl', `${MODULES}/wrong.ts`, '--family', 'prefix-sum', '--property', 'conformance', '--no-fixtures', '--seed', replay?.[1] ?? '', '--path', replay?.[2] ?? '', '--max-length', '64', '--out', dir]);
     expect(again.code).toBe(1);
     const report = JSON.parse(await readFile(path.join(dir, 'report.json'), 'utf8')) as ConformanceReport;
     const cell = report.implementations[0].cells[0];

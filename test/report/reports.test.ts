@@ -29,7 +29,7 @@ beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'scan-conformance-report-'));
   report = await runConformance({
     implementations: [sequentialF32, offByOnePrefixSum],
-    runOptions: { runs: 3, families: ['prefix-sum'], properties: ['conformance', 'scaling', 'zero-input'], maxLength: 64 },
+    runOptions: { runs: 8, families: ['prefix-sum'], properties: ['conformance', 'scaling', 'zero-input'], maxLength: 64 },
     replayTargets: new Map([[offByOnePrefixSum, '--impl test/cli/modules/wrong.ts']]),
   });
   await writeFile(path.join(dir, 'bench.json'), JSON.stringify(benchFixture()));
@@ -64,7 +64,7 @@ describe('report.json', () => {
     expect(Number.isNaN(Date.parse(parsed.createdAt))).toBe(false);
     expect(parsed.machine.node).toBe(process.version);
     expect(Number(parsed.machine.availableParallelism)).toBeGreaterThan(0);
-    expect(parsed.settings).toMatchObject({ runs: 3, seed: 42, families: ['prefix-sum'], properties: ['conformance', 'scaling', 'zero-input'], fixtures: false });
+    expect(parsed.settings).toMatchObject({ runs: 8, seed: 42, families: ['prefix-sum'], properties: ['conformance', 'scaling', 'zero-input'], fixtures: false });
     expect(parsed.implementations.map((i) => i.name)).toEqual(['sequential-f32', 'test/off-by-one-prefix-sum']);
     const cells = parsed.implementations.flatMap((i) => i.cells);
     expect(parsed.summary.cells).toBe(cells.length);

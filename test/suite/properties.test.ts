@@ -84,6 +84,20 @@ describe('a kernel with one bug fails the property about it', () => {
     expect(cell.reason).toMatch(/no case satisfies/);
   });
 
+  it('a cell whose declines exhaust fast-check\'s skip budget reports the runs it made, not a failure', async () => {
+    // Accepts only a single channel of length 1: a few cases in the 408 the budget allows.
+    const picky: ScanImplementation = {
+      ...quirky('test/picky', {}),
+      families: { 'linear-recurrence': { ...quirky('test/picky', {}).families['linear-recurrence']!, decline: (p) => (p.inputs.a.data.length === 1 ? undefined : 'only one element') } },
+    };
+    const [plan] = planCells(picky, 'linear-recurrence', 'conformance');
+    const cell = await runCell(picky, plan, { runs: 8, maxLength: 64, seed: 7 }, []);
+    expect(cell.declined).toBeGreaterThan(400);
+    expect(cell.runs).toBeGreaterThan(0);
+    expect(cell.runs).toBeLessThan(8);
+    expect(cell.outcome).toBe('pass');
+  });
+
   it('a fixture source that cannot be read makes an error cell, and the run goes on', async () => {
     const clean = quirky('test/clean', {});
     const [plan] = planCells(clean, 'linear-recurrence', 'fixtures');

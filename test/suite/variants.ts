@@ -5,8 +5,10 @@
  * instead of causal convolution.
  */
 import FFT from 'fft.js';
-import type { LinearRecurrenceOutputs, LtiSsmOutputs, Problem } from '../../spec/families.ts';
+import type { LinearRecurrenceOutputs, LtiSsmOutputs, PrefixSumOutputs, Problem, SelectiveScanOutputs } from '../../spec/families.ts';
 import type { ScanImplementation } from '../../spec/implementation.ts';
+import type { Tensor } from '../../spec/tensor.ts';
+import { createSequential } from '../../implementations/sequential/sequential.ts';
 
 const f = Math.fround;
 
@@ -184,3 +186,132 @@ export const WRONG_VARIANTS = [
   { implementation: dropsLastCarry, family: 'linear-recurrence' },
   { implementation: circularConvolution, family: 'lti-ssm' },
 ] as const;
+
+// ------------------------------------------------------------------ blind spots of generated inputs
+// Kernels whose bug only shows on inputs the fixtures had and generated cases used to miss
+// (test/suite/blind-spots.test.ts). Each is a factory: with `buggy` false it is the same kernel
+// without its bug, which must pass, so a failure is the bug's and not the harness's.
+
+const sequentialF32 = createSequential('float32');
+const sequentialSelectiveScan = sequentialF32.families['selective-scan']!;
+
+/**
+ * selective-scan through the float32 sequential kernel, with grouped B/C expanded to one group per
+ * channel: channel d reads group d % G when buggy (a head→group mapping that interleaves), ⌊d/(dim/G)⌋
+ * otherwise (mamba_ssm's contiguous groups). The two agree exactly when G = 1 or dim/G = 1.
+ */
+export function groupMapping(buggy: boolean): ScanImplementation {
+  const perChannel = (t: Tensor, dim: number): Tensor => {
+    if (t.shape.length !== 4) return t;
+    const [batch, G, N, L] = t.shape;
+    const block = N * L;
+    const data = new Float32Array(batch * dim * block);
+    for (let b = 0; b < batch; b++) {
+      for (let d = 0; d < dim; d++) {
+        const g = buggy ? d % G : Math.floor(d / (dim / G));
+        data.set(t.data.subarray((b * G + g) * block, (b * G + g + 1) * block), (b * dim + d) * block);
+      }
+    }
+    return { data, shape: [batch, dim, N, L] };
+  };
+  return {
+    name: buggy ? 'test/wrong-group-modulo' : 'test/group-contiguous',
+    precision: 'float32',
+    families: {
+      'selective-scan': {
+        run: async (problem): Promise<SelectiveScanOutputs> => {
+          const dim = problem.inputs.u.shape[1];
+          const inputs = { ...problem.inputs, B: perChannel(problem.inputs.B, dim), C: perChannel(problem.inputs.C, dim) };
+          return sequentialSelectiveScan.run({ ...problem, inputs });
+        },
+      },
+    },
+  };
+}
+
+/**
+ * selective-scan through the float32 sequential kernel, with Δ' = softplus(delta + deltaBias)
+ * computed beforehand in float32 as log1p(exp(x)): for every x when buggy (no threshold, so exp
+ * overflows to Inf past x ≈ 88.72), only for x ≤ 20 otherwise (PyTorch's threshold, as the spec).
+ */
+export function softplusThreshold(buggy: boolean): ScanImplementation {
+  return {
+    name: buggy ? 'test/wrong-softplus-no-threshold' : 'test/softplus-threshold',
+    precision: 'float32',
+    families: {
+      'selective-scan': {
+        run: async (problem): Promise<SelectiveScanOutputs> => {
+          const { delta, deltaBias, ...rest } = problem.inputs;
+          if (!problem.options.deltaSoftplus) return sequentialSelectiveScan.run(problem);
+          const [, dim, L] = delta.shape;
+          const discretized = Float32Array.from(delta.data, (v, i) => {
+            const x = f(v + (deltaBias?.data[Math.floor(i / L) % dim] ?? 0));
+            return !buggy && x > 20 ? x : f(Math.log1p(f(Math.exp(x))));
+          });
+          return sequentialSelectiveScan.run({ ...problem, inputs: { ...rest, delta: { data: discretized, shape: delta.shape } }, options: { deltaSoftplus: false } });
+        },
+      },
+    },
+  };
+}
+
+/**
+ * A chunked float32 scan over processing order in chunks of `chunk`: each chunk scans from zero
+ * (local), then adds the carry times the chunk's running product of a. The first chunk's carry is
+ * h0 and the second's the first's end (right); when buggy, the carry into chunk k ≥ 2 is chunk
+ * k − 1's local result without its own carry, so an error shows from the third chunk on.
+ */
+function chunkedScan(a: (i: number) => number, b: (i: number) => number, start: number, L: number, chunk: number, buggy: boolean, out: (i: number, h: number) => void): number {
+  let carry = f(start);
+  let last = carry;
+  for (let first = 0; first < L; first += chunk) {
+    const end = Math.min(L, first + chunk);
+    let product = 1;
+    let local = 0;
+    for (let i = first; i < end; i++) {
+      product = f(product * a(i));
+      local = f(f(a(i) * local) + b(i));
+      last = f(f(product * carry) + local);
+      out(i, last);
+    }
+    carry = buggy && first > 0 ? local : last;
+  }
+  return last;
+}
+
+/** prefix-sum and linear-recurrence by chunkedScan with chunks of `chunk`; see chunkedScan for the bug. */
+export function chunkedCarry(chunk: number, buggy: boolean): ScanImplementation {
+  return {
+    name: `test/${buggy ? 'wrong-carry-not-accumulated' : 'chunked-carry'}-${chunk}`,
+    precision: 'float32',
+    families: {
+      'prefix-sum': {
+        run: async (problem): Promise<PrefixSumOutputs> => {
+          const { x } = problem.inputs;
+          const [batch, dim, L] = x.shape;
+          const { reverse, exclusive } = problem.options;
+          const y = new Float32Array(batch * dim * L);
+          for (let row = 0; row < batch * dim; row++) {
+            const at = (i: number) => row * L + timeIndex(reverse, L, i);
+            // Exclusive: the inclusive sum of the earlier elements, one step later in processing order.
+            chunkedScan(() => 1, (i) => x.data[at(i)], 0, L, chunk, buggy, (i, h) => {
+              if (!exclusive) y[at(i)] = h;
+              else if (i + 1 < L) y[at(i + 1)] = h;
+            });
+          }
+          return { y: { data: y, shape: [batch, dim, L] } };
+        },
+      },
+      'linear-recurrence': {
+        run: async (problem) =>
+          linearRecurrenceRows(problem, (a, b, start, out, row, L) => {
+            const at = (i: number) => row * L + timeIndex(problem.options.reverse, L, i);
+            return chunkedScan((i) => a[at(i)], (i) => b[at(i)], start, L, chunk, buggy, (i, h) => {
+              out[at(i)] = h;
+            });
+          }),
+      },
+    },
+  };
+}
+

@@ -1,12 +1,13 @@
 /**
  * Tiny prefix-sum implementations for the CLI and report tests: a correct float32 loop, and one
- * whose inclusive scan forgets the newest element (an off-by-one every property run finds).
+ * off by one element in both modes (inclusive forgets the newest element, exclusive takes it in),
+ * so that every case with L ≥ 1 shows it, whatever options the first few runs draw.
  */
 import type { PrefixSumOutputs, Problem } from '../../../spec/families.ts';
 import type { ScanImplementation } from '../../../spec/implementation.ts';
 
-/** A float32 prefix sum over (batch, dim, L) rows; `skipNewest` drops x_t from an inclusive y_t. */
-export function prefixSumF32(problem: Problem<'prefix-sum'>, skipNewest: boolean): PrefixSumOutputs {
+/** A float32 prefix sum over (batch, dim, L) rows; `offByOne` swaps inclusive and exclusive. */
+export function prefixSumF32(problem: Problem<'prefix-sum'>, offByOne: boolean): PrefixSumOutputs {
   const { x } = problem.inputs;
   const [batch, dim, L] = x.shape;
   const y = new Float32Array(batch * dim * L);
@@ -16,7 +17,7 @@ export function prefixSumF32(problem: Problem<'prefix-sum'>, skipNewest: boolean
     for (let i = 0; i < L; i++) {
       const t = row * L + (reverse ? L - 1 - i : i);
       const value = x.data[t];
-      if (exclusive || skipNewest) {
+      if (exclusive !== offByOne) {
         y[t] = sum;
         sum = Math.fround(sum + value);
       } else {
@@ -36,10 +37,10 @@ export const correctPrefixSum: ScanImplementation = {
   families: { 'prefix-sum': { run: async (problem) => prefixSumF32(problem, false) } },
 };
 
-/** An inclusive prefix sum that leaves out the newest element: wrong. */
+/** A prefix sum off by one element (inclusive without the newest, exclusive with it): wrong. */
 export const offByOnePrefixSum: ScanImplementation = {
   name: 'test/off-by-one-prefix-sum',
   precision: 'float32',
-  description: 'inclusive scan that leaves out the newest element',
+  description: 'off by one: inclusive scan without the newest element, exclusive with it',
   families: { 'prefix-sum': { run: async (problem) => prefixSumF32(problem, true) } },
 };
