@@ -159,6 +159,16 @@ describe('exact scaling by 2^k is demanded only where nothing can under- or over
     expect(await checkPinned(float16Storage, 'scaling', request, 140, { exponent: -6 })).toMatchObject({ kind: 'pass' });
   });
 
+  it('webgpu-f16\'s seed-2 cases (prefix-sum near 2, linear-recurrence decay-near-1, by 2^-3) pass with a float16-storage kernel', async () => {
+    // "scaling the additive inputs by 2^-3: y[1, 1, 346] became 2.119140625, expected exactly 16.9375 × 0.125 = 2.1171875"
+    const prefix: SampleRequest<'prefix-sum'> = { family: 'prefix-sum', regime: 'generic', dims: { batch: 2, dim: 2, length: 1423 }, options: { exclusive: false, reverse: true } };
+    expect(scalingIsExact(problemOfCase(prefix, 520569254), declarationOf(float16Storage, 'prefix-sum'), -3)).toBe(false);
+    expect(await checkPinned(float16Storage, 'scaling', prefix, 520569254, { exponent: -3 })).toMatchObject({ kind: 'pass' });
+    // "h[1, 0, 727] became -0.1690673828125, expected exactly -1.353515625 × 0.125 = -0.169189453125"
+    const recurrence: SampleRequest<'linear-recurrence'> = { family: 'linear-recurrence', regime: 'decay-near-1', dims: { batch: 2, dim: 1, length: 2048 }, options: { reverse: false }, optionalInputs: { h0: false } };
+    expect(await checkPinned(float16Storage, 'scaling', recurrence, 11, { exponent: -3 })).toMatchObject({ kind: 'pass' });
+  });
+
   it('the certificate still demands exactness where it holds: float32 prefix sums of O(1) values', () => {
     const problem = problemOfCase({ family: 'prefix-sum', regime: 'generic', dims: { batch: 1, dim: 1, length: 64 }, options: { exclusive: false, reverse: false } }, 140);
     expect(scalingIsExact(problem, { precision: 'float32' }, -6)).toBe(true);
@@ -192,6 +202,13 @@ describe('dyadic-exact cases are exact only where the declared storage holds eve
     expect(exactRegime('dyadic-exact', { precision: 'float16', accumulation: 'float32' }, problem, expected)).toBe(false);
     expect(dyadicExactIn(problem, expected, { precision: 'float32' })).toBe(true);
     expect(dyadicExactIn(problem, expected, { precision: 'float64' })).toBe(true);
+  });
+
+  it('webgpu-f16\'s seed-2 case ("expected -2.1884765625, got -2.1875", L 33) passes with a float16-storage kernel', async () => {
+    const pinned: SampleRequest<'linear-recurrence'> = { family: 'linear-recurrence', regime: 'dyadic-exact', dims: { batch: 1, dim: 1, length: 33 }, options: { reverse: false }, optionalInputs: { h0: false } };
+    const pinnedProblem = problemOfCase(pinned, 1593835502);
+    expect(expectedOf(pinnedProblem).outputs.h.data[20]).toBe(-2.1884765625);
+    expect(await checkPinned(float16Storage, 'conformance', pinned, 1593835502)).toMatchObject({ kind: 'pass' });
   });
 
   it('a correct float16-storage kernel passes conformance on it, which bit-for-bit equality would fail', async () => {
