@@ -95,8 +95,8 @@ export function dyadicExactIn(problem: AnyProblem, expected: ExpectedOutputs, de
 }
 
 /**
- * Whether scaling the additive inputs by 2^k scales every output by exactly 2^k in every correct
- * evaluation order: certified when no operation of either run (scale 1 and 2^k) can under- or
+ * Whether scaling the additive inputs by 2^k scales every output by exactly 2^k in every
+ * evaluation order built from +, − and ×: certified when no operation of either run (scale 1 and 2^k) can under- or
  * overflow in any precision the declaration computes or stores in. Sums of floats are exact below
  * the normal range, but products and roundings into storage are not, and a flush is not; so the
  * certificate asks that every non-zero intermediate be at least the smallest normal: every
