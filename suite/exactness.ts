@@ -159,7 +159,7 @@ function channelExtents(problem: Exclude<AnyProblem, { family: 'selective-scan' 
         for (let n = 0; n < N; n++) {
           const [ab, bb, cc] = [Abar.data[d * N + n], Bbar.data[d * N + n], C.data[d * N + n]];
           if (bb === 0 || cc === 0) continue;
-          const power = ab === 0 ? 0 : Math.max(0, L - 1) * Math.min(0, latticeExponent(ab));
+          const power = ab === 0 ? 0 : L * Math.min(0, latticeExponent(ab)); // a tree may form Ā^L
           // A subset of a term's factors is an intermediate too: only exponents below 0 can lower Q.
           factors = Math.min(factors, Math.min(0, latticeExponent(bb)) + Math.min(0, latticeExponent(cc)) + power);
           gain += Math.abs(bb * cc) * Math.max(1, Math.abs(ab)) ** L;
