@@ -131,6 +131,22 @@ function pairAllowance(first: Judged, i: number, second: Judged, j: number, name
   return referenceGap + Math.abs(factor) * first.bounds[name][i] + second.bounds[name][j];
 }
 
+/**
+ * Whether two runs' values of one element (b against factor·a) disagree beyond both runs' bounds.
+ * A non-finite value is judged per run, as conformance judges it (an overflow is allowed where the
+ * value leaves the precision's range); where a reference is not finite the element is not judged.
+ */
+function pairViolated(first: Judged, i: number, a: number, second: Judged, j: number, b: number, name: string, precision: Precision, factor = 1): boolean {
+  if (same(a * factor, b)) return false;
+  if (!Number.isFinite(a) || !Number.isFinite(b)) {
+    const judge = (run: Judged, k: number, v: number) =>
+      judgeElement(run.expected.outputs[name].data[k], v, run.bounds[name][k], run.expected.conditionScales[name].data[k], precision).violated;
+    return judge(first, i, a) || judge(second, j, b);
+  }
+  const allowance = pairAllowance(first, i, second, j, name, factor);
+  return Number.isFinite(allowance) && !(Math.abs(a * factor - b) <= allowance);
+}
+
 /** A failure from a comparison, with its worst element. */
 function comparisonFailure(what: string, comparison: Comparison): CheckResult {
   const w = comparison.worst;
@@ -382,13 +398,9 @@ const scaling: PropertyDefinition = {
       // is held to its own bound, around references that differ by exactly 2^k (up to their rounding).
       const before = judged(problem, context.declaration);
       const after = judged(scaledProblem as AnyProblem, context.declaration);
-      let allowance = 0;
-      const d = firstDifference(original, scaled, (name, i, a, b) => {
-        if (same(a * factor, b)) return false;
-        allowance = pairAllowance(before, i, after, i, name, factor);
-        return Number.isFinite(allowance) && !(Math.abs(a * factor - b) <= allowance);
-      });
+      const d = firstDifference(original, scaled, (name, i, a, b) => pairViolated(before, i, a, after, i, b, name, context.declaration.precision, factor));
       if (d === undefined) return { kind: 'pass' };
+      const allowance = pairAllowance(before, d.index, after, d.index, d.name, factor);
       return {
         kind: 'fail',
         message: `scaling the additive inputs by 2^${exponent}: ${d.name}[${d.coordinates.join(', ')}] became ${d.b}, expected ${d.a} × ${factor} = ${d.a * factor} within both runs' bounds (allowance ${allowance.toExponential(3)}; exactness is not guaranteed here: an intermediate may under- or overflow)`,
@@ -458,9 +470,8 @@ const identityPadding: PropertyDefinition = {
         const b = longer[name].data;
         for (let i = 0; i < a.length; i++) {
           const j = isSequence ? Math.floor(i / Math.max(1, L)) * (L + count) + (i % Math.max(1, L)) + (atStart ? count : 0) : i;
-          if (same(a[i], b[j])) continue;
-          const allowance = pairAllowance(short, i, long, j, name);
-          if (!(Math.abs(a[i] - b[j]) <= allowance)) {
+          if (pairViolated(short, i, a[i], long, j, b[j], name, context.declaration.precision)) {
+            const allowance = pairAllowance(short, i, long, j, name);
             const coordinates = unravel(i, original[name].shape);
             return { kind: 'fail', message: `after ${count} identity steps, ${name}[${coordinates.join(', ')}] changed from ${a[i]} to ${b[j]} (allowance ${allowance.toExponential(3)})` };
           }
@@ -506,7 +517,7 @@ const reverseFlip: PropertyDefinition = {
       const d = firstDifference(
         reversed,
         flipped,
-        (name, i, a, b) => !same(a, b) && !(Math.abs(a - b) <= pairAllowance(reverseJudged, i, forwardJudged, mirror(name, i), name)),
+        (name, i, a, b) => pairViolated(reverseJudged, i, a, forwardJudged, mirror(name, i), b, name, context.declaration.precision),
       );
       if (d === undefined) return { kind: 'pass' };
       return { kind: 'fail', message: `reverse scan ${d.name}[${d.coordinates.join(', ')}] is ${d.a}, flip∘scan∘flip gives ${d.b}` };
@@ -548,7 +559,7 @@ const causality: PropertyDefinition = {
       const d = firstDifference(
         before,
         after,
-        (name, i, a, b) => precedes(i) && !same(a, b) && !(Math.abs(a - b) <= pairAllowance(beforeJudged, i, afterJudged, i, name)),
+        (name, i, a, b) => precedes(i) && pairViolated(beforeJudged, i, a, afterJudged, i, b, name, context.declaration.precision),
         names,
       );
       if (d === undefined) return { kind: 'pass' };
@@ -579,7 +590,7 @@ const batchPermutation: PropertyDefinition = {
       // kernel may tile the flattened batch): both runs' bounds, which move with their rows, so
       // the permuted problem's bound at each element serves for both.
       const permutedJudged = judged(permutedProblem as AnyProblem, context.declaration);
-      const d = firstDifference(expected, permuted, (name, i, a, b) => !same(a, b) && !(Math.abs(a - b) <= pairAllowance(permutedJudged, i, permutedJudged, i, name)));
+      const d = firstDifference(expected, permuted, (name, i, a, b) => pairViolated(permutedJudged, i, a, permutedJudged, i, b, name, context.declaration.precision));
       if (d === undefined) return { kind: 'pass' };
       return { kind: 'fail', message: `with the batch permuted as [${permutation.join(', ')}], ${d.name}[${d.coordinates.join(', ')}] is ${d.b}, expected ${d.a} (within both runs' bounds, ${pairAllowance(permutedJudged, d.index, permutedJudged, d.index, d.name).toExponential(3)})` };
     }),

@@ -19,6 +19,8 @@ import { underflowUnit } from '../../suite/tolerance.ts';
 import { mapAdditiveInputs } from '../../suite/transforms.ts';
 import { float16Bits, float16Value } from '../../implementations/webgpu/float16.ts';
 import sequential from '../../implementations/sequential/index.ts';
+import webgpu from '../../implementations/webgpu/index.ts';
+import { ImplementationUnavailableError } from '../../spec/implementation.ts';
 import fftConv from '../../implementations/fft-conv/index.ts';
 
 const byName = (list: readonly ScanImplementation[], name: string) => {
@@ -243,4 +245,51 @@ describe('causality allows both runs\' bounds: an FFT spreads rounding over ever
       expect(result).toMatchObject({ kind: 'pass' });
     });
   }
+});
+
+// The same counterexamples on webgpu-f16 itself (deep runs at seeds 1 and 2). Without a WebGPU
+// adapter this block skips with the reason; with REQUIRE_WEBGPU=1 (CI) a missing adapter fails.
+const webgpuF16 = byName(webgpu, 'webgpu-f16');
+const webgpuUnavailable = await (async () => {
+  try {
+    await webgpuF16.setup?.();
+    return undefined;
+  } catch (error) {
+    if (error instanceof ImplementationUnavailableError) return error.message;
+    throw error;
+  }
+})();
+const required = process.env.REQUIRE_WEBGPU === '1';
+
+describe('webgpu-f16 passes the cases it once failed', () => {
+  afterAll(async () => {
+    await webgpuF16.dispose?.();
+  });
+  it.runIf(required)('has a WebGPU adapter (REQUIRE_WEBGPU=1)', () => {
+    expect(webgpuUnavailable).toBeUndefined();
+  });
+  const skip = webgpuUnavailable !== undefined;
+  const note = skip ? ` (skipped: ${webgpuUnavailable})` : '';
+  it.skipIf(skip)(`seed 2: prefix-sum scaling by 2^-3 near 2, linear-recurrence scaling and a dyadic result of 12 bits${note}`, async () => {
+    const prefix: SampleRequest<'prefix-sum'> = { family: 'prefix-sum', regime: 'generic', dims: { batch: 2, dim: 2, length: 1423 }, options: { exclusive: false, reverse: true } };
+    expect(await checkPinned(webgpuF16, 'scaling', prefix, 520569254, { exponent: -3 })).toMatchObject({ kind: 'pass' });
+    const recurrence: SampleRequest<'linear-recurrence'> = { family: 'linear-recurrence', regime: 'decay-near-1', dims: { batch: 2, dim: 1, length: 2048 }, options: { reverse: false }, optionalInputs: { h0: false } };
+    expect(await checkPinned(webgpuF16, 'scaling', recurrence, 11, { exponent: -3 })).toMatchObject({ kind: 'pass' });
+    const dyadic: SampleRequest<'linear-recurrence'> = { family: 'linear-recurrence', regime: 'dyadic-exact', dims: { batch: 1, dim: 1, length: 33 }, options: { reverse: false }, optionalInputs: { h0: false } };
+    expect(await checkPinned(webgpuF16, 'conformance', dyadic, 1593835502)).toMatchObject({ kind: 'pass' });
+  });
+  it.skipIf(skip)(`seed 1: selective-scan scaling by 2^4 that overflows float16 (4372 × 16 > 65504) is judged as conformance judges it${note}`, async () => {
+    const request: SampleRequest<'selective-scan'> = {
+      family: 'selective-scan',
+      regime: 'dyadic-exact',
+      dims: { batch: 2, dim: 1, length: 511, stateSize: 3, groups: 1 },
+      options: { deltaSoftplus: true },
+      optionalInputs: { D: false, z: false, deltaBias: false, h0: true },
+      projections: { B: 'time-invariant', C: 'grouped' },
+    };
+    const problem = problemOfCase(request, 1072514647);
+    const scaled = await webgpuF16.families['selective-scan']!.run(mapAdditiveInputs(problem, (v) => v * 16));
+    expect(scaled.y.data.some((v) => v === Number.POSITIVE_INFINITY || v === Number.NEGATIVE_INFINITY)).toBe(true);
+    expect(await checkPinned(webgpuF16, 'scaling', request, 1072514647, { exponent: 4 })).toMatchObject({ kind: 'pass' });
+  });
 });
