@@ -13,10 +13,10 @@ import {
   elementPlace,
   normwiseBound,
   roundoffsOf,
-  underflowFloor,
   type ArithmeticDeclaration,
 } from './tolerance.ts';
 import { ulpDistance } from './ulp-distance.ts';
+import { dyadicExactIn } from './exactness.ts';
 
 /** mamba_ssm's test tolerances (rtol, atol) per dtype, for the allclose column. */
 export const MAMBA_ALLCLOSE: Readonly<Record<Precision, { readonly rtol: number; readonly atol: number }>> = {
@@ -229,12 +229,13 @@ export function judgeElement(want: number, have: number, bound: number, conditio
 }
 
 /**
- * Whether a regime's cases must match bit for bit: dyadic-exact ones, for componentwise
- * implementations (every order of additions and multiplications is exact there; an FFT's
- * irrational twiddles are not, so normwise implementations keep their bound).
+ * Whether a case must match bit for bit: a dyadic-exact one whose every operation and every
+ * storage rounding is exact in the declared precision (suite/exactness.ts#dyadicExactIn). An FFT's
+ * irrational twiddles, an arithmetic narrower than float32 and results the storage precision cannot
+ * hold (a float16 result needing 12 significant bits) keep the bound.
  */
-export function exactRegime(regime: string, declaration: ArithmeticDeclaration): boolean {
-  return regime === 'dyadic-exact' && declaration.errorModel !== 'normwise';
+export function exactRegime(regime: string, declaration: ArithmeticDeclaration, problem: AnyProblem, expected: ExpectedOutputs): boolean {
+  return regime === 'dyadic-exact' && dyadicExactIn(problem, expected, declaration);
 }
 
 /** The tolerance bound of every element of every output, keyed by output name. */
@@ -260,18 +261,6 @@ export function elementBounds(
       }
     }
     out[name] = bounds;
-  }
-  return out;
-}
-
-/** The underflow floor of every element of every output (what exact properties allow below the normal range). */
-export function underflowFloors(problem: AnyProblem, expected: ExpectedOutputs, declaration: ArithmeticDeclaration): Record<string, Float64Array> {
-  const r = roundoffsOf(declaration);
-  const model = channelModel(problem, r);
-  const out: Record<string, Float64Array> = {};
-  for (const name of Object.keys(expected.outputs)) {
-    const kind = name === 'lastState' ? 'state' : 'sequence';
-    out[name] = Float64Array.from({ length: expected.outputs[name].data.length }, (_, i) => underflowFloor(model, r, elementPlace(model, kind, i)));
   }
   return out;
 }

@@ -83,7 +83,7 @@ export async function runFixtureCell(
         outputs as unknown as Readonly<Record<string, OutputTensor>>,
         fixture.expected,
         declaration,
-        { exact: exactRegime(fixture.regime, declaration) },
+        { exact: exactRegime(fixture.regime, declaration, fixture.problem, fixture.expected) },
       );
       samples.push({
         family: plan.family,

@@ -70,15 +70,25 @@ export interface Roundoffs {
 export function roundoffsOf(declaration: ArithmeticDeclaration): Roundoffs {
   const storage = UNIT_ROUNDOFF[declaration.precision];
   const arithmetic = Math.min(storage, UNIT_ROUNDOFF[declaration.accumulation ?? declaration.precision]);
-  const minNormal = MIN_NORMAL[declaration.precision];
   return {
     arithmetic,
     storage,
     input: storage > UNIT_ROUNDOFF.float32 ? storage : 0,
     output: storage > arithmetic ? storage : 0,
-    // Gradual underflow errs by at most half the subnormal spacing, minNormal·2u/2; a flush by minNormal.
-    underflow: declaration.subnormals === 'flush' ? minNormal : minNormal * storage,
+    underflow: underflowUnit(declaration),
   };
+}
+
+/**
+ * η, the absolute error one operation may make below the normal range: a flush loses up to the
+ * smallest normal; gradual underflow errs by at most half the subnormal spacing, minNormal·u. It is
+ * never below float64's subnormal spacing 2^-1074: half of float64's spacing (2^-1075) is not a
+ * float64 and would round to 0, and the reference computes S and W in float64, where they lose
+ * bits (or underflow to 0) below the normal range while the value they bound does not.
+ */
+export function underflowUnit(declaration: ArithmeticDeclaration): number {
+  const minNormal = MIN_NORMAL[declaration.precision];
+  return Math.max(declaration.subnormals === 'flush' ? minNormal : minNormal * UNIT_ROUNDOFF[declaration.precision], Number.MIN_VALUE);
 }
 
 /** Everything about a problem's channels the bound needs beyond the reference's S and W. */
@@ -277,7 +287,12 @@ export function underflowFloor(model: ChannelModel, r: Roundoffs, place: Element
  * plus the absolute underflow floor.
  */
 export function elementBound(model: ChannelModel, r: Roundoffs, place: ElementPlace, S: number, W: number): number {
-  if (S === 0 && W === 0) return 0; // every term reaching the element is an exact zero
+  if (S === 0 && W === 0) {
+    // The reference's float64 S and W are 0 when every term reaching the element is zero or lies
+    // below 2^-1075 (they underflow while the double-double value does not). Stored in a precision
+    // narrower than float64 such an element is an exact zero; in float64 it keeps the underflow floor.
+    return r.storage === UNIT_ROUNDOFF.float64 ? underflowFloor(model, r, place) : 0;
+  }
   const ua = r.arithmetic;
   const { channel, steps, sequenceIndex } = place;
   let relativeS = ua * treeDepth(steps) + r.input + r.output + model.inputError[channel];

@@ -1,0 +1,328 @@
+/**
+ * npm run sweep: the deep soundness sweep. Every shipped implementation runs in deep mode without
+ * fixtures (`check --deep --no-fixtures --seed S`) on each seed, one child process per
+ * (implementation, seed), --jobs of them at once; the sweep prints each finished run, writes one
+ * summary (sweep.json and sweep.md: every failing cell with its message and replay command, and
+ * the time of each run) and exits 1 when any run had an unexpected failure or crashed.
+ *
+ *   tsx scripts/sweep.ts [--seeds 1-20] [--only name]… [--exclude name]… [--family f]… [--property p]…
+ *                        [--jobs N] [--out reports/sweep]
+ */
+import { spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { discoverImplementations } from '../suite/registry.ts';
+import { FAILING_OUTCOMES, type ConformanceReport } from '../suite/results.ts';
+import { writeFileAtomically } from '../suite/report/write.ts';
+import { UsageError } from './cli-arguments.ts';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const CLI = path.join(ROOT, 'scripts', 'cli.ts');
+
+/** What the sweep was asked to do. */
+export interface SweepArguments {
+  readonly seeds: readonly number[];
+  readonly only: readonly string[];
+  readonly exclude: readonly string[];
+  readonly families: readonly string[];
+  readonly properties: readonly string[];
+  readonly jobs: number;
+  readonly out: string;
+  readonly help: boolean;
+}
+
+export const SWEEP_USAGE = `usage: npm run sweep -- [flags]
+
+  --seeds <a-b|a,b,…>   seeds to run (default 1-20)
+  --only <name>         only this implementation (repeatable; default every shipped one)
+  --exclude <name>      leave this implementation out (repeatable)
+  --family <family>     only this family (repeatable; passed to check)
+  --property <property> only this property (repeatable; passed to check)
+  --jobs <n>            child processes at once (default: the number of CPUs, ${os.cpus().length} here)
+  --out <dir>           where sweep.json, sweep.md and each run's report go (default reports/sweep)
+
+Each run is: scan-conformance check --only <name> --deep --no-fixtures --seed <s> [--family …] [--property …].
+Exit code 1 when any run had an unexpected failure or crashed, 2 for a usage error.
+`;
+
+/** Parses "1-20", "3" or "1,4,9" into ascending distinct non-negative seeds. */
+export function parseSeeds(text: string): number[] {
+  const seeds = new Set<number>();
+  for (const part of text.split(',')) {
+    const range = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(part);
+    if (range === null) throw new UsageError(`--seeds: expected a range like 1-20 or a list like 1,4,9, got '${text}'`);
+    const from = Number(range[1]);
+    const to = range[2] === undefined ? from : Number(range[2]);
+    if (to < from) throw new UsageError(`--seeds: a range must ascend, got '${part.trim()}'`);
+    if (to - from > 10_000) throw new UsageError(`--seeds: at most 10001 seeds in a range, got '${part.trim()}'`);
+    for (let s = from; s <= to; s++) seeds.add(s);
+  }
+  return [...seeds].sort((a, b) => a - b);
+}
+
+/** Parses the sweep's command line; throws UsageError naming the flag. */
+export function parseSweepArguments(argv: readonly string[]): SweepArguments {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        seeds: { type: 'string', default: '1-20' },
+        only: { type: 'string', multiple: true, default: [] },
+        exclude: { type: 'string', multiple: true, default: [] },
+        family: { type: 'string', multiple: true, default: [] },
+        property: { type: 'string', multiple: true, default: [] },
+        jobs: { type: 'string', default: String(os.cpus().length) },
+        out: { type: 'string', default: path.join('reports', 'sweep') },
+        help: { type: 'boolean', default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  const jobs = Number(values.jobs);
+  if (!Number.isSafeInteger(jobs) || jobs < 1) throw new UsageError(`--jobs: expected an integer ≥ 1, got '${values.jobs}'`);
+  return {
+    seeds: parseSeeds(values.seeds),
+    only: values.only,
+    exclude: values.exclude,
+    families: values.family,
+    properties: values.property,
+    jobs,
+    out: values.out,
+    help: values.help,
+  };
+}
+
+/** The implementations a sweep runs: the shipped ones, narrowed by --only and --exclude (unknown names are usage errors). */
+export function selectImplementations(shipped: readonly string[], only: readonly string[], exclude: readonly string[]): string[] {
+  for (const [flag, names] of [['--only', only], ['--exclude', exclude]] as const) {
+    for (const name of names) {
+      if (!shipped.includes(name)) throw new UsageError(`${flag}: no shipped implementation '${name}'; shipped: ${shipped.join(', ')}`);
+    }
+  }
+  const selected = shipped.filter((name) => (only.length === 0 || only.includes(name)) && !exclude.includes(name));
+  if (selected.length === 0) throw new UsageError('--only/--exclude: no implementation is left to run');
+  return selected;
+}
+
+/** One failing cell of one run. */
+export interface SweepFailure {
+  readonly implementation: string;
+  readonly seed: number;
+  readonly family: string;
+  readonly property: string;
+  readonly outcome: string;
+  readonly message: string;
+  readonly replay?: string;
+}
+
+/** One (implementation, seed) run of the sweep. */
+export interface SweepRun {
+  readonly implementation: string;
+  readonly seed: number;
+  readonly exitCode: number | null;
+  readonly durationMs: number;
+  /** The report's status of the implementation (ok, unavailable, …), or 'crashed' without a report. */
+  readonly status: string;
+  readonly cells: number;
+  readonly failures: readonly SweepFailure[];
+  /** Why the run counts as failed beyond its cells (a crash, a missing report). */
+  readonly error?: string;
+  readonly log: string;
+}
+
+/** Whether a run is an unexpected failure: a non-zero exit, a crash or a failing cell. */
+function runFailed(run: SweepRun): boolean {
+  return run.exitCode !== 0 || run.failures.length > 0 || run.error !== undefined;
+}
+
+function runDirectory(out: string, implementation: string, seed: number): string {
+  return path.join(out, 'runs', implementation.replace(/[^A-Za-z0-9._-]+/g, '_'), `seed-${seed}`);
+}
+
+/** Runs one deep check in a child process and reads its report. */
+async function runOne(args: SweepArguments, implementation: string, seed: number, children: Set<number>): Promise<SweepRun> {
+  const dir = runDirectory(args.out, implementation, seed);
+  await mkdir(dir, { recursive: true });
+  const log = path.join(dir, 'output.log');
+  const argv = ['--import', 'tsx', CLI, 'check', '--only', implementation, '--deep', '--no-fixtures', '--seed', String(seed), '--out', dir];
+  for (const family of args.families) argv.push('--family', family);
+  for (const property of args.properties) argv.push('--property', property);
+  const started = performance.now();
+  const logStream = createWriteStream(log);
+  const exitCode = await new Promise<number | null>((resolve) => {
+    const child = spawn(process.execPath, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
+    if (child.pid !== undefined) children.add(child.pid);
+    child.stdout.pipe(logStream, { end: false });
+    child.stderr.pipe(logStream, { end: false });
+    child.on('error', (error) => {
+      logStream.write(`\nsweep: could not start the run: ${error.message}\n`);
+      resolve(null);
+    });
+    child.on('close', (code) => {
+      if (child.pid !== undefined) children.delete(child.pid);
+      resolve(code);
+    });
+  });
+  await new Promise<void>((resolve) => logStream.end(resolve));
+  const durationMs = performance.now() - started;
+  let report: ConformanceReport;
+  try {
+    report = JSON.parse(await readFile(path.join(dir, 'report.json'), 'utf8')) as ConformanceReport;
+  } catch (error) {
+    return { implementation, seed, exitCode, durationMs, status: 'crashed', cells: 0, failures: [], error: `no report (exit code ${exitCode}): ${error instanceof Error ? error.message : String(error)}; see ${log}`, log };
+  }
+  const entry = report.implementations.find((i) => i.name === implementation);
+  const failures: SweepFailure[] = [];
+  for (const cell of entry?.cells ?? []) {
+    if (!FAILING_OUTCOMES.includes(cell.outcome)) continue;
+    failures.push({
+      implementation,
+      seed,
+      family: cell.family,
+      property: cell.property,
+      outcome: cell.outcome,
+      message: cell.counterexample?.message ?? cell.reason ?? '(no message)',
+      ...(cell.counterexample?.replay && { replay: cell.counterexample.replay }),
+    });
+  }
+  const error = entry === undefined ? `the report has no entry for ${implementation}; see ${log}` : exitCode !== 0 && failures.length === 0 ? `exit code ${exitCode} without a failing cell (status ${entry.status}); see ${log}` : undefined;
+  return { implementation, seed, exitCode, durationMs, status: entry?.status ?? 'missing', cells: entry?.cells.length ?? 0, failures, ...(error && { error }), log };
+}
+
+/** Runs the tasks with at most `jobs` in flight, reporting each as it ends. */
+async function pool<T, R>(tasks: readonly T[], jobs: number, run: (task: T) => Promise<R>, done: (result: R, finished: number) => void): Promise<R[]> {
+  const results: R[] = new Array(tasks.length);
+  let next = 0;
+  let finished = 0;
+  const worker = async () => {
+    while (next < tasks.length) {
+      const index = next++;
+      results[index] = await run(tasks[index]);
+      done(results[index], ++finished);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(jobs, tasks.length) }, worker));
+  return results;
+}
+
+function seconds(ms: number): string {
+  return ms >= 60_000 ? `${(ms / 60_000).toFixed(1)} min` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** The Markdown summary of a sweep. */
+export function sweepMarkdown(summary: SweepSummary): string {
+  const failed = summary.runs.filter(runFailed);
+  const lines = [
+    '# Deep sweep',
+    '',
+    `**${failed.length === 0 ? '✅ no unexpected failure' : `❌ ${failed.length} of ${summary.runs.length} runs failed`}** · ${summary.implementations.length} implementation(s) × seeds ${summary.seeds.join(', ')} · ${summary.jobs} jobs · wall ${seconds(summary.wallMs)}`,
+    '',
+    `Each run: \`${summary.command}\``,
+    '',
+    `| implementation | ${summary.seeds.map((s) => `seed ${s}`).join(' | ')} | mean per seed |`,
+    `| --- | ${summary.seeds.map(() => '---').join(' | ')} | ---: |`,
+  ];
+  for (const name of summary.implementations) {
+    const runs = summary.runs.filter((r) => r.implementation === name);
+    const cells = summary.seeds.map((seed) => {
+      const run = runs.find((r) => r.seed === seed);
+      if (run === undefined) return '';
+      const mark = run.error !== undefined ? '💥' : runFailed(run) ? '❌' : run.status === 'ok' ? '✅' : `⚠️ ${run.status}`;
+      return `${mark} ${seconds(run.durationMs)}`;
+    });
+    const mean = runs.reduce((s, r) => s + r.durationMs, 0) / Math.max(1, runs.length);
+    lines.push(`| ${name} | ${cells.join(' | ')} | ${seconds(mean)} |`);
+  }
+  if (failed.length > 0) {
+    lines.push('', '## Failures', '');
+    for (const run of failed) {
+      if (run.error !== undefined) lines.push(`- **${run.implementation}**, seed ${run.seed}: ${run.error}`);
+      for (const f of run.failures) {
+        lines.push(`- **${f.implementation}** · ${f.family} · ${f.property}, seed ${f.seed}: ${f.outcome}`, '', '  ```text', ...f.message.split('\n').map((l) => `  ${l}`), ...(f.replay ? [`  replay: ${f.replay}`] : []), '  ```', '');
+      }
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** What sweep.json holds. */
+export interface SweepSummary {
+  readonly command: string;
+  readonly seeds: readonly number[];
+  readonly implementations: readonly string[];
+  readonly families: readonly string[];
+  readonly properties: readonly string[];
+  readonly jobs: number;
+  readonly wallMs: number;
+  readonly unexpectedFailures: number;
+  readonly runs: readonly SweepRun[];
+  readonly failures: readonly SweepFailure[];
+}
+
+/** Runs the sweep; returns the exit code. */
+export async function sweep(argv: readonly string[], out: NodeJS.WritableStream = process.stdout): Promise<number> {
+  const args = parseSweepArguments(argv);
+  if (args.help) {
+    out.write(SWEEP_USAGE);
+    return 0;
+  }
+  const shipped = (await discoverImplementations()).map((i) => i.name);
+  const implementations = selectImplementations(shipped, args.only, args.exclude);
+  const tasks = implementations.flatMap((implementation) => args.seeds.map((seed) => ({ implementation, seed })));
+  const filters = [...args.families.map((f) => `--family ${f}`), ...args.properties.map((p) => `--property ${p}`)].join(' ');
+  const command = `scan-conformance check --only <name> --deep --no-fixtures --seed <s>${filters ? ` ${filters}` : ''}`;
+  out.write(`sweep: ${implementations.length} implementation(s) × ${args.seeds.length} seeds = ${tasks.length} deep runs, ${args.jobs} at once; reports under ${args.out}\n`);
+  const children = new Set<number>();
+  const stop = () => {
+    for (const pid of children) process.kill(pid, 'SIGTERM');
+    process.exit(130);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  const started = performance.now();
+  let failedSoFar = 0;
+  const runs = await pool(tasks, args.jobs, (t) => runOne(args, t.implementation, t.seed, children), (run, finished) => {
+    if (runFailed(run)) failedSoFar++;
+    const verdict = run.error !== undefined ? `error: ${run.error}` : run.failures.length > 0 ? `FAIL (${run.failures.map((f) => `${f.family}·${f.property}`).join(', ')})` : run.exitCode === 0 ? `pass (${run.cells} cells, ${run.status})` : `exit ${run.exitCode}`;
+    out.write(`[${finished}/${tasks.length}] ${run.implementation} seed ${run.seed}: ${verdict} in ${seconds(run.durationMs)} · ${failedSoFar} failed · ${seconds(performance.now() - started)} elapsed\n`);
+  });
+  process.off('SIGINT', stop);
+  process.off('SIGTERM', stop);
+  const failures = runs.flatMap((r) => r.failures);
+  const summary: SweepSummary = {
+    command,
+    seeds: args.seeds,
+    implementations,
+    families: args.families,
+    properties: args.properties,
+    jobs: args.jobs,
+    wallMs: performance.now() - started,
+    unexpectedFailures: runs.filter(runFailed).length,
+    runs,
+    failures,
+  };
+  await mkdir(args.out, { recursive: true });
+  await writeFileAtomically(path.join(args.out, 'sweep.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  const markdown = sweepMarkdown(summary);
+  await writeFileAtomically(path.join(args.out, 'sweep.md'), markdown);
+  out.write(`${markdown.split('\n')[2]}\nsummary written to ${path.join(args.out, 'sweep.json')} and ${path.join(args.out, 'sweep.md')}\n`);
+  return summary.unexpectedFailures === 0 ? 0 : 1;
+}
+
+if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  try {
+    process.exitCode = await sweep(process.argv.slice(2));
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`sweep: ${error.message}\n${SWEEP_USAGE}`);
+    process.exitCode = 2;
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * Measures how much the no-false-reds rules (spec/tolerance.md#exact-cases, issue 15) widened what
+ * correct kernels are allowed, on the cases the quick properties draw; prints a Markdown table.
+ *
+ *   npx tsx scripts/tolerance-widening.ts [--cases 300] [--seed 42]
+ */
+import fc from 'fast-check';
+import { parseArgs } from 'node:util';
+import { FAMILY_NAMES, type AnyProblem, type FamilyName } from '../spec/families.ts';
+import { appendIdentityPadding } from '../spec/regimes.ts';
+import { dimensionsOf } from '../spec/shapes.ts';
+import { reference } from '../reference/index.ts';
+import { caseArbitrary, problemOfCase } from '../suite/arbitraries.ts';
+import { elementBounds, type ExpectedOutputs } from '../suite/compare.ts';
+import { dyadicExactIn, scalingIsExact } from '../suite/exactness.ts';
+import { propertyByName } from '../suite/properties.ts';
+import { MIN_NORMAL, channelModel, elementPlace, roundoffsOf, underflowFloor, type ArithmeticDeclaration } from '../suite/tolerance.ts';
+import { inputsOf, timeTensorNames, withInputs } from '../suite/transforms.ts';
+
+const { values } = parseArgs({ options: { cases: { type: 'string', default: '300' }, seed: { type: 'string', default: '42' } } });
+const cases = Number(values.cases);
+const seed = Number(values.seed);
+
+const DECLARATIONS: Readonly<Record<string, ArithmeticDeclaration>> = {
+  float64: { precision: 'float64' },
+  float32: { precision: 'float32' },
+  'float16 (float32 acc.)': { precision: 'float16', accumulation: 'float32' },
+  'bfloat16 (float32 acc.)': { precision: 'bfloat16', accumulation: 'float32' },
+};
+
+const expectedOf = (p: AnyProblem) => reference(p) as unknown as ExpectedOutputs;
+const pct = (n: number, d: number) => (d === 0 ? '—' : `${((100 * n) / d).toFixed(1)} %`);
+const quantile = (v: number[], q: number) => (v.length === 0 ? Number.NaN : [...v].sort((a, b) => a - b)[Math.min(v.length - 1, Math.floor(q * v.length))]);
+
+// 1. The float64 underflow floor: what it adds to normal-range elements, relative to their bound.
+process.stdout.write(`## Widening measured (${cases} cases per family, fast-check seed ${seed}, L ≤ 300)\n\n`);
+process.stdout.write('| rule | family | float64 | float32 | float16 (float32 acc.) | bfloat16 (float32 acc.) |\n| --- | --- | --- | --- | --- | --- |\n');
+for (const family of FAMILY_NAMES) {
+  const generated = fc.sample(caseArbitrary(family, {}), { numRuns: cases, seed });
+  let normalElements = 0;
+  let worstShare = 0;
+  let subnormalElements = 0;
+  for (const c of generated) {
+    const problem = c.problem as AnyProblem;
+    const expected = expectedOf(problem);
+    const declaration = DECLARATIONS.float64;
+    const bounds = elementBounds(problem, expected, declaration);
+    const r = roundoffsOf(declaration);
+    const model = channelModel(problem, r);
+    for (const name of Object.keys(expected.outputs)) {
+      const kind = name === 'lastState' ? 'state' : 'sequence';
+      const y = expected.outputs[name].data;
+      for (let i = 0; i < y.length; i++) {
+        const floor = underflowFloor(model, r, elementPlace(model, kind, i));
+        if (Math.abs(y[i]) >= MIN_NORMAL.float64) {
+          normalElements++;
+          if (bounds[name][i] > 0) worstShare = Math.max(worstShare, floor / bounds[name][i]);
+        } else if (y[i] !== 0) subnormalElements++;
+      }
+    }
+  }
+  process.stdout.write(`| η ≥ 2^-1074 (float64 floor) | ${family} | adds ≤ ${worstShare.toExponential(1)} of the bound on ${normalElements} normal-range elements; ${subnormalElements} subnormal elements get a floor (was 0) | unchanged | unchanged | unchanged |\n`);
+}
+
+// 2. Scaling: the share of the scaling property's cases still held to exact equality.
+for (const family of FAMILY_NAMES) {
+  const scaling = propertyByName('scaling')!;
+  const generated = fc.sample(scaling.arbitrary(family, {}), { numRuns: cases, seed });
+  const cells = Object.values(DECLARATIONS).map((declaration) => {
+    const exact = generated.filter((c) => scalingIsExact(c.problem as AnyProblem, declaration, c.parameters.exponent as number)).length;
+    return `${pct(exact, generated.length)} exact`;
+  });
+  process.stdout.write(`| scaling exact only where certified | ${family} | ${cells.join(' | ')} |\n`);
+}
+
+// 3. Dyadic-exact: the share of dyadic-exact cases still bit for bit.
+for (const family of FAMILY_NAMES) {
+  const generated = fc.sample(caseArbitrary(family, { regimes: ['dyadic-exact'] }), { numRuns: cases, seed });
+  const cells = Object.values(DECLARATIONS).map((declaration) => {
+    const exact = generated.filter((c) => dyadicExactIn(c.problem as AnyProblem, expectedOf(c.problem as AnyProblem), declaration)).length;
+    return `${pct(exact, generated.length)} exact`;
+  });
+  process.stdout.write(`| dyadic-exact in the declared storage | ${family} | ${cells.join(' | ')} |\n`);
+}
+
+// 4. Two runs: both runs' bounds instead of twice one run's, as a ratio (b₁ + b₂)/(2·b₁).
+process.stdout.write('\n| two-run allowance (b₁ + b₂) / (2·b₁), float32 componentwise · float64 normwise (FFT) | family | median | p99 | max |\n| --- | --- | ---: | ---: | ---: |\n');
+function ratios(family: FamilyName, declaration: ArithmeticDeclaration, second: (c: { problem: AnyProblem; request: unknown; index: number }) => { problem: AnyProblem; map: (name: string, i: number) => number }): number[] {
+  const generated = fc.sample(caseArbitrary(family, {}), { numRuns: cases, seed });
+  const out: number[] = [];
+  generated.forEach((c, index) => {
+    const problem = c.problem as AnyProblem;
+    if (dimensionsOf(problem).length === 0) return;
+    const b1 = elementBounds(problem, expectedOf(problem), declaration);
+    const other = second({ problem, request: c.request, index });
+    const b2 = elementBounds(other.problem, expectedOf(other.problem), declaration);
+    for (const name of Object.keys(b1)) {
+      for (let i = 0; i < b1[name].length; i++) if (b1[name][i] > 0) out.push((b1[name][i] + b2[name][other.map(name, i)]) / (2 * b1[name][i]));
+    }
+  });
+  return out;
+}
+const padded = (p: AnyProblem) => {
+  const L = dimensionsOf(p).length;
+  const count = 37;
+  const atStart = (p.options as Readonly<Record<string, boolean>>).reverse === true;
+  return { problem: appendIdentityPadding(p, count) as AnyProblem, map: (name: string, i: number) => (name === 'lastState' ? i : Math.floor(i / L) * (L + count) + (i % L) + (atStart ? count : 0)) };
+};
+for (const [label, family, declaration] of [
+  ['identity-padding', 'linear-recurrence', DECLARATIONS.float32],
+  ['identity-padding', 'lti-ssm', { precision: 'float64', errorModel: 'normwise' }],
+] as const) {
+  const r = ratios(family, declaration, ({ problem }) => padded(problem));
+  process.stdout.write(`| ${label} (${declaration.errorModel ?? 'componentwise'}) | ${family} | ${quantile(r, 0.5).toFixed(3)} | ${quantile(r, 0.99).toFixed(3)} | ${Math.max(...r).toFixed(3)} |\n`);
+}
+{
+  // causality: the inputs at t = L/2 replaced by another draw of the same request.
+  const generated = fc.sample(caseArbitrary('lti-ssm', {}), { numRuns: cases, seed });
+  const r: number[] = [];
+  let zeroBefore = 0;
+  for (const c of generated) {
+    const problem = c.problem as AnyProblem;
+    const L = dimensionsOf(problem).length;
+    if (L < 2) continue;
+    const t = Math.floor(L / 2);
+    const other = inputsOf(problemOfCase(c.request, c.valueSeed + 1));
+    const replaced = Object.fromEntries(
+      timeTensorNames(problem).map((name) => {
+        const tensor = inputsOf(problem)[name]!;
+        const data = tensor.data.slice();
+        for (let i = t; i < data.length; i += L) data[i] = other[name]!.data[i];
+        return [name, { data, shape: tensor.shape }];
+      }),
+    );
+    const changed = withInputs(problem, replaced) as AnyProblem;
+    const declaration: ArithmeticDeclaration = { precision: 'float64', errorModel: 'normwise' };
+    const b1 = elementBounds(problem, expectedOf(problem), declaration).y;
+    const b2 = elementBounds(changed, expectedOf(changed), declaration).y;
+    for (let i = 0; i < b1.length; i++) {
+      if (i % L >= t) continue;
+      if (b1[i] > 0) r.push((b1[i] + b2[i]) / (2 * b1[i]));
+      else if (b2[i] > 0) zeroBefore++;
+    }
+  }
+  process.stdout.write(`| causality (normwise; ${zeroBefore} elements before t had allowance 0 and now b₂ > 0) | lti-ssm | ${quantile(r, 0.5).toFixed(3)} | ${quantile(r, 0.99).toFixed(3)} | ${Math.max(...r).toFixed(3)} |\n`);
+}
