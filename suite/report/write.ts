@@ -11,9 +11,7 @@ import { readBenchTable } from './bench.ts';
 import { renderHtml } from './html.ts';
 import { renderJson } from './json.ts';
 import { renderMarkdown } from './markdown.ts';
-
-/** The folder reports go to unless told otherwise. */
-export const DEFAULT_REPORT_DIR = 'reports';
+import { DEFAULT_REPORT_DIR } from '../settings.ts';
 
 /** Where the files of a report were written. */
 export interface WrittenReport {
