@@ -106,7 +106,7 @@ What to run (check)
 Exit code: 0 when there is no unexpected failure, 1 when there is one (a run that checked nothing
 counts as one), 2 for a usage error or an invalid implementation.
 Environment: ${ENVIRONMENT.requireWebgpu}=1 or ${ENVIRONMENT.requireAvailable}=1 make an unavailable
-implementation a failure; GITHUB_STEP_SUMMARY, when set, gets report.md appended.
+implementation a failure; ${ENVIRONMENT.stepSummary}, when set, gets report.md appended.
 
 Examples
   scan-conformance check --impl ./my-kernel.ts

@@ -46,6 +46,8 @@ export const ENVIRONMENT = {
   requireAvailable: 'SCAN_CONFORMANCE_REQUIRE_AVAILABLE',
   /** '1': as requireAvailable (CI sets it where a WebGPU adapter must exist). */
   requireWebgpu: 'REQUIRE_WEBGPU',
+  /** A file the CLI appends report.md to (GitHub Actions sets it for each step). */
+  stepSummary: 'GITHUB_STEP_SUMMARY',
 } as const;
 
 /** Whether deep mode is requested by the environment. */
