@@ -82,7 +82,18 @@ export {
   type ConformanceOptions,
   type ConformanceProgress,
 } from './suite/conformance-run.ts';
-export { MODES, runOptionsFromEnvironment, deepFromEnvironment } from './suite/settings.ts';
+export {
+  MODES,
+  DEFAULT_SEED,
+  DEFAULT_RUN_TIMEOUT_MS,
+  DEFAULT_CELL_TIME_LIMIT_MS,
+  DEFAULT_REPORT_DIR,
+  DEFAULT_VITEST_REPORT_DIR,
+  ENVIRONMENT,
+  runOptionsFromEnvironment,
+  deepFromEnvironment,
+  requireAvailableFromEnvironment,
+} from './suite/settings.ts';
 export { describeCellFailure } from './suite/messages.ts';
 export { PROPERTIES, type PropertyDefinition } from './suite/properties.ts';
 export {
@@ -112,7 +123,7 @@ export {
 export { InvalidImplementationError, validateImplementation } from './suite/implementation-check.ts';
 
 // ---------------------------------------------------------------- reports
-export { writeReports, writeFileAtomically, DEFAULT_REPORT_DIR, type WrittenReport, type WriteReportsOptions } from './suite/report/write.ts';
+export { writeReports, writeFileAtomically, type WrittenReport, type WriteReportsOptions } from './suite/report/write.ts';
 export { renderMarkdown } from './suite/report/markdown.ts';
 export { renderHtml } from './suite/report/html.ts';
 export { renderJson } from './suite/report/json.ts';

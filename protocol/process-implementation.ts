@@ -33,7 +33,7 @@ export interface ProcessImplementationOptions {
   readonly cwd?: string;
   /** Variables added to the runner's environment. */
   readonly env?: Readonly<Record<string, string>>;
-  /** Longest wait for the answer to one run or step, in ms; default 60 000. */
+  /** Longest wait for the answer to one run or step, in ms; default DEFAULT_REQUEST_TIMEOUT_MS. */
   readonly requestTimeoutMs?: number;
   /** Longest wait from spawning to the handshake answer, in ms; default 30 000 (a PyTorch import is slow). */
   readonly startTimeoutMs?: number;
@@ -56,6 +56,13 @@ export interface ProcessImplementation extends ScanImplementation {
   /** The argv the testee is started with. */
   readonly argv: readonly string[];
 }
+
+/**
+ * Default longest wait for one run or step answer, in ms: below the suite's own time limit of a
+ * call (DEFAULT_RUN_TIMEOUT_MS, suite/settings.ts), so that this timeout, which restarts the
+ * testee cleanly, fires first.
+ */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
 
 /** Characters of stderr put into environment().stderr; capturedStderr() has all that was kept. */
 const ENVIRONMENT_STDERR_CHARS = 4_000;
@@ -84,7 +91,7 @@ class TesteeSession {
 
   constructor(private readonly options: ProcessImplementationOptions) {
     this.argv = options.args === undefined ? splitCommandLine(options.command) : [options.command, ...options.args];
-    this.requestTimeoutMs = positive('requestTimeoutMs', options.requestTimeoutMs ?? 60_000);
+    this.requestTimeoutMs = positive('requestTimeoutMs', options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS);
     this.startTimeoutMs = positive('startTimeoutMs', options.startTimeoutMs ?? 30_000);
     this.maxRestarts = nonNegative('maxRestarts', options.maxRestarts ?? 10);
     this.maxFrameBytes = nonNegative('maxFrameBytes', options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES);

@@ -1,15 +1,17 @@
 /**
  * npm run bench: every registered implementation on the standard shapes (and, with --crossover,
- * the lti-ssm N × L grid); writes reports/bench.json and reports/bench.md and prints the table.
+ * the lti-ssm N × L grid); writes bench.json and bench.md into --out (default DEFAULT_REPORT_DIR of
+ * suite/settings.ts) and prints the table.
  *
  *   tsx scripts/bench.ts [--out dir] [--filter name-substring] [--quick] [--crossover]
  */
 import { parseArgs } from 'node:util';
 import { runBenchmark } from '../bench/run.ts';
+import { DEFAULT_REPORT_DIR } from '../suite/settings.ts';
 
 const { values } = parseArgs({
   options: {
-    out: { type: 'string', default: 'reports' },
+    out: { type: 'string', default: DEFAULT_REPORT_DIR },
     filter: { type: 'string' },
     quick: { type: 'boolean', default: false },
     crossover: { type: 'boolean', default: false },
@@ -17,7 +19,7 @@ const { values } = parseArgs({
   },
 });
 if (values.help) {
-  process.stdout.write('usage: tsx scripts/bench.ts [--out dir] [--filter name-substring] [--quick] [--crossover]\n');
+  process.stdout.write(`usage: tsx scripts/bench.ts [--out dir (default ${DEFAULT_REPORT_DIR})] [--filter name-substring] [--quick] [--crossover]\n`);
 } else {
   await runBenchmark({
     outDir: values.out,

@@ -2,8 +2,11 @@
  * The command line of scan-conformance, parsed and checked: every bad flag is a UsageError that
  * names the flag, what was expected and what came (the CLI exits 2 with it).
  */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { DEFAULT_REQUEST_TIMEOUT_MS } from '../protocol/process-implementation.ts';
 import { FAMILY_NAMES, type FamilyName } from '../spec/families.ts';
 import { PROPERTY_NAMES, type PropertyName } from '../suite/results.ts';
+import { DEFAULT_REPORT_DIR, DEFAULT_RUN_TIMEOUT_MS, DEFAULT_SEED, ENVIRONMENT, MODES } from '../suite/settings.ts';
 
 /** A usage error: the CLI prints it with a pointer to --help and exits 2. */
 export class UsageError extends Error {
@@ -83,12 +86,12 @@ Which implementations (check and list)
 What to run (check)
   --family <family>        Only this family (${FAMILY_NAMES.join(', ')}). Repeatable.
   --property <property>    Only this property (${PROPERTY_NAMES.join(', ')}). Repeatable.
-  --runs <n>               fast-check runs per cell (default 8 quick, 200 deep; SCAN_CONFORMANCE_RUNS).
-  --seed <s>               fast-check seed (default 42; SCAN_CONFORMANCE_SEED).
+  --runs <n>               fast-check runs per cell (default ${MODES.quick.runs} quick, ${MODES.deep.runs} deep; ${ENVIRONMENT.runs}).
+  --seed <s>               fast-check seed (default ${DEFAULT_SEED}; ${ENVIRONMENT.seed}).
   --path <p>               fast-check path: with --seed, replays one shrunk counterexample.
-  --deep                   Deep mode: many more runs and lengths up to 4096 (SCAN_CONFORMANCE_DEEP=1).
-  --max-length <L>         Longest generated length (default 300 quick, 4096 deep).
-  --timeout <ms>           Time limit of one run or step call (default 90000; a testee's own request timeout, 60000 by default, is set to it).
+  --deep                   Deep mode: many more runs and lengths up to ${MODES.deep.maxLength} (${ENVIRONMENT.deep}=1).
+  --max-length <L>         Longest generated length (default ${MODES.quick.maxLength} quick, ${MODES.deep.maxLength} deep).
+  --timeout <ms>           Time limit of one run or step call (default ${DEFAULT_RUN_TIMEOUT_MS}; a testee's own request timeout, ${DEFAULT_REQUEST_TIMEOUT_MS} by default, is set to it).
   --fixtures <dir>         Replay the fixtures of this folder (default: the committed fixtures).
                            Repeatable: several folders are replayed in turn; the report lists them.
   --fixture <id>           Replay only this fixture case. Repeatable.
@@ -96,14 +99,14 @@ What to run (check)
   --case <file>            Replay exactly this case file (a counterexample written under
                            <out>/counterexamples/, or a fixture file) against its expected outputs.
                            Repeatable; replaces the fixtures folders and the generated properties.
-  --out <dir>              Where report.json, report.md and report.html go (default reports/);
+  --out <dir>              Where report.json, report.md and report.html go (default ${DEFAULT_REPORT_DIR}/);
                            failing counterexamples go to <out>/counterexamples/.
   --allow-empty            Exit 0 even when nothing was checked (no cell, or every case declined).
 
 Exit code: 0 when there is no unexpected failure, 1 when there is one (a run that checked nothing
 counts as one), 2 for a usage error or an invalid implementation.
-Environment: REQUIRE_WEBGPU=1 or SCAN_CONFORMANCE_REQUIRE_AVAILABLE=1 make an unavailable
-implementation a failure; GITHUB_STEP_SUMMARY, when set, gets report.md appended.
+Environment: ${ENVIRONMENT.requireWebgpu}=1 or ${ENVIRONMENT.requireAvailable}=1 make an unavailable
+implementation a failure; ${ENVIRONMENT.stepSummary}, when set, gets report.md appended.
 
 Examples
   scan-conformance check --impl ./my-kernel.ts
@@ -113,12 +116,42 @@ Examples
   scan-conformance fixtures generate --family prefix-sum --length 1,1000 --out fixtures-ci
 `;
 
-/** Flags that take a value, per command. */
-const VALUE_FLAGS = {
-  check: ['impl', 'command', 'only', 'family', 'property', 'runs', 'seed', 'path', 'out', 'fixtures', 'fixture', 'case', 'timeout', 'max-length'],
-  list: ['impl', 'command', 'only'],
-} as const;
-const SWITCHES = { check: ['deep', 'no-fixtures', 'all', 'allow-empty'], list: ['all'] } as const;
+/** parseArgs' option table. */
+type ParseArgsOptionsConfig = NonNullable<ParseArgsConfig['options']>;
+
+/** The flags of each command, as node:util parseArgs options: repeatable flags are `multiple`. */
+const FLAGS = {
+  check: {
+    impl: { type: 'string', multiple: true },
+    command: { type: 'string', multiple: true },
+    only: { type: 'string', multiple: true },
+    family: { type: 'string', multiple: true },
+    property: { type: 'string', multiple: true },
+    runs: { type: 'string' },
+    seed: { type: 'string' },
+    path: { type: 'string' },
+    out: { type: 'string' },
+    fixtures: { type: 'string', multiple: true },
+    fixture: { type: 'string', multiple: true },
+    case: { type: 'string', multiple: true },
+    timeout: { type: 'string' },
+    'max-length': { type: 'string' },
+    deep: { type: 'boolean' },
+    // Its own switch rather than parseArgs' allowNegative, which Node 20 before 20.16 ignores.
+    'no-fixtures': { type: 'boolean' },
+    all: { type: 'boolean' },
+    'allow-empty': { type: 'boolean' },
+  },
+  list: {
+    impl: { type: 'string', multiple: true },
+    command: { type: 'string', multiple: true },
+    only: { type: 'string', multiple: true },
+    all: { type: 'boolean' },
+  },
+} as const satisfies Record<'check' | 'list', ParseArgsOptionsConfig>;
+
+/** --help and -h, accepted by every command. */
+const HELP_FLAG = { help: { type: 'boolean', short: 'h' } } as const satisfies ParseArgsOptionsConfig;
 
 function integer(flag: string, text: string, min: number): number {
   const n = Number(text);
@@ -126,6 +159,47 @@ function integer(flag: string, text: string, min: number): number {
     throw new UsageError(`--${flag}: expected ${min === 1 ? 'a positive integer' : min === 0 ? 'a non-negative integer' : 'an integer'}, got '${text}'`);
   }
   return n;
+}
+
+/**
+ * The flags of one command, tokenised by parseArgs and checked token by token, in command-line
+ * order. parseArgs' strict mode is not used: it refuses a negative number after a flag
+ * (`--seed -7`) and its messages do not say what was expected; these checks do both.
+ */
+function parseFlags(command: 'check' | 'list', argv: readonly string[]): { readonly help: true } | { readonly help: false; readonly values: ReadonlyMap<string, readonly string[]>; readonly switches: ReadonlySet<string> } {
+  const flags: ParseArgsOptionsConfig = FLAGS[command];
+  const { tokens } = parseArgs({ args: [...argv], options: { ...flags, ...HELP_FLAG }, strict: false, allowPositionals: true, tokens: true });
+  const values = new Map<string, string[]>();
+  const switches = new Set<string>();
+  for (const token of tokens) {
+    if (token.kind === 'positional') throw new UsageError(`${command}: expected a flag (--name), got '${token.value}'`);
+    if (token.kind === 'option-terminator') throw new UsageError(`${command}: expected a flag (--name), got '--'`);
+    if (token.name === 'help') {
+      if (token.value !== undefined) throw new UsageError(`--help: expected no value, got '${token.value}'`);
+      return { help: true };
+    }
+    if (!token.rawName.startsWith('--')) throw new UsageError(`${command}: expected a flag (--name), got '${token.rawName}'`);
+    const spec = Object.hasOwn(flags, token.name) ? flags[token.name] : undefined;
+    if (spec === undefined) {
+      throw new UsageError(`${command}: unknown flag '--${token.name}'; expected one of ${Object.keys(flags).map((f) => `--${f}`).join(', ')}`);
+    }
+    if (spec.type === 'boolean') {
+      if (token.value !== undefined) throw new UsageError(`--${token.name}: expected no value, got '${token.value}'`);
+      switches.add(token.name);
+      continue;
+    }
+    // parseArgs takes the next word as the value whatever it is; a flag there means the value is missing.
+    if (token.value === undefined || (!token.inlineValue && token.value.startsWith('--'))) {
+      throw new UsageError(`--${token.name}: expected a value, got ${token.value === undefined ? 'the end of the command line' : `'${token.value}'`}`);
+    }
+    values.set(token.name, [...(values.get(token.name) ?? []), token.value]);
+  }
+  for (const [flag, list] of values) {
+    if (flags[flag]?.multiple !== true && list.length > 1) {
+      throw new UsageError(`--${flag}: expected at most one value, got ${list.length} (${list.map((v) => `'${v}'`).join(', ')})`);
+    }
+  }
+  return { help: false, values, switches };
 }
 
 /** Parses argv (without node and the script). */
@@ -137,39 +211,11 @@ export function parseCliArguments(argv: readonly string[]): CliArguments {
   if (command !== 'check' && command !== 'list') {
     throw new UsageError(`command: expected one of check, list, fixtures, help, version, got '${command}'`);
   }
-  const values = new Map<string, string[]>();
-  const switches = new Set<string>();
-  const valueFlags: readonly string[] = VALUE_FLAGS[command];
-  const switchFlags: readonly string[] = SWITCHES[command];
-  for (let i = 0; i < rest.length; i++) {
-    const word = rest[i];
-    if (word === '--help' || word === '-h') return { command: 'help' };
-    if (!word.startsWith('--')) throw new UsageError(`${command}: expected a flag (--name), got '${word}'`);
-    const eq = word.indexOf('=');
-    const name = word.slice(2, eq === -1 ? undefined : eq);
-    if (switchFlags.includes(name)) {
-      if (eq !== -1) throw new UsageError(`--${name}: expected no value, got '${word.slice(eq + 1)}'`);
-      switches.add(name);
-      continue;
-    }
-    if (!valueFlags.includes(name)) {
-      throw new UsageError(`${command}: unknown flag '--${name}'; expected one of ${[...valueFlags, ...switchFlags].map((f) => `--${f}`).join(', ')}`);
-    }
-    let value: string | undefined;
-    if (eq !== -1) value = word.slice(eq + 1);
-    else {
-      value = rest[i + 1];
-      if (value === undefined || value.startsWith('--')) throw new UsageError(`--${name}: expected a value, got ${value === undefined ? 'the end of the command line' : `'${value}'`}`);
-      i++;
-    }
-    values.set(name, [...(values.get(name) ?? []), value]);
-  }
-  const all = (flag: string): string[] => values.get(flag) ?? [];
-  const single = (flag: string): string | undefined => {
-    const list = all(flag);
-    if (list.length > 1) throw new UsageError(`--${flag}: expected at most one value, got ${list.length} (${list.map((v) => `'${v}'`).join(', ')})`);
-    return list[0];
-  };
+  const parsed = parseFlags(command, rest);
+  if (parsed.help) return { command: 'help' };
+  const { values, switches } = parsed;
+  const all = (flag: string): string[] => [...(values.get(flag) ?? [])];
+  const single = (flag: string): string | undefined => values.get(flag)?.[0];
   const common = { impl: all('impl'), testeeCommands: all('command'), all: switches.has('all') };
   for (const [flag, list] of [['impl', common.impl], ['command', common.testeeCommands]] as const) {
     for (const v of list) if (v.trim() === '') throw new UsageError(`--${flag}: expected a non-empty value, got ''`);
@@ -197,7 +243,7 @@ export function parseCliArguments(argv: readonly string[]): CliArguments {
     const others = properties.filter((p) => p !== 'fixtures');
     if (others.length > 0) throw new UsageError(`--case: expected no --property (a case is replayed against its expected outputs), got --property ${others[0]}`);
   }
-  const out = single('out') ?? 'reports';
+  const out = single('out') ?? DEFAULT_REPORT_DIR;
   if (out.trim() === '') throw new UsageError(`--out: expected a folder, got ''`);
   const runs = single('runs');
   const seed = single('seed');

@@ -15,7 +15,6 @@ import {
   assembleReport,
   crashedReport,
   plannedCellCount,
-  requireAvailableFromEnvironment,
   runConformance,
   type ConformanceProgress,
 } from '../suite/conformance-run.ts';
@@ -27,7 +26,7 @@ import { describeCellFailure } from '../suite/messages.ts';
 import { IMPLEMENTATIONS_DIR, ImplementationModuleError, assertUniqueNames, implementationModules, loadImplementationModule } from '../suite/registry.ts';
 import { FAILING_OUTCOMES, type ConformanceReport, type ImplementationReport } from '../suite/results.ts';
 import type { RunOptions } from '../suite/runner.ts';
-import { MODES, deepFromEnvironment, runOptionsFromEnvironment } from '../suite/settings.ts';
+import { MODES, deepFromEnvironment, requireAvailableFromEnvironment, runOptionsFromEnvironment } from '../suite/settings.ts';
 import { reportVerdict, summaryLine } from '../suite/report/document.ts';
 import { writeReports } from '../suite/report/write.ts';
 import { EXIT, UsageError, type CheckArguments, type CliStreams, type ListArguments } from './cli-arguments.ts';

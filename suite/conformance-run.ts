@@ -21,7 +21,7 @@ import {
   type RunSettings,
 } from './results.ts';
 import { runImplementation, type RunOptions } from './runner.ts';
-import { deepFromEnvironment } from './settings.ts';
+import { DEFAULT_SEED, MODES, deepFromEnvironment, requireAvailableFromEnvironment } from './settings.ts';
 import { toolVersion } from './tool-version.ts';
 
 /** Every outcome, in report order. */
@@ -37,9 +37,9 @@ export type ConformanceProgress =
 export interface ConformanceOptions {
   readonly implementations: readonly ScanImplementation[];
   readonly runOptions?: RunOptions;
-  /** Whether the run is in deep mode (recorded in the settings; default from SCAN_CONFORMANCE_DEEP). */
+  /** Whether the run is in deep mode (recorded in the settings; default from the environment, deepFromEnvironment in suite/settings.ts). */
   readonly deep?: boolean;
-  /** Count an unavailable implementation as a failure (default: REQUIRE_WEBGPU=1 or SCAN_CONFORMANCE_REQUIRE_AVAILABLE=1). */
+  /** Count an unavailable implementation as a failure (default from the environment: requireAvailableFromEnvironment in suite/settings.ts). */
   readonly requireAvailable?: boolean;
   /** Per implementation, how to reach it again in a replay command (a module path or --command). */
   readonly replayTargets?: ReadonlyMap<ScanImplementation, string>;
@@ -49,11 +49,6 @@ export interface ConformanceOptions {
    */
   readonly allowEmpty?: boolean;
   readonly onProgress?: (event: ConformanceProgress) => void;
-}
-
-/** Whether the environment asks that unavailable implementations fail the run. */
-export function requireAvailableFromEnvironment(env: NodeJS.ProcessEnv = process.env): boolean {
-  return env.REQUIRE_WEBGPU === '1' || env.SCAN_CONFORMANCE_REQUIRE_AVAILABLE === '1';
 }
 
 /** Cells runImplementation will run for an implementation (before expected-failure splits), for progress bars. */
@@ -108,8 +103,8 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
     options.onProgress?.({ kind: 'implementation-end', report });
   }
   const settings: RunSettings = {
-    runs: runOptions.runs ?? 8,
-    seed: runOptions.seed ?? 42,
+    runs: runOptions.runs ?? MODES.quick.runs,
+    seed: runOptions.seed ?? DEFAULT_SEED,
     deep: options.deep ?? deepFromEnvironment(),
     families: runOptions.families ?? FAMILY_NAMES,
     properties: runOptions.properties ?? PROPERTY_NAMES,

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FamilyName } from '../spec/families.ts';
 import type { PropertyName } from './results.ts';
+import { DEFAULT_REPORT_DIR } from './settings.ts';
 
 /** How a replay reaches an implementation, and where the run it came from wrote its report. */
 export interface ReplayContext {
@@ -16,7 +17,7 @@ export interface ReplayContext {
   readonly target?: string;
   /** Under vitest without a known module: the test file that declared the cell. */
   readonly testFile?: string;
-  /** The run's report folder: a replay writes into `<reportDir>/replay-<cell>` (default reports/). */
+  /** The run's report folder: a replay writes into `<reportDir>/replay-<cell>` (default DEFAULT_REPORT_DIR, suite/settings.ts). */
   readonly reportDir?: string;
 }
 
@@ -60,7 +61,7 @@ export function commandTarget(command: string): string {
 
 /** The replay's own report folder: `<reportDir>/replay-<cell>` (a replay of a replay keeps its folder). */
 export function replayOut(context: ReplayContext, cell: ReplayCell): string {
-  const base = context.reportDir ?? 'reports';
+  const base = context.reportDir ?? DEFAULT_REPORT_DIR;
   if (path.basename(base).startsWith('replay-')) return base;
   return path.join(base, `replay-${cellSlug(cell)}`);
 }

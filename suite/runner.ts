@@ -26,31 +26,25 @@ import type { ArithmeticDeclaration } from './tolerance.ts';
 import { counterexampleFile, writeCounterexampleFile } from './counterexample-file.ts';
 import type { ExpectedOutputs } from './compare.ts';
 import { commandPath, replayCommand, type ReplayCell, type ReplayContext } from './replay.ts';
-import { MODES } from './settings.ts';
-
-/**
- * Default time limit of one run or step call: above a process testee's own request timeout
- * (60 s), so the testee's timeout, which restarts it cleanly, fires first.
- */
-export const DEFAULT_RUN_TIMEOUT_MS = 90_000;
+import { DEFAULT_CELL_TIME_LIMIT_MS, DEFAULT_RUN_TIMEOUT_MS, DEFAULT_SEED, MODES } from './settings.ts';
 
 /** How thoroughly to run. */
 export interface RunOptions {
-  /** fast-check runs per cell (default 8; deep mode 200). */
+  /** fast-check runs per cell (default MODES.quick.runs; deep mode MODES.deep.runs; suite/settings.ts). */
   readonly runs?: number;
-  /** fast-check seed of every cell (default 42), so a run is repeatable. */
+  /** fast-check seed of every cell (default DEFAULT_SEED, suite/settings.ts), so a run is repeatable. */
   readonly seed?: number;
   /** A fast-check path, with seed, to replay one shrunk counterexample. */
   readonly path?: string;
-  /** Longest generated L (default MODES.quick.maxLength, 800; deep mode 4096). */
+  /** Longest generated L (default MODES.quick.maxLength; deep mode MODES.deep.maxLength; suite/settings.ts). */
   readonly maxLength?: number;
   readonly families?: readonly FamilyName[];
   readonly properties?: readonly PropertyName[];
   /** Where fixtures come from; none skips the fixtures cells. */
   readonly fixtures?: FixtureSource;
-  /** Time limit of one run or step call (default DEFAULT_RUN_TIMEOUT_MS). */
+  /** Time limit of one run or step call (default DEFAULT_RUN_TIMEOUT_MS, suite/settings.ts). */
   readonly timeoutMs?: number;
-  /** Time limit of one cell's property search (default 120 s); cut cells report fewer runs. */
+  /** Time limit of one cell's property search (default DEFAULT_CELL_TIME_LIMIT_MS, suite/settings.ts); cut cells report fewer runs. */
   readonly cellTimeLimitMs?: number;
   /** How to reach this implementation again in a replay command: `--impl <path>` or `--command <command>` (suite/replay.ts). */
   readonly replayTarget?: string;
@@ -297,15 +291,15 @@ export async function runCell(
     if (plan.property === 'conformance') for (const comparison of result.comparisons ?? []) samples.push(sampleOf(testCase, comparison));
     return true;
   });
-  const seed = options.seed ?? 42;
+  const seed = options.seed ?? DEFAULT_SEED;
   let details: fc.RunDetails<[PropertyCase<FamilyName>]>;
   try {
     details = await fc.check(fcProperty, {
-      numRuns: options.runs ?? 8,
+      numRuns: options.runs ?? MODES.quick.runs,
       seed,
       ...(options.path !== undefined && { path: options.path }),
       maxSkipsPerRun: 50,
-      interruptAfterTimeLimit: options.cellTimeLimitMs ?? 120_000,
+      interruptAfterTimeLimit: options.cellTimeLimitMs ?? DEFAULT_CELL_TIME_LIMIT_MS,
       markInterruptAsFailure: false,
     });
   } catch (error) {

@@ -1,25 +1,70 @@
 /**
- * Run settings from the environment: quick by default (the everyday `npm test`), deep on request
- * (SCAN_CONFORMANCE_DEEP=1, for nightly CI), with explicit overrides for runs and seed.
+ * The suite's defaults, in one place: runs, seed and lengths of the quick mode (the everyday
+ * `npm test`) and the deep mode (SCAN_CONFORMANCE_DEEP=1, for nightly CI), time limits, the report
+ * folder and the environment variables that override them. Everything else (the runner, the CLI
+ * and its --help, describeConformance, the vitest reporter, the benchmark) reads them from here.
  */
 import type { RunOptions } from './runner.ts';
 
-/** Runs per cell and longest L of the quick and deep modes. */
+/**
+ * Runs per cell and longest generated L of the quick and deep modes, and the longest committed
+ * fixture a quick test run replays (`npm test`; undefined: every fixture, as `npm run conformance`).
+ */
 export const MODES = {
-  quick: { runs: 8, maxLength: 800 },
-  deep: { runs: 200, maxLength: 4096 },
+  quick: { runs: 8, maxLength: 800, fixtureMaxLength: 4096 },
+  deep: { runs: 200, maxLength: 4096, fixtureMaxLength: undefined },
+} as const;
+
+/** fast-check seed of every cell when none is given, so that two runs are the same run. */
+export const DEFAULT_SEED = 42;
+
+/**
+ * Time limit of one run or step call: above a process testee's own request timeout
+ * (DEFAULT_REQUEST_TIMEOUT_MS in protocol/process-implementation.ts), so that the testee's
+ * timeout, which restarts it cleanly, fires first.
+ */
+export const DEFAULT_RUN_TIMEOUT_MS = 90_000;
+
+/** Time limit of one cell's property search; a cell cut by it reports the runs it made. */
+export const DEFAULT_CELL_TIME_LIMIT_MS = 120_000;
+
+/** Where the CLI and the benchmark write their reports. */
+export const DEFAULT_REPORT_DIR = 'reports';
+
+/** Where the vitest reporter writes its reports. */
+export const DEFAULT_VITEST_REPORT_DIR = `${DEFAULT_REPORT_DIR}/vitest`;
+
+/** The environment variables the suite reads. */
+export const ENVIRONMENT = {
+  /** '1' or 'true': deep mode. */
+  deep: 'SCAN_CONFORMANCE_DEEP',
+  /** Runs per cell, over the mode's. */
+  runs: 'SCAN_CONFORMANCE_RUNS',
+  /** The fast-check seed, over DEFAULT_SEED. */
+  seed: 'SCAN_CONFORMANCE_SEED',
+  /** '1': an implementation that cannot run on this machine fails the run instead of being skipped. */
+  requireAvailable: 'SCAN_CONFORMANCE_REQUIRE_AVAILABLE',
+  /** '1': as requireAvailable (CI sets it where a WebGPU adapter must exist). */
+  requireWebgpu: 'REQUIRE_WEBGPU',
+  /** A file the CLI appends report.md to (GitHub Actions sets it for each step). */
+  stepSummary: 'GITHUB_STEP_SUMMARY',
 } as const;
 
 /** Whether deep mode is requested by the environment. */
 export function deepFromEnvironment(env: NodeJS.ProcessEnv = process.env): boolean {
-  return env.SCAN_CONFORMANCE_DEEP === '1' || env.SCAN_CONFORMANCE_DEEP === 'true';
+  return env[ENVIRONMENT.deep] === '1' || env[ENVIRONMENT.deep] === 'true';
 }
 
-/** Run options from SCAN_CONFORMANCE_DEEP, SCAN_CONFORMANCE_RUNS and SCAN_CONFORMANCE_SEED. */
+/** Whether the environment asks that unavailable implementations fail the run. */
+export function requireAvailableFromEnvironment(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env[ENVIRONMENT.requireWebgpu] === '1' || env[ENVIRONMENT.requireAvailable] === '1';
+}
+
+/** Run options from the environment: the mode's runs and longest L, with the runs and seed overrides. */
 export function runOptionsFromEnvironment(env: NodeJS.ProcessEnv = process.env): RunOptions {
   const mode = deepFromEnvironment(env) ? MODES.deep : MODES.quick;
-  const runs = positiveInteger(env.SCAN_CONFORMANCE_RUNS, 'SCAN_CONFORMANCE_RUNS') ?? mode.runs;
-  const seed = integer(env.SCAN_CONFORMANCE_SEED, 'SCAN_CONFORMANCE_SEED');
+  const runs = positiveInteger(env[ENVIRONMENT.runs], ENVIRONMENT.runs) ?? mode.runs;
+  const seed = integer(env[ENVIRONMENT.seed], ENVIRONMENT.seed);
   return { runs, maxLength: mode.maxLength, ...(seed !== undefined && { seed }) };
 }
 

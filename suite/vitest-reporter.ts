@@ -1,6 +1,6 @@
 /**
  * A vitest reporter that turns the cells describeConformance left in each test's meta into the
- * same report.json / report.md / report.html as the CLI (default folder reports/vitest/), so
+ * same report.json / report.md / report.html as the CLI (default folder DEFAULT_VITEST_REPORT_DIR of suite/settings.ts), so
  * `npm test` and `scan-conformance check` speak the same numbers. Add it next to the default
  * reporter: `reporters: ['default', './suite/vitest-reporter.ts']` (or, from the package,
  * 'scan-conformance/vitest-reporter'). A run without conformance tests writes nothing.
@@ -9,15 +9,15 @@ import type { TestModule } from 'vitest/node';
 import type { Reporter } from 'vitest/reporters';
 import { FAMILY_NAMES, type FamilyName } from '../spec/families.ts';
 import { aggregateAccuracy, eHistogram, errorGrowth } from './accuracy.ts';
-import { assembleReport, requireAvailableFromEnvironment } from './conformance-run.ts';
+import { assembleReport } from './conformance-run.ts';
 import { PROPERTY_NAMES, type AccuracySample, type CellResult, type ConformanceReport, type ImplementationReport, type PropertyName } from './results.ts';
-import { deepFromEnvironment, runOptionsFromEnvironment } from './settings.ts';
+import { DEFAULT_SEED, DEFAULT_VITEST_REPORT_DIR, MODES, deepFromEnvironment, requireAvailableFromEnvironment, runOptionsFromEnvironment } from './settings.ts';
 import { writeReports, type WrittenReport } from './report/write.ts';
 import type { ImplementationFacts } from './vitest.ts';
 
 /** Options of the reporter. */
 export interface ConformanceReporterOptions {
-  /** Folder of the reports (default reports/vitest). */
+  /** Folder of the reports (default DEFAULT_VITEST_REPORT_DIR, suite/settings.ts). */
   readonly outDir?: string;
   /** Append report.md to $GITHUB_STEP_SUMMARY too (default false: the CLI's report is the one CI shows). */
   readonly stepSummary?: boolean;
@@ -74,8 +74,8 @@ export function reportFromTestRecords(records: Iterable<ConformanceTestRecord>):
   return assembleReport(
     implementations,
     {
-      runs: environment.runs ?? 8,
-      seed: environment.seed ?? 42,
+      runs: environment.runs ?? MODES.quick.runs,
+      seed: environment.seed ?? DEFAULT_SEED,
       deep: deepFromEnvironment(),
       families,
       properties,
@@ -93,7 +93,7 @@ export default class ConformanceReporter implements Reporter {
   written: WrittenReport | undefined;
 
   constructor(options: ConformanceReporterOptions = {}) {
-    this.outDir = options.outDir ?? 'reports/vitest';
+    this.outDir = options.outDir ?? DEFAULT_VITEST_REPORT_DIR;
     this.stepSummary = options.stepSummary ?? false;
   }
 

@@ -17,13 +17,13 @@ import { describeCellFailure } from './messages.ts';
 import { FAILING_OUTCOMES, PROPERTY_NAMES, type AccuracySample, type CellResult, type PropertyName } from './results.ts';
 import { declarationOf, runCell, type RunOptions } from './runner.ts';
 import { moduleTarget } from './replay.ts';
-import { runOptionsFromEnvironment } from './settings.ts';
+import { requireAvailableFromEnvironment, runOptionsFromEnvironment } from './settings.ts';
 
 /** Options of describeConformance: run options plus how to treat an unavailable implementation. */
 export interface DescribeConformanceOptions extends Omit<RunOptions, 'fixtures'> {
   /**
    * Fail (instead of skip, with the reason) when setup says this machine cannot run the
-   * implementation. Default: true when REQUIRE_WEBGPU=1 or SCAN_CONFORMANCE_REQUIRE_AVAILABLE=1.
+   * implementation. Default: from the environment (requireAvailableFromEnvironment, suite/settings.ts).
    */
   readonly requireAvailable?: boolean;
   /**
@@ -104,8 +104,7 @@ export function describeConformance(implementation: ScanImplementation, options:
   const { fixtures: fixturesOption, ...rest } = options;
   const fixtures = fixtureSourceOf(fixturesOption);
   const settings: RunOptions & Pick<DescribeConformanceOptions, 'requireAvailable' | 'module'> = { ...runOptionsFromEnvironment(), ...rest, ...(fixtures !== undefined && { fixtures }) };
-  const requireAvailable =
-    settings.requireAvailable ?? (process.env.REQUIRE_WEBGPU === '1' || process.env.SCAN_CONFORMANCE_REQUIRE_AVAILABLE === '1');
+  const requireAvailable = settings.requireAvailable ?? requireAvailableFromEnvironment();
   const families = FAMILY_NAMES.filter((f) => implementation.families[f] !== undefined && (settings.families ?? FAMILY_NAMES).includes(f));
   const properties = (settings.properties ?? PROPERTY_NAMES).filter((p) => p !== 'fixtures' || settings.fixtures !== undefined);
   let unavailable: string | undefined;

@@ -4,8 +4,10 @@ import { describe, expect, it } from 'vitest';
 import example from '../examples/my-implementation.ts';
 import { runImplementation } from '../suite/runner.ts';
 import { FAILING_OUTCOMES } from '../suite/results.ts';
+import { ENVIRONMENT, MODES } from '../suite/settings.ts';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+const toleranceDoc = readFileSync(new URL('../spec/tolerance.md', import.meta.url), 'utf8');
 const packageJson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: Record<string, string> };
 
 describe('README', () => {
@@ -18,7 +20,7 @@ describe('README', () => {
 
   it('the plug-in example passes every property and the fixtures of its family', async () => {
     const { fixtureSourceFromDirectory } = await import('../suite/fixture-source.ts');
-    const report = await runImplementation(example, { runs: 8, fixtures: fixtureSourceFromDirectory(undefined, { maxLength: 4096 }) });
+    const report = await runImplementation(example, { runs: MODES.quick.runs, fixtures: fixtureSourceFromDirectory(undefined, { maxLength: MODES.quick.fixtureMaxLength }) });
     expect(report.status).toBe('ok');
     const failing = report.cells.filter((c) => FAILING_OUTCOMES.includes(c.outcome));
     expect(failing.map((c) => `${c.property}: ${c.reason}`)).toEqual([]);
@@ -30,6 +32,17 @@ describe('README', () => {
     expect(readme).toMatch(/^npm test\b/m);
     expect(packageJson.scripts.conformance).toBeDefined();
     expect(packageJson.scripts.test).toBeDefined();
+  });
+
+  it('states the defaults of suite/settings.ts, the one place they are set', () => {
+    const { quick, deep } = MODES;
+    expect(readme).toContain(`a quick default (${quick.runs} cases per property, L ≤ ${quick.maxLength})`);
+    expect(readme).toContain(`\`npm test\` replays those up to L = ${quick.fixtureMaxLength}`);
+    expect(readme).toContain(`\`${ENVIRONMENT.deep}=1\` (${deep.runs} cases per property, L ≤ ${deep.maxLength})`);
+    expect(readme).toContain(`\`${ENVIRONMENT.runs}\` and \`${ENVIRONMENT.seed}\` override runs and seed`);
+    // The measurements of spec/tolerance.md were taken at these settings: a new default asks for new measurements.
+    expect(toleranceDoc).toContain(`(${quick.runs} cases per property, L ≤ ${quick.maxLength}, fixtures up to L = ${quick.fixtureMaxLength};`);
+    expect(toleranceDoc).toContain(`${ENVIRONMENT.deep}=1 npx vitest run test/suite/sound-and-sharp.test.ts\`: ${deep.runs} cases per cell,\nL ≤ ${deep.maxLength}`);
   });
 
   it('names only commands and files that exist', () => {

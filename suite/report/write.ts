@@ -11,9 +11,7 @@ import { readBenchTable } from './bench.ts';
 import { renderHtml } from './html.ts';
 import { renderJson } from './json.ts';
 import { renderMarkdown } from './markdown.ts';
-
-/** The folder reports go to unless told otherwise. */
-export const DEFAULT_REPORT_DIR = 'reports';
+import { DEFAULT_REPORT_DIR, ENVIRONMENT } from '../settings.ts';
 
 /** Where the files of a report were written. */
 export interface WrittenReport {
@@ -54,7 +52,7 @@ export async function writeReports(report: ConformanceReport, dir: string = DEFA
   await writeFileAtomically(files.json, renderJson(report));
   await writeFileAtomically(files.markdown, markdown);
   await writeFileAtomically(files.html, html);
-  const stepSummary = options.stepSummary ?? process.env.GITHUB_STEP_SUMMARY ?? '';
+  const stepSummary = options.stepSummary ?? process.env[ENVIRONMENT.stepSummary] ?? '';
   if (stepSummary !== '') {
     // The step summary is GitHub's file, appended to by every step: append, never replace.
     await appendFile(stepSummary, `${markdown}\n`, 'utf8');

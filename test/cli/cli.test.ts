@@ -10,7 +10,9 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseCliArguments, UsageError } from '../../scripts/cli-arguments.ts';
+import { HELP, parseCliArguments, UsageError } from '../../scripts/cli-arguments.ts';
+import { DEFAULT_REQUEST_TIMEOUT_MS } from '../../protocol/process-implementation.ts';
+import { DEFAULT_REPORT_DIR, DEFAULT_RUN_TIMEOUT_MS, DEFAULT_SEED, ENVIRONMENT, MODES } from '../../suite/settings.ts';
 import { main } from '../../scripts/cli.ts';
 import type { ConformanceReport } from '../../suite/results.ts';
 
@@ -58,6 +60,11 @@ describe('flags', () => {
     [['check', '--fixtures', 'f', '--no-fixtures'], '--fixtures: expected either --fixtures <dir> or --no-fixtures, got both'],
     [['check', '--runs', '3', '--runs', '4'], "--runs: expected at most one value, got 2 ('3', '4')"],
     [['check', '--deep=yes'], "--deep: expected no value, got 'yes'"],
+    [['check', '--help=yes'], "--help: expected no value, got 'yes'"],
+    [['check', 'fast'], "check: expected a flag (--name), got 'fast'"],
+    [['check', '-x'], "check: expected a flag (--name), got '-x'"],
+    [['check', '--', '--runs', '3'], "check: expected a flag (--name), got '--'"],
+    [['list', '--runs', '3'], "list: unknown flag '--runs'; expected one of --impl, --command, --only, --all"],
     [['verify'], "command: expected one of check, list, fixtures, help, version, got 'verify'"],
     [['check', '--case', 'c.safetensors', '--fixtures', 'f'], '--case: expected the case file(s) alone (a case replaces the fixtures folders), got --fixtures too'],
     [['check', '--case', 'c.safetensors', '--property', 'scaling'], '--case: expected no --property (a case is replayed against its expected outputs), got --property scaling'],
@@ -89,6 +96,20 @@ describe('flags', () => {
     expect(parseCliArguments(['check', '--help'])).toEqual({ command: 'help' });
     expect(parseCliArguments(['fixtures', 'generate', '--family', 'prefix-sum'])).toEqual({ command: 'fixtures', argv: ['generate', '--family', 'prefix-sum'] });
     expect(parseCliArguments(['check', '--case', 'a.safetensors', '--case', 'b.safetensors'])).toMatchObject({ cases: ['a.safetensors', 'b.safetensors'] });
+    expect(parseCliArguments(['check', '--no-fixtures', '--allow-empty', '--max-length=0', '-h'])).toEqual({ command: 'help' });
+    expect(parseCliArguments(['check', '--no-fixtures', '--allow-empty', '--max-length=0', '--seed=-3'])).toMatchObject({ fixtures: false, allowEmpty: true, maxLength: 0, seed: -3 });
+    expect(parseCliArguments(['list', '--all', '--impl', 'a.ts'])).toEqual({ command: 'list', impl: ['a.ts'], testeeCommands: [], all: true });
+  });
+
+  it('--help states the defaults of suite/settings.ts', () => {
+    expect(HELP).toContain(`(default ${MODES.quick.runs} quick, ${MODES.deep.runs} deep; ${ENVIRONMENT.runs})`);
+    expect(HELP).toContain(`(default ${DEFAULT_SEED}; ${ENVIRONMENT.seed})`);
+    expect(HELP).toContain(`(default ${MODES.quick.maxLength} quick, ${MODES.deep.maxLength} deep)`);
+    expect(HELP).toContain(`(default ${DEFAULT_RUN_TIMEOUT_MS}; a testee's own request timeout, ${DEFAULT_REQUEST_TIMEOUT_MS} by default, is set to it)`);
+    expect(HELP).toContain(`(default ${DEFAULT_REPORT_DIR}/)`);
+    expect(parseCliArguments(['check'])).toMatchObject({ out: DEFAULT_REPORT_DIR });
+    // The suite's limit of a call must outlast the testee's own timeout, which restarts the testee cleanly.
+    expect(DEFAULT_RUN_TIMEOUT_MS).toBeGreaterThan(DEFAULT_REQUEST_TIMEOUT_MS);
   });
 });
 
