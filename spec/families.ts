@@ -1,6 +1,6 @@
 /**
  * The four scan families: their inputs, options, outputs and one-token step, as types.
- * The normative math lives in spec/<family>.md; shapes in spec/shapes.ts; checks in spec/validate.ts.
+ * The normative math lives in spec/families/<family>/<family>.md; shapes in spec/shapes.ts; checks in spec/validate.ts.
  * Shapes use mamba_ssm's names: batch, dim (channels), N (state size), G (groups), L (length).
  */
 import type { FamilyDescriptor } from './family-descriptor.ts';
