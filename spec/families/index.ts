@@ -1,14 +1,20 @@
 /**
- * The registry of families: adding a family is its folder, its reference and one line here. The
- * mapped type makes the compiler name any family of spec/families.ts that has no descriptor. The
+ * The registry of families: adding a family is its folder, its reference and its lines here (its
+ * descriptor and its fixture catalogue). The mapped types make the compiler name any family of
+ * spec/families.ts that lacks either. The
  * helpers below answer, from the descriptors, the questions generic code would otherwise answer
  * by testing a family's name.
  */
 import type { FamilyName, InputsOf, OptionsOf, OutputsOf } from '../families.ts';
+import type { FamilyCatalogue } from '../family-catalogue.ts';
 import type { FamilyDescriptor, InputRole, OptionDescriptor } from '../family-descriptor.ts';
+import { linearRecurrenceCatalogue } from './linear-recurrence/catalogue.ts';
 import { linearRecurrence } from './linear-recurrence/descriptor.ts';
+import { ltiSsmCatalogue } from './lti-ssm/catalogue.ts';
 import { ltiSsm } from './lti-ssm/descriptor.ts';
+import { prefixSumCatalogue } from './prefix-sum/catalogue.ts';
 import { prefixSum } from './prefix-sum/descriptor.ts';
+import { selectiveScanCatalogue } from './selective-scan/catalogue.ts';
 import { selectiveScan } from './selective-scan/descriptor.ts';
 
 /** Every family's descriptor, by name. */
@@ -18,6 +24,19 @@ export const FAMILIES: { readonly [F in FamilyName]: FamilyDescriptor<F> } = {
   'selective-scan': selectiveScan,
   'lti-ssm': ltiSsm,
 };
+
+/** Every family's choices for the golden fixture catalogue (fixtures/catalogue.ts), by name. */
+export const CATALOGUES: { readonly [F in FamilyName]: FamilyCatalogue<F> } = {
+  'prefix-sum': prefixSumCatalogue,
+  'linear-recurrence': linearRecurrenceCatalogue,
+  'selective-scan': selectiveScanCatalogue,
+  'lti-ssm': ltiSsmCatalogue,
+};
+
+/** The fixture-catalogue choices of a family. */
+export function catalogueOf<F extends FamilyName>(family: F): FamilyCatalogue<F> {
+  return CATALOGUES[family] as FamilyCatalogue<F>;
+}
 
 /** The descriptor of a family. */
 export function descriptorOf<F extends FamilyName>(family: F): FamilyDescriptor<F> {
