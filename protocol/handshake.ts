@@ -5,14 +5,16 @@
 import { DEFAULT_OPTIONS, FAMILY_NAMES, INPUT_NAMES, OPTIONAL_INPUT_NAMES, isFamilyName, type AnyProblem, type FamilyName } from '../spec/families.ts';
 import type { ErrorModel, ExpectedFailure } from '../spec/implementation.ts';
 import { isPrecision, PRECISIONS, type Precision } from '../spec/precision.ts';
+import { familiesWhere, projectionInputNames } from '../spec/families/index.ts';
 import { projectionLayout, type ProjectionLayout } from '../spec/shapes.ts';
+import type { Tensor } from '../spec/tensor.ts';
 import { TesteeError } from './errors.ts';
 import { PROTOCOL_VERSION, type ProtocolMessage } from './messages.ts';
 
 /** The inputs a problem may leave out, as the family descriptors declare them. */
 export const OPTIONAL_INPUTS: { readonly [F in FamilyName]: readonly string[] } = OPTIONAL_INPUT_NAMES;
 
-/** The layouts of a selective-scan B or C, as named in handshakes. */
+/** The layouts of a projection input (selective-scan's B or C), as named in handshakes. */
 export const LAYOUT_NAMES: readonly ProjectionLayout['kind'][] = ['time-invariant', 'time-varying', 'grouped'];
 
 /** What a testee computes for one family, as its handshake states it. */
@@ -108,9 +110,10 @@ export function declineByCapabilities(capabilities: FamilyCapabilities, problem:
       }
     }
   }
-  if (capabilities.layouts !== undefined && problem.family === 'selective-scan') {
-    for (const name of ['B', 'C'] as const) {
-      const layout = projectionLayout(problem.inputs[name].shape).kind;
+  if (capabilities.layouts !== undefined) {
+    const inputs = problem.inputs as unknown as Readonly<Record<string, Tensor>>;
+    for (const name of projectionInputNames(problem.family)) {
+      const layout = projectionLayout(inputs[name].shape).kind;
       if (!capabilities.layouts.includes(layout)) {
         return `the testee accepts B/C layouts [${capabilities.layouts.join(', ')}] only (handshake); this problem's ${name} is ${layout}`;
       }
@@ -144,7 +147,9 @@ function parseCapabilities(family: FamilyName, value: unknown, fail: Fail): Fami
     }
   }
   const optionalInputs = v.optionalInputs === undefined ? undefined : stringList(`${at}.optionalInputs`, v.optionalInputs, OPTIONAL_INPUTS[family], fail);
-  if (v.layouts !== undefined && family !== 'selective-scan') fail(`${at}.layouts`, 'nothing (layouts apply to selective-scan only)', JSON.stringify(v.layouts));
+  if (v.layouts !== undefined && projectionInputNames(family).length === 0) {
+    fail(`${at}.layouts`, `nothing (layouts apply to ${familiesWhere((f) => projectionInputNames(f).length > 0).join(', ')} only)`, JSON.stringify(v.layouts));
+  }
   const layouts = v.layouts === undefined ? undefined : (stringList(`${at}.layouts`, v.layouts, LAYOUT_NAMES, fail) as ProjectionLayout['kind'][]);
   return {
     step: v.step === true,

@@ -8,9 +8,9 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
-import { DEFAULT_OPTIONS, FAMILY_NAMES, isFamilyName, type FamilyName, type OptionsOf } from '../spec/families.ts';
+import { DEFAULT_OPTIONS, FAMILY_NAMES, OPTIONAL_INPUT_NAMES, isFamilyName, type FamilyName, type OptionsOf } from '../spec/families.ts';
+import { familiesWhere, hasStateSize, optionEntries, projectionInputNames } from '../spec/families/index.ts';
 import {
-  OPTIONAL_INPUTS,
   PROJECTION_KINDS,
   REGIME_NAMES,
   isRegimeName,
@@ -25,6 +25,19 @@ import {
 import { CATALOGUE_SEED_PREFIX, catalogue, makeCase, type CatalogueCase, type Variant } from '../fixtures/catalogue.ts';
 import { checkFixtures, writeFixtures, type ProgressListener } from '../fixtures/generate.ts';
 import { FIXTURES_DIR } from '../fixtures/manifest.ts';
+
+/** The families whose state has a state axis N (--state applies to them). */
+const STATE_SIZE_FAMILIES = familiesWhere(hasStateSize);
+
+/** The families with projection inputs (--B, --C apply to them). */
+const PROJECTION_FAMILIES = familiesWhere((family) => projectionInputNames(family).length > 0);
+
+/** `item (family, family), item (family)` for the items families have, each item with the families that have it. */
+function whoHas(itemsOf: (family: FamilyName) => readonly string[]): string {
+  const families = new Map<string, FamilyName[]>();
+  for (const family of FAMILY_NAMES) for (const item of itemsOf(family)) families.set(item, [...(families.get(item) ?? []), family]);
+  return [...families].map(([item, owners]) => `${item} (${owners.join(', ')})`).join(', ');
+}
 
 const HELP = `Usage: scan-conformance fixtures <command> [flags]
 
@@ -42,16 +55,14 @@ Flags of generate
   --family NAME           Custom cases of one family: ${FAMILY_NAMES.join(' | ')}.
   --batch N               Batch size (default 1).
   --dim N                 Channels (default 1).
-  --state N               State size N, selective-scan and lti-ssm (default 4).
+  --state N               State size N, ${STATE_SIZE_FAMILIES.join(' and ')} (default 4).
   --groups G              Groups of a grouped B or C; must divide --dim (default 1).
   --length L[,L...]       Sequence lengths; one case per length (default 1024).
   --regime R[,R...]       Regimes, or 'all' for every regime that applies (default generic):
                           ${REGIME_NAMES.join(', ')}.
-  --option KEY=BOOL       A family option, repeatable: reverse=true (prefix-sum, linear-recurrence),
-                          exclusive=true (prefix-sum), deltaSoftplus=true (selective-scan).
-  --with NAME[,NAME...]   Optional inputs to include: h0 (linear-recurrence, selective-scan),
-                          D (selective-scan, lti-ssm), z, deltaBias (selective-scan).
-  --B LAYOUT, --C LAYOUT  selective-scan B / C layout: ${PROJECTION_KINDS.join(' | ')}
+  --option KEY=BOOL       A family option, repeatable: ${whoHas((family) => optionEntries(family).map(([name]) => `${name}=true`))}.
+  --with NAME[,NAME...]   Optional inputs to include: ${whoHas((family) => OPTIONAL_INPUT_NAMES[family])}.
+  --B LAYOUT, --C LAYOUT  ${PROJECTION_FAMILIES.join(', ')} B / C layout: ${PROJECTION_KINDS.join(' | ')}
                           (default time-varying).
   --seed S                Seed prefix (default '${CATALOGUE_SEED_PREFIX}'); a case's seedrandom seed is
                           '<S>:<case id>', recorded in its metadata and the manifest.
@@ -186,12 +197,12 @@ type Flags = Readonly<Record<string, string | boolean | string[] | undefined>>;
 function customCases(values: Flags, output: CommandOutput): CatalogueCase[] {
   const family = values.family as string;
   if (!isFamilyName(family)) throw new UsageError(`--family: expected one of ${FAMILY_NAMES.join(', ')}, got '${family}'`);
-  const hasState = family === 'selective-scan' || family === 'lti-ssm';
+  const hasState = hasStateSize(family);
   const batch = integerFlag(values, 'batch', 1, 0);
   const dim = integerFlag(values, 'dim', 1, 0);
   const stateSize = integerFlag(values, 'state', 4, 1);
   const groups = integerFlag(values, 'groups', 1, 1);
-  if (!hasState && values.state !== undefined) throw new UsageError(`--state: ${family} has a scalar state; use it with selective-scan or lti-ssm`);
+  if (!hasState && values.state !== undefined) throw new UsageError(`--state: ${family} has a scalar state; use it with ${STATE_SIZE_FAMILIES.join(' or ')}`);
   const lengths = listFlag(values, 'length', ['1024']).map((text) => {
     const n = Number(text);
     if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`--length: expected non-negative integers, got '${text}'`);
@@ -210,10 +221,10 @@ function customCases(values: Flags, output: CommandOutput): CatalogueCase[] {
   }
 
   const optionalInputs: Partial<Record<OptionalInputName, boolean>> = {};
-  for (const name of OPTIONAL_INPUTS[family]) optionalInputs[name] = false;
+  const known: readonly string[] = OPTIONAL_INPUT_NAMES[family];
+  for (const name of known) optionalInputs[name as OptionalInputName] = false;
   for (const name of listFlag(values, 'with', [])) {
-    if (!(OPTIONAL_INPUTS[family] as readonly string[]).includes(name)) {
-      const known = OPTIONAL_INPUTS[family];
+    if (!known.includes(name)) {
       throw new UsageError(`--with ${name}: ${family} has ${known.length === 0 ? 'no optional inputs' : `optional inputs ${known.join(', ')}`}`);
     }
     optionalInputs[name as OptionalInputName] = true;
@@ -222,12 +233,13 @@ function customCases(values: Flags, output: CommandOutput): CatalogueCase[] {
   const layout = (flag: 'B' | 'C'): ProjectionKind => {
     const value = values[flag];
     if (value === undefined) return 'time-varying';
-    if (family !== 'selective-scan') throw new UsageError(`--${flag}: only selective-scan has B/C layouts`);
+    if (!projections.includes(flag)) throw new UsageError(`--${flag}: only ${PROJECTION_FAMILIES.join(', ')} ${PROJECTION_FAMILIES.length === 1 ? 'has' : 'have'} B/C layouts`);
     if (!(PROJECTION_KINDS as readonly string[]).includes(value as string)) throw new UsageError(`--${flag}: expected one of ${PROJECTION_KINDS.join(', ')}, got '${String(value)}'`);
     return value as ProjectionKind;
   };
-  const projections = family === 'selective-scan' ? { B: layout('B'), C: layout('C') } : undefined;
-  const variant = { options: options as unknown as OptionsOf<FamilyName>, optionalInputs, ...(projections && { projections }) } as Variant;
+  const projections: readonly string[] = projectionInputNames(family);
+  const layouts = projections.length > 0 ? { B: layout('B'), C: layout('C') } : undefined;
+  const variant = { options: options as unknown as OptionsOf<FamilyName>, optionalInputs, ...(layouts && { projections: layouts }) } as Variant;
 
   const requested = listFlag(values, 'regime', ['generic']);
   const allRegimes = requested.includes('all');

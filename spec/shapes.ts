@@ -1,8 +1,11 @@
 /**
  * The one place shapes are computed: the dimensions a problem implies and the shape of every
- * output. Assumes a problem that spec/validate.ts accepted.
+ * output, read from the family descriptors' roles and kinds. Assumes a problem that
+ * spec/validate.ts accepted.
  */
 import type { AnyProblem, FamilyName, OutputsOf, StepInputsOf } from './families.ts';
+import { descriptorOf, hasStateSize } from './families/index.ts';
+import type { Tensor } from './tensor.ts';
 
 /** The dimensions of a problem: batch, dim (channels), length L; N and groups G where they apply. */
 export interface Dimensions {
@@ -51,42 +54,21 @@ export function projectionIndex(
   }
 }
 
-/** The dimensions a problem implies. */
+/** The dimensions a problem implies: (batch, dim, L) of its dimensionsFrom input, N from its stateSizeFrom. */
 export function dimensionsOf(problem: AnyProblem): Dimensions {
-  switch (problem.family) {
-    case 'prefix-sum': {
-      const [batch, dim, length] = problem.inputs.x.shape;
-      return { batch, dim, length, stateSize: 1 };
-    }
-    case 'linear-recurrence': {
-      const [batch, dim, length] = problem.inputs.a.shape;
-      return { batch, dim, length, stateSize: 1 };
-    }
-    case 'selective-scan': {
-      const [batch, dim, length] = problem.inputs.u.shape;
-      return { batch, dim, length, stateSize: problem.inputs.A.shape[1] };
-    }
-    case 'lti-ssm': {
-      const [batch, dim, length] = problem.inputs.u.shape;
-      return { batch, dim, length, stateSize: problem.inputs.Abar.shape[1] };
-    }
-  }
+  const inputs = problem.inputs as unknown as TensorRecord;
+  const [batch, dim, length] = inputs[descriptorOf(problem.family).dimensionsFrom].shape;
+  return { batch, dim, length, stateSize: stateSizeOf(problem.family, inputs) };
 }
 
-/** The shape of every output tensor of a family for given dimensions. */
+/** The shape of every output tensor of a family for given dimensions: sequences (batch, dim, L), states stateShape. */
 export function outputShapes<F extends FamilyName>(
   family: F,
   dims: Dimensions,
 ): { readonly [K in keyof OutputsOf<F>]: readonly number[] } {
-  const { batch, dim, length, stateSize } = dims;
-  const sequence = [batch, dim, length];
-  const shapes = {
-    'prefix-sum': { y: sequence },
-    'linear-recurrence': { h: sequence, lastState: [batch, dim] },
-    'selective-scan': { y: sequence, lastState: [batch, dim, stateSize] },
-    'lti-ssm': { y: sequence },
-  } as const;
-  return shapes[family] as unknown as { readonly [K in keyof OutputsOf<F>]: readonly number[] };
+  const { batch, dim, length } = dims;
+  const shapes = descriptorOf(family).outputs.map((output) => [output.name, output.kind === 'sequence' ? [batch, dim, length] : stateShape(family, dims)]);
+  return Object.fromEntries(shapes) as { readonly [K in keyof OutputsOf<F>]: readonly number[] };
 }
 
 /**
@@ -95,35 +77,29 @@ export function outputShapes<F extends FamilyName>(
  * or (batch, G, N, 1).
  */
 export function stepDimensionsOf<F extends FamilyName>(family: F, inputs: StepInputsOf<F>): Dimensions {
-  const step = { family, inputs } as AnyStep;
-  switch (step.family) {
-    case 'prefix-sum': {
-      const [batch, dim] = step.inputs.x.shape;
-      return { batch, dim, length: 1, stateSize: 1 };
-    }
-    case 'linear-recurrence': {
-      const [batch, dim] = step.inputs.a.shape;
-      return { batch, dim, length: 1, stateSize: 1 };
-    }
-    case 'selective-scan': {
-      const [batch, dim] = step.inputs.u.shape;
-      return { batch, dim, length: 1, stateSize: step.inputs.A.shape[1] };
-    }
-    case 'lti-ssm': {
-      const [batch, dim] = step.inputs.u.shape;
-      return { batch, dim, length: 1, stateSize: step.inputs.Abar.shape[1] };
-    }
-  }
+  const record = inputs as unknown as TensorRecord;
+  const [batch, dim] = record[descriptorOf(family).dimensionsFrom].shape;
+  return { batch, dim, length: 1, stateSize: stateSizeOf(family, record) };
 }
 
-/** The shapes of a step's outputs: y (batch, dim) and the state, (batch, dim) or (batch, dim, N). */
+/** The shapes of a step's outputs: y (batch, dim) and the state, stateShape. */
 export function stepOutputShapes(
   family: FamilyName,
   dims: Dimensions,
 ): { readonly y: readonly number[]; readonly state: readonly number[] } {
-  const { batch, dim, stateSize } = dims;
-  const scalarState = family === 'prefix-sum' || family === 'linear-recurrence';
-  return { y: [batch, dim], state: scalarState ? [batch, dim] : [batch, dim, stateSize] };
+  return { y: [dims.batch, dims.dim], state: stateShape(family, dims) };
 }
 
-type AnyStep = { [F in FamilyName]: { readonly family: F; readonly inputs: StepInputsOf<F> } }[FamilyName];
+/** The shape of a family's state (lastState, a step's state, h0): (batch, dim, N) where it has a state axis, else (batch, dim). */
+export function stateShape(family: FamilyName, dims: Dimensions): readonly number[] {
+  const { batch, dim, stateSize } = dims;
+  return hasStateSize(family) ? [batch, dim, stateSize] : [batch, dim];
+}
+
+/** N: the second axis of the family's stateSizeFrom parameter; 1 for the scalar-state families. */
+function stateSizeOf(family: FamilyName, inputs: TensorRecord): number {
+  const from = descriptorOf(family).stateSizeFrom;
+  return from === undefined ? 1 : inputs[from].shape[1];
+}
+
+type TensorRecord = Readonly<Record<string, Tensor>>;

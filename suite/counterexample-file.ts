@@ -10,10 +10,12 @@ import { caseInputs, encodeFixture } from '../fixtures/generate.ts';
 import { TENSOR_PREFIX } from '../fixtures/manifest.ts';
 import type { SafetensorsTensorInput } from '../fixtures/safetensors.ts';
 import { reference } from '../reference/index.ts';
-import { OUTPUT_NAMES, type AnyProblem, type FamilyName } from '../spec/families.ts';
+import { OPTIONAL_INPUT_NAMES, OUTPUT_NAMES, type AnyProblem, type FamilyName } from '../spec/families.ts';
+import { projectionInputNames } from '../spec/families/index.ts';
 import type { FamilyImplementation } from '../spec/implementation.ts';
-import { OPTIONAL_INPUTS, type OptionalInputSwitches, type ProjectionKind } from '../spec/regimes.ts';
+import type { OptionalInputSwitches, SampleRequest } from '../spec/regimes.ts';
 import { dimensionsOf, projectionLayout } from '../spec/shapes.ts';
+import type { Tensor } from '../spec/tensor.ts';
 import { errorMessage } from './cells.ts';
 import type { ExpectedOutputs } from './compare.ts';
 import { withTimeout } from './properties.ts';
@@ -105,11 +107,9 @@ function wellFormed(value: unknown): SafetensorsTensorInput | undefined {
 
 /** The fixture description of a problem's inputs: which optional inputs it has, and its B/C layouts. */
 function inputsOf(problem: AnyProblem): ReturnType<typeof caseInputs> {
-  const inputs = problem.inputs as unknown as Readonly<Record<string, unknown>>;
-  const switches = Object.fromEntries(OPTIONAL_INPUTS[problem.family].map((name) => [name, inputs[name] !== undefined])) as OptionalInputSwitches;
-  const projections =
-    problem.family === 'selective-scan'
-      ? { B: projectionLayout(problem.inputs.B.shape).kind as ProjectionKind, C: projectionLayout(problem.inputs.C.shape).kind as ProjectionKind }
-      : undefined;
+  const inputs = problem.inputs as unknown as Readonly<Record<string, Tensor | undefined>>;
+  const switches = Object.fromEntries(OPTIONAL_INPUT_NAMES[problem.family].map((name) => [name, inputs[name] !== undefined])) as OptionalInputSwitches;
+  const names = projectionInputNames(problem.family);
+  const projections = names.length === 0 ? undefined : (Object.fromEntries(names.map((name) => [name, projectionLayout(inputs[name]!.shape).kind])) as SampleRequest['projections']);
   return caseInputs(problem.family, switches, projections);
 }

@@ -1,41 +1,34 @@
 /**
  * Metamorphic transforms of problems and outputs: slicing time, scaling and adding the additive
- * inputs, flipping time, permuting the batch. Each knows which tensors carry which axis, from the
- * family's layout in spec/families.ts.
+ * inputs, flipping time, permuting the batch. Each knows which tensors carry which axis from the
+ * roles its family's descriptor gives its inputs (spec/families/<name>/descriptor.ts).
  */
 import type { AnyProblem, FamilyName, Problem } from '../spec/families.ts';
+import { additiveInputNames, projectionInputNames, sequenceInputNames, stateInputNames } from '../spec/families/index.ts';
+import { projectionLayout } from '../spec/shapes.ts';
 import { elementCount, type OutputTensor, type Tensor } from '../spec/tensor.ts';
 
-/** Tensors of a problem that have a time axis (last axis L): sequences and time-varying B/C. */
+/**
+ * Tensors of a problem that have a time axis (last axis L): its sequence inputs that are present,
+ * then its projection inputs (B, C) laid out with a time axis (time-varying or grouped).
+ */
 export function timeTensorNames(problem: AnyProblem): string[] {
-  switch (problem.family) {
-    case 'prefix-sum':
-      return ['x'];
-    case 'linear-recurrence':
-      return ['a', 'b'];
-    case 'lti-ssm':
-      return ['u'];
-    case 'selective-scan': {
-      const names = ['u', 'delta'];
-      if (problem.inputs.z !== undefined) names.push('z');
-      if (problem.inputs.B.shape.length > 2) names.push('B');
-      if (problem.inputs.C.shape.length > 2) names.push('C');
-      return names;
-    }
-  }
-}
-
-/** Tensors through which the outputs depend linearly on the inputs (b, h0, x, u). */
-export function additiveInputNames(family: FamilyName): string[] {
-  return { 'prefix-sum': ['x'], 'linear-recurrence': ['b', 'h0'], 'selective-scan': ['u', 'h0'], 'lti-ssm': ['u'] }[family];
-}
-
-/** Tensors with a leading batch axis: every time tensor except a time-invariant B/C, and h0. */
-export function batchTensorNames(problem: AnyProblem): string[] {
-  const names = timeTensorNames(problem);
   const inputs = inputsOf(problem);
-  if (inputs.h0 !== undefined) names.push('h0');
-  return names;
+  const sequences = sequenceInputNames(problem.family).filter((name) => inputs[name] !== undefined);
+  const projections = projectionInputNames(problem.family).filter((name) => {
+    const tensor = inputs[name];
+    return tensor !== undefined && projectionLayout(tensor.shape).kind !== 'time-invariant';
+  });
+  return [...sequences, ...projections];
+}
+
+/** Tensors through which the outputs depend linearly on the inputs: the descriptor's additive inputs (b, h0, x, u). */
+export { additiveInputNames };
+
+/** Tensors with a leading batch axis: every time tensor except a time-invariant B/C, and the initial state. */
+export function batchTensorNames(problem: AnyProblem): string[] {
+  const inputs = inputsOf(problem);
+  return [...timeTensorNames(problem), ...stateInputNames(problem.family).filter((name) => inputs[name] !== undefined)];
 }
 
 type InputRecord = Readonly<Record<string, Tensor | undefined>>;

@@ -64,7 +64,7 @@ export function createSequential(precision: SequentialPrecision): ScanImplementa
       return { y: { data: y, shape: outputShapes('prefix-sum', dims).y } };
     },
     async step(inputs: PrefixSumStepInputs, options: PrefixSumOptions): Promise<StepOutputs> {
-      void options; // exclusive and reverse do not apply to a step (spec/prefix-sum.md#step)
+      void options; // exclusive and reverse do not apply to a step (spec/families/prefix-sum/prefix-sum.md#step)
       const dims = stepDimensionsOf('prefix-sum', inputs);
       const shapes = stepOutputShapes('prefix-sum', dims);
       const rows = dims.batch * dims.dim;
@@ -87,7 +87,7 @@ export function createSequential(precision: SequentialPrecision): ScanImplementa
       return { h: { data: h, shape: shapes.h }, lastState: { data: last, shape: shapes.lastState } };
     },
     async step(inputs: LinearRecurrenceStepInputs, options: LinearRecurrenceOptions): Promise<StepOutputs> {
-      void options; // reverse does not apply to a step (spec/linear-recurrence.md#step)
+      void options; // reverse does not apply to a step (spec/families/linear-recurrence/linear-recurrence.md#step)
       const dims = stepDimensionsOf('linear-recurrence', inputs);
       const shapes = stepOutputShapes('linear-recurrence', dims);
       const rows = dims.batch * dims.dim;

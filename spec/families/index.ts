@@ -1,12 +1,20 @@
 /**
- * The registry of families: adding a family is its folder, its reference and one line here. The
- * mapped type makes the compiler name any family of spec/families.ts that has no descriptor.
+ * The registry of families: adding a family is its folder, its reference and its lines here (its
+ * descriptor and its fixture catalogue). The mapped types make the compiler name any family of
+ * spec/families.ts that lacks either. The
+ * helpers below answer, from the descriptors, the questions generic code would otherwise answer
+ * by testing a family's name.
  */
-import type { FamilyName } from '../families.ts';
-import type { FamilyDescriptor } from '../family-descriptor.ts';
+import type { FamilyName, InputsOf, OptionsOf, OutputsOf } from '../families.ts';
+import type { FamilyCatalogue } from '../family-catalogue.ts';
+import type { FamilyDescriptor, InputRole, OptionDescriptor } from '../family-descriptor.ts';
+import { linearRecurrenceCatalogue } from './linear-recurrence/catalogue.ts';
 import { linearRecurrence } from './linear-recurrence/descriptor.ts';
+import { ltiSsmCatalogue } from './lti-ssm/catalogue.ts';
 import { ltiSsm } from './lti-ssm/descriptor.ts';
+import { prefixSumCatalogue } from './prefix-sum/catalogue.ts';
 import { prefixSum } from './prefix-sum/descriptor.ts';
+import { selectiveScanCatalogue } from './selective-scan/catalogue.ts';
 import { selectiveScan } from './selective-scan/descriptor.ts';
 
 /** Every family's descriptor, by name. */
@@ -17,7 +25,88 @@ export const FAMILIES: { readonly [F in FamilyName]: FamilyDescriptor<F> } = {
   'lti-ssm': ltiSsm,
 };
 
+/** Every family's choices for the golden fixture catalogue (fixtures/catalogue.ts), by name. */
+export const CATALOGUES: { readonly [F in FamilyName]: FamilyCatalogue<F> } = {
+  'prefix-sum': prefixSumCatalogue,
+  'linear-recurrence': linearRecurrenceCatalogue,
+  'selective-scan': selectiveScanCatalogue,
+  'lti-ssm': ltiSsmCatalogue,
+};
+
+/** The fixture-catalogue choices of a family. */
+export function catalogueOf<F extends FamilyName>(family: F): FamilyCatalogue<F> {
+  return CATALOGUES[family] as FamilyCatalogue<F>;
+}
+
 /** The descriptor of a family. */
 export function descriptorOf<F extends FamilyName>(family: F): FamilyDescriptor<F> {
   return FAMILIES[family] as FamilyDescriptor<F>;
+}
+
+/** The families whose descriptor satisfies a predicate, in registry order (for messages and listings). */
+export function familiesWhere(predicate: (family: FamilyName) => boolean): FamilyName[] {
+  // The registry's keys, not FAMILY_NAMES: spec/families.ts imports this module while it loads.
+  return (Object.keys(FAMILIES) as FamilyName[]).filter(predicate);
+}
+
+/** Names of a family's inputs that play a role, in the family's input order. */
+export function inputNamesWithRole<F extends FamilyName>(family: F, role: InputRole): readonly (keyof InputsOf<F> & string)[] {
+  return descriptorOf(family).inputs.filter((input) => input.role === role).map((input) => input.name);
+}
+
+/** The sequence inputs (batch, dim, L): the tensors that always carry the time axis. */
+export function sequenceInputNames<F extends FamilyName>(family: F): readonly (keyof InputsOf<F> & string)[] {
+  return inputNamesWithRole(family, 'sequence');
+}
+
+/** The projection inputs (selective-scan's B and C), whose layout is read from their rank. */
+export function projectionInputNames<F extends FamilyName>(family: F): readonly (keyof InputsOf<F> & string)[] {
+  return inputNamesWithRole(family, 'projection');
+}
+
+/** The initial-state inputs (h0). */
+export function stateInputNames<F extends FamilyName>(family: F): readonly (keyof InputsOf<F> & string)[] {
+  return inputNamesWithRole(family, 'state');
+}
+
+/** The inputs in which the outputs are jointly linear (linearity, scaling by 2^k, zero input). */
+export function additiveInputNames<F extends FamilyName>(family: F): readonly (keyof InputsOf<F> & string)[] {
+  return descriptorOf(family).inputs.filter((input) => input.additive).map((input) => input.name);
+}
+
+/** The name of the family's sequence output (y, or h for a linear recurrence). */
+export function sequenceOutputName<F extends FamilyName>(family: F): keyof OutputsOf<F> & string {
+  const output = descriptorOf(family).outputs.find((o) => o.kind === 'sequence');
+  if (output === undefined) throw new Error(`spec/families/${family}/descriptor.ts: expected a sequence output, got none`);
+  return output.name;
+}
+
+/** The name of the family's final-state output (lastState), or undefined when it returns none. */
+export function stateOutputName<F extends FamilyName>(family: F): (keyof OutputsOf<F> & string) | undefined {
+  return descriptorOf(family).outputs.find((o) => o.kind === 'state')?.name;
+}
+
+/** Whether the family's state has a state axis N (its step state is (batch, dim, N), not (batch, dim)). */
+export function hasStateSize(family: FamilyName): boolean {
+  return descriptorOf(family).stateSizeFrom !== undefined;
+}
+
+/** Whether a run can be continued from another's final state: it takes an initial state and returns its last. */
+export function statePassing(family: FamilyName): boolean {
+  return stateInputNames(family).length > 0 && stateOutputName(family) !== undefined;
+}
+
+/** The options of a family, in its declared order, with their descriptions. */
+export function optionEntries<F extends FamilyName>(family: F): readonly (readonly [keyof OptionsOf<F> & string, OptionDescriptor])[] {
+  return Object.entries(descriptorOf(family).options) as unknown as readonly (readonly [keyof OptionsOf<F> & string, OptionDescriptor])[];
+}
+
+/** The options that reverse the processing order (reverse). */
+export function directionalOptionNames<F extends FamilyName>(family: F): readonly (keyof OptionsOf<F> & string)[] {
+  return optionEntries(family).filter(([, option]) => option.directional === true).map(([name]) => name);
+}
+
+/** The options a step does not take (a step is forward and inclusive): false wherever a run is compared with steps. */
+export function notInStepOptionNames<F extends FamilyName>(family: F): readonly (keyof OptionsOf<F> & string)[] {
+  return optionEntries(family).filter(([, option]) => !option.inStep).map(([name]) => name);
 }

@@ -1,4 +1,4 @@
-/** linear-recurrence: h_t = a_t·h_{t−1} + b_t (spec/linear-recurrence.md). */
+/** linear-recurrence: h_t = a_t·h_{t−1} + b_t (spec/families/linear-recurrence/linear-recurrence.md). */
 import type { FamilyDescriptor } from '../../family-descriptor.ts';
 
 /** The linear-recurrence family. */

@@ -1,4 +1,4 @@
-/** lti-ssm: the S4D convolution form, y = K ∗ u (spec/lti-ssm.md). */
+/** lti-ssm: the S4D convolution form, y = K ∗ u (spec/families/lti-ssm/lti-ssm.md). */
 import type { FamilyDescriptor } from '../../family-descriptor.ts';
 
 /** The lti-ssm family. */

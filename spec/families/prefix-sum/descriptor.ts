@@ -1,4 +1,4 @@
-/** prefix-sum: y_t = Σ_{k≤t} x_k (spec/prefix-sum.md). */
+/** prefix-sum: y_t = Σ_{k≤t} x_k (spec/families/prefix-sum/prefix-sum.md). */
 import type { FamilyDescriptor } from '../../family-descriptor.ts';
 
 /** The prefix-sum family. */

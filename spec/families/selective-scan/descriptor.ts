@@ -1,4 +1,4 @@
-/** selective-scan: mamba_ssm's selective_scan_ref for real A (spec/selective-scan.md). */
+/** selective-scan: mamba_ssm's selective_scan_ref for real A (spec/families/selective-scan/selective-scan.md). */
 import type { FamilyDescriptor } from '../../family-descriptor.ts';
 
 /** The selective-scan family. */
