@@ -223,7 +223,7 @@ export function sweepMarkdown(summary: SweepSummary): string {
   const lines = [
     '# Deep sweep',
     '',
-    `**${failed.length === 0 ? '✅ no unexpected failure' : `❌ ${failed.length} of ${summary.runs.length} runs failed`}** · ${summary.implementations.length} implementation(s) × seeds ${summary.seeds.join(', ')} · ${summary.jobs} jobs · wall ${seconds(summary.wallMs)}`,
+    `**${failed.length === 0 ? 'PASS ✅ no unexpected failure' : `FAIL ❌ ${failed.length} of ${summary.runs.length} runs failed`}** · ${summary.implementations.length} implementation(s) × seeds ${summary.seeds.join(', ')} · ${summary.jobs} jobs · wall ${seconds(summary.wallMs)}`,
     '',
     `Each run: \`${summary.command}\``,
     '',
@@ -276,7 +276,8 @@ export async function sweep(argv: readonly string[], out: NodeJS.WritableStream 
   }
   const shipped = (await discoverImplementations()).map((i) => i.name);
   const implementations = selectImplementations(shipped, args.only, args.exclude);
-  const tasks = implementations.flatMap((implementation) => args.seeds.map((seed) => ({ implementation, seed })));
+  // Seed-major: a sweep cut short has covered every implementation on the first seeds.
+  const tasks = args.seeds.flatMap((seed) => implementations.map((implementation) => ({ implementation, seed })));
   const filters = [...args.families.map((f) => `--family ${f}`), ...args.properties.map((p) => `--property ${p}`)].join(' ');
   const command = `scan-conformance check --only <name> --deep --no-fixtures --seed <s>${filters ? ` ${filters}` : ''}`;
   out.write(`sweep: ${implementations.length} implementation(s) × ${args.seeds.length} seeds = ${tasks.length} deep runs, ${args.jobs} at once; reports under ${args.out}\n`);
