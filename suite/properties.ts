@@ -47,6 +47,8 @@ export type CheckResult =
       readonly stack?: string;
       /** Every mismatch of an answer that does not follow the spec (spec/validate.ts), when that is the failure. */
       readonly mismatches?: readonly SpecValidationFailure[];
+      /** The comparison with the reference that failed, for the accuracy tables. */
+      readonly comparisons?: readonly Comparison[];
     }
   | { readonly kind: 'declined'; readonly reason: string };
 
@@ -237,7 +239,7 @@ function comparisonFailure(what: string, comparison: Comparison): CheckResult {
     w === undefined
       ? ''
       : ` worst ${w.output}[${w.coordinates.join(', ')}]: expected ${w.expected}, got ${w.got}, |error| ${w.error.toExponential(3)} > bound ${w.bound.toExponential(3)} (e = ${w.e.toFixed(2)})${w.reason ? `; ${w.reason}` : ''}`;
-  return { kind: 'fail', message: `${what}: ${comparison.violations} of ${comparison.elements} elements outside the tolerance (${comparison.judgedBy}).${detail}`, ...(w && { worst: w }) };
+  return { kind: 'fail', message: `${what}: ${comparison.violations} of ${comparison.elements} elements outside the tolerance (${comparison.judgedBy}).${detail}`, ...(w && { worst: w }), comparisons: [comparison] };
 }
 
 /** Whether two numbers are the same result (0 and −0 alike, NaN equal to NaN). */

@@ -283,12 +283,16 @@ export async function runCell(
       return true;
     }
     accepted++;
+    // The accuracy tables measure passing cases and the first failing one (as drawn, before
+    // fast-check shrinks it: the shrink steps would crowd the tables with tiny cases).
+    if (plan.property === 'conformance' && (result.kind === 'pass' || lastFailure === undefined)) {
+      for (const comparison of result.comparisons ?? []) samples.push(sampleOf(testCase, comparison));
+    }
     if (result.kind === 'fail') {
-      const { kind: _, ...failure } = result;
+      const { kind: _, comparisons: __, ...failure } = result;
       lastFailure = failure;
       return false;
     }
-    if (plan.property === 'conformance') for (const comparison of result.comparisons ?? []) samples.push(sampleOf(testCase, comparison));
     return true;
   });
   const seed = options.seed ?? DEFAULT_SEED;
