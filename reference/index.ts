@@ -30,6 +30,6 @@ export { referenceStep } from './step.ts';
 export { prefixSum } from './prefix-sum.ts';
 export { linearRecurrence } from './linear-recurrence.ts';
 export { selectiveScan } from './selective-scan.ts';
-export { effectiveDelta, silu, softplus } from './discretization.ts';
+export { effectiveDelta, silu, softplus } from '../spec/families/selective-scan/discretization.ts';
 export { ltiSsm } from './lti-ssm.ts';
 export type { ReferenceResult, ReferenceStepResult, ReferenceTensors } from './result.ts';

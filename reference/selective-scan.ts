@@ -11,7 +11,7 @@
  * B and C are (dim, N) time-invariant, (batch, N, L) time-varying or (batch, G, N, L) grouped
  * (channel d reads group ⌊d / (dim/G)⌋), indexed through spec/shapes.ts projectionIndex.
  *
- * The discretization (discretization.ts) is float64: Δ', Ā (Math.exp), Δ'·(B·u) (B·u of two
+ * The discretization (spec/families/selective-scan/discretization.ts) is float64: Δ', Ā (Math.exp), Δ'·(B·u) (B·u of two
  * float32 values is exact, so that factor is rounded once), D·u (exact) and silu(z). Those
  * float64 factors then enter the double-double recurrence and read-out of diagonal-channel.ts,
  * rounded once at the end. The scan and the one-token step (step.ts) share selectiveScanToken.
@@ -20,7 +20,7 @@
 import type { SelectiveScanInputs, SelectiveScanOptions } from '../spec/families.ts';
 import { dimensionsOf, projectionIndex, projectionLayout, type Dimensions, type ProjectionLayout } from '../spec/shapes.ts';
 import { DiagonalChannel, diagonalToken } from './diagonal-channel.ts';
-import { effectiveDelta, silu } from './discretization.ts';
+import { effectiveDelta, silu } from '../spec/families/selective-scan/discretization.ts';
 import type { ReferenceResult } from './result.ts';
 import { allocateScaled, sequenceIndex, writeScaled } from './scaled-outputs.ts';
 

@@ -14,7 +14,8 @@ import { caseArbitrary, problemOfCase } from '../suite/arbitraries.ts';
 import { elementBounds, type ExpectedOutputs } from '../suite/compare.ts';
 import { dyadicExactIn, scalingIsExact } from '../suite/exactness.ts';
 import { propertyByName } from '../suite/properties.ts';
-import { MIN_NORMAL, channelModel, elementPlace, roundoffsOf, underflowFloor, type ArithmeticDeclaration } from '../suite/tolerance.ts';
+import { MIN_NORMAL } from '../spec/precision.ts';
+import { channelModel, elementPlace, roundoffsOf, underflowFloor, type ArithmeticDeclaration } from '../suite/tolerance.ts';
 import { inputsOf, timeTensorNames, withInputs } from '../suite/transforms.ts';
 
 const { values } = parseArgs({ options: { cases: { type: 'string', default: '300' }, seed: { type: 'string', default: '42' } } });

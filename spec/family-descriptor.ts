@@ -68,6 +68,12 @@ export interface FamilyDescriptor<F extends keyof FamilyTypes = keyof FamilyType
   readonly readsOut: boolean;
   /** The error models the family admits; normwise only where it is a convolution (FFT). */
   readonly errorModels: readonly ErrorModel[];
+  /**
+   * Sequence inputs that, held constant over time together with time-invariant projections and
+   * no initial state, make the family a convolution (what FFT implementations compute); the suite
+   * draws a share of such cases. Absent where holding inputs does not give one.
+   */
+  readonly convolutionWhenConstant?: readonly (keyof InputsOf<F> & string)[];
   /** The family it reduces to, and how (proved on the reference in test/reference/reductions.test.ts). */
   readonly reducesTo?: { readonly family: keyof FamilyTypes; readonly how: string };
 }

@@ -14,6 +14,8 @@
 import fc from 'fast-check';
 import seedrandom from 'seedrandom';
 import { DEFAULT_OPTIONS, type FamilyName, type OptionsOf, type Problem } from '../spec/families.ts';
+import { descriptorOf, hasStateSize, projectionInputNames, stateInputNames } from '../spec/families/index.ts';
+import type { Tensor } from '../spec/tensor.ts';
 import {
   OPTIONAL_INPUTS,
   PROJECTION_KINDS,
@@ -25,6 +27,8 @@ import {
   type RegimeName,
   type SampleRequest,
 } from '../spec/regimes.ts';
+import { MODES } from './settings.ts';
+import { inputsOf, withInputs } from './transforms.ts';
 
 /** Lengths where scan kernels break: 0, 1, 2^k and 2^k ± 1, common chunk sizes ± 1. */
 export const DANGEROUS_LENGTHS: readonly number[] = [
@@ -138,17 +142,22 @@ export function problemOfCase<F extends FamilyName>(request: SampleRequest<F>, v
 }
 
 /**
- * A selective scan with each channel's delta held at its first value over time: with
- * time-invariant B and C and no h0 it is a convolution (what FFT implementations accept).
+ * A problem with each row of the inputs its family names in convolutionWhenConstant (a selective
+ * scan's delta) held at its first value over time: with time-invariant B and C and no h0 it is a
+ * convolution (what FFT implementations accept).
  */
 export function withConstantDelta<F extends FamilyName>(problem: Problem<F>): Problem<F> {
-  if (problem.family !== 'selective-scan') return problem;
-  const scan = problem as unknown as Problem<'selective-scan'>;
-  const { delta } = scan.inputs;
-  const L = delta.shape[2];
-  const data = delta.data.slice();
-  for (let i = 0; i < data.length; i++) data[i] = delta.data[i - (i % L)];
-  return { ...problem, inputs: { ...scan.inputs, delta: { data, shape: delta.shape } } } as unknown as Problem<F>;
+  const held = descriptorOf(problem.family).convolutionWhenConstant ?? [];
+  const replaced: Record<string, Tensor> = {};
+  for (const name of held) {
+    const tensor = inputsOf(problem)[name];
+    if (tensor === undefined) continue;
+    const L = tensor.shape[tensor.shape.length - 1];
+    const data = tensor.data.slice();
+    for (let i = 0; i < data.length; i++) data[i] = tensor.data[i - (i % L)];
+    replaced[name] = { data, shape: tensor.shape };
+  }
+  return held.length === 0 ? problem : withInputs(problem, replaced);
 }
 
 /** Thrown when a filtered arbitrary can produce no case: the cell's restrictions exclude them all. */
@@ -187,13 +196,15 @@ export function caseArbitrary<F extends FamilyName>(family: F, constraints: Case
   const fixedSwitches = (constraints.optionalInputs ?? {}) as Readonly<Record<string, boolean>>;
   const booleanFor = (fixed: boolean | undefined) => (fixed === undefined ? fc.boolean() : fc.constant(fixed));
   const projections = constraints.projections ?? PROJECTION_KINDS;
-  const hasState = family === 'selective-scan' || family === 'lti-ssm';
-
-  const grouped = family === 'selective-scan';
+  const hasState = hasStateSize(family);
+  // Families with projections (B, C) draw dim as groups × group size, so grouped layouts get G ≥ 2.
+  const projectionNames = projectionInputNames(family);
+  const grouped = projectionNames.length > 0;
+  const convolutionForm = descriptorOf(family).convolutionWhenConstant !== undefined;
   const requests = fc
     .record({
       regime: weightedFrom(regimes, (r) => REGIME_WEIGHTS[r] ?? 1),
-      length: lengthArbitrary(constraints.maxLength ?? 300),
+      length: lengthArbitrary(constraints.maxLength ?? MODES.quick.maxLength),
       batch: fc.integer({ min: 1, max: constraints.maxBatch ?? 2 }),
       // selective-scan: dim = G · (dim/G), each shrinking to 1 on its own, so a grouped B/C has
       // G ≥ 2 groups of dim/G ≥ 2 channels often (divisors of a small dim rarely give both).
@@ -207,7 +218,7 @@ export function caseArbitrary<F extends FamilyName>(family: F, constraints: Case
       layoutC: weightedFrom(projections, (kind) => PROJECTION_WEIGHTS[kind]),
       // A quarter of selective scans are convolutions in disguise, so FFT implementations get cases too.
       timeInvariant:
-        family === 'selective-scan' && constraints.timeInvariant !== false
+        convolutionForm && constraints.timeInvariant !== false
           ? fc.oneof({ arbitrary: fc.constant(false), weight: 3 }, { arbitrary: fc.constant(true), weight: 1 })
           : fc.constant(false),
       valueSeed: fc.nat({ max: 2 ** 31 - 1 }),
@@ -220,10 +231,11 @@ export function caseArbitrary<F extends FamilyName>(family: F, constraints: Case
         // The only source of delta past exp's overflow; the fixtures keep the regime without it.
         ...(regime === 'softplus-threshold' && { expOverflow: true }),
         options: options as unknown as OptionsOf<F>,
-        optionalInputs: timeInvariant ? { ...switches, h0: false } : switches,
-        ...(family === 'selective-scan'
-          ? { projections: timeInvariant ? { B: 'time-invariant' as const, C: 'time-invariant' as const } : { B: layoutB, C: layoutC } }
-          : {}),
+        optionalInputs: timeInvariant ? { ...switches, ...Object.fromEntries(stateInputNames(family).map((name) => [name, false])) } : switches,
+        // layoutB and layoutC are drawn for every family (so a seed draws the same values whatever the family) and used by those with projections.
+        ...(grouped && {
+          projections: Object.fromEntries(projectionNames.map((name, i) => [name, timeInvariant ? ('time-invariant' as const) : [layoutB, layoutC][i]])) as SampleRequest['projections'],
+        }),
       };
       return { request, valueSeed, timeInvariant };
     });

@@ -3,11 +3,10 @@
  * measures them in the units users know (abs, rel, ULP, torch-style allclose).
  */
 import type { AnyProblem } from '../spec/families.ts';
-import type { Precision } from '../spec/precision.ts';
+import { outputKind } from '../spec/families/index.ts';
+import { MAX_FINITE, MIN_NORMAL, SIGNIFICAND_BITS, type Precision } from '../spec/precision.ts';
 import { unravelIndex, type Float64Tensor, type OutputTensor } from '../spec/tensor.ts';
 import {
-  MAX_FINITE,
-  MIN_NORMAL,
   channelModel,
   elementBound,
   elementPlace,
@@ -250,7 +249,7 @@ export function elementBounds(
   for (const name of Object.keys(expected.outputs)) {
     const S = expected.conditionScales[name].data;
     const W = expected.depthScales[name].data;
-    const kind = name === 'lastState' ? 'state' : 'sequence';
+    const kind = outputKind(problem.family, name);
     const bounds = new Float64Array(S.length);
     for (let i = 0; i < S.length; i++) {
       const place = elementPlace(model, kind, i);
@@ -267,11 +266,10 @@ export function elementBounds(
 
 /** Spacing of the declared precision's numbers at |x| (the subnormal spacing below the normal range). */
 export function ulpOf(x: number, precision: Precision): number {
-  const bits = { float64: 53, float32: 24, float16: 11, bfloat16: 8 }[precision];
-  const minExponent = { float64: -1022, float32: -126, float16: -14, bfloat16: -126 }[precision];
+  const minExponent = Math.log2(MIN_NORMAL[precision]);
   const magnitude = Math.abs(x);
   const exponent = magnitude === 0 ? minExponent : Math.max(minExponent, Math.floor(Math.log2(magnitude)));
-  return 2 ** (exponent - bits + 1);
+  return 2 ** (exponent - SIGNIFICAND_BITS[precision] + 1);
 }
 
 /** Row-major coordinates of a flat index (spec/tensor.ts#unravelIndex). */

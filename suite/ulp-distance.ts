@@ -5,7 +5,7 @@
  * (the subnormal spacing); counted on the grid, no distance exceeds the numbers the format holds.
  */
 import { UNIT_ROUNDOFF, type Precision } from '../spec/precision.ts';
-import { MAX_FINITE, MIN_NORMAL } from './tolerance.ts';
+import { MAX_FINITE, MIN_NORMAL } from '../spec/precision.ts';
 
 /** The ULP distance between two finite numbers in `precision` (0 for equal ones, ±0 included). */
 export function ulpDistance(a: number, b: number, precision: Precision): number {

@@ -1,6 +1,6 @@
 /**
  * The registry of families: adding a family is its folder, its reference and its lines here (its
- * descriptor and its fixture catalogue). The mapped types make the compiler name any family of
+ * descriptor, its fixture catalogue and its tolerance terms). The mapped types make the compiler name any family of
  * spec/families.ts that lacks either. The
  * helpers below answer, from the descriptors, the questions generic code would otherwise answer
  * by testing a family's name.
@@ -8,14 +8,19 @@
 import type { FamilyName, InputsOf, OptionsOf, OutputsOf } from '../families.ts';
 import type { FamilyCatalogue } from '../family-catalogue.ts';
 import type { FamilyDescriptor, InputRole, OptionDescriptor } from '../family-descriptor.ts';
+import type { FamilyToleranceTerms } from '../tolerance-terms.ts';
 import { linearRecurrenceCatalogue } from './linear-recurrence/catalogue.ts';
 import { linearRecurrence } from './linear-recurrence/descriptor.ts';
+import { linearRecurrenceTolerance } from './linear-recurrence/tolerance.ts';
 import { ltiSsmCatalogue } from './lti-ssm/catalogue.ts';
 import { ltiSsm } from './lti-ssm/descriptor.ts';
+import { ltiSsmTolerance } from './lti-ssm/tolerance.ts';
 import { prefixSumCatalogue } from './prefix-sum/catalogue.ts';
 import { prefixSum } from './prefix-sum/descriptor.ts';
+import { prefixSumTolerance } from './prefix-sum/tolerance.ts';
 import { selectiveScanCatalogue } from './selective-scan/catalogue.ts';
 import { selectiveScan } from './selective-scan/descriptor.ts';
+import { selectiveScanTolerance } from './selective-scan/tolerance.ts';
 
 /** Every family's descriptor, by name. */
 export const FAMILIES: { readonly [F in FamilyName]: FamilyDescriptor<F> } = {
@@ -33,6 +38,19 @@ export const CATALOGUES: { readonly [F in FamilyName]: FamilyCatalogue<F> } = {
   'lti-ssm': ltiSsmCatalogue,
 };
 
+/** Every family's terms of the tolerance model (suite/tolerance.ts, suite/exactness.ts), by name. */
+export const TOLERANCE_TERMS: { readonly [F in FamilyName]: FamilyToleranceTerms<F> } = {
+  'prefix-sum': prefixSumTolerance,
+  'linear-recurrence': linearRecurrenceTolerance,
+  'selective-scan': selectiveScanTolerance,
+  'lti-ssm': ltiSsmTolerance,
+};
+
+/** The tolerance terms of a family. */
+export function toleranceTermsOf<F extends FamilyName>(family: F): FamilyToleranceTerms<F> {
+  return TOLERANCE_TERMS[family] as FamilyToleranceTerms<F>;
+}
+
 /** The fixture-catalogue choices of a family. */
 export function catalogueOf<F extends FamilyName>(family: F): FamilyCatalogue<F> {
   return CATALOGUES[family] as FamilyCatalogue<F>;
@@ -41,6 +59,13 @@ export function catalogueOf<F extends FamilyName>(family: F): FamilyCatalogue<F>
 /** The descriptor of a family. */
 export function descriptorOf<F extends FamilyName>(family: F): FamilyDescriptor<F> {
   return FAMILIES[family] as FamilyDescriptor<F>;
+}
+
+/** Whether an output of a family is a sequence (batch, dim, L) or a final state; throws for an unknown name. */
+export function outputKind(family: FamilyName, name: string): 'sequence' | 'state' {
+  const output = (descriptorOf(family).outputs as readonly { readonly name: string; readonly kind: 'sequence' | 'state' }[]).find((o) => o.name === name);
+  if (output === undefined) throw new Error(`outputKind: ${family} has no output '${name}'`);
+  return output.kind;
 }
 
 /** The families whose descriptor satisfies a predicate, in registry order (for messages and listings). */

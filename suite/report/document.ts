@@ -8,7 +8,7 @@ import { MAMBA_ALLCLOSE } from '../compare.ts';
 import { OUTCOMES } from '../conformance-run.ts';
 import { describeCellFailure } from '../messages.ts';
 import { FAILING_OUTCOMES, PROPERTY_NAMES, type CellResult, type ConformanceReport, type ImplementationReport, type Outcome, type RunSettings } from '../results.ts';
-import { MIN_NORMAL } from '../tolerance.ts';
+import { MIN_NORMAL } from '../../spec/precision.ts';
 import type { BenchReading } from './bench.ts';
 import { OUTCOME_LABEL, OUTCOME_SYMBOL, OUTCOME_WORD, formatDuration, formatNumber, outcomeCell, verdictText } from './format.ts';
 

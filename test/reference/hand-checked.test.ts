@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { reference } from '../../reference/index.ts';
-import { silu, softplus } from '../../reference/discretization.ts';
+import { silu, softplus } from '../../spec/families/selective-scan/discretization.ts';
 import type { Problem } from '../../spec/families.ts';
 import { tensor } from '../../spec/tensor.ts';
 

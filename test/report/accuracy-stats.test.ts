@@ -10,7 +10,7 @@ import { aggregateAccuracy, growthReading, pickComparison } from '../../suite/ac
 import { compareWithReference, type ExpectedOutputs } from '../../suite/compare.ts';
 import { boundUsagePlot, errorGrowthPlot, implementationColours, implementationGroup } from '../../suite/report/plots.ts';
 import type { AccuracySample, ImplementationReport, LengthBucketStats } from '../../suite/results.ts';
-import { MIN_NORMAL } from '../../suite/tolerance.ts';
+import { MIN_NORMAL } from '../../spec/precision.ts';
 import { ulpDistance } from '../../suite/ulp-distance.ts';
 
 /** float32 numbers by their ordinal: 0, 1, 2… from +0 upwards, negative below −0. */

@@ -28,5 +28,6 @@ export const selectiveScan: FamilyDescriptor<'selective-scan'> = {
   readsOut: true,
   // Time-invariant B and C with a constant Δ make it a convolution, which an FFT may compute.
   errorModels: ['componentwise', 'normwise'],
+  convolutionWhenConstant: ['delta'],
   reducesTo: { family: 'lti-ssm', how: "constant Δ and time-invariant B, C: Ā = exp(Δ'·A), B̄ = Δ'·B" },
 };

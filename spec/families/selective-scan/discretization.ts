@@ -1,7 +1,8 @@
 /**
  * The float64 discretization of the selective scan, as mamba_ssm's selective_scan_ref computes it
  * (in float64 here): the effective step Δ', the softplus that produces it, and the SiLU gate.
- * One place, so the reference, its tests and the tolerance model use the same formulas.
+ * The normative formulas of the family, in one place: the reference, its tests and the tolerance
+ * model use them.
  */
 
 /** PyTorch's softplus with β = 1 and threshold 20: log1p(exp(x)), or x itself for x > 20. */

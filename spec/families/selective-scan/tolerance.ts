@@ -1,0 +1,86 @@
+/**
+ * selective-scan's tolerance terms: the decay exp(Δ'·A) and the input Δ'·B·u carry the errors of
+ * exp, softplus and their arguments; C (any layout) reads the state out through the SiLU gate; with
+ * a constant Δ' and time-invariant B, C it is a convolution. Its transcendental factors keep it from
+ * any exact-scaling certificate (no scalingExtents).
+ */
+import { projectionIndex, projectionLayout } from '../../shapes.ts';
+import { expAllowance, geometricSum, l2Norm, maxAbs, type FamilyToleranceTerms } from '../../tolerance-terms.ts';
+import { effectiveDelta, silu } from './discretization.ts';
+
+/** The tolerance terms of selective-scan. */
+export const selectiveScanTolerance: FamilyToleranceTerms<'selective-scan'> = {
+  channelTerms(problem, dims, r) {
+    const { u, delta, A, B, C, D, z, deltaBias, h0 } = problem.inputs;
+    const softplus = problem.options.deltaSoftplus;
+    const { batch, dim, length: L, stateSize: N } = dims;
+    const channels = batch * dim;
+    const ua = r.arithmetic;
+    const decayError = new Float64Array(channels);
+    const inputError = new Float64Array(channels);
+    const growth = new Float64Array(channels).fill(1);
+    const readout = new Float64Array(channels);
+    const layoutB = projectionLayout(B.shape);
+    const layoutC = projectionLayout(C.shape);
+    const timeInvariant = layoutB.kind === 'time-invariant' && layoutC.kind === 'time-invariant' && h0 === undefined;
+    const convolutionScale = timeInvariant ? new Float64Array(channels) : undefined;
+    for (let b = 0; b < batch; b++) {
+      for (let d = 0; d < dim; d++) {
+        const c = b * dim + d;
+        const bias = deltaBias?.data[d] ?? 0;
+        let maxExponent = 0; // max |Δ'·A|
+        let maxGrowthExponent = 0; // max Δ'·A (growth when positive)
+        let deltaError = 0; // relative error of Δ' in units of u
+        let maxReadout = 0;
+        let constantDelta = true;
+        const firstDelta = L > 0 ? effectiveDelta(delta.data[c * L], bias, softplus) : 0;
+        for (let t = 0; t < L; t++) {
+          const raw = delta.data[c * L + t];
+          const dt = effectiveDelta(raw, bias, softplus);
+          if (dt !== firstDelta) constantDelta = false;
+          // Δ + bias rounds once; softplus adds its exp's allowance and log1p's few roundings.
+          deltaError = Math.max(deltaError, 1 + (softplus && raw + bias <= 20 ? expAllowance(raw + bias) + 2 : 0));
+          let sumC = 0;
+          for (let n = 0; n < N; n++) {
+            const x = dt * A.data[d * N + n];
+            maxExponent = Math.max(maxExponent, Math.abs(x));
+            maxGrowthExponent = Math.max(maxGrowthExponent, x);
+            sumC += Math.abs(C.data[projectionIndex(layoutC, dims, b, d, n, t)]);
+          }
+          maxReadout = Math.max(maxReadout, sumC);
+        }
+        const relativeDelta = deltaError * ua + 2 * r.input;
+        // Ā = exp(Δ'·A): exp's own allowance plus |x| times the relative error of its argument.
+        decayError[c] = expAllowance(maxExponent) * ua + maxExponent * (relativeDelta + ua + r.input);
+        // Δ'·B·u: two products and the roundings of B and u into storage, on top of Δ''s error.
+        inputError[c] = relativeDelta + 2 * ua + 2 * r.input;
+        growth[c] = Math.exp(Math.min(700, maxGrowthExponent));
+        readout[c] = maxReadout;
+        if (convolutionScale !== undefined) {
+          if (!constantDelta) {
+            convolutionScale[c] = Number.NaN; // not a convolution: the normwise allowance does not apply
+            continue;
+          }
+          let kernelNorm = 0;
+          for (let n = 0; n < N; n++) {
+            const decay = Math.exp(firstDelta * A.data[d * N + n]);
+            kernelNorm += Math.abs(C.data[d * N + n] * firstDelta * B.data[d * N + n]) * geometricSum(decay, L);
+          }
+          convolutionScale[c] = kernelNorm * l2Norm(u.data, c * L, L) + Math.abs(D?.data[d] ?? 0) * maxAbs(u.data, c * L, L);
+        }
+      }
+    }
+    let gateError: Float64Array | undefined;
+    let gateMagnitude: Float64Array | undefined;
+    if (z !== undefined) {
+      gateError = new Float64Array(z.data.length);
+      gateMagnitude = new Float64Array(z.data.length);
+      for (let i = 0; i < z.data.length; i++) {
+        // silu(z) = z / (1 + exp(−z)): exp's allowance, the sum, the division, the product, z's storage.
+        gateError[i] = expAllowance(z.data[i]) + 3 + r.input / ua;
+        gateMagnitude[i] = Math.abs(silu(z.data[i]));
+      }
+    }
+    return { decayError, inputError, growth, readout, gateError, gateMagnitude, convolutionScale };
+  },
+};
