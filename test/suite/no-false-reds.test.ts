@@ -12,7 +12,7 @@ import { reference } from '../../reference/index.ts';
 import { problemOfCase } from '../../suite/arbitraries.ts';
 import { compareWithReference, exactRegime, type ExpectedOutputs } from '../../suite/compare.ts';
 import { dyadicExactIn, latticeExponent, representableIn, scalingIsExact } from '../../suite/exactness.ts';
-import { propertyByName, type PropertyCase } from '../../suite/properties.ts';
+import { propertyByName, type PropertyCase } from '../../suite/properties/index.ts';
 import type { PropertyName } from '../../suite/results.ts';
 import { declarationOf } from '../../suite/runner.ts';
 import { underflowUnit } from '../../suite/tolerance.ts';
