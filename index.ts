@@ -95,7 +95,7 @@ export {
   requireAvailableFromEnvironment,
 } from './suite/settings.ts';
 export { describeCellFailure } from './suite/messages.ts';
-export { PROPERTIES, type PropertyDefinition } from './suite/properties.ts';
+export { PROPERTIES, type PropertyDefinition } from './suite/properties/index.ts';
 export {
   FAILING_OUTCOMES,
   INFORMATIONAL_PROPERTIES,

@@ -13,7 +13,7 @@ import { reference } from '../reference/index.ts';
 import { caseArbitrary, problemOfCase } from '../suite/arbitraries.ts';
 import { elementBounds, type ExpectedOutputs } from '../suite/compare.ts';
 import { dyadicExactIn, scalingIsExact } from '../suite/exactness.ts';
-import { propertyByName } from '../suite/properties.ts';
+import { propertyByName } from '../suite/properties/index.ts';
 import { MIN_NORMAL } from '../spec/precision.ts';
 import { channelModel, elementPlace, roundoffsOf, underflowFloor, type ArithmeticDeclaration } from '../suite/tolerance.ts';
 import { inputsOf, timeTensorNames, withInputs } from '../suite/transforms.ts';

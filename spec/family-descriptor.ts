@@ -74,6 +74,12 @@ export interface FamilyDescriptor<F extends keyof FamilyTypes = keyof FamilyType
    * draws a share of such cases. Absent where holding inputs does not give one.
    */
   readonly convolutionWhenConstant?: readonly (keyof InputsOf<F> & string)[];
+  /**
+   * The options under which an identity step exists (a step that leaves the state and the earlier
+   * outputs unchanged, which appendIdentityPadding in spec/regimes.ts appends): selective-scan's
+   * Δ' = 0 needs Δ' = Δ, so deltaSoftplus false (softplus(0) is log 2, not 0). Absent: under every option.
+   */
+  readonly identityStepNeeds?: Partial<OptionsOf<F>>;
   /** The family it reduces to, and how (proved on the reference in test/reference/reductions.test.ts). */
   readonly reducesTo?: { readonly family: keyof FamilyTypes; readonly how: string };
 }

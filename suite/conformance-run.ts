@@ -20,6 +20,7 @@ import {
   type Outcome,
   type RunSettings,
 } from './results.ts';
+import { cellAxes } from './lifecycle.ts';
 import { runImplementation, type RunOptions } from './runner.ts';
 import { DEFAULT_SEED, MODES, deepFromEnvironment, requireAvailableFromEnvironment } from './settings.ts';
 import { toolVersion } from './tool-version.ts';
@@ -53,8 +54,7 @@ export interface ConformanceOptions {
 
 /** Cells runImplementation will run for an implementation (before expected-failure splits), for progress bars. */
 export function plannedCellCount(implementation: ScanImplementation, runOptions: RunOptions = {}): number {
-  const families = FAMILY_NAMES.filter((f) => implementation.families[f] !== undefined && (runOptions.families ?? FAMILY_NAMES).includes(f));
-  const properties = (runOptions.properties ?? PROPERTY_NAMES).filter((p) => PROPERTY_NAMES.includes(p));
+  const { families, properties } = cellAxes(implementation, runOptions);
   return families.length * properties.length;
 }
 

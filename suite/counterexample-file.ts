@@ -18,7 +18,7 @@ import { dimensionsOf, projectionLayout } from '../spec/shapes.ts';
 import type { Tensor } from '../spec/tensor.ts';
 import { errorMessage } from './cells.ts';
 import type { ExpectedOutputs } from './compare.ts';
-import { withTimeout } from './properties.ts';
+import { withTimeout } from './pipeline.ts';
 import { cellSlug, type ReplayCell } from './replay.ts';
 
 /** The folder, inside a report folder, that holds counterexample files. */

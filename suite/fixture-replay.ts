@@ -3,16 +3,14 @@
  * held to the same tolerance model as the generated cases (bit for bit on dyadic-exact ones).
  */
 import type { AnyProblem, FamilyName } from '../spec/families.ts';
-import { ImplementationDeclinedError, type FamilyImplementation } from '../spec/implementation.ts';
-import { compareWithReference, exactRegime, type ExpectedOutputs } from './compare.ts';
-import { invalidOutputMessage, isInvalidOutputError, withTimeout } from './properties.ts';
+import type { FamilyImplementation } from '../spec/implementation.ts';
+import { exactRegime, type ExpectedOutputs } from './compare.ts';
+import { checkAgainstReference, type RunContext } from './pipeline.ts';
 import type { AccuracySample, Counterexample } from './results.ts';
 import { pickComparison } from './accuracy.ts';
-import { caseMatchesEntry, thrownMessage, type CellPlan } from './cells.ts';
+import { caseMatchesEntry, type CellPlan } from './cells.ts';
 import type { ArithmeticDeclaration } from './tolerance.ts';
 import { dimensionsOf } from '../spec/shapes.ts';
-import { validateOutputs } from '../spec/validate.ts';
-import type { OutputTensor } from '../spec/tensor.ts';
 
 /** One golden case as the suite reads it. */
 export interface FixtureCase {
@@ -61,30 +59,34 @@ export async function runFixtureCell(
   let declineReason: string | undefined;
   let failure: Counterexample | undefined;
   let failedCase: FixtureCase | undefined;
+  const context: RunContext<FamilyName> = { entry, declaration, timeoutMs };
   for await (const fixture of source.cases(plan.family)) {
     const options = fixture.problem.options as unknown as Readonly<Record<string, boolean>>;
     if (plan.only !== undefined && !caseMatchesEntry(plan.only, fixture.regime, options)) continue;
     if (plan.excluding.some((e) => caseMatchesEntry(e, fixture.regime, options))) continue;
-    const reason = entry.decline?.(fixture.problem);
-    if (reason !== undefined) {
+    // The same pipeline as the generated cases (suite/pipeline.ts): a decline before or during the run is declined.
+    const result = await checkAgainstReference(context, fixture.problem, {
+      expected: fixture.expected,
+      exact: (expected) => exactRegime(fixture.regime, declaration, fixture.problem, expected),
+      failure: (comparison) => {
+        const w = comparison.worst;
+        return {
+          kind: 'fail',
+          message: `${comparison.violations} of ${comparison.elements} elements outside the tolerance (${comparison.judgedBy})${
+            w ? `; worst ${w.output}[${w.coordinates.join(', ')}]: expected ${w.expected}, got ${w.got}, bound ${w.bound.toExponential(3)}${w.reason ? ` (${w.reason})` : ''}` : ''
+          }`,
+          ...(w && { worst: w }),
+          comparisons: [comparison],
+        };
+      },
+    });
+    if (result.kind === 'declined') {
       declined++;
-      declineReason ??= reason;
+      declineReason ??= result.reason;
       continue;
     }
     runs++;
-    let message: string | undefined;
-    let worst: Counterexample['worst'];
-    let mismatches: Counterexample['mismatches'];
-    let stack: string | undefined;
-    try {
-      const outputs = validateOutputs(fixture.problem, await withTimeout(entry.run(fixture.problem), timeoutMs, 'run'));
-      const comparison = compareWithReference(
-        fixture.problem,
-        outputs as unknown as Readonly<Record<string, OutputTensor>>,
-        fixture.expected,
-        declaration,
-        { exact: exactRegime(fixture.regime, declaration, fixture.problem, fixture.expected) },
-      );
+    for (const comparison of result.comparisons ?? []) {
       samples.push({
         family: plan.family,
         length: dimensionsOf(fixture.problem).length,
@@ -93,30 +95,8 @@ export async function runFixtureCell(
         judgedBy: comparison.judgedBy,
         comparison: pickComparison(comparison),
       });
-      if (!comparison.passed) {
-        const w = comparison.worst;
-        worst = w;
-        message = `fixture ${fixture.id}: ${comparison.violations} of ${comparison.elements} elements outside the tolerance (${comparison.judgedBy})${
-          w ? `; worst ${w.output}[${w.coordinates.join(', ')}]: expected ${w.expected}, got ${w.got}, bound ${w.bound.toExponential(3)}${w.reason ? ` (${w.reason})` : ''}` : ''
-        }`;
-      }
-    } catch (error) {
-      // The same accounts as the generated cases give (suite/properties.ts#guarded).
-      if (error instanceof ImplementationDeclinedError) {
-        runs--;
-        declined++;
-        declineReason ??= error.message;
-        continue;
-      }
-      if (isInvalidOutputError(error)) {
-        message = `fixture ${fixture.id}: ${invalidOutputMessage(error)}`;
-        mismatches = error.failures;
-      } else {
-        message = `fixture ${fixture.id}: the implementation threw: ${thrownMessage(error)}`;
-        if (error instanceof Error && error.stack !== undefined) stack = error.stack;
-      }
     }
-    if (message !== undefined && failure === undefined) {
+    if (result.kind === 'fail' && failure === undefined) {
       failedCase = fixture;
       failure = {
         request: { family: plan.family, regime: fixture.regime as never, dims: dimensionsOf(fixture.problem), options: fixture.problem.options },
@@ -124,10 +104,10 @@ export async function runFixtureCell(
         parameters: { fixture: fixture.id, file: fixture.file },
         seed: 0,
         path: '',
-        message,
-        ...(worst && { worst }),
-        ...(mismatches && { mismatches }),
-        ...(stack !== undefined && { stack }),
+        message: `fixture ${fixture.id}: ${result.message}`,
+        ...(result.worst && { worst: result.worst }),
+        ...(result.mismatches && { mismatches: result.mismatches }),
+        ...(result.stack !== undefined && { stack: result.stack }),
         shrinks: 0,
         replay: replay(fixture.select ?? ['--property', 'fixtures', '--fixture', fixture.id]),
       };

@@ -8,25 +8,13 @@ import type { ErrorModel } from '../spec/implementation.ts';
 import type { Precision } from '../spec/precision.ts';
 import type { SampleRequest } from '../spec/regimes.ts';
 import type { Comparison, JudgedBy, WorstElement } from './compare.ts';
+import { PROPERTIES, type GeneratedPropertyName } from './properties/index.ts';
 
-/** Every property of the suite, in report order. */
-export const PROPERTY_NAMES = [
-  'fixtures',
-  'conformance',
-  'state-passing',
-  'step',
-  'scaling',
-  'linearity',
-  'identity-padding',
-  'zero-input',
-  'reverse-flip',
-  'causality',
-  'batch-permutation',
-  'determinism',
-] as const;
+/** Every property of the suite, in report order: the fixtures, then the registry of generated-case properties. */
+export const PROPERTY_NAMES: readonly PropertyName[] = ['fixtures', ...PROPERTIES.map((p) => p.name)];
 
-/** The name of a property. */
-export type PropertyName = (typeof PROPERTY_NAMES)[number];
+/** The name of a property: 'fixtures' (golden cases) or a generated-case property of the registry. */
+export type PropertyName = 'fixtures' | GeneratedPropertyName;
 
 /** Properties whose failure is reported but never fails a run. */
 export const INFORMATIONAL_PROPERTIES: readonly PropertyName[] = ['determinism'];

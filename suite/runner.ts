@@ -4,17 +4,17 @@
  * A failing or crashing implementation yields a report too; nothing here throws for it.
  */
 import fc from 'fast-check';
-import { FAMILY_NAMES, type AnyProblem, type FamilyName } from '../spec/families.ts';
-import { ImplementationUnavailableError, type FamilyImplementation, type ScanImplementation } from '../spec/implementation.ts';
+import type { AnyProblem, FamilyName } from '../spec/families.ts';
+import type { FamilyImplementation, ScanImplementation } from '../spec/implementation.ts';
 import { NoCaseError, boundedFilter, type CaseConstraints } from './arbitraries.ts';
 import { aggregateAccuracy, errorGrowth, eHistogram, pickComparison } from './accuracy.ts';
-import { caseMatchesEntry, errorMessage, planCells, type CellPlan } from './cells.ts';
+import { caseMatchesEntry, errorMessage, type CellPlan } from './cells.ts';
 import type { Comparison } from './compare.ts';
 import { runFixtureCell, type FixtureSource } from './fixture-replay.ts';
-import { PROPERTIES, withTimeout, type PropertyCase, type PropertyContext, type PropertyDefinition } from './properties.ts';
+import { cellAxes, declarationOf, dispose, environmentOf, implementationCells, implementationHead, setUp } from './lifecycle.ts';
+import { propertyByName, withTimeout, type PropertyCase, type PropertyContext, type PropertyDefinition } from './properties/index.ts';
 import {
   INFORMATIONAL_PROPERTIES,
-  PROPERTY_NAMES,
   type AccuracySample,
   type CellResult,
   type Counterexample,
@@ -59,16 +59,8 @@ export interface RunOptions {
   readonly onCell?: (cell: CellResult) => void;
 }
 
-/** The arithmetic declaration of one family of an implementation. */
-export function declarationOf(implementation: ScanImplementation, family: FamilyName): ArithmeticDeclaration {
-  const entry = implementation.families[family] as FamilyImplementation<FamilyName> | undefined;
-  return {
-    precision: implementation.precision,
-    ...(implementation.accumulation && { accumulation: implementation.accumulation }),
-    errorModel: entry?.errorModel ?? 'componentwise',
-    ...(implementation.subnormals && { subnormals: implementation.subnormals }),
-  };
-}
+/** The arithmetic declaration of one family of an implementation (suite/lifecycle.ts). */
+export { declarationOf };
 
 /** How a replay command reaches an implementation and where it writes. */
 function replayContextOf(options: RunOptions): ReplayContext {
@@ -114,60 +106,29 @@ async function withCounterexampleFile(
 /** Runs every cell of one implementation and builds its report. */
 export async function runImplementation(implementation: ScanImplementation, options: RunOptions = {}): Promise<ImplementationReport> {
   const started = performance.now();
-  const families = FAMILY_NAMES.filter((f) => implementation.families[f] !== undefined && (options.families ?? FAMILY_NAMES).includes(f));
-  const errorModels = Object.fromEntries(families.map((f) => [f, declarationOf(implementation, f).errorModel]));
-  const base = {
-    name: implementation.name,
-    precision: implementation.precision,
-    ...(implementation.accumulation && { accumulation: implementation.accumulation }),
-    ...(implementation.description && { description: implementation.description }),
-    errorModels,
-  };
-  try {
-    await implementation.setup?.();
-  } catch (error) {
-    const unavailable = error instanceof ImplementationUnavailableError;
-    return {
-      ...base,
-      environment: {},
-      status: unavailable ? 'unavailable' : 'crashed',
-      statusReason: `${unavailable ? '' : 'setup threw: '}${errorMessage(error)}`,
-      cells: [],
-      accuracy: [],
-      growth: [],
-      eHistogram: {},
-      durationMs: performance.now() - started,
-    };
+  const base = implementationHead(implementation, cellAxes(implementation, options).families);
+  const setup = await setUp(implementation);
+  if (setup.status !== 'ok') {
+    return { ...base, environment: {}, status: setup.status, statusReason: setup.reason, cells: [], accuracy: [], growth: [], eHistogram: {}, durationMs: performance.now() - started };
   }
   const cells: CellResult[] = [];
   const samples: AccuracySample[] = [];
   let environment: Readonly<Record<string, string>> = {};
-  let status: ImplementationReport['status'] = 'ok';
   let statusReason: string | undefined;
   try {
-    environment = safeEnvironment(implementation);
-    const properties = (options.properties ?? PROPERTY_NAMES).filter((p) => PROPERTY_NAMES.includes(p));
-    for (const family of families) {
-      for (const property of properties) {
-        for (const plan of planCells(implementation, family, property)) {
-          const cell = await runCell(implementation, plan, options, samples);
-          cells.push(cell);
-          options.onCell?.(cell);
-        }
-      }
+    environment = environmentOf(implementation);
+    for (const plan of implementationCells(implementation, options)) {
+      const cell = await runCell(implementation, plan, options, samples);
+      cells.push(cell);
+      options.onCell?.(cell);
     }
   } finally {
-    try {
-      await implementation.dispose?.();
-    } catch (error) {
-      status = 'crashed';
-      statusReason = `dispose threw: ${errorMessage(error)}`;
-    }
+    statusReason = await dispose(implementation);
   }
   return {
     ...base,
     environment,
-    status,
+    status: statusReason === undefined ? 'ok' : 'crashed',
     ...(statusReason && { statusReason }),
     cells,
     accuracy: aggregateAccuracy(samples),
@@ -175,14 +136,6 @@ export async function runImplementation(implementation: ScanImplementation, opti
     eHistogram: eHistogram(samples),
     durationMs: performance.now() - started,
   };
-}
-
-function safeEnvironment(implementation: ScanImplementation): Readonly<Record<string, string>> {
-  try {
-    return implementation.environment?.() ?? {};
-  } catch (error) {
-    return { error: `environment() threw: ${errorMessage(error)}` };
-  }
 }
 
 /** Final outcome of a cell from whether it held and whether it was expected to fail. */
@@ -248,7 +201,7 @@ export async function runCell(
     });
   }
 
-  const property = PROPERTIES.find((p) => p.name === plan.property) as PropertyDefinition;
+  const property = propertyByName(plan.property) as PropertyDefinition;
   const notApplicable = property.notApplicable(plan.family, entry);
   if (notApplicable !== undefined) return finish({ outcome: 'not-applicable', reason: notApplicable, runs: 0, declined: 0 });
 

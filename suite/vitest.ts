@@ -7,15 +7,15 @@
  */
 import path from 'node:path';
 import { afterAll, beforeAll, describe, it, type TestContext } from 'vitest';
-import { FAMILY_NAMES, type FamilyName } from '../spec/families.ts';
-import { ImplementationUnavailableError, type ErrorModel, type ScanImplementation } from '../spec/implementation.ts';
-import { errorMessage, planCells } from './cells.ts';
+import type { FamilyName } from '../spec/families.ts';
+import type { ScanImplementation } from '../spec/implementation.ts';
 import type { FixtureSource } from './fixture-replay.ts';
 import { fixtureSourceFromDirectory } from './fixture-source.ts';
 import { validateImplementation } from './implementation-check.ts';
 import { describeCellFailure } from './messages.ts';
-import { FAILING_OUTCOMES, PROPERTY_NAMES, type AccuracySample, type CellResult, type PropertyName } from './results.ts';
-import { declarationOf, runCell, type RunOptions } from './runner.ts';
+import { cellAxes, dispose, environmentOf, implementationCells, implementationHead, setUp, type ImplementationHead } from './lifecycle.ts';
+import { FAILING_OUTCOMES, type AccuracySample, type CellResult, type PropertyName } from './results.ts';
+import { runCell, type RunOptions } from './runner.ts';
 import { moduleTarget } from './replay.ts';
 import { requireAvailableFromEnvironment, runOptionsFromEnvironment } from './settings.ts';
 
@@ -56,12 +56,7 @@ export const SAMPLES_META_KEY = 'scanConformanceSamples';
 export const IMPLEMENTATION_META_KEY = 'scanConformanceImplementation';
 
 /** What a reporter needs to know of the implementation behind a test. */
-export interface ImplementationFacts {
-  readonly name: string;
-  readonly precision: ScanImplementation['precision'];
-  readonly accumulation?: ScanImplementation['precision'];
-  readonly description?: string;
-  readonly errorModels: { readonly [F in FamilyName]?: ErrorModel };
+export interface ImplementationFacts extends ImplementationHead {
   readonly environment: Readonly<Record<string, string>>;
   /** Set when setup said the machine cannot run it (the test was skipped). */
   readonly unavailable?: string;
@@ -77,22 +72,9 @@ declare module 'vitest' {
 
 /** The facts of an implementation for the report (environment() only once setup succeeded). */
 function implementationFacts(implementation: ScanImplementation, unavailable: string | undefined): ImplementationFacts {
-  let environment: Readonly<Record<string, string>> = {};
-  if (unavailable === undefined) {
-    try {
-      environment = implementation.environment?.() ?? {};
-    } catch (error) {
-      environment = { error: `environment() threw: ${errorMessage(error)}` };
-    }
-  }
-  const families = FAMILY_NAMES.filter((f) => implementation.families[f] !== undefined);
   return {
-    name: implementation.name,
-    precision: implementation.precision,
-    ...(implementation.accumulation && { accumulation: implementation.accumulation }),
-    ...(implementation.description && { description: implementation.description }),
-    errorModels: Object.fromEntries(families.map((f) => [f, declarationOf(implementation, f).errorModel])),
-    environment,
+    ...implementationHead(implementation, cellAxes(implementation).families),
+    environment: unavailable === undefined ? environmentOf(implementation) : {},
     ...(unavailable !== undefined && { unavailable }),
   };
 }
@@ -105,56 +87,51 @@ export function describeConformance(implementation: ScanImplementation, options:
   const fixtures = fixtureSourceOf(fixturesOption);
   const settings: RunOptions & Pick<DescribeConformanceOptions, 'requireAvailable' | 'module'> = { ...runOptionsFromEnvironment(), ...rest, ...(fixtures !== undefined && { fixtures }) };
   const requireAvailable = settings.requireAvailable ?? requireAvailableFromEnvironment();
-  const families = FAMILY_NAMES.filter((f) => implementation.families[f] !== undefined && (settings.families ?? FAMILY_NAMES).includes(f));
-  const properties = (settings.properties ?? PROPERTY_NAMES).filter((p) => p !== 'fixtures' || settings.fixtures !== undefined);
   let unavailable: string | undefined;
 
   describe(implementation.name, () => {
     beforeAll(async () => {
-      try {
-        await implementation.setup?.();
-      } catch (error) {
-        if (error instanceof ImplementationUnavailableError && !requireAvailable) unavailable = errorMessage(error);
-        else throw error;
-      }
+      const setup = await setUp(implementation);
+      if (setup.status === 'unavailable' && !requireAvailable) unavailable = setup.reason;
+      else if (setup.status !== 'ok') throw setup.error;
     });
     afterAll(async () => {
-      if (unavailable === undefined) await implementation.dispose?.();
+      if (unavailable !== undefined) return;
+      const crashed = await dispose(implementation);
+      if (crashed !== undefined) throw new Error(crashed);
     });
-    for (const family of families) {
-      for (const property of properties) {
-        for (const plan of planCells(implementation, family, property)) {
-          const restriction = [plan.only?.regime, plan.only?.options && JSON.stringify(plan.only.options)].filter(Boolean).join(' ');
-          const title = `${family} › ${property}${restriction ? ` [${restriction}]` : ''}${plan.expected ? ' (expected to fail)' : ''}`;
-          it(title, async (context: TestContext) => {
-            context.task.meta[IMPLEMENTATION_META_KEY] = implementationFacts(implementation, unavailable);
-            if (unavailable !== undefined) {
-              context.skip(`${implementation.name} is unavailable on this machine: ${unavailable}`);
-              return;
-            }
-            const samples: AccuracySample[] = [];
-            const replay = settings.module !== undefined ? { replayTarget: moduleTarget(settings.module) } : { replayTestFile: context.task.file.filepath };
-            const cell = await runCell(implementation, plan, { ...settings, ...replay }, samples);
-            context.task.meta[CELL_META_KEY] = cell;
-            context.task.meta[SAMPLES_META_KEY] = samples;
-            if (cell.outcome === 'not-applicable') {
-              context.skip(`not applicable: ${cell.reason ?? ''}`);
-              return;
-            }
-            // A cell whose every case was declined checked nothing: skipped with the reason, never passed.
-            if (cell.outcome === 'declined') {
-              context.skip(`every case declined (${cell.declined}): ${cell.declineReason ?? 'no reason given'}`);
-              return;
-            }
-            if (FAILING_OUTCOMES.includes(cell.outcome)) throw new Error(describeCellFailure(cell));
-          });
+    for (const plan of implementationCells(implementation, { ...settings, withoutFixtures: settings.fixtures === undefined })) {
+      const { family, property } = plan;
+      const restriction = [plan.only?.regime, plan.only?.options && JSON.stringify(plan.only.options)].filter(Boolean).join(' ');
+      const title = `${family} › ${property}${restriction ? ` [${restriction}]` : ''}${plan.expected ? ' (expected to fail)' : ''}`;
+      it(title, async (context: TestContext) => {
+        context.task.meta[IMPLEMENTATION_META_KEY] = implementationFacts(implementation, unavailable);
+        if (unavailable !== undefined) {
+          context.skip(`${implementation.name} is unavailable on this machine: ${unavailable}`);
+          return;
         }
-      }
+        const samples: AccuracySample[] = [];
+        const replay = settings.module !== undefined ? { replayTarget: moduleTarget(settings.module) } : { replayTestFile: context.task.file.filepath };
+        const cell = await runCell(implementation, plan, { ...settings, ...replay }, samples);
+        context.task.meta[CELL_META_KEY] = cell;
+        context.task.meta[SAMPLES_META_KEY] = samples;
+        if (cell.outcome === 'not-applicable') {
+          context.skip(`not applicable: ${cell.reason ?? ''}`);
+          return;
+        }
+        // A cell whose every case was declined checked nothing: skipped with the reason, never passed.
+        if (cell.outcome === 'declined') {
+          context.skip(`every case declined (${cell.declined}): ${cell.declineReason ?? 'no reason given'}`);
+          return;
+        }
+        if (FAILING_OUTCOMES.includes(cell.outcome)) throw new Error(describeCellFailure(cell));
+      });
     }
   });
 }
 
 /** Families × properties that describeConformance would declare for an implementation (for reporters and docs). */
 export function conformanceTestPlan(implementation: ScanImplementation): { family: FamilyName; property: PropertyName }[] {
-  return FAMILY_NAMES.filter((f) => implementation.families[f] !== undefined).flatMap((family) => PROPERTY_NAMES.map((property) => ({ family, property })));
+  const { families, properties } = cellAxes(implementation);
+  return families.flatMap((family) => properties.map((property) => ({ family, property })));
 }

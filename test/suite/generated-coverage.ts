@@ -9,7 +9,7 @@
 import fc from 'fast-check';
 import type { FamilyName, Problem } from '../../spec/families.ts';
 import { CHUNK_SIZES } from '../../suite/arbitraries.ts';
-import { PROPERTIES, type PropertyCase } from '../../suite/properties.ts';
+import { PROPERTIES, type PropertyCase } from '../../suite/properties/index.ts';
 import type { PropertyName } from '../../suite/results.ts';
 import { MODES } from '../../suite/settings.ts';
 

@@ -16,7 +16,7 @@ import type { LinearRecurrenceOutputs, Problem } from '../../spec/families.ts';
 import type { ScanImplementation } from '../../spec/implementation.ts';
 import { fixtureSourceFromDirectory } from '../../suite/fixture-source.ts';
 import { InvalidImplementationError } from '../../suite/implementation-check.ts';
-import { disallowedNonFinite } from '../../suite/properties.ts';
+import { disallowedNonFinite } from '../../suite/pipeline.ts';
 import type { ConformanceReport } from '../../suite/results.ts';
 import { runImplementation } from '../../suite/runner.ts';
 import { describeConformance } from '../../suite/vitest.ts';

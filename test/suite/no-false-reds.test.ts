@@ -13,7 +13,7 @@ import { problemOfCase } from '../../suite/arbitraries.ts';
 import { compareWithReference, exactRegime, type ExpectedOutputs } from '../../suite/compare.ts';
 import { dyadicExactIn, representableIn, scalingIsExact } from '../../suite/exactness.ts';
 import { latticeExponent } from '../../spec/tolerance-terms.ts';
-import { propertyByName, type PropertyCase } from '../../suite/properties.ts';
+import { propertyByName, type PropertyCase } from '../../suite/properties/index.ts';
 import type { PropertyName } from '../../suite/results.ts';
 import { declarationOf } from '../../suite/runner.ts';
 import { underflowUnit } from '../../suite/tolerance.ts';

@@ -23,6 +23,8 @@ export const selectiveScan: FamilyDescriptor<'selective-scan'> = {
   options: {
     deltaSoftplus: { default: false, inStep: true, description: "Δ' = softplus(Δ + deltaBias), PyTorch's threshold 20" },
   },
+  // An identity step is Δ' = 0, u = 0: with softplus Δ' is never 0.
+  identityStepNeeds: { deltaSoftplus: false },
   dimensionsFrom: 'u',
   stateSizeFrom: 'A',
   readsOut: true,

@@ -1,0 +1,51 @@
+/** identity-padding: appending identity steps changes no original output and not the last state. */
+import fc from 'fast-check';
+import type { AnyProblem } from '../../spec/families.ts';
+import { descriptorOf } from '../../spec/families/index.ts';
+import { appendIdentityPadding } from '../../spec/regimes.ts';
+import { dimensionsOf } from '../../spec/shapes.ts';
+import { caseArbitrary, type CaseConstraints } from '../arbitraries.ts';
+import { unravel } from '../compare.ts';
+import { guarded, runChecked } from '../pipeline.ts';
+import { always, isReversed, isStateOutput, judged, pairAllowance, pairViolated, withParameters, type PropertyDefinition } from './harness.ts';
+
+/** The identity-padding property. */
+export const identityPadding: PropertyDefinition<'identity-padding'> = {
+  name: 'identity-padding',
+  description: 'Appending identity steps (a = 1, b = 0; Δ\' = 0, u = 0) changes no original output and not the last state.',
+  notApplicable: always,
+  arbitrary: (family, constraints) => {
+    // Cases draw from options under which an identity step exists (selective-scan: Δ' = Δ, no softplus).
+    const needs = descriptorOf(family).identityStepNeeds;
+    return withParameters(
+      caseArbitrary(family, { ...constraints, ...(needs !== undefined ? { options: { ...constraints.options, ...needs } } : {}) } as CaseConstraints<typeof family>),
+      fc.record({ padding: fc.integer({ min: 1, max: 70 }) }),
+    );
+  },
+  check: (context, c) =>
+    guarded(async () => {
+      const count = c.parameters.padding as number;
+      const padded = appendIdentityPadding(c.problem, count);
+      const original = await runChecked(context, c.problem);
+      const longer = await runChecked(context, padded);
+      // Both runs' bounds: the padded run is a longer problem (an FFT's transform grows with it).
+      const short = judged(c.problem as AnyProblem, context.declaration);
+      const long = judged(padded as AnyProblem, context.declaration);
+      const L = dimensionsOf(c.problem as AnyProblem).length;
+      const atStart = isReversed(c.problem as AnyProblem);
+      for (const name of Object.keys(original)) {
+        const isSequence = !isStateOutput(c.problem.family, name);
+        const a = original[name].data;
+        const b = longer[name].data;
+        for (let i = 0; i < a.length; i++) {
+          const j = isSequence ? Math.floor(i / Math.max(1, L)) * (L + count) + (i % Math.max(1, L)) + (atStart ? count : 0) : i;
+          if (pairViolated(short, i, a[i], long, j, b[j], name, context.declaration.precision)) {
+            const allowance = pairAllowance(short, i, long, j, name);
+            const coordinates = unravel(i, original[name].shape);
+            return { kind: 'fail', message: `after ${count} identity steps, ${name}[${coordinates.join(', ')}] changed from ${a[i]} to ${b[j]} (allowance ${allowance.toExponential(3)})` };
+          }
+        }
+      }
+      return { kind: 'pass' };
+    }),
+};

@@ -1,0 +1,86 @@
+/** step: the one-token step applied L times equals the scan (forward, from the initial state). */
+import type { AnyProblem, OptionsOf, StepOutputs } from '../../spec/families.ts';
+import { notInStepOptionNames, projectionInputNames, sequenceOutputName, stateInputNames, stateOutputName } from '../../spec/families/index.ts';
+import { dimensionsOf, stateShape } from '../../spec/shapes.ts';
+import type { Tensor } from '../../spec/tensor.ts';
+import { validateStepOutputs } from '../../spec/validate.ts';
+import { elementBounds } from '../compare.ts';
+import { expectedOf, guarded, withTimeout } from '../pipeline.ts';
+import type { ArithmeticDeclaration } from '../tolerance.ts';
+import { inputsOf, sliceLastAxis, timeTensorNames } from '../transforms.ts';
+import { asInput, coarser, noParameters, outsideBound, type PropertyDefinition } from './harness.ts';
+
+/** Step inputs of token t of a problem (time tensors at t, without their time axis) with a state. */
+function stepInputsAt(problem: AnyProblem, t: number, state: Tensor): Record<string, Tensor> {
+  const inputs = inputsOf(problem);
+  const out: Record<string, Tensor> = {};
+  const timeNames = new Set(timeTensorNames(problem));
+  const stateNames = new Set<string>(stateInputNames(problem.family));
+  const projections = new Set<string>(projectionInputNames(problem.family));
+  for (const [name, tensor] of Object.entries(inputs)) {
+    if (tensor === undefined || stateNames.has(name)) continue;
+    if (timeNames.has(name)) {
+      const slice = sliceLastAxis(tensor, t, t + 1);
+      // A time-varying projection (B, C) keeps its time axis with L = 1 (spec/families/selective-scan/selective-scan.md#step).
+      out[name] = projections.has(name) ? slice : { data: slice.data, shape: slice.shape.slice(0, -1) };
+    } else out[name] = tensor;
+  }
+  out.state = state;
+  return out;
+}
+
+/** The initial state of a step sequence: the initial-state input, or zeros of the state's shape. */
+function initialState(problem: AnyProblem): Tensor {
+  const inputs = inputsOf(problem);
+  const given = stateInputNames(problem.family).map((name) => inputs[name]).find((t) => t !== undefined);
+  if (given !== undefined) return given;
+  const shape = stateShape(problem.family, dimensionsOf(problem));
+  return { data: new Float32Array(shape.reduce((p, s) => p * s, 1)), shape: [...shape] };
+}
+
+/** The step property. */
+export const step: PropertyDefinition<'step'> = {
+  name: 'step',
+  description: 'The one-token step applied L times equals the scan (forward, from h0).',
+  notApplicable: (family, entry) => (entry.step === undefined ? 'the implementation has no step' : undefined),
+  arbitrary: (family, constraints) =>
+    noParameters(family, {
+      ...constraints,
+      // A step is forward and inclusive: the options it does not take are false in the runs it is compared with.
+      options: { ...constraints.options, ...Object.fromEntries(notInStepOptionNames(family).map((name) => [name, false])) } as Partial<OptionsOf<typeof family>>,
+      maxLength: Math.min(constraints.maxLength ?? 300, 64),
+    }),
+  check: (context, c) =>
+    guarded(async () => {
+      const problem = c.problem as AnyProblem;
+      const stepFn = context.entry.step!;
+      const dims = dimensionsOf(problem);
+      const whole = expectedOf(problem);
+      // The state crosses the interface after every step, stored in the declared precision (and as
+      // float32): a wider accumulator does not carry across steps, so the arithmetic is that precision.
+      const { accumulation: _accumulation, ...stored } = context.declaration;
+      const declaration: ArithmeticDeclaration = { ...stored, precision: coarser(context.declaration.precision, 'float32') };
+      const bounds = elementBounds(problem, whole, declaration);
+      const sequenceName = sequenceOutputName(problem.family);
+      const stateName = stateOutputName(problem.family);
+      let state = initialState(problem);
+      let answer: StepOutputs | undefined;
+      for (let t = 0; t < dims.length; t++) {
+        const inputs = stepInputsAt(problem, t, state);
+        const raw = await withTimeout(stepFn(inputs as never, problem.options as never), context.timeoutMs, 'step');
+        answer = validateStepOutputs(problem.family, inputs as never, raw);
+        for (let row = 0; row < dims.batch * dims.dim; row++) {
+          const failure = outsideBound(whole, bounds, declaration.precision, sequenceName, row * dims.length + t, answer.y.data[row], (at) => `step ${t}: y[${at.join(', ')}]`);
+          if (failure !== undefined) return failure;
+        }
+        state = asInput(answer.state);
+      }
+      if (stateName !== undefined && stateName in whole.outputs && answer !== undefined) {
+        for (let i = 0; i < whole.outputs[stateName].data.length; i++) {
+          const failure = outsideBound(whole, bounds, declaration.precision, stateName, i, answer.state.data[i], (at) => `after ${dims.length} steps, state[${at.join(', ')}]`);
+          if (failure !== undefined) return failure;
+        }
+      }
+      return { kind: 'pass' };
+    }),
+};
