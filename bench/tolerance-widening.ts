@@ -2,7 +2,7 @@
  * Measures how much the no-false-reds rules (spec/tolerance.md#exact-cases, issue 15) widened what
  * correct kernels are allowed, on the cases the quick properties draw; prints a Markdown table.
  *
- *   npx tsx scripts/tolerance-widening.ts [--cases 300] [--seed 42]
+ *   npx tsx bench/tolerance-widening.ts [--cases 300] [--seed 42]
  */
 import fc from 'fast-check';
 import { parseArgs } from 'node:util';
