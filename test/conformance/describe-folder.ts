@@ -5,14 +5,23 @@ import { IMPLEMENTATIONS_DIR, loadImplementationModule } from '../../suite/regis
 import { fixtureSourceFromDirectory } from '../../suite/fixture-source.ts';
 import { MODES, deepFromEnvironment } from '../../suite/settings.ts';
 
+/** Caps of a quick run for a slow folder (deep runs and `npm run conformance` have none). */
+export interface QuickCaps {
+  /** Longest fixture replayed (default: the quick mode's, suite/settings.ts). */
+  readonly fixtureMaxLength?: number;
+  /** Longest generated L (default: the quick mode's). */
+  readonly maxLength?: number;
+}
+
 /**
  * Loads implementations/<folder>/index.ts and declares describeConformance, fixtures included, for
- * each implementation in it; quick runs replay fixtures up to `quickFixtureLength` (default: the
- * quick mode's, suite/settings.ts), deep runs (and `npm run conformance`) all of them.
+ * each implementation in it; quick runs keep to `caps`, deep runs (and `npm run conformance`) do not.
  */
-export async function describeFolder(folder: string, quickFixtureLength: number = MODES.quick.fixtureMaxLength): Promise<void> {
+export async function describeFolder(folder: string, caps: QuickCaps = {}): Promise<void> {
   const implementations = await loadImplementationModule(path.join(IMPLEMENTATIONS_DIR, folder, 'index.ts'));
   if (implementations.length === 0) throw new Error(`implementations/${folder} registers no implementation`);
-  const fixtures = fixtureSourceFromDirectory(undefined, deepFromEnvironment() ? {} : { maxLength: quickFixtureLength });
-  for (const implementation of implementations) describeConformance(implementation, { fixtures });
+  const deep = deepFromEnvironment();
+  const fixtures = fixtureSourceFromDirectory(undefined, deep ? {} : { maxLength: caps.fixtureMaxLength ?? MODES.quick.fixtureMaxLength });
+  const lengths = deep || caps.maxLength === undefined ? {} : { maxLength: caps.maxLength };
+  for (const implementation of implementations) describeConformance(implementation, { fixtures, ...lengths });
 }
