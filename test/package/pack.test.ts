@@ -278,7 +278,8 @@ describe.skipIf(!ENABLED)(`the packed package in a fresh project${ENABLED ? '' :
     expect(output).toMatch(/prefix-sum › conformance/);
     expect(output).toMatch(/counterexample \(after \d+ shrinks\)/);
     expect(output).not.toContain('module exporting');
-    const rerun = /npx vitest run \.\/wrong\.test\.ts -t '[^']+'/.exec(output)?.[0];
+    // The fixtures cell fails first (describeConformance replays the fixtures too); take the conformance cell's rerun.
+    const rerun = /npx vitest run \.\/wrong\.test\.ts -t '[^']+› conformance'/.exec(output)?.[0];
     expect(rerun, output).toBe("npx vitest run ./wrong.test.ts -t 'user/off-by-one-prefix-sum prefix-sum › conformance'");
     const again = shell(rerun ?? '', project);
     expect(again.status, describeRun(again)).toBe(1);
