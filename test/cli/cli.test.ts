@@ -7,16 +7,13 @@ import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HELP, parseCliArguments, UsageError } from '../../scripts/cli-arguments.ts';
 import { DEFAULT_REQUEST_TIMEOUT_MS } from '../../protocol/process-implementation.ts';
 import { DEFAULT_REPORT_DIR, DEFAULT_RUN_TIMEOUT_MS, DEFAULT_SEED, ENVIRONMENT, MODES } from '../../suite/settings.ts';
-import { main } from '../../scripts/cli.ts';
+import { ROOT, runCli as run } from './run-cli.ts';
 import type { ConformanceReport } from '../../suite/results.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MODULES = 'test/cli/modules';
 const TINY = ['--family', 'prefix-sum', '--property', 'conformance', '--property', 'zero-input', '--runs', '3', '--no-fixtures', '--max-length', '64'];
 
@@ -28,22 +25,7 @@ afterAll(async () => {
   await rm(out, { recursive: true, force: true });
 });
 
-/** Runs main in-process and collects what it printed. */
-async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const chunks = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
-  stdout.on('data', (c: Buffer) => chunks.stdout.push(c));
-  stderr.on('data', (c: Buffer) => chunks.stderr.push(c));
-  const cwd = process.cwd();
-  process.chdir(ROOT);
-  try {
-    const code = await main(argv, { stdout, stderr });
-    return { code, stdout: Buffer.concat(chunks.stdout).toString(), stderr: Buffer.concat(chunks.stderr).toString() };
-  } finally {
-    process.chdir(cwd);
-  }
-}
+
 
 describe('flags', () => {
   it.each([

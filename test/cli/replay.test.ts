@@ -9,15 +9,13 @@ import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeFixture } from '../../fixtures/loader.ts';
-import { main } from '../../scripts/cli.ts';
+import { ROOT, runCli as run } from './run-cli.ts';
 import type { CellResult, ConformanceReport } from '../../suite/results.ts';
 import { moduleTarget, replayCommand } from '../../suite/replay.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const WRONG = './test/cli/modules/wrong.ts';
 const CORRECT = './test/cli/modules/correct.ts';
 const PYTHON = spawnSync('python3', ['-c', 'import numpy'], { encoding: 'utf8' }).status === 0;
@@ -31,22 +29,7 @@ afterAll(async () => {
   await rm(out, { recursive: true, force: true });
 });
 
-/** Runs main in-process from the repository root and collects what it printed. */
-async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const chunks = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
-  stdout.on('data', (c: Buffer) => chunks.stdout.push(c));
-  stderr.on('data', (c: Buffer) => chunks.stderr.push(c));
-  const cwd = process.cwd();
-  process.chdir(ROOT);
-  try {
-    const code = await main(argv, { stdout, stderr });
-    return { code, stdout: Buffer.concat(chunks.stdout).toString(), stderr: Buffer.concat(chunks.stderr).toString() };
-  } finally {
-    process.chdir(cwd);
-  }
-}
+
 
 /** Runs a printed command line with a shell, from the repository root, as a user would paste it. */
 function shell(command: string): { status: number | null; stdout: string; stderr: string } {

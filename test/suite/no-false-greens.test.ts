@@ -8,10 +8,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../scripts/cli.ts';
 import type { LinearRecurrenceOutputs, Problem } from '../../spec/families.ts';
 import type { ScanImplementation } from '../../spec/implementation.ts';
 import { fixtureSourceFromDirectory } from '../../suite/fixture-source.ts';
@@ -20,8 +18,8 @@ import { disallowedNonFinite } from '../../suite/pipeline.ts';
 import type { ConformanceReport } from '../../suite/results.ts';
 import { runImplementation } from '../../suite/runner.ts';
 import { describeConformance } from '../../suite/vitest.ts';
+import { ROOT, runCli } from '../cli/run-cli.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TINY = ['--family', 'prefix-sum', '--property', 'conformance', '--property', 'zero-input', '--runs', '3', '--no-fixtures', '--max-length', '32'];
 
 let dir: string;
@@ -46,17 +44,6 @@ const PREFIX_SUM_RUN = `async ({ inputs: { x } }) => {
   for (let row = 0; row < batch * dim; row++) { let s = 0; for (let t = 0; t < L; t++) { s = Math.fround(s + x.data[row * L + t]); y[row * L + t] = s; } }
   return { y: { data: y, shape: [batch, dim, L] } };
 }`;
-
-/** Runs main in-process (as test/cli/cli.test.ts does) and collects what it printed. */
-async function runCli(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const chunks = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
-  stdout.on('data', (c: Buffer) => chunks.stdout.push(c));
-  stderr.on('data', (c: Buffer) => chunks.stderr.push(c));
-  const code = await main(argv, { stdout, stderr });
-  return { code, stdout: Buffer.concat(chunks.stdout).toString(), stderr: Buffer.concat(chunks.stderr).toString() };
-}
 
 describe('an invalid implementation is a named error, exit 2, through the real CLI', () => {
   it.each([
