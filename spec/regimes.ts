@@ -201,7 +201,11 @@ function modelOf(regime: RegimeName, request: SampleRequest): Model | string {
   if (regime === 'identity-padding') return identityStepAbsence(request.family, request.options) ?? table.generic;
   const entry = table.regimes[regime];
   const changes = typeof entry === 'function' ? entry(request) : entry;
-  return typeof changes === 'string' ? changes : ({ ...table.generic, ...changes } as Model);
+  if (typeof changes === 'string') return changes;
+  // The compiler checks a literal's names but not those a function returns.
+  const unknown = Object.keys(changes).filter((name) => !(name in table.generic));
+  if (unknown.length > 0) throw new Error(`spec/families/${request.family}/regimes.ts: regime ${regime}: expected inputs of ${request.family}, got ${unknown.join(', ')}`);
+  return { ...table.generic, ...changes } as Model;
 }
 
 // Every family draws each of its inputs once: its draw order lists exactly its descriptor's inputs.
