@@ -3,18 +3,22 @@
  * in a regime. Fixtures drive it with seedrandom, the fast-check arbitraries with a uniform source
  * derived from a generated seed; both get the same problems from the same uniforms.
  *
+ * How each family's inputs are drawn in each regime is the family's own (spec/families/<name>/regimes.ts,
+ * registry REGIMES_BY_FAMILY); this module holds what is common: the regimes' names and
+ * descriptions, request checking, shapes, the sampler and the identity padding.
+ *
  * Determinism: a sampler reads randomness only from `uniform()` (values in [0, 1)), in a fixed order
- * (the draw order of each family below, each tensor row-major), and every element consumes the same
- * number of uniforms whatever value it takes, so changing one draw changes one element. Arithmetic
- * is exact or basic IEEE operations only (no Math.pow/exp/log), so every machine samples the same
- * float32 values.
+ * (each family's draw order, each tensor row-major), and every element consumes the same number of
+ * uniforms whatever value it takes (spec/draws.ts), so changing one draw changes one element.
  */
-import { FAMILY_NAMES, type AnyProblem, type FamilyName, type InputsOf, type OptionsOf, type Problem } from './families.ts';
+import type { TensorDraw, Uniform } from './draws.ts';
+import { FAMILY_NAMES, OPTIONAL_INPUT_NAMES, type FamilyName, type InputsOf, type OptionsOf, type Problem } from './families.ts';
+import { descriptorOf, directionalOptionNames, familiesWhere, familyRegimesOf, hasStateSize, projectionInputNames } from './families/index.ts';
+import type { OwnRegimeName } from './family-regimes.ts';
 import type { ProjectionLayout } from './shapes.ts';
 import { elementCount, type Tensor } from './tensor.ts';
 
-/** A source of uniform numbers in [0, 1). */
-export type Uniform = () => number;
+export type { Uniform } from './draws.ts';
 
 /** Every regime, in the order reports list them. */
 export const REGIME_NAMES = [
@@ -46,8 +50,9 @@ export type ProjectionKind = ProjectionLayout['kind'];
 export const PROJECTION_KINDS: readonly ProjectionKind[] = ['time-invariant', 'time-varying', 'grouped'];
 
 /**
- * Sizes of a problem to sample: stateSize (N) is required by selective-scan and lti-ssm and ignored
- * by the scalar-state families; groups (G) is read only for a grouped B or C.
+ * Sizes of a problem to sample: stateSize (N) is required by the families whose state has a state
+ * axis (selective-scan, lti-ssm) and ignored by the scalar-state ones; groups (G) is read only for
+ * a grouped B or C.
  */
 export interface SampleDimensions {
   readonly batch: number;
@@ -58,24 +63,17 @@ export interface SampleDimensions {
   readonly groups?: number;
 }
 
+/** The optional keys of an inputs type. */
+type OptionalKeys<T> = { [K in keyof T]-?: {} extends Pick<T, K> ? K : never }[keyof T];
+
+/** The name of an optional input of some family (h0, D, z, deltaBias). */
+export type OptionalInputName = { [F in FamilyName]: OptionalKeys<InputsOf<F>> & string }[FamilyName];
+
 /** Which optional inputs to draw (absent means off). */
-export interface OptionalInputSwitches {
-  readonly h0?: boolean;
-  readonly D?: boolean;
-  readonly z?: boolean;
-  readonly deltaBias?: boolean;
-}
+export type OptionalInputSwitches = { readonly [K in OptionalInputName]?: boolean };
 
-/** The name of an optional input. */
-export type OptionalInputName = keyof OptionalInputSwitches;
-
-/** The optional inputs each family has. */
-export const OPTIONAL_INPUTS: { readonly [F in FamilyName]: readonly OptionalInputName[] } = {
-  'prefix-sum': [],
-  'linear-recurrence': ['h0'],
-  'selective-scan': ['D', 'z', 'deltaBias', 'h0'],
-  'lti-ssm': ['D'],
-};
+/** The optional inputs each family has, in its descriptor's order (spec/families.ts#OPTIONAL_INPUT_NAMES). */
+export const OPTIONAL_INPUTS = OPTIONAL_INPUT_NAMES as unknown as { readonly [F in FamilyName]: readonly OptionalInputName[] };
 
 /** What to sample: a family, its sizes, options, optional inputs, B/C layouts and the regime. */
 export interface SampleRequest<F extends FamilyName = FamilyName> {
@@ -116,433 +114,106 @@ export class SampleRequestError extends Error {
   override readonly name = 'SampleRequestError';
 }
 
-// ------------------------------------------------------------------ value draws
+// ------------------------------------------------------------------ what each regime stresses
 
-/** One element's value; consumes a fixed number of uniforms. */
-type Draw = (uniform: Uniform) => number;
-
-/** A whole tensor; may read tensors drawn before it (the draw order of its family). */
-type TensorDraw = (uniform: Uniform, shape: readonly number[], drawn: Readonly<Record<string, Float32Array>>) => Float32Array;
-
-/** Exact 2^k by repeated doubling or halving (Math.pow is not specified to be exact). */
-function pow2(k: number): number {
-  let value = 1;
-  for (let i = 0; i < k; i++) value *= 2;
-  for (let i = 0; i > k; i--) value /= 2;
-  return value;
-}
-
-/** Uniform on [lo, hi); one draw. */
-const between = (lo: number, hi: number): Draw => (uniform) => lo + (hi - lo) * uniform();
-
-/** Exactly 0 with probability p, else `draw`; 1 + draws(draw) draws. */
-const withZeros = (p: number, draw: Draw): Draw => (uniform) => {
-  const zero = uniform() < p;
-  const value = draw(uniform);
-  return zero ? 0 : value;
+/** What each regime stresses, in words (reports and listings show it). */
+const DESCRIPTIONS: { readonly [R in RegimeName]: string } = {
+  generic:
+    'O(1) values: linear-recurrence a, b, h0 ∈ [−1, 1); prefix-sum x ∈ [−1, 1); selective-scan as mamba_ssm tests ' +
+    '(A ∈ [−1, 0), delta, deltaBias ∈ [0, ½), z ∈ [−2, 2), the rest ∈ [−1, 1)); lti-ssm Abar ∈ [0, 1), the rest ∈ [−1, 1).',
+  'decay-near-1':
+    'Long memory: decays in [1 − 10⁻³, 1). selective-scan: A ∈ [−1, −½), Δ\' ∈ [10⁻⁴, 10⁻³] (delta placed below ' +
+    'the softplus knee when deltaSoftplus), so Ā = exp(Δ\'·A) ∈ (1 − 10⁻³, 1). Errors that compound over t show here.',
+  'decay-near-0':
+    'Reset: decays in [0, 10⁻³). selective-scan: A ∈ [−20, −5), delta ∈ [5, 15), so Δ\'·A ≤ −25 and Ā underflows ' +
+    'float32 to 0 for most elements while float64 keeps it; the state forgets its past at every step.',
+  zeros:
+    'Generic values with exact zeros sprinkled in: a and b (¼ each) and h0 (½); x (¼); selective-scan A (⅛, so Ā = 1), ' +
+    'delta, B and u (¼ each); lti-ssm Abar, Bbar and u (¼ each). Catches 0·Inf, log(0) and division tricks.',
+  oscillating: 'Negative decays a, Abar ∈ (−1, 0): the state alternates sign, which log-space scans cannot represent.',
+  tiny:
+    'Float32 normals far below 1 (|v| ∈ [2⁻¹¹⁰, 2⁻⁹⁰)) in the additive inputs (b, h0, x, u), decays generic: ' +
+    'products decay towards the subnormal range.',
+  huge:
+    'Float32 values far above 1 (|v| ∈ [2⁸⁰, 2⁹⁰)) in the additive inputs (b, h0, x, u), decays generic; outputs stay ' +
+    'below 2¹²⁰ for L·N ≤ 2²⁰, inside float32 range.',
+  subnormal:
+    'Float32 subnormals (|v| < 2⁻¹²⁶) in the additive inputs (b, h0, x, u), decays generic: flush-to-zero hardware ' +
+    'and fast-math kernels lose them.',
+  'dyadic-exact':
+    'Values whose every intermediate in every +/× evaluation order is exact in float32 (a ∈ {0, ±½, ±1} with a ' +
+    'budget of halves, small integers elsewhere; selective-scan with Ā ∈ {0, 1} and no z; lti-ssm Abar ∈ {0, ±1}), ' +
+    'so every correct implementation matches the reference exactly, bit for bit up to the sign of zero (FFT evaluation excepted).',
+  'softplus-threshold':
+    'selective-scan with deltaSoftplus: delta + deltaBias placed exactly on 19.9, 20, 20.1, the float32 neighbours of ' +
+    '20, or uniformly in [19.8, 20.2): both sides of PyTorch\'s softplus threshold (x > 20 passes x through). With ' +
+    'request.expOverflow (generated cases), half of them in [88, 104) instead, where exp overflows float32.',
+  'identity-padding':
+    'A generic problem followed, in processing order, by identity steps (a = 1, b = 0; x = 0; lti-ssm u = 0; ' +
+    'selective-scan Δ\' = 0, u = 0): outputs at the original positions and the last state equal the unpadded ' +
+    'problem\'s. Padding goes at the end, or at the start for reverse; see appendIdentityPadding.',
 };
 
-/** ±(1 + f)·2^k with k uniform on the integers [minExponent, maxExponent]; three draws. */
-const signedMagnitude = (minExponent: number, maxExponent: number): Draw => (uniform) => {
-  const negative = uniform() < 0.5;
-  const exponent = minExponent + Math.floor(uniform() * (maxExponent - minExponent + 1));
-  const mantissa = 1 + uniform();
-  const value = mantissa * pow2(exponent);
-  return negative ? -value : value;
-};
+// ------------------------------------------------------------------ each family's models
 
-/** f32 normals far below 1: |v| ∈ [2^-110, 2^-90). */
-const tiny = signedMagnitude(-110, -91);
-/**
- * f32 values far above 1: |v| ∈ [2^80, 2^90). Sums of up to 2^16 of them, times N ≤ 2^4, a few
- * factors ≤ 2 and the gate, stay below 2^120, inside f32 range (max ≈ 2^128), so no output needs
- * the Inf allowance of the output policy; float64 (reference) is nowhere near its range.
- */
-const huge = signedMagnitude(80, 89);
-
-/** f32 subnormals ±m·2^-149, m ∈ [1, 2^23) log-uniform over its bit length; three draws. */
-const subnormal: Draw = (uniform) => {
-  const negative = uniform() < 0.5;
-  const bits = Math.floor(uniform() * 23);
-  const m = Math.floor(pow2(bits) * (1 + uniform()));
-  const value = Math.min(m, 2 ** 23 - 1) * pow2(-149);
-  return negative ? -value : value;
-};
-
-/** An integer uniform on [lo, hi]; one draw. */
-const integer = (lo: number, hi: number): Draw => (uniform) => lo + Math.min(hi - lo, Math.floor(uniform() * (hi - lo + 1)));
-
-/** One of the given values, uniformly; one draw. */
-const oneOf = (values: readonly number[]): Draw => (uniform) => values[Math.min(values.length - 1, Math.floor(uniform() * values.length))];
-
-/** Elementwise draw of a whole tensor, row-major. */
-function each(draw: Draw): TensorDraw {
-  return (uniform, shape) => {
-    const out = new Float32Array(elementCount(shape));
-    for (let i = 0; i < out.length; i++) out[i] = draw(uniform);
-    return out;
-  };
-}
-
-// ------------------------------------------------------------------ dyadic-exact
-
-/*
- * Why dyadic-exact is exact in EVERY evaluation order built from additions and multiplications of
- * the inputs (sequential, Hillis–Steele / Blelloch trees, chunked scans with state passing, direct
- * convolution), so every correct float32 (or wider) implementation returns the exact answer, bit
- * for bit up to the sign of an exact zero (−0 and +0 are both exact; which one comes depends on
- * the order, e.g. 0·(−3) + (−0)):
- *
- * linear-recurrence: a ∈ {0, ±½, ±1}, b, h0 integers in [−4, 4]. Every intermediate is a sum of
- * terms (a_j···a_i)·b_k (or ·h0) over some set of k, or a product of a's. In one (batch, dim) row at
- * most K of the a's are ±½, so every product of a's is 0 or ±2^-j with j ≤ K and every term and
- * partial sum is an integer multiple of 2^-K with magnitude ≤ Σ|b| + |h0| ≤ 4(L + 1). With
- * K = 22 − ⌈log2(L + 1)⌉, that multiple m·2^-K has |m| ≤ 4(L + 1)·2^K ≤ 2^24: 24 bits, exact in
- * float32 (and no underflow since K ≤ 22). Valid for L ≤ 2^22 − 1; either direction.
- *
- * prefix-sum: x ∈ {k/2 : |k| ≤ 8}; any partial sum is a multiple of ½ of magnitude ≤ 4L, exact
- * while 8L ≤ 2^24, i.e. L ≤ 2^21.
- *
- * selective-scan: exp is irrational at every non-zero rational, so Ā must be exactly 0 or 1:
- * A ∈ {0, −1024} and Δ' = delta + deltaBias a small non-negative integer, so Δ'·A is 0 (Ā = 1) or
- * ≤ −1024 (Ā = exp(≤ −1024) = 0 in float32 and float64 alike; any sum of such exponents a chunked
- * algorithm forms is 0 or ≤ −1024 too, whatever its rounding). softplus is irrational below its
- * threshold, so with deltaSoftplus Δ' ∈ {21, …, 25} (> 20: softplus(x) = x); without, Δ' ∈ {0, …, 3}.
- * B, C, D ∈ {−1, 0, 1}, u ∈ [−U, U] and h0 ∈ [−2, 2] integers; silu is irrational, so no z.
- * Every intermediate (Δ'·B·u, state, partial sums of C·h and D·u) is an integer of magnitude
- * ≤ N·(2 + L·Δmax·U) + U, which must be ≤ 2^24: U = 2 where that holds, else U = 1, else the size
- * is refused.
- *
- * lti-ssm: Abar ∈ {0, ±1} (a ½ would put 2^-k for every k < L into the convolution kernel, which
- * underflows float32), Bbar, C, D ∈ {−1, 0, 1}, u integers in [−2, 2]: integers of magnitude
- * ≤ N·2L + 2 ≤ 2^24. FFT evaluation is not covered (its twiddle factors are irrational).
- */
-const EXACT_LIMIT = 2 ** 24;
-
-/** How many ±½ a linear-recurrence row of length L may hold and stay exact (see above). */
-function dyadicHalfBudget(length: number): number {
-  return 22 - Math.ceil(Math.log2(length + 1));
-}
-
-/** a ∈ {0, ±½, ±1} row by row, at most `budget` halves per row; three draws per element. */
-function dyadicDecays(budget: number): TensorDraw {
-  return (uniform, shape) => {
-    const out = new Float32Array(elementCount(shape));
-    const rowLength = shape[shape.length - 1];
-    let halves = 0;
-    for (let i = 0; i < out.length; i++) {
-      if (i % rowLength === 0) halves = 0;
-      const kind = uniform();
-      const negative = uniform() < 0.5;
-      uniform(); // keeps three draws per element, like the other decays of this family
-      let magnitude = kind < 0.15 ? 0 : kind < 0.7 ? 1 : 0.5;
-      if (magnitude === 0.5) {
-        if (halves < budget) halves++;
-        else magnitude = 1;
-      }
-      out[i] = negative ? -magnitude : magnitude;
-    }
-    return out;
-  };
-}
-
-/** Largest integer |u| of a dyadic selective scan that keeps every intermediate exact, or 0 if none. */
-function dyadicSelectiveScanInputBound(request: SampleRequest<'selective-scan'>): number {
-  const N = request.dims.stateSize ?? 1;
-  const L = request.dims.length;
-  const deltaMax = request.options.deltaSoftplus ? 25 : 3;
-  const h0Max = request.optionalInputs?.h0 ? 2 : 0;
-  for (const U of [2, 1]) {
-    if (N * (h0Max + L * deltaMax * U) + U <= EXACT_LIMIT) return U;
-  }
-  return 0;
-}
-
-// ------------------------------------------------------------------ value models per family
-
-/** How each input of a family is drawn in one regime; a missing optional input is never drawn. */
+/** How each input is drawn, whatever the family (FamilyRegimes with its input names widened to strings). */
 type Model = Readonly<Record<string, TensorDraw>>;
 
-/** A regime's value model for one family, or a reason it cannot serve this request. */
-type ModelFor<F extends FamilyName> = (request: SampleRequest<F>) => Model | string;
-
-/** The fixed order in which each family's inputs are drawn (each row-major). */
-export const DRAW_ORDER: { readonly [F in FamilyName]: readonly string[] } = {
-  'prefix-sum': ['x'],
-  'linear-recurrence': ['a', 'b', 'h0'],
-  // deltaBias before delta: softplus-threshold places delta + deltaBias exactly.
-  'selective-scan': ['A', 'deltaBias', 'D', 'h0', 'B', 'C', 'delta', 'u', 'z'],
-  'lti-ssm': ['Abar', 'Bbar', 'C', 'D', 'u'],
-};
-
-const unit = each(between(-1, 1));
-
-const GENERIC: { readonly [F in FamilyName]: Model } = {
-  'prefix-sum': { x: unit },
-  'linear-recurrence': { a: unit, b: unit, h0: unit },
-  // As mamba_ssm's own tests draw them: A < 0, small positive delta and bias, the rest O(1).
-  'selective-scan': {
-    A: each(between(-1, 0)),
-    deltaBias: each(between(0, 0.5)),
-    D: unit,
-    h0: unit,
-    B: unit,
-    C: unit,
-    delta: each(between(0, 0.5)),
-    u: unit,
-    z: each(between(-2, 2)),
-  },
-  // S4D: Abar = exp(Δ·A) ∈ (0, 1) for real A < 0.
-  'lti-ssm': { Abar: each(between(0, 1)), Bbar: unit, C: unit, D: unit, u: unit },
-};
-
-/** The generic model with some inputs replaced. */
-function genericWith<F extends FamilyName>(family: F, replaced: Model): Model {
-  return { ...GENERIC[family], ...replaced };
-}
-
-/** delta such that delta + deltaBias (drawn before it, 0 when absent) equals `target(uniform)` as exactly as f32 allows. */
-function deltaAround(target: Draw): TensorDraw {
-  return (uniform, shape, drawn) => {
-    const [, dim, length] = shape;
-    const bias = drawn.deltaBias;
-    const out = new Float32Array(elementCount(shape));
-    for (let i = 0; i < out.length; i++) {
-      const d = Math.floor(i / length) % dim;
-      out[i] = Math.fround(target(uniform)) - (bias === undefined ? 0 : bias[d]);
-    }
-    return out;
+/** A family's value regimes read by name (spec/family-regimes.ts#FamilyRegimes, its types widened). */
+interface AnyFamilyRegimes {
+  readonly drawOrder: readonly string[];
+  readonly generic: Model;
+  readonly regimes: { readonly [R in OwnRegimeName]: Partial<Model> | ((request: SampleRequest) => Partial<Model> | string) | string };
+  readonly identityStep: {
+    readonly fills: Readonly<Record<string, number | ((row: number, inputs: Readonly<Record<string, Tensor>>) => number) | undefined>>;
+    readonly absentOtherwise?: string;
   };
 }
 
-interface RegimeDefinition {
-  readonly name: RegimeName;
-  readonly description: string;
-  readonly models: { readonly [F in FamilyName]?: ModelFor<F> };
-  readonly excluded: { readonly [F in FamilyName]?: string };
+/** The value regimes of a family, read by name. */
+function regimesOf(family: FamilyName): AnyFamilyRegimes {
+  return familyRegimesOf(family) as unknown as AnyFamilyRegimes;
 }
 
-const NO_DECAY = 'prefix-sum has no decay';
-const POSITIVE_DECAY = 'Ā = exp(Δ·A) is positive for real A';
-const SOFTPLUS_ONLY = 'only selective-scan applies softplus';
+/** Why a family does not apply to a regime at all, or undefined when it does (or depends on the request). */
+function exclusion(regime: RegimeName, family: FamilyName): string | undefined {
+  if (regime === 'generic' || regime === 'identity-padding') return undefined;
+  const entry = regimesOf(family).regimes[regime];
+  return typeof entry === 'string' ? entry : undefined;
+}
 
-const DEFINITIONS: readonly RegimeDefinition[] = [
-  {
-    name: 'generic',
-    description:
-      'O(1) values: linear-recurrence a, b, h0 ∈ [−1, 1); prefix-sum x ∈ [−1, 1); selective-scan as mamba_ssm tests ' +
-      '(A ∈ [−1, 0), delta, deltaBias ∈ [0, ½), z ∈ [−2, 2), the rest ∈ [−1, 1)); lti-ssm Abar ∈ [0, 1), the rest ∈ [−1, 1).',
-    models: {
-      'prefix-sum': () => GENERIC['prefix-sum'],
-      'linear-recurrence': () => GENERIC['linear-recurrence'],
-      'selective-scan': () => GENERIC['selective-scan'],
-      'lti-ssm': () => GENERIC['lti-ssm'],
-    },
-    excluded: {},
-  },
-  {
-    name: 'decay-near-1',
-    description:
-      'Long memory: decays in [1 − 10⁻³, 1). selective-scan: A ∈ [−1, −½), Δ\' ∈ [10⁻⁴, 10⁻³] (delta placed below ' +
-      'the softplus knee when deltaSoftplus), so Ā = exp(Δ\'·A) ∈ (1 − 10⁻³, 1). Errors that compound over t show here.',
-    models: {
-      'linear-recurrence': () => genericWith('linear-recurrence', { a: each((uniform) => 1 - 1e-3 * (1 - uniform())) }),
-      'selective-scan': (request) =>
-        genericWith('selective-scan', {
-          A: each(between(-1, -0.5)),
-          deltaBias: each(between(0, 1e-4)),
-          // softplus(x) ≈ e^x for x ≪ 0: x ∈ [−9, −7) gives Δ' ∈ [1.2·10⁻⁴, 9.1·10⁻⁴].
-          delta: each(request.options.deltaSoftplus ? between(-9, -7) : between(1e-4, 9e-4)),
-        }),
-      'lti-ssm': () => genericWith('lti-ssm', { Abar: each((uniform) => 1 - 1e-3 * (1 - uniform())) }),
-    },
-    excluded: { 'prefix-sum': NO_DECAY },
-  },
-  {
-    name: 'decay-near-0',
-    description:
-      'Reset: decays in [0, 10⁻³). selective-scan: A ∈ [−20, −5), delta ∈ [5, 15), so Δ\'·A ≤ −25 and Ā underflows ' +
-      'float32 to 0 for most elements while float64 keeps it; the state forgets its past at every step.',
-    models: {
-      'linear-recurrence': () => genericWith('linear-recurrence', { a: each(between(0, 1e-3)) }),
-      'selective-scan': () => genericWith('selective-scan', { A: each(between(-20, -5)), delta: each(between(5, 15)) }),
-      'lti-ssm': () => genericWith('lti-ssm', { Abar: each(between(0, 1e-3)) }),
-    },
-    excluded: { 'prefix-sum': NO_DECAY },
-  },
-  {
-    name: 'zeros',
-    description:
-      'Generic values with exact zeros sprinkled in: a and b (¼ each) and h0 (½); x (¼); selective-scan A (⅛, so Ā = 1), ' +
-      'delta, B and u (¼ each); lti-ssm Abar, Bbar and u (¼ each). Catches 0·Inf, log(0) and division tricks.',
-    models: {
-      'prefix-sum': () => ({ x: each(withZeros(0.25, between(-1, 1))) }),
-      'linear-recurrence': () => ({
-        a: each(withZeros(0.25, between(-1, 1))),
-        b: each(withZeros(0.25, between(-1, 1))),
-        h0: each(withZeros(0.5, between(-1, 1))),
-      }),
-      'selective-scan': () =>
-        genericWith('selective-scan', {
-          A: each(withZeros(0.125, between(-1, 0))),
-          B: each(withZeros(0.25, between(-1, 1))),
-          delta: each(withZeros(0.25, between(0, 0.5))),
-          u: each(withZeros(0.25, between(-1, 1))),
-        }),
-      'lti-ssm': () =>
-        genericWith('lti-ssm', {
-          Abar: each(withZeros(0.25, between(0, 1))),
-          Bbar: each(withZeros(0.25, between(-1, 1))),
-          u: each(withZeros(0.25, between(-1, 1))),
-        }),
-    },
-    excluded: {},
-  },
-  {
-    name: 'oscillating',
-    description: 'Negative decays a, Abar ∈ (−1, 0): the state alternates sign, which log-space scans cannot represent.',
-    models: {
-      'linear-recurrence': () => genericWith('linear-recurrence', { a: each(between(-0.999, -0.001)) }),
-      'lti-ssm': () => genericWith('lti-ssm', { Abar: each(between(-0.999, -0.001)) }),
-    },
-    excluded: { 'prefix-sum': NO_DECAY, 'selective-scan': POSITIVE_DECAY },
-  },
-  {
-    name: 'tiny',
-    description:
-      'Float32 normals far below 1 (|v| ∈ [2⁻¹¹⁰, 2⁻⁹⁰)) in the additive inputs (b, h0, x, u), decays generic: ' +
-      'products decay towards the subnormal range.',
-    models: {
-      'prefix-sum': () => ({ x: each(tiny) }),
-      'linear-recurrence': () => genericWith('linear-recurrence', { b: each(tiny), h0: each(tiny) }),
-      'selective-scan': () => genericWith('selective-scan', { u: each(tiny), h0: each(tiny) }),
-      'lti-ssm': () => genericWith('lti-ssm', { u: each(tiny) }),
-    },
-    excluded: {},
-  },
-  {
-    name: 'huge',
-    description:
-      'Float32 values far above 1 (|v| ∈ [2⁸⁰, 2⁹⁰)) in the additive inputs (b, h0, x, u), decays generic; outputs stay ' +
-      'below 2¹²⁰ for L·N ≤ 2²⁰, inside float32 range.',
-    models: {
-      'prefix-sum': () => ({ x: each(huge) }),
-      'linear-recurrence': () => genericWith('linear-recurrence', { b: each(huge), h0: each(huge) }),
-      'selective-scan': () => genericWith('selective-scan', { u: each(huge), h0: each(huge) }),
-      'lti-ssm': () => genericWith('lti-ssm', { u: each(huge) }),
-    },
-    excluded: {},
-  },
-  {
-    name: 'subnormal',
-    description:
-      'Float32 subnormals (|v| < 2⁻¹²⁶) in the additive inputs (b, h0, x, u), decays generic: flush-to-zero hardware ' +
-      'and fast-math kernels lose them.',
-    models: {
-      'prefix-sum': () => ({ x: each(subnormal) }),
-      'linear-recurrence': () => genericWith('linear-recurrence', { b: each(subnormal), h0: each(subnormal) }),
-      'selective-scan': () => genericWith('selective-scan', { u: each(subnormal), h0: each(subnormal) }),
-      'lti-ssm': () => genericWith('lti-ssm', { u: each(subnormal) }),
-    },
-    excluded: {},
-  },
-  {
-    name: 'dyadic-exact',
-    description:
-      'Values whose every intermediate in every +/× evaluation order is exact in float32 (a ∈ {0, ±½, ±1} with a ' +
-      'budget of halves, small integers elsewhere; selective-scan with Ā ∈ {0, 1} and no z; lti-ssm Abar ∈ {0, ±1}), ' +
-      'so every correct implementation matches the reference exactly, bit for bit up to the sign of zero (FFT evaluation excepted).',
-    models: {
-      'prefix-sum': (request) =>
-        request.dims.length > 2 ** 21 ? `length ${request.dims.length} exceeds 2^21, where partial sums stop being exact` : { x: each((u) => integer(-8, 8)(u) / 2) },
-      'linear-recurrence': (request) => {
-        const budget = dyadicHalfBudget(request.dims.length);
-        if (budget < 0) return `length ${request.dims.length} exceeds 2^22 − 1, where partial sums stop being exact`;
-        return { a: dyadicDecays(budget), b: each(integer(-4, 4)), h0: each(integer(-4, 4)) };
-      },
-      'selective-scan': (request) => {
-        if (request.optionalInputs?.z) return 'the gate silu(z) is irrational, so z must be off';
-        const U = dyadicSelectiveScanInputBound(request);
-        if (U === 0) {
-          return `N·(2 + L·Δmax) + 1 exceeds 2^24 for N=${request.dims.stateSize ?? 1}, L=${request.dims.length}: partial sums stop being exact`;
-        }
-        const softplus = request.options.deltaSoftplus;
-        return {
-          A: each(oneOf([0, 0, 0, -1024])),
-          deltaBias: each(integer(0, 1)),
-          D: each(integer(-1, 1)),
-          h0: each(integer(-2, 2)),
-          B: each(integer(-1, 1)),
-          C: each(integer(-1, 1)),
-          delta: each(softplus ? integer(21, 24) : integer(0, 2)),
-          u: each(integer(-U, U)),
-        };
-      },
-      'lti-ssm': (request) => {
-        const N = request.dims.stateSize ?? 1;
-        if (N * 2 * request.dims.length + 2 > EXACT_LIMIT) {
-          return `N·2L + 2 exceeds 2^24 for N=${N}, L=${request.dims.length}: partial sums stop being exact`;
-        }
-        return {
-          Abar: each(oneOf([0, 1, 1, -1])),
-          Bbar: each(integer(-1, 1)),
-          C: each(integer(-1, 1)),
-          D: each(integer(-1, 1)),
-          u: each(integer(-2, 2)),
-        };
-      },
-    },
-    excluded: {},
-  },
-  {
-    name: 'softplus-threshold',
-    description:
-      'selective-scan with deltaSoftplus: delta + deltaBias placed exactly on 19.9, 20, 20.1, the float32 neighbours of ' +
-      '20, or uniformly in [19.8, 20.2): both sides of PyTorch\'s softplus threshold (x > 20 passes x through). With ' +
-      'request.expOverflow (generated cases), half of them in [88, 104) instead, where exp overflows float32.',
-    models: {
-      'selective-scan': (request) => {
-        if (!request.options.deltaSoftplus) return 'it needs options.deltaSoftplus = true';
-        return genericWith('selective-scan', {
-          A: each(between(-0.05, 0)),
-          // Multiples of ½: delta = target − bias is then exact in f32 (targets are multiples of 2^-19 in [16, 32)).
-          deltaBias: each(oneOf([-1, -0.5, 0, 0.5, 1])),
-          delta: deltaAround((uniform) => {
-            let kind = uniform();
-            const jitter = uniform();
-            if (request.expOverflow === true) {
-              // Multiples of 2^-17 in [88, 104): delta = target − bias stays exact in f32.
-              if (kind >= 0.5) return 88 + 16 * jitter;
-              kind *= 2;
-            }
-            if (kind < 0.2) return 19.9;
-            if (kind < 0.4) return 20;
-            if (kind < 0.6) return 20.1;
-            if (kind < 0.7) return 20 - 2 ** -19;
-            if (kind < 0.8) return 20 + 2 ** -19;
-            return 19.8 + 0.4 * jitter;
-          }),
-        });
-      },
-    },
-    excluded: { 'prefix-sum': SOFTPLUS_ONLY, 'linear-recurrence': SOFTPLUS_ONLY, 'lti-ssm': SOFTPLUS_ONLY },
-  },
-  {
-    name: 'identity-padding',
-    description:
-      'A generic problem followed, in processing order, by identity steps (a = 1, b = 0; x = 0; lti-ssm u = 0; ' +
-      'selective-scan Δ\' = 0, u = 0): outputs at the original positions and the last state equal the unpadded ' +
-      'problem\'s. Padding goes at the end, or at the start for reverse; see appendIdentityPadding.',
-    models: {
-      'prefix-sum': () => GENERIC['prefix-sum'],
-      'linear-recurrence': () => GENERIC['linear-recurrence'],
-      'selective-scan': (request) =>
-        request.options.deltaSoftplus ? 'softplus(x) > 0 for every x, so no step with Δ\' = 0 exists' : GENERIC['selective-scan'],
-      'lti-ssm': () => GENERIC['lti-ssm'],
-    },
-    excluded: {},
-  },
-];
+/**
+ * Why a problem with these options has no identity step (the options its descriptor's
+ * identityStepNeeds rules out), or undefined when it has one.
+ */
+function identityStepAbsence(family: FamilyName, options: object): string | undefined {
+  const needs = (descriptorOf(family).identityStepNeeds ?? {}) as Readonly<Record<string, boolean>>;
+  const given = options as Readonly<Record<string, boolean>>;
+  const broken = Object.keys(needs).filter((name) => given[name] !== needs[name]);
+  if (broken.length === 0) return undefined;
+  return regimesOf(family).identityStep.absentOtherwise ?? `${family} has no identity step with ${broken.map((name) => `${name} = ${String(given[name])}`).join(', ')}`;
+}
+
+/** The model a regime gives a request, or the reason it cannot. */
+function modelOf(regime: RegimeName, request: SampleRequest): Model | string {
+  const table = regimesOf(request.family);
+  if (regime === 'generic') return table.generic;
+  if (regime === 'identity-padding') return identityStepAbsence(request.family, request.options) ?? table.generic;
+  const entry = table.regimes[regime];
+  const changes = typeof entry === 'function' ? entry(request) : entry;
+  if (typeof changes === 'string') return changes;
+  // The compiler checks a literal's names but not those a function returns.
+  const unknown = Object.keys(changes).filter((name) => !(name in table.generic));
+  if (unknown.length > 0) throw new Error(`spec/families/${request.family}/regimes.ts: regime ${regime}: expected inputs of ${request.family}, got ${unknown.join(', ')}`);
+  return { ...table.generic, ...changes } as Model;
+}
+
+// Every family draws each of its inputs once: its draw order lists exactly its descriptor's inputs.
+for (const family of FAMILY_NAMES) {
+  const order = [...regimesOf(family).drawOrder].sort().join(', ');
+  const inputs = descriptorOf(family).inputs.map((input) => input.name as string).sort().join(', ');
+  if (order !== inputs) throw new Error(`spec/families/${family}/regimes.ts: drawOrder: expected each of ${inputs} once, got ${order}`);
+}
 
 // ------------------------------------------------------------------ the sampler
 
@@ -554,8 +225,7 @@ function checkRequest(request: SampleRequest): void {
     const value = dims[key];
     if (!Number.isSafeInteger(value) || value < 0) throw new SampleRequestError(`dims.${key}: expected a non-negative integer, got ${String(value)}`);
   }
-  const hasState = family === 'selective-scan' || family === 'lti-ssm';
-  if (hasState) {
+  if (hasStateSize(family)) {
     const N = dims.stateSize;
     if (N === undefined || !Number.isSafeInteger(N) || N < 1) throw new SampleRequestError(`dims.stateSize: expected an integer ≥ 1 for ${family}, got ${String(N)}`);
   }
@@ -565,8 +235,9 @@ function checkRequest(request: SampleRequest): void {
       throw new SampleRequestError(`optionalInputs.${name}: ${family} has no such input (its optional inputs: ${known})`);
     }
   }
-  if (request.projections !== undefined && family !== 'selective-scan') {
-    throw new SampleRequestError(`projections: only selective-scan has B/C layouts, got a request for ${family}`);
+  if (request.projections !== undefined && projectionInputNames(family).length === 0) {
+    const withLayouts = familiesWhere((f) => projectionInputNames(f).length > 0);
+    throw new SampleRequestError(`projections: only ${withLayouts.join(', ')} has B/C layouts, got a request for ${family}`);
   }
   const kinds = [request.projections?.B, request.projections?.C];
   for (const kind of kinds) {
@@ -583,33 +254,36 @@ function checkRequest(request: SampleRequest): void {
   }
 }
 
-/** Shape of each input of a request's family (optional ones included). */
+/**
+ * Shape of each input of a request's family (optional ones included), from its role: a sequence is
+ * (batch, dim, L); a parameter (dim), or (dim, N) with a state axis; a projection by its layout
+ * (time-varying when the request names none); a state (batch, dim), or (batch, dim, N).
+ */
 function inputShapes(request: SampleRequest): Readonly<Record<string, readonly number[]>> {
   const { batch, dim, length: L } = request.dims;
   const N = request.dims.stateSize ?? 1;
   const G = request.dims.groups ?? 1;
-  const projection = (kind: ProjectionKind | undefined): number[] =>
-    kind === 'time-invariant' ? [dim, N] : kind === 'grouped' ? [batch, G, N, L] : [batch, N, L];
-  switch (request.family) {
-    case 'prefix-sum':
-      return { x: [batch, dim, L] };
-    case 'linear-recurrence':
-      return { a: [batch, dim, L], b: [batch, dim, L], h0: [batch, dim] };
-    case 'selective-scan':
-      return {
-        u: [batch, dim, L],
-        delta: [batch, dim, L],
-        z: [batch, dim, L],
-        A: [dim, N],
-        B: projection(request.projections?.B),
-        C: projection(request.projections?.C),
-        D: [dim],
-        deltaBias: [dim],
-        h0: [batch, dim, N],
-      };
-    case 'lti-ssm':
-      return { Abar: [dim, N], Bbar: [dim, N], C: [dim, N], D: [dim], u: [batch, dim, L] };
+  const layouts = (request.projections ?? {}) as Readonly<Record<string, ProjectionKind | undefined>>;
+  const shapes: Record<string, readonly number[]> = {};
+  for (const input of descriptorOf(request.family).inputs) {
+    switch (input.role) {
+      case 'sequence':
+        shapes[input.name] = [batch, dim, L];
+        break;
+      case 'parameter':
+        shapes[input.name] = input.perState === true ? [dim, N] : [dim];
+        break;
+      case 'projection': {
+        const kind = layouts[input.name];
+        shapes[input.name] = kind === 'time-invariant' ? [dim, N] : kind === 'grouped' ? [batch, G, N, L] : [batch, N, L];
+        break;
+      }
+      case 'state':
+        shapes[input.name] = hasStateSize(request.family) ? [batch, dim, N] : [batch, dim];
+        break;
+    }
   }
+  return shapes;
 }
 
 /** Draws the inputs of `request` from `model`, in the family's draw order. */
@@ -619,24 +293,15 @@ function drawInputs<F extends FamilyName>(request: SampleRequest<F>, model: Mode
   const switches = (request.optionalInputs ?? {}) as Readonly<Record<string, boolean | undefined>>;
   const drawn: Record<string, Float32Array> = {};
   const inputs: Record<string, Tensor> = {};
-  for (const name of DRAW_ORDER[request.family]) {
+  for (const name of regimesOf(request.family).drawOrder) {
     if (optional.includes(name) && switches[name] !== true) continue;
     const draw = model[name];
-    if (draw === undefined) throw new Error(`spec/regimes.ts: regime ${request.regime} has no draw for ${request.family} input ${name}`);
+    if (draw === undefined) throw new Error(`spec/families/${request.family}/regimes.ts: regime ${request.regime} has no draw for input ${name}`);
     const shape = shapes[name];
     drawn[name] = draw(uniform, shape, drawn);
     inputs[name] = { data: drawn[name], shape: [...shape] };
   }
   return { family: request.family, inputs: inputs as unknown as InputsOf<F>, options: { ...request.options } };
-}
-
-/** The model a definition gives for a request, or the reason it cannot. */
-function modelOf(definition: RegimeDefinition, request: SampleRequest): Model | string {
-  const excluded = definition.excluded[request.family];
-  if (excluded !== undefined) return excluded;
-  const modelFor = definition.models[request.family] as ModelFor<FamilyName> | undefined;
-  if (modelFor === undefined) throw new Error(`spec/regimes.ts: regime ${definition.name} neither models nor excludes ${request.family}`);
-  return modelFor(request);
 }
 
 /** How many identity steps the identity-padding regime appends to a problem of length L; one draw. */
@@ -646,34 +311,34 @@ function paddingCount(length: number, uniform: Uniform): number {
   return Math.min(length, 1 + Math.floor(draw * Math.max(1, Math.floor(length / 2))));
 }
 
-function buildRegime(definition: RegimeDefinition): Regime {
-  const families = FAMILY_NAMES.filter((family) => definition.excluded[family] === undefined);
-  for (const family of families) {
-    if (definition.models[family] === undefined) throw new Error(`spec/regimes.ts: regime ${definition.name} neither models nor excludes ${family}`);
+/** The regime of a name, with the families it applies to read from their tables. */
+function buildRegime(name: RegimeName): Regime {
+  const excluded: { [F in FamilyName]?: string } = {};
+  for (const family of FAMILY_NAMES) {
+    const reason = exclusion(name, family);
+    if (reason !== undefined) excluded[family] = reason;
   }
+  const families = FAMILY_NAMES.filter((family) => excluded[family] === undefined);
   const sample = <F extends FamilyName>(request: SampleRequest<F>, uniform: Uniform): Problem<F> => {
     checkRequest(request);
-    if (request.regime !== definition.name) {
-      throw new SampleRequestError(`regime: this sampler draws '${definition.name}', the request asks for '${request.regime}'`);
+    if (request.regime !== name) {
+      throw new SampleRequestError(`regime: this sampler draws '${name}', the request asks for '${request.regime}'`);
     }
-    const model = modelOf(definition, request);
+    const model = modelOf(name, request);
     if (typeof model === 'string') {
-      throw new RegimeNotApplicableError(`regime '${definition.name}' cannot sample this ${request.family} problem: ${model}`);
+      throw new RegimeNotApplicableError(`regime '${name}' cannot sample this ${request.family} problem: ${model}`);
     }
-    if (definition.name !== 'identity-padding') return drawInputs(request, model, uniform);
+    if (name !== 'identity-padding') return drawInputs(request, model, uniform);
     // The count comes first in the draw order; the body is a generic problem of the remaining length.
     const count = paddingCount(request.dims.length, uniform);
     const body = drawInputs({ ...request, dims: { ...request.dims, length: request.dims.length - count } }, model, uniform);
     return appendIdentityPadding(body, count);
   };
-  return { name: definition.name, description: definition.description, families, excluded: definition.excluded, sample };
+  return { name, description: DESCRIPTIONS[name], families, excluded, sample };
 }
 
 /** Every regime, in REGIME_NAMES order. */
-export const REGIMES: readonly Regime[] = DEFINITIONS.map(buildRegime);
-
-// REGIMES and REGIME_NAMES list the same names in the same order.
-if (REGIMES.map((r) => r.name).join() !== REGIME_NAMES.join()) throw new Error('spec/regimes.ts: REGIMES and REGIME_NAMES disagree');
+export const REGIMES: readonly Regime[] = REGIME_NAMES.map(buildRegime);
 
 /** The regime of a name. */
 export function regimeByName(name: RegimeName): Regime {
@@ -693,9 +358,8 @@ export function regimesFor(family: FamilyName): readonly Regime[] {
  */
 export function regimeRestriction(request: SampleRequest): string | undefined {
   checkRequest(request);
-  const definition = DEFINITIONS.find((d) => d.name === request.regime);
-  if (definition === undefined) throw new SampleRequestError(`regime: expected one of ${REGIME_NAMES.join(', ')}, got ${String(request.regime)}`);
-  const model = modelOf(definition, request);
+  if (!isRegimeName(request.regime)) throw new SampleRequestError(`regime: expected one of ${REGIME_NAMES.join(', ')}, got ${String(request.regime)}`);
+  const model = modelOf(request.regime, request);
   return typeof model === 'string' ? model : undefined;
 }
 
@@ -711,60 +375,42 @@ export function sampleProblem<F extends FamilyName>(request: SampleRequest<F>, u
 // ------------------------------------------------------------------ identity padding
 
 /**
- * Where identity steps go so they come last in processing order: 'start' for a reverse
- * prefix-sum or linear-recurrence, 'end' otherwise.
+ * Where identity steps go so they come last in processing order: 'start' when a directional
+ * option (reverse) is on, 'end' otherwise.
  */
 export function identityPaddingPlacement(problem: Problem): 'start' | 'end' {
   const options = problem.options as Readonly<Record<string, boolean>>;
-  return options.reverse === true ? 'start' : 'end';
+  return directionalOptionNames(problem.family).some((name) => options[name] === true) ? 'start' : 'end';
 }
 
 /**
  * The same problem with `count` identity steps after it in processing order (see
- * identityPaddingPlacement): linear-recurrence a = 1, b = 0; prefix-sum x = 0; lti-ssm u = 0;
- * selective-scan delta = −deltaBias (Δ' = 0, so Ā = 1), u = z = 0 and zero B, C columns (needs
- * deltaSoftplus off). Outputs at the original positions and the last state are unchanged.
+ * identityPaddingPlacement): every input with a time axis (sequences, time-varying projections)
+ * takes its family's identity-step value (spec/families/<name>/regimes.ts: linear-recurrence a = 1,
+ * b = 0; prefix-sum x = 0; lti-ssm u = 0; selective-scan Δ' = 0, u = z = 0, zero B, C columns),
+ * the others are kept. Outputs at the original positions and the last state are unchanged. Throws
+ * RegimeNotApplicableError under options that have no identity step (selective-scan's deltaSoftplus).
  */
 export function appendIdentityPadding<F extends FamilyName>(problem: Problem<F>, count: number): Problem<F> {
   if (!Number.isSafeInteger(count) || count < 0) throw new SampleRequestError(`count: expected a non-negative integer, got ${String(count)}`);
+  const family: FamilyName = problem.family;
+  const absence = identityStepAbsence(family, problem.options);
+  if (absence !== undefined) throw new RegimeNotApplicableError(`appendIdentityPadding: this ${family} problem has no identity step (${absence})`);
   const atStart = identityPaddingPlacement(problem) === 'start';
-  const pad = (t: Tensor | undefined, fill: (row: number) => number): Tensor | undefined =>
-    t === undefined ? undefined : padTime(t, count, atStart, fill);
-  const any = problem as AnyProblem;
-  switch (any.family) {
-    case 'prefix-sum':
-      return { ...problem, inputs: { x: pad(any.inputs.x, () => 0) } as unknown as InputsOf<F> };
-    case 'linear-recurrence': {
-      const { a, b, h0 } = any.inputs as InputsOf<'linear-recurrence'>;
-      return { ...problem, inputs: { a: pad(a, () => 1), b: pad(b, () => 0), ...(h0 && { h0 }) } as unknown as InputsOf<F> };
-    }
-    case 'lti-ssm': {
-      const inputs = any.inputs as InputsOf<'lti-ssm'>;
-      return { ...problem, inputs: { ...inputs, u: pad(inputs.u, () => 0) } as unknown as InputsOf<F> };
-    }
-    case 'selective-scan': {
-      if ((any.options as OptionsOf<'selective-scan'>).deltaSoftplus) {
-        throw new RegimeNotApplicableError('appendIdentityPadding: a selective scan with deltaSoftplus has no identity step (softplus(x) > 0 for every x)');
-      }
-      const inputs = any.inputs as InputsOf<'selective-scan'>;
-      const dim = inputs.u.shape[1];
-      const bias = inputs.deltaBias?.data;
-      // Rows of a (batch, dim, L) tensor are (b, d) pairs: row % dim is the channel.
-      const delta = pad(inputs.delta, (row) => (bias === undefined ? 0 : -bias[row % dim]));
-      const projection = (t: Tensor): Tensor => (t.shape.length === 2 ? t : padTime(t, count, false, () => 0));
-      return {
-        ...problem,
-        inputs: {
-          ...inputs,
-          u: pad(inputs.u, () => 0),
-          delta,
-          B: projection(inputs.B),
-          C: projection(inputs.C),
-          ...(inputs.z && { z: pad(inputs.z, () => 0) }),
-        } as unknown as InputsOf<F>,
-      };
-    }
-  }
+  const { fills } = regimesOf(family).identityStep;
+  const roles = new Map(descriptorOf(family).inputs.map((input) => [input.name as string, input.role]));
+  const inputs = problem.inputs as unknown as Readonly<Record<string, Tensor>>;
+  const padded = Object.fromEntries(
+    Object.entries(inputs).map(([name, t]) => {
+      const role = roles.get(name);
+      const timeAxis = role === 'sequence' || (role === 'projection' && t !== undefined && t.shape.length > 2);
+      if (t === undefined || !timeAxis) return [name, t];
+      const fill = fills[name];
+      if (fill === undefined) throw new Error(`spec/families/${family}/regimes.ts: identityStep.fills: expected a value for ${name}, which has a time axis, got none`);
+      return [name, padTime(t, count, atStart, typeof fill === 'number' ? () => fill : (row) => fill(row, inputs))];
+    }),
+  );
+  return { ...problem, inputs: padded as unknown as InputsOf<F> };
 }
 
 /** A tensor with `count` steps added on its last (time) axis, valued fill(row) per row. */

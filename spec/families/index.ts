@@ -1,6 +1,6 @@
 /**
  * The registry of families: adding a family is its folder, its reference and its lines here (its
- * descriptor, its fixture catalogue and its tolerance terms). The mapped types make the compiler name any family of
+ * descriptor, its fixture catalogue, its tolerance terms and its value regimes). The mapped types make the compiler name any family of
  * spec/families.ts that lacks either. The
  * helpers below answer, from the descriptors, the questions generic code would otherwise answer
  * by testing a family's name.
@@ -8,18 +8,23 @@
 import type { FamilyName, InputsOf, OptionsOf, OutputsOf } from '../families.ts';
 import type { FamilyCatalogue } from '../family-catalogue.ts';
 import type { FamilyDescriptor, InputRole, OptionDescriptor } from '../family-descriptor.ts';
+import type { FamilyRegimes } from '../family-regimes.ts';
 import type { FamilyToleranceTerms } from '../tolerance-terms.ts';
 import { linearRecurrenceCatalogue } from './linear-recurrence/catalogue.ts';
 import { linearRecurrence } from './linear-recurrence/descriptor.ts';
+import { linearRecurrenceRegimes } from './linear-recurrence/regimes.ts';
 import { linearRecurrenceTolerance } from './linear-recurrence/tolerance.ts';
 import { ltiSsmCatalogue } from './lti-ssm/catalogue.ts';
 import { ltiSsm } from './lti-ssm/descriptor.ts';
+import { ltiSsmRegimes } from './lti-ssm/regimes.ts';
 import { ltiSsmTolerance } from './lti-ssm/tolerance.ts';
 import { prefixSumCatalogue } from './prefix-sum/catalogue.ts';
 import { prefixSum } from './prefix-sum/descriptor.ts';
+import { prefixSumRegimes } from './prefix-sum/regimes.ts';
 import { prefixSumTolerance } from './prefix-sum/tolerance.ts';
 import { selectiveScanCatalogue } from './selective-scan/catalogue.ts';
 import { selectiveScan } from './selective-scan/descriptor.ts';
+import { selectiveScanRegimes } from './selective-scan/regimes.ts';
 import { selectiveScanTolerance } from './selective-scan/tolerance.ts';
 
 /** Every family's descriptor, by name. */
@@ -45,6 +50,19 @@ export const TOLERANCE_TERMS: { readonly [F in FamilyName]: FamilyToleranceTerms
   'selective-scan': selectiveScanTolerance,
   'lti-ssm': ltiSsmTolerance,
 };
+
+/** Every family's value regimes (spec/regimes.ts draws problems from them), by name. */
+export const REGIMES_BY_FAMILY: { readonly [F in FamilyName]: FamilyRegimes<F> } = {
+  'prefix-sum': prefixSumRegimes,
+  'linear-recurrence': linearRecurrenceRegimes,
+  'selective-scan': selectiveScanRegimes,
+  'lti-ssm': ltiSsmRegimes,
+};
+
+/** The value regimes of a family. */
+export function familyRegimesOf<F extends FamilyName>(family: F): FamilyRegimes<F> {
+  return REGIMES_BY_FAMILY[family] as FamilyRegimes<F>;
+}
 
 /** The tolerance terms of a family. */
 export function toleranceTermsOf<F extends FamilyName>(family: F): FamilyToleranceTerms<F> {
