@@ -3,10 +3,7 @@
  * median latency), the ratio to sequential-f32 of the same run, the baselines, the crossover grid,
  * as JSON and Markdown, both written atomically.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
 import os from 'node:os';
-import path from 'node:path';
 import { PLAIN_LOOP, REFERENCE } from './baseline-names.ts';
 import type { BenchCase } from './cases.ts';
 import { elementsOf } from './cases.ts';
@@ -214,10 +211,3 @@ export function reportMarkdown(report: BenchReport): string {
   return lines.join('\n');
 }
 
-/** Writes a file atomically: a temporary sibling, then rename. */
-export async function writeAtomically(file: string, contents: string): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
-  const temporary = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  await writeFile(temporary, contents);
-  await rename(temporary, file);
-}

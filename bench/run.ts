@@ -7,7 +7,8 @@ import { crossoverCases, QUICK_CASES, STANDARD_CASES } from './cases.ts';
 import type { ChildLimits, ImplementationRun, RegisteredImplementation } from './orchestrate.ts';
 import { progressBar, registeredImplementations, runCases } from './orchestrate.ts';
 import type { BenchReport } from './report.ts';
-import { buildReport, RATIO_BASE, reportMarkdown, writeAtomically } from './report.ts';
+import { buildReport, RATIO_BASE, reportMarkdown } from './report.ts';
+import { writeFileAtomically } from '../suite/report/write.ts';
 
 /** Options of a benchmark run (scripts/bench.ts parses them from the command line). */
 export interface BenchOptions {
@@ -29,6 +30,8 @@ export interface BenchOptions {
   readonly print: boolean;
   /** The command line, recorded in the report. */
   readonly command: string;
+  /** Where a full run (neither quick nor filtered) also writes its Markdown tables, to commit (npm run bench: bench/latest.md). */
+  readonly recordFile?: string;
 }
 
 /**
@@ -74,8 +77,10 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchReport> 
 
   const report = buildReport([...standard, ...crossover], runs, baselineRun, failures, options.command, loadAtStart);
   const markdown = reportMarkdown(report);
-  await writeAtomically(path.join(options.outDir, 'bench.json'), `${JSON.stringify(report, null, 2)}\n`);
-  await writeAtomically(path.join(options.outDir, 'bench.md'), markdown);
+  await writeFileAtomically(path.join(options.outDir, 'bench.json'), `${JSON.stringify(report, null, 2)}\n`);
+  await writeFileAtomically(path.join(options.outDir, 'bench.md'), markdown);
+  // A full run's tables are kept in bench/ too, to commit: the latest measurement the docs point to.
+  if (options.recordFile !== undefined && !options.quick && options.filter === undefined) await writeFileAtomically(options.recordFile, markdown);
   if (options.print) process.stdout.write(markdown);
   return report;
 }

@@ -1,10 +1,11 @@
 /**
  * npm run bench: every registered implementation on the standard shapes (and, with --crossover,
  * the lti-ssm N × L grid); writes bench.json and bench.md into --out (default DEFAULT_REPORT_DIR of
- * suite/settings.ts) and prints the table.
+ * suite/settings.ts), a full run's tables also into bench/latest.md (to commit), and prints the table.
  *
  *   tsx scripts/bench.ts [--out dir] [--filter name-substring] [--quick] [--crossover]
  */
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runBenchmark } from '../bench/run.ts';
 import { DEFAULT_REPORT_DIR } from '../suite/settings.ts';
@@ -28,5 +29,6 @@ if (values.help) {
     crossover: values.crossover,
     print: true,
     command: ['npm run bench --', ...process.argv.slice(2)].join(' '),
+    recordFile: fileURLToPath(new URL('../bench/latest.md', import.meta.url)),
   });
 }
