@@ -7,7 +7,7 @@
 import type { SpecValidationFailure } from '../spec/errors.ts';
 import { DEFAULT_OPTIONS, FAMILY_NAMES, isFamilyName, type FamilyName } from '../spec/families.ts';
 import type { ScanImplementation } from '../spec/implementation.ts';
-import { PRECISIONS, isPrecision } from '../spec/precision.ts';
+import { PRECISIONS, UNIT_ROUNDOFF, isPrecision, type Precision } from '../spec/precision.ts';
 import { REGIME_NAMES, regimesFor } from '../spec/regimes.ts';
 import { describeValue } from '../spec/validate.ts';
 import { PROPERTY_NAMES } from './results.ts';
@@ -52,6 +52,10 @@ export function validateImplementation(value: unknown, where = ''): ScanImplemen
   if (!isPrecision(value.precision)) problem('precision', `one of ${precisions}${suggestion(value.precision, PRECISIONS)}`, describeValue(value.precision));
   if (value.accumulation !== undefined && !isPrecision(value.accumulation)) {
     problem('accumulation', `absent or one of ${precisions}${suggestion(value.accumulation, PRECISIONS)}`, describeValue(value.accumulation));
+  } else if (value.accumulation !== undefined && isPrecision(value.precision) && UNIT_ROUNDOFF[value.accumulation] > UNIT_ROUNDOFF[value.precision]) {
+    // The tolerance reads accumulation as the wider arithmetic of a narrower storage; a narrower one would be ignored.
+    const wider = PRECISIONS.filter((p) => UNIT_ROUNDOFF[p] <= UNIT_ROUNDOFF[value.precision as Precision]).map((p) => `'${p}'`).join(', ');
+    problem('accumulation', `absent or at least as wide as precision '${value.precision}' (${wider})`, describeValue(value.accumulation));
   }
   if (value.subnormals !== undefined && !(SUBNORMALS as readonly unknown[]).includes(value.subnormals)) {
     problem('subnormals', `absent, 'preserve' or 'flush'`, describeValue(value.subnormals));

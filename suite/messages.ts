@@ -25,7 +25,13 @@ export function describeCellFailure(cell: CellResult): string {
     }
     if (c.path !== '') lines.push(`replay: fast-check seed ${c.seed}, path "${c.path}" — ${c.replay}`);
     else lines.push(`replay: ${c.replay}`);
-    if (c.file !== undefined) lines.push(`inputs, expected and actual outputs: ${c.file}${c.caseReplay !== undefined ? ` — replay exactly this case: ${c.caseReplay}` : ''}`);
+    if (c.file !== undefined) {
+      lines.push(
+        c.caseReplay !== undefined
+          ? `inputs, expected and actual outputs: ${c.file} — replay exactly this case: ${c.caseReplay}`
+          : `the case's inputs, expected and actual outputs (before the property's own transform; replay it with the command above): ${c.file}`,
+      );
+    }
   }
   return lines.join('\n');
 }

@@ -96,10 +96,14 @@ async function withCounterexampleFile(
     return { ...counterexample, message: `${counterexample.message} (its counterexample file could not be written: ${errorMessage(error)})` };
   }
   const context = replayContextOf(options);
+  // `--case` replays a file as a conformance check against its expected outputs: exactly the
+  // failure of a fixtures or conformance cell, but not of another property (a step, a scaled or
+  // split run), whose file keeps the case's inputs and the reference's answer without a replay.
+  const replaysAsCase = cell.property === 'fixtures' || cell.property === 'conformance';
   return {
     ...counterexample,
     file: commandPath(file),
-    ...(context.target !== undefined && { caseReplay: replayCommand(context, cell, ['--case', commandPath(file)]) }),
+    ...(context.target !== undefined && replaysAsCase && { caseReplay: replayCommand(context, cell, ['--case', commandPath(file)]) }),
   };
 }
 

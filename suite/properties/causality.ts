@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import type { AnyProblem } from '../../spec/families.ts';
 import { dimensionsOf } from '../../spec/shapes.ts';
 import type { Tensor } from '../../spec/tensor.ts';
+import { descriptorOf } from '../../spec/families/index.ts';
 import { caseArbitrary, problemOfCase } from '../arbitraries.ts';
 import { guarded, runChecked } from '../pipeline.ts';
 import { inputsOf, timeTensorNames, withInputs } from '../transforms.ts';
@@ -23,7 +24,11 @@ export const causality: PropertyDefinition<'causality'> = {
       const t = (c.parameters.at as number) % L;
       const other = inputsOf(problemOfCase(c.request, c.parameters.changeSeed as number, c.timeInvariant));
       const replaced: Record<string, Tensor> = {};
+      // A case drawn as a convolution (constant Δ) stays one: the inputs held constant keep their
+      // values, so a convolution kernel (FFT) computes the changed problem instead of declining it.
+      const heldConstant: readonly string[] = c.timeInvariant ? (descriptorOf(problem.family).convolutionWhenConstant ?? []) : [];
       for (const name of timeTensorNames(problem as AnyProblem)) {
+        if (heldConstant.includes(name)) continue;
         const tensor = inputsOf(problem)[name]!;
         const data = tensor.data.slice();
         const length = tensor.shape[tensor.shape.length - 1];

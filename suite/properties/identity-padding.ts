@@ -7,13 +7,19 @@ import { dimensionsOf } from '../../spec/shapes.ts';
 import { caseArbitrary, type CaseConstraints } from '../arbitraries.ts';
 import { unravel } from '../compare.ts';
 import { guarded, runChecked } from '../pipeline.ts';
-import { always, isReversed, isStateOutput, judged, pairAllowance, pairViolated, withParameters, type PropertyDefinition } from './harness.ts';
+import { isReversed, isStateOutput, judged, pairAllowance, pairViolated, withParameters, type PropertyDefinition } from './harness.ts';
 
 /** The identity-padding property. */
 export const identityPadding: PropertyDefinition<'identity-padding'> = {
   name: 'identity-padding',
   description: 'Appending identity steps (a = 1, b = 0; Δ\' = 0, u = 0) changes no original output and not the last state.',
-  notApplicable: always,
+  // A convolution kernel (FFT, normwise) computes only problems with the family's convolution
+  // inputs held constant (selective-scan's Δ); an identity step (Δ' = 0) breaks that, so every
+  // padded case would be declined and only empty ones would pass.
+  notApplicable: (family, entry) =>
+    entry.errorModel === 'normwise' && descriptorOf(family).convolutionWhenConstant !== undefined
+      ? `a convolution (normwise) implementation of ${family} computes only problems with ${descriptorOf(family).convolutionWhenConstant?.join(', ')} constant over time, and identity steps change it`
+      : undefined,
   arbitrary: (family, constraints) => {
     // Cases draw from options under which an identity step exists (selective-scan: Δ' = Δ, no softplus).
     const needs = descriptorOf(family).identityStepNeeds;

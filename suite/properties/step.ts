@@ -6,6 +6,7 @@ import type { Tensor } from '../../spec/tensor.ts';
 import { validateStepOutputs } from '../../spec/validate.ts';
 import { elementBounds } from '../compare.ts';
 import { expectedOf, guarded, withTimeout } from '../pipeline.ts';
+import { MODES } from '../settings.ts';
 import type { ArithmeticDeclaration } from '../tolerance.ts';
 import { inputsOf, sliceLastAxis, timeTensorNames } from '../transforms.ts';
 import { asInput, coarser, noParameters, outsideBound, type PropertyDefinition } from './harness.ts';
@@ -48,11 +49,14 @@ export const step: PropertyDefinition<'step'> = {
       ...constraints,
       // A step is forward and inclusive: the options it does not take are false in the runs it is compared with.
       options: { ...constraints.options, ...Object.fromEntries(notInStepOptionNames(family).map((name) => [name, false])) } as Partial<OptionsOf<typeof family>>,
-      maxLength: Math.min(constraints.maxLength ?? 300, 64),
+      maxLength: Math.min(constraints.maxLength ?? MODES.quick.maxLength, 64),
     }),
   check: (context, c) =>
     guarded(async () => {
       const problem = c.problem as AnyProblem;
+      // A problem the implementation declines to scan is declined here too, as in every property.
+      const reason = context.entry.decline?.(c.problem);
+      if (reason !== undefined) return { kind: 'declined', reason };
       const stepFn = context.entry.step!;
       const dims = dimensionsOf(problem);
       const whole = expectedOf(problem);

@@ -10,13 +10,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LinearRecurrenceOutputs, Problem } from '../../spec/families.ts';
-import type { ScanImplementation } from '../../spec/implementation.ts';
+import fc from 'fast-check';
+import fftConv from '../../implementations/fft-conv/index.ts';
+import type { FamilyName, LinearRecurrenceOutputs, Problem } from '../../spec/families.ts';
+import type { FamilyImplementation, ScanImplementation } from '../../spec/implementation.ts';
+import { propertyByName } from '../../suite/properties/index.ts';
 import { fixtureSourceFromDirectory } from '../../suite/fixture-source.ts';
-import { InvalidImplementationError } from '../../suite/implementation-check.ts';
+import { InvalidImplementationError, validateImplementation } from '../../suite/implementation-check.ts';
 import { disallowedNonFinite } from '../../suite/pipeline.ts';
 import type { ConformanceReport } from '../../suite/results.ts';
-import { runImplementation } from '../../suite/runner.ts';
+import { declarationOf, runImplementation } from '../../suite/runner.ts';
 import { describeConformance } from '../../suite/vitest.ts';
 import { ROOT, runCli } from '../cli/run-cli.ts';
 
@@ -102,6 +105,12 @@ describe('an invalid implementation is a named error, exit 2, through the real C
     ]);
     expect(result.stderr).toContain("expectedFailures[0].propery: expected no such key (keys: family, property, regime, options, reason) (did you mean 'property'?), got key 'propery'");
     expect(result.stderr).toContain("precision: expected one of 'float64', 'float32', 'float16', 'bfloat16' (did you mean 'float16'?), got \"f16\"");
+  });
+
+  it('rejects an accumulation narrower than the precision (the tolerance would ignore it)', () => {
+    const narrow = { name: 'narrow', precision: 'float32', accumulation: 'bfloat16', families: { 'prefix-sum': { run: async () => ({}) } } };
+    expect(() => validateImplementation(narrow)).toThrow("accumulation: expected absent or at least as wide as precision 'float32' ('float64', 'float32'), got \"bfloat16\"");
+    expect(validateImplementation({ ...narrow, precision: 'float16', accumulation: 'float32' }).accumulation).toBe('float32');
   });
 
   it('describeConformance throws it when declared', () => {
@@ -268,5 +277,27 @@ export default { name: 'thrower', precision: 'float32', families: { 'prefix-sum'
     const markdown = await readFile(path.join(out, 'report.md'), 'utf8');
     expect(markdown).toContain('the implementation threw: RangeError: kernel exploded');
     expect(markdown).not.toContain('at explodingKernel');
+  });
+});
+
+describe('a convolution kernel gets real causality cases, and no identity-padding cell that checks nothing', () => {
+  const fft = fftConv.find((i) => i.name === 'fft-conv-f32')!;
+  const entry = fft.families['selective-scan'] as FamilyImplementation<FamilyName>;
+
+  it('causality keeps a convolution case (constant Δ) a convolution, so the FFT computes it instead of declining', async () => {
+    const causality = propertyByName('causality')!;
+    const cases = fc.sample(causality.arbitrary('selective-scan', { maxLength: 64 }), { numRuns: 200, seed: 42 }).filter((c) => c.timeInvariant && c.problem.inputs.delta.shape[2] >= 2);
+    expect(cases.length).toBeGreaterThan(10);
+    const context = { family: 'selective-scan' as FamilyName, entry, declaration: declarationOf(fft, 'selective-scan'), timeoutMs: 60_000 };
+    for (const c of cases.slice(0, 12)) {
+      const result = await causality.check(context, c);
+      expect(result.kind, JSON.stringify(c.request)).toBe('pass');
+    }
+  });
+
+  it('identity-padding is not applicable to a normwise selective-scan (identity steps break its constant Δ)', async () => {
+    const report = await runImplementation(fft, { families: ['selective-scan'], properties: ['identity-padding'], runs: 3 });
+    expect(report.cells.map((c) => [c.property, c.outcome])).toEqual([['identity-padding', 'not-applicable']]);
+    expect(report.cells[0].reason).toMatch(/constant over time/);
   });
 });

@@ -294,3 +294,48 @@ describe('webgpu-f16 passes the cases it once failed', () => {
     expect(await checkPinned(webgpuF16, 'scaling', request, 1072514647, { exponent: 4 })).toMatchObject({ kind: 'pass' });
   });
 });
+
+describe('scaling holds a kernel whose evaluation order varies between calls to the bounds, not to bit equality', () => {
+  // A correct float32 prefix sum that alternates its order: forward on one call, pairwise on the next.
+  let calls = 0;
+  const varyingOrder: ScanImplementation = {
+    name: 'test/varying-order-prefix-sum',
+    precision: 'float32',
+    families: {
+      'prefix-sum': {
+        run: async ({ inputs: { x }, options }) => {
+          const [batch, dim, L] = x.shape;
+          const y = new Float32Array(x.data.length);
+          const pairwise = calls++ % 2 === 1;
+          for (let row = 0; row < batch * dim; row++) {
+            for (let i = 0; i < L; i++) {
+              const t = options.reverse ? L - 1 - i : i;
+              const [from, to] = options.reverse ? [t + (options.exclusive ? 1 : 0), L] : [0, t + (options.exclusive ? 0 : 1)];
+              y[row * L + t] = pairwise ? pairwiseSum(x.data, row * L + from, to - from) : forwardSum(x.data, row * L + from, to - from);
+            }
+          }
+          return { y: { data: y, shape: [batch, dim, L] } };
+        },
+      },
+    },
+  };
+  const forwardSum = (data: Float32Array, offset: number, count: number): number => {
+    let s = 0;
+    for (let i = 0; i < count; i++) s = f32(s + data[offset + i]);
+    return s;
+  };
+  const pairwiseSum = (data: Float32Array, offset: number, count: number): number =>
+    count === 0 ? 0 : count === 1 ? data[offset] : f32(pairwiseSum(data, offset, count >> 1) + pairwiseSum(data, offset + (count >> 1), count - (count >> 1)));
+
+  it('a certified-exact case whose two orders round apart passes (it failed when exactness assumed one order)', async () => {
+    const request: SampleRequest<'prefix-sum'> = { family: 'prefix-sum', regime: 'generic', dims: { batch: 1, dim: 1, length: 64 }, options: { exclusive: false, reverse: false } };
+    const problem = problemOfCase(request, 7);
+    expect(scalingIsExact(problem as AnyProblem, declarationOf(varyingOrder, 'prefix-sum'), 3)).toBe(true);
+    // The two orders differ on this case, so bit equality across calls cannot hold.
+    const a = forwardSum(problem.inputs.x.data, 0, 64);
+    const b = pairwiseSum(problem.inputs.x.data, 0, 64);
+    expect(a).not.toBe(b);
+    calls = 0;
+    expect(await checkPinned(varyingOrder, 'scaling', request, 7, { exponent: 3 })).toEqual({ kind: 'pass' });
+  });
+});
