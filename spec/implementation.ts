@@ -13,7 +13,11 @@ export type ErrorModel = 'componentwise' | 'normwise';
 
 /** What an implementation offers for one family. */
 export interface FamilyImplementation<F extends FamilyName> {
-  /** Computes the whole scan. Outputs have the shapes of spec/shapes.ts#outputShapes. */
+  /**
+   * Computes the whole scan. Outputs have the shapes of spec/shapes.ts#outputShapes. The suite's
+   * time limit applies to the asynchronous part: a synchronous loop in run() cannot be interrupted
+   * in-process (run a kernel that may hang as a process testee).
+   */
   run(problem: Problem<F>): Promise<OutputsOf<F>>;
   /**
    * Why this implementation declines a problem it cannot compute (an FFT convolution and a

@@ -55,7 +55,11 @@ export function expectedOf(problem: AnyProblem): ExpectedOutputs {
   return reference(problem) as unknown as ExpectedOutputs;
 }
 
-/** Rejects when a promise does not settle within ms. */
+/**
+ * Rejects when a promise does not settle within ms. It times what runs asynchronously (a worker, a
+ * GPU, a testee process); a kernel that computes synchronously inside run() has finished before the
+ * timer starts, so the limit cannot cut it short (a process testee's own request timeout can).
+ */
 export async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {

@@ -301,3 +301,28 @@ describe('a convolution kernel gets real causality cases, and no identity-paddin
     expect(report.cells[0].reason).toMatch(/constant over time/);
   });
 });
+
+describe('the step property consults decline, as every property does', () => {
+  it('a step cell whose every problem is declined is declined, not run', async () => {
+    let steps = 0;
+    const declining: ScanImplementation = {
+      name: 'test/declines-everything-with-a-step',
+      precision: 'float32',
+      families: {
+        'prefix-sum': {
+          run: async () => {
+            throw new Error('never called');
+          },
+          decline: () => 'this kernel takes nothing',
+          step: async () => {
+            steps++;
+            throw new Error('never called');
+          },
+        },
+      },
+    };
+    const report = await runImplementation(declining, { properties: ['step'], runs: 3 });
+    expect(report.cells.map((c) => [c.property, c.outcome, c.declineReason])).toEqual([['step', 'declined', 'this kernel takes nothing']]);
+    expect(steps).toBe(0);
+  });
+});
