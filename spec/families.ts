@@ -1,5 +1,5 @@
 /**
- * The four scan families: their inputs, options, outputs and one-token step, as types.
+ * The scan families: their inputs, options, outputs and one-token step, as types.
  * The normative math lives in spec/families/<family>/<family>.md; shapes in spec/shapes.ts; checks in spec/validate.ts.
  * Shapes use mamba_ssm's names: batch, dim (channels), N (state size), G (groups), L (length).
  */
@@ -9,10 +9,11 @@ import type { PrefixSumTypes } from './families/prefix-sum/types.ts';
 import type { LinearRecurrenceTypes } from './families/linear-recurrence/types.ts';
 import type { SelectiveScanTypes } from './families/selective-scan/types.ts';
 import type { LtiSsmTypes } from './families/lti-ssm/types.ts';
+import type { SsdTypes } from './families/ssd/types.ts';
 import type { OutputTensor } from './tensor.ts';
 
 /** Every family, in the order reports list them. */
-export const FAMILY_NAMES = ['prefix-sum', 'linear-recurrence', 'selective-scan', 'lti-ssm'] as const;
+export const FAMILY_NAMES = ['prefix-sum', 'linear-recurrence', 'selective-scan', 'lti-ssm', 'ssd'] as const;
 
 /** The name of a scan family. */
 export type FamilyName = (typeof FAMILY_NAMES)[number];
@@ -27,6 +28,7 @@ export type { PrefixSumInputs, PrefixSumOptions, PrefixSumOutputs, PrefixSumStep
 export type { LinearRecurrenceInputs, LinearRecurrenceOptions, LinearRecurrenceOutputs, LinearRecurrenceStepInputs } from './families/linear-recurrence/types.ts';
 export type { SelectiveScanInputs, SelectiveScanOptions, SelectiveScanOutputs, SelectiveScanStepInputs } from './families/selective-scan/types.ts';
 export type { LtiSsmInputs, LtiSsmOptions, LtiSsmOutputs, LtiSsmStepInputs } from './families/lti-ssm/types.ts';
+export type { SsdInputs, SsdOptions, SsdOutputs, SsdStepInputs } from './families/ssd/types.ts';
 
 // ---------------------------------------------------------------- the table
 
@@ -42,6 +44,7 @@ export interface FamilyTypes {
   'linear-recurrence': LinearRecurrenceTypes;
   'selective-scan': SelectiveScanTypes;
   'lti-ssm': LtiSsmTypes;
+  ssd: SsdTypes;
 }
 
 export type InputsOf<F extends FamilyName> = FamilyTypes[F]['inputs'];

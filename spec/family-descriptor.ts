@@ -13,9 +13,19 @@ import type { ErrorModel } from './implementation.ts';
  * - `parameter`: shared across batch and time, (dim) or (dim, N) (A, D, deltaBias, Abar…);
  * - `projection`: selective-scan's B and C, (dim, N) time-invariant, (batch, N, L) time-varying or
  *   (batch, G, N, L) grouped, its layout read from its rank;
- * - `state`: the initial state, (batch, dim) or (batch, dim, N).
+ * - `state`: the initial state, (batch, dim) or (batch, dim, N);
+ * - `segments`: sequence ids along time (ssd's seqIdx), (batch, L), non-decreasing: the state resets
+ *   where they change, so transforms that cut or pad time keep those changes (never additive).
+ * An input that declares `axes` has that shape instead of its role's.
  */
-export type InputRole = 'sequence' | 'parameter' | 'projection' | 'state';
+export type InputRole = 'sequence' | 'parameter' | 'projection' | 'state' | 'segments';
+
+/**
+ * A named axis of a tensor whose shape is not its role's default (ssd's tensors, laid out as
+ * mamba_ssm's Mamba-2 kernels take them): its size comes from the problem's dimensions, `headdim`
+ * being dim / heads and `limits` the 2 of a (lo, hi) pair.
+ */
+export type AxisName = 'batch' | 'length' | 'heads' | 'headdim' | 'groups' | 'state' | 'limits';
 
 /** One input of a family. */
 export interface InputDescriptor<Name extends string = string> {
@@ -30,12 +40,18 @@ export interface InputDescriptor<Name extends string = string> {
   readonly additive: boolean;
   /** A parameter with a state axis, (dim, N) rather than (dim). */
   readonly perState?: boolean;
+  /** Its shape in named axes, where its role's default shape does not fit; a time axis is `length`. */
+  readonly axes?: readonly AxisName[];
+  /** A second accepted shape (ssd's D: (H) or (H, P)); problems may be drawn in either. */
+  readonly alternateAxes?: readonly AxisName[];
 }
 
-/** One output: a sequence (batch, dim, L) or a final state. */
+/** One output: a sequence (batch, dim, L) or a final state, unless it declares its axes. */
 export interface OutputDescriptor<Name extends string = string> {
   readonly name: Name;
   readonly kind: 'sequence' | 'state';
+  /** Its shape in named axes where the kind's default does not fit (ssd: y (batch, L, H, P)). */
+  readonly axes?: readonly AxisName[];
 }
 
 /** One boolean option. */
@@ -60,10 +76,15 @@ export interface FamilyDescriptor<F extends keyof FamilyTypes = keyof FamilyType
   readonly outputs: readonly OutputDescriptor<keyof OutputsOf<F> & string>[];
   /** Every option with its default. */
   readonly options: { readonly [K in keyof OptionsOf<F>]-?: OptionDescriptor };
-  /** The sequence input whose shape (batch, dim, L) gives a problem's dimensions. */
+  /** The sequence input whose shape (batch, dim, L), or whose axes, give a problem's dimensions. */
   readonly dimensionsFrom: keyof InputsOf<F> & string;
-  /** The parameter whose second axis is the state size N; absent for the scalar-state families. */
+  /**
+   * The input that gives the state size N: a parameter's second axis, or its `state` axis where it
+   * declares axes; absent for the scalar-state families.
+   */
   readonly stateSizeFrom?: keyof InputsOf<F> & string;
+  /** The input whose `groups` axis gives the number of groups G, where the family has one in its axes. */
+  readonly groupsFrom?: keyof InputsOf<F> & string;
   /** Whether the sequence output reads the state out through C (and D, the gate): y = C·h + D·u. */
   readonly readsOut: boolean;
   /** The error models the family admits; normwise only where it is a convolution (FFT). */

@@ -18,7 +18,7 @@ export interface FamilyImplementation<F extends FamilyName> {
    * time limit applies to the asynchronous part: a synchronous loop in run() cannot be interrupted
    * in-process (run a kernel that may hang as a process testee).
    */
-  run(problem: Problem<F>): Promise<OutputsOf<F>>;
+  run(problem: Problem<F>, settings?: EvaluationSettings): Promise<OutputsOf<F>>;
   /**
    * Why this implementation declines a problem it cannot compute (an FFT convolution and a
    * time-varying selective scan), or undefined when it accepts it. Declined cases are reported,
@@ -29,6 +29,18 @@ export interface FamilyImplementation<F extends FamilyName> {
   step?(inputs: StepInputsOf<F>, options: OptionsOf<F>): Promise<StepOutputs>;
   /** The error model the results are held to; componentwise when absent. */
   readonly errorModel?: ErrorModel;
+  /**
+   * The chunk sizes run() accepts in its settings (mamba_ssm's chunk_size), for a chunked
+   * evaluation: the chunk-size property runs each one, which must not change the result. Absent:
+   * run() ignores settings.chunkSize.
+   */
+  readonly chunkSizes?: readonly number[];
+}
+
+/** How the suite asks run() to evaluate, beyond the problem: only the chunk size so far. */
+export interface EvaluationSettings {
+  /** One of the family implementation's chunkSizes; absent: its own default. */
+  readonly chunkSize?: number;
 }
 
 /**

@@ -26,6 +26,7 @@ import { selectiveScanCatalogue } from './selective-scan/catalogue.ts';
 import { selectiveScan } from './selective-scan/descriptor.ts';
 import { selectiveScanRegimes } from './selective-scan/regimes.ts';
 import { selectiveScanTolerance } from './selective-scan/tolerance.ts';
+import { ssd } from './ssd/descriptor.ts';
 
 /** Every family's descriptor, by name. */
 export const FAMILIES: { readonly [F in FamilyName]: FamilyDescriptor<F> } = {
@@ -33,6 +34,7 @@ export const FAMILIES: { readonly [F in FamilyName]: FamilyDescriptor<F> } = {
   'linear-recurrence': linearRecurrence,
   'selective-scan': selectiveScan,
   'lti-ssm': ltiSsm,
+  ssd,
 };
 
 /** Every family's choices for the golden fixture catalogue (fixtures/catalogue.ts), by name. */
