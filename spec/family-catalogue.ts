@@ -12,6 +12,8 @@ export interface Variant<F extends FamilyName = FamilyName> {
   readonly options: OptionsOf<F>;
   readonly optionalInputs: OptionalInputSwitches;
   readonly projections?: { readonly B: ProjectionKind; readonly C: ProjectionKind };
+  /** Inputs drawn in their descriptor's second shape (ssd's D as (H, P)); only inputs that are on. */
+  readonly alternateShapes?: readonly string[];
 }
 
 /** A long case: one per entry, at the catalogue's LONG_LENGTH. */
@@ -39,6 +41,8 @@ export interface FamilyCatalogue<F extends FamilyName = FamilyName> {
   readonly optionTags: { readonly [K in keyof OptionsOf<F>]-?: readonly [string, string] };
   /** The case-id tag of an optional input that is on, where it is not the input's own name. */
   readonly inputTags?: Readonly<Record<string, string>>;
+  /** The case-id tag of an input drawn in its second shape (ssd: D as (H, P) is 'Dhp'); default `<name>2`. */
+  readonly alternateTags?: Readonly<Record<string, string>>;
   /** Its long cases (about 2 MB each, so few). */
   readonly longCases?: readonly LongCase<F>[];
 }

@@ -47,6 +47,11 @@ export interface IdentityStep<F extends FamilyName = FamilyName> {
   readonly fills: { readonly [K in InputName<F>]?: IdentityFill<F> };
   /** Why there is no identity step under the options that the descriptor's identityStepNeeds rules out. */
   readonly absentOtherwise?: string;
+  /**
+   * Inputs to replace so that an identity step exists (ssd: a dtLimit widened to contain 0, which
+   * keeps Δ = 0 possible), or undefined when it exists already; spec/regimes.ts#admitIdentityStep.
+   */
+  readonly admit?: (inputs: InputsOf<F>) => Partial<InputsOf<F>> | undefined;
 }
 
 /** The value regimes of family F. */

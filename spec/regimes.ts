@@ -13,10 +13,11 @@
  */
 import type { TensorDraw, Uniform } from './draws.ts';
 import { FAMILY_NAMES, OPTIONAL_INPUT_NAMES, type FamilyName, type InputsOf, type OptionsOf, type Problem } from './families.ts';
-import { descriptorOf, directionalOptionNames, familiesWhere, familyRegimesOf, hasStateSize, projectionInputNames } from './families/index.ts';
+import { descriptorOf, directionalOptionNames, familiesWhere, familyRegimesOf, hasHeads, hasProjectionLayouts, hasStateSize } from './families/index.ts';
 import type { OwnRegimeName } from './family-regimes.ts';
-import type { ProjectionLayout } from './shapes.ts';
-import { elementCount, type Tensor } from './tensor.ts';
+import { shapeOfAxes, timeAxisOf, type ProjectionLayout } from './shapes.ts';
+import { padAxis } from './tensor-axis.ts';
+import type { Tensor } from './tensor.ts';
 
 export type { Uniform } from './draws.ts';
 
@@ -59,8 +60,10 @@ export interface SampleDimensions {
   readonly dim: number;
   readonly length: number;
   readonly stateSize?: number;
-  /** Ignored unless B or C is grouped; must then divide dim. */
+  /** Ignored unless B or C is grouped; must then divide dim (and heads, where the family has heads). */
   readonly groups?: number;
+  /** Heads H of a family with a heads axis (ssd); must divide dim. */
+  readonly heads?: number;
 }
 
 /** The optional keys of an inputs type. */
@@ -83,6 +86,8 @@ export interface SampleRequest<F extends FamilyName = FamilyName> {
   readonly optionalInputs?: OptionalInputSwitches;
   /** selective-scan only; each defaults to 'time-varying' (mamba_ssm's usual layout). */
   readonly projections?: { readonly B?: ProjectionKind; readonly C?: ProjectionKind };
+  /** Inputs drawn in their descriptor's alternateAxes (ssd's D as (H, P)). */
+  readonly alternateShapes?: readonly string[];
   readonly regime: RegimeName;
   /**
    * softplus-threshold only: also place half of delta + deltaBias in [88, 104), past float32 exp's
@@ -167,6 +172,7 @@ interface AnyFamilyRegimes {
   readonly identityStep: {
     readonly fills: Readonly<Record<string, number | ((row: number, inputs: Readonly<Record<string, Tensor>>) => number) | undefined>>;
     readonly absentOtherwise?: string;
+    readonly admit?: (inputs: Readonly<Record<string, Tensor>>) => Readonly<Record<string, Tensor>> | undefined;
   };
 }
 
@@ -235,8 +241,8 @@ function checkRequest(request: SampleRequest): void {
       throw new SampleRequestError(`optionalInputs.${name}: ${family} has no such input (its optional inputs: ${known})`);
     }
   }
-  if (request.projections !== undefined && projectionInputNames(family).length === 0) {
-    const withLayouts = familiesWhere((f) => projectionInputNames(f).length > 0);
+  if (request.projections !== undefined && !hasProjectionLayouts(family)) {
+    const withLayouts = familiesWhere(hasProjectionLayouts);
     throw new SampleRequestError(`projections: only ${withLayouts.join(', ')} has B/C layouts, got a request for ${family}`);
   }
   const kinds = [request.projections?.B, request.projections?.C];
@@ -245,6 +251,23 @@ function checkRequest(request: SampleRequest): void {
   }
   if (request.expOverflow === true && request.regime !== 'softplus-threshold') {
     throw new SampleRequestError(`expOverflow: only the softplus-threshold regime reads it, got a request for regime '${String(request.regime)}'`);
+  }
+  if (hasHeads(family)) {
+    const H = dims.heads;
+    if (H === undefined || !Number.isSafeInteger(H) || H < 1 || dims.dim % H !== 0) {
+      throw new SampleRequestError(`dims.heads: expected an integer ≥ 1 dividing dim=${dims.dim} for ${family}, got ${String(H)}`);
+    }
+    const G = dims.groups;
+    if (G === undefined || !Number.isSafeInteger(G) || G < 1 || H % G !== 0) {
+      throw new SampleRequestError(`dims.groups: expected an integer ≥ 1 dividing heads=${H} for ${family}, got ${String(G)}`);
+    }
+  }
+  for (const name of request.alternateShapes ?? []) {
+    const input = descriptorOf(family).inputs.find((i) => i.name === name);
+    if (input?.alternateAxes === undefined) {
+      const withAlternates = descriptorOf(family).inputs.filter((i) => i.alternateAxes !== undefined).map((i) => i.name);
+      throw new SampleRequestError(`alternateShapes: ${family} has no input '${name}' with a second shape (those it has: ${withAlternates.join(', ') || 'none'})`);
+    }
   }
   if (kinds.includes('grouped')) {
     const G = dims.groups;
@@ -265,7 +288,13 @@ function inputShapes(request: SampleRequest): Readonly<Record<string, readonly n
   const G = request.dims.groups ?? 1;
   const layouts = (request.projections ?? {}) as Readonly<Record<string, ProjectionKind | undefined>>;
   const shapes: Record<string, readonly number[]> = {};
+  const sizes = { batch, dim, length: L, stateSize: N, groups: G, heads: request.dims.heads ?? 1 };
   for (const input of descriptorOf(request.family).inputs) {
+    if (input.axes !== undefined) {
+      const alternate = input.alternateAxes !== undefined && (request.alternateShapes ?? []).includes(input.name);
+      shapes[input.name] = shapeOfAxes(alternate ? input.alternateAxes! : input.axes, sizes);
+      continue;
+    }
     switch (input.role) {
       case 'sequence':
         shapes[input.name] = [batch, dim, L];
@@ -280,6 +309,9 @@ function inputShapes(request: SampleRequest): Readonly<Record<string, readonly n
       }
       case 'state':
         shapes[input.name] = hasStateSize(request.family) ? [batch, dim, N] : [batch, dim];
+        break;
+      case 'segments':
+        shapes[input.name] = [batch, L];
         break;
     }
   }
@@ -332,7 +364,7 @@ function buildRegime(name: RegimeName): Regime {
     // The count comes first in the draw order; the body is a generic problem of the remaining length.
     const count = paddingCount(request.dims.length, uniform);
     const body = drawInputs({ ...request, dims: { ...request.dims, length: request.dims.length - count } }, model, uniform);
-    return appendIdentityPadding(body, count);
+    return appendIdentityPadding(admitIdentityStep(body), count);
   };
   return { name, description: DESCRIPTIONS[name], families, excluded, sample };
 }
@@ -384,6 +416,16 @@ export function identityPaddingPlacement(problem: Problem): 'start' | 'end' {
 }
 
 /**
+ * The problem with the inputs its family's identity step needs replaced (ssd: a dtLimit widened to
+ * contain 0), or itself when it has an identity step already; deterministic, draws nothing.
+ */
+export function admitIdentityStep<F extends FamilyName>(problem: Problem<F>): Problem<F> {
+  const inputs = problem.inputs as unknown as Readonly<Record<string, Tensor>>;
+  const admitted = regimesOf(problem.family).identityStep.admit?.(inputs);
+  return admitted === undefined ? problem : { ...problem, inputs: { ...inputs, ...admitted } as unknown as InputsOf<F> };
+}
+
+/**
  * The same problem with `count` identity steps after it in processing order (see
  * identityPaddingPlacement): every input with a time axis (sequences, time-varying projections)
  * takes its family's identity-step value (spec/families/<name>/regimes.ts: linear-recurrence a = 1,
@@ -398,33 +440,19 @@ export function appendIdentityPadding<F extends FamilyName>(problem: Problem<F>,
   if (absence !== undefined) throw new RegimeNotApplicableError(`appendIdentityPadding: this ${family} problem has no identity step (${absence})`);
   const atStart = identityPaddingPlacement(problem) === 'start';
   const { fills } = regimesOf(family).identityStep;
-  const roles = new Map(descriptorOf(family).inputs.map((input) => [input.name as string, input.role]));
   const inputs = problem.inputs as unknown as Readonly<Record<string, Tensor>>;
+  const admitted = regimesOf(family).identityStep.admit?.(inputs);
+  if (admitted !== undefined) {
+    throw new RegimeNotApplicableError(`appendIdentityPadding: this ${family} problem has no identity step until ${Object.keys(admitted).join(', ')} change (admitIdentityStep first)`);
+  }
   const padded = Object.fromEntries(
     Object.entries(inputs).map(([name, t]) => {
-      const role = roles.get(name);
-      const timeAxis = role === 'sequence' || (role === 'projection' && t !== undefined && t.shape.length > 2);
-      if (t === undefined || !timeAxis) return [name, t];
+      const axis = t === undefined ? -1 : timeAxisOf(family, name, t.shape);
+      if (t === undefined || axis < 0) return [name, t];
       const fill = fills[name];
       if (fill === undefined) throw new Error(`spec/families/${family}/regimes.ts: identityStep.fills: expected a value for ${name}, which has a time axis, got none`);
-      return [name, padTime(t, count, atStart, typeof fill === 'number' ? () => fill : (row) => fill(row, inputs))];
+      return [name, padAxis(t, axis, count, atStart, typeof fill === 'number' ? () => fill : (row) => fill(row, inputs))];
     }),
   );
   return { ...problem, inputs: padded as unknown as InputsOf<F> };
-}
-
-/** A tensor with `count` steps added on its last (time) axis, valued fill(row) per row. */
-function padTime(t: Tensor, count: number, atStart: boolean, fill: (row: number) => number): Tensor {
-  const L = t.shape[t.shape.length - 1];
-  const rows = L === 0 ? elementCount(t.shape.slice(0, -1)) : t.data.length / L;
-  const padded = L + count;
-  const data = new Float32Array(rows * padded);
-  for (let r = 0; r < rows; r++) {
-    const offset = r * padded + (atStart ? count : 0);
-    data.set(t.data.subarray(r * L, (r + 1) * L), offset);
-    const value = fill(r);
-    const start = r * padded + (atStart ? 0 : L);
-    data.fill(value, start, start + count);
-  }
-  return { data, shape: [...t.shape.slice(0, -1), padded] };
 }

@@ -14,7 +14,7 @@
 import fc from 'fast-check';
 import seedrandom from 'seedrandom';
 import { DEFAULT_OPTIONS, type FamilyName, type OptionsOf, type Problem } from '../spec/families.ts';
-import { descriptorOf, hasStateSize, projectionInputNames, stateInputNames } from '../spec/families/index.ts';
+import { alternateShapeInputNames, descriptorOf, hasHeads, hasProjectionLayouts, hasStateSize, projectionInputNames, stateInputNames } from '../spec/families/index.ts';
 import type { Tensor } from '../spec/tensor.ts';
 import {
   OPTIONAL_INPUTS,
@@ -59,9 +59,13 @@ export interface CaseConstraints<F extends FamilyName> {
   readonly maxBatch?: number;
   readonly maxDim?: number;
   readonly maxStateSize?: number;
-  /** selective-scan: dim = G · (dim/G) with G ≤ maxGroups (default 4) and dim/G ≤ maxGroupSize (default 3). */
+  /**
+   * selective-scan: dim = G · (dim/G) with G ≤ maxGroups (default 4) and dim/G ≤ maxGroupSize
+   * (default 3); ssd: H = G · (H/G) heads alike, each of P ≤ maxHeadDim (default 3) channels.
+   */
   readonly maxGroups?: number;
   readonly maxGroupSize?: number;
+  readonly maxHeadDim?: number;
   /** Option values to fix (default: each drawn). */
   readonly options?: Partial<OptionsOf<F>>;
   /** Optional inputs to fix on or off (default: each drawn). */
@@ -197,9 +201,13 @@ export function caseArbitrary<F extends FamilyName>(family: F, constraints: Case
   const booleanFor = (fixed: boolean | undefined) => (fixed === undefined ? fc.boolean() : fc.constant(fixed));
   const projections = constraints.projections ?? PROJECTION_KINDS;
   const hasState = hasStateSize(family);
-  // Families with projections (B, C) draw dim as groups × group size, so grouped layouts get G ≥ 2.
+  // Families with projections (B, C) draw dim as groups × group size, so grouped layouts get G ≥ 2;
+  // a family with heads (ssd) draws G groups of groupSize heads of headdim channels each.
   const projectionNames = projectionInputNames(family);
   const grouped = projectionNames.length > 0;
+  const headed = hasHeads(family);
+  const layoutsChosen = hasProjectionLayouts(family);
+  const alternatable = alternateShapeInputNames(family);
   const convolutionForm = descriptorOf(family).convolutionWhenConstant !== undefined;
   const requests = fc
     .record({
@@ -222,18 +230,25 @@ export function caseArbitrary<F extends FamilyName>(family: F, constraints: Case
           ? fc.oneof({ arbitrary: fc.constant(false), weight: 3 }, { arbitrary: fc.constant(true), weight: 1 })
           : fc.constant(false),
       valueSeed: fc.nat({ max: 2 ** 31 - 1 }),
+      // Drawn last, so the fields above draw the same values as before families with heads existed.
+      headdim: headed ? fc.integer({ min: 1, max: constraints.maxHeadDim ?? 3 }) : fc.constant(1),
+      alternates: fc.record(Object.fromEntries(alternatable.map((name) => [name, fc.boolean()]))),
     })
-    .map(({ regime, length, batch, dim, groups, groupSize, stateSize, options, switches, layoutB, layoutC, timeInvariant, valueSeed }) => {
+    .map(({ regime, length, batch, dim, groups, groupSize, stateSize, options, switches, layoutB, layoutC, timeInvariant, valueSeed, headdim, alternates }) => {
+      const on = switches as Readonly<Record<string, boolean>>;
+      const alternateShapes = alternatable.filter((name) => on[name] === true && (alternates as Readonly<Record<string, boolean>>)[name] === true);
+      const heads = groups * groupSize;
       const request: SampleRequest<F> = {
         family,
         regime,
-        dims: { batch, dim: grouped ? groups * groupSize : dim, length, stateSize, groups },
+        dims: headed ? { batch, dim: heads * headdim, length, stateSize, groups, heads } : { batch, dim: grouped ? groups * groupSize : dim, length, stateSize, groups },
+        ...(alternateShapes.length > 0 && { alternateShapes }),
         // The only source of delta past exp's overflow; the fixtures keep the regime without it.
         ...(regime === 'softplus-threshold' && { expOverflow: true }),
         options: options as unknown as OptionsOf<F>,
         optionalInputs: timeInvariant ? { ...switches, ...Object.fromEntries(stateInputNames(family).map((name) => [name, false])) } : switches,
         // layoutB and layoutC are drawn for every family (so a seed draws the same values whatever the family) and used by those with projections.
-        ...(grouped && {
+        ...(layoutsChosen && {
           projections: Object.fromEntries(projectionNames.map((name, i) => [name, timeInvariant ? ('time-invariant' as const) : [layoutB, layoutC][i]])) as SampleRequest['projections'],
         }),
       };

@@ -8,7 +8,7 @@
  */
 import type { AnyProblem, FamilyName, Problem } from '../spec/families.ts';
 import { SpecValidationError, type SpecValidationFailure } from '../spec/errors.ts';
-import { ImplementationDeclinedError, type FamilyImplementation } from '../spec/implementation.ts';
+import { ImplementationDeclinedError, type EvaluationSettings, type FamilyImplementation } from '../spec/implementation.ts';
 import type { OutputTensor } from '../spec/tensor.ts';
 import { validateOutputs } from '../spec/validate.ts';
 import { reference } from '../reference/index.ts';
@@ -77,10 +77,14 @@ export async function withTimeout<T>(promise: Promise<T>, ms: number, what: stri
  * answer validated against the spec. A decline is thrown as ImplementationDeclinedError, so a
  * decline before the run and one during it take the same road.
  */
-async function runValidated<F extends FamilyName>(context: RunContext<F>, problem: Problem<F>): Promise<Readonly<Record<string, OutputTensor>>> {
+async function runValidated<F extends FamilyName>(
+  context: RunContext<F>,
+  problem: Problem<F>,
+  settings?: EvaluationSettings,
+): Promise<Readonly<Record<string, OutputTensor>>> {
   const reason = context.entry.decline?.(problem);
   if (reason !== undefined) throw new ImplementationDeclinedError(reason);
-  const outputs = await withTimeout(context.entry.run(problem), context.timeoutMs, 'run');
+  const outputs = await withTimeout(settings === undefined ? context.entry.run(problem) : context.entry.run(problem, settings), context.timeoutMs, 'run');
   return validateOutputs(problem, outputs) as unknown as Readonly<Record<string, OutputTensor>>;
 }
 
@@ -192,6 +196,8 @@ export interface ReferenceCheck {
   readonly exact?: (expected: ExpectedOutputs) => boolean;
   /** The failure of a comparison, in the caller's words. */
   readonly failure: (comparison: Comparison) => CheckFailure;
+  /** How run() is asked to evaluate (a chunk size); absent: its defaults. */
+  readonly settings?: EvaluationSettings;
 }
 
 /**
@@ -201,7 +207,7 @@ export interface ReferenceCheck {
  */
 export async function checkAgainstReference<F extends FamilyName>(context: RunContext<F>, problem: Problem<F>, check: ReferenceCheck): Promise<CheckResult> {
   return guarded(async () => {
-    const outputs = await runValidated(context, problem);
+    const outputs = await runValidated(context, problem, check.settings);
     const any = problem as AnyProblem;
     const expected = check.expected ?? expectedOf(any);
     const comparison = compareWithReference(any, outputs, expected, context.declaration, { exact: check.exact?.(expected) ?? false });

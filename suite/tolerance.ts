@@ -8,7 +8,8 @@ import type { AnyProblem } from '../spec/families.ts';
 import { descriptorOf, directionalOptionNames, toleranceTermsOf } from '../spec/families/index.ts';
 import type { ErrorModel } from '../spec/implementation.ts';
 import { MIN_NORMAL, UNIT_ROUNDOFF, type Precision } from '../spec/precision.ts';
-import { dimensionsOf, type Dimensions } from '../spec/shapes.ts';
+import { dimensionsOf, shapeOfAxes, type Dimensions } from '../spec/shapes.ts';
+import { elementCount } from '../spec/tensor.ts';
 import { expAllowance, type ChannelTerms, type Roundoffs } from '../spec/tolerance-terms.ts';
 
 // The terms shared with the families' own tolerance files; suite modules have long imported them from here.
@@ -66,6 +67,8 @@ export interface ChannelModel extends ChannelTerms {
   readonly reverse: boolean;
   /** Whether the sequence output reads the state out through C (and D, the gate). */
   readonly readsOut: boolean;
+  /** Elements after the time axis of the sequence output: 1 for (batch, dim, L), dim for ssd's (batch, L, H, P). */
+  readonly timeInner: number;
 }
 
 /** The per-channel facts of a problem, computed once per comparison: the family's terms (spec/families/<name>/tolerance.ts) and where it runs. */
@@ -74,7 +77,9 @@ export function channelModel(problem: AnyProblem, r: Roundoffs): ChannelModel {
   const terms = toleranceTermsOf(problem.family).channelTerms(problem as never, dims, r);
   const options = problem.options as Readonly<Record<string, boolean>>;
   const reverse = directionalOptionNames(problem.family).some((name) => options[name] === true);
-  return { ...terms, dims, reverse, readsOut: descriptorOf(problem.family).readsOut };
+  const sequence = descriptorOf(problem.family).outputs.find((o) => o.kind === 'sequence');
+  const timeInner = sequence?.axes === undefined ? 1 : elementCount(shapeOfAxes(sequence.axes.slice(sequence.axes.indexOf('length') + 1), dims));
+  return { ...terms, dims, reverse, readsOut: descriptorOf(problem.family).readsOut, timeInner };
 }
 
 /** Where an element sits: its channel, and how many steps of the recurrence precede it in processing order. */
@@ -137,12 +142,17 @@ export function normwiseBound(model: ChannelModel, r: Roundoffs, place: ElementP
   return factor * scale * gate;
 }
 
-/** The place of element i of an output tensor: sequences are (batch, dim, L), final states (batch, dim[, N]). */
+/**
+ * The place of element i of an output tensor: sequences are (batch, dim, L), or (batch, L, …) with
+ * the channels after time (ssd); final states (batch, dim[, N]) or (batch, H, P, N), channel-major alike.
+ */
 export function elementPlace(model: ChannelModel, output: 'sequence' | 'state', i: number): ElementPlace {
   const { batch, dim, length: L } = model.dims;
   if (output === 'sequence') {
-    const t = i % L;
-    return { channel: Math.floor(i / L), steps: model.reverse ? L - 1 - t : t, sequenceIndex: i };
+    const inner = model.timeInner;
+    const t = Math.floor(i / inner) % L;
+    const channel = Math.floor(i / (inner * L)) * inner + (i % inner);
+    return { channel, steps: model.reverse ? L - 1 - t : t, sequenceIndex: i };
   }
   const perChannel = batch * dim === 0 ? 1 : model.dims.stateSize === 1 ? 1 : model.dims.stateSize;
   return { channel: Math.floor(i / perChannel), steps: Math.max(0, L - 1), sequenceIndex: -1 };

@@ -26,7 +26,9 @@ import { selectiveScanCatalogue } from './selective-scan/catalogue.ts';
 import { selectiveScan } from './selective-scan/descriptor.ts';
 import { selectiveScanRegimes } from './selective-scan/regimes.ts';
 import { selectiveScanTolerance } from './selective-scan/tolerance.ts';
+import { ssdCatalogue } from './ssd/catalogue.ts';
 import { ssd } from './ssd/descriptor.ts';
+import { ssdRegimes } from './ssd/regimes.ts';
 
 /** Every family's descriptor, by name. */
 export const FAMILIES: { readonly [F in FamilyName]: FamilyDescriptor<F> } = {
@@ -43,6 +45,7 @@ export const CATALOGUES: { readonly [F in FamilyName]: FamilyCatalogue<F> } = {
   'linear-recurrence': linearRecurrenceCatalogue,
   'selective-scan': selectiveScanCatalogue,
   'lti-ssm': ltiSsmCatalogue,
+  ssd: ssdCatalogue,
 };
 
 /** Every family's terms of the tolerance model (suite/tolerance.ts, suite/exactness.ts), by name. */
@@ -59,6 +62,7 @@ export const REGIMES_BY_FAMILY: { readonly [F in FamilyName]: FamilyRegimes<F> }
   'linear-recurrence': linearRecurrenceRegimes,
   'selective-scan': selectiveScanRegimes,
   'lti-ssm': ltiSsmRegimes,
+  ssd: ssdRegimes,
 };
 
 /** The value regimes of a family. */
@@ -102,6 +106,21 @@ export function inputNamesWithRole<F extends FamilyName>(family: F, role: InputR
 /** The sequence inputs (batch, dim, L): the tensors that always carry the time axis. */
 export function sequenceInputNames<F extends FamilyName>(family: F): readonly (keyof InputsOf<F> & string)[] {
   return inputNamesWithRole(family, 'sequence');
+}
+
+/** Whether a family's B/C layout is read from their rank (selective-scan), so requests and fixtures choose it. */
+export function hasProjectionLayouts(family: FamilyName): boolean {
+  return descriptorOf(family).inputs.some((input) => input.role === 'projection' && input.axes === undefined);
+}
+
+/** Whether a family's channels come in heads (ssd): its problems are sized by heads and groups of heads. */
+export function hasHeads(family: FamilyName): boolean {
+  return descriptorOf(family).inputs.some((input) => input.axes?.includes('heads') === true);
+}
+
+/** The inputs with a second accepted shape (ssd's D), which requests and fixtures may draw in it. */
+export function alternateShapeInputNames<F extends FamilyName>(family: F): readonly (keyof InputsOf<F> & string)[] {
+  return descriptorOf(family).inputs.filter((input) => input.alternateAxes !== undefined).map((input) => input.name);
 }
 
 /** The projection inputs (selective-scan's B and C), whose layout is read from their rank. */

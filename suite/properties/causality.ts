@@ -2,11 +2,10 @@
 import fc from 'fast-check';
 import type { AnyProblem } from '../../spec/families.ts';
 import { dimensionsOf } from '../../spec/shapes.ts';
-import type { Tensor } from '../../spec/tensor.ts';
 import { descriptorOf } from '../../spec/families/index.ts';
 import { caseArbitrary, problemOfCase } from '../arbitraries.ts';
 import { guarded, runChecked } from '../pipeline.ts';
-import { inputsOf, timeTensorNames, withInputs } from '../transforms.ts';
+import { outputTimeIndex, replaceAtTime } from '../transforms.ts';
 import { always, firstDifference, isReversed, isStateOutput, judged, pairAllowance, pairViolated, withParameters, type PropertyDefinition } from './harness.ts';
 
 /** The causality property. */
@@ -22,24 +21,18 @@ export const causality: PropertyDefinition<'causality'> = {
       const L = dimensionsOf(problem as AnyProblem).length;
       if (L === 0) return { kind: 'pass' };
       const t = (c.parameters.at as number) % L;
-      const other = inputsOf(problemOfCase(c.request, c.parameters.changeSeed as number, c.timeInvariant));
-      const replaced: Record<string, Tensor> = {};
+      const other = problemOfCase(c.request, c.parameters.changeSeed as number, c.timeInvariant);
       // A case drawn as a convolution (constant Δ) stays one: the inputs held constant keep their
       // values, so a convolution kernel (FFT) computes the changed problem instead of declining it.
       const heldConstant: readonly string[] = c.timeInvariant ? (descriptorOf(problem.family).convolutionWhenConstant ?? []) : [];
-      for (const name of timeTensorNames(problem as AnyProblem)) {
-        if (heldConstant.includes(name)) continue;
-        const tensor = inputsOf(problem)[name]!;
-        const data = tensor.data.slice();
-        const length = tensor.shape[tensor.shape.length - 1];
-        for (let i = t; i < data.length; i += length) data[i] = other[name]!.data[i];
-        replaced[name] = { data, shape: tensor.shape };
-      }
-      const changed = withInputs(problem, replaced);
+      const changed = replaceAtTime(problem, other, t, heldConstant);
       const before = await runChecked(context, problem);
       const after = await runChecked(context, changed);
       const reverse = isReversed(problem as AnyProblem);
-      const precedes = (i: number) => (reverse ? i % L > t : i % L < t);
+      const precedes = (name: string, i: number) => {
+        const at = outputTimeIndex(problem.family, name, before[name].shape, i);
+        return reverse ? at > t : at < t;
+      };
       // Outputs before t have the same reference in both runs; each run may round them its own way
       // within its own bound (an FFT spreads the rounding of the changed inputs over every time),
       // so the two may differ by both bounds, and by nothing where both are 0.
@@ -49,7 +42,7 @@ export const causality: PropertyDefinition<'causality'> = {
       const d = firstDifference(
         before,
         after,
-        (name, i, a, b) => precedes(i) && pairViolated(beforeJudged, i, a, afterJudged, i, b, name, context.declaration.precision),
+        (name, i, a, b) => precedes(name, i) && pairViolated(beforeJudged, i, a, afterJudged, i, b, name, context.declaration.precision),
         names,
       );
       if (d === undefined) return { kind: 'pass' };

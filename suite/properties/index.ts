@@ -5,10 +5,12 @@
  */
 import { batchPermutation } from './batch-permutation.ts';
 import { causality } from './causality.ts';
+import { chunkSize } from './chunk-size.ts';
 import { conformance } from './conformance.ts';
 import { determinism } from './determinism.ts';
 import { identityPadding } from './identity-padding.ts';
 import { linearity } from './linearity.ts';
+import { packedSequences } from './packed-sequences.ts';
 import { reverseFlip } from './reverse-flip.ts';
 import { scaling } from './scaling.ts';
 import { statePassing } from './state-passing.ts';
@@ -20,7 +22,9 @@ import type { PropertyDefinition } from './harness.ts';
 export const PROPERTIES = [
   conformance,
   statePassing,
+  packedSequences,
   step,
+  chunkSize,
   scaling,
   linearity,
   identityPadding,

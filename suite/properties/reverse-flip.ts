@@ -4,7 +4,7 @@ import { directionalOptionNames } from '../../spec/families/index.ts';
 import { dimensionsOf } from '../../spec/shapes.ts';
 import type { OutputTensor } from '../../spec/tensor.ts';
 import { guarded, runChecked } from '../pipeline.ts';
-import { flipLastAxis, flipTime } from '../transforms.ts';
+import { flipOutputTime, flipTime, mirroredTimeIndex } from '../transforms.ts';
 import { firstDifference, isStateOutput, judged, noParameters, pairViolated, type PropertyDefinition } from './harness.ts';
 
 /** Every directional option of a family set to a value (spec/families/<name>/descriptor.ts). */
@@ -28,10 +28,9 @@ export const reverseFlip: PropertyDefinition<'reverse-flip'> = {
       // Both runs' bounds, the forward one read at the mirrored element.
       const reverseJudged = judged(c.problem as AnyProblem, context.declaration);
       const forwardJudged = judged(forwardProblem as AnyProblem, context.declaration);
-      const L = dimensionsOf(c.problem as AnyProblem).length;
-      const mirror = (name: string, i: number) => (isStateOutput(family, name) ? i : i - (i % L) + (L - 1 - (i % L)));
+      const mirror = (name: string, i: number) => mirroredTimeIndex(family, name, forward[name].shape, i);
       const flipped: Record<string, OutputTensor> = {};
-      for (const name of Object.keys(forward)) flipped[name] = isStateOutput(family, name) ? forward[name] : flipLastAxis(forward[name]);
+      for (const name of Object.keys(forward)) flipped[name] = flipOutputTime(family, name, forward[name]);
       const d = firstDifference(
         reversed,
         flipped,

@@ -6,7 +6,7 @@ import { dimensionsOf } from '../../spec/shapes.ts';
 import { caseArbitrary } from '../arbitraries.ts';
 import { compareWithReference } from '../compare.ts';
 import { comparisonFailure, expectedOf, guarded, runChecked } from '../pipeline.ts';
-import { sliceTime, withInputs } from '../transforms.ts';
+import { sliceTime, stateAcrossSplit, withInputs } from '../transforms.ts';
 import { asInput, isReversed, splitArbitrary, withParameters, type PropertyDefinition } from './harness.ts';
 
 /** The state-passing property. */
@@ -26,7 +26,9 @@ export const statePassing: PropertyDefinition<'state-passing'> = {
       const [firstRange, secondRange] = isReversed(problem as AnyProblem) ? [[L - k, L], [0, L - k]] : [[0, k], [k, L]];
       const firstProblem = sliceTime(problem, firstRange[0], firstRange[1]);
       const first = await runChecked(context, firstProblem);
-      const continued = withInputs(sliceTime(problem, secondRange[0], secondRange[1]), { [stateInput]: asInput(first[stateOutput]) });
+      // Where a segment starts at the split, the next sequence starts from zero (no directional family has segments).
+      const handed = stateAcrossSplit(problem as AnyProblem, secondRange[0], asInput(first[stateOutput]));
+      const continued = withInputs(sliceTime(problem, secondRange[0], secondRange[1]), { [stateInput]: handed });
       const second = await runChecked(context, continued);
       // The first part's state is judged against its reference; the continued part against the
       // reference continuing from exactly the state it was handed (a float64 state crosses the

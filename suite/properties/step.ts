@@ -1,30 +1,33 @@
 /** step: the one-token step applied L times equals the scan (forward, from the initial state). */
 import type { AnyProblem, OptionsOf, StepOutputs } from '../../spec/families.ts';
 import { notInStepOptionNames, projectionInputNames, sequenceOutputName, stateInputNames, stateOutputName } from '../../spec/families/index.ts';
-import { dimensionsOf, stateShape } from '../../spec/shapes.ts';
+import { declaredAxes, dimensionsOf, stateShape, timeAxisOf } from '../../spec/shapes.ts';
 import type { Tensor } from '../../spec/tensor.ts';
 import { validateStepOutputs } from '../../spec/validate.ts';
 import { elementBounds } from '../compare.ts';
 import { expectedOf, guarded, withTimeout } from '../pipeline.ts';
 import { MODES } from '../settings.ts';
 import type { ArithmeticDeclaration } from '../tolerance.ts';
-import { inputsOf, sliceLastAxis, timeTensorNames } from '../transforms.ts';
+import { aroundAxis, takeAxis } from '../../spec/tensor-axis.ts';
+import { inputsOf, outputTimeAxis, segmentsInputNames, sliceTimeOf, stateAcrossSplit, timeTensorNames } from '../transforms.ts';
 import { asInput, coarser, noParameters, outsideBound, type PropertyDefinition } from './harness.ts';
 
-/** Step inputs of token t of a problem (time tensors at t, without their time axis) with a state. */
+/**
+ * Step inputs of token t of a problem (time tensors at t, without their time axis) with a state.
+ * Segment ids are not a step's input: the caller resets the state where they change.
+ */
 function stepInputsAt(problem: AnyProblem, t: number, state: Tensor): Record<string, Tensor> {
   const inputs = inputsOf(problem);
   const out: Record<string, Tensor> = {};
   const timeNames = new Set(timeTensorNames(problem));
-  const stateNames = new Set<string>(stateInputNames(problem.family));
+  const skipped = new Set<string>([...stateInputNames(problem.family), ...segmentsInputNames(problem)]);
   const projections = new Set<string>(projectionInputNames(problem.family));
   for (const [name, tensor] of Object.entries(inputs)) {
-    if (tensor === undefined || stateNames.has(name)) continue;
-    if (timeNames.has(name)) {
-      const slice = sliceLastAxis(tensor, t, t + 1);
-      // A time-varying projection (B, C) keeps its time axis with L = 1 (spec/families/selective-scan/selective-scan.md#step).
-      out[name] = projections.has(name) ? slice : { data: slice.data, shape: slice.shape.slice(0, -1) };
-    } else out[name] = tensor;
+    if (tensor === undefined || skipped.has(name)) continue;
+    if (!timeNames.has(name)) out[name] = tensor;
+    // A selective-scan B or C keeps its time axis with L = 1 (spec/families/selective-scan/selective-scan.md#step).
+    else if (projections.has(name) && declaredAxes(problem.family, name) === undefined) out[name] = sliceTimeOf(problem, name, t, t + 1);
+    else out[name] = takeAxis(tensor, timeAxisOf(problem.family, name, tensor.shape), t);
   }
   out.state = state;
   return out;
@@ -69,12 +72,16 @@ export const step: PropertyDefinition<'step'> = {
       const stateName = stateOutputName(problem.family);
       let state = initialState(problem);
       let answer: StepOutputs | undefined;
+      // Element k = o·inner + j of a step's y is element (o, t, j) of the run's around its time axis.
+      const sequenceShape = whole.outputs[sequenceName].shape;
+      const { inner } = aroundAxis(sequenceShape, outputTimeAxis(problem.family, sequenceName, sequenceShape));
       for (let t = 0; t < dims.length; t++) {
-        const inputs = stepInputsAt(problem, t, state);
+        const inputs = stepInputsAt(problem, t, stateAcrossSplit(problem, t, state));
         const raw = await withTimeout(stepFn(inputs as never, problem.options as never), context.timeoutMs, 'step');
         answer = validateStepOutputs(problem.family, inputs as never, raw);
-        for (let row = 0; row < dims.batch * dims.dim; row++) {
-          const failure = outsideBound(whole, bounds, declaration.precision, sequenceName, row * dims.length + t, answer.y.data[row], (at) => `step ${t}: y[${at.join(', ')}]`);
+        for (let k = 0; k < answer.y.data.length; k++) {
+          const index = (Math.floor(k / inner) * dims.length + t) * inner + (k % inner);
+          const failure = outsideBound(whole, bounds, declaration.precision, sequenceName, index, answer.y.data[k], (at) => `step ${t}: y[${at.join(', ')}]`);
           if (failure !== undefined) return failure;
         }
         state = asInput(answer.state);
