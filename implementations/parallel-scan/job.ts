@@ -11,7 +11,7 @@ import type { Arithmetic, ScanArray } from './arithmetic.ts';
 
 /** A problem to scan and the state it starts from (absent: zeros). */
 export interface ScanJob {
-  readonly problem: AnyProblem;
+  readonly problem: ScannedProblem;
   readonly initialState: Float32Array | undefined;
 }
 
@@ -22,7 +22,7 @@ export interface JobOutputs {
 }
 
 /** The job of a whole-sequence run. */
-export function jobOfProblem(problem: AnyProblem): ScanJob {
+export function jobOfProblem(problem: ScannedProblem): ScanJob {
   switch (problem.family) {
     case 'linear-recurrence':
     case 'selective-scan':
@@ -63,7 +63,7 @@ function withLength(tensor: Tensor, shape: readonly number[]): Tensor {
 }
 
 /** The length-1 job of a one-token step (the run's layouts with L = 1), and its output arrays. */
-export function jobOfStep<F extends FamilyName>(
+export function jobOfStep<F extends ScannedFamily>(
   family: F,
   inputs: StepInputsOf<F>,
   options: OptionsOf<F>,
@@ -72,7 +72,7 @@ export function jobOfStep<F extends FamilyName>(
   const dims = stepDimensionsOf(family, inputs);
   const sequence = [dims.batch, dims.dim, 1];
   const step = { family, inputs } as AnyStepInputs;
-  let problem: AnyProblem;
+  let problem: ScannedProblem;
   switch (step.family) {
     case 'prefix-sum':
       problem = { family: 'prefix-sum', inputs: { x: withLength(step.inputs.x, sequence) }, options: { exclusive: false, reverse: false } };
@@ -117,4 +117,16 @@ export function stepOutputsOf(family: FamilyName, dims: Dimensions, outputs: Job
   };
 }
 
-type AnyStepInputs = { [F in FamilyName]: { readonly family: F; readonly inputs: StepInputsOf<F> } }[FamilyName];
+type AnyStepInputs = { [F in ScannedFamily]: { readonly family: F; readonly inputs: StepInputsOf<F> } }[ScannedFamily];
+
+/**
+ * The families the parallel scans compute: the recurrences laid out (batch, dim, L). ssd (Mamba-2)
+ * is a chunked matrix algorithm of its own (implementations/ssd-chunked/), not one of these scans.
+ */
+export const SCANNED_FAMILIES = ['prefix-sum', 'linear-recurrence', 'selective-scan', 'lti-ssm'] as const satisfies readonly FamilyName[];
+
+/** A family the parallel scans compute. */
+export type ScannedFamily = (typeof SCANNED_FAMILIES)[number];
+
+/** A problem of a family the parallel scans compute. */
+export type ScannedProblem = { [F in ScannedFamily]: Problem<F> }[ScannedFamily];

@@ -1,12 +1,11 @@
 /** A single-threaded parallel-scan implementation: one algorithm in one precision, on the calling thread. */
 import type { AnyProblem, FamilyName, OptionsOf, Problem, StepInputsOf } from '../../spec/families.ts';
-import { FAMILY_NAMES } from '../../spec/families.ts';
 import type { FamilyImplementation, ScanImplementation } from '../../spec/implementation.ts';
 import type { ScanAlgorithm } from './algorithms/algorithm.ts';
 import type { Arithmetic } from './arithmetic.ts';
 import { runGroups } from './drivers.ts';
 import type { JobOutputs, ScanJob } from './job.ts';
-import { allocateOutputs, jobOfProblem, jobOfStep, outputsOfJob, stepOutputsOf } from './job.ts';
+import { allocateOutputs, jobOfProblem, jobOfStep, outputsOfJob, SCANNED_FAMILIES, stepOutputsOf, type ScannedFamily, type ScannedProblem } from './job.ts';
 import { programOf } from './programs/index.ts';
 import { Workspace } from './workspace.ts';
 
@@ -18,15 +17,15 @@ export function familiesOf(
   arithmetic: Arithmetic,
 ): ScanImplementation['families'] {
   const families: Record<string, FamilyImplementation<FamilyName>> = {};
-  for (const family of FAMILY_NAMES) {
+  for (const family of SCANNED_FAMILIES) {
     families[family] = {
       async run(problem: Problem<FamilyName>) {
-        const job = jobOfProblem(problem as AnyProblem);
+        const job = jobOfProblem(problem as ScannedProblem);
         const outputs = allocate(job);
         await compute(job, outputs);
         return outputsOfJob(problem, outputs);
       },
-      async step(inputs: StepInputsOf<FamilyName>, options: OptionsOf<FamilyName>) {
+      async step(inputs: StepInputsOf<ScannedFamily>, options: OptionsOf<ScannedFamily>) {
         const { job, outputs, dims } = jobOfStep(family, inputs, options, arithmetic);
         stepCompute(job, outputs);
         return stepOutputsOf(family, dims, outputs);

@@ -14,7 +14,8 @@ export function shareJob(job: ScanJob, region: SequenceRegion, buffers: SharedBu
 export function stageJob(job: ScanJob, buffers: SharedBuffers): { readonly job: ScanJob; fill(region: SequenceRegion): void } {
   const staged = stageProblem(job.problem, buffers);
   const initialState = job.initialState === undefined ? undefined : shareAll(job.initialState, buffers, 'initialState');
-  return { job: { problem: staged.problem, initialState }, fill: (region) => staged.fill(region) };
+  // stageProblem copies the tensors of the problem it is given, so the staged one is of the same family.
+  return { job: { problem: staged.problem as ScanJob['problem'], initialState }, fill: (region) => staged.fill(region) };
 }
 
 /** Shared stand-ins for a run's outputs, in `buffers` (the outputs themselves when shared already). */
