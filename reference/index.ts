@@ -10,6 +10,7 @@ import { ltiSsm } from './lti-ssm.ts';
 import { prefixSum } from './prefix-sum.ts';
 import type { ReferenceResult } from './result.ts';
 import { selectiveScan } from './selective-scan.ts';
+import { ssd } from './ssd.ts';
 
 /** The reference answer to a problem of any family: validates it (spec/validate.ts), then evaluates it sequentially in double-double. */
 export function reference<F extends FamilyName>(problem: Problem<F>): ReferenceResult<F> {
@@ -23,6 +24,8 @@ export function reference<F extends FamilyName>(problem: Problem<F>): ReferenceR
       return selectiveScan(checked.inputs, checked.options) as ReferenceResult<F>;
     case 'lti-ssm':
       return ltiSsm(checked.inputs, checked.options) as ReferenceResult<F>;
+    case 'ssd':
+      return ssd(checked.inputs, checked.options) as ReferenceResult<F>;
   }
 }
 
@@ -32,4 +35,5 @@ export { linearRecurrence } from './linear-recurrence.ts';
 export { selectiveScan } from './selective-scan.ts';
 export { effectiveDelta, silu, softplus } from '../spec/families/selective-scan/discretization.ts';
 export { ltiSsm } from './lti-ssm.ts';
+export { ssd } from './ssd.ts';
 export type { ReferenceResult, ReferenceStepResult, ReferenceTensors } from './result.ts';

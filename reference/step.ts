@@ -7,13 +7,15 @@
  *     linear-recurrence:  state ← a·state + b;               y = state
  *     selective-scan:     state_n ← Ā_n·state_n + Δ'·B_n·u;  y = (Σ_n C_n·state_n + D·u)·silu(z)
  *     lti-ssm:            state_n ← Abar_n·state_n + Bbar_n·u; y = Σ_n C_n·state_n + D·u
+ *     ssd:                state_n ← exp(Δ·A_h)·state_n + Δ·B_n·x; y = (Σ_n C_n·state_n + D·x)·silu(z), per (b, h, p)
  *
  * Options reverse and exclusive do not apply to a step; selective-scan's deltaSoftplus does.
  * The incoming state has no history, so its condition scale is |state| and the step's scales are
  * those of one recurrence step from there.
  */
 import type { FamilyName, OptionsOf, StepInputsOf } from '../spec/families.ts';
-import type { LtiSsmStepInputs, SelectiveScanOptions, SelectiveScanStepInputs } from '../spec/families.ts';
+import type { LtiSsmStepInputs, SelectiveScanOptions, SelectiveScanStepInputs, SsdOptions, SsdStepInputs } from '../spec/families.ts';
+import { ssdStepSizes } from '../spec/families/ssd/dimensions.ts';
 import { stepDimensionsOf, stepOutputShapes } from '../spec/shapes.ts';
 import { validateStepInputs } from '../spec/validate.ts';
 import { DiagonalChannel } from './diagonal-channel.ts';
@@ -22,6 +24,7 @@ import { advance, RecurrenceState } from './recurrence-state.ts';
 import type { ReferenceStepResult } from './result.ts';
 import { allocateScaled, type ScaledTensor, writeScaled } from './scaled-outputs.ts';
 import { selectiveScanToken, selectiveScanTokens } from './selective-scan.ts';
+import { ssdDelta, ssdToken, ssdTokens } from './ssd.ts';
 
 /** The reference one-token step of `family`: validates, then returns y (batch, dim) and the new state with their condition scales. */
 export function referenceStep<F extends FamilyName>(family: F, inputs: StepInputsOf<F>, options: OptionsOf<F>): ReferenceStepResult {
@@ -38,6 +41,8 @@ export function referenceStep<F extends FamilyName>(family: F, inputs: StepInput
       return selectiveScanStep(call.inputs, call.options);
     case 'lti-ssm':
       return ltiSsmStep(call.inputs);
+    case 'ssd':
+      return ssdStep(call.inputs, call.options);
   }
 }
 
@@ -83,6 +88,22 @@ function ltiSsmStep(inputs: LtiSsmStepInputs): ReferenceStepResult {
   return diagonalStep(dims.batch, dims.dim, dims.stateSize, inputs.state.data, shapes, (channel, b, d) =>
     ltiSsmToken(channel, inputs, 1, b, d, 0),
   );
+}
+
+/**
+ * ssd step: channel d = h·P + p of row b is one ssdToken (t = 0 of an L = 1 problem), so the
+ * channels of a (batch, H, P) y and a (batch, H, P, N) state sit where diagonalStep writes them.
+ */
+function ssdStep(inputs: SsdStepInputs, options: SsdOptions): ReferenceStepResult {
+  const sizes = ssdStepSizes(inputs.x, inputs.B);
+  const { batch, heads: H, headdim: P, stateSize: N } = sizes;
+  const tokens = ssdTokens(inputs, sizes, options);
+  const shapes = { y: [batch, H, P], state: [batch, H, P, N] };
+  return diagonalStep(batch, H * P, N, inputs.state.data, shapes, (channel, b, d) => {
+    const h = Math.floor(d / P);
+    const delta = ssdDelta(tokens, b, 0, h);
+    ssdToken(channel, tokens, b, 0, h, d - h * P, delta, Math.exp(delta * inputs.A.data[h]));
+  });
 }
 
 /** A step of a diagonal SSM family: each channel started from its N states and advanced by `token`. */

@@ -18,6 +18,8 @@ import {
   type StepInputsOf,
   type StepOutputs,
 } from './families.ts';
+import type { AxisName, FamilyDescriptor } from './family-descriptor.ts';
+import { descriptorOf } from './families/index.ts';
 import { dimensionsOf, outputShapes, projectionLayout, stepDimensionsOf, stepOutputShapes } from './shapes.ts';
 import { elementCount, formatShape, unravelIndex, type OutputTensor, type Tensor } from './tensor.ts';
 
@@ -62,14 +64,15 @@ export function validateOptions<F extends FamilyName>(family: F, options: unknow
  * is collected before the SpecValidationError is thrown (its `failures` lists them).
  */
 export function validateOutputs<F extends FamilyName>(problem: Problem<F>, outputs: unknown): OutputsOf<F> {
-  const dims = dimensionsOf(problem as AnyProblem);
-  const shapes = outputShapes(problem.family, dims) as Readonly<Record<string, readonly number[]>>;
+  const shapes =
+    axisOutputShapes(problem.family, problem.inputs, 'run') ??
+    (outputShapes(problem.family, dimensionsOf(problem as AnyProblem)) as Readonly<Record<string, readonly number[]>>);
   return validateOutputTensors(`${problem.family} outputs`, OUTPUT_NAMES[problem.family], shapes, outputs) as unknown as OutputsOf<F>;
 }
 
 /** Checks an implementation's answer to a validated step: { y (batch, dim), state }. */
 export function validateStepOutputs<F extends FamilyName>(family: F, inputs: StepInputsOf<F>, outputs: unknown): StepOutputs {
-  const shapes = stepOutputShapes(family, stepDimensionsOf(family, inputs));
+  const shapes = axisOutputShapes(family, inputs, 'step') ?? stepOutputShapes(family, stepDimensionsOf(family, inputs));
   return validateOutputTensors(`${family} step outputs`, ['y', 'state'], shapes, outputs) as unknown as StepOutputs;
 }
 
@@ -82,10 +85,31 @@ export function validateStepOutputs<F extends FamilyName>(family: F, inputs: Ste
  */
 type Role = 'sequence' | 'channel' | 'channelState' | 'batchChannel' | 'batchChannelState' | 'projection';
 
-interface TensorRule {
+/** A tensor whose shape its role gives (the families laid out (batch, dim, L)). */
+interface RoleRule {
   readonly name: string;
   readonly role: Role;
   readonly optional?: boolean;
+}
+
+/**
+ * A tensor whose shape is named axes (spec/family-descriptor.ts AxisName), read from the family's
+ * descriptor: each axis's size is fixed by the first tensor that has it (G ≥ 1 dividing H, N ≥ 1,
+ * limits = 2) and every later tensor must agree. A `limits` tensor is a (lo, hi) pair (±Infinity
+ * allowed, no NaN, lo ≤ hi); a `segments` one holds sequence ids (integers, non-decreasing in time).
+ */
+interface AxesRule {
+  readonly name: string;
+  readonly axes: readonly AxisName[];
+  readonly alternateAxes?: readonly AxisName[];
+  readonly segments?: boolean;
+  readonly optional?: boolean;
+}
+
+type TensorRule = RoleRule | AxesRule;
+
+function hasAxes(rule: TensorRule): rule is AxesRule {
+  return 'axes' in rule;
 }
 
 /** Rules in checking order: the first sequence tensor fixes batch, dim, L; the first channelState fixes N. */
@@ -114,6 +138,7 @@ const RUN_RULES: { readonly [F in FamilyName]: readonly TensorRule[] } = {
     { name: 'C', role: 'channelState' },
     { name: 'D', role: 'channel', optional: true },
   ],
+  ssd: axesRules(descriptorOf('ssd') as FamilyDescriptor, 'run'),
 };
 
 const STEP_RULES: { readonly [F in FamilyName]: readonly TensorRule[] } = {
@@ -131,7 +156,42 @@ const STEP_RULES: { readonly [F in FamilyName]: readonly TensorRule[] } = {
     { name: 'state', role: 'batchChannelState' },
   ],
   'lti-ssm': [...RUN_RULES['lti-ssm'], { name: 'state', role: 'batchChannelState' }],
+  ssd: axesRules(descriptorOf('ssd') as FamilyDescriptor, 'step'),
 };
+
+/**
+ * The rules of a family whose inputs declare axes, read from its descriptor. A step drops the
+ * time axis and the segments (a step has no sequence ids: resetting is the caller's) and takes
+ * `state`, shaped as the initial state, in place of the state input.
+ */
+function axesRules(descriptor: FamilyDescriptor, mode: 'run' | 'step'): readonly AxesRule[] {
+  const rules: AxesRule[] = [];
+  let stateAxes: readonly AxisName[] | undefined;
+  for (const input of descriptor.inputs) {
+    if (input.axes === undefined) throw new Error(`spec/validate.ts: ${descriptor.name} input ${input.name} declares no axes`);
+    const rule: AxesRule = {
+      name: input.name,
+      axes: input.axes,
+      ...(input.alternateAxes === undefined ? {} : { alternateAxes: input.alternateAxes }),
+      ...(input.role === 'segments' ? { segments: true } : {}),
+      optional: input.optional,
+    };
+    if (mode === 'run') rules.push(rule);
+    else if (input.role === 'state') stateAxes = input.axes;
+    else if (input.role !== 'segments') rules.push(withoutTime(rule));
+  }
+  if (mode === 'step') {
+    if (stateAxes === undefined) throw new Error(`spec/validate.ts: ${descriptor.name} has no state input for its step`);
+    rules.push({ name: 'state', axes: stateAxes });
+  }
+  return rules;
+}
+
+/** A rule with the time axis removed from its shapes (a step's tensors). */
+function withoutTime(rule: AxesRule): AxesRule {
+  const drop = (axes: readonly AxisName[]): readonly AxisName[] => axes.filter((axis) => axis !== 'length');
+  return { ...rule, axes: drop(rule.axes), ...(rule.alternateAxes === undefined ? {} : { alternateAxes: drop(rule.alternateAxes) }) };
+}
 
 // The run rules list the names of spec/families.ts INPUT_NAMES; keep the two in step.
 for (const family of FAMILY_NAMES) {
@@ -168,8 +228,14 @@ function validateTensors(
     tensors[rule.name] = readTensor(context, rule.name, value);
   }
 
+  if (rules.every(hasAxes)) {
+    validateAxes(context, tensors, rules);
+    return tensors;
+  }
+  const roleRules = rules.filter((rule): rule is RoleRule => !hasAxes(rule));
+
   // Dimensions: batch, dim (and L) from the first sequence tensor, N from the first channelState one.
-  const primary = rules.find((r) => r.role === 'sequence');
+  const primary = roleRules.find((r) => r.role === 'sequence');
   if (primary === undefined) throw new Error(`spec/validate.ts: ${family} has no sequence tensor`);
   const first = tensors[primary.name];
   const sequenceRank = mode === 'run' ? 3 : 2;
@@ -180,7 +246,7 @@ function validateTensors(
   const length: Axis = ['L', mode === 'run' ? first.shape[2] : 1];
   let state: Axis | undefined;
 
-  for (const rule of rules) {
+  for (const rule of roleRules) {
     const tensor = tensors[rule.name];
     if (tensor === undefined) continue;
     switch (rule.role) {
@@ -216,6 +282,150 @@ function validateTensors(
     if (tensor !== undefined) expectFinite(context, rule.name, tensor);
   }
   return tensors;
+}
+
+// ------------------------------------------------------------------ named axes
+
+/** How messages print each named axis (the letters of the family documents). */
+const AXIS_LABELS: { readonly [A in AxisName]: string } = {
+  batch: 'batch',
+  length: 'L',
+  heads: 'H',
+  headdim: 'P',
+  groups: 'G',
+  state: 'N',
+  limits: 'limits',
+};
+
+/** 2^24: the largest integer below which every integer is exact in float32 (sequence ids). */
+const MAX_SEGMENT_ID = 2 ** 24;
+
+/**
+ * Shapes in named axes: the first tensor with an axis fixes its size, every later one agrees; then
+ * values (finite, or a (lo, hi) pair for a `limits` axis), then sequence ids.
+ */
+function validateAxes(context: string, tensors: Readonly<Record<string, Tensor>>, rules: readonly AxesRule[]): void {
+  const sizes = new Map<AxisName, number>([['limits', 2]]);
+  for (const rule of rules) {
+    const tensor = tensors[rule.name];
+    if (tensor === undefined) continue;
+    const candidates = axesCandidates(rule);
+    const found = candidates.map((axes) => matchAxes(tensor.shape, axes, sizes)).find((match) => match !== undefined);
+    if (found === undefined) fail(context, rule.name, expectedAxes(candidates, sizes), formatShape(tensor.shape));
+    for (const [axis, size] of found) sizes.set(axis, size);
+  }
+  for (const rule of rules) {
+    const tensor = tensors[rule.name];
+    if (tensor === undefined) continue;
+    if (rule.axes.includes('limits')) expectLimits(context, rule.name, tensor, rule.axes);
+    else expectFinite(context, rule.name, tensor);
+  }
+  for (const rule of rules) {
+    const tensor = tensors[rule.name];
+    if (tensor !== undefined && rule.segments === true) expectSegments(context, rule.name, tensor, rule.axes);
+  }
+}
+
+function axesCandidates(rule: AxesRule): readonly (readonly AxisName[])[] {
+  return rule.alternateAxes === undefined ? [rule.axes] : [rule.axes, rule.alternateAxes];
+}
+
+/** The sizes a shape gives the axes not yet fixed, or undefined when it does not fit (rank, a fixed size, G or N). */
+function matchAxes(shape: readonly number[], axes: readonly AxisName[], sizes: ReadonlyMap<AxisName, number>): Map<AxisName, number> | undefined {
+  if (shape.length !== axes.length) return undefined;
+  const found = new Map<AxisName, number>();
+  for (let i = 0; i < axes.length; i++) {
+    const known = sizes.get(axes[i]) ?? found.get(axes[i]);
+    if (known !== undefined) {
+      if (known !== shape[i]) return undefined;
+      continue;
+    }
+    if (!axisAdmits(axes[i], shape[i], sizes)) return undefined;
+    found.set(axes[i], shape[i]);
+  }
+  return found;
+}
+
+/** Whether a size may fix an axis: G ≥ 1 dividing H (head h reads group ⌊h/(H/G)⌋), N ≥ 1. */
+function axisAdmits(axis: AxisName, size: number, sizes: ReadonlyMap<AxisName, number>): boolean {
+  if (axis === 'state') return size >= 1;
+  if (axis !== 'groups') return true;
+  const heads = sizes.get('heads');
+  return size >= 1 && (heads === undefined || heads % size === 0);
+}
+
+/** `shape (batch=1, L=8, G, N) with G ≥ 1 dividing H=4 and N ≥ 1`, or `shape (H=4) or (H=4, P=2)`. */
+function expectedAxes(candidates: readonly (readonly AxisName[])[], sizes: ReadonlyMap<AxisName, number>): string {
+  const shapes = candidates.map((axes) => formatAxes(axes.map((axis): Axis => [AXIS_LABELS[axis], sizes.get(axis) ?? -1])));
+  const open = new Set(candidates.flat().filter((axis) => !sizes.has(axis)));
+  const conditions: string[] = [];
+  if (open.has('groups')) {
+    const heads = sizes.get('heads');
+    conditions.push(`G ≥ 1 dividing ${heads === undefined ? 'H' : `H=${heads}`}`);
+  }
+  if (open.has('state')) conditions.push('N ≥ 1');
+  return `shape ${shapes.join(' or ')}${conditions.length === 0 ? '' : ` with ${conditions.join(' and ')}`}`;
+}
+
+/** A (lo, hi) pair along a last `limits` axis: neither NaN (±Infinity allowed), lo ≤ hi. */
+function expectLimits(context: string, field: string, tensor: Tensor, axes: readonly AxisName[]): void {
+  if (axes[axes.length - 1] !== 'limits') throw new Error(`spec/validate.ts: ${field}: a limits axis must be the last`);
+  const { data, shape } = tensor;
+  const at = (i: number): string => `${field}[${unravelIndex(i, shape).join(', ')}]`;
+  for (let i = 0; i < data.length; i++) {
+    if (Number.isNaN(data[i])) fail(context, field, 'limits (lo, hi) that are not NaN (±Infinity allowed)', `NaN at ${at(i)} (flat index ${i})`);
+  }
+  for (let i = 0; i + 1 < data.length; i += 2) {
+    if (!(data[i] <= data[i + 1])) fail(context, field, 'limits (lo, hi) with lo ≤ hi', `lo = ${data[i]} at ${at(i)}, hi = ${data[i + 1]} at ${at(i + 1)}`);
+  }
+}
+
+/**
+ * Sequence ids: integers 0 … 2^24 (exact in float32) along a `length` axis, non-decreasing in
+ * time in every row (the state resets where they change); names the first element that is not.
+ */
+function expectSegments(context: string, field: string, tensor: Tensor, axes: readonly AxisName[]): void {
+  const { data, shape } = tensor;
+  const timeAxis = axes.indexOf('length');
+  if (timeAxis < 0) throw new Error(`spec/validate.ts: ${field}: sequence ids need a length axis`);
+  const stride = elementCount(shape.slice(timeAxis + 1));
+  const at = (i: number): string => `${field}[${unravelIndex(i, shape).join(', ')}]`;
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    if (!Number.isInteger(v) || v < 0 || v > MAX_SEGMENT_ID) {
+      fail(context, field, `sequence ids: integers 0 … 2^24 (exact in float32)`, `${v} at ${at(i)} (flat index ${i})`);
+    }
+    const t = Math.floor(i / stride) % shape[timeAxis];
+    if (t > 0 && v < data[i - stride]) {
+      fail(context, field, `sequence ids non-decreasing along ${AXIS_LABELS.length} in every row`, `${v} at ${at(i)} after ${data[i - stride]} at ${at(i - stride)}`);
+    }
+  }
+}
+
+/**
+ * The output shapes of a family whose outputs declare axes, from the sizes its (validated) input
+ * tensors give; undefined for the families shaped by role (spec/shapes.ts). A step's y drops the
+ * time axis of the sequence output; its state is shaped as the final state.
+ */
+function axisOutputShapes(family: FamilyName, inputs: unknown, mode: 'run' | 'step'): Readonly<Record<string, readonly number[]>> | undefined {
+  const { outputs } = descriptorOf(family);
+  if (outputs.some((output) => output.axes === undefined)) return undefined;
+  const rules = (mode === 'run' ? RUN_RULES : STEP_RULES)[family].filter(hasAxes);
+  const tensors = inputs as Readonly<Record<string, Tensor | undefined>>;
+  const sizes = new Map<AxisName, number>([['limits', 2]]);
+  for (const rule of rules) {
+    const tensor = tensors[rule.name];
+    if (tensor === undefined) continue;
+    const axes = axesCandidates(rule).find((candidate) => candidate.length === tensor.shape.length) ?? rule.axes;
+    axes.forEach((axis, i) => {
+      if (!sizes.has(axis)) sizes.set(axis, tensor.shape[i]);
+    });
+  }
+  const shapeOf = (axes: readonly AxisName[] = []): number[] => axes.map((axis) => sizes.get(axis) ?? 0);
+  if (mode === 'run') return Object.fromEntries(outputs.map((output) => [output.name, shapeOf(output.axes)]));
+  const sequence = outputs.find((output) => output.kind === 'sequence');
+  const state = outputs.find((output) => output.kind === 'state');
+  return { y: shapeOf(sequence?.axes?.filter((axis) => axis !== 'length')), state: shapeOf(state?.axes) };
 }
 
 function requireState(state: Axis | undefined, family: FamilyName): Axis {

@@ -5,7 +5,10 @@
  *  - lti-ssm is one linear recurrence per state element n, contracted with C, plus D·u;
  *  - selective-scan with constant Δ and time-invariant B, C is lti-ssm with Abar = exp(Δ·A),
  *    Bbar = Δ·B;
- *  - the three B/C layouts of selective-scan agree when they hold the same values.
+ *  - the three B/C layouts of selective-scan agree when they hold the same values;
+ *  - ssd without seqIdx and dtLimit is selective-scan with dim = H·P channels (d = h·P + p), the
+ *    sequence tensors transposed to time last, Δ of a channel the dt of its head, A_h repeated over
+ *    N, B and C grouped, D per head repeated, initialStates as h0.
  * Where both sides evaluate the same float64 factors the agreement is bitwise; where lti-ssm's
  * float32 inputs must hold a rounded Abar = fl32(exp(Δ·A)) and Bbar = fl32(Δ·B), the bound is the
  * first-order effect of those roundings: 2^-24·(W + S) of the selective scan (each relative error
@@ -13,8 +16,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { reference } from '../../reference/index.ts';
-import type { SelectiveScanInputs } from '../../spec/families.ts';
-import type { Tensor } from '../../spec/tensor.ts';
+import type { SelectiveScanInputs, SsdInputs } from '../../spec/families.ts';
+import { tensor, type Tensor } from '../../spec/tensor.ts';
 import { add, distance, fromNumber, mul, ulp } from './dyadic.ts';
 import { filled, float32, seeded } from './random-inputs.ts';
 
@@ -219,3 +222,83 @@ describe('selective-scan B/C layouts agree when they hold the same values', () =
   });
 });
 
+
+describe('ssd = selective-scan with dim = H·P, per-head Δ and A, grouped B and C', () => {
+  /** The selective-scan problem an ssd problem (no seqIdx, no dtLimit) is. */
+  function asSelectiveScan(inputs: SsdInputs): SelectiveScanInputs {
+    const [nBatch, length, H, P] = inputs.x.shape;
+    const [, , G, N] = inputs.B.shape;
+    const channels = H * P;
+    // (batch, dim, L) element (b, d, t) from a (batch, L, H·P…) tensor with `per` values per head (P, or 1 for dt).
+    const timeLast = (t: Tensor, per: number): Tensor =>
+      filled([nBatch, channels, length], (i) => {
+        const [b, d, step] = [Math.floor(i / (channels * length)), Math.floor(i / length) % channels, i % length];
+        const h = Math.floor(d / P);
+        return t.data[((b * length + step) * H + h) * per + (per === 1 ? 0 : d % P)];
+      });
+    const grouped = (t: Tensor): Tensor =>
+      filled([nBatch, G, N, length], (i) => {
+        const [bg, n, step] = [Math.floor(i / (N * length)), Math.floor(i / length) % N, i % length];
+        const [b, g] = [Math.floor(bg / G), bg % G];
+        return t.data[((b * length + step) * G + g) * N + n];
+      });
+    const perChannel = (t: Tensor): Tensor => filled([channels], (d) => t.data[t.shape.length === 2 ? d : Math.floor(d / P)]);
+    return {
+      u: timeLast(inputs.x, P),
+      delta: timeLast(inputs.dt, 1),
+      A: filled([channels, N], (i) => inputs.A.data[Math.floor(i / N / P)]),
+      B: grouped(inputs.B),
+      C: grouped(inputs.C),
+      ...(inputs.D === undefined ? {} : { D: perChannel(inputs.D) }),
+      ...(inputs.z === undefined ? {} : { z: timeLast(inputs.z, P) }),
+      ...(inputs.dtBias === undefined ? {} : { deltaBias: perChannel(inputs.dtBias) }),
+      // (batch, H, P, N) and (batch, dim, N) with d = h·P + p are the same flat layout.
+      ...(inputs.initialStates === undefined ? {} : { h0: tensor(inputs.initialStates.data, [nBatch, channels, N]) }),
+    };
+  }
+
+  const problems: [string, number, number, number, number, boolean][] = [
+    // name, H, P, G, N, dtSoftplus
+    ['H = 4, P = 3, G = 2, N = 5, softplus', 4, 3, 2, 5, true],
+    ['H = 3, P = 2, G = 1, N = 4, no softplus', 3, 2, 1, 4, false],
+    ['H = 4, P = 1, G = H, N = 1, softplus', 4, 1, 4, 1, true],
+    ['H = 1, P = 5, G = 1, N = 3, no softplus', 1, 5, 1, 3, false],
+  ];
+  for (const [name, H, P, G, N, dtSoftplus] of problems) {
+    it(`${name}: y, finalStates and their S and W bitwise, with and without the optional inputs`, () => {
+      const random = seeded(`ssd reduction ${name}`);
+      const length = 21;
+      const full: SsdInputs = {
+        x: filled([batch, length, H, P], () => float32(random, 0.01, 10)),
+        dt: filled([batch, length, H], () => float32(random, 0.01, 1) * (dtSoftplus ? 4 : 1)),
+        A: filled([H], () => -float32(random, 0.1, 4, true)),
+        B: filled([batch, length, G, N], () => float32(random, 0.1, 2)),
+        C: filled([batch, length, G, N], () => float32(random, 0.1, 2)),
+        // D per head where G = 1, per channel (H, P) otherwise: both shapes are reduced.
+        D: G === 1 ? filled([H], () => float32(random, 0.1, 2)) : filled([H, P], () => float32(random, 0.1, 2)),
+        z: filled([batch, length, H, P], () => float32(random, 0.1, 4)),
+        dtBias: filled([H], () => float32(random, 0.01, 1)),
+        initialStates: filled([batch, H, P, N], () => float32(random, 0.1, 3)),
+      };
+      const { D: _d, z: _z, dtBias: _b, initialStates: _h, ...bare } = full;
+      for (const inputs of [full, bare]) {
+        const ssd = reference({ family: 'ssd', inputs, options: { dtSoftplus } });
+        const selective = reference({ family: 'selective-scan', inputs: asSelectiveScan(inputs), options: { deltaSoftplus: dtSoftplus } });
+        const channels = H * P;
+        for (const [mine, other] of [
+          [ssd.outputs, selective.outputs],
+          [ssd.conditionScales, selective.conditionScales],
+          [ssd.depthScales, selective.depthScales],
+        ] as const) {
+          // y (batch, L, H, P) against (batch, dim, L).
+          const y = Float64Array.from({ length: batch * channels * length }, (_, i) => {
+            const [b, d, t] = [Math.floor(i / (channels * length)), Math.floor(i / length) % channels, i % length];
+            return mine.y.data[(b * length + t) * channels + d];
+          });
+          expect(y).toEqual(other.y.data);
+          expect(mine.finalStates.data).toEqual(other.lastState.data);
+        }
+      }
+    });
+  }
+});

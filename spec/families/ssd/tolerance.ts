@@ -1,0 +1,95 @@
+/**
+ * ssd's tolerance terms (spec/tolerance.md, rule M): selective-scan's per-step terms for a decay
+ * exp(Δ·A_h) shared by the head's channels, plus what the chunked matrix order of Mamba-2 adds —
+ * decays exp(cum_t − cum_s) whose exponents are differences of float32 cumulative sums, so their
+ * absolute error grows with the sum of |Δ·A| over the chunk, and exp(0) of zero-length segments.
+ * Channel c = b·(H·P) + h·P + p; gateError and gateMagnitude follow y's (batch, L, H, P) layout.
+ * Its transcendental factors keep it from any exact-scaling certificate (no scalingExtents).
+ */
+import { expAllowance, type FamilyToleranceTerms } from '../../tolerance-terms.ts';
+import { groupOfHead, ssdSizes } from './dimensions.ts';
+import { dtLimits, effectiveDt, silu } from './discretization.ts';
+
+/**
+ * κ(L), the exponent error of one chunked decay per step it spans, in units of u·Σ|Δ·A| (rule M):
+ * a path from s to t holds at most a within-chunk difference (two cumulative sums), a chunk's own
+ * cumulative sum, the chunk totals it crosses and a difference of their cumulative sums; each sum
+ * errs by ⌈log₂ L⌉ roundings per level of a tree (Blelloch: two sweeps) or, sequential, by one
+ * rounding per step spanned; +4 covers the sequential orders and the final subtractions.
+ */
+export function chunkedExponentDepth(length: number): number {
+  return 12 * Math.ceil(Math.log2(Math.max(2, length))) + 4;
+}
+
+/** The zero-length segments on one path whose exp(0) WGSL need not return as 1: the diagonal of a chunk, a state to the next chunk. */
+const ZERO_LENGTH_EXPS = 2;
+
+/** The tolerance terms of ssd. */
+export const ssdTolerance: FamilyToleranceTerms<'ssd'> = {
+  channelTerms(problem, _dims, r) {
+    const { x, dt, A, B, C, z, dtBias, dtLimit } = problem.inputs;
+    const softplus = problem.options.dtSoftplus;
+    const { batch, length: L, heads: H, headdim: P, groups: G, stateSize: N } = ssdSizes(x, B);
+    const { lo, hi } = dtLimits(dtLimit?.data);
+    const channels = batch * H * P;
+    const ua = r.arithmetic;
+    const kappa = chunkedExponentDepth(L);
+    const decayError = new Float64Array(channels);
+    const inputError = new Float64Array(channels);
+    const growth = new Float64Array(channels).fill(1);
+    const readout = new Float64Array(channels);
+    for (let b = 0; b < batch; b++) {
+      for (let h = 0; h < H; h++) {
+        const bias = dtBias?.data[h] ?? 0;
+        const g = groupOfHead(h, H, G);
+        let maxExponent = 0; // max |Δ·A_h|
+        let maxGrowthExponent = 0; // max Δ·A_h (growth when positive)
+        let rowExponent = 0; // Σ_t |Δ·A_h|: bounds every cumulative sum of any chunk of the row
+        let deltaError = 0; // relative error of Δ in units of u
+        let maxReadout = 0;
+        for (let t = 0; t < L; t++) {
+          const raw = dt.data[(b * L + t) * H + h];
+          const exponent = effectiveDt(raw, bias, softplus, lo, hi) * A.data[h];
+          // dt + bias rounds once; softplus adds its exp's allowance and log1p's few roundings; the clamp is exact.
+          deltaError = Math.max(deltaError, 1 + (softplus && raw + bias <= 20 ? expAllowance(raw + bias) + 2 : 0));
+          maxExponent = Math.max(maxExponent, Math.abs(exponent));
+          maxGrowthExponent = Math.max(maxGrowthExponent, exponent);
+          rowExponent += Math.abs(exponent);
+          let sumC = 0;
+          const offset = ((b * L + t) * G + g) * N;
+          for (let n = 0; n < N; n++) sumC += Math.abs(C.data[offset + n]);
+          maxReadout = Math.max(maxReadout, sumC);
+        }
+        const relativeDelta = deltaError * ua + 2 * r.input;
+        // Per step as in selective-scan (exp's allowance, |Δ·A| times its argument's error), the
+        // subtraction cum_t − cum_s (one more rounding of the exponent), and the chunked exponent's
+        // accumulated error κ·u·Σ|Δ·A| per step spanned (rule M).
+        const decay =
+          expAllowance(maxExponent) * ua + maxExponent * (relativeDelta + 2 * ua + r.input) + kappa * ua * rowExponent;
+        // Δ·B·x: two products on Δ's error and the roundings of B and x into storage; exp(0) of the
+        // zero-length segments a chunked path may hold.
+        const input = relativeDelta + 2 * ua + 2 * r.input + ZERO_LENGTH_EXPS * expAllowance(0) * ua;
+        const rowGrowth = Math.exp(Math.min(700, maxGrowthExponent));
+        for (let p = 0; p < P; p++) {
+          const c = (b * H + h) * P + p;
+          decayError[c] = decay;
+          inputError[c] = input;
+          growth[c] = rowGrowth;
+          readout[c] = maxReadout;
+        }
+      }
+    }
+    let gateError: Float64Array | undefined;
+    let gateMagnitude: Float64Array | undefined;
+    if (z !== undefined) {
+      gateError = new Float64Array(z.data.length);
+      gateMagnitude = new Float64Array(z.data.length);
+      for (let i = 0; i < z.data.length; i++) {
+        // silu(z) = z / (1 + exp(−z)): exp's allowance, the sum, the division, the product, z's storage.
+        gateError[i] = expAllowance(z.data[i]) + 3 + r.input / ua;
+        gateMagnitude[i] = Math.abs(silu(z.data[i]));
+      }
+    }
+    return { decayError, inputError, growth, readout, gateError, gateMagnitude };
+  },
+};
