@@ -182,9 +182,14 @@ describe('the numpy example testee computes ssd', () => {
         });
       }
 
-      for (const dtLimit of [tensor([0.5, 0.9], [2]), tensor([-Infinity, 0.3], [2]), undefined]) {
-        it.skipIf(skip)(`step equals a run of length 1 from its state, dtLimit ${dtLimit === undefined ? 'absent' : `[${[...dtLimit.data].join(', ')}]`}${skipNote}`, async () => {
-          const run = ssdInputs(`py-ssd-step-${dtLimit?.data[0]}`, { ...SIZES, L: 1 }, [0, 0]);
+      const stepLimits = [
+        { label: '(0.5, 0.9)', dtLimit: tensor([0.5, 0.9], [2]) },
+        { label: '(−∞, 0.3)', dtLimit: tensor([-Infinity, 0.3], [2]) },
+        { label: 'absent', dtLimit: undefined },
+      ];
+      for (const { label, dtLimit } of stepLimits) {
+        it.skipIf(skip)(`step equals a run of length 1 from its state, dtLimit ${label}${skipNote}`, async () => {
+          const run = ssdInputs(`py-ssd-step-${label}`, { ...SIZES, L: 1 }, [0, 0]);
           const token = (t: Tensor): Tensor => tensor(t.data, [t.shape[0], ...t.shape.slice(2)]);
           const step: SsdStepInputs = {
             x: token(run.x), dt: token(run.dt), A: run.A, B: token(run.B), C: token(run.C), D: run.D, z: token(run.z),
