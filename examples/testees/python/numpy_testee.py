@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
 """An example scan-conformance testee in Python with numpy only (protocol version 1, spec/protocol.md).
 
-It computes linear-recurrence and selective-scan (mamba_ssm's selective_scan_ref for real A, every
-B/C layout, D, z, deltaBias, deltaSoftplus, h0) and their one-token steps, sequentially:
+It computes linear-recurrence, selective-scan (mamba_ssm's selective_scan_ref for real A, every
+B/C layout, D, z, deltaBias, deltaSoftplus, h0) and ssd (Mamba-2: mamba_ssm's mamba_chunk_scan_combined
+with D, z, dtBias, dtSoftplus, dtLimit, initialStates, seqIdx and groups) and their one-token steps,
+sequentially:
 
     scan-conformance check --command "python3 examples/testees/python/numpy_testee.py"            # float64
     scan-conformance check --command "python3 examples/testees/python/numpy_testee.py --float32"  # float32
 
 To check YOUR kernel (PyTorch, CUDA, Triton, ...), change only the block marked "CHANGE HERE"
-below: point my_selective_scan / my_linear_recurrence at your kernel and state the precision it
+below: point my_selective_scan / my_ssd / my_linear_recurrence at your kernel and state the precision it
 computes in. Everything else (frames, safetensors, the request loop) stays as it is.
 
 Frames: a 4-byte little-endian length, then a safetensors payload whose __metadata__ holds the
@@ -54,6 +56,32 @@ def my_selective_scan(u, delta, A, B, C, D, z, delta_bias, h0, delta_softplus):
     return sequential_selective_scan(u, delta, A, B, C, D, z, delta_bias, h0, delta_softplus)
 
 
+def my_ssd(x, dt, A, B, C, D, z, dt_bias, dt_limit, initial_states, seq_idx, dt_softplus):
+    """x, z: (batch, L, H, P); dt: (batch, L, H); A, dt_bias: (H,); B, C: (batch, L, G, N), head h
+    reading group h // (H / G); D: (H,) or (H, P); dt_limit: (2,) = (lo, hi), either may be -inf/inf;
+    initial_states: (batch, H, P, N); seq_idx: (batch, L), integers stored in float32, the state
+    reset where they change. Returns y (batch, L, H, P), final_states (batch, H, P, N). A step comes
+    here too, as a run of length 1 from its state (step() below).
+
+    With mamba_ssm on a GPU this would be, for example:
+
+        import torch
+        from mamba_ssm.ops.triton.ssd_combined import mamba_chunk_scan_combined
+        t = lambda a: None if a is None else torch.from_numpy(a).cuda()
+        # No dtLimit means no clamp; mamba_ssm's default (0.0, inf) would clamp a negative dt.
+        lo, hi = (-float("inf"), float("inf")) if dt_limit is None else (float(dt_limit[0]), float(dt_limit[1]))
+        # mamba_ssm wants seq_idx as int32 and takes a row's first sequence to be 0 (the one its
+        # initial_states belong to); only changes of seq_idx matter, so start every row at 0.
+        idx = None if seq_idx is None else t((seq_idx - seq_idx[:, :1]).astype(np.int32))
+        y, final = mamba_chunk_scan_combined(
+            t(x), t(dt), t(A), t(B), t(C), chunk_size=256, D=t(D), z=t(z), dt_bias=t(dt_bias),
+            initial_states=t(initial_states), seq_idx=idx, dt_softplus=dt_softplus,
+            dt_limit=(lo, hi), return_final_states=True)
+        return y.float().cpu().numpy(), final.float().cpu().numpy()
+    """
+    return sequential_ssd(x, dt, A, B, C, D, z, dt_bias, dt_limit, initial_states, seq_idx, dt_softplus)
+
+
 def my_linear_recurrence(a, b, h0, reverse):
     """a, b: (batch, dim, L); h0: (batch, dim) or None. Returns h (batch, dim, L), last_state (batch, dim)."""
     return sequential_linear_recurrence(a, b, h0, reverse)
@@ -64,6 +92,7 @@ def my_linear_recurrence(a, b, h0, reverse):
 FAMILIES = {
     "linear-recurrence": {"step": True},
     "selective-scan": {"step": True},
+    "ssd": {"step": True},
 }
 # ============================ END OF CHANGES ============================
 
@@ -115,9 +144,46 @@ def sequential_selective_scan(u, delta, A, B, C, D, z, delta_bias, h0, delta_sof
     if D is not None:
         y = y + D.astype(dt)[None, :, None] * u
     if z is not None:
-        z = z.astype(dt)
-        with np.errstate(over="ignore"):  # exp(-z) overflows to inf for z << 0, and z / inf = -0 is right
-            y = y * (z / (1 + np.exp(-z)))
+        y = y * silu(z.astype(dt))
+    return y, state
+
+
+def silu(z):
+    """z * sigmoid(z), the gate of selective-scan and ssd."""
+    with np.errstate(over="ignore"):  # exp(-z) overflows to inf for z << 0, and z / inf = -0 is right
+        return z / (1 + np.exp(-z))
+
+
+def sequential_ssd(x, dt, A, B, C, D, z, dt_bias, dt_limit, initial_states, seq_idx, dt_softplus):
+    """Mamba-2's SSD (spec/families/ssd/ssd.md) one token at a time, vectorized over (batch, head, p, n)."""
+    batch, length, heads, headdim = x.shape
+    groups, n_state = B.shape[2], B.shape[3]
+    f = COMPUTE_DTYPE
+    x, dt, A, B, C = (v.astype(f) for v in (x, dt, A, B, C))
+    if dt_bias is not None:
+        dt = dt + dt_bias.astype(f)
+    if dt_softplus:
+        dt = softplus(dt)
+    if dt_limit is not None:  # after softplus, as mamba_ssm's _chunk_cumsum_fwd
+        lo, hi = dt_limit.astype(f)
+        dt = np.minimum(np.maximum(dt, lo), hi)
+    group = np.arange(heads) // (heads // groups)  # the group each head reads
+    state = np.zeros((batch, heads, headdim, n_state), f) if initial_states is None else initial_states.astype(f)
+    y = np.empty((batch, length, heads, headdim), f)
+    for t in range(length):
+        delta = dt[:, t, :, None, None]  # (batch, H, 1, 1)
+        decayed = np.exp(delta * A[None, :, None, None]) * state
+        if seq_idx is not None and t > 0:
+            # A new sequence starts from zero whatever came before (an infinite state included).
+            new_sequence = seq_idx[:, t] != seq_idx[:, t - 1]
+            decayed = np.where(new_sequence[:, None, None, None], f(0), decayed)
+        state = decayed + delta * (B[:, t, group, None, :] * x[:, t, :, :, None])
+        y[:, t] = np.sum(state * C[:, t, group, None, :], axis=-1)
+    if D is not None:
+        D = D.astype(f)
+        y = y + (D[:, None] if D.ndim == 1 else D) * x
+    if z is not None:
+        y = y * silu(z.astype(f))
     return y, state
 
 
@@ -133,6 +199,12 @@ def run(family, options, inputs):
             inputs["u"], inputs["delta"], inputs["A"], inputs["B"], inputs["C"], inputs.get("D"),
             inputs.get("z"), inputs.get("deltaBias"), inputs.get("h0"), options["deltaSoftplus"])
         return {"y": y, "lastState": last}
+    if family == "ssd":
+        y, final = my_ssd(
+            inputs["x"], inputs["dt"], inputs["A"], inputs["B"], inputs["C"], inputs.get("D"), inputs.get("z"),
+            inputs.get("dtBias"), inputs.get("dtLimit"), inputs.get("initialStates"), inputs.get("seqIdx"),
+            options["dtSoftplus"])
+        return {"y": y, "finalStates": final}
     raise ValueError(f"family {family} is not implemented by this testee")
 
 
@@ -148,6 +220,13 @@ def step(family, options, inputs):
             token("u"), token("delta"), inputs["A"], inputs["B"], inputs["C"], inputs.get("D"),
             token("z"), inputs.get("deltaBias"), inputs["state"], options["deltaSoftplus"])
         return {"y": y[:, :, 0], "state": state}
+    if family == "ssd":
+        # ssd's time axis is 1: x, z (batch, H, P) -> (batch, 1, H, P); dt, B, C likewise.
+        at_time = lambda name: None if name not in inputs else inputs[name][:, None]
+        y, state = my_ssd(
+            at_time("x"), at_time("dt"), inputs["A"], at_time("B"), at_time("C"), inputs.get("D"), at_time("z"),
+            inputs.get("dtBias"), inputs.get("dtLimit"), inputs["state"], None, options["dtSoftplus"])
+        return {"y": y[:, 0], "state": state}
     raise ValueError(f"family {family} has no step in this testee")
 
 
