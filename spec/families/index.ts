@@ -29,6 +29,7 @@ import { selectiveScanTolerance } from './selective-scan/tolerance.ts';
 import { ssdCatalogue } from './ssd/catalogue.ts';
 import { ssd } from './ssd/descriptor.ts';
 import { ssdRegimes } from './ssd/regimes.ts';
+import { ssdTolerance } from './ssd/tolerance.ts';
 
 /** Every family's descriptor, by name. */
 export const FAMILIES: { readonly [F in FamilyName]: FamilyDescriptor<F> } = {
@@ -54,6 +55,7 @@ export const TOLERANCE_TERMS: { readonly [F in FamilyName]: FamilyToleranceTerms
   'linear-recurrence': linearRecurrenceTolerance,
   'selective-scan': selectiveScanTolerance,
   'lti-ssm': ltiSsmTolerance,
+  ssd: ssdTolerance,
 };
 
 /** Every family's value regimes (spec/regimes.ts draws problems from them), by name. */
