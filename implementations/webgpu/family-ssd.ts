@@ -27,11 +27,11 @@ const SEQUENCE_LABEL_PERIOD = 1024;
 interface SsdPlan {
   readonly chunkSize: number;
   readonly chunks: number;
-  readonly cumOffset: number;
-  readonly dotsOffset: number;
+  readonly stepsLength: number;
+  readonly weightsOffset: number;
   readonly statesOffset: number;
   readonly workspaceElements: number;
-  readonly workgroups: Readonly<Record<'chunkCumsum' | 'chunkDots' | 'chunkStates' | 'passStates' | 'chunkOutputs', number>>;
+  readonly workgroups: Readonly<Record<'chunkCumsum' | 'chunkWeights' | 'chunkStates' | 'passStates' | 'chunkOutputs', number>>;
 }
 
 /** The chunking and workspace of a run; a chunk longer than the sequence is cut to its length (same chunks, less idle work). */
@@ -40,19 +40,21 @@ function planOf(sizes: SsdSizes, chunkSize: number): SsdPlan {
   const Q = Math.max(1, Math.min(chunkSize, length));
   const chunks = Math.ceil(length / Q);
   const perStep = batch * heads * length;
-  const dots = batch * groups * chunks * Q * Q;
+  const pairs = batch * groups * chunks * Q * Q;
+  const weights = batch * heads * chunks * Q * Q;
   const states = batch * heads * chunks * headdim * stateSize;
   const groupsOf = (elements: number): number => Math.ceil(elements / SSD_WORKGROUP);
   return {
     chunkSize: Q,
     chunks,
-    cumOffset: perStep,
-    dotsOffset: 2 * perStep,
-    statesOffset: 2 * perStep + dots,
-    workspaceElements: 2 * perStep + dots + states,
+    stepsLength: perStep,
+    // Four per-step arrays (Δ, cum, state weights, entering decays), then the matrices, then the states.
+    weightsOffset: 4 * perStep,
+    statesOffset: 4 * perStep + weights,
+    workspaceElements: 4 * perStep + weights + states,
     workgroups: {
       chunkCumsum: batch * heads * chunks,
-      chunkDots: groupsOf(dots),
+      chunkWeights: groupsOf(pairs),
       chunkStates: groupsOf(states),
       passStates: groupsOf(batch * heads * headdim * stateSize),
       chunkOutputs: groupsOf(batch * length * heads * headdim),
@@ -125,7 +127,7 @@ export function ssdFamily(runtime: KernelRuntime): FamilyImplementation<'ssd'> {
       (hi < Number.POSITIVE_INFINITY ? SSD_FLAGS.dtHi : 0);
     const params = new Uint32Array(SSD_PARAM_WORDS);
     params.set([batch, length, heads, headdim, groups, stateSize, plan.chunkSize, plan.chunks, flags, INFINITY_BITS]);
-    params.set([terms.dtBiasOffset, terms.dOffset, plan.cumOffset, plan.dotsOffset, plan.statesOffset], 12);
+    params.set([terms.dtBiasOffset, terms.dOffset, plan.stepsLength, plan.weightsOffset, plan.statesOffset], 12);
     const floats = new Float32Array(params.buffer);
     if ((flags & SSD_FLAGS.dtLo) !== 0) floats[SSD_PARAM_FLOAT_WORDS.dtLo] = lo;
     if ((flags & SSD_FLAGS.dtHi) !== 0) floats[SSD_PARAM_FLOAT_WORDS.dtHi] = hi;

@@ -1,27 +1,32 @@
 /**
  * WGSL for ssd (Mamba-2) in the chunked matrix form of mamba_ssm's mamba_chunk_scan_combined:
  * time is cut into chunks of Q steps and five dispatches of one submission compute
- *   1. chunkCumsum  — per (batch, head, chunk), one invocation per step: Δ (bias, softplus, the
- *      dtLimit clamp) and the inclusive cumulative sum of Δ·A inside the chunk, a Hillis–Steele
- *      scan in workgroup memory;
- *   2. chunkDots    — per (batch, group, chunk): the causal Q×Q matrix C_t·B_s (dot products over N),
- *      shared by the group's heads;
+ *   1. chunkCumsum  — per (batch, head, chunk), one invocation per step t: Δ_t (bias, softplus,
+ *      the dtLimit clamp), the inclusive cumulative sum cum_t of Δ·A inside the chunk (a
+ *      Hillis–Steele scan in workgroup memory), and from them the two decays every later pass
+ *      reads: exp(cum_last − cum_t)·Δ_t (step t's weight in the chunk's own end state, 0 unless t
+ *      is in the last step's sequence) and exp(cum_t) (the entering state's decay at t, 0 unless
+ *      t is in the sequence of the step before the chunk);
+ *   2. chunkWeights — per (batch, group, chunk, t, s ≤ t): C_t·B_s (a dot product over N, once
+ *      per group), then for each head of the group the causal matrix
+ *      (C_t·B_s)·exp(cum_t − cum_s)·Δ_s, 0 where s and t are in different sequences;
  *   3. chunkStates  — per (batch, head, chunk, p, n): the state the chunk alone leaves at its last
- *      step, Σ_s exp(cum_last − cum_s)·Δ_s·B_s[n]·x_s[p] over the steps of the last step's sequence;
+ *      step, Σ_s weight_s·B_s[n]·x_s[p];
  *   4. passStates   — per (batch, head, p, n), sequentially over chunks: the state entering each
- *      chunk (initialStates for the first), decayed by exp(cum_last) unless a sequence starts
- *      inside the chunk; the state after the last chunk is finalStates;
- *   5. chunkOutputs — per y element: the intra-chunk quadratic term Σ_{s≤t} (C_t·B_s)·exp(cum_t −
- *      cum_s)·Δ_s·x_s over steps of t's sequence, plus exp(cum_t)·C_t·(entering state) when t's
- *      sequence is the one entering the chunk, plus D·x, times silu(z).
+ *      chunk (initialStates for the first) is carried through the chunk by exp(cum_last), or
+ *      dropped when a sequence starts inside it; the state after the last chunk is finalStates;
+ *   5. chunkOutputs — per y element: Σ_{s≤t} matrix[t,s]·x_s (the intra-chunk quadratic term),
+ *      plus exp(cum_t)·C_t·(entering state), plus D·x, times silu(z).
+ * The decays are computed once per (head, step) or (head, t, s), never per channel or state.
  * seqIdx arrives as per-row sequence labels (family-ssd.ts#sequenceLabels): equal labels within
  * Q + 1 consecutive steps mean the same sequence, which is all the masks compare.
- * Working values (Δ, cumulative sums, dot products, chunk states) live in one f32 workspace.
+ * Working values live in one f32 workspace: four (batch, H, L) arrays (Δ, cum, state weights,
+ * entering decays), the (batch, H, chunks, Q, Q) matrices and the (batch, H, chunks, P, N) states.
  */
 import { storagePrelude, type StorageType } from './storage-type.ts';
 import { ACTIVATIONS_WGSL } from './wgsl-channel-scan.ts';
 
-/** Invocations per workgroup of the element-wise passes (dots, states, passing, outputs). */
+/** Invocations per workgroup of the element-wise passes (weights, states, passing, outputs). */
 export const SSD_WORKGROUP = 64;
 
 /** The largest chunk size: one cumulative-sum invocation per step of a chunk. */
@@ -43,7 +48,8 @@ export const SSD_FLAGS = {
 /**
  * Uniform layout (4 bytes each): batch, length, heads, headdim, groups, stateSize, chunkSize,
  * chunks, flags, infinityBits, dtLo (f32), dtHi (f32), dtBiasOffset, dOffset (into headTerms),
- * cumOffset, dotsOffset, statesOffset (into workspace), three unused words.
+ * stepsLength (batch·H·L, the length of each per-step array), weightsOffset, statesOffset (into
+ * workspace), three unused words.
  */
 export const SSD_PARAM_WORDS = 20;
 
@@ -60,7 +66,7 @@ export const SSD_BINDINGS: readonly SsdBinding[] = ['x', 'dt', 'B', 'C', 'z', 'i
 export const SSD_WRITTEN: ReadonlySet<SsdBinding> = new Set(['workspace', 'y', 'finalStates']);
 
 /** Entry points, in the order one run dispatches them. */
-export const SSD_ENTRY_POINTS = ['chunkCumsum', 'chunkDots', 'chunkStates', 'passStates', 'chunkOutputs'] as const;
+export const SSD_ENTRY_POINTS = ['chunkCumsum', 'chunkWeights', 'chunkStates', 'passStates', 'chunkOutputs'] as const;
 
 /** The WGSL module of the chunked ssd for one storage type. */
 export function ssdShader(storage: StorageType): string {
@@ -88,8 +94,8 @@ struct Params {
   dtHi: f32,
   dtBiasOffset: u32,
   dOffset: u32,
-  cumOffset: u32,
-  dotsOffset: u32,
+  stepsLength: u32,
+  weightsOffset: u32,
   statesOffset: u32,
   unused0: u32,
   unused1: u32,
@@ -143,6 +149,12 @@ fn chunkLast(c: u32) -> u32 { return min((c + 1u) * params.chunkSize, params.len
 // The step before chunk c, whose sequence the entering state belongs to; step 0 for the first chunk.
 fn beforeChunk(c: u32) -> u32 { return max(c * params.chunkSize, 1u) - 1u; }
 
+// Offsets of the per-step arrays of the workspace, each (batch, H, L).
+fn deltaAt(i: u32) -> u32 { return i; }
+fn cumAt(i: u32) -> u32 { return params.stepsLength + i; }
+fn stateWeightAt(i: u32) -> u32 { return 2u * params.stepsLength + i; }
+fn enteringDecayAt(i: u32) -> u32 { return 3u * params.stepsLength + i; }
+
 @compute @workgroup_size(MAX_CHUNK)
 fn chunkCumsum(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) count: vec3<u32>,
                @builtin(local_invocation_index) lid: u32) {
@@ -170,15 +182,25 @@ fn chunkCumsum(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) co
     workgroupBarrier();
   }
   if (lid < steps) {
-    let i = bh * params.length + start + lid;
-    workspace[i] = delta;
-    workspace[params.cumOffset + i] = decayPrefix[lid];
+    let t = start + lid;
+    let i = bh * params.length + t;
+    let cum = decayPrefix[lid];
+    let last = chunkLast(c);
+    let ownSequence = sequenceOf(b, t);
+    var stateWeight = 0.0;
+    if (ownSequence == sequenceOf(b, last)) { stateWeight = exp(decayPrefix[last - start] - cum) * delta; }
+    var enteringDecay = 0.0;
+    if (ownSequence == sequenceOf(b, beforeChunk(c))) { enteringDecay = exp(cum); }
+    workspace[deltaAt(i)] = delta;
+    workspace[cumAt(i)] = cum;
+    workspace[stateWeightAt(i)] = stateWeight;
+    workspace[enteringDecayAt(i)] = enteringDecay;
   }
 }
 
 @compute @workgroup_size(WG)
-fn chunkDots(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) count: vec3<u32>,
-             @builtin(local_invocation_index) lid: u32) {
+fn chunkWeights(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) count: vec3<u32>,
+                @builtin(local_invocation_index) lid: u32) {
   let index = elementIndex(wg, count, lid);
   let Q = params.chunkSize;
   if (index >= params.batch * params.groups * params.chunks * Q * Q) { return; }
@@ -191,13 +213,25 @@ fn chunkDots(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) coun
   let b = bg / params.groups;
   let t = c * Q + i;
   let s = c * Q + j;
+  let live = j <= i && t < params.length;
   var product = 0.0;
-  if (j <= i && t < params.length) {
+  if (live) {
+    let cAt = projectionIndex(b, t, g, 0u);
+    let bAt = projectionIndex(b, s, g, 0u);
     for (var n = 0u; n < params.stateSize; n = n + 1u) {
-      product = product + f32(C[projectionIndex(b, t, g, n)]) * f32(B[projectionIndex(b, s, g, n)]);
+      product = product + f32(C[cAt + n]) * f32(B[bAt + n]);
     }
   }
-  workspace[params.dotsOffset + index] = product;
+  let sameSequence = live && sequenceOf(b, s) == sequenceOf(b, t);
+  let headsPerGroup = params.heads / params.groups;
+  for (var h = g * headsPerGroup; h < (g + 1u) * headsPerGroup; h = h + 1u) {
+    var weight = 0.0;
+    if (sameSequence) {
+      let row = (b * params.heads + h) * params.length;
+      weight = product * exp(workspace[cumAt(row + t)] - workspace[cumAt(row + s)]) * workspace[deltaAt(row + s)];
+    }
+    workspace[params.weightsOffset + (((b * params.heads + h) * params.chunks + c) * Q + i) * Q + j] = weight;
+  }
 }
 
 @compute @workgroup_size(WG)
@@ -215,16 +249,20 @@ fn chunkStates(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) co
   let h = bh % params.heads;
   let b = bh / params.heads;
   let g = groupOfHead(h);
-  let last = chunkLast(c);
-  let lastSequence = sequenceOf(b, last);
   let row = bh * params.length;
-  let cumLast = workspace[params.cumOffset + row + last];
+  let start = c * params.chunkSize;
+  let steps = chunkLast(c) + 1u - start;
+  // Strides of one step along time, hoisted: the loop is three loads and two multiply-adds.
+  let bStride = params.groups * N;
+  let xStride = params.heads * P;
+  var bAt = projectionIndex(b, start, g, n);
+  var xAt = sequenceIndex(b, start, h, p);
+  let weightAt = stateWeightAt(row + start);
   var state = 0.0;
-  for (var s = c * params.chunkSize; s <= last; s = s + 1u) {
-    if (sequenceOf(b, s) == lastSequence) {
-      let weight = exp(cumLast - workspace[params.cumOffset + row + s]) * workspace[row + s];
-      state = state + weight * f32(B[projectionIndex(b, s, g, n)]) * f32(x[sequenceIndex(b, s, h, p)]);
-    }
+  for (var k = 0u; k < steps; k = k + 1u) {
+    state = state + workspace[weightAt + k] * f32(B[bAt]) * f32(x[xAt]);
+    bAt = bAt + bStride;
+    xAt = xAt + xStride;
   }
   workspace[params.statesOffset + index] = state;
 }
@@ -239,7 +277,6 @@ fn passStates(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) cou
   let n = index % N;
   let p = (index / N) % P;
   let bh = index / (N * P);
-  let b = bh / params.heads;
   let row = bh * params.length;
   var carried = 0.0;
   if (flag(FLAG_INITIALSTATES)) { carried = f32(initialStates[index]); }
@@ -247,12 +284,9 @@ fn passStates(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) cou
     let at = params.statesOffset + ((bh * params.chunks + c) * P + p) * N + n;
     let alone = workspace[at];
     workspace[at] = carried;
-    let last = chunkLast(c);
     var decayed = 0.0;
     // A zero state stays zero even where exp overflows (Inf·0 would be NaN).
-    if (carried != 0.0 && sequenceOf(b, last) == sequenceOf(b, beforeChunk(c))) {
-      decayed = exp(workspace[params.cumOffset + row + last]) * carried;
-    }
+    if (carried != 0.0) { decayed = workspace[enteringDecayAt(row + chunkLast(c))] * carried; }
     carried = decayed + alone;
   }
   finalStates[index] = toStorage(carried, params.infinityBits);
@@ -275,25 +309,21 @@ fn chunkOutputs(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) c
   let c = t / Q;
   let start = c * Q;
   let bh = b * params.heads + h;
-  let row = bh * params.length;
-  let ownSequence = sequenceOf(b, t);
-  let cumT = workspace[params.cumOffset + row + t];
-  let dots = params.dotsOffset + (((b * params.groups + g) * params.chunks + c) * Q + (t - start)) * Q;
+  let weights = params.weightsOffset + ((bh * params.chunks + c) * Q + (t - start)) * Q;
+  let xStride = params.heads * P;
+  var xAt = sequenceIndex(b, start, h, p);
   var out = 0.0;
-  for (var s = start; s <= t; s = s + 1u) {
-    if (sequenceOf(b, s) == ownSequence) {
-      let weight = workspace[dots + s - start] * exp(cumT - workspace[params.cumOffset + row + s]) * workspace[row + s];
-      out = out + weight * f32(x[sequenceIndex(b, s, h, p)]);
-    }
+  for (var k = 0u; k <= t - start; k = k + 1u) {
+    out = out + workspace[weights + k] * f32(x[xAt]);
+    xAt = xAt + xStride;
   }
-  if (ownSequence == sequenceOf(b, beforeChunk(c))) {
-    let entering = params.statesOffset + ((bh * params.chunks + c) * P + p) * N;
-    var carried = 0.0;
-    for (var n = 0u; n < N; n = n + 1u) {
-      carried = carried + f32(C[projectionIndex(b, t, g, n)]) * workspace[entering + n];
-    }
-    if (carried != 0.0) { out = out + exp(cumT) * carried; }
+  let entering = params.statesOffset + ((bh * params.chunks + c) * P + p) * N;
+  var carried = 0.0;
+  let cAt = projectionIndex(b, t, g, 0u);
+  for (var n = 0u; n < N; n = n + 1u) {
+    carried = carried + f32(C[cAt + n]) * workspace[entering + n];
   }
+  if (carried != 0.0) { out = out + workspace[enteringDecayAt(bh * params.length + t)] * carried; }
   if (flag(FLAG_D)) {
     var skipGain = f32(headTerms[params.dOffset + h]);
     if (flag(FLAG_DPERCHANNEL)) { skipGain = f32(headTerms[params.dOffset + h * P + p]); }

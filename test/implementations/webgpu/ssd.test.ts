@@ -218,7 +218,7 @@ describe.skipIf(f32Unavailable !== undefined)(`webgpu-f32 ssd against a float64 
     expect(f32.families.ssd!.chunkSizes).toEqual(SSD_CHUNK_SIZES);
     expect(SSD_CHUNK_SIZES).toContain(48);
     const kernel = f32.kernels().find((k) => k.label === 'ssd scan (f32)');
-    expect(kernel?.entryPoints).toEqual(['chunkCumsum', 'chunkDots', 'chunkStates', 'passStates', 'chunkOutputs']);
+    expect(kernel?.entryPoints).toEqual(['chunkCumsum', 'chunkWeights', 'chunkStates', 'passStates', 'chunkOutputs']);
   });
 
   it('every chunk size, lengths around it, seqIdx, groups 1, 2 and H, all optional inputs', async () => {
