@@ -4,7 +4,7 @@
  * same kernels over one token starting from the given state, as mamba_ssm's
  * selective_state_update computes it.
  */
-import type { EvaluationSettings, FamilyImplementation } from '../../spec/implementation.ts';
+import { ImplementationDeclinedError, type EvaluationSettings, type FamilyImplementation } from '../../spec/implementation.ts';
 import type { Problem, SsdInputs, SsdOptions } from '../../spec/families.ts';
 import { dtLimits } from '../../spec/families/ssd/discretization.ts';
 import { ssdSizes, ssdStepSizes, type SsdSizes } from '../../spec/families/ssd/dimensions.ts';
@@ -93,6 +93,20 @@ function headTerms(inputs: Pick<SsdInputs, 'A' | 'dtBias' | 'D'>): { data: Float
   return { data, dtBiasOffset, dOffset };
 }
 
+/** Why a run with this chunk size does not fit the device (a buffer or a dispatch too large), or undefined; reads only sizes. */
+function capacityReason(runtime: KernelRuntime, sizes: SsdSizes, chunkSize: number): string | undefined {
+  const { batch, length, heads, headdim, groups, stateSize } = sizes;
+  const element = bytesPerElement(runtime.storage);
+  const plan = planOf(sizes, chunkSize);
+  const buffers: BufferNeed[] = [
+    { name: 'x', bytes: batch * length * heads * headdim * element },
+    { name: 'B', bytes: batch * length * groups * stateSize * element },
+    { name: 'finalStates', bytes: batch * heads * headdim * stateSize * element },
+    { name: 'workspace', bytes: plan.workspaceElements * 4 },
+  ];
+  return capacityShortfall(runtime.limits(), buffers, Object.values(plan.workgroups));
+}
+
 /** The chunk size of a run: settings.chunkSize when given (one of SSD_CHUNK_SIZES), else the default. */
 function chunkSizeOf(settings: EvaluationSettings | undefined): number {
   const requested = settings?.chunkSize;
@@ -155,21 +169,8 @@ export function ssdFamily(runtime: KernelRuntime): FamilyImplementation<'ssd'> {
     chunkSizes: SSD_CHUNK_SIZES,
     decline(problem: Problem<'ssd'>): string | undefined {
       const { inputs } = problem;
-      const sizes = ssdSizes(inputs.x, inputs.B);
-      const element = bytesPerElement(runtime.storage);
-      const plan = planOf(sizes, SSD_MAX_CHUNK);
-      const smallest = planOf(sizes, Math.min(...SSD_CHUNK_SIZES));
-      const buffers: BufferNeed[] = [
-        { name: 'x', bytes: inputs.x.data.length * element },
-        { name: 'B', bytes: inputs.B.data.length * element },
-        { name: 'C', bytes: inputs.C.data.length * element },
-        { name: 'finalStates', bytes: sizes.batch * sizes.heads * sizes.headdim * sizes.stateSize * element },
-        // The workspace's size depends on the chunk size: the largest of the two extremes.
-        { name: 'workspace', bytes: Math.max(plan.workspaceElements, smallest.workspaceElements) * 4 },
-      ];
-      const grids = [...Object.values(plan.workgroups), ...Object.values(smallest.workgroups)];
       return (
-        capacityShortfall(runtime.limits(), buffers, grids) ??
+        capacityReason(runtime, ssdSizes(inputs.x, inputs.B), SSD_DEFAULT_CHUNK_SIZE) ??
         float16RangeShortfall(runtime.storage, {
           x: inputs.x.data,
           dt: inputs.dt.data,
@@ -186,6 +187,9 @@ export function ssdFamily(runtime: KernelRuntime): FamilyImplementation<'ssd'> {
     async run(problem: Problem<'ssd'>, settings?: EvaluationSettings) {
       const chunkSize = chunkSizeOf(settings);
       const sizes = ssdSizes(problem.inputs.x, problem.inputs.B);
+      // decline() checked the default chunk size; a larger or smaller one needs another workspace.
+      const reason = capacityReason(runtime, sizes, chunkSize);
+      if (reason !== undefined) throw new ImplementationDeclinedError(`chunk size ${chunkSize}: ${reason}`);
       const { batch, length, heads, headdim, stateSize } = sizes;
       const out = await scan(problem.inputs, problem.options, sizes, chunkSize);
       return {

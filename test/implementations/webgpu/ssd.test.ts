@@ -10,11 +10,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Problem, SsdInputs, SsdOptions, SsdStepInputs } from '../../../spec/families.ts';
 import { effectiveDt, dtLimits, silu } from '../../../spec/families/ssd/discretization.ts';
 import { groupOfHead } from '../../../spec/families/ssd/dimensions.ts';
-import { ImplementationUnavailableError } from '../../../spec/implementation.ts';
+import { ImplementationDeclinedError, ImplementationUnavailableError } from '../../../spec/implementation.ts';
 import { float16Bits, float16Value } from '../../../spec/float16.ts';
 import { UNIT_ROUNDOFF } from '../../../spec/precision.ts';
 import type { Tensor } from '../../../spec/tensor.ts';
-import { sequenceLabels, SSD_CHUNK_SIZES } from '../../../implementations/webgpu/family-ssd.ts';
+import { sequenceLabels, SSD_CHUNK_SIZES, ssdFamily } from '../../../implementations/webgpu/family-ssd.ts';
 import { createWebGpuImplementation, type WebGpuScanImplementation } from '../../../implementations/webgpu/webgpu-implementation.ts';
 
 const REQUIRED = process.env.REQUIRE_WEBGPU === '1';
@@ -213,6 +213,34 @@ describe('sequence labels of seqIdx (host side, no GPU)', () => {
   });
 });
 
+/** An ssd problem of the given length and heads (P = N = G = 1) with empty data: only its shape is read. */
+function shapeOnly(length: number, heads: number): Problem<'ssd'> {
+  const empty = (...shape: number[]): Tensor => ({ data: new Float32Array(0), shape });
+  return {
+    family: 'ssd',
+    inputs: { x: empty(1, length, heads, 1), dt: empty(1, length, heads), A: empty(heads), B: empty(1, length, 1, 1), C: empty(1, length, 1, 1) },
+    options: { dtSoftplus: true },
+  };
+}
+
+describe('capacity per chunk size (host side, no GPU)', () => {
+  it('decline() checks the default chunk size; run() declines a chunk size whose workspace does not fit', async () => {
+    // 1 MiB bindings: 8 heads × 256 steps fit with chunks of 64 (0.5 MiB of matrices), not with 256 (2 MiB).
+    const family = ssdFamily({
+      storage: 'f32',
+      engine: () => {
+        throw new Error('no engine in this test');
+      },
+      limits: () => ({ maxStorageBufferBindingSize: 1 << 20, maxComputeWorkgroupsPerDimension: 65_535 }),
+    });
+    const problem = shapeOnly(256, 8);
+    expect(family.decline!(problem)).toBeUndefined();
+    await expect(family.run(problem, { chunkSize: 256 })).rejects.toThrow(ImplementationDeclinedError);
+    await expect(family.run(problem, { chunkSize: 256 })).rejects.toThrow(/chunk size 256: buffer workspace needs \d+ bytes/);
+    await expect(family.run(problem, { chunkSize: 64 })).rejects.toThrow(/no engine in this test/);
+  });
+});
+
 describe.skipIf(f32Unavailable !== undefined)(`webgpu-f32 ssd against a float64 sequential loop${skipNote(f32Unavailable)}`, () => {
   it('declares its chunk sizes (one dividing few lengths) and compiles the five entry points', () => {
     expect(f32.families.ssd!.chunkSizes).toEqual(SSD_CHUNK_SIZES);
@@ -302,19 +330,8 @@ describe.skipIf(f32Unavailable !== undefined)(`webgpu-f32 ssd against a float64 
     await expect(f32.families.ssd!.run(problemOf(BASE), { chunkSize: 32 })).rejects.toThrow(/settings\.chunkSize: expected one of 16, 48, 64, 100, 256, got 32/);
   });
 
-  it('declines a problem whose workspace exceeds maxStorageBufferBindingSize', () => {
-    const huge: Problem<'ssd'> = {
-      family: 'ssd',
-      inputs: {
-        x: { data: new Float32Array(0), shape: [1, 1 << 16, 64, 64] },
-        dt: { data: new Float32Array(0), shape: [1, 1 << 16, 64] },
-        A: { data: new Float32Array(64), shape: [64] },
-        B: { data: new Float32Array(0), shape: [1, 1 << 16, 1, 128] },
-        C: { data: new Float32Array(0), shape: [1, 1 << 16, 1, 128] },
-      },
-      options: { dtSoftplus: true },
-    };
-    expect(f32.families.ssd!.decline!(huge)).toMatch(/buffer workspace needs \d+ bytes, beyond the device's maxStorageBufferBindingSize/);
+  it('declines a problem whose workspace exceeds maxStorageBufferBindingSize, reading only its shape', () => {
+    expect(f32.families.ssd!.decline!(shapeOnly(65536, 64))).toMatch(/buffer workspace needs \d+ bytes, beyond the device's maxStorageBufferBindingSize/);
     expect(f32.families.ssd!.decline!(problemOf(BASE))).toBeUndefined();
   });
 
