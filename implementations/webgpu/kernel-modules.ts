@@ -4,9 +4,10 @@ import type { StorageType } from './storage-type.ts';
 import { CHANNEL_SCAN_WRITTEN, channelScanBindings, channelScanShader, type ChannelScanFamily } from './wgsl-channel-scan.ts';
 import { ROW_SCAN_ENTRY_POINTS, ROW_SCAN_WRITTEN, rowScanBindings, rowScanShader, type RowScanFamily } from './wgsl-row-scan.ts';
 import { ROW_STEP_WRITTEN, rowStepBindings, rowStepShader } from './wgsl-row-step.ts';
+import { SSD_BINDINGS, SSD_ENTRY_POINTS, SSD_WRITTEN, ssdShader } from './wgsl-ssd.ts';
 
-/** The kinds of module: a family's scan or its one-token step (selective-scan and lti-ssm step with their scan). */
-export type KernelModuleName = `${RowScanFamily} scan` | `${RowScanFamily} step` | `${ChannelScanFamily} scan`;
+/** The kinds of module: a family's scan or its one-token step (selective-scan, lti-ssm and ssd step with their scan). */
+export type KernelModuleName = `${RowScanFamily} scan` | `${RowScanFamily} step` | `${ChannelScanFamily} scan` | 'ssd scan';
 
 /** Rewrites a module's WGSL before compilation; a seam for fault-injection tests. */
 export type ShaderTransform = (label: string, wgsl: string) => string;
@@ -35,5 +36,6 @@ export function kernelModules(storage: StorageType, transform?: ShaderTransform)
   for (const family of ['selective-scan', 'lti-ssm'] as const) {
     add(`${family} scan`, channelScanShader(family, storage), channelScanBindings(family), CHANNEL_SCAN_WRITTEN as ReadonlySet<string>, ['scanChannels']);
   }
+  add('ssd scan', ssdShader(storage), SSD_BINDINGS, SSD_WRITTEN as ReadonlySet<string>, SSD_ENTRY_POINTS);
   return modules;
 }

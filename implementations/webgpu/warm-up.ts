@@ -28,4 +28,10 @@ export async function warmUp(families: Families): Promise<void> {
     options: { deltaSoftplus: true },
   });
   await families['lti-ssm'].run({ family: 'lti-ssm', inputs: { Abar: zeros(1, 1), Bbar: zeros(1, 1), C: zeros(1, 1), D: zeros(1), u: zeros(1, 1, 2) }, options: {} });
+  // Two steps: every one of ssd's five entry points dispatches at least one workgroup.
+  await families.ssd.run({
+    family: 'ssd',
+    inputs: { x: zeros(1, 2, 1, 1), dt: zeros(1, 2, 1), A: zeros(1), B: zeros(1, 2, 1, 1), C: zeros(1, 2, 1, 1), D: zeros(1), z: zeros(1, 2, 1, 1) },
+    options: { dtSoftplus: true },
+  });
 }

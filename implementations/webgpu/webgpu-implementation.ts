@@ -1,5 +1,5 @@
 /**
- * A ScanImplementation whose four families run as WGSL compute kernels on a WebGPU device
+ * A ScanImplementation whose five families run as WGSL compute kernels on a WebGPU device
  * (Dawn for Node): device, pipelines and buffers are acquired in setup, reused by every run and
  * released in dispose.
  */
@@ -10,13 +10,14 @@ import { linearRecurrenceFamily } from './family-linear-recurrence.ts';
 import { ltiSsmFamily } from './family-lti-ssm.ts';
 import { prefixSumFamily } from './family-prefix-sum.ts';
 import { selectiveScanFamily } from './family-selective-scan.ts';
+import { ssdFamily } from './family-ssd.ts';
 import { KernelEngine, type KernelEngineStats } from './kernel-engine.ts';
 import { kernelModules, type ShaderTransform } from './kernel-modules.ts';
 import type { KernelRuntime } from './runtime.ts';
 import type { StorageType } from './storage-type.ts';
 import { warmUp } from './warm-up.ts';
 
-/** The most storage buffers one of the kernels binds (selective-scan: 9 inputs, accumulator, y, lastState). */
+/** The most storage buffers one of the kernels binds (selective-scan: 9 inputs, accumulator, y, lastState; ssd binds 11). */
 export const STORAGE_BUFFERS_NEEDED = 12;
 
 /** How to build a WebGPU implementation. */
@@ -68,7 +69,7 @@ export function createWebGpuImplementation(options: WebGpuImplementationOptions)
 
   const description =
     storage === 'f32'
-      ? 'WGSL compute kernels on WebGPU (Dawn), float32: reduce-then-scan over tiles for prefix-sum and linear-recurrence, one invocation per (batch, dim, n) state scanning over time for selective-scan and lti-ssm'
+      ? 'WGSL compute kernels on WebGPU (Dawn), float32: reduce-then-scan over tiles for prefix-sum and linear-recurrence, one invocation per (batch, dim, n) state scanning over time for selective-scan and lti-ssm, the chunked matrix form (Mamba-2) for ssd'
       : 'WGSL compute kernels on WebGPU (Dawn), float16 storage with float32 arithmetic: inputs are rounded to float16 (nearest-even) on upload, outputs and states are stored as float16; same kernels as webgpu-f32';
 
   const families = {
@@ -76,6 +77,7 @@ export function createWebGpuImplementation(options: WebGpuImplementationOptions)
     'linear-recurrence': linearRecurrenceFamily(runtime),
     'selective-scan': selectiveScanFamily(runtime),
     'lti-ssm': ltiSsmFamily(runtime),
+    ssd: ssdFamily(runtime),
   };
 
   return {

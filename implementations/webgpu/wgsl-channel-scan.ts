@@ -171,8 +171,8 @@ interface ChannelScanParts {
   gate: string;
 }
 
-const selectiveScanParts: ChannelScanParts = {
-  functions: /* wgsl */ `
+/** WGSL log1p, PyTorch's softplus (threshold 20) and silu, shared with the ssd kernels. */
+export const ACTIVATIONS_WGSL = /* wgsl */ `
 // log(1 + y) for y ≥ 0 without cancellation: 2·atanh(s), s = y / (2 + y) ≤ 0.2 below 0.5 (series
 // truncated below 1e-9 relative), the plain log above, where 1 + y ≥ 1.5 is well conditioned.
 fn log1pNonNegative(y: f32) -> f32 {
@@ -191,7 +191,10 @@ fn softplus(x: f32) -> f32 {
 }
 
 fn silu(z: f32) -> f32 { return z / (1.0 + exp(-z)); }
-`,
+`;
+
+const selectiveScanParts: ChannelScanParts = {
+  functions: ACTIVATIONS_WGSL,
   perState: /* wgsl */ `let decayRate = f32(A[d * N + nClamped]);`,
   perTime: /* wgsl */ `
         let i = sequence + t0 + lid;
