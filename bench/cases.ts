@@ -17,6 +17,10 @@ export interface BenchCase {
   readonly length: number;
   /** Part of the crossover grid rather than a standard shape. */
   readonly crossover: boolean;
+  /** ssd: heads H (dim = H·P); 1 elsewhere. */
+  readonly heads?: number;
+  /** ssd: sequences packed in each row (seqIdx); absent: one. */
+  readonly packed?: number;
 }
 
 /** Recurrence steps of a case: batch·dim·N·L. */
@@ -28,6 +32,11 @@ function benchCase(id: string, title: string, family: FamilyName, batch: number,
   return { id, title, family, batch, dim, stateSize, length, crossover };
 }
 
+/** An ssd case: H heads of P channels, N states, one group, `packed` sequences of equal length in each row. */
+function ssdCase(id: string, title: string, batch: number, length: number, heads: number, headdim: number, stateSize: number, packed = 1): BenchCase {
+  return { ...benchCase(id, title, 'ssd', batch, heads * headdim, stateSize, length), heads, packed };
+}
+
 /** The standard shapes of the issue. */
 export const STANDARD_CASES: readonly BenchCase[] = [
   benchCase('lr-1x1x2^20', 'linear recurrence (1, 1, L 2^20)', 'linear-recurrence', 1, 1, 1, 2 ** 20),
@@ -36,6 +45,8 @@ export const STANDARD_CASES: readonly BenchCase[] = [
   benchCase('ss-long', 'selective scan long (1, 64, N 16, L 65536)', 'selective-scan', 1, 64, 16, 65536),
   benchCase('ps-2^22', 'prefix sum (1, 1, L 2^22)', 'prefix-sum', 1, 1, 1, 2 ** 22),
   benchCase('lti-64x64x2^16', 'lti-ssm (1, 64, N 64, L 2^16)', 'lti-ssm', 1, 64, 64, 2 ** 16),
+  ssdCase('ssd-mamba2-130m', 'ssd Mamba-2-130m-like (1, L 2048, H 24, P 64, N 128, G 1)', 1, 2048, 24, 64, 128),
+  ssdCase('ssd-packed', 'ssd packed row of 4 sequences (1, L 2048, H 8, P 64, N 64, G 1)', 1, 2048, 8, 64, 64, 4),
 ];
 
 /** Tiny versions of the standard shapes: the harness end to end in seconds. */
@@ -44,6 +55,8 @@ export const QUICK_CASES: readonly BenchCase[] = [
   benchCase('ss-mamba130m', 'selective scan (1, 8, N 4, L 64) [quick]', 'selective-scan', 1, 8, 4, 64),
   benchCase('ps-2^22', 'prefix sum (1, 1, L 2^12) [quick]', 'prefix-sum', 1, 1, 1, 2 ** 12),
   benchCase('lti-64x64x2^16', 'lti-ssm (1, 4, N 4, L 256) [quick]', 'lti-ssm', 1, 4, 4, 256),
+  ssdCase('ssd-mamba2-130m', 'ssd (1, L 128, H 4, P 8, N 8) [quick]', 1, 128, 4, 8, 8),
+  ssdCase('ssd-packed', 'ssd packed row of 4 sequences (1, L 128, H 2, P 8, N 8) [quick]', 1, 128, 2, 8, 8, 4),
 ];
 
 /** The lti-ssm crossover grid, N ∈ {1, 4, 16, 64, 256} × L ∈ {2^10, …, 2^18}, one channel. */
@@ -106,5 +119,27 @@ export function problemOf(c: BenchCase): AnyProblem {
         },
         options: {},
       };
+    case 'ssd': {
+      const H = c.heads ?? 1;
+      const P = dim / H;
+      const sequences = c.packed ?? 1;
+      // Sequence ids 0 … packed−1 in equal runs along each row.
+      const seqIdx = { data: Float32Array.from({ length: batch * L }, (_, i) => Math.floor(((i % L) * sequences) / Math.max(1, L))), shape: [batch, L] };
+      return {
+        family: 'ssd',
+        inputs: {
+          x: filled([batch, L, H, P], random, -1, 1),
+          dt: filled([batch, L, H], random, -4, 0),
+          A: filled([H], random, -8, -0.5),
+          B: filled([batch, L, 1, N], random, -1, 1),
+          C: filled([batch, L, 1, N], random, -1, 1),
+          D: filled([H], random, -1, 1),
+          z: filled([batch, L, H, P], random, -2, 2),
+          dtBias: filled([H], random, -1, 0),
+          ...(sequences > 1 && { seqIdx }),
+        },
+        options: { dtSoftplus: true },
+      };
+    }
   }
 }

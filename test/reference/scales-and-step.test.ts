@@ -133,6 +133,9 @@ function stepInputs(problem: AnyProblem, t: number, state: Tensor): Record<strin
     }
     case 'lti-ssm':
       return { ...problem.inputs, u: tokenOf(problem.inputs.u, t, false), state };
+    case 'ssd':
+      // ssd's time is axis 1; its steps and L = 1 are tested in test/reference/ssd.test.ts.
+      throw new Error('stepInputs: ssd problems are not in this file');
   }
 }
 
@@ -289,6 +292,8 @@ function sliceLength1(problem: AnyProblem): AnyProblem {
     }
     case 'lti-ssm':
       return { ...problem, inputs: { ...problem.inputs, u: cut(problem.inputs.u) } };
+    case 'ssd':
+      throw new Error('sliceLength1: ssd problems are not in this file (test/reference/ssd.test.ts)');
   }
 }
 

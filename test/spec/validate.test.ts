@@ -397,6 +397,10 @@ function answerOf(problem: AnyProblem): Record<string, { data: Float64Array; sha
       return { h: make([b, d, l]), lastState: make([b, d]) };
     case 'selective-scan':
       return { y: make([b, d, l]), lastState: make([b, d, problem.inputs.A.shape[1]]) };
+    case 'ssd': {
+      const [batchSize, length, heads, headdim] = problem.inputs.x.shape;
+      return { y: make([batchSize, length, heads, headdim]), finalStates: make([batchSize, heads, headdim, problem.inputs.B.shape[3]]) };
+    }
   }
 }
 

@@ -4,6 +4,7 @@
  */
 import seedrandom from 'seedrandom';
 import type { AnyProblem, FamilyName, StepInputsOf } from '../../../spec/families.ts';
+import type { ScannedFamily } from '../../../implementations/parallel-scan/job.ts';
 import type { Tensor } from '../../../spec/tensor.ts';
 
 /** Lengths around every power-of-two boundary the algorithms pad or chunk at. */
@@ -28,7 +29,7 @@ export function projectionShapes(batch: number, dim: number, N: number, L: numbe
 }
 
 /** Problems of `family` of length L covering its options (and, for selective-scan, layouts and optional inputs). */
-export function problemsOf(family: FamilyName, L: number, seed: string): AnyProblem[] {
+export function problemsOf(family: ScannedFamily, L: number, seed: string): AnyProblem[] {
   const random = randomSource(`${family}/${L}/${seed}`);
   const batch = 2;
   const dim = 2;
@@ -96,7 +97,7 @@ export function problemsOf(family: FamilyName, L: number, seed: string): AnyProb
 }
 
 /** A one-token step of `family` from a random state, in the given B/C layout for selective-scan. */
-export function stepOf(family: FamilyName, seed: string, layout: 'time-invariant' | 'time-varying' | 'grouped' = 'grouped'): StepInputsOf<FamilyName> {
+export function stepOf(family: ScannedFamily, seed: string, layout: 'time-invariant' | 'time-varying' | 'grouped' = 'grouped'): StepInputsOf<FamilyName> {
   const random = randomSource(`${family}/step/${seed}`);
   const batch = 2;
   const dim = 4;
