@@ -93,7 +93,7 @@ describe('validateProblem rejects', () => {
     expectFailure(() => validateProblem({ family: 'cumsum', inputs: {}, options: {} }), {
       context: '',
       field: 'family',
-      expected: "one of 'prefix-sum', 'linear-recurrence', 'selective-scan', 'lti-ssm'",
+      expected: "one of 'prefix-sum', 'linear-recurrence', 'selective-scan', 'lti-ssm', 'ssd'",
       actual: '"cumsum"',
     });
   });

@@ -17,4 +17,5 @@ export const ssdCatalogue: FamilyCatalogue<'ssd'> = {
   everyVariantAt: [9],
   optionTags: { dtSoftplus: ['softplus', ''] },
   inputTags: { dtBias: 'bias', dtLimit: 'limit', initialStates: 'h0', seqIdx: 'packed' },
+  alternateTags: { D: 'Dhp' },
 };
