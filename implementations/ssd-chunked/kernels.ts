@@ -1,0 +1,197 @@
+/**
+ * The chunked SSD of Mamba-2 (the matrix form of the paper's minimal listing, mamba_ssm's
+ * ssd_minimal_discrete and the passes of its Triton kernels), written once and parameterised by
+ * `round` as the sequential loops are: the identity for float64, Math.fround for float32 rounded
+ * after every operation. Cloned per rounding by ../sequential/specialise.ts, so each kernel is
+ * self-contained: only its parameters, locals and the global Math.
+ *
+ * Per chunk of Q tokens (the last one ragged), with a_l = ↓(Δ_l·A_h), ↓ = round:
+ *   cum_l      ← ↓(cum_{l−1} + a_l)                          cumulative sum inside the chunk
+ *   X_l        ← ↓(Δ_l·x_l)                                   per channel p
+ *   G_{l,s}    ← Σ_n ↓(C_{l,n}·B_{s,n}), summed in n order     C·Bᵀ, once per group (ssdChunkGram)
+ *   Y_l        ← ↓(↓(Σ_n ↓(C_{l,n}·S_n)) · ↓exp(cum_l))        state → output, S the state entering the chunk
+ *   Y_l        ← ↓(Y_l + ↓(M_{l,s}·X_s)), s = start_l … l,     the quadratic block (C·Bᵀ ∘ L)·X,
+ *                M_{l,s} = ↓(G_{l,s} · ↓exp(↓(cum_l − cum_s)))  L = exp(segsum) as differences of cumsums
+ *   y          ← D and the gate as in the sequential order
+ *   T_n        ← Σ_l ↓(↓(↓exp(↓(cum_end − cum_l))·X_l)·B_{l,n}) the chunk's own state (l from the last reset)
+ *   S_n        ← ↓(↓(↓exp(cum_end)·S_n) + T_n), or T_n when a sequence starts inside the chunk
+ *
+ * segsum is taken as differences of the cumulative sums, as mamba_ssm's Triton kernels do (the
+ * minimal listing's "stable" segsum sums each segment afresh): this is the order a GPU kernel
+ * computes and the one the tolerance model covers.
+ *
+ * seqIdx: a token reads the state entering its chunk only when it belongs to the same sequence as
+ * the token before the chunk; the quadratic block pairs only tokens of one sequence; the chunk's
+ * own state sums only its last sequence's tokens, and the carried state is dropped when that
+ * sequence started inside the chunk. mamba_ssm masks by seq_idx equality; here the masked terms
+ * are skipped (a mask multiplying an infinite term would make a NaN the recurrence never sees).
+ */
+import type { Round, SsdHeadWalk, Storage } from '../sequential/kernels.ts';
+
+/** Scratch of one head's chunked evaluation, in the precision's storage; sizes for a chunk size Q. */
+export interface SsdChunkScratch {
+  /** The head's state between chunks, (P, N). */
+  readonly state: Storage;
+  /** cum_l, length Q. */
+  readonly cumulative: Storage;
+  /** ↓exp(cum_l), length Q. */
+  readonly decayOut: Storage;
+  /** ↓exp(↓(cum_end − cum_l)), length Q. */
+  readonly decayEnd: Storage;
+  /** Δ_l·x_l, (Q, P). */
+  readonly scaledX: Storage;
+  /** The chunk's outputs before they are stored, (Q, P). */
+  readonly output: Storage;
+  /** The chunk's own state of one channel, length N. */
+  readonly chunkState: Storage;
+  /** The first token of the chunk in the sequence of token l, length Q. */
+  readonly segmentStart: Int32Array;
+}
+
+/**
+ * C·Bᵀ of every chunk of one (batch, group): entry (l, s ≤ l) of chunk c at c·Q² + l·Q + s, B and C
+ * at bcBase + t·bcStride + n.
+ */
+export function ssdChunkGram(
+  round: Round,
+  B: Float32Array,
+  C: Float32Array,
+  bcBase: number,
+  bcStride: number,
+  L: number,
+  N: number,
+  Q: number,
+  gram: Storage,
+): void {
+  for (let c0 = 0, c = 0; c0 < L; c0 += Q, c++) {
+    const len = Math.min(Q, L - c0);
+    for (let l = 0; l < len; l++) {
+      const cAt = bcBase + (c0 + l) * bcStride;
+      const row = c * Q * Q + l * Q;
+      for (let s = 0; s <= l; s++) {
+        const bAt = bcBase + (c0 + s) * bcStride;
+        let acc = 0;
+        for (let n = 0; n < N; n++) acc = round(acc + round(C[cAt + n] * B[bAt + n]));
+        gram[row + s] = acc;
+      }
+    }
+  }
+}
+
+/**
+ * One head (b, h) of the chunked SSD, chunk after chunk: the state entering each chunk is the
+ * previous chunk's, advanced by the inter-chunk recurrence, so the scan across chunks runs as the
+ * chunks are visited. `gram` is ssdChunkGram's for the head's (batch, group); y and `last` are
+ * written at the walk's positions.
+ */
+export function ssdChunkedHead(
+  round: Round,
+  walk: SsdHeadWalk,
+  L: number,
+  P: number,
+  N: number,
+  Q: number,
+  x: Float32Array,
+  z: Float32Array | null,
+  delta: Storage,
+  A: number,
+  B: Float32Array,
+  C: Float32Array,
+  seqIdx: Float32Array | null,
+  D: Float32Array | null,
+  initial: Float32Array | null,
+  gram: Storage,
+  scratch: SsdChunkScratch,
+  y: Storage,
+  last: Storage,
+): void {
+  const { xBase, xStride, deltaBase, deltaStride, bcBase, bcStride, seqBase, stateBase, dBase, dStride } = walk;
+  const { state, cumulative, decayOut, decayEnd, scaledX, output, chunkState, segmentStart } = scratch;
+  const PN = P * N;
+  for (let i = 0; i < PN; i++) state[i] = initial === null ? 0 : initial[stateBase + i];
+  for (let c0 = 0, c = 0; c0 < L; c0 += Q, c++) {
+    const len = Math.min(Q, L - c0);
+    const gramBase = c * Q * Q;
+    // The sequence of the state entering the chunk: the token before it, or the row's first.
+    const seqBefore = seqIdx === null ? 0 : seqIdx[seqBase + (c0 > 0 ? c0 - 1 : 0)];
+    const seqEnd = seqIdx === null ? 0 : seqIdx[seqBase + c0 + len - 1];
+
+    // Cumulative sums of Δ·A inside the chunk, Δ·x, and where each token's sequence starts.
+    let cum = 0;
+    let start = 0;
+    for (let l = 0; l < len; l++) {
+      const t = c0 + l;
+      const dl = delta[deltaBase + t * deltaStride];
+      cum = round(cum + round(dl * A));
+      cumulative[l] = cum;
+      decayOut[l] = round(Math.exp(cum));
+      if (seqIdx !== null && l > 0 && seqIdx[seqBase + t] !== seqIdx[seqBase + t - 1]) start = l;
+      segmentStart[l] = start;
+      const xAt = xBase + t * xStride;
+      for (let p = 0; p < P; p++) scaledX[l * P + p] = round(dl * x[xAt + p]);
+    }
+    const cumEnd = cumulative[len - 1];
+    for (let l = 0; l < len; l++) decayEnd[l] = round(Math.exp(round(cumEnd - cumulative[l])));
+
+    // State → output: exp(cum_l)·(C_l·S) for the tokens of the sequence the entering state belongs to.
+    for (let l = 0; l < len; l++) {
+      const rowOut = l * P;
+      if (seqIdx !== null && seqIdx[seqBase + c0 + l] !== seqBefore) {
+        for (let p = 0; p < P; p++) output[rowOut + p] = 0;
+        continue;
+      }
+      const at = bcBase + (c0 + l) * bcStride;
+      const e = decayOut[l];
+      for (let p = 0; p < P; p++) {
+        const row = p * N;
+        let dot = 0;
+        for (let n = 0; n < N; n++) dot = round(dot + round(C[at + n] * state[row + n]));
+        output[rowOut + p] = round(dot * e);
+      }
+    }
+
+    // The quadratic block: (C·Bᵀ ∘ exp(segsum))·(Δ·x), pairs inside one sequence only.
+    for (let l = 0; l < len; l++) {
+      const rowOut = l * P;
+      const gramRow = gramBase + l * Q;
+      const cl = cumulative[l];
+      for (let s = segmentStart[l]; s <= l; s++) {
+        const m = round(gram[gramRow + s] * round(Math.exp(round(cl - cumulative[s]))));
+        const rowX = s * P;
+        for (let p = 0; p < P; p++) output[rowOut + p] = round(output[rowOut + p] + round(m * scaledX[rowX + p]));
+      }
+    }
+
+    // The skip term and the gate, then the chunk's outputs are stored.
+    for (let l = 0; l < len; l++) {
+      const xAt = xBase + (c0 + l) * xStride;
+      for (let p = 0; p < P; p++) {
+        const i = xAt + p;
+        let acc = output[l * P + p];
+        if (D !== null) acc = round(acc + round(D[dBase + p * dStride] * x[i]));
+        if (z !== null) {
+          const zi = z[i];
+          acc = round(acc * round(zi / round(1 + round(Math.exp(-zi)))));
+        }
+        y[i] = acc;
+      }
+    }
+
+    // The chunk's own state (its last sequence's tokens), then the recurrence across chunks.
+    const lastStart = segmentStart[len - 1];
+    const carries = seqIdx === null || seqEnd === seqBefore;
+    const chunkDecay = decayOut[len - 1];
+    for (let p = 0; p < P; p++) {
+      for (let n = 0; n < N; n++) chunkState[n] = 0;
+      for (let l = lastStart; l < len; l++) {
+        const w = round(decayEnd[l] * scaledX[l * P + p]);
+        const at = bcBase + (c0 + l) * bcStride;
+        for (let n = 0; n < N; n++) chunkState[n] = round(chunkState[n] + round(w * B[at + n]));
+      }
+      const row = p * N;
+      if (carries) for (let n = 0; n < N; n++) state[row + n] = round(round(chunkDecay * state[row + n]) + chunkState[n]);
+      else for (let n = 0; n < N; n++) state[row + n] = chunkState[n];
+    }
+  }
+  for (let i = 0; i < PN; i++) last[stateBase + i] = state[i];
+}
