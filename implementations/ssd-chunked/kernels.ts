@@ -30,7 +30,7 @@ import type { Round, SsdHeadWalk, Storage } from '../sequential/kernels.ts';
 
 /** Scratch of one head's chunked evaluation, in the precision's storage; sizes for a chunk size Q. */
 export interface SsdChunkScratch {
-  /** The head's state between chunks, (P, N). */
+  /** The head's state between chunks, transposed to (N, P) so the loops over p are contiguous. */
   readonly state: Storage;
   /** cum_l, length Q. */
   readonly cumulative: Storage;
@@ -40,9 +40,11 @@ export interface SsdChunkScratch {
   readonly decayEnd: Storage;
   /** Δ_l·x_l, (Q, P). */
   readonly scaledX: Storage;
+  /** ↓(↓exp(↓(cum_end − cum_l))·Δ_l·x_l), (Q, P). */
+  readonly weightedX: Storage;
   /** The chunk's outputs before they are stored, (Q, P). */
   readonly output: Storage;
-  /** The chunk's own state of one channel, length N. */
+  /** The chunk's own state of one state index n over the channels, length P. */
   readonly chunkState: Storage;
   /** The first token of the chunk in the sequence of token l, length Q. */
   readonly segmentStart: Int32Array;
@@ -106,9 +108,8 @@ export function ssdChunkedHead(
   last: Storage,
 ): void {
   const { xBase, xStride, deltaBase, deltaStride, bcBase, bcStride, seqBase, stateBase, dBase, dStride } = walk;
-  const { state, cumulative, decayOut, decayEnd, scaledX, output, chunkState, segmentStart } = scratch;
-  const PN = P * N;
-  for (let i = 0; i < PN; i++) state[i] = initial === null ? 0 : initial[stateBase + i];
+  const { state, cumulative, decayOut, decayEnd, scaledX, weightedX, output, chunkState, segmentStart } = scratch;
+  for (let p = 0; p < P; p++) for (let n = 0; n < N; n++) state[n * P + p] = initial === null ? 0 : initial[stateBase + p * N + n];
   for (let c0 = 0, c = 0; c0 < L; c0 += Q, c++) {
     const len = Math.min(Q, L - c0);
     const gramBase = c * Q * Q;
@@ -133,21 +134,24 @@ export function ssdChunkedHead(
     const cumEnd = cumulative[len - 1];
     for (let l = 0; l < len; l++) decayEnd[l] = round(Math.exp(round(cumEnd - cumulative[l])));
 
-    // State → output: exp(cum_l)·(C_l·S) for the tokens of the sequence the entering state belongs to.
-    for (let l = 0; l < len; l++) {
-      const rowOut = l * P;
-      if (seqIdx !== null && seqIdx[seqBase + c0 + l] !== seqBefore) {
-        for (let p = 0; p < P; p++) output[rowOut + p] = 0;
-        continue;
+    // State → output: exp(cum_l)·(C_l·S) for the tokens of the sequence the entering state belongs
+    // to (those from the chunk's start up to its first reset). Each (l, p) sums over n in order;
+    // n is the outer loop so that a row of the state stays hot while the tokens pass.
+    let inheriting = 0;
+    while (inheriting < len && (seqIdx === null || seqIdx[seqBase + c0 + inheriting] === seqBefore)) inheriting++;
+    for (let i = 0; i < len * P; i++) output[i] = 0;
+    for (let n = 0; n < N; n++) {
+      const row = n * P;
+      for (let l = 0; l < inheriting; l++) {
+        const c = C[bcBase + (c0 + l) * bcStride + n];
+        const rowOut = l * P;
+        for (let p = 0; p < P; p++) output[rowOut + p] = round(output[rowOut + p] + round(c * state[row + p]));
       }
-      const at = bcBase + (c0 + l) * bcStride;
+    }
+    for (let l = 0; l < inheriting; l++) {
       const e = decayOut[l];
-      for (let p = 0; p < P; p++) {
-        const row = p * N;
-        let dot = 0;
-        for (let n = 0; n < N; n++) dot = round(dot + round(C[at + n] * state[row + n]));
-        output[rowOut + p] = round(dot * e);
-      }
+      const rowOut = l * P;
+      for (let p = 0; p < P; p++) output[rowOut + p] = round(output[rowOut + p] * e);
     }
 
     // The quadratic block: (C·Bᵀ ∘ exp(segsum))·(Δ·x), pairs inside one sequence only.
@@ -177,21 +181,26 @@ export function ssdChunkedHead(
       }
     }
 
-    // The chunk's own state (its last sequence's tokens), then the recurrence across chunks.
+    // The chunk's own state (its last sequence's tokens, summed in token order), then the
+    // recurrence across chunks, one row n of the state at a time.
     const lastStart = segmentStart[len - 1];
     const carries = seqIdx === null || seqEnd === seqBefore;
     const chunkDecay = decayOut[len - 1];
-    for (let p = 0; p < P; p++) {
-      for (let n = 0; n < N; n++) chunkState[n] = 0;
+    for (let l = lastStart; l < len; l++) {
+      const e = decayEnd[l];
+      for (let p = 0; p < P; p++) weightedX[l * P + p] = round(e * scaledX[l * P + p]);
+    }
+    for (let n = 0; n < N; n++) {
+      for (let p = 0; p < P; p++) chunkState[p] = 0;
       for (let l = lastStart; l < len; l++) {
-        const w = round(decayEnd[l] * scaledX[l * P + p]);
-        const at = bcBase + (c0 + l) * bcStride;
-        for (let n = 0; n < N; n++) chunkState[n] = round(chunkState[n] + round(w * B[at + n]));
+        const b = B[bcBase + (c0 + l) * bcStride + n];
+        const rowX = l * P;
+        for (let p = 0; p < P; p++) chunkState[p] = round(chunkState[p] + round(weightedX[rowX + p] * b));
       }
-      const row = p * N;
-      if (carries) for (let n = 0; n < N; n++) state[row + n] = round(round(chunkDecay * state[row + n]) + chunkState[n]);
-      else for (let n = 0; n < N; n++) state[row + n] = chunkState[n];
+      const row = n * P;
+      if (carries) for (let p = 0; p < P; p++) state[row + p] = round(round(chunkDecay * state[row + p]) + chunkState[p]);
+      else for (let p = 0; p < P; p++) state[row + p] = chunkState[p];
     }
   }
-  for (let i = 0; i < PN; i++) last[stateBase + i] = state[i];
+  for (let p = 0; p < P; p++) for (let n = 0; n < N; n++) last[stateBase + p * N + n] = state[n * P + p];
 }

@@ -61,8 +61,9 @@ export function createSsdChunked(precision: SsdChunkedPrecision): ScanImplementa
       decayOut: alloc(Q),
       decayEnd: alloc(Q),
       scaledX: alloc(Q * P),
+      weightedX: alloc(Q * P),
       output: alloc(Q * P),
-      chunkState: alloc(N),
+      chunkState: alloc(P),
       segmentStart: new Int32Array(Q),
     };
     for (let b = 0; b < batch; b++) {
