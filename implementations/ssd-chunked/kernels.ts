@@ -7,18 +7,21 @@
  *
  * Per chunk of Q tokens (the last one ragged), with a_l = ↓(Δ_l·A_h), ↓ = round:
  *   cum_l      ← ↓(cum_{l−1} + a_l)                          cumulative sum inside the chunk
+ *   seg_{l,s}  ← ↓(seg_{l−1,s} + a_l), seg_{s,s} = 0          segsum: a_{s+1} + … + a_l, summed afresh
  *   X_l        ← ↓(Δ_l·x_l)                                   per channel p
  *   G_{l,s}    ← Σ_n ↓(C_{l,n}·B_{s,n}), summed in n order     C·Bᵀ, once per group (ssdChunkGram)
  *   Y_l        ← ↓(↓(Σ_n ↓(C_{l,n}·S_n)) · ↓exp(cum_l))        state → output, S the state entering the chunk
  *   Y_l        ← ↓(Y_l + ↓(M_{l,s}·X_s)), s = start_l … l,     the quadratic block (C·Bᵀ ∘ L)·X,
- *                M_{l,s} = ↓(G_{l,s} · ↓exp(↓(cum_l − cum_s)))  L = exp(segsum) as differences of cumsums
+ *                M_{l,s} = ↓(G_{l,s} · ↓exp(seg_{l,s}))        L = exp(segsum)
  *   y          ← D and the gate as in the sequential order
- *   T_n        ← Σ_l ↓(↓(↓exp(↓(cum_end − cum_l))·X_l)·B_{l,n}) the chunk's own state (l from the last reset)
+ *   T_n        ← Σ_l ↓(↓(↓exp(seg_{end,l})·X_l)·B_{l,n})       the chunk's own state: L's last row (l from the last reset)
  *   S_n        ← ↓(↓(↓exp(cum_end)·S_n) + T_n), or T_n when a sequence starts inside the chunk
  *
- * segsum is taken as differences of the cumulative sums, as mamba_ssm's Triton kernels do (the
- * minimal listing's "stable" segsum sums each segment afresh): this is the order a GPU kernel
- * computes and the one the tolerance model covers.
+ * segsum is summed afresh per segment, as the minimal listing's segsum does, not taken as the
+ * difference cum_l − cum_s of mamba_ssm's Triton kernels: the difference cancels when the
+ * cumulative sums are large (Δ·A of −1e39 then −1e19 gives cum_l − cum_s = 0, so a decay of
+ * exp(−1e19) is taken as 1; in float32 two −∞ sums give NaN), where the fresh sum keeps each
+ * segment's own value. Both cost one addition per (l, s).
  *
  * seqIdx: a token reads the state entering its chunk only when it belongs to the same sequence as
  * the token before the chunk; the quadratic block pairs only tokens of one sequence; the chunk's
@@ -34,9 +37,11 @@ export interface SsdChunkScratch {
   readonly state: Storage;
   /** cum_l, length Q. */
   readonly cumulative: Storage;
+  /** seg_{l,s} for s ≤ l, (Q, Q). */
+  readonly segsum: Storage;
   /** ↓exp(cum_l), length Q. */
   readonly decayOut: Storage;
-  /** ↓exp(↓(cum_end − cum_l)), length Q. */
+  /** ↓exp(seg_{end,l}), length Q. */
   readonly decayEnd: Storage;
   /** Δ_l·x_l, (Q, P). */
   readonly scaledX: Storage;
@@ -108,7 +113,7 @@ export function ssdChunkedHead(
   last: Storage,
 ): void {
   const { xBase, xStride, deltaBase, deltaStride, bcBase, bcStride, seqBase, stateBase, dBase, dStride } = walk;
-  const { state, cumulative, decayOut, decayEnd, scaledX, weightedX, output, chunkState, segmentStart } = scratch;
+  const { state, cumulative, segsum, decayOut, decayEnd, scaledX, weightedX, output, chunkState, segmentStart } = scratch;
   for (let p = 0; p < P; p++) for (let n = 0; n < N; n++) state[n * P + p] = initial === null ? 0 : initial[stateBase + p * N + n];
   for (let c0 = 0, c = 0; c0 < L; c0 += Q, c++) {
     const len = Math.min(Q, L - c0);
@@ -123,16 +128,20 @@ export function ssdChunkedHead(
     for (let l = 0; l < len; l++) {
       const t = c0 + l;
       const dl = delta[deltaBase + t * deltaStride];
-      cum = round(cum + round(dl * A));
+      const a = round(dl * A);
+      cum = round(cum + a);
       cumulative[l] = cum;
+      const row = l * Q;
+      for (let s = 0; s < l; s++) segsum[row + s] = round(segsum[row - Q + s] + a);
+      segsum[row + l] = 0;
       decayOut[l] = round(Math.exp(cum));
       if (seqIdx !== null && l > 0 && seqIdx[seqBase + t] !== seqIdx[seqBase + t - 1]) start = l;
       segmentStart[l] = start;
       const xAt = xBase + t * xStride;
       for (let p = 0; p < P; p++) scaledX[l * P + p] = round(dl * x[xAt + p]);
     }
-    const cumEnd = cumulative[len - 1];
-    for (let l = 0; l < len; l++) decayEnd[l] = round(Math.exp(round(cumEnd - cumulative[l])));
+    const endRow = (len - 1) * Q;
+    for (let l = 0; l < len; l++) decayEnd[l] = round(Math.exp(segsum[endRow + l]));
 
     // State → output: exp(cum_l)·(C_l·S) for the tokens of the sequence the entering state belongs
     // to (those from the chunk's start up to its first reset). Each (l, p) sums over n in order;
@@ -158,9 +167,9 @@ export function ssdChunkedHead(
     for (let l = 0; l < len; l++) {
       const rowOut = l * P;
       const gramRow = gramBase + l * Q;
-      const cl = cumulative[l];
+      const segRow = l * Q;
       for (let s = segmentStart[l]; s <= l; s++) {
-        const m = round(gram[gramRow + s] * round(Math.exp(round(cl - cumulative[s]))));
+        const m = round(gram[gramRow + s] * round(Math.exp(segsum[segRow + s])));
         const rowX = s * P;
         for (let p = 0; p < P; p++) output[rowOut + p] = round(output[rowOut + p] + round(m * scaledX[rowX + p]));
       }

@@ -59,6 +59,7 @@ export function createSsdChunked(precision: SsdChunkedPrecision): ScanImplementa
     const scratch: SsdChunkScratch = {
       state: alloc(P * N),
       cumulative: alloc(Q),
+      segsum: alloc(Q * Q),
       decayOut: alloc(Q),
       decayEnd: alloc(Q),
       scaledX: alloc(Q * P),

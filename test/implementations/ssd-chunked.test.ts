@@ -86,6 +86,21 @@ describe('ssd-chunked', () => {
     );
   });
 
+  it('takes each segment sum afresh: a decay exp(−1e19) after cumulative sums of −1e39 is 0, not 1 (nor NaN in float32)', async () => {
+    const f32 = (values: number[], shape: number[]): Tensor => ({ data: Float32Array.from(values), shape });
+    const problem: Problem<'ssd'> = {
+      family: 'ssd',
+      inputs: { x: f32([1, 1, 1], [1, 3, 1, 1]), dt: f32([1e20, 1e20, 1], [1, 3, 1]), A: f32([-1e19], [1]), B: f32([1, 1, 1], [1, 3, 1, 1]), C: f32([1, 1, 1], [1, 3, 1, 1]) },
+      options: { dtSoftplus: false },
+    };
+    // h_0 = Δ_0 = 1e20; h_1 = exp(−1e39)·h_0 + 1e20 = 1e20; h_2 = exp(−1e19)·h_1 + 1 = 1.
+    const expected = [Math.fround(1e20), Math.fround(1e20), 1];
+    expect(Array.from((await sequentialF64.families.ssd!.run(problem)).y.data)).toEqual(expected);
+    for (const implementation of chunked) {
+      for (const chunkSize of CHUNK_SIZES) expect(Array.from((await implementation.families.ssd!.run(problem, { chunkSize })).y.data), `${implementation.name} Q=${chunkSize}`).toEqual(expected);
+    }
+  });
+
   it('L = 0: y is empty and finalStates is initialStates', async () => {
     const problem = ssdProblem({ batch: 1, length: 0, heads: 2, headdim: 2, groups: 2, stateSize: 2, initialStates: true });
     for (const implementation of chunked) {
