@@ -15,6 +15,9 @@
  *                       per n: Ā ← ↓exp(↓(δ·A_n)); h_n ← ↓(↓(Ā·h_n) + ↓(B_n·δu)); y ← ↓(y + ↓(C_n·h_n));
  *                       y ← ↓(y + ↓(D·u)); y ← ↓(y · ↓(z / ↓(1 + ↓exp(−z))))
  *   lti-ssm             per n: h_n ← ↓(↓(Ā_n·h_n) + ↓(B̄_n·u)); y ← ↓(y + ↓(C_n·h_n)); y ← ↓(y + ↓(D·u))
+ *   ssd                 Δ ← ↓(dt + dtBias); Δ ← Δ > 20 ? Δ : ↓log1p(↓exp(Δ)); Δ ← min(max(Δ, lo), hi);
+ *                       Ā ← ↓exp(↓(Δ·A_h)) (0 at a reset, the state zeroed); Δx ← ↓(Δ·x);
+ *                       per n: h_n ← ↓(↓(Ā·h_n) + ↓(B_n·Δx)); y ← ↓(y + ↓(C_n·h_n)); then D and the gate as above
  * That is mamba_ssm's CUDA order for the selective scan (δu formed once, then B·δu; y summed over n in order).
  */
 
@@ -189,4 +192,107 @@ export function ltiSsmChannel(
     y[i] = acc;
   }
   if (last !== null) for (let n = 0; n < N; n++) last[lastOffset + n] = state[n];
+}
+
+/**
+ * Δ of every (position, head) of ssd, dt laid out (…, H): δ = dt + dtBias_h, softplus when asked
+ * (PyTorch's threshold 20), then the dtLimit clamp [lo, hi] (exact: a min and a max).
+ */
+export function ssdDeltas(
+  round: Round,
+  dt: Float32Array,
+  H: number,
+  dtBias: Float32Array | null,
+  softplus: boolean,
+  lo: number,
+  hi: number,
+  out: Storage,
+): void {
+  for (let i = 0, h = 0; i < dt.length; i++) {
+    let delta = dt[i];
+    if (dtBias !== null) delta = round(delta + dtBias[h]);
+    if (softplus && delta <= 20) delta = round(Math.log1p(round(Math.exp(delta))));
+    out[i] = Math.min(Math.max(delta, lo), hi);
+    h = h + 1 === H ? 0 : h + 1;
+  }
+}
+
+/** Where one ssd head (b, h) finds its values; every index is base + t·stride (+ p, + n). */
+export interface SsdHeadWalk {
+  /** x, z and y at (b, t, h, p): xBase + t·xStride + p. */
+  readonly xBase: number;
+  readonly xStride: number;
+  /** Δ at (b, t, h): deltaBase + t·deltaStride. */
+  readonly deltaBase: number;
+  readonly deltaStride: number;
+  /** B and C at (b, t, g, n): bcBase + t·bcStride + n. */
+  readonly bcBase: number;
+  readonly bcStride: number;
+  /** seqIdx at (b, t): seqBase + t. */
+  readonly seqBase: number;
+  /** initialStates and finalStates at (b, h, p, n): stateBase + p·N + n. */
+  readonly stateBase: number;
+  /** D of channel p: D[dBase + p·dStride] (dStride 0 for D of shape (H)). */
+  readonly dBase: number;
+  readonly dStride: number;
+}
+
+/**
+ * The ssd recurrence of one head (b, h), channel after channel so the N values of a channel's
+ * state stay hot: Ā_t is computed once per token into `decay` (scratch, length ≥ L), `state`
+ * (scratch, length N) carries a channel. A reset (seqIdx changes at t ≥ 1) zeroes the state
+ * instead of multiplying it, so an overflowed state cannot leak a NaN across sequences.
+ */
+export function ssdHead(
+  round: Round,
+  walk: SsdHeadWalk,
+  L: number,
+  P: number,
+  N: number,
+  x: Float32Array,
+  z: Float32Array | null,
+  delta: Storage,
+  A: number,
+  B: Float32Array,
+  C: Float32Array,
+  seqIdx: Float32Array | null,
+  D: Float32Array | null,
+  initial: Float32Array | null,
+  decay: Float64Array,
+  state: Float64Array,
+  y: Storage,
+  last: Storage,
+): void {
+  const { xBase, xStride, deltaBase, deltaStride, bcBase, bcStride, seqBase, stateBase, dBase, dStride } = walk;
+  for (let t = 0; t < L; t++) decay[t] = round(Math.exp(round(delta[deltaBase + t * deltaStride] * A)));
+  for (let p = 0; p < P; p++) {
+    const channelState = stateBase + p * N;
+    if (initial === null) state.fill(0);
+    else for (let n = 0; n < N; n++) state[n] = initial[channelState + n];
+    const d = D === null ? 0 : D[dBase + p * dStride];
+    for (let t = 0; t < L; t++) {
+      let decayed = decay[t];
+      if (seqIdx !== null && t > 0 && seqIdx[seqBase + t] !== seqIdx[seqBase + t - 1]) {
+        decayed = 0;
+        state.fill(0);
+      }
+      const i = xBase + t * xStride + p;
+      const xi = x[i];
+      const dx = round(delta[deltaBase + t * deltaStride] * xi);
+      const at = bcBase + t * bcStride;
+      let acc = 0;
+      for (let n = 0; n < N; n++) {
+        const h = round(round(decayed * state[n]) + round(B[at + n] * dx));
+        state[n] = h;
+        acc = round(acc + round(C[at + n] * h));
+      }
+      if (D !== null) acc = round(acc + round(d * xi));
+      if (z !== null) {
+        const zi = z[i];
+        acc = round(acc * round(zi / round(1 + round(Math.exp(-zi)))));
+      }
+      y[i] = acc;
+    }
+    for (let n = 0; n < N; n++) last[channelState + n] = state[n];
+  }
 }

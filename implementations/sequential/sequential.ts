@@ -17,8 +17,14 @@ import type {
   SelectiveScanOptions,
   SelectiveScanOutputs,
   SelectiveScanStepInputs,
+  SsdInputs,
+  SsdOptions,
+  SsdOutputs,
+  SsdStepInputs,
   StepOutputs,
 } from '../../spec/families.ts';
+import { ssdSizes, ssdStepSizes, type SsdSizes } from '../../spec/families/ssd/dimensions.ts';
+import { dtLimits } from '../../spec/families/ssd/discretization.ts';
 import {
   dimensionsOf,
   outputShapes,
@@ -34,11 +40,14 @@ import {
   ltiSsmChannel,
   prefixSumRows,
   selectiveScanChannel,
+  ssdDeltas,
+  ssdHead,
   type ProjectionWalk,
   type Round,
   type Storage,
 } from './kernels.ts';
 import { specialise } from './specialise.ts';
+import { ssdHeadWalk } from './ssd-walk.ts';
 
 /** The two arithmetics of the sequential loop. */
 export type SequentialPrecision = 'float64' | 'float32';
@@ -52,6 +61,8 @@ export function createSequential(precision: SequentialPrecision): ScanImplementa
     linearRecurrence: specialise(linearRecurrenceRows, round),
     selectiveScan: specialise(selectiveScanChannel, round),
     ltiSsm: specialise(ltiSsmChannel, round),
+    ssdDeltas: specialise(ssdDeltas, round),
+    ssdHead: specialise(ssdHead, round),
   };
 
   const prefixSum: FamilyImplementation<'prefix-sum'> = {
@@ -195,6 +206,63 @@ export function createSequential(precision: SequentialPrecision): ScanImplementa
     },
   };
 
+  /**
+   * Runs ssd head after head; a step passes its one-token tensors (whose layout is that of a run of
+   * length 1) with sizes of length 1 and its state as initialStates.
+   */
+  const ssdAll = (inputs: SsdInputs, options: SsdOptions, sizes: SsdSizes, y: Storage, last: Storage): void => {
+    const { batch, length: L, heads: H, headdim: P, stateSize: N } = sizes;
+    const { x, dt, A, B, C, D, z, dtBias, dtLimit, initialStates, seqIdx } = inputs;
+    const { lo, hi } = dtLimits(dtLimit?.data);
+    const delta = alloc(dt.data.length);
+    kernels.ssdDeltas(dt.data, H, dtBias?.data ?? null, options.dtSoftplus, lo, hi, delta);
+    const decay = new Float64Array(L);
+    const state = new Float64Array(N);
+    for (let b = 0; b < batch; b++) {
+      for (let h = 0; h < H; h++) {
+        kernels.ssdHead(
+          ssdHeadWalk(sizes, D, b, h),
+          L,
+          P,
+          N,
+          x.data,
+          z?.data ?? null,
+          delta,
+          A.data[h],
+          B.data,
+          C.data,
+          seqIdx?.data ?? null,
+          D?.data ?? null,
+          initialStates?.data ?? null,
+          decay,
+          state,
+          y,
+          last,
+        );
+      }
+    }
+  };
+
+  const ssd: FamilyImplementation<'ssd'> = {
+    async run(problem): Promise<SsdOutputs> {
+      const { x, B } = problem.inputs;
+      const sizes = ssdSizes(x, B);
+      const { batch, heads, headdim, stateSize } = sizes;
+      const y = alloc(x.data.length);
+      const last = alloc(batch * heads * headdim * stateSize);
+      ssdAll(problem.inputs, problem.options, sizes, y, last);
+      return { y: { data: y, shape: [...x.shape] }, finalStates: { data: last, shape: [batch, heads, headdim, stateSize] } };
+    },
+    async step(inputs: SsdStepInputs, options: SsdOptions): Promise<StepOutputs> {
+      const sizes = ssdStepSizes(inputs.x, inputs.B);
+      const { state, ...rest } = inputs;
+      const y = alloc(inputs.x.data.length);
+      const next = alloc(state.data.length);
+      ssdAll({ ...rest, initialStates: state }, options, sizes, y, next);
+      return { y: { data: y, shape: [...inputs.x.shape] }, state: { data: next, shape: [...state.shape] } };
+    },
+  };
+
   return {
     name: `sequential-${precision === 'float32' ? 'f32' : 'f64'}`,
     precision,
@@ -202,7 +270,7 @@ export function createSequential(precision: SequentialPrecision): ScanImplementa
       precision === 'float32'
         ? 'Sequential loop in float32, Math.fround after every operation (exp, log1p, silu included): the baseline order.'
         : 'Sequential loop in plain float64, no compensation.',
-    families: { 'prefix-sum': prefixSum, 'linear-recurrence': linearRecurrence, 'selective-scan': selectiveScan, 'lti-ssm': ltiSsm },
+    families: { 'prefix-sum': prefixSum, 'linear-recurrence': linearRecurrence, 'selective-scan': selectiveScan, 'lti-ssm': ltiSsm, ssd },
   };
 }
 

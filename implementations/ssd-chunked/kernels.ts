@@ -1,0 +1,215 @@
+/**
+ * The chunked SSD of Mamba-2 (the matrix form of the paper's minimal listing, mamba_ssm's
+ * ssd_minimal_discrete and the passes of its Triton kernels), written once and parameterised by
+ * `round` as the sequential loops are: the identity for float64, Math.fround for float32 rounded
+ * after every operation. Cloned per rounding by ../sequential/specialise.ts, so each kernel is
+ * self-contained: only its parameters, locals and the global Math.
+ *
+ * Per chunk of Q tokens (the last one ragged), with a_l = ↓(Δ_l·A_h), ↓ = round:
+ *   cum_l      ← ↓(cum_{l−1} + a_l)                          cumulative sum inside the chunk
+ *   seg_{l,s}  ← ↓(seg_{l−1,s} + a_l), seg_{s,s} = 0          segsum: a_{s+1} + … + a_l, summed afresh
+ *   X_l        ← ↓(Δ_l·x_l)                                   per channel p
+ *   G_{l,s}    ← Σ_n ↓(C_{l,n}·B_{s,n}), summed in n order     C·Bᵀ, once per group (ssdChunkGram)
+ *   Y_l        ← ↓(↓(Σ_n ↓(C_{l,n}·S_n)) · ↓exp(cum_l))        state → output, S the state entering the chunk
+ *   Y_l        ← ↓(Y_l + ↓(M_{l,s}·X_s)), s = start_l … l,     the quadratic block (C·Bᵀ ∘ L)·X,
+ *                M_{l,s} = ↓(G_{l,s} · ↓exp(seg_{l,s}))        L = exp(segsum)
+ *   y          ← D and the gate as in the sequential order
+ *   T_n        ← Σ_l ↓(↓(↓exp(seg_{end,l})·X_l)·B_{l,n})       the chunk's own state: L's last row (l from the last reset)
+ *   S_n        ← ↓(↓(↓exp(cum_end)·S_n) + T_n), or T_n when a sequence starts inside the chunk
+ *
+ * segsum is summed afresh per segment, as the minimal listing's segsum does, not taken as the
+ * difference cum_l − cum_s of mamba_ssm's Triton kernels: the difference cancels when the
+ * cumulative sums are large (Δ·A of −1e39 then −1e19 gives cum_l − cum_s = 0, so a decay of
+ * exp(−1e19) is taken as 1; in float32 two −∞ sums give NaN), where the fresh sum keeps each
+ * segment's own value. Both cost one addition per (l, s).
+ *
+ * seqIdx: a token reads the state entering its chunk only when it belongs to the same sequence as
+ * the token before the chunk; the quadratic block pairs only tokens of one sequence; the chunk's
+ * own state sums only its last sequence's tokens, and the carried state is dropped when that
+ * sequence started inside the chunk. mamba_ssm masks by seq_idx equality; here the masked terms
+ * are skipped (a mask multiplying an infinite term would make a NaN the recurrence never sees).
+ */
+import type { Round, SsdHeadWalk, Storage } from '../sequential/kernels.ts';
+
+/** Scratch of one head's chunked evaluation, in the precision's storage; sizes for a chunk size Q. */
+export interface SsdChunkScratch {
+  /** The head's state between chunks, transposed to (N, P) so the loops over p are contiguous. */
+  readonly state: Storage;
+  /** cum_l, length Q. */
+  readonly cumulative: Storage;
+  /** seg_{l,s} for s ≤ l, (Q, Q). */
+  readonly segsum: Storage;
+  /** ↓exp(cum_l), length Q. */
+  readonly decayOut: Storage;
+  /** ↓exp(seg_{end,l}), length Q. */
+  readonly decayEnd: Storage;
+  /** Δ_l·x_l, (Q, P). */
+  readonly scaledX: Storage;
+  /** ↓(↓exp(↓(cum_end − cum_l))·Δ_l·x_l), (Q, P). */
+  readonly weightedX: Storage;
+  /** The chunk's outputs before they are stored, (Q, P). */
+  readonly output: Storage;
+  /** The chunk's own state of one state index n over the channels, length P. */
+  readonly chunkState: Storage;
+  /** The first token of the chunk in the sequence of token l, length Q. */
+  readonly segmentStart: Int32Array;
+}
+
+/**
+ * C·Bᵀ of every chunk of one (batch, group): entry (l, s ≤ l) of chunk c at c·Q² + l·Q + s, B and C
+ * at bcBase + t·bcStride + n.
+ */
+export function ssdChunkGram(
+  round: Round,
+  B: Float32Array,
+  C: Float32Array,
+  bcBase: number,
+  bcStride: number,
+  L: number,
+  N: number,
+  Q: number,
+  gram: Storage,
+): void {
+  for (let c0 = 0, c = 0; c0 < L; c0 += Q, c++) {
+    const len = Math.min(Q, L - c0);
+    for (let l = 0; l < len; l++) {
+      const cAt = bcBase + (c0 + l) * bcStride;
+      const row = c * Q * Q + l * Q;
+      for (let s = 0; s <= l; s++) {
+        const bAt = bcBase + (c0 + s) * bcStride;
+        let acc = 0;
+        for (let n = 0; n < N; n++) acc = round(acc + round(C[cAt + n] * B[bAt + n]));
+        gram[row + s] = acc;
+      }
+    }
+  }
+}
+
+/**
+ * One head (b, h) of the chunked SSD, chunk after chunk: the state entering each chunk is the
+ * previous chunk's, advanced by the inter-chunk recurrence, so the scan across chunks runs as the
+ * chunks are visited. `gram` is ssdChunkGram's for the head's (batch, group); y and `last` are
+ * written at the walk's positions.
+ */
+export function ssdChunkedHead(
+  round: Round,
+  walk: SsdHeadWalk,
+  L: number,
+  P: number,
+  N: number,
+  Q: number,
+  x: Float32Array,
+  z: Float32Array | null,
+  delta: Storage,
+  A: number,
+  B: Float32Array,
+  C: Float32Array,
+  seqIdx: Float32Array | null,
+  D: Float32Array | null,
+  initial: Float32Array | null,
+  gram: Storage,
+  scratch: SsdChunkScratch,
+  y: Storage,
+  last: Storage,
+): void {
+  const { xBase, xStride, deltaBase, deltaStride, bcBase, bcStride, seqBase, stateBase, dBase, dStride } = walk;
+  const { state, cumulative, segsum, decayOut, decayEnd, scaledX, weightedX, output, chunkState, segmentStart } = scratch;
+  for (let p = 0; p < P; p++) for (let n = 0; n < N; n++) state[n * P + p] = initial === null ? 0 : initial[stateBase + p * N + n];
+  for (let c0 = 0, c = 0; c0 < L; c0 += Q, c++) {
+    const len = Math.min(Q, L - c0);
+    const gramBase = c * Q * Q;
+    // The sequence of the state entering the chunk: the token before it, or the row's first.
+    const seqBefore = seqIdx === null ? 0 : seqIdx[seqBase + (c0 > 0 ? c0 - 1 : 0)];
+    const seqEnd = seqIdx === null ? 0 : seqIdx[seqBase + c0 + len - 1];
+
+    // Cumulative sums of Δ·A inside the chunk, Δ·x, and where each token's sequence starts.
+    let cum = 0;
+    let start = 0;
+    for (let l = 0; l < len; l++) {
+      const t = c0 + l;
+      const dl = delta[deltaBase + t * deltaStride];
+      const a = round(dl * A);
+      cum = round(cum + a);
+      cumulative[l] = cum;
+      const row = l * Q;
+      for (let s = 0; s < l; s++) segsum[row + s] = round(segsum[row - Q + s] + a);
+      segsum[row + l] = 0;
+      decayOut[l] = round(Math.exp(cum));
+      if (seqIdx !== null && l > 0 && seqIdx[seqBase + t] !== seqIdx[seqBase + t - 1]) start = l;
+      segmentStart[l] = start;
+      const xAt = xBase + t * xStride;
+      for (let p = 0; p < P; p++) scaledX[l * P + p] = round(dl * x[xAt + p]);
+    }
+    const endRow = (len - 1) * Q;
+    for (let l = 0; l < len; l++) decayEnd[l] = round(Math.exp(segsum[endRow + l]));
+
+    // State → output: exp(cum_l)·(C_l·S) for the tokens of the sequence the entering state belongs
+    // to (those from the chunk's start up to its first reset). Each (l, p) sums over n in order;
+    // n is the outer loop so that a row of the state stays hot while the tokens pass.
+    let inheriting = 0;
+    while (inheriting < len && (seqIdx === null || seqIdx[seqBase + c0 + inheriting] === seqBefore)) inheriting++;
+    for (let i = 0; i < len * P; i++) output[i] = 0;
+    for (let n = 0; n < N; n++) {
+      const row = n * P;
+      for (let l = 0; l < inheriting; l++) {
+        const c = C[bcBase + (c0 + l) * bcStride + n];
+        const rowOut = l * P;
+        for (let p = 0; p < P; p++) output[rowOut + p] = round(output[rowOut + p] + round(c * state[row + p]));
+      }
+    }
+    for (let l = 0; l < inheriting; l++) {
+      const e = decayOut[l];
+      const rowOut = l * P;
+      for (let p = 0; p < P; p++) output[rowOut + p] = round(output[rowOut + p] * e);
+    }
+
+    // The quadratic block: (C·Bᵀ ∘ exp(segsum))·(Δ·x), pairs inside one sequence only.
+    for (let l = 0; l < len; l++) {
+      const rowOut = l * P;
+      const gramRow = gramBase + l * Q;
+      const segRow = l * Q;
+      for (let s = segmentStart[l]; s <= l; s++) {
+        const m = round(gram[gramRow + s] * round(Math.exp(segsum[segRow + s])));
+        const rowX = s * P;
+        for (let p = 0; p < P; p++) output[rowOut + p] = round(output[rowOut + p] + round(m * scaledX[rowX + p]));
+      }
+    }
+
+    // The skip term and the gate, then the chunk's outputs are stored.
+    for (let l = 0; l < len; l++) {
+      const xAt = xBase + (c0 + l) * xStride;
+      for (let p = 0; p < P; p++) {
+        const i = xAt + p;
+        let acc = output[l * P + p];
+        if (D !== null) acc = round(acc + round(D[dBase + p * dStride] * x[i]));
+        if (z !== null) {
+          const zi = z[i];
+          acc = round(acc * round(zi / round(1 + round(Math.exp(-zi)))));
+        }
+        y[i] = acc;
+      }
+    }
+
+    // The chunk's own state (its last sequence's tokens, summed in token order), then the
+    // recurrence across chunks, one row n of the state at a time.
+    const lastStart = segmentStart[len - 1];
+    const carries = seqIdx === null || seqEnd === seqBefore;
+    const chunkDecay = decayOut[len - 1];
+    for (let l = lastStart; l < len; l++) {
+      const e = decayEnd[l];
+      for (let p = 0; p < P; p++) weightedX[l * P + p] = round(e * scaledX[l * P + p]);
+    }
+    for (let n = 0; n < N; n++) {
+      for (let p = 0; p < P; p++) chunkState[p] = 0;
+      for (let l = lastStart; l < len; l++) {
+        const b = B[bcBase + (c0 + l) * bcStride + n];
+        const rowX = l * P;
+        for (let p = 0; p < P; p++) chunkState[p] = round(chunkState[p] + round(weightedX[rowX + p] * b));
+      }
+      const row = n * P;
+      if (carries) for (let p = 0; p < P; p++) state[row + p] = round(round(chunkDecay * state[row + p]) + chunkState[p]);
+      else for (let p = 0; p < P; p++) state[row + p] = chunkState[p];
+    }
+  }
+  for (let p = 0; p < P; p++) for (let n = 0; n < N; n++) last[stateBase + p * N + n] = state[n * P + p];
+}
