@@ -46,13 +46,18 @@ export function ssdLargestTensor(inputs: SsdInputs, chunkSize: number): number {
   return batch * heads * Math.max(chunks * size * Math.max(size, headdim), (chunks + 1) * Math.max(headdim * stateSize, chunks + 1));
 }
 
-/** The outputs as tfjs tensors, for inputs with batch, L, H, P all ≥ 1. */
+/**
+ * The outputs as tfjs tensors, for inputs with batch, L, H, P all ≥ 1. Batch and chunk share one
+ * axis (K = batch·chunks) so that no tensor has rank 5: tfjs-backend-webgpu tiles (broadcasts) rank
+ * 5 on the CPU through a synchronous read, which Node cannot do.
+ */
 export function ssdTensors(inputs: SsdInputs, options: SsdOptions, chunkSize: number): { y: tf.Tensor; finalStates: tf.Tensor } {
   return tf.tidy(() => {
     const { batch, length, heads, headdim, groups, stateSize } = ssdSizes(inputs.x, inputs.B);
     // A chunk longer than the sequence is one chunk of the sequence's length: its identity padding would add exact zeros.
     const Q = Math.min(chunkSize, length);
     const chunks = Math.ceil(length / Q);
+    const K = batch * chunks;
     const padded = chunks * Q;
     const tail = padded - length;
     const x = toTf(inputs.x);
@@ -62,56 +67,55 @@ export function ssdTensors(inputs: SsdInputs, options: SsdOptions, chunkSize: nu
     const padTime = (t: tf.Tensor): tf.Tensor => (tail === 0 ? t : tf.pad(t, t.shape.map((_, axis): [number, number] => [0, axis === 1 ? tail : 0])));
     const logDecay = tf.mul(padTime(delta), tf.reshape(toTf(inputs.A), [1, 1, heads]));
     const deltaX = padTime(tf.mul(x, tf.expandDims(delta, -1)));
-    // (batch, chunks, H, Q) and (batch, chunks, H, Q, P): heads before time inside a chunk.
-    const a = tf.transpose(tf.reshape(logDecay, [batch, chunks, Q, heads]), [0, 1, 3, 2]);
-    const xs = tf.transpose(tf.reshape(deltaX, [batch, chunks, Q, heads, headdim]), [0, 1, 3, 2, 4]);
-    // (batch, chunks, G, Q, N), then gathered to heads (batch, chunks, H, Q, N).
-    const chunked = (t: Tensor) => tf.transpose(tf.reshape(padTime(toTf(t)), [batch, chunks, Q, groups, stateSize]), [0, 1, 3, 2, 4]);
+    // (K, H, Q) and (K, H, Q, P): heads before time inside a chunk.
+    const a = tf.transpose(tf.reshape(logDecay, [K, Q, heads]), [0, 2, 1]);
+    const xs = tf.transpose(tf.reshape(deltaX, [K, Q, heads, headdim]), [0, 2, 1, 3]);
+    // (K, G, Q, N), then gathered to heads (K, H, Q, N).
+    const chunked = (t: Tensor) => tf.transpose(tf.reshape(padTime(toTf(t)), [K, Q, groups, stateSize]), [0, 2, 1, 3]);
     const Bg = chunked(inputs.B);
     const Cg = chunked(inputs.C);
-    const Bh = groupsToHeads(Bg, heads, groups, 2);
-    const Ch = groupsToHeads(Cg, heads, groups, 2);
+    const Bh = groupsToHeads(Bg, heads, groups, 1);
+    const Ch = groupsToHeads(Cg, heads, groups, 1);
 
-    // Segment numbers (batch, padded): the count of seqIdx changes up to t; padding continues the last segment.
-    const segment = inputs.seqIdx === undefined ? undefined : segmentNumbers(toTf(inputs.seqIdx), length, tail);
-    const segmentInChunk = segment === undefined ? undefined : tf.reshape(segment, [batch, chunks, Q]);
+    // Segment numbers (K, Q): the count of seqIdx changes up to t; padding continues the last segment.
+    const segmentInChunk = inputs.seqIdx === undefined ? undefined : tf.reshape(segmentNumbers(toTf(inputs.seqIdx), length, tail), [K, Q]);
 
     // 1. Inside each chunk: decay[t, s] = exp(a_{s+1} + … + a_t) for s ≤ t in one segment, else 0.
-    const cumulative = tf.cumsum(a, 3);
-    const sameSegmentInChunk = segmentInChunk === undefined ? undefined : tf.expandDims(pairsEqual(segmentInChunk), 2);
+    const cumulative = tf.cumsum(a, 2);
+    const sameSegmentInChunk = segmentInChunk === undefined ? undefined : tf.expandDims(pairsEqual(segmentInChunk), 1);
     const decay = maskedExp(stableSegsum(a), causal(Q, sameSegmentInChunk));
-    const scores = tf.mul(groupsToHeads(tf.matMul(Cg, Bg, false, true), heads, groups, 2), decay);
+    const scores = tf.mul(groupsToHeads(tf.matMul(Cg, Bg, false, true), heads, groups, 1), decay);
     const yDiagonal = tf.matMul(scores, xs);
 
-    // 2. Each chunk's state from zero at its start: Σ_s decay[last, s]·(Δx)_s ⊗ B_s, (batch, chunks, H, P, N).
-    const decayToEnd = tf.squeeze(tf.slice(decay, [0, 0, 0, Q - 1, 0], [batch, chunks, heads, 1, Q]), [3]);
-    const states = tf.matMul(tf.mul(xs, tf.expandDims(decayToEnd, -1)), Bh, true, false);
+    // 2. Each chunk's state from zero at its start: Σ_s decay[last, s]·(Δx)_s ⊗ B_s, (K, H, P, N).
+    const decayToEnd = tf.reshape(tf.slice(decay, [0, 0, Q - 1, 0], [K, heads, 1, Q]), [K, heads, Q, 1]);
+    const states = tf.matMul(tf.mul(xs, decayToEnd), Bh, true, false);
 
     // 3. States passed across chunks: entering[z] = Σ_{c ≤ z} exp(T_c + … + T_{z−1})·S_{c−1}, with S_{−1} the initial state.
-    const chunkTotals = tf.transpose(tf.squeeze(tf.slice(cumulative, [0, 0, 0, Q - 1], [batch, chunks, heads, 1]), [3]), [0, 2, 1]);
+    const chunkTotals = tf.transpose(tf.reshape(tf.slice(cumulative, [0, 0, Q - 1], [K, heads, 1]), [batch, chunks, heads]), [0, 2, 1]);
     const totals = tf.pad(chunkTotals, [[0, 0], [0, 0], [1, 0]]);
-    // The segment at the end of each chunk, after a virtual step −1 in segment 0 (the initial state's).
+    // The segment at the end of each chunk, (batch, chunks + 1), after a virtual step −1 in segment 0 (the initial state's).
     const segmentAtEnds =
-      segmentInChunk === undefined
-        ? undefined
-        : tf.pad(tf.squeeze(tf.slice(segmentInChunk, [0, 0, Q - 1], [batch, chunks, 1]), [2]), [[0, 0], [1, 0]]);
+      segmentInChunk === undefined ? undefined : tf.pad(tf.reshape(tf.slice(segmentInChunk, [0, Q - 1], [K, 1]), [batch, chunks]), [[0, 0], [1, 0]]);
     const passing = maskedExp(stableSegsum(totals), causal(chunks + 1, segmentAtEnds === undefined ? undefined : tf.expandDims(pairsEqual(segmentAtEnds), 1)));
-    const initial = inputs.initialStates === undefined ? tf.zeros([batch, 1, heads, headdim, stateSize]) : tf.expandDims(toTf(inputs.initialStates), 1);
-    const stacked = tf.reshape(tf.transpose(tf.concat([initial, states], 1), [0, 2, 1, 3, 4]), [batch, heads, chunks + 1, headdim * stateSize]);
-    const boundaryStates = tf.reshape(tf.matMul(passing, stacked), [batch, heads, chunks + 1, headdim, stateSize]);
-    const finalStates = tf.squeeze(tf.slice(boundaryStates, [0, 0, chunks, 0, 0], [batch, heads, 1, headdim, stateSize]), [2]);
-    const entering = tf.transpose(tf.slice(boundaryStates, [0, 0, 0, 0, 0], [batch, heads, chunks, headdim, stateSize]), [0, 2, 1, 3, 4]);
+    const flatState = headdim * stateSize;
+    const initial = inputs.initialStates === undefined ? tf.zeros([batch, 1, heads, flatState]) : tf.reshape(toTf(inputs.initialStates), [batch, 1, heads, flatState]);
+    const stacked = tf.transpose(tf.concat([initial, tf.reshape(states, [batch, chunks, heads, flatState])], 1), [0, 2, 1, 3]);
+    // (batch, H, chunks + 1, P·N): the state at the end of chunk z − 1 at index z.
+    const boundaryStates = tf.matMul(passing, stacked);
+    const finalStates = tf.reshape(tf.slice(boundaryStates, [0, 0, chunks, 0], [batch, heads, 1, flatState]), [batch, heads, headdim, stateSize]);
+    const entering = tf.reshape(tf.transpose(tf.slice(boundaryStates, [0, 0, 0, 0], [batch, heads, chunks, flatState]), [0, 2, 1, 3]), [K, heads, headdim, stateSize]);
 
     // 4. The entering state read out at t: C_t·entering·exp(a_0 + … + a_t), 0 once a reset intervened.
     const readOut = tf.matMul(Ch, entering, false, true);
     const reachesT =
       segmentInChunk === undefined || segmentAtEnds === undefined
         ? undefined
-        : tf.expandDims(tf.equal(segmentInChunk, tf.expandDims(tf.slice(segmentAtEnds, [0, 0], [batch, chunks]), -1)), 2);
+        : tf.expandDims(tf.equal(segmentInChunk, tf.reshape(tf.slice(segmentAtEnds, [0, 0], [batch, chunks]), [K, 1])), 1);
     const yOffDiagonal = tf.mul(readOut, tf.expandDims(maskedExp(cumulative, reachesT), -1));
 
     const yChunked = tf.add(yDiagonal, yOffDiagonal);
-    let y = tf.slice(tf.reshape(tf.transpose(yChunked, [0, 1, 3, 2, 4]), [batch, padded, heads, headdim]), [0, 0, 0, 0], [batch, length, heads, headdim]);
+    let y = tf.slice(tf.reshape(tf.transpose(yChunked, [0, 2, 1, 3]), [batch, padded, heads, headdim]), [0, 0, 0, 0], [batch, length, heads, headdim]);
     y = readOutTail(y, x, inputs.D, inputs.z, heads, headdim);
     return { y, finalStates };
   });

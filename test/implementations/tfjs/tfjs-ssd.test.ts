@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SsdInputs, SsdOptions, SsdOutputs, SsdStepInputs } from '../../../spec/families.ts';
 import { groupOfHead } from '../../../spec/families/ssd/dimensions.ts';
 import { dtLimits, effectiveDt, silu } from '../../../spec/families/ssd/discretization.ts';
-import type { FamilyImplementation, ScanImplementation } from '../../../spec/implementation.ts';
+import { ImplementationUnavailableError, type FamilyImplementation, type ScanImplementation } from '../../../spec/implementation.ts';
 import type { Tensor } from '../../../spec/tensor.ts';
 import implementations from '../../../implementations/tfjs/index.ts';
 import { SSD_CHUNK_SIZES } from '../../../implementations/tfjs/ssd.ts';
@@ -181,10 +181,19 @@ function ssdOf(implementation: ScanImplementation): FamilyImplementation<'ssd'> 
   return family;
 }
 
-describe.each([
-  ['tfjs-cpu', cpu],
-  ['tfjs-wasm', wasm],
-])('%s ssd against a float64 sequential loop', (_, implementation) => {
+/**
+ * What a backend is checked on: the chunk sizes and which of ssdCases. Every case and two sizes on
+ * cpu and wasm; on webgpu (lavapipe compiles a pipeline per new shape, ~1 s each) the two cases
+ * with seqIdx and every optional input, under one size that leaves a ragged tail.
+ */
+interface Coverage {
+  readonly chunkSizes: readonly number[];
+  readonly caseIndices?: readonly number[];
+}
+
+/** The checks every backend passes. */
+function checksOf(implementation: ScanImplementation, coverage: Coverage): void {
+  const casesOf = (): SsdCase[] => ssdCases().filter((_, i) => coverage.caseIndices?.includes(i) ?? true);
   const ssd = ssdOf(implementation);
 
   it('declares its chunk sizes, one of which (48) divides none of the lengths here', () => {
@@ -192,11 +201,11 @@ describe.each([
     expect(SSD_CHUNK_SIZES).toContain(48);
   });
 
-  for (const chunkSize of [16, 48]) {
+  for (const chunkSize of coverage.chunkSizes) {
     it(`every case under chunk size ${chunkSize}`, async () => {
       const before = tf.memory().numTensors;
       let compared = 0;
-      for (const { label, inputs, options } of ssdCases()) {
+      for (const { label, inputs, options } of casesOf()) {
         expect(ssd.decline?.({ family: 'ssd', inputs, options }), label).toBeUndefined();
         const got: SsdOutputs = await ssd.run({ family: 'ssd', inputs, options }, { chunkSize });
         const exact = sequentialSsd(inputs, options);
@@ -207,7 +216,7 @@ describe.each([
         expect(worstUlpsOfScale(got.finalStates.data, exact.finalStates, exact.stateScale), `${label}: finalStates`).toBeLessThanOrEqual(bound);
         compared++;
       }
-      expect(compared).toBe(ssdCases().length);
+      expect(compared).toBe(casesOf().length);
       expect(tf.memory().numTensors).toBe(before);
     });
   }
@@ -271,4 +280,30 @@ describe.each([
     }
     expect(tf.memory().numTensors).toBe(before);
   });
-});
+}
+
+describe.each([
+  ['tfjs-cpu', cpu],
+  ['tfjs-wasm', wasm],
+])('%s ssd against a float64 sequential loop', (_, implementation) => checksOf(implementation, { chunkSizes: [16, 48] }));
+
+const webgpu = implementations.find((i) => i.name === 'tfjs-webgpu') as ScanImplementation;
+/** Why the webgpu checks cannot run here, or undefined when they can; other set-up errors are not a reason to skip. */
+const webgpuUnavailable = await webgpu.setup!().then(
+  () => undefined,
+  (error: unknown) => {
+    if (error instanceof ImplementationUnavailableError) return error.message;
+    throw error;
+  },
+);
+const skipWebgpu = webgpuUnavailable !== undefined && process.env.REQUIRE_WEBGPU !== '1';
+
+describe.skipIf(skipWebgpu)(
+  `tfjs-webgpu ssd against a float64 sequential loop${skipWebgpu ? ` (skipped: ${webgpuUnavailable}; set REQUIRE_WEBGPU=1 to make this a failure)` : ''}`,
+  () => {
+    // With REQUIRE_WEBGPU=1 and no adapter this throws: every check fails with the reason.
+    beforeAll(() => webgpu.setup!());
+    afterAll(() => webgpu.dispose?.());
+    checksOf(webgpu, { chunkSizes: [16], caseIndices: [0, 2] });
+  },
+);
