@@ -1,4 +1,4 @@
-/** One registered ScanImplementation per tfjs backend, all four families from tf ops, float32. */
+/** One registered ScanImplementation per tfjs backend, every family from tf ops, float32. */
 import * as tf from '@tensorflow/tfjs-core';
 import type {
   FamilyName,
@@ -8,10 +8,17 @@ import type {
   PrefixSumOutputs,
   Problem,
   SelectiveScanOutputs,
+  SsdOutputs,
   StepInputsOf,
   StepOutputs,
 } from '../../spec/families.ts';
-import { ImplementationUnavailableError, type FamilyImplementation, type ScanImplementation } from '../../spec/implementation.ts';
+import {
+  ImplementationDeclinedError,
+  ImplementationUnavailableError,
+  type EvaluationSettings,
+  type FamilyImplementation,
+  type ScanImplementation,
+} from '../../spec/implementation.ts';
 import { elementCount, type OutputTensor } from '../../spec/tensor.ts';
 import type { TfjsBackend } from './backend.ts';
 import { exclusively, withBackend } from './exclusive-backend.ts';
@@ -19,6 +26,7 @@ import { emptyLinearRecurrence, linearRecurrenceStepTensors, linearRecurrenceTen
 import { fftLengthFor, ltiSsmByFft, ltiSsmByScan, ltiSsmStepTensors } from './lti-ssm.ts';
 import { prefixSumStepTensors, prefixSumTensors } from './prefix-sum.ts';
 import { emptySelectiveScan, selectiveScanStepTensors, selectiveScanTensors } from './selective-scan.ts';
+import { emptySsd, SSD_CHUNK_SIZES, ssdChunkSize, ssdIsEmpty, ssdLargestTensor, ssdStepTensors, ssdTensors } from './ssd.ts';
 import { readOutputs, zerosOutput } from './tensors.ts';
 
 /** The registered name of the implementation on a backend: 'tfjs-<backend>'. */
@@ -50,11 +58,12 @@ export function createTfjsImplementation(backend: TfjsBackend): ScanImplementati
   const step = <F extends FamilyName>(
     build: (inputs: StepInputsOf<F>, options: OptionsOf<F>) => { y: tf.Tensor; state: tf.Tensor },
     stateShape: (inputs: StepInputsOf<F>) => readonly number[],
+    yShape: (inputs: StepInputsOf<F>) => readonly number[] = (inputs) => stateShape(inputs).slice(0, 2),
   ) =>
     async (inputs: StepInputsOf<F>, options: OptionsOf<F>): Promise<StepOutputs> => {
       const shape = stateShape(inputs);
       // tfjs is not asked about empty tensors: batch or dim 0 has nothing to compute.
-      if (elementCount(shape) === 0) return { y: zerosOutput(shape.slice(0, 2)), state: zerosOutput(shape) };
+      if (elementCount(shape) === 0) return { y: zerosOutput(yShape(inputs)), state: zerosOutput(shape) };
       return compute(() => build(inputs, options));
     };
 
@@ -102,6 +111,24 @@ export function createTfjsImplementation(backend: TfjsBackend): ScanImplementati
     step: step<'lti-ssm'>((inputs) => ltiSsmStepTensors(inputs), (inputs) => inputs.state.shape),
   };
 
+  const ssd: FamilyImplementation<'ssd'> = {
+    chunkSizes: SSD_CHUNK_SIZES,
+    async run(problem: Problem<'ssd'>, settings?: EvaluationSettings): Promise<SsdOutputs> {
+      const chunkSize = ssdChunkSize(settings?.chunkSize);
+      if (ssdIsEmpty(problem.inputs)) return emptySsd(problem.inputs);
+      const large = declineLarge(ssdLargestTensor(problem.inputs, chunkSize));
+      if (large !== undefined) throw new ImplementationDeclinedError(`${large} (chunk size ${chunkSize})`);
+      return compute(() => ssdTensors(problem.inputs, problem.options, chunkSize));
+    },
+    // decline() does not see the settings: it judges the default chunk size, run() any other.
+    decline: (problem) => declineLarge(ssdLargestTensor(problem.inputs, ssdChunkSize(undefined))),
+    step: step<'ssd'>(
+      (inputs, options) => ssdStepTensors(inputs, options),
+      (inputs) => inputs.state.shape,
+      (inputs) => inputs.x.shape,
+    ),
+  };
+
   let ready = false;
   return {
     name,
@@ -113,6 +140,7 @@ export function createTfjsImplementation(backend: TfjsBackend): ScanImplementati
       'linear-recurrence': linearRecurrence,
       'selective-scan': selectiveScan,
       'lti-ssm': ltiSsm,
+      ssd,
     },
     async setup() {
       await backend.setup();

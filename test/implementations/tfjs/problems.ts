@@ -2,12 +2,12 @@
  * Small deterministic problems for the tfjs tests: every family on awkward lengths with every
  * option and input layout, and a simple error bound against the reference.
  */
-import seedrandom from 'seedrandom';
 import { reference, referenceStep } from '../../../reference/index.ts';
 import type { AnyProblem, FamilyName, OutputsOf, Problem } from '../../../spec/families.ts';
 import type { FamilyImplementation, ScanImplementation } from '../../../spec/implementation.ts';
 import { dimensionsOf } from '../../../spec/shapes.ts';
-import type { OutputTensor, Tensor } from '../../../spec/tensor.ts';
+import type { OutputTensor } from '../../../spec/tensor.ts';
+import { tensorSource } from './tensor-source.ts';
 
 /** The lengths every family is checked on: empty, tiny, around powers of two, odd. */
 export const AWKWARD_LENGTHS = [0, 1, 2, 3, 7, 8, 9, 33, 257] as const;
@@ -17,14 +17,7 @@ const DIM = 4;
 const STATE = 3;
 const GROUPS = 2;
 
-/** A seeded source of float32 tensors with values uniform in [lo, hi). */
-export function tensorSource(seed: string): (shape: readonly number[], lo?: number, hi?: number) => Tensor {
-  const random = seedrandom(seed);
-  return (shape, lo = -1, hi = 1) => ({
-    data: Float32Array.from({ length: shape.reduce((n, s) => n * s, 1) }, () => lo + (hi - lo) * random()),
-    shape: [...shape],
-  });
-}
+export { tensorSource } from './tensor-source.ts';
 
 /** One named problem. */
 export interface NamedProblem {

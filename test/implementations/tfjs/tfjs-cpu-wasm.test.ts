@@ -39,12 +39,12 @@ afterAll(async () => {
 });
 
 describe('registration', () => {
-  it('registers tfjs-cpu, tfjs-wasm and tfjs-webgpu as float32 implementations of all four families', () => {
+  it('registers tfjs-cpu, tfjs-wasm and tfjs-webgpu as float32 implementations of every family', () => {
     const names = implementations.map((i) => i.name);
     expect(names).toEqual(expect.arrayContaining(['tfjs-cpu', 'tfjs-wasm', 'tfjs-webgpu']));
     for (const implementation of implementations) {
       expect(implementation.precision).toBe('float32');
-      expect(Object.keys(implementation.families).sort()).toEqual(['linear-recurrence', 'lti-ssm', 'prefix-sum', 'selective-scan']);
+      expect(Object.keys(implementation.families).sort()).toEqual(['linear-recurrence', 'lti-ssm', 'prefix-sum', 'selective-scan', 'ssd']);
     }
   });
 
