@@ -5,7 +5,7 @@
 import { DEFAULT_OPTIONS, FAMILY_NAMES, INPUT_NAMES, OPTIONAL_INPUT_NAMES, isFamilyName, type AnyProblem, type FamilyName } from '../spec/families.ts';
 import type { ErrorModel, ExpectedFailure } from '../spec/implementation.ts';
 import { isPrecision, PRECISIONS, type Precision } from '../spec/precision.ts';
-import { familiesWhere, projectionInputNames } from '../spec/families/index.ts';
+import { familiesWhere, hasProjectionLayouts, projectionInputNames } from '../spec/families/index.ts';
 import { projectionLayout, type ProjectionLayout } from '../spec/shapes.ts';
 import type { Tensor } from '../spec/tensor.ts';
 import { TesteeError } from './errors.ts';
@@ -112,7 +112,7 @@ export function declineByCapabilities(capabilities: FamilyCapabilities, problem:
   }
   if (capabilities.layouts !== undefined) {
     const inputs = problem.inputs as unknown as Readonly<Record<string, Tensor>>;
-    for (const name of projectionInputNames(problem.family)) {
+    for (const name of hasProjectionLayouts(problem.family) ? projectionInputNames(problem.family) : []) {
       const layout = projectionLayout(inputs[name].shape).kind;
       if (!capabilities.layouts.includes(layout)) {
         return `the testee accepts B/C layouts [${capabilities.layouts.join(', ')}] only (handshake); this problem's ${name} is ${layout}`;
@@ -147,8 +147,8 @@ function parseCapabilities(family: FamilyName, value: unknown, fail: Fail): Fami
     }
   }
   const optionalInputs = v.optionalInputs === undefined ? undefined : stringList(`${at}.optionalInputs`, v.optionalInputs, OPTIONAL_INPUTS[family], fail);
-  if (v.layouts !== undefined && projectionInputNames(family).length === 0) {
-    fail(`${at}.layouts`, `nothing (layouts apply to ${familiesWhere((f) => projectionInputNames(f).length > 0).join(', ')} only)`, JSON.stringify(v.layouts));
+  if (v.layouts !== undefined && !hasProjectionLayouts(family)) {
+    fail(`${at}.layouts`, `nothing (layouts apply to ${familiesWhere(hasProjectionLayouts).join(', ')} only)`, JSON.stringify(v.layouts));
   }
   const layouts = v.layouts === undefined ? undefined : (stringList(`${at}.layouts`, v.layouts, LAYOUT_NAMES, fail) as ProjectionLayout['kind'][]);
   return {
