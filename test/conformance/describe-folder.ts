@@ -11,6 +11,8 @@ export interface QuickCaps {
   readonly fixtureMaxLength?: number;
   /** Longest generated L (default: the quick mode's). */
   readonly maxLength?: number;
+  /** Generated cases per cell (default: the quick mode's). */
+  readonly runs?: number;
 }
 
 /**
@@ -23,5 +25,6 @@ export async function describeFolder(folder: string, caps: QuickCaps = {}): Prom
   const deep = deepFromEnvironment();
   const fixtures = fixtureSourceFromDirectory(undefined, deep ? {} : { maxLength: caps.fixtureMaxLength ?? MODES.quick.fixtureMaxLength });
   const lengths = deep || caps.maxLength === undefined ? {} : { maxLength: caps.maxLength };
-  for (const implementation of implementations) describeConformance(implementation, { fixtures, ...lengths });
+  const runs = deep || caps.runs === undefined ? {} : { runs: caps.runs };
+  for (const implementation of implementations) describeConformance(implementation, { fixtures, ...lengths, ...runs });
 }
