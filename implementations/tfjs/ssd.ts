@@ -2,10 +2,10 @@
  * ssd (Mamba-2) from tf ops in the chunked matrix form of the paper's minimal listing
  * (mamba_ssm/modules/ssd_minimal.py, ssd_minimal_discrete): the sequence cut into chunks of Q
  * steps; inside a chunk the quadratic form Y_diag = (C·Bᵀ ⊙ exp(segsum)) @ (Δ·x); each chunk's
- * state from zero; the states passed across chunks by a loop over chunks (a dense c × c segsum
- * product costs c/2 times more and, on tfjs-cpu, a slow strided slice); the entering state read
- * out by C. Every contraction is a tf.matMul (tfjs's einsum takes two operands and the wasm
- * backend has no einsum kernel).
+ * state from zero; the states passed across chunks by a loop over chunks (the listing's dense
+ * (c + 1)² segsum product does c times the work and needs, on tfjs-cpu, a slow strided slice); the
+ * entering state read out by C. Every contraction is a tf.matMul (tfjs's einsum takes two operands
+ * and the wasm backend has no einsum kernel).
  *
  * seqIdx enters as masks: a segment number (the count of seqIdx changes up to t) is compared
  * between the two ends of every decay, and a pair in different segments gets exp(−∞) = 0, so a
