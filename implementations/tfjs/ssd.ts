@@ -2,9 +2,10 @@
  * ssd (Mamba-2) from tf ops in the chunked matrix form of the paper's minimal listing
  * (mamba_ssm/modules/ssd_minimal.py, ssd_minimal_discrete): the sequence cut into chunks of Q
  * steps; inside a chunk the quadratic form Y_diag = (C·Bᵀ ⊙ exp(segsum)) @ (Δ·x); each chunk's
- * state from zero; the states passed across chunks by the same segsum form over chunk totals; the
+ * state from zero; the states passed across chunks by a loop over chunks (the listing's dense
+ * (c + 1)² segsum product does c times the work and needs, on tfjs-cpu, a slow strided slice); the
  * entering state read out by C. Every contraction is a tf.matMul (tfjs's einsum takes two operands
- * and the wasm backend has none).
+ * and the wasm backend has no einsum kernel).
  *
  * seqIdx enters as masks: a segment number (the count of seqIdx changes up to t) is compared
  * between the two ends of every decay, and a pair in different segments gets exp(−∞) = 0, so a
@@ -35,21 +36,21 @@ export function ssdChunkSize(requested: number | undefined): number {
 }
 
 /**
- * The elements of the largest tensor a run builds with chunk size Q: the decay matrices
- * (batch, chunks, H, Q, Q), the padded sequence (batch, chunks·Q, H, P) or the chunk states
- * (batch, chunks + 1, H, P, N).
+ * The elements of the largest tensor a run builds with chunk size Q, over batch·chunks·H: the
+ * decay matrices (Q, Q), the chunked x (Q, P), B and C per head (Q, N) or the states (P, N).
  */
 export function ssdLargestTensor(inputs: SsdInputs, chunkSize: number): number {
   const { batch, length, heads, headdim, stateSize } = ssdSizes(inputs.x, inputs.B);
   const size = Math.max(1, Math.min(chunkSize, length));
   const chunks = Math.ceil(length / size);
-  return batch * heads * Math.max(chunks * size * Math.max(size, headdim), (chunks + 1) * Math.max(headdim * stateSize, chunks + 1));
+  return batch * chunks * heads * Math.max(size * size, size * headdim, size * stateSize, headdim * stateSize);
 }
 
 /**
- * The outputs as tfjs tensors, for inputs with batch, L, H, P all ≥ 1. Batch and chunk share one
- * axis (K = batch·chunks) so that no tensor has rank 5: tfjs-backend-webgpu tiles (broadcasts) rank
- * 5 on the CPU through a synchronous read, which Node cannot do.
+ * The outputs as tfjs tensors, for inputs with batch, L, H, P all ≥ 1. Chunk and batch share one
+ * axis, chunk-major (K = chunks·batch): no tensor of rank 5 is broadcast (tfjs-backend-webgpu
+ * tiles rank 5 on the CPU through a synchronous read, which Node cannot do), and one chunk's
+ * states are a contiguous slice for the pass across chunks.
  */
 export function ssdTensors(inputs: SsdInputs, options: SsdOptions, chunkSize: number): { y: tf.Tensor; finalStates: tf.Tensor } {
   return tf.tidy(() => {
@@ -57,7 +58,7 @@ export function ssdTensors(inputs: SsdInputs, options: SsdOptions, chunkSize: nu
     // A chunk longer than the sequence is one chunk of the sequence's length: its identity padding would add exact zeros.
     const Q = Math.min(chunkSize, length);
     const chunks = Math.ceil(length / Q);
-    const K = batch * chunks;
+    const K = chunks * batch;
     const padded = chunks * Q;
     const tail = padded - length;
     const x = toTf(inputs.x);
@@ -65,20 +66,23 @@ export function ssdTensors(inputs: SsdInputs, options: SsdOptions, chunkSize: nu
 
     // The ragged tail is padded with identity steps (Δ = 0, x = 0, B = C = 0): decay 1, nothing added.
     const padTime = (t: tf.Tensor): tf.Tensor => (tail === 0 ? t : tf.pad(t, t.shape.map((_, axis): [number, number] => [0, axis === 1 ? tail : 0])));
-    const logDecay = tf.mul(padTime(delta), tf.reshape(toTf(inputs.A), [1, 1, heads]));
-    const deltaX = padTime(tf.mul(x, tf.expandDims(delta, -1)));
-    // (K, H, Q) and (K, H, Q, P): heads before time inside a chunk.
-    const a = tf.transpose(tf.reshape(logDecay, [K, Q, heads]), [0, 2, 1]);
-    const xs = tf.transpose(tf.reshape(deltaX, [K, Q, heads, headdim]), [0, 2, 1, 3]);
+    // (batch, L, F, E) → (K, F, Q, E): chunk-major, the feature axis (heads or groups) before time.
+    const toChunks = (t: tf.Tensor, features: number, inner: number): tf.Tensor =>
+      tf.reshape(tf.transpose(tf.reshape(padTime(t), [batch, chunks, Q, features, inner]), [1, 0, 3, 2, 4]), [K, features, Q, inner]);
+    const logDecay = tf.mul(delta, tf.reshape(toTf(inputs.A), [1, 1, heads]));
+    const a = tf.reshape(toChunks(tf.expandDims(logDecay, -1), heads, 1), [K, heads, Q]);
+    const xs = toChunks(tf.mul(x, tf.expandDims(delta, -1)), heads, headdim);
     // (K, G, Q, N), then gathered to heads (K, H, Q, N).
-    const chunked = (t: Tensor) => tf.transpose(tf.reshape(padTime(toTf(t)), [K, Q, groups, stateSize]), [0, 2, 1, 3]);
-    const Bg = chunked(inputs.B);
-    const Cg = chunked(inputs.C);
+    const Bg = toChunks(toTf(inputs.B), groups, stateSize);
+    const Cg = toChunks(toTf(inputs.C), groups, stateSize);
     const Bh = groupsToHeads(Bg, heads, groups, 1);
     const Ch = groupsToHeads(Cg, heads, groups, 1);
 
     // Segment numbers (K, Q): the count of seqIdx changes up to t; padding continues the last segment.
-    const segmentInChunk = inputs.seqIdx === undefined ? undefined : tf.reshape(segmentNumbers(toTf(inputs.seqIdx), length, tail), [K, Q]);
+    const segmentInChunk =
+      inputs.seqIdx === undefined
+        ? undefined
+        : tf.reshape(tf.transpose(tf.reshape(segmentNumbers(toTf(inputs.seqIdx), length, tail), [batch, chunks, Q]), [1, 0, 2]), [K, Q]);
 
     // 1. Inside each chunk: decay[t, s] = exp(a_{s+1} + … + a_t) for s ≤ t in one segment, else 0.
     const cumulative = tf.cumsum(a, 2);
@@ -91,31 +95,33 @@ export function ssdTensors(inputs: SsdInputs, options: SsdOptions, chunkSize: nu
     const decayToEnd = tf.reshape(tf.slice(decay, [0, 0, Q - 1, 0], [K, heads, 1, Q]), [K, heads, Q, 1]);
     const states = tf.matMul(tf.mul(xs, decayToEnd), Bh, true, false);
 
-    // 3. States passed across chunks: entering[z] = Σ_{c ≤ z} exp(T_c + … + T_{z−1})·S_{c−1}, with S_{−1} the initial state.
-    const chunkTotals = tf.transpose(tf.reshape(tf.slice(cumulative, [0, 0, Q - 1], [K, heads, 1]), [batch, chunks, heads]), [0, 2, 1]);
-    const totals = tf.pad(chunkTotals, [[0, 0], [0, 0], [1, 0]]);
-    // The segment at the end of each chunk, (batch, chunks + 1), after a virtual step −1 in segment 0 (the initial state's).
-    const segmentAtEnds =
-      segmentInChunk === undefined ? undefined : tf.pad(tf.reshape(tf.slice(segmentInChunk, [0, Q - 1], [K, 1]), [batch, chunks]), [[0, 0], [1, 0]]);
-    const passing = maskedExp(stableSegsum(totals), causal(chunks + 1, segmentAtEnds === undefined ? undefined : tf.expandDims(pairsEqual(segmentAtEnds), 1)));
-    const flatState = headdim * stateSize;
-    const initial = inputs.initialStates === undefined ? tf.zeros([batch, 1, heads, flatState]) : tf.reshape(toTf(inputs.initialStates), [batch, 1, heads, flatState]);
-    const stacked = tf.transpose(tf.concat([initial, tf.reshape(states, [batch, chunks, heads, flatState])], 1), [0, 2, 1, 3]);
-    // (batch, H, chunks + 1, P·N): the state at the end of chunk z − 1 at index z.
-    const boundaryStates = tf.matMul(passing, stacked);
-    const finalStates = tf.reshape(tf.slice(boundaryStates, [0, 0, chunks, 0], [batch, heads, 1, flatState]), [batch, heads, headdim, stateSize]);
-    const entering = tf.reshape(tf.transpose(tf.slice(boundaryStates, [0, 0, 0, 0], [batch, heads, chunks, flatState]), [0, 2, 1, 3]), [K, heads, headdim, stateSize]);
+    // 3. The states passed across chunks, one chunk at a time: entering_{z+1} = w_z·entering_z + S_z,
+    // w_z = exp(a over chunk z), 0 where a reset lies between the ends of chunks z − 1 and z.
+    const segmentAtEnd = segmentInChunk === undefined ? undefined : tf.slice(segmentInChunk, [0, Q - 1], [K, 1]);
+    // The segment at the end of each chunk's predecessor, (K, 1); before chunk 0 a virtual step −1 in segment 0, the initial state's.
+    const segmentBefore =
+      segmentAtEnd === undefined ? undefined : chunks === 1 ? tf.zeros([K, 1]) : tf.concat([tf.zeros([batch, 1]), tf.slice(segmentAtEnd, [0, 0], [K - batch, 1])], 0);
+    const chunkTotals = tf.slice(cumulative, [0, 0, Q - 1], [K, heads, 1]);
+    const carriedWhole = segmentAtEnd === undefined || segmentBefore === undefined ? undefined : tf.expandDims(tf.equal(segmentAtEnd, segmentBefore), 1);
+    const carried = tf.unstack(tf.reshape(maskedExp(chunkTotals, carriedWhole), [chunks, batch * heads, 1]));
+    const chunkStates = tf.unstack(tf.reshape(states, [chunks, batch * heads, headdim * stateSize]));
+    let state = inputs.initialStates === undefined ? tf.zeros([batch * heads, headdim * stateSize]) : tf.reshape(toTf(inputs.initialStates), [batch * heads, headdim * stateSize]);
+    const enteringStates: tf.Tensor[] = [];
+    for (let z = 0; z < chunks; z++) {
+      enteringStates.push(state);
+      state = tf.add(tf.mul(carried[z], state), chunkStates[z]);
+    }
+    const finalStates = tf.reshape(state, [batch, heads, headdim, stateSize]);
+    const entering = tf.reshape(tf.stack(enteringStates), [K, heads, headdim, stateSize]);
 
     // 4. The entering state read out at t: C_t·entering·exp(a_0 + … + a_t), 0 once a reset intervened.
     const readOut = tf.matMul(Ch, entering, false, true);
-    const reachesT =
-      segmentInChunk === undefined || segmentAtEnds === undefined
-        ? undefined
-        : tf.expandDims(tf.equal(segmentInChunk, tf.reshape(tf.slice(segmentAtEnds, [0, 0], [batch, chunks]), [K, 1])), 1);
+    const reachesT = segmentInChunk === undefined || segmentBefore === undefined ? undefined : tf.expandDims(tf.equal(segmentInChunk, segmentBefore), 1);
     const yOffDiagonal = tf.mul(readOut, tf.expandDims(maskedExp(cumulative, reachesT), -1));
 
-    const yChunked = tf.add(yDiagonal, yOffDiagonal);
-    let y = tf.slice(tf.reshape(tf.transpose(yChunked, [0, 2, 1, 3]), [batch, padded, heads, headdim]), [0, 0, 0, 0], [batch, length, heads, headdim]);
+    const yChunked = tf.reshape(tf.add(yDiagonal, yOffDiagonal), [chunks, batch, heads, Q, headdim]);
+    let y = tf.reshape(tf.transpose(yChunked, [1, 0, 3, 2, 4]), [batch, padded, heads, headdim]);
+    if (tail > 0) y = tf.slice(y, [0, 0, 0, 0], [batch, length, heads, headdim]);
     y = readOutTail(y, x, inputs.D, inputs.z, heads, headdim);
     return { y, finalStates };
   });
