@@ -60,6 +60,7 @@ export function createSsdChunked(precision: SsdChunkedPrecision): ScanImplementa
       state: alloc(P * N),
       cumulative: alloc(Q),
       segsum: alloc(Q * Q),
+      mixing: alloc(Q),
       decayOut: alloc(Q),
       decayEnd: alloc(Q),
       scaledX: alloc(Q * P),
