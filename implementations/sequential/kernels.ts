@@ -238,10 +238,12 @@ export interface SsdHeadWalk {
 }
 
 /**
- * The ssd recurrence of one head (b, h), channel after channel so the N values of a channel's
- * state stay hot: Ā_t is computed once per token into `decay` (scratch, length ≥ L), `state`
- * (scratch, length N) carries a channel. A reset (seqIdx changes at t ≥ 1) zeroes the state
- * instead of multiplying it, so an overflowed state cannot leak a NaN across sequences.
+ * The ssd recurrence of one head (b, h), four channels at a time so their four states (4·N
+ * values) stay hot and the four read-out sums run side by side; each channel's operations are
+ * those of the one-channel order above. Ā_t is computed once per token into `decay` (scratch,
+ * length ≥ L); `state` (scratch, length 4·N) carries the channels. A reset (seqIdx changes at
+ * t ≥ 1) zeroes the state instead of multiplying it, so an overflowed state cannot leak a NaN
+ * across sequences.
  */
 export function ssdHead(
   round: Round,
@@ -265,34 +267,76 @@ export function ssdHead(
 ): void {
   const { xBase, xStride, deltaBase, deltaStride, bcBase, bcStride, seqBase, stateBase, dBase, dStride } = walk;
   for (let t = 0; t < L; t++) decay[t] = round(Math.exp(round(delta[deltaBase + t * deltaStride] * A)));
-  for (let p = 0; p < P; p++) {
-    const channelState = stateBase + p * N;
-    if (initial === null) state.fill(0);
-    else for (let n = 0; n < N; n++) state[n] = initial[channelState + n];
-    const d = D === null ? 0 : D[dBase + p * dStride];
+  for (let p0 = 0; p0 < P; p0 += 4) {
+    const width = Math.min(4, P - p0);
+    for (let k = 0; k < width; k++) {
+      for (let n = 0; n < N; n++) state[k * N + n] = initial === null ? 0 : initial[stateBase + (p0 + k) * N + n];
+    }
     for (let t = 0; t < L; t++) {
       let decayed = decay[t];
       if (seqIdx !== null && t > 0 && seqIdx[seqBase + t] !== seqIdx[seqBase + t - 1]) {
         decayed = 0;
         state.fill(0);
       }
-      const i = xBase + t * xStride + p;
-      const xi = x[i];
-      const dx = round(delta[deltaBase + t * deltaStride] * xi);
+      const dt = delta[deltaBase + t * deltaStride];
+      const i = xBase + t * xStride + p0;
       const at = bcBase + t * bcStride;
-      let acc = 0;
-      for (let n = 0; n < N; n++) {
-        const h = round(round(decayed * state[n]) + round(B[at + n] * dx));
-        state[n] = h;
-        acc = round(acc + round(C[at + n] * h));
+      if (width === 4) {
+        const dx0 = round(dt * x[i]);
+        const dx1 = round(dt * x[i + 1]);
+        const dx2 = round(dt * x[i + 2]);
+        const dx3 = round(dt * x[i + 3]);
+        let acc0 = 0;
+        let acc1 = 0;
+        let acc2 = 0;
+        let acc3 = 0;
+        for (let n = 0; n < N; n++) {
+          const bn = B[at + n];
+          const cn = C[at + n];
+          const h0 = round(round(decayed * state[n]) + round(bn * dx0));
+          const h1 = round(round(decayed * state[N + n]) + round(bn * dx1));
+          const h2 = round(round(decayed * state[2 * N + n]) + round(bn * dx2));
+          const h3 = round(round(decayed * state[3 * N + n]) + round(bn * dx3));
+          state[n] = h0;
+          state[N + n] = h1;
+          state[2 * N + n] = h2;
+          state[3 * N + n] = h3;
+          acc0 = round(acc0 + round(cn * h0));
+          acc1 = round(acc1 + round(cn * h1));
+          acc2 = round(acc2 + round(cn * h2));
+          acc3 = round(acc3 + round(cn * h3));
+        }
+        y[i] = acc0;
+        y[i + 1] = acc1;
+        y[i + 2] = acc2;
+        y[i + 3] = acc3;
+      } else {
+        for (let k = 0; k < width; k++) {
+          const dx = round(dt * x[i + k]);
+          const row = k * N;
+          let acc = 0;
+          for (let n = 0; n < N; n++) {
+            const h = round(round(decayed * state[row + n]) + round(B[at + n] * dx));
+            state[row + n] = h;
+            acc = round(acc + round(C[at + n] * h));
+          }
+          y[i + k] = acc;
+        }
       }
-      if (D !== null) acc = round(acc + round(d * xi));
-      if (z !== null) {
-        const zi = z[i];
-        acc = round(acc * round(zi / round(1 + round(Math.exp(-zi)))));
+      // The read-outs were stored exactly (already rounded to the storage's precision).
+      for (let k = 0; k < width; k++) {
+        const xi = x[i + k];
+        let acc = y[i + k];
+        if (D !== null) acc = round(acc + round(D[dBase + (p0 + k) * dStride] * xi));
+        if (z !== null) {
+          const zi = z[i + k];
+          acc = round(acc * round(zi / round(1 + round(Math.exp(-zi)))));
+        }
+        y[i + k] = acc;
       }
-      y[i] = acc;
     }
-    for (let n = 0; n < N; n++) last[channelState + n] = state[n];
+    for (let k = 0; k < width; k++) {
+      for (let n = 0; n < N; n++) last[stateBase + (p0 + k) * N + n] = state[k * N + n];
+    }
   }
 }

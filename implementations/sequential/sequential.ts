@@ -217,7 +217,7 @@ export function createSequential(precision: SequentialPrecision): ScanImplementa
     const delta = alloc(dt.data.length);
     kernels.ssdDeltas(dt.data, H, dtBias?.data ?? null, options.dtSoftplus, lo, hi, delta);
     const decay = new Float64Array(L);
-    const state = new Float64Array(N);
+    const state = new Float64Array(4 * N);
     for (let b = 0; b < batch; b++) {
       for (let h = 0; h < H; h++) {
         kernels.ssdHead(

@@ -39,6 +39,8 @@ export interface SsdChunkScratch {
   readonly cumulative: Storage;
   /** seg_{l,s} for s ≤ l, (Q, Q). */
   readonly segsum: Storage;
+  /** M_{l,s} of one row l, length Q. */
+  readonly mixing: Storage;
   /** ↓exp(cum_l), length Q. */
   readonly decayOut: Storage;
   /** ↓exp(seg_{end,l}), length Q. */
@@ -113,7 +115,7 @@ export function ssdChunkedHead(
   last: Storage,
 ): void {
   const { xBase, xStride, deltaBase, deltaStride, bcBase, bcStride, seqBase, stateBase, dBase, dStride } = walk;
-  const { state, cumulative, segsum, decayOut, decayEnd, scaledX, weightedX, output, chunkState, segmentStart } = scratch;
+  const { state, cumulative, segsum, mixing, decayOut, decayEnd, scaledX, weightedX, output, chunkState, segmentStart } = scratch;
   for (let p = 0; p < P; p++) for (let n = 0; n < N; n++) state[n * P + p] = initial === null ? 0 : initial[stateBase + p * N + n];
   for (let c0 = 0, c = 0; c0 < L; c0 += Q, c++) {
     const len = Math.min(Q, L - c0);
@@ -144,15 +146,38 @@ export function ssdChunkedHead(
     for (let l = 0; l < len; l++) decayEnd[l] = round(Math.exp(segsum[endRow + l]));
 
     // State → output: exp(cum_l)·(C_l·S) for the tokens of the sequence the entering state belongs
-    // to (those from the chunk's start up to its first reset). Each (l, p) sums over n in order;
-    // n is the outer loop so that a row of the state stays hot while the tokens pass.
+    // to (those from the chunk's start up to its first reset). Each (l, p) sums over n in order,
+    // four terms per load and store of the partial sum, four rows of the state hot meanwhile.
     let inheriting = 0;
     while (inheriting < len && (seqIdx === null || seqIdx[seqBase + c0 + inheriting] === seqBefore)) inheriting++;
     for (let i = 0; i < len * P; i++) output[i] = 0;
-    for (let n = 0; n < N; n++) {
-      const row = n * P;
+    let n4 = 0;
+    for (; n4 + 3 < N; n4 += 4) {
+      const r0 = n4 * P;
+      const r1 = r0 + P;
+      const r2 = r1 + P;
+      const r3 = r2 + P;
       for (let l = 0; l < inheriting; l++) {
-        const c = C[bcBase + (c0 + l) * bcStride + n];
+        const at = bcBase + (c0 + l) * bcStride + n4;
+        const k0 = C[at];
+        const k1 = C[at + 1];
+        const k2 = C[at + 2];
+        const k3 = C[at + 3];
+        const rowOut = l * P;
+        for (let p = 0; p < P; p++) {
+          let o = output[rowOut + p];
+          o = round(o + round(k0 * state[r0 + p]));
+          o = round(o + round(k1 * state[r1 + p]));
+          o = round(o + round(k2 * state[r2 + p]));
+          o = round(o + round(k3 * state[r3 + p]));
+          output[rowOut + p] = o;
+        }
+      }
+    }
+    for (; n4 < N; n4++) {
+      const row = n4 * P;
+      for (let l = 0; l < inheriting; l++) {
+        const c = C[bcBase + (c0 + l) * bcStride + n4];
         const rowOut = l * P;
         for (let p = 0; p < P; p++) output[rowOut + p] = round(output[rowOut + p] + round(c * state[row + p]));
       }
@@ -163,14 +188,36 @@ export function ssdChunkedHead(
       for (let p = 0; p < P; p++) output[rowOut + p] = round(output[rowOut + p] * e);
     }
 
-    // The quadratic block: (C·Bᵀ ∘ exp(segsum))·(Δ·x), pairs inside one sequence only.
+    // The quadratic block: (C·Bᵀ ∘ exp(segsum))·(Δ·x), pairs inside one sequence only; each (l, p)
+    // sums over s in order, four terms per load and store of the partial sum.
     for (let l = 0; l < len; l++) {
       const rowOut = l * P;
       const gramRow = gramBase + l * Q;
       const segRow = l * Q;
-      for (let s = segmentStart[l]; s <= l; s++) {
-        const m = round(gram[gramRow + s] * round(Math.exp(segsum[segRow + s])));
-        const rowX = s * P;
+      const first = segmentStart[l];
+      for (let s = first; s <= l; s++) mixing[s] = round(gram[gramRow + s] * round(Math.exp(segsum[segRow + s])));
+      let s4 = first;
+      for (; s4 + 3 <= l; s4 += 4) {
+        const m0 = mixing[s4];
+        const m1 = mixing[s4 + 1];
+        const m2 = mixing[s4 + 2];
+        const m3 = mixing[s4 + 3];
+        const x0 = s4 * P;
+        const x1 = x0 + P;
+        const x2 = x1 + P;
+        const x3 = x2 + P;
+        for (let p = 0; p < P; p++) {
+          let o = output[rowOut + p];
+          o = round(o + round(m0 * scaledX[x0 + p]));
+          o = round(o + round(m1 * scaledX[x1 + p]));
+          o = round(o + round(m2 * scaledX[x2 + p]));
+          o = round(o + round(m3 * scaledX[x3 + p]));
+          output[rowOut + p] = o;
+        }
+      }
+      for (; s4 <= l; s4++) {
+        const m = mixing[s4];
+        const rowX = s4 * P;
         for (let p = 0; p < P; p++) output[rowOut + p] = round(output[rowOut + p] + round(m * scaledX[rowX + p]));
       }
     }
@@ -201,9 +248,30 @@ export function ssdChunkedHead(
     }
     for (let n = 0; n < N; n++) {
       for (let p = 0; p < P; p++) chunkState[p] = 0;
-      for (let l = lastStart; l < len; l++) {
-        const b = B[bcBase + (c0 + l) * bcStride + n];
-        const rowX = l * P;
+      // Each p sums over l in order, four terms per load and store of the partial sum.
+      let l4 = lastStart;
+      for (; l4 + 3 < len; l4 += 4) {
+        const at = bcBase + (c0 + l4) * bcStride + n;
+        const b0 = B[at];
+        const b1 = B[at + bcStride];
+        const b2 = B[at + 2 * bcStride];
+        const b3 = B[at + 3 * bcStride];
+        const x0 = l4 * P;
+        const x1 = x0 + P;
+        const x2 = x1 + P;
+        const x3 = x2 + P;
+        for (let p = 0; p < P; p++) {
+          let acc = chunkState[p];
+          acc = round(acc + round(weightedX[x0 + p] * b0));
+          acc = round(acc + round(weightedX[x1 + p] * b1));
+          acc = round(acc + round(weightedX[x2 + p] * b2));
+          acc = round(acc + round(weightedX[x3 + p] * b3));
+          chunkState[p] = acc;
+        }
+      }
+      for (; l4 < len; l4++) {
+        const b = B[bcBase + (c0 + l4) * bcStride + n];
+        const rowX = l4 * P;
         for (let p = 0; p < P; p++) chunkState[p] = round(chunkState[p] + round(weightedX[rowX + p] * b));
       }
       const row = n * P;

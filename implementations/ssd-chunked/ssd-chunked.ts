@@ -21,7 +21,7 @@ export const CHUNK_SIZES: readonly number[] = [16, 64, 100, 256];
 /**
  * 64: the size the minimal listing's own test runs, between the small sizes and mamba_ssm's 256.
  * Speed hardly decides it: two P·N terms per token (state → output, chunk state) dominate the
- * cost whatever Q is, and on the Mamba-2-130m-like shape 64 runs within 10% of the fastest size,
+ * cost whatever Q is, and on the Mamba-2-130m-like shape 64 runs within 6% of the fastest size,
  * 16 (bench/ssd-throughput.ts; numbers in README.md).
  */
 export const DEFAULT_CHUNK_SIZE = 64;
@@ -60,6 +60,7 @@ export function createSsdChunked(precision: SsdChunkedPrecision): ScanImplementa
       state: alloc(P * N),
       cumulative: alloc(Q),
       segsum: alloc(Q * Q),
+      mixing: alloc(Q),
       decayOut: alloc(Q),
       decayEnd: alloc(Q),
       scaledX: alloc(Q * P),

@@ -30,7 +30,7 @@ function casesOf(Q: number): SsdProblemSpec[] {
     batch: 2,
     length: L,
     heads: 4,
-    headdim: 3,
+    headdim: 5,
     groups: [1, 2, 4][k % 3],
     stateSize: 5,
     seed: Q * 10 + k,
@@ -66,7 +66,7 @@ describe('ssd-chunked', () => {
         const got32 = await chunkedF32.families.ssd!.run(problem, { chunkSize: Q });
         const where = `L ${spec.length}, G ${spec.groups}, sequences ${JSON.stringify(spec.sequences)}`;
         expect(got.y.shape, where).toEqual(problem.inputs.x.shape);
-        expect(got.finalStates.shape, where).toEqual([2, 4, 3, 5]);
+        expect(got.finalStates.shape, where).toEqual([2, 4, 5, 5]);
         expect(normwiseError(got.y, expected.y), where).toBeLessThanOrEqual(1e-12);
         expect(normwiseError(got.finalStates, expected.finalStates), where).toBeLessThanOrEqual(1e-12);
         expect(got32.y.data, where).toBeInstanceOf(Float32Array);
@@ -111,7 +111,7 @@ describe('ssd-chunked', () => {
   });
 
   describe.each(chunked)('$name step', (implementation) => {
-    const problem = ssdProblem({ batch: 2, length: 1, heads: 4, headdim: 2, groups: 2, stateSize: 3, D: 'channel', z: true, dtBias: true, dtLimit: [0.05, 0.3], initialStates: true });
+    const problem = ssdProblem({ batch: 2, length: 1, heads: 4, headdim: 6, groups: 2, stateSize: 3, D: 'channel', z: true, dtBias: true, dtLimit: [0.05, 0.3], initialStates: true });
     const drop = (tensor: Tensor): Tensor => ({ data: tensor.data, shape: [tensor.shape[0], ...tensor.shape.slice(2)] });
     const stepOf = (p: Problem<'ssd'>) => {
       const { x, dt, A, B, C, D, z, dtBias, dtLimit, initialStates } = p.inputs;
@@ -121,8 +121,8 @@ describe('ssd-chunked', () => {
     it('is a run of one token from the step state, bit for bit', async () => {
       const stepped = await stepOf(problem);
       const ran = await implementation.families.ssd!.run(problem);
-      expect(stepped.y.shape).toEqual([2, 4, 2]);
-      expect(stepped.state.shape).toEqual([2, 4, 2, 3]);
+      expect(stepped.y.shape).toEqual([2, 4, 6]);
+      expect(stepped.state.shape).toEqual([2, 4, 6, 3]);
       expect(Array.from(stepped.y.data)).toEqual(Array.from(ran.y.data));
       expect(Array.from(stepped.state.data)).toEqual(Array.from(ran.finalStates.data));
     });

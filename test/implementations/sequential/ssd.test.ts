@@ -69,19 +69,19 @@ describe.each(implementations)('$name ssd', (implementation) => {
       { groups: 4, initialStates: true, z: true },
     ];
     for (const [k, variant] of variants.entries()) {
-      const problem = ssdProblem({ batch: 2, length: 9, heads: 4, headdim: 3, stateSize: 5, seed: k + 1, ...variant });
+      const problem = ssdProblem({ batch: 2, length: 9, heads: 4, headdim: 5, stateSize: 5, seed: k + 1, ...variant });
       const ssd = await runSsd(implementation, problem);
       const scan = await implementation.families['selective-scan']!.run(reduction(problem));
       expect(numbers(timeLast(ssd.y.data, 2, 9)), `variant ${k}`).toEqual(numbers(scan.y.data));
       expect(numbers(ssd.finalStates.data), `variant ${k}`).toEqual(numbers(scan.lastState.data));
-      expect(ssd.y.shape).toEqual([2, 9, 4, 3]);
-      expect(ssd.finalStates.shape).toEqual([2, 4, 3, 5]);
+      expect(ssd.y.shape).toEqual([2, 9, 4, 5]);
+      expect(ssd.finalStates.shape).toEqual([2, 4, 5, 5]);
     }
   });
 
   it('a packed row equals its sequences run alone, the first from initialStates, the others from zero (lengths 1, 3, 1, 4, 1)', async () => {
     const lengths = [1, 3, 1, 4, 1];
-    const spec = { batch: 1, length: 10, heads: 2, headdim: 3, groups: 1, stateSize: 4, D: 'head' as const, z: true, initialStates: true };
+    const spec = { batch: 1, length: 10, heads: 2, headdim: 6, groups: 1, stateSize: 4, D: 'head' as const, z: true, initialStates: true };
     const packed = ssdProblem({ ...spec, sequences: [lengths] });
     const whole = await runSsd(implementation, packed);
     let start = 0;
@@ -133,7 +133,7 @@ describe.each(implementations)('$name ssd', (implementation) => {
   });
 
   it('a step is a run of one token from the step state, bit for bit', async () => {
-    const problem = ssdProblem({ batch: 2, length: 1, heads: 4, headdim: 2, groups: 2, stateSize: 3, D: 'channel', z: true, dtBias: true, dtLimit: [0.05, 0.3], initialStates: true });
+    const problem = ssdProblem({ batch: 2, length: 1, heads: 4, headdim: 6, groups: 2, stateSize: 3, D: 'channel', z: true, dtBias: true, dtLimit: [0.05, 0.3], initialStates: true });
     const { x, dt, A, B, C, D, z, dtBias, dtLimit, initialStates } = problem.inputs;
     const drop = (tensor: Tensor): Tensor => ({ data: tensor.data, shape: [tensor.shape[0], ...tensor.shape.slice(2)] });
     const stepped = await implementation.families.ssd!.step!(
@@ -141,8 +141,8 @@ describe.each(implementations)('$name ssd', (implementation) => {
       problem.options,
     );
     const ran = await runSsd(implementation, problem);
-    expect(stepped.y.shape).toEqual([2, 4, 2]);
-    expect(stepped.state.shape).toEqual([2, 4, 2, 3]);
+    expect(stepped.y.shape).toEqual([2, 4, 6]);
+    expect(stepped.state.shape).toEqual([2, 4, 6, 3]);
     expect(numbers(stepped.y.data)).toEqual(numbers(ran.y.data));
     expect(numbers(stepped.state.data)).toEqual(numbers(ran.finalStates.data));
   });
