@@ -1,10 +1,10 @@
 /**
  * The whole conformance suite (fixtures and properties) for implementations/tfjs. Its cpu and wasm
  * backends are slow, so the quick run replays fixtures up to L = 65 only (the longer ones took
- * most of this file's time) and generates 4 cases per cell of L ≤ 130 (still two chunks of 64 and a tail);
+ * most of this file's time) and generates L ≤ 130 (still two chunks of 64 and a tail);
  * `npm run conformance`, which CI runs, and deep runs keep the quick mode's lengths and replay
  * every fixture.
  */
 import { describeFolder } from './describe-folder.ts';
 
-await describeFolder('tfjs', { fixtureMaxLength: 65, maxLength: 130, runs: 4 });
+await describeFolder('tfjs', { fixtureMaxLength: 65, maxLength: 130 });
