@@ -60,7 +60,7 @@ def my_ssd(x, dt, A, B, C, D, z, dt_bias, dt_limit, initial_states, seq_idx, dt_
     """x, z: (batch, L, H, P); dt: (batch, L, H); A, dt_bias: (H,); B, C: (batch, L, G, N), head h
     reading group h // (H / G); D: (H,) or (H, P); dt_limit: (2,) = (lo, hi), either may be -inf/inf;
     initial_states: (batch, H, P, N); seq_idx: (batch, L), integers stored in float32, the state
-    reset where they change; chunk_size: one of CHUNK_SIZES["ssd"], the one the runner asked for or
+    reset where they change; chunk_size: one of FAMILIES["ssd"]["chunkSizes"], the one the runner asked for or
     DEFAULT_CHUNK_SIZE. Returns y (batch, L, H, P), final_states (batch, H, P, N). A step comes
     here too, as a run of length 1 from its state (step() below).
 
