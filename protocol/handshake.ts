@@ -27,6 +27,8 @@ export interface FamilyCapabilities {
   readonly optionalInputs?: readonly string[];
   /** selective-scan B/C layouts it accepts; undefined when it accepts all. */
   readonly layouts?: readonly ProjectionLayout['kind'][];
+  /** The chunk sizes a run request may carry (FamilyImplementation.chunkSizes); undefined when it takes none. */
+  readonly chunkSizes?: readonly number[];
 }
 
 /** A testee's description of itself. */
@@ -128,7 +130,7 @@ function parseCapabilities(family: FamilyName, value: unknown, fail: Fail): Fami
   const at = `families.${family}`;
   if (!isRecord(value)) fail(at, 'an object of capabilities (may be empty: {})', JSON.stringify(value));
   const v = value as Record<string, unknown>;
-  const known = ['step', 'errorModel', 'options', 'optionalInputs', 'layouts'];
+  const known = ['step', 'errorModel', 'options', 'optionalInputs', 'layouts', 'chunkSizes'];
   for (const key of Object.keys(v)) if (!known.includes(key)) fail(`${at}.${key}`, `one of the capabilities ${known.join(', ')}`, `'${key}'`);
   if (v.step !== undefined && typeof v.step !== 'boolean') fail(`${at}.step`, 'a boolean', JSON.stringify(v.step));
   if (v.errorModel !== undefined && v.errorModel !== 'componentwise' && v.errorModel !== 'normwise') {
@@ -151,13 +153,27 @@ function parseCapabilities(family: FamilyName, value: unknown, fail: Fail): Fami
     fail(`${at}.layouts`, `nothing (layouts apply to ${familiesWhere(hasProjectionLayouts).join(', ')} only)`, JSON.stringify(v.layouts));
   }
   const layouts = v.layouts === undefined ? undefined : (stringList(`${at}.layouts`, v.layouts, LAYOUT_NAMES, fail) as ProjectionLayout['kind'][]);
+  const chunkSizes = v.chunkSizes === undefined ? undefined : chunkSizeList(`${at}.chunkSizes`, v.chunkSizes, fail);
   return {
     step: v.step === true,
     ...(v.errorModel === undefined ? {} : { errorModel: v.errorModel as ErrorModel }),
     options,
     ...(optionalInputs === undefined ? {} : { optionalInputs }),
     ...(layouts === undefined ? {} : { layouts }),
+    ...(chunkSizes === undefined ? {} : { chunkSizes }),
   };
+}
+
+// A run request may carry any listed size, so each must be one a kernel can take and the list must
+// name each once: the chunk-size property runs every entry.
+function chunkSizeList(field: string, value: unknown, fail: Fail): number[] {
+  if (!Array.isArray(value) || value.length === 0) fail(field, 'a non-empty array of positive integers (the chunk sizes a run may ask for)', JSON.stringify(value));
+  const sizes = value as unknown[];
+  sizes.forEach((size, i) => {
+    if (typeof size !== 'number' || !Number.isSafeInteger(size) || size <= 0) fail(`${field}[${i}]`, 'a positive safe integer', JSON.stringify(size));
+    if (sizes.indexOf(size) !== i) fail(`${field}[${i}]`, `a size not listed before (each size once)`, `${size} again (also at [${sizes.indexOf(size)}])`);
+  });
+  return sizes as number[];
 }
 
 function parseExpectedFailures(value: unknown, fail: Fail): ExpectedFailure[] {

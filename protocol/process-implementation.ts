@@ -5,7 +5,7 @@
  * for every run and step, restarted after a crash, a timeout or a broken frame.
  */
 import type { FamilyName, OptionsOf, Problem, StepInputsOf, StepOutputs, OutputsOf } from '../spec/families.ts';
-import type { FamilyImplementation, ScanImplementation } from '../spec/implementation.ts';
+import type { EvaluationSettings, FamilyImplementation, ScanImplementation } from '../spec/implementation.ts';
 import type { AnyProblem } from '../spec/families.ts';
 import type { OutputTensor, Tensor } from '../spec/tensor.ts';
 import { bfloat16Value, float16Value } from '../spec/float16.ts';
@@ -133,14 +133,14 @@ class TesteeSession {
     }
   }
 
-  /** Sends one run or step request (one at a time) and returns the result's tensors. */
-  call(kind: 'run' | 'step', family: FamilyName, options: object, inputs: object, what: string): Promise<Record<string, OutputTensor>> {
-    const result = this.queue.then(() => this.callNow(kind, family, options, inputs, what));
+  /** Sends one run or step request (one at a time), with the settings metadata when given, and returns the result's tensors. */
+  call(kind: 'run' | 'step', family: FamilyName, options: object, inputs: object, what: string, settings?: EvaluationSettings): Promise<Record<string, OutputTensor>> {
+    const result = this.queue.then(() => this.callNow(kind, family, options, inputs, what, settings));
     this.queue = result.catch(() => undefined);
     return result;
   }
 
-  private async callNow(kind: 'run' | 'step', family: FamilyName, options: object, inputs: object, what: string): Promise<Record<string, OutputTensor>> {
+  private async callNow(kind: 'run' | 'step', family: FamilyName, options: object, inputs: object, what: string, settings: EvaluationSettings | undefined): Promise<Record<string, OutputTensor>> {
     const name = this.first?.name ?? this.commandText;
     if (this.disposed) throw new TesteeError('disposed', `testee '${name}': ${what} after dispose()`);
     await this.ensureRunning(name, what);
@@ -150,7 +150,10 @@ class TesteeSession {
     const tensors: Record<string, Tensor> = {};
     for (const [key, value] of Object.entries(inputs)) if (value !== undefined) tensors[key] = value as Tensor;
     const request: ProtocolMessage = {
-      metadata: { protocol: PROTOCOL_VERSION, id, kind, family, options: JSON.stringify(options) },
+      metadata: {
+        protocol: PROTOCOL_VERSION, id, kind, family, options: JSON.stringify(options),
+        ...(settings === undefined ? {} : { settings: JSON.stringify(settings) }),
+      },
       tensors,
     };
     const answer = await testee.request(request, { ms: this.requestTimeoutMs, option: 'requestTimeoutMs' }, where);
@@ -236,12 +239,15 @@ function adapterOf(session: TesteeSession, description: TesteeDescription): Proc
 
 function familyAdapter<F extends FamilyName>(session: TesteeSession, family: F, capabilities: FamilyCapabilities): FamilyImplementation<F> {
   const adapter: FamilyImplementation<F> = {
-    async run(problem: Problem<F>): Promise<OutputsOf<F>> {
-      const tensors = await session.call('run', family, problem.options, problem.inputs, describeProblem(problem));
+    async run(problem: Problem<F>, settings?: EvaluationSettings): Promise<OutputsOf<F>> {
+      const sent = requestSettings(family, capabilities, settings);
+      const what = `${describeProblem(problem)}${sent === undefined ? '' : `, chunk size ${sent.chunkSize}`}`;
+      const tensors = await session.call('run', family, problem.options, problem.inputs, what, sent);
       return validateOutputs(problem, tensors);
     },
     decline: (problem: Problem<F>) => declineByCapabilities(capabilities, problem as AnyProblem),
     ...(capabilities.errorModel === undefined ? {} : { errorModel: capabilities.errorModel }),
+    ...(capabilities.chunkSizes === undefined ? {} : { chunkSizes: capabilities.chunkSizes }),
   };
   if (!capabilities.step) return adapter;
   return {
@@ -251,6 +257,21 @@ function familyAdapter<F extends FamilyName>(session: TesteeSession, family: F, 
       return validateStepOutputs(family, inputs, tensors);
     },
   };
+}
+
+/**
+ * The settings a run request carries: the chunk size when the suite gives one and the testee
+ * declared chunk sizes (without them run() ignores it, as FamilyImplementation.chunkSizes says).
+ * A size the testee did not declare is refused here, like an in-process implementation refuses it,
+ * rather than sent to a testee that never said it could take it.
+ */
+function requestSettings(family: FamilyName, capabilities: FamilyCapabilities, settings: EvaluationSettings | undefined): { chunkSize: number } | undefined {
+  const chunkSize = settings?.chunkSize;
+  if (chunkSize === undefined || capabilities.chunkSizes === undefined) return undefined;
+  if (!capabilities.chunkSizes.includes(chunkSize)) {
+    throw new RangeError(`${family}: settings.chunkSize: expected one of ${capabilities.chunkSizes.join(', ')} (the testee's handshake, families.${family}.chunkSizes), got ${chunkSize}`);
+  }
+  return { chunkSize };
 }
 
 /**

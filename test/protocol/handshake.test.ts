@@ -77,6 +77,7 @@ describe('handshake fields', () => {
         families: JSON.stringify({
           'linear-recurrence': { step: true, options: { reverse: [false] }, optionalInputs: [] },
           'selective-scan': { errorModel: 'componentwise', layouts: ['time-invariant'] },
+          ssd: { chunkSizes: [64, 100, 256] },
         }),
         expectedFailures: JSON.stringify([{ family: 'linear-recurrence', property: 'state-passing', options: { reverse: true }, reason: 'no carry-in' }]),
         environment: JSON.stringify({ torch: '2.4.0' }),
@@ -86,6 +87,7 @@ describe('handshake fields', () => {
     expect(description.description).toBe('my kernel');
     expect(description.families['linear-recurrence']).toEqual({ step: true, options: { reverse: [false] }, optionalInputs: [] });
     expect(description.families['selective-scan']).toEqual({ step: false, errorModel: 'componentwise', options: {}, layouts: ['time-invariant'] });
+    expect(description.families.ssd).toEqual({ step: false, options: {}, chunkSizes: [64, 100, 256] });
     expect(description.expectedFailures).toEqual([{ family: 'linear-recurrence', property: 'state-passing', options: { reverse: true }, reason: 'no carry-in' }]);
     expect(description.environment).toEqual({ torch: '2.4.0' });
   });
@@ -127,6 +129,14 @@ describe('handshake fields', () => {
     [{ families: '{"lti-ssm": {"optionalInputs": ["h0"]}}' }, /families.lti-ssm.optionalInputs: expected an array of strings from \[D\]/],
     [{ families: '{"prefix-sum": {"layouts": ["grouped"]}}' }, /layouts apply to selective-scan only/],
     [{ families: '{"prefix-sum": {"errorModel": "relative"}}' }, /errorModel: expected 'componentwise' or 'normwise'/],
+    [{ families: '{"ssd": {"chunkSizes": 64}}' }, /families.ssd.chunkSizes: expected a non-empty array of positive integers .*got 64/],
+    [{ families: '{"ssd": {"chunkSizes": []}}' }, /families.ssd.chunkSizes: expected a non-empty array of positive integers .*got \[\]/],
+    [{ families: '{"ssd": {"chunkSizes": [64, 0]}}' }, /families.ssd.chunkSizes\[1\]: expected a positive safe integer, got 0/],
+    [{ families: '{"ssd": {"chunkSizes": [-64]}}' }, /families.ssd.chunkSizes\[0\]: expected a positive safe integer, got -64/],
+    [{ families: '{"ssd": {"chunkSizes": [64.5]}}' }, /families.ssd.chunkSizes\[0\]: expected a positive safe integer, got 64.5/],
+    [{ families: '{"ssd": {"chunkSizes": ["64"]}}' }, /families.ssd.chunkSizes\[0\]: expected a positive safe integer, got "64"/],
+    [{ families: '{"ssd": {"chunkSizes": [9007199254740992]}}' }, /families.ssd.chunkSizes\[0\]: expected a positive safe integer, got 9007199254740992/],
+    [{ families: '{"ssd": {"chunkSizes": [64, 256, 64]}}' }, /families.ssd.chunkSizes\[2\]: expected a size not listed before \(each size once\), got 64 again \(also at \[0\]\)/],
     [{ expectedFailures: '[{"family": "prefix-sum"}]' }, /expectedFailures\[0\].reason: expected a non-empty string/],
     [{ environment: '{"gpu": 1}' }, /environment.gpu: expected a string, got 1/],
   ];

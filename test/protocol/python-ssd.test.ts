@@ -168,8 +168,8 @@ describe('the numpy example testee computes ssd', () => {
         return answer.tensors as Record<string, OutputTensor>;
       }
 
-      it.skipIf(skip)(`declares ssd with its step, and every optional input${skipNote}`, () => {
-        expect(description?.families.ssd).toEqual({ step: true, options: {} });
+      it.skipIf(skip)(`declares ssd with its step, chunk sizes 64 and 256, and every optional input${skipNote}`, () => {
+        expect(description?.families.ssd).toEqual({ step: true, options: {}, chunkSizes: [64, 256] });
       });
 
       for (const { name, inputs, dtSoftplus } of CASES) {

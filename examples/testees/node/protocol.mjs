@@ -104,9 +104,10 @@ export function send(metadata, tensors = {}) {
 
 /**
  * Answers requests until shutdown or end of input. `description` holds the handshake fields
- * (name, precision, families as an object, …); `handlers.run(family, options, inputs)` and
+ * (name, precision, families as an object, …); `handlers.run(family, options, inputs, settings)` and
  * `handlers.step(family, options, inputs)` return the output tensors, throw Decline to decline, or
- * throw anything else to answer with an error.
+ * throw anything else to answer with an error. `settings` is the run request's settings object,
+ * `{ chunkSize }` for a family that declared `chunkSizes` when the runner asks for one, else `{}`.
  */
 export async function serve(description, handlers) {
   for await (const payload of readFrames(process.stdin)) {
@@ -122,7 +123,8 @@ export async function serve(description, handlers) {
     try {
       const handler = metadata.kind === 'step' ? handlers.step : metadata.kind === 'run' ? handlers.run : undefined;
       if (handler === undefined) throw new Error(`unknown request kind ${metadata.kind}`);
-      const outputs = handler(metadata.family, JSON.parse(metadata.options), tensors);
+      const settings = metadata.settings === undefined ? {} : JSON.parse(metadata.settings);
+      const outputs = handler(metadata.family, JSON.parse(metadata.options), tensors, settings);
       send({ id, kind: 'result' }, outputs);
     } catch (error) {
       if (error instanceof Decline) send({ id, kind: 'decline', reason: error.message });

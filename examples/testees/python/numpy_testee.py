@@ -56,11 +56,12 @@ def my_selective_scan(u, delta, A, B, C, D, z, delta_bias, h0, delta_softplus):
     return sequential_selective_scan(u, delta, A, B, C, D, z, delta_bias, h0, delta_softplus)
 
 
-def my_ssd(x, dt, A, B, C, D, z, dt_bias, dt_limit, initial_states, seq_idx, dt_softplus):
+def my_ssd(x, dt, A, B, C, D, z, dt_bias, dt_limit, initial_states, seq_idx, dt_softplus, chunk_size):
     """x, z: (batch, L, H, P); dt: (batch, L, H); A, dt_bias: (H,); B, C: (batch, L, G, N), head h
     reading group h // (H / G); D: (H,) or (H, P); dt_limit: (2,) = (lo, hi), either may be -inf/inf;
     initial_states: (batch, H, P, N); seq_idx: (batch, L), integers stored in float32, the state
-    reset where they change. Returns y (batch, L, H, P), final_states (batch, H, P, N). A step comes
+    reset where they change; chunk_size: one of FAMILIES["ssd"]["chunkSizes"], the one the runner asked for or
+    DEFAULT_CHUNK_SIZE. Returns y (batch, L, H, P), final_states (batch, H, P, N). A step comes
     here too, as a run of length 1 from its state (step() below).
 
     With mamba_ssm on a GPU this would be, for example:
@@ -74,11 +75,13 @@ def my_ssd(x, dt, A, B, C, D, z, dt_bias, dt_limit, initial_states, seq_idx, dt_
         # initial_states belong to); only changes of seq_idx matter, so start every row at 0.
         idx = None if seq_idx is None else t((seq_idx - seq_idx[:, :1]).astype(np.int32))
         y, final = mamba_chunk_scan_combined(
-            t(x), t(dt), t(A), t(B), t(C), chunk_size=256, D=t(D), z=t(z), dt_bias=t(dt_bias),
+            t(x), t(dt), t(A), t(B), t(C), chunk_size=chunk_size, D=t(D), z=t(z), dt_bias=t(dt_bias),
             initial_states=t(initial_states), seq_idx=idx, dt_softplus=dt_softplus,
             dt_limit=(lo, hi), return_final_states=True)
         return y.float().cpu().numpy(), final.float().cpu().numpy()
     """
+    # One token at a time: the chunk size changes nothing here, which is allowed (the suite checks
+    # that no declared size changes the result beyond the tolerance).
     return sequential_ssd(x, dt, A, B, C, D, z, dt_bias, dt_limit, initial_states, seq_idx, dt_softplus)
 
 
@@ -88,11 +91,14 @@ def my_linear_recurrence(a, b, h0, reverse):
 
 
 # 3. What it supports. Per family: "step" (one-token update), and optionally "options" (supported
-#    values, e.g. {"reverse": [False]}), "optionalInputs", "layouts" (selective-scan B/C).
+#    values, e.g. {"reverse": [False]}), "optionalInputs", "layouts" (selective-scan B/C) and
+#    "chunkSizes" (the chunk sizes a run may ask for; the suite runs each, and none may change the
+#    result). A run request without a chunk size gets DEFAULT_CHUNK_SIZE.
+DEFAULT_CHUNK_SIZE = 256  # mamba_chunk_scan_combined's usual chunk_size
 FAMILIES = {
     "linear-recurrence": {"step": True},
     "selective-scan": {"step": True},
-    "ssd": {"step": True},
+    "ssd": {"step": True, "chunkSizes": [64, 256]},
 }
 # ============================ END OF CHANGES ============================
 
@@ -189,8 +195,9 @@ def sequential_ssd(x, dt, A, B, C, D, z, dt_bias, dt_limit, initial_states, seq_
 
 # ------------------------------------------------------------------ requests
 
-def run(family, options, inputs):
-    """Answers a run request: the output tensors by name."""
+def run(family, options, inputs, settings):
+    """Answers a run request: the output tensors by name. settings: the request's settings
+    ({"chunkSize": n} when the runner asks for one of the family's declared chunkSizes, else {})."""
     if family == "linear-recurrence":
         h, last = my_linear_recurrence(inputs["a"], inputs["b"], inputs.get("h0"), options["reverse"])
         return {"h": h, "lastState": last}
@@ -203,12 +210,12 @@ def run(family, options, inputs):
         y, final = my_ssd(
             inputs["x"], inputs["dt"], inputs["A"], inputs["B"], inputs["C"], inputs.get("D"), inputs.get("z"),
             inputs.get("dtBias"), inputs.get("dtLimit"), inputs.get("initialStates"), inputs.get("seqIdx"),
-            options["dtSoftplus"])
+            options["dtSoftplus"], settings.get("chunkSize", DEFAULT_CHUNK_SIZE))
         return {"y": y, "finalStates": final}
     raise ValueError(f"family {family} is not implemented by this testee")
 
 
-def step(family, options, inputs):
+def step(family, options, inputs, settings):
     """Answers a step request: one token of the forward recurrence, as a run of length 1."""
     token = lambda name: None if name not in inputs else inputs[name][:, :, None]
     if family == "linear-recurrence":
@@ -225,7 +232,8 @@ def step(family, options, inputs):
         at_time = lambda name: None if name not in inputs else inputs[name][:, None]
         y, state = my_ssd(
             at_time("x"), at_time("dt"), inputs["A"], at_time("B"), at_time("C"), inputs.get("D"), at_time("z"),
-            inputs.get("dtBias"), inputs.get("dtLimit"), inputs["state"], None, options["dtSoftplus"])
+            inputs.get("dtBias"), inputs.get("dtLimit"), inputs["state"], None, options["dtSoftplus"],
+            DEFAULT_CHUNK_SIZE)
         return {"y": y[:, 0], "state": state}
     raise ValueError(f"family {family} has no step in this testee")
 
@@ -309,8 +317,9 @@ def main():
             continue
         try:
             options = json.loads(metadata["options"])
+            settings = json.loads(metadata.get("settings", "{}"))  # absent unless the runner sets a chunk size
             handler = {"run": run, "step": step}[kind]
-            send({"id": request_id, "kind": "result"}, handler(metadata["family"], options, inputs))
+            send({"id": request_id, "kind": "result"}, handler(metadata["family"], options, inputs, settings))
         except Exception:  # the runner reports the message; the testee stays up for the next request
             send({"id": request_id, "kind": "error", "message": traceback.format_exc()})
 
