@@ -11,6 +11,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { BenchReport } from '../../bench/report.ts';
 import { labelsOf } from '../../bench/report.ts';
 import { runBenchmark } from '../../bench/run.ts';
+import type { ImplementationRun } from '../../bench/orchestrate.ts';
+import { runCases } from '../../bench/orchestrate.ts';
 import { elementsOf, problemOf, QUICK_CASES, shortenedCase, STANDARD_CASES } from '../../bench/cases.ts';
 import { SINGLE_CALL_OVER_MS, timeOnce, timingMethod } from '../../bench/measure.ts';
 import type { Problem } from '../../spec/families.ts';
@@ -146,6 +148,19 @@ describe('benchmark cases and timing methods', () => {
     expect(once.samples).toBe(1);
     expect(once.medianMs).toBeGreaterThanOrEqual(15);
     expect([once.meanMs, once.minMs, once.maxMs]).toEqual([once.medianMs, once.medianMs, once.medianMs]);
+  });
+});
+
+describe('the baselines child on a full-size ssd case', () => {
+  it('predicts reference() from a call on a shortened case and does not start a call predicted past --max-run-ms', async () => {
+    const packed = STANDARD_CASES.find((c) => c.id === 'ssd-packed')!;
+    const run: ImplementationRun = { name: 'baselines', precision: 'float64', description: '', status: 'ran', environment: {}, peakRssMiB: undefined, idleRssMiB: undefined, outcomes: {}, notes: [] };
+    const finished: string[] = [];
+    // 1 ms: the calibration call (L 128 of 2048, ~0.1 s) predicts far more, so the whole case (seconds) is never run.
+    await runCases(['--baseline'], [packed], run, { caseTimeoutMs: 60_000, setupTimeoutMs: 60_000, exitTimeoutMs: 10_000, maxRunMs: 1 }, (id) => finished.push(id));
+    expect(finished).toEqual([`reference/${packed.id}`]);
+    expect(run.notes).toEqual([]);
+    expect(run.outcomes[`reference/${packed.id}`]).toMatchObject({ status: 'timeout', reason: expect.stringMatching(/^predicted [0-9.]+ s per run from a call on L 128 \(limit 0\.001 s\); not run$/) as unknown });
   });
 });
 
