@@ -5,7 +5,7 @@
  * parent cut off a case that runs too long by killing the process.
  *
  *   tsx bench/child.ts --module <index.ts> --impl <name> --cases <id,…> [--quick] [--max-run-ms ms]
- *   tsx bench/child.ts --baseline --cases <id> [--quick]
+ *   tsx bench/child.ts --baseline --cases <id,…> [--quick] [--max-run-ms ms]
  */
 import { parseArgs } from 'node:util';
 import { loadImplementationModule } from '../suite/registry.ts';
@@ -57,9 +57,11 @@ const cases = values.cases
   });
 
 /**
- * One call of reference() on a short case of the same shape, at most this many elements (~0.4 s at
- * the double-double ssd's ~10 M state-steps/s): it predicts the time of a call on the whole case
- * (the reference's speed differs by family by orders of magnitude) and warms up its code.
+ * One call of reference() on a short case of the same shape, at most this many elements (0.5–1.1 s
+ * on ssd-mamba2-130m here, bench/reference-ssd-cost.ts): it predicts the time of a call on the whole
+ * case (the reference's speed differs by family by orders of magnitude) and warms up its code. Being
+ * the first call, it includes the JIT's work, so the prediction errs long: towards a single call or
+ * not starting one, never towards sampling a call that is too slow to sample.
  */
 const CALIBRATION_ELEMENTS = 2 ** 22;
 
