@@ -1,6 +1,7 @@
 /**
  * The benchmark's cases: standard shapes, tiny ones for --quick, and the lti-ssm crossover grid.
- * "Elements" of a case = batch·dim·N·L recurrence steps (N = 1 for prefix-sum and linear-recurrence).
+ * "Elements" of a case = batch·dim·N·L recurrence steps (N = 1 for prefix-sum and linear-recurrence;
+ * ssd: dim = H·P, so batch·H·P·N·L state-steps).
  */
 import seedrandom from 'seedrandom';
 import type { AnyProblem, FamilyName } from '../spec/families.ts';
@@ -23,9 +24,15 @@ export interface BenchCase {
   readonly packed?: number;
 }
 
-/** Recurrence steps of a case: batch·dim·N·L. */
+/** Recurrence steps of a case: batch·dim·N·L (ssd: batch·H·P·N·L state-steps, dim being H·P). */
 export function elementsOf(c: BenchCase): number {
   return c.batch * c.dim * c.stateSize * c.length;
+}
+
+/** The case with its length cut so that it has at most `maxElements` elements (at least one step), or the case itself when it has no more. */
+export function shortenedCase(c: BenchCase, maxElements: number): BenchCase {
+  if (elementsOf(c) <= maxElements) return c;
+  return { ...c, length: Math.max(1, Math.floor((c.length * maxElements) / elementsOf(c))) };
 }
 
 function benchCase(id: string, title: string, family: FamilyName, batch: number, dim: number, stateSize: number, length: number, crossover = false): BenchCase {

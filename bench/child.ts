@@ -4,8 +4,8 @@
  * peak RSS (process.resourceUsage().maxRSS is a process-lifetime high-water mark) and lets the
  * parent cut off a case that runs too long by killing the process.
  *
- *   tsx bench/child.ts --module <index.ts> --impl <name> --cases <id,…> [--quick]
- *   tsx bench/child.ts --baseline --cases <id> [--quick]
+ *   tsx bench/child.ts --module <index.ts> --impl <name> --cases <id,…> [--quick] [--max-run-ms ms]
+ *   tsx bench/child.ts --baseline --cases <id,…> [--quick] [--max-run-ms ms]
  */
 import { parseArgs } from 'node:util';
 import { loadImplementationModule } from '../suite/registry.ts';
@@ -13,8 +13,8 @@ import type { AnyProblem, FamilyName, Problem } from '../spec/families.ts';
 import type { FamilyImplementation, ScanImplementation } from '../spec/implementation.ts';
 import { PLAIN_LOOP, REFERENCE } from './baseline-names.ts';
 import type { BenchCase } from './cases.ts';
-import { crossoverCases, elementsOf, problemOf, QUICK_CASES, STANDARD_CASES } from './cases.ts';
-import { CROSSOVER_SAMPLING, QUICK_SAMPLING, STANDARD_SAMPLING, timeCase } from './measure.ts';
+import { crossoverCases, elementsOf, problemOf, QUICK_CASES, shortenedCase, STANDARD_CASES } from './cases.ts';
+import { CROSSOVER_SAMPLING, QUICK_SAMPLING, STANDARD_SAMPLING, timeCase, timeOnce, timingMethod } from './measure.ts';
 import type { CaseOutcome, ChildEvent } from './protocol.ts';
 import { formatEvent } from './protocol.ts';
 import { errorMessage } from '../spec/errors.ts';
@@ -56,19 +56,55 @@ const cases = values.cases
     return c;
   });
 
+/**
+ * One call of reference() on a short case of the same shape, at most this many elements (0.5–1.1 s
+ * on ssd-mamba2-130m here, bench/reference-ssd-cost.ts): it predicts the time of a call on the whole
+ * case (the reference's speed differs by family by orders of magnitude) and warms up its code. Being
+ * the first call, it includes the JIT's work, so the prediction errs long: towards a single call or
+ * not starting one, never towards sampling a call that is too slow to sample.
+ */
+const CALIBRATION_ELEMENTS = 2 ** 22;
+
 async function runBaselines(): Promise<void> {
   // Loaded here only: the reference is not part of an implementation's footprint.
   const { plainFloat64Loop, plainLoopInputs, referencePath } = await import('./baselines.ts');
   emit({ type: 'ready', environment: {} });
   for (const c of cases) {
-    const problem = problemOf(c) as Problem<'linear-recurrence'>;
-    const inputs = plainLoopInputs(problem);
-    emit({ type: 'case-start', id: `${PLAIN_LOOP}/${c.id}` });
-    const plain = await timeCase(PLAIN_LOOP, () => plainFloat64Loop(inputs.a, inputs.b, inputs.h), sampling);
-    emit({ type: 'case', id: `${PLAIN_LOOP}/${c.id}`, outcome: { status: 'ok', ...plain }, peakRssMiB: peakRssMiB() });
+    const problem = problemOf(c);
+    if (problem.family === 'linear-recurrence') {
+      const inputs = plainLoopInputs(problem);
+      emit({ type: 'case-start', id: `${PLAIN_LOOP}/${c.id}` });
+      const plain = await timeCase(PLAIN_LOOP, () => plainFloat64Loop(inputs.a, inputs.b, inputs.h), sampling);
+      emit({ type: 'case', id: `${PLAIN_LOOP}/${c.id}`, outcome: { status: 'ok', ...plain }, peakRssMiB: peakRssMiB() });
+    }
     emit({ type: 'case-start', id: `${REFERENCE}/${c.id}` });
-    const ref = await timeCase(REFERENCE, () => referencePath(problem), sampling);
-    emit({ type: 'case', id: `${REFERENCE}/${c.id}`, outcome: { status: 'ok', ...ref }, peakRssMiB: peakRssMiB() });
+    emit({ type: 'case', id: `${REFERENCE}/${c.id}`, outcome: await timeReference(c, problem, referencePath), peakRssMiB: peakRssMiB() });
+  }
+}
+
+/**
+ * Times reference() on a case: sampled by tinybench when small, else predicted from a call on a
+ * shortened case (CALIBRATION_ELEMENTS) and then sampled, timed once (predicted past
+ * SINGLE_CALL_OVER_MS) or not run (predicted past --max-run-ms).
+ */
+async function timeReference(c: BenchCase, problem: AnyProblem, referencePath: (problem: AnyProblem) => unknown): Promise<CaseOutcome> {
+  try {
+    const short = shortenedCase(c, CALIBRATION_ELEMENTS);
+    let method: ReturnType<typeof timingMethod> = 'sampled';
+    if (short !== c) {
+      const calibration = problemOf(short);
+      const start = performance.now();
+      referencePath(calibration);
+      const predictedMs = ((performance.now() - start) * elementsOf(c)) / elementsOf(short);
+      method = timingMethod(predictedMs, maxRunMs);
+      if (method === 'not run') {
+        return { status: 'timeout', reason: `predicted ${(predictedMs / 1000).toFixed(1)} s per run from a call on L ${short.length} (limit ${maxRunMs / 1000} s); not run` };
+      }
+    }
+    const timing = method === 'single call' ? await timeOnce(() => referencePath(problem)) : await timeCase(`${REFERENCE} ${c.id}`, () => referencePath(problem), sampling);
+    return { status: 'ok', ...timing };
+  } catch (error) {
+    return { status: 'error', reason: errorMessage(error, { withName: true }) };
   }
 }
 

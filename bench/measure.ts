@@ -46,3 +46,24 @@ export async function timeCase(name: string, fn: () => Promise<unknown> | unknow
   const { latency } = result;
   return { medianMs: latency.p50, meanMs: latency.mean, minMs: latency.min, maxMs: latency.max, samples: latency.samplesCount };
 }
+
+/**
+ * A call predicted to take longer than this (ms) is timed once rather than sampled: tinybench's
+ * warm-up and three samples would cost at least four such calls.
+ */
+export const SINGLE_CALL_OVER_MS = 2000;
+
+/** How a call predicted to take `predictedMs` is timed: sampled by tinybench, once, or not at all (predicted past `maxRunMs`). */
+export function timingMethod(predictedMs: number, maxRunMs: number): 'sampled' | 'single call' | 'not run' {
+  if (!(predictedMs >= 0)) throw new RangeError(`timingMethod: predictedMs: expected a non-negative number, got ${predictedMs}`);
+  if (predictedMs > maxRunMs) return 'not run';
+  return predictedMs > SINGLE_CALL_OVER_MS ? 'single call' : 'sampled';
+}
+
+/** Times one call of `fn` (the caller warms it up): every statistic is that call's latency, samples 1. */
+export async function timeOnce(fn: () => Promise<unknown> | unknown): Promise<CaseTiming> {
+  const start = performance.now();
+  await fn();
+  const ms = performance.now() - start;
+  return { medianMs: ms, meanMs: ms, minMs: ms, maxMs: ms, samples: 1 };
+}

@@ -96,6 +96,8 @@ interface ChildResult {
   readonly finished: string[];
   readonly cutOff: string | undefined;
   readonly crashed: string | undefined;
+  /** The case (event id) started and not finished when the process ended. */
+  readonly current: string | undefined;
 }
 
 /** Runs one child over `cases`, feeding events into `run`; resolves when it ends, however it ends. */
@@ -174,7 +176,7 @@ function runChild(
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
       const crashed = !done && cutOff === undefined && (code !== 0 || signal !== null) ? `exit ${code ?? signal}: ${stderr.trim().split('\n').slice(-3).join(' | ')}` : undefined;
-      resolve({ finished, cutOff, crashed: crashed === undefined ? undefined : `${current === undefined ? '' : `during ${current}: `}${crashed}` });
+      resolve({ finished, cutOff, current, crashed: crashed === undefined ? undefined : `${current === undefined ? '' : `during ${current}: `}${crashed}` });
     });
   });
 }
@@ -194,7 +196,8 @@ export async function runCases(
       for (const c of remaining) onCase(c.id);
       return;
     }
-    const stopped = result.cutOff ?? (result.crashed === undefined ? undefined : remaining.find((c) => !result.finished.includes(c.id))?.id);
+    // The baselines' event ids are `<what>/<case id>`: the one running when the process crashed is the one to blame.
+    const stopped = result.cutOff ?? (result.crashed === undefined ? undefined : (result.current ?? remaining.find((c) => !result.finished.includes(c.id))?.id));
     if (result.cutOff !== undefined) {
       run.outcomes[result.cutOff] = { status: 'timeout', reason: `cut off after ${limits.caseTimeoutMs / 1000} s` };
       // A larger case of the same family would be cut off too: report it so without running it.

@@ -1,7 +1,7 @@
 /**
  * The benchmark report: throughput (elements = batch·dim·N·L recurrence steps per second, from the
- * median latency), the ratio to sequential-f32 of the same run, the baselines, the crossover grid,
- * as JSON and Markdown, both written atomically.
+ * median latency), the ratio to sequential-f32 of the same run, reference()'s own throughput on the
+ * same shapes (linear recurrence, ssd), the baselines, the crossover grid, as JSON and Markdown.
  */
 import os from 'node:os';
 import { PLAIN_LOOP, REFERENCE } from './baseline-names.ts';
@@ -9,6 +9,7 @@ import type { BenchCase } from './cases.ts';
 import { elementsOf } from './cases.ts';
 import type { ImplementationRun, ModuleFailure } from './orchestrate.ts';
 import type { CaseOutcome } from './protocol.ts';
+import { SINGLE_CALL_OVER_MS } from './measure.ts';
 
 /** The implementation every ratio is taken against. */
 export const RATIO_BASE = 'sequential-f32';
@@ -40,6 +41,12 @@ export interface BenchReport {
     readonly results: Readonly<Record<string, CaseResult>>;
   }[];
   readonly moduleFailures: readonly ModuleFailure[];
+  /** reference() timed by the baselines' child on the one-channel linear recurrence and the ssd cases, by case id. */
+  readonly reference: {
+    readonly peakRssMiB: number | undefined;
+    readonly notes: readonly string[];
+    readonly results: Readonly<Record<string, CaseResult>>;
+  };
   readonly baselines: Readonly<Record<string, unknown>>;
   readonly targets: readonly { readonly target: string; readonly measured: string; readonly met: boolean | undefined }[];
 }
@@ -80,15 +87,20 @@ export function buildReport(
   loadAtStart: readonly number[] = [],
 ): BenchReport {
   const base = runs.find((r) => r.name === RATIO_BASE);
-  const implementations = runs.map((run) => {
+  // Outcomes keyed by `${prefix}${case id}` (the baselines' child names its timings `reference/<id>`).
+  const resultsOf = (outcomes: Readonly<Record<string, CaseOutcome>>, prefix = ''): Record<string, CaseResult> => {
     const results: Record<string, CaseResult> = {};
     for (const c of cases) {
-      const outcome = run.outcomes[c.id];
+      const outcome = outcomes[`${prefix}${c.id}`];
       if (outcome === undefined) continue;
       const eps = throughput(c, outcome);
       const baseEps = throughput(c, base?.outcomes[c.id]);
       results[c.id] = { outcome, elementsPerSecond: eps, ratioToSequentialF32: eps !== undefined && baseEps !== undefined ? eps / baseEps : undefined };
     }
+    return results;
+  };
+  const implementations = runs.map((run) => {
+    const results = resultsOf(run.outcomes);
     return {
       name: run.name,
       precision: run.precision,
@@ -131,15 +143,17 @@ export function buildReport(
     command,
     machine: machineFacts(loadAtStart),
     definitions: {
-      elements: 'batch·dim·N·L recurrence steps (N = 1 for prefix-sum and linear-recurrence)',
+      elements: 'batch·dim·N·L recurrence steps (N = 1 for prefix-sum and linear-recurrence; ssd: dim = H·P, so batch·H·P·N·L state-steps)',
       elementsPerSecond: 'elements / median latency of one run() call (tinybench: warm-up, then samples)',
       ratioToSequentialF32: `elements per second / those of ${RATIO_BASE} on the same case in the same run`,
       peakRssMiB: 'process.resourceUsage().maxRSS of the child process(es) that ran only this implementation (inputs, outputs, scratch, runtime), reported after every case; a case cut off by a kill adds nothing after its last report',
       idleRssMiB: 'RSS of that child before loading the implementation (the harness and runtime share of the peak)',
+      reference: `reference() (double-double) on the same problem, in the baselines child: sampled like an implementation, or, when a call on a shortened case predicts a call past ${SINGLE_CALL_OVER_MS / 1000} s, one timed call after that one (samples 1)`,
     },
     cases: cases.map((c) => ({ ...c, elements: elementsOf(c) })),
     implementations,
     moduleFailures: failures,
+    reference: { peakRssMiB: baselineRun?.peakRssMiB, notes: baselineRun?.notes ?? [], results: baselineRun === undefined ? {} : resultsOf(baselineRun.outcomes, `${REFERENCE}/`) },
     baselines,
     targets,
   };
@@ -175,6 +189,12 @@ export function reportMarkdown(report: BenchReport): string {
       const name = i.labels.length > 0 ? `${i.name} (${i.labels.join(', ')})` : i.name;
       lines.push(`| ${name} | ${r.ms} | ${r.meps} | ${r.ratio} | ${r.samples} | ${fmt(i.peakRssMiB, 0)} | ${r.note} |`);
     }
+    const ref = report.reference.results[c.id];
+    if (ref !== undefined) {
+      const r = cell(ref);
+      const note = r.note !== '' ? r.note : ref.outcome.status === 'ok' && ref.outcome.samples === 1 ? `one timed call (predicted past ${SINGLE_CALL_OVER_MS / 1000} s)` : '';
+      lines.push(`| reference (double-double) | ${r.ms} | ${r.meps} | ${r.ratio} | ${r.samples} | ${fmt(report.reference.peakRssMiB, 0)} | ${note} |`);
+    }
     lines.push('');
   }
   const crossover = report.cases.filter((c) => c.crossover);
@@ -202,10 +222,11 @@ export function reportMarkdown(report: BenchReport): string {
   lines.push('', '## Targets', '', '| target | measured | met |', '|---|---|---|');
   for (const t of report.targets) lines.push(`| ${t.target} | ${t.measured} | ${t.met === undefined ? '—' : t.met ? 'yes' : 'no'} |`);
   const troubled = report.implementations.filter((i) => i.status !== 'ran' || i.notes.length > 0);
-  if (troubled.length > 0 || report.moduleFailures.length > 0) {
+  if (troubled.length > 0 || report.moduleFailures.length > 0 || report.reference.notes.length > 0) {
     lines.push('', '## Problems', '');
     for (const f of report.moduleFailures) lines.push(`- module ${f.module}: ${f.reason}`);
     for (const i of troubled) lines.push(`- ${i.name}: ${i.status}${i.notes.length > 0 ? `; ${i.notes.join('; ')}` : ''}`);
+    if (report.reference.notes.length > 0) lines.push(`- baselines: ${report.reference.notes.join('; ')}`);
   }
   lines.push('');
   return lines.join('\n');

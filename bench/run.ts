@@ -1,7 +1,7 @@
 /** The benchmark end to end: discover, run every implementation and the baselines, write the reports. */
 import os from 'node:os';
 import path from 'node:path';
-import { BASELINE_TIMINGS } from './baseline-names.ts';
+import { baselineTimingsOf } from './baseline-names.ts';
 import type { BenchCase } from './cases.ts';
 import { crossoverCases, QUICK_CASES, STANDARD_CASES } from './cases.ts';
 import type { ChildLimits, ImplementationRun, RegisteredImplementation } from './orchestrate.ts';
@@ -43,6 +43,20 @@ export function defaultLimits(quick: boolean): ChildLimits {
   return { caseTimeoutMs: 20_000, setupTimeoutMs: 60_000, exitTimeoutMs: 10_000, maxRunMs: quick ? 20_000 : 5_000 };
 }
 
+/**
+ * Limits of the baselines' child. reference() on the full ssd-mamba2-130m case is one timed call of
+ * 40–120 s here (3.4–10 M state-steps/s on the shared 2 cores, bench/reference-ssd-cost.ts): a case
+ * may take 300 s, and a call predicted past 200 s is not started.
+ */
+export function baselineLimits(limits: ChildLimits): ChildLimits {
+  return { ...limits, caseTimeoutMs: Math.max(limits.caseTimeoutMs, 300_000), maxRunMs: Math.max(limits.maxRunMs, 200_000) };
+}
+
+/** The cases the baselines time: the one-channel linear recurrence (plain loop and reference()) and the ssd cases (reference()). */
+export function baselineCasesOf(standard: readonly BenchCase[]): BenchCase[] {
+  return standard.filter((c) => (c.family === 'linear-recurrence' && c.batch * c.dim === 1) || c.family === 'ssd');
+}
+
 /** Runs the benchmark and writes `bench.json` and `bench.md` into options.outDir. */
 export async function runBenchmark(options: BenchOptions): Promise<BenchReport> {
   const loadAtStart = os.loadavg();
@@ -54,8 +68,8 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchReport> 
   // The crossover grid is for lti-ssm implementations only; every one gets every standard case
   // (an undeclared family is reported as such, not hidden).
   const casesOf = (i: RegisteredImplementation): BenchCase[] => [...standard, ...(i.families.includes('lti-ssm') ? crossover : [])];
-  const lrCase = standard.find((c) => c.family === 'linear-recurrence' && c.batch * c.dim === 1);
-  const total = selected.reduce((n, i) => n + casesOf(i).length, 0) + (lrCase === undefined ? 0 : BASELINE_TIMINGS);
+  const baselineCases = baselineCasesOf(standard);
+  const total = selected.reduce((n, i) => n + casesOf(i).length, 0) + baselineCases.reduce((n, c) => n + baselineTimingsOf(c.family), 0);
   const progress = options.showProgress === false ? { tick: () => {}, stop: () => {} } : progressBar(total);
 
   const runs: ImplementationRun[] = [];
@@ -69,9 +83,9 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchReport> 
     );
   }
   let baselineRun: ImplementationRun | undefined;
-  if (lrCase !== undefined) {
+  if (baselineCases.length > 0) {
     baselineRun = { name: 'baselines', precision: 'float64', description: '', status: 'ran', environment: {}, peakRssMiB: undefined, idleRssMiB: undefined, outcomes: {}, notes: [] };
-    await runCases(['--baseline', ...(options.quick ? ['--quick'] : [])], [lrCase], baselineRun, limits, () => progress.tick('baselines'));
+    await runCases(['--baseline', ...(options.quick ? ['--quick'] : [])], baselineCases, baselineRun, baselineLimits(limits), (id) => progress.tick(`baselines ${id}`));
   }
   progress.stop();
 
