@@ -87,3 +87,39 @@ export function sequenceIds(cuSeqlens: Tensor): Float32Array {
   for (let s = 0; s + 1 < bounds.length; s++) ids.fill(s, bounds[s], bounds[s + 1]);
   return ids;
 }
+
+/**
+ * The varlen problem of a validated ssd problem without seqIdx, row b's first lengths[b] tokens
+ * packed after row b − 1's (cuSeqlens the running sums of the lengths), each row's initial state
+ * that of its sequence: sequence b means row b cut to its first lengths[b] tokens.
+ */
+export function packRows(problem: { readonly inputs: SsdInputs; readonly options: SsdOptions }, lengths: readonly number[]): SsdVarlenProblem {
+  const { x, dt, A, B, C, D, z, dtBias, dtLimit, initialStates, seqIdx } = problem.inputs;
+  const [batch, L] = x.shape;
+  if (seqIdx !== undefined) throw new RangeError('packRows: a problem with seqIdx has no varlen form (its rows already pack sequences)');
+  if (lengths.length !== batch || lengths.some((n) => !Number.isInteger(n) || n < 0 || n > L)) {
+    throw new RangeError(`packRows: lengths: expected ${batch} integers in [0, ${L}], got [${lengths.join(', ')}]`);
+  }
+  const bounds = [0];
+  for (const n of lengths) bounds.push(bounds[bounds.length - 1] + n);
+  const pack = (t: Tensor): Tensor => {
+    const rows = lengths.map((n, b) => sliceAxis(sliceAxis(t, 0, b, b + 1), 1, 0, n));
+    const data = new Float32Array(rows.reduce((total, row) => total + row.data.length, 0));
+    rows.reduce((offset, row) => (data.set(row.data, offset), offset + row.data.length), 0);
+    return { data, shape: [1, bounds[batch], ...t.shape.slice(2)] };
+  };
+  const inputs: SsdVarlenInputs = {
+    x: pack(x),
+    dt: pack(dt),
+    A,
+    B: pack(B),
+    C: pack(C),
+    ...(D !== undefined && { D }),
+    ...(z !== undefined && { z: pack(z) }),
+    ...(dtBias !== undefined && { dtBias }),
+    ...(dtLimit !== undefined && { dtLimit }),
+    cuSeqlens: { data: Float32Array.from(bounds), shape: [batch + 1] },
+    ...(initialStates !== undefined && { initialStates }),
+  };
+  return { inputs, options: problem.options };
+}
