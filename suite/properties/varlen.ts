@@ -83,7 +83,7 @@ async function checkVarlen(context: PropertyContext<'ssd'>, c: PropertyCase<'ssd
     const reference = judged(own, context.declaration);
     sequences.push(reference);
     const mine = sequenceOutputs(problem, outputs, s);
-    const where = `${what}: sequence ${s} (tokens ${bounds[s]}…${bounds[s + 1] - 1}; coordinates below are the sequence's own)`;
+    const where = `${what}: sequence ${s} (tokens [${bounds[s]}, ${bounds[s + 1]}); coordinates below are the sequence's own)`;
     const nonFinite = disallowedNonFinite(own, mine, context.declaration, reference.expected);
     if (nonFinite !== undefined) return { ...nonFinite, message: `${where}: ${nonFinite.message}` };
     const comparison = compareWithReference(own, mine, reference.expected, context.declaration, {
