@@ -9,6 +9,7 @@ import { createSsdChunked } from '../../implementations/ssd-chunked/ssd-chunked.
 import type { ScanImplementation } from '../../spec/implementation.ts';
 import type { CellResult } from '../../suite/results.ts';
 import { runImplementation } from '../../suite/runner.ts';
+import { validateImplementation } from '../../suite/implementation-check.ts';
 import { varlen } from '../../suite/properties/varlen.ts';
 import { varlenLoopImplementation, type VarlenBugs } from './ssd-varlen-mutants.ts';
 
@@ -61,5 +62,17 @@ describe('the varlen property', () => {
     expect(varlen.notApplicable('ssd', withoutVarlen as never)).toMatch(/no runVarlen/);
     expect(varlen.notApplicable('ssd', ssd as never)).toBeUndefined();
     expect(varlen.notApplicable('selective-scan', createSequential('float64').families['selective-scan'] as never)).toMatch(/no variable-length form/);
+  });
+
+  it('an implementation is checked when it loads: runVarlen only on ssd, and a function', () => {
+    const sequential = createSequential('float64');
+    const prefixSum = sequential.families['prefix-sum']!;
+    expect(() => validateImplementation({ name: 'misplaced', precision: 'float64', families: { 'prefix-sum': { ...prefixSum, runVarlen: async () => ({}) } as never } })).toThrow(
+      "families['prefix-sum'].runVarlen: expected absent: only ssd has a variable-length form (runVarlen), got a function",
+    );
+    expect(() => validateImplementation({ name: 'not-a-function', precision: 'float64', families: { ssd: { ...sequential.families.ssd!, runVarlen: 3 } as never } })).toThrow(
+      "families['ssd'].runVarlen: expected absent or a function (problem, settings?) => Promise<{ y, finalStates }>, got number 3",
+    );
+    expect(validateImplementation(sequential).families.ssd?.runVarlen).toBeTypeOf('function');
   });
 });
