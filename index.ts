@@ -9,6 +9,8 @@ export * from './spec/index.ts';
 export { SPEC_VERSION } from './spec/version.ts';
 export { SpecValidationError, type SpecValidationFailure } from './spec/errors.ts';
 export { validateOptions, validateOutputs, validateProblem, validateStepInputs, validateStepOutputs } from './spec/validate.ts';
+export { sequenceIds, sequenceProblem, type SsdVarlenInputs, type SsdVarlenOutputs, type SsdVarlenProblem } from './spec/families/ssd/varlen.ts';
+export { validateVarlenOutputs, validateVarlenProblem } from './spec/families/ssd/varlen-validate.ts';
 export {
   OPTIONAL_INPUTS,
   PROJECTION_KINDS,
@@ -33,6 +35,7 @@ export {
 
 // ---------------------------------------------------------------- reference
 export { reference, referenceStep } from './reference/index.ts';
+export { ssdVarlen } from './reference/ssd-varlen.ts';
 export type { ReferenceResult, ReferenceStepResult, ReferenceTensors } from './reference/result.ts';
 
 // ---------------------------------------------------------------- fixtures

@@ -3,6 +3,7 @@
  * enters the suite. Implementations import only this module (and spec/ types).
  */
 import type { FamilyName, OptionsOf, OutputsOf, Problem, StepInputsOf, StepOutputs } from './families.ts';
+import type { SsdVarlenOutputs, SsdVarlenProblem } from './families/ssd/varlen.ts';
 import type { Precision } from './precision.ts';
 
 /**
@@ -11,8 +12,11 @@ import type { Precision } from './precision.ts';
  */
 export type ErrorModel = 'componentwise' | 'normwise';
 
-/** What an implementation offers for one family. */
-export interface FamilyImplementation<F extends FamilyName> {
+/** What an implementation offers for one family: the entry points of every family, and ssd's variable-length form on ssd only. */
+export type FamilyImplementation<F extends FamilyName> = FamilyEntryPoints<F> & ([F] extends ['ssd'] ? SsdVarlenEntryPoint : unknown);
+
+/** The entry points every family has. */
+export interface FamilyEntryPoints<F extends FamilyName> {
   /**
    * Computes the whole scan. Outputs have the shapes of spec/shapes.ts#outputShapes. The suite's
    * time limit applies to the asynchronous part: a synchronous loop in run() cannot be interrupted
@@ -35,6 +39,24 @@ export interface FamilyImplementation<F extends FamilyName> {
    * run() ignores settings.chunkSize.
    */
   readonly chunkSizes?: readonly number[];
+}
+
+/** ssd's extra entry point (spec/families/ssd/ssd.md#variable-length-form). */
+export interface SsdVarlenEntryPoint {
+  /**
+   * The variable-length form: sequences packed into one row, cut by cuSeqlens, each from its own
+   * initial state, y (1, T, H, P) and one final state per sequence (vLLM's
+   * mamba_chunk_scan_combined_varlen). Optional; the varlen property checks it where present.
+   * settings.chunkSize as for run().
+   */
+  runVarlen?(problem: SsdVarlenProblem, settings?: EvaluationSettings): Promise<SsdVarlenOutputs>;
+}
+
+/** The ssd entry of an implementation when it has the varlen form, else undefined (for code that holds an entry of any family). */
+export function varlenEntryOf(family: FamilyName, entry: FamilyEntryPoints<FamilyName>): (FamilyImplementation<'ssd'> & Required<SsdVarlenEntryPoint>) | undefined {
+  if (family !== 'ssd') return undefined;
+  const ssd = entry as unknown as FamilyImplementation<'ssd'>;
+  return typeof ssd.runVarlen === 'function' ? (ssd as FamilyImplementation<'ssd'> & Required<SsdVarlenEntryPoint>) : undefined;
 }
 
 /** How the suite asks run() to evaluate, beyond the problem: only the chunk size so far. */

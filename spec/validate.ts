@@ -298,7 +298,7 @@ const AXIS_LABELS: { readonly [A in AxisName]: string } = {
 };
 
 /** 2^24: the largest integer below which every integer is exact in float32 (sequence ids). */
-const MAX_SEGMENT_ID = 2 ** 24;
+export const MAX_SEGMENT_ID = 2 ** 24;
 
 /**
  * Shapes in named axes: the first tensor with an axis fixes its size, every later one agrees; then
@@ -434,7 +434,7 @@ function requireState(state: Axis | undefined, family: FamilyName): Axis {
 }
 
 /** A tensor's structure: an object with float32 data and a shape of non-negative integers whose product is the length. */
-function readTensor(context: string, field: string, value: unknown): Tensor {
+export function readTensor(context: string, field: string, value: unknown): Tensor {
   if (!isPlainObject(value)) fail(context, field, 'a tensor { data: Float32Array, shape: number[] }', describeValue(value));
   const { data, shape } = value;
   if (!(data instanceof Float32Array)) fail(context, `${field}.data`, 'dtype float32 (a Float32Array)', describeDtype(data));
@@ -480,7 +480,8 @@ function expectProjection(context: string, field: string, tensor: Tensor, batch:
   fail(context, field, expected, formatShape(s));
 }
 
-function expectFinite(context: string, field: string, tensor: Tensor): void {
+/** Every element finite; names the first that is not. */
+export function expectFinite(context: string, field: string, tensor: Tensor): void {
   const { data, shape } = tensor;
   for (let i = 0; i < data.length; i++) {
     const v = data[i];
@@ -498,7 +499,7 @@ function formatAxes(axes: readonly Axis[]): string {
 // ------------------------------------------------------------------ outputs
 
 /** Checks an answer's tensors, collecting every mismatch before throwing (an answer is wrong in all its ways at once). */
-function validateOutputTensors(
+export function validateOutputTensors(
   context: string,
   names: readonly string[],
   shapes: Readonly<Record<string, readonly number[]>>,
@@ -539,12 +540,14 @@ function validateOutputTensors(
 
 // ------------------------------------------------------------------ helpers
 
-function fail(context: string, field: string, expected: string, actual: string): never {
+/** Throws the SpecValidationError of one failure. */
+export function fail(context: string, field: string, expected: string, actual: string): never {
   throw new SpecValidationError({ context, field, expected, actual });
 }
 
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
+/** Whether a value is a plain object (not null, an array or a typed array). */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !ArrayBuffer.isView(value);
 }
 

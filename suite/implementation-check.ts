@@ -97,6 +97,11 @@ function checkFamilies(families: unknown, problem: Report): FamilyName[] {
     for (const method of ['step', 'decline'] as const) {
       if (entry[method] !== undefined && typeof entry[method] !== 'function') problem(`${field}.${method}`, 'absent or a function', describeValue(entry[method]));
     }
+    // ssd's variable-length form exists on ssd only: elsewhere it would be silently never run.
+    if (entry.runVarlen !== undefined) {
+      if (key !== 'ssd') problem(`${field}.runVarlen`, "absent: only ssd has a variable-length form (runVarlen)", describeValue(entry.runVarlen));
+      else if (typeof entry.runVarlen !== 'function') problem(`${field}.runVarlen`, 'absent or a function (problem, settings?) => Promise<{ y, finalStates }>', describeValue(entry.runVarlen));
+    }
     if (entry.errorModel !== undefined && !(ERROR_MODELS as readonly unknown[]).includes(entry.errorModel)) {
       problem(`${field}.errorModel`, `absent, 'componentwise' or 'normwise'${suggestion(entry.errorModel, ERROR_MODELS)}`, describeValue(entry.errorModel));
     }

@@ -25,6 +25,7 @@ import type {
 } from '../../spec/families.ts';
 import { ssdSizes, ssdStepSizes, type SsdSizes } from '../../spec/families/ssd/dimensions.ts';
 import { dtLimits } from '../../spec/families/ssd/discretization.ts';
+import { sequenceBounds, type SsdVarlenOutputs } from '../../spec/families/ssd/varlen.ts';
 import {
   dimensionsOf,
   outputShapes,
@@ -47,7 +48,7 @@ import {
   type Storage,
 } from './kernels.ts';
 import { specialise } from './specialise.ts';
-import { ssdHeadWalk } from './ssd-walk.ts';
+import { ssdHeadWalk, ssdSequenceWalk } from './ssd-walk.ts';
 
 /** The two arithmetics of the sequential loop. */
 export type SequentialPrecision = 'float64' | 'float32';
@@ -260,6 +261,29 @@ export function createSequential(precision: SequentialPrecision): ScanImplementa
       const next = alloc(state.data.length);
       ssdAll({ ...rest, initialStates: state }, options, sizes, y, next);
       return { y: { data: y, shape: [...inputs.x.shape] }, state: { data: next, shape: [...state.shape] } };
+    },
+    // Each sequence is the head loop over its own tokens from its own state: the loop of a run,
+    // moved along the packed row (an empty sequence's loop runs no token and stores its initial state).
+    async runVarlen(problem): Promise<SsdVarlenOutputs> {
+      const { x, dt, A, B, C, D, z, dtBias, dtLimit, initialStates, cuSeqlens } = problem.inputs;
+      const sizes = ssdSizes(x, B);
+      const { heads: H, headdim: P, stateSize: N } = sizes;
+      const bounds = sequenceBounds(cuSeqlens);
+      const nseq = bounds.length - 1;
+      const { lo, hi } = dtLimits(dtLimit?.data);
+      const delta = alloc(dt.data.length);
+      kernels.ssdDeltas(dt.data, H, dtBias?.data ?? null, problem.options.dtSoftplus, lo, hi, delta);
+      const y = alloc(x.data.length);
+      const last = alloc(nseq * H * P * N);
+      const decay = new Float64Array(sizes.length);
+      const state = new Float64Array(4 * N);
+      for (let s = 0; s < nseq; s++) {
+        const [start, end] = [bounds[s], bounds[s + 1]];
+        for (let h = 0; h < H; h++) {
+          kernels.ssdHead(ssdSequenceWalk(sizes, D, h, start, s), end - start, P, N, x.data, z?.data ?? null, delta, A.data[h], B.data, C.data, null, D?.data ?? null, initialStates?.data ?? null, decay, state, y, last);
+        }
+      }
+      return { y: { data: y, shape: [...x.shape] }, finalStates: { data: last, shape: [nseq, H, P, N] } };
     },
   };
 

@@ -21,3 +21,20 @@ export function ssdHeadWalk(sizes: SsdSizes, D: Tensor | undefined, b: number, h
     dStride: perChannel ? 1 : 0,
   };
 }
+
+/**
+ * Head h of sequence s of a varlen row (batch 1, sizes of the packed row): the head's walk moved to
+ * the sequence's first token `start`, with its initial and final state at (s, h) of (nseq, H, P, N).
+ */
+export function ssdSequenceWalk(sizes: SsdSizes, D: Tensor | undefined, h: number, start: number, s: number): SsdHeadWalk {
+  const walk = ssdHeadWalk(sizes, D, 0, h);
+  const { heads: H, headdim: P, stateSize: N } = sizes;
+  return {
+    ...walk,
+    xBase: walk.xBase + start * walk.xStride,
+    deltaBase: walk.deltaBase + start * walk.deltaStride,
+    bcBase: walk.bcBase + start * walk.bcStride,
+    seqBase: walk.seqBase + start,
+    stateBase: (s * H + h) * P * N,
+  };
+}

@@ -6,6 +6,7 @@
 import type { SsdInputs, SsdOptions, SsdOutputs, SsdStepInputs, StepOutputs } from '../../spec/families.ts';
 import { groupOfHead, ssdSizes, ssdStepSizes, type SsdSizes } from '../../spec/families/ssd/dimensions.ts';
 import { dtLimits } from '../../spec/families/ssd/discretization.ts';
+import { sequenceIds, type SsdVarlenOutputs } from '../../spec/families/ssd/varlen.ts';
 import type { EvaluationSettings, FamilyImplementation, ScanImplementation } from '../../spec/implementation.ts';
 import { ssdDeltas, type Round, type Storage } from '../sequential/kernels.ts';
 import { specialise } from '../sequential/specialise.ts';
@@ -48,8 +49,12 @@ export function createSsdChunked(precision: SsdChunkedPrecision): ScanImplementa
     return size;
   };
 
-  /** Evaluates every head chunk by chunk; a step is a run of one token from its state. */
-  const evaluate = (inputs: SsdInputs, options: SsdOptions, sizes: SsdSizes, Q: number, y: Storage, last: Storage): void => {
+  /**
+   * Evaluates every head chunk by chunk; a step is a run of one token from its state. With
+   * sequenceStride > 0 (varlen, batch 1) seqIdx numbers the sequences and each reads and writes
+   * its own state (kernels.ts).
+   */
+  const evaluate = (inputs: SsdInputs, options: SsdOptions, sizes: SsdSizes, Q: number, y: Storage, last: Storage, sequenceStride = 0): void => {
     const { batch, length: L, heads: H, headdim: P, groups: G, stateSize: N } = sizes;
     const { x, dt, A, B, C, D, z, dtBias, dtLimit, initialStates, seqIdx } = inputs;
     const { lo, hi } = dtLimits(dtLimit?.data);
@@ -62,7 +67,7 @@ export function createSsdChunked(precision: SsdChunkedPrecision): ScanImplementa
       segsum: alloc(Q * Q),
       mixing: alloc(Q),
       decayOut: alloc(Q),
-      decayEnd: alloc(Q),
+      decayIn: alloc(Q),
       scaledX: alloc(Q * P),
       weightedX: alloc(Q * P),
       output: alloc(Q * P),
@@ -90,6 +95,7 @@ export function createSsdChunked(precision: SsdChunkedPrecision): ScanImplementa
             seqIdx?.data ?? null,
             D?.data ?? null,
             initialStates?.data ?? null,
+            sequenceStride,
             gram,
             scratch,
             y,
@@ -120,6 +126,21 @@ export function createSsdChunked(precision: SsdChunkedPrecision): ScanImplementa
       // A step's tensors are laid out as a run's of length 1: one chunk of one token.
       evaluate({ ...rest, initialStates: state }, options, sizes, 1, y, next);
       return { y: { data: y, shape: [...inputs.x.shape] }, state: { data: next, shape: [...state.shape] } };
+    },
+    // The packed row is cut into chunks as one row is, whatever the sequence boundaries (mamba_ssm's
+    // and vLLM's kernels): the sequence numbers play seqIdx, and each sequence reads and writes its
+    // own state. A sequence without tokens keeps its initial state, stored before the run.
+    async runVarlen(problem, settings): Promise<SsdVarlenOutputs> {
+      const Q = chunkSizeOf(settings);
+      const { cuSeqlens, ...inputs } = problem.inputs;
+      const sizes = ssdSizes(inputs.x, inputs.B);
+      const { heads, headdim, stateSize } = sizes;
+      const nseq = cuSeqlens.data.length - 1;
+      const y = alloc(inputs.x.data.length);
+      const last = alloc(nseq * heads * headdim * stateSize);
+      if (inputs.initialStates !== undefined) last.set(inputs.initialStates.data);
+      evaluate({ ...inputs, seqIdx: { data: sequenceIds(cuSeqlens), shape: [1, sizes.length] } }, problem.options, sizes, Q, y, last, heads * headdim * stateSize);
+      return { y: { data: y, shape: [...inputs.x.shape] }, finalStates: { data: last, shape: [nseq, heads, headdim, stateSize] } };
     },
   };
 

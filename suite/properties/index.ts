@@ -15,6 +15,7 @@ import { reverseFlip } from './reverse-flip.ts';
 import { scaling } from './scaling.ts';
 import { statePassing } from './state-passing.ts';
 import { step } from './step.ts';
+import { varlen } from './varlen.ts';
 import { zeroInput } from './zero-input.ts';
 import type { PropertyDefinition } from './harness.ts';
 
@@ -23,6 +24,7 @@ export const PROPERTIES = [
   conformance,
   statePassing,
   packedSequences,
+  varlen,
   step,
   chunkSize,
   scaling,
