@@ -14,7 +14,7 @@
 import fc from 'fast-check';
 import seedrandom from 'seedrandom';
 import { DEFAULT_OPTIONS, type FamilyName, type OptionsOf, type Problem } from '../spec/families.ts';
-import { alternateShapeInputNames, descriptorOf, hasHeads, hasProjectionLayouts, hasStateSize, projectionInputNames, stateInputNames } from '../spec/families/index.ts';
+import { alternateShapeInputNames, descriptorOf, hasHeads, hasProjectionLayouts, hasStateSize, inputNamesWithRole, projectionInputNames, stateInputNames } from '../spec/families/index.ts';
 import type { Tensor } from '../spec/tensor.ts';
 import {
   OPTIONAL_INPUTS,
@@ -246,7 +246,8 @@ export function caseArbitrary<F extends FamilyName>(family: F, constraints: Case
         // The only source of delta past exp's overflow; the fixtures keep the regime without it.
         ...(regime === 'softplus-threshold' && { expOverflow: true }),
         options: options as unknown as OptionsOf<F>,
-        optionalInputs: timeInvariant ? { ...switches, ...Object.fromEntries(stateInputNames(family).map((name) => [name, false])) } : switches,
+        // A convolution starts from zero and never resets: no initial state, no segment ids.
+        optionalInputs: timeInvariant ? { ...switches, ...Object.fromEntries([...stateInputNames(family), ...inputNamesWithRole(family, 'segments')].map((name) => [name, false])) } : switches,
         // layoutB and layoutC are drawn for every family (so a seed draws the same values whatever the family) and used by those with projections.
         ...(layoutsChosen && {
           projections: Object.fromEntries(projectionNames.map((name, i) => [name, timeInvariant ? ('time-invariant' as const) : [layoutB, layoutC][i]])) as SampleRequest['projections'],
