@@ -4,7 +4,7 @@
  *
  *     Δ'_t      = softplus(Δ_t + bias_d)   (or Δ_t + bias_d without deltaSoftplus;
  *                                           softplus(x) = log1p(exp(x)), x itself for x > 20 as in PyTorch)
- *     Ā_{t,n}   = exp(Δ'_t · A_{d,n})
+ *     Ā_{t,n}   = r_t · exp(Δ'_t · A_{d,n})                     r_t = 0 where seqIdx_{b,t} changes (t ≥ 1), else 1
  *     h_{t,n}   = Ā_{t,n} · h_{t−1,n} + Δ'_t · B_{n,t} · u_t          h_{−1} = h0 (or 0)
  *     y_t       = ( Σ_n C_{n,t} · h_{t,n} + D_d · u_t ) · silu(z_t)     silu(z) = z / (1 + exp(−z))
  *
@@ -15,6 +15,8 @@
  * float32 values is exact, so that factor is rounded once), D·u (exact) and silu(z). Those
  * float64 factors then enter the double-double recurrence and read-out of diagonal-channel.ts,
  * rounded once at the end. The scan and the one-token step (step.ts) share selectiveScanToken.
+ * A reset is the decay 0, as in ssd.ts: the recurrence step then sets h = the token's input exactly,
+ * and S = |input|, W = 0, so nothing before the reset reaches the state, the scales included.
  * Scales: S_{t,n} = |Ā|·S_{t−1,n} + |Δ'·B·u|, S(y_t) = (Σ_n |C|·S_{t,n} + |D·u|)·|silu(z_t)|, and W alike.
  */
 import type { SelectiveScanInputs, SelectiveScanOptions } from '../spec/families.ts';
@@ -24,7 +26,7 @@ import { effectiveDelta, silu } from '../spec/families/selective-scan/discretiza
 import type { ReferenceResult } from './result.ts';
 import { allocateScaled, sequenceIndex, writeScaled } from './scaled-outputs.ts';
 
-/** The tensors one token reads: a run's inputs, or a step's (sequence tensors (batch, dim), i.e. L = 1). */
+/** The tensors one token reads: a run's inputs, or a step's (sequence tensors (batch, dim), i.e. L = 1, and no seqIdx). */
 export type SelectiveScanTokenInputs = Omit<SelectiveScanInputs, 'h0'>;
 
 /** A run's or a step's inputs with what indexing their tokens needs. */
@@ -52,8 +54,8 @@ export function selectiveScanTokens(
 }
 
 /**
- * Fills the channel's factors for token t of channel (b, d): Ā_n = exp(Δ'·A_{d,n}),
- * x_n = Δ'·(B_{n,t}·u_t), skip D_d·u_t, gate silu(z_t).
+ * Fills the channel's factors for token t of channel (b, d): Ā_n = exp(Δ'·A_{d,n}), or 0 where
+ * seqIdx changes at t, x_n = Δ'·(B_{n,t}·u_t), skip D_d·u_t, gate silu(z_t).
  */
 export function selectiveScanFactors(channel: DiagonalChannel, tokens: SelectiveScanTokens, b: number, d: number, t: number): void {
   const { inputs, dims, layoutB } = tokens;
@@ -63,8 +65,12 @@ export function selectiveScanFactors(channel: DiagonalChannel, tokens: Selective
   const delta = effectiveDelta(inputs.delta.data[i], inputs.deltaBias?.data[d] ?? 0, tokens.deltaSoftplus);
   const A = inputs.A.data;
   const B = inputs.B.data;
+  const ids = inputs.seqIdx?.data;
+  const L = dims.length;
+  const reset = ids !== undefined && t > 0 && ids[b * L + t] !== ids[b * L + t - 1];
   for (let n = 0; n < N; n++) {
-    channel.decay[n] = Math.exp(delta * A[d * N + n]);
+    // 0, not r·exp(Δ'·A): an overflowed exp times 0 would be NaN.
+    channel.decay[n] = reset ? 0 : Math.exp(delta * A[d * N + n]);
     channel.input[n] = delta * (B[projectionIndex(layoutB, dims, b, d, n, t)] * u);
   }
   channel.skip = inputs.D === undefined ? 0 : inputs.D.data[d] * u;

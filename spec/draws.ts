@@ -7,7 +7,7 @@
  * changes one element. Arithmetic is exact or basic IEEE operations only (no Math.pow/exp/log), so
  * every machine samples the same float32 values.
  */
-import { elementCount } from './tensor.ts';
+import { elementCount, type Tensor } from './tensor.ts';
 
 /** A source of uniform numbers in [0, 1). */
 export type Uniform = () => number;
@@ -88,3 +88,36 @@ export const unit = each(between(-1, 1));
  * its own bound.
  */
 export const EXACT_LIMIT = 2 ** 24;
+
+/**
+ * seqIdx (batch, L): each row starts at 0 (as mamba_ssm's kernels assume) and a new sequence
+ * starts at t ≥ 1 with probability min(½, 2.5/L), so rows hold one to a few sequences, some of
+ * length 1 on short rows; one uniform per element.
+ */
+export const sequenceIds: TensorDraw = (uniform, shape) => {
+  const [batch, L] = shape;
+  const out = new Float32Array(batch * L);
+  const p = Math.min(0.5, 2.5 / Math.max(1, L));
+  for (let b = 0; b < batch; b++) {
+    let id = 0;
+    for (let t = 0; t < L; t++) {
+      const change = uniform() < p;
+      if (t > 0 && change) id += 1;
+      out[b * L + t] = id;
+    }
+  }
+  return out;
+};
+
+/**
+ * The identity-step fill of a sequence-ids input (batch, L) named `name`: rows around its time axis
+ * are batches, and an identity step continues the row's last sequence (0 for an empty row).
+ */
+export function lastSequenceId<K extends string>(name: K): (row: number, inputs: { readonly [P in K]?: Tensor }) => number {
+  return (row, inputs) => {
+    const ids = inputs[name];
+    if (ids === undefined) throw new Error(`lastSequenceId: expected an input '${name}', got none`);
+    const L = ids.shape[1];
+    return L === 0 ? 0 : ids.data[row * L + L - 1];
+  };
+}

@@ -37,6 +37,15 @@ export interface FamilyCatalogue<F extends FamilyName = FamilyName> {
    * boundary lengths (EDGE_LENGTHS). A family with many variants picks one length.
    */
   readonly everyVariantAt?: readonly number[];
+  /**
+   * Optional inputs that vary only against the others' absence instead of in every combination
+   * with them (selective-scan's seqIdx, which would double its 288 variants): variantsOf leaves
+   * them off, and each adds its own cases instead (fixtures/catalogue.ts#separateInputCases), drawn
+   * from its variants — it on, every other optional input off, in every B/C layout, shape and
+   * option set: each variant once at everyVariantAt, one rotating along SWEEP_LENGTHS, the two
+   * batched cases, and each applicable regime at SEPARATE_REGIME_LENGTHS.
+   */
+  readonly separateInputs?: readonly string[];
   /** The case-id tags of each option: [tag when true, tag when false], '' for none; in the descriptor's option order. */
   readonly optionTags: { readonly [K in keyof OptionsOf<F>]-?: readonly [string, string] };
   /** The case-id tag of an optional input that is on, where it is not the input's own name. */

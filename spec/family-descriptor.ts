@@ -14,7 +14,7 @@ import type { ErrorModel } from './implementation.ts';
  * - `projection`: selective-scan's B and C, (dim, N) time-invariant, (batch, N, L) time-varying or
  *   (batch, G, N, L) grouped, its layout read from its rank;
  * - `state`: the initial state, (batch, dim) or (batch, dim, N);
- * - `segments`: sequence ids along time (ssd's seqIdx), (batch, L), non-decreasing: the state resets
+ * - `segments`: sequence ids along time (seqIdx of ssd and selective-scan), (batch, L), non-decreasing: the state resets
  *   where they change, so transforms that cut or pad time keep those changes (never additive).
  * An input that declares `axes` has that shape instead of its role's.
  */

@@ -130,6 +130,7 @@ const RUN_RULES: { readonly [F in FamilyName]: readonly TensorRule[] } = {
     { name: 'z', role: 'sequence', optional: true },
     { name: 'deltaBias', role: 'channel', optional: true },
     { name: 'h0', role: 'batchChannelState', optional: true },
+    axesRule(descriptorOf('selective-scan') as FamilyDescriptor, 'seqIdx'),
   ],
   'lti-ssm': [
     { name: 'u', role: 'sequence' },
@@ -152,7 +153,8 @@ const STEP_RULES: { readonly [F in FamilyName]: readonly TensorRule[] } = {
     { name: 'state', role: 'batchChannel' },
   ],
   'selective-scan': [
-    ...RUN_RULES['selective-scan'].filter((rule) => rule.name !== 'h0'),
+    // A step has no sequence ids: resetting is the caller's.
+    ...RUN_RULES['selective-scan'].filter((rule) => rule.name !== 'h0' && !(hasAxes(rule) && rule.segments === true)),
     { name: 'state', role: 'batchChannelState' },
   ],
   'lti-ssm': [...RUN_RULES['lti-ssm'], { name: 'state', role: 'batchChannelState' }],
@@ -168,14 +170,7 @@ function axesRules(descriptor: FamilyDescriptor, mode: 'run' | 'step'): readonly
   const rules: AxesRule[] = [];
   let stateAxes: readonly AxisName[] | undefined;
   for (const input of descriptor.inputs) {
-    if (input.axes === undefined) throw new Error(`spec/validate.ts: ${descriptor.name} input ${input.name} declares no axes`);
-    const rule: AxesRule = {
-      name: input.name,
-      axes: input.axes,
-      ...(input.alternateAxes === undefined ? {} : { alternateAxes: input.alternateAxes }),
-      ...(input.role === 'segments' ? { segments: true } : {}),
-      optional: input.optional,
-    };
+    const rule = axesRule(descriptor, input.name);
     if (mode === 'run') rules.push(rule);
     else if (input.role === 'state') stateAxes = input.axes;
     else if (input.role !== 'segments') rules.push(withoutTime(rule));
@@ -185,6 +180,19 @@ function axesRules(descriptor: FamilyDescriptor, mode: 'run' | 'step'): readonly
     rules.push({ name: 'state', axes: stateAxes });
   }
   return rules;
+}
+
+/** The rule of one input that declares axes (a family shaped by role may have such inputs: selective-scan's seqIdx). */
+function axesRule(descriptor: FamilyDescriptor, name: string): AxesRule {
+  const input = descriptor.inputs.find((i) => i.name === name);
+  if (input?.axes === undefined) throw new Error(`spec/validate.ts: ${descriptor.name} input ${name} declares no axes`);
+  return {
+    name: input.name,
+    axes: input.axes,
+    ...(input.alternateAxes === undefined ? {} : { alternateAxes: input.alternateAxes }),
+    ...(input.role === 'segments' ? { segments: true } : {}),
+    optional: input.optional,
+  };
 }
 
 /** A rule with the time axis removed from its shapes (a step's tensors). */
@@ -229,7 +237,7 @@ function validateTensors(
   }
 
   if (rules.every(hasAxes)) {
-    validateAxes(context, tensors, rules);
+    validateAxes(context, tensors, rules, new Map());
     return tensors;
   }
   const roleRules = rules.filter((rule): rule is RoleRule => !hasAxes(rule));
@@ -277,9 +285,15 @@ function validateTensors(
     }
   }
 
-  for (const rule of rules) {
+  for (const rule of roleRules) {
     const tensor = tensors[rule.name];
     if (tensor !== undefined) expectFinite(context, rule.name, tensor);
+  }
+  // Inputs with declared axes among role-shaped ones (selective-scan's seqIdx), sized by what the roles fixed.
+  const axesRules = rules.filter(hasAxes);
+  if (axesRules.length > 0) {
+    const fixed = new Map<AxisName, number>([['batch', batch[1]], ['length', length[1]], ...(state === undefined ? [] : [['state', state[1]] as const])]);
+    validateAxes(context, tensors, axesRules, fixed);
   }
   return tensors;
 }
@@ -301,11 +315,12 @@ const AXIS_LABELS: { readonly [A in AxisName]: string } = {
 export const MAX_SEGMENT_ID = 2 ** 24;
 
 /**
- * Shapes in named axes: the first tensor with an axis fixes its size, every later one agrees; then
+ * Shapes in named axes: the first tensor with an axis fixes its size (unless `fixed` gives it),
+ * every later one agrees; then
  * values (finite, or a (lo, hi) pair for a `limits` axis), then sequence ids.
  */
-function validateAxes(context: string, tensors: Readonly<Record<string, Tensor>>, rules: readonly AxesRule[]): void {
-  const sizes = new Map<AxisName, number>([['limits', 2]]);
+function validateAxes(context: string, tensors: Readonly<Record<string, Tensor>>, rules: readonly AxesRule[], fixed: ReadonlyMap<AxisName, number>): void {
+  const sizes = new Map<AxisName, number>([['limits', 2], ...fixed]);
   for (const rule of rules) {
     const tensor = tensors[rule.name];
     if (tensor === undefined) continue;

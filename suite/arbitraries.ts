@@ -14,7 +14,7 @@
 import fc from 'fast-check';
 import seedrandom from 'seedrandom';
 import { DEFAULT_OPTIONS, type FamilyName, type OptionsOf, type Problem } from '../spec/families.ts';
-import { alternateShapeInputNames, descriptorOf, hasHeads, hasProjectionLayouts, hasStateSize, projectionInputNames, stateInputNames } from '../spec/families/index.ts';
+import { alternateShapeInputNames, descriptorOf, hasHeads, hasProjectionLayouts, hasStateSize, inputNamesWithRole, projectionInputNames, stateInputNames } from '../spec/families/index.ts';
 import type { Tensor } from '../spec/tensor.ts';
 import {
   OPTIONAL_INPUTS,
@@ -208,7 +208,10 @@ export function caseArbitrary<F extends FamilyName>(family: F, constraints: Case
   const headed = hasHeads(family);
   const layoutsChosen = hasProjectionLayouts(family);
   const alternatable = alternateShapeInputNames(family);
-  const convolutionForm = descriptorOf(family).convolutionWhenConstant !== undefined;
+  // A convolution starts from zero and never resets: none where the constraints switch an initial
+  // state or segment ids on (packed-sequences), which a convolution case would silently drop.
+  const unconvolved = [...stateInputNames(family), ...inputNamesWithRole(family, 'segments')];
+  const convolutionForm = descriptorOf(family).convolutionWhenConstant !== undefined && !unconvolved.some((name) => fixedSwitches[name] === true);
   const requests = fc
     .record({
       regime: weightedFrom(regimes, (r) => REGIME_WEIGHTS[r] ?? 1),
@@ -246,7 +249,7 @@ export function caseArbitrary<F extends FamilyName>(family: F, constraints: Case
         // The only source of delta past exp's overflow; the fixtures keep the regime without it.
         ...(regime === 'softplus-threshold' && { expOverflow: true }),
         options: options as unknown as OptionsOf<F>,
-        optionalInputs: timeInvariant ? { ...switches, ...Object.fromEntries(stateInputNames(family).map((name) => [name, false])) } : switches,
+        optionalInputs: timeInvariant ? { ...switches, ...Object.fromEntries(unconvolved.map((name) => [name, false])) } : switches,
         // layoutB and layoutC are drawn for every family (so a seed draws the same values whatever the family) and used by those with projections.
         ...(layoutsChosen && {
           projections: Object.fromEntries(projectionNames.map((name, i) => [name, timeInvariant ? ('time-invariant' as const) : [layoutB, layoutC][i]])) as SampleRequest['projections'],

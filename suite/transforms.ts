@@ -18,7 +18,7 @@ export function timeTensorNames(problem: AnyProblem): string[] {
   return Object.keys(inputs).filter((name) => inputs[name] !== undefined && timeAxisOf(problem.family, name, inputs[name].shape) >= 0);
 }
 
-/** The segments inputs of a problem that are present (ssd's seqIdx): the state resets where they change. */
+/** The segments inputs of a problem that are present (seqIdx of ssd and selective-scan): the state resets where they change. */
 export function segmentsInputNames(problem: AnyProblem): string[] {
   const inputs = inputsOf(problem);
   return inputNamesWithRole(problem.family, 'segments').filter((name) => inputs[name] !== undefined);

@@ -1,8 +1,8 @@
 /**
  * When a selective scan is a convolution: its recurrence h_t = exp(Δ'_t·A)⊙h_(t−1) + Δ'_t·B_t·u_t
  * has a time-invariant kernel exactly when Δ' (after bias and softplus, in the implementation's
- * arithmetic) is constant over t in each channel, B and C do not change with t, and the state
- * starts at 0. This module checks those conditions and says precisely which one fails.
+ * arithmetic) is constant over t in each channel, B and C do not change with t, the state starts
+ * at 0 and never resets (seqIdx, where present, is constant along each row). This module checks those conditions and says precisely which one fails.
  *
  * B and C of shape (dim, N) are time-invariant by layout; a time-varying (batch, N, L) or grouped
  * (batch, G, N, L) B or C is accepted too when its values happen to be constant over t.
@@ -31,8 +31,8 @@ export interface TimeInvariantDeltas {
 }
 
 /**
- * Why a selective-scan problem is not a time-invariant convolution (h0, a B or C that changes with
- * t, a Δ' that changes with t), or its per-channel Δ' when it is one.
+ * Why a selective-scan problem is not a time-invariant convolution (h0, a reset where seqIdx
+ * changes, a B or C that changes with t, a Δ' that changes with t), or its per-channel Δ' when it is one.
  */
 export function analyseTimeInvariance(
   problem: Problem<'selective-scan'>,
@@ -44,6 +44,10 @@ export function analyseTimeInvariance(
       reason:
         'h0 is present: an initial state adds the free response Σ_n C_n·Ā_n^(t+1)·h0_n, which is not a convolution of u; fft-conv needs h0 absent',
     };
+  }
+  const reset = firstReset(inputs.seqIdx);
+  if (reset !== undefined) {
+    return { reason: `seqIdx changes at ${reset}, where the state resets to 0: a convolution has no resets; fft-conv needs every row of seqIdx constant (one sequence)` };
   }
   for (const name of ['B', 'C'] as const) {
     const change = firstChangeInTime(inputs[name]);
@@ -72,6 +76,18 @@ export function analyseTimeInvariance(
     }
   }
   return { deltas };
+}
+
+/** Where (batch b, t) sequence ids (batch, L) first change along a row, or undefined when absent or constant. */
+function firstReset(seqIdx: Tensor | undefined): string | undefined {
+  if (seqIdx === undefined) return undefined;
+  const [batch, L] = seqIdx.shape;
+  for (let b = 0; b < batch; b++) {
+    for (let t = 1; t < L; t++) {
+      if (seqIdx.data[b * L + t] !== seqIdx.data[b * L + t - 1]) return `(batch ${b}, t = ${t}) from ${seqIdx.data[b * L + t - 1]} to ${seqIdx.data[b * L + t]}`;
+    }
+  }
+  return undefined;
 }
 
 /** Describes where a (batch, N, L) or (batch, G, N, L) projection first changes with t, or undefined if it never does. */

@@ -227,14 +227,19 @@ export function precisionKernels(round: (x: number) => number) {
           out[t - t0] = softplus && raw <= 20 ? round(Math.log1p(round(Math.exp(raw)))) : raw;
         }
       },
-      /** a_t = exp(Δ'_t·A[d,n]), b_t = Δ'_t·B[n,t]·u_t. */
+      /**
+       * a_t = exp(Δ'_t·A[d,n]), b_t = Δ'_t·B[n,t]·u_t; a_t = 0 where the row's sequence ids (from
+       * idsBase) change at t ≥ 1: a reset is a decay of exactly 0, which every scan composes exactly.
+       */
       load(
         deltaPrime: ScanArray, decay: number, projection: Float32Array, pBase: number, pStride: number,
         u: Float32Array, base: number, t0: number, t1: number, a: ScanArray, b: ScanArray,
+        ids: Float32Array | undefined, idsBase: number,
       ): void {
         for (let t = t0; t < t1; t++) {
           const dt = deltaPrime[t - t0];
-          a[t - t0] = round(Math.exp(round(dt * decay)));
+          const reset = ids !== undefined && t > 0 && ids[idsBase + t] !== ids[idsBase + t - 1];
+          a[t - t0] = reset ? 0 : round(Math.exp(round(dt * decay)));
           b[t - t0] = round(round(dt * projection[pBase + pStride * t]) * u[base + t]);
         }
       },

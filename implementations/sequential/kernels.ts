@@ -12,7 +12,7 @@
  *   prefix-sum          s ← ↓(s + x_t)
  *   linear-recurrence   h ← ↓(↓(a_t·h) + b_t)
  *   selective-scan      δ ← ↓(δ + bias); δ ← δ > 20 ? δ : ↓log1p(↓exp(δ)); δu ← ↓(δ·u);
- *                       per n: Ā ← ↓exp(↓(δ·A_n)); h_n ← ↓(↓(Ā·h_n) + ↓(B_n·δu)); y ← ↓(y + ↓(C_n·h_n));
+ *                       per n: Ā ← ↓exp(↓(δ·A_n)) (0 at a reset, the state zeroed); h_n ← ↓(↓(Ā·h_n) + ↓(B_n·δu)); y ← ↓(y + ↓(C_n·h_n));
  *                       y ← ↓(y + ↓(D·u)); y ← ↓(y · ↓(z / ↓(1 + ↓exp(−z))))
  *   lti-ssm             per n: h_n ← ↓(↓(Ā_n·h_n) + ↓(B̄_n·u)); y ← ↓(y + ↓(C_n·h_n)); y ← ↓(y + ↓(D·u))
  *   ssd                 Δ ← ↓(dt + dtBias); Δ ← Δ > 20 ? Δ : ↓log1p(↓exp(Δ)); Δ ← min(max(Δ, lo), hi);
@@ -97,7 +97,9 @@ export interface ProjectionWalk {
  * The selective scan of one channel (b, d): u, delta, z from `offset` (length L), A from
  * `stateOffset` (length N), B and C walked as given, `state` (length N, scratch) holding the
  * initial state on entry; y written from `offset`, the final state to `last` at `lastOffset`.
- * `bias`, `D` are the channel's scalars, used when `hasBias` / `hasD`.
+ * `bias`, `D` are the channel's scalars, used when `hasBias` / `hasD`. Where `seqIdx` (the row's
+ * ids from `seqBase`) changes, the state resets: Ā is 0 (never exp(…)·0, which is NaN when exp
+ * overflows) and the state zeroed.
  */
 export function selectiveScanChannel(
   round: Round,
@@ -118,6 +120,8 @@ export function selectiveScanChannel(
   hasBias: boolean,
   bias: number,
   softplus: boolean,
+  seqIdx: Float32Array | null,
+  seqBase: number,
   state: Float64Array,
   y: Storage,
   last: Storage,
@@ -135,11 +139,13 @@ export function selectiveScanChannel(
     // PyTorch's softplus(threshold = 20): the identity above the threshold.
     if (softplus && dt <= 20) dt = round(Math.log1p(round(Math.exp(dt))));
     const du = round(dt * ui);
+    const reset = seqIdx !== null && t > 0 && seqIdx[seqBase + t] !== seqIdx[seqBase + t - 1];
+    if (reset) state.fill(0);
     let bAt = bWalk.base + t * bStrideT;
     let cAt = cWalk.base + t * cStrideT;
     let acc = 0;
     for (let n = 0; n < N; n++) {
-      const decay = round(Math.exp(round(dt * A[stateOffset + n])));
+      const decay = reset ? 0 : round(Math.exp(round(dt * A[stateOffset + n])));
       const h = round(round(decay * state[n]) + round(B[bAt] * du));
       state[n] = h;
       acc = round(acc + round(C[cAt] * h));

@@ -113,7 +113,7 @@ export function createSequential(precision: SequentialPrecision): ScanImplementa
   /** Runs the selective scan over all channels; a step passes length-1 tensors and its state as h0. */
   const selectiveScanAll = (inputs: SelectiveScanInputs, options: SelectiveScanOptions, dims: Dimensions, y: Storage, last: Storage): void => {
     const { batch, dim, length: L, stateSize: N } = dims;
-    const { u, delta, A, B, C, D, z, deltaBias, h0 } = inputs;
+    const { u, delta, A, B, C, D, z, deltaBias, h0, seqIdx } = inputs;
     const bLayout = projectionLayout(B.shape);
     const cLayout = projectionLayout(C.shape);
     const state = new Float64Array(N);
@@ -140,6 +140,8 @@ export function createSequential(precision: SequentialPrecision): ScanImplementa
           deltaBias !== undefined,
           deltaBias?.data[d] ?? 0,
           options.deltaSoftplus,
+          seqIdx?.data ?? null,
+          b * L,
           state,
           y,
           last,

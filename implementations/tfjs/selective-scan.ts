@@ -1,7 +1,8 @@
 /**
  * selective-scan (mamba_ssm's selective_scan_ref, real A) from tf ops: discretization over the
  * whole (batch, dim, N, L) block, the log-step scan over L, then the contraction with C, D·u and
- * the silu gate.
+ * the silu gate. Where seqIdx changes the decay is exactly 0 (−∞ before exp, never 0·∞), so the
+ * scan carries nothing across a reset.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { SelectiveScanInputs, SelectiveScanOptions, SelectiveScanStepInputs } from '../../spec/families.ts';
@@ -26,7 +27,8 @@ export function selectiveScanTensors(
     // Axes (batch, dim, N, L) from here on.
     const deltaPerState = tf.reshape(delta, [batch, dim, 1, length]);
     const uPerState = tf.reshape(u, [batch, dim, 1, length]);
-    const deltaA = tf.exp(tf.mul(deltaPerState, tf.reshape(toTf(inputs.A), [1, dim, stateSize, 1])));
+    const exponent = tf.mul(deltaPerState, tf.reshape(toTf(inputs.A), [1, dim, stateSize, 1]));
+    const deltaA = inputs.seqIdx === undefined ? tf.exp(exponent) : tf.exp(tf.where(tf.broadcastTo(continues(inputs.seqIdx), exponent.shape), exponent, tf.scalar(Number.NEGATIVE_INFINITY)));
     // delta·B·u in mamba_ssm's einsum order.
     const deltaBu = tf.mul(tf.mul(deltaPerState, projectionPerChannel(inputs.B, dim, stateSize)), uPerState);
     const driven = inputs.h0 === undefined ? deltaBu : foldInitialState(deltaA, deltaBu, toTf(inputs.h0));
@@ -36,6 +38,14 @@ export function selectiveScanTensors(
     if (inputs.z !== undefined) y = tf.mul(y, silu(toTf(inputs.z)));
     return { y, lastState: atTime(states, length - 1) };
   });
+}
+
+/** (batch, 1, 1, L), true where the state carries on: false at t ≥ 1 where seqIdx changes (a reset). */
+function continues(seqIdx: Tensor): tf.Tensor {
+  const [batch, length] = seqIdx.shape;
+  const ids = seqIdx.data;
+  const keep = Uint8Array.from({ length: batch * length }, (_, i) => (i % length === 0 || ids[i] === ids[i - 1] ? 1 : 0));
+  return tf.tensor4d(keep, [batch, 1, 1, length], 'bool');
 }
 
 /**

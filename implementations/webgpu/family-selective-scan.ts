@@ -1,7 +1,8 @@
 /**
  * selective-scan on the GPU: one workgroup per (batch, dim) channel, one invocation per state,
  * discretization, contraction with C, D and the gate in the shader (wgsl-channel-scan.ts). The
- * step is the same kernel over one time step, starting from the given state.
+ * step is the same kernel over one time step, starting from the given state. seqIdx reaches the
+ * kernel as reset flags appended to delta (resetFlags).
  */
 import type { FamilyImplementation } from '../../spec/implementation.ts';
 import type { Problem, SelectiveScanInputs, SelectiveScanOptions } from '../../spec/families.ts';
@@ -19,13 +20,14 @@ export function selectiveScanFamily(runtime: KernelRuntime): FamilyImplementatio
   async function scan(inputs: SelectiveScanInputs, options: SelectiveScanOptions, dims: Dimensions) {
     const channels = dims.batch * dims.dim;
     if (channels === 0) return { y: new Float32Array(0), lastState: new Float32Array(0) };
-    const { u, delta, A, B, C, D, z, deltaBias, h0 } = inputs;
+    const { u, delta, A, B, C, D, z, deltaBias, h0, seqIdx } = inputs;
     const flags =
       (D !== undefined ? CHANNEL_SCAN_FLAGS.D : 0) |
       (z !== undefined ? CHANNEL_SCAN_FLAGS.z : 0) |
       (deltaBias !== undefined ? CHANNEL_SCAN_FLAGS.deltaBias : 0) |
       (h0 !== undefined ? CHANNEL_SCAN_FLAGS.h0 : 0) |
-      (options.deltaSoftplus ? CHANNEL_SCAN_FLAGS.deltaSoftplus : 0);
+      (options.deltaSoftplus ? CHANNEL_SCAN_FLAGS.deltaSoftplus : 0) |
+      (seqIdx !== undefined ? CHANNEL_SCAN_FLAGS.resets : 0);
     const [bKind, bGroups] = projectionParams(projectionLayout(B.shape));
     const [cKind, cGroups] = projectionParams(projectionLayout(C.shape));
     const params = new Uint32Array(CHANNEL_SCAN_PARAM_WORDS);
@@ -33,7 +35,7 @@ export function selectiveScanFamily(runtime: KernelRuntime): FamilyImplementatio
     const out = await runtime.engine().run({
       module,
       params,
-      inputs: { u: u.data, delta: delta.data, A: A.data, B: B.data, C: C.data, D: D?.data, z: z?.data, deltaBias: deltaBias?.data, h0: h0?.data },
+      inputs: { u: u.data, delta: seqIdx === undefined ? delta.data : withResetFlags(delta.data, seqIdx.data, dims.batch, dims.length), A: A.data, B: B.data, C: C.data, D: D?.data, z: z?.data, deltaBias: deltaBias?.data, h0: h0?.data },
       scratchBytes: { yAccumulator: channels * dims.length * 4 },
       outputs: { y: channels * dims.length, lastState: channels * dims.stateSize },
       dispatches: [{ entryPoint: 'scanChannels', workgroups: channels }],
@@ -49,6 +51,7 @@ export function selectiveScanFamily(runtime: KernelRuntime): FamilyImplementatio
       const { inputs } = problem;
       const buffers = [
         { name: 'u', bytes: sequence * element },
+        { name: inputs.seqIdx === undefined ? 'delta' : 'delta and reset flags', bytes: (sequence + (inputs.seqIdx === undefined ? 0 : dims.batch * dims.length)) * element },
         { name: 'y accumulator', bytes: sequence * 4 },
         { name: 'B', bytes: inputs.B.data.length * element },
         { name: 'C', bytes: inputs.C.data.length * element },
@@ -86,6 +89,19 @@ export function selectiveScanFamily(runtime: KernelRuntime): FamilyImplementatio
       };
     },
   };
+}
+
+/**
+ * delta followed by the reset flags of seqIdx (batch, L): 1 at (b, t ≥ 1) where the id changes,
+ * else 0, exact in any storage type whatever the ids are.
+ */
+export function withResetFlags(delta: Float32Array, seqIdx: Float32Array, batch: number, length: number): Float32Array {
+  const out = new Float32Array(delta.length + batch * length);
+  out.set(delta);
+  for (let b = 0; b < batch; b++) {
+    for (let t = 1; t < length; t++) if (seqIdx[b * length + t] !== seqIdx[b * length + t - 1]) out[delta.length + b * length + t] = 1;
+  }
+  return out;
 }
 
 function projectionParams(layout: ProjectionLayout): [number, number] {

@@ -7,7 +7,9 @@
  * WG are handled in further passes over time that add into the same accumulator. A final loop
  * adds D·u, applies the gate silu(z) and stores y.
  * Selective-scan discretizes in the shader: delta' = delta + deltaBias, softplus (threshold 20),
- * Ā = exp(delta'·A), B̄u = delta'·B·u.
+ * Ā = exp(delta'·A), B̄u = delta'·B·u. With seqIdx, the host appends per-row reset flags (batch, L),
+ * 1 where the sequence id changes, to the delta buffer (so the module stays within 12 storage
+ * buffers); at a flagged step the state is the step's drive alone, nothing carried across.
  */
 import { storagePrelude, type StorageType } from './storage-type.ts';
 
@@ -18,7 +20,7 @@ export const CHANNEL_SCAN_WORKGROUP = 32;
 export type ChannelScanFamily = 'selective-scan' | 'lti-ssm';
 
 /** Flag bits of the params' flags word. */
-export const CHANNEL_SCAN_FLAGS = { D: 1, z: 2, deltaBias: 4, h0: 8, deltaSoftplus: 16 } as const;
+export const CHANNEL_SCAN_FLAGS = { D: 1, z: 2, deltaBias: 4, h0: 8, deltaSoftplus: 16, resets: 32 } as const;
 
 /** Uniform layout (u32 each): channels, dim, length, stateSize, flags, infinityBits, bKind, bGroups, cKind, cGroups + padding. */
 export const CHANNEL_SCAN_PARAM_WORDS = 12;
@@ -86,6 +88,7 @@ const HAS_Z: u32 = ${CHANNEL_SCAN_FLAGS.z}u;
 const HAS_DELTA_BIAS: u32 = ${CHANNEL_SCAN_FLAGS.deltaBias}u;
 const HAS_H0: u32 = ${CHANNEL_SCAN_FLAGS.h0}u;
 const DELTA_SOFTPLUS: u32 = ${CHANNEL_SCAN_FLAGS.deltaSoftplus}u;
+const HAS_RESETS: u32 = ${CHANNEL_SCAN_FLAGS.resets}u;
 const TIME_INVARIANT: u32 = ${PROJECTION_KIND.timeInvariant}u;
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -194,7 +197,10 @@ fn silu(z: f32) -> f32 { return z / (1.0 + exp(-z)); }
 `;
 
 const selectiveScanParts: ChannelScanParts = {
-  functions: ACTIVATIONS_WGSL,
+  functions: /* wgsl */ `${ACTIVATIONS_WGSL}
+// Whether the state resets at time t0 + j (seqIdx changes there), computed once by invocation j.
+var<workgroup> chunkReset: array<u32, CHUNK>;
+`,
   perState: /* wgsl */ `let decayRate = f32(A[d * N + nClamped]);`,
   perTime: /* wgsl */ `
         let i = sequence + t0 + lid;
@@ -202,11 +208,14 @@ const selectiveScanParts: ChannelScanParts = {
         if (flag(HAS_DELTA_BIAS)) { dt = dt + f32(deltaBias[d]); }
         if (flag(DELTA_SOFTPLUS)) { dt = softplus(dt); }
         chunkDecayInput[lid] = dt;
-        chunkDriveInput[lid] = f32(u[i]);`,
+        chunkDriveInput[lid] = f32(u[i]);
+        chunkReset[lid] = 0u;
+        if (flag(HAS_RESETS) && f32(delta[params.channels * L + b * L + t0 + lid]) != 0.0) { chunkReset[lid] = 1u; }`,
   update: /* wgsl */ `let dt = chunkDecayInput[j];
           let decay = exp(dt * decayRate);
           let drive = dt * f32(B[projectionIndex(params.bKind, params.bGroups, b, d, nClamped, t)]) * chunkDriveInput[j];
-          state = decay * state + drive;`,
+          // Not decay·0: an overflowed exp times 0 is NaN.
+          if (chunkReset[j] != 0u) { state = drive; } else { state = decay * state + drive; }`,
   gate: /* wgsl */ `if (flag(HAS_Z)) { out = out * silu(f32(z[i])); }`,
 };
 

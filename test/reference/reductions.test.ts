@@ -6,9 +6,9 @@
  *  - selective-scan with constant Δ and time-invariant B, C is lti-ssm with Abar = exp(Δ·A),
  *    Bbar = Δ·B;
  *  - the three B/C layouts of selective-scan agree when they hold the same values;
- *  - ssd without seqIdx and dtLimit is selective-scan with dim = H·P channels (d = h·P + p), the
+ *  - ssd without dtLimit is selective-scan with dim = H·P channels (d = h·P + p), the
  *    sequence tensors transposed to time last, Δ of a channel the dt of its head, A_h repeated over
- *    N, B and C grouped, D per head repeated, initialStates as h0.
+ *    N, B and C grouped, D per head repeated, initialStates as h0, seqIdx as it is.
  * Where both sides evaluate the same float64 factors the agreement is bitwise; where lti-ssm's
  * float32 inputs must hold a rounded Abar = fl32(exp(Δ·A)) and Bbar = fl32(Δ·B), the bound is the
  * first-order effect of those roundings: 2^-24·(W + S) of the selective scan (each relative error
@@ -224,7 +224,7 @@ describe('selective-scan B/C layouts agree when they hold the same values', () =
 
 
 describe('ssd = selective-scan with dim = H·P, per-head Δ and A, grouped B and C', () => {
-  /** The selective-scan problem an ssd problem (no seqIdx, no dtLimit) is. */
+  /** The selective-scan problem an ssd problem (no dtLimit) is. */
   function asSelectiveScan(inputs: SsdInputs): SelectiveScanInputs {
     const [nBatch, length, H, P] = inputs.x.shape;
     const [, , G, N] = inputs.B.shape;
@@ -254,6 +254,8 @@ describe('ssd = selective-scan with dim = H·P, per-head Δ and A, grouped B and
       ...(inputs.dtBias === undefined ? {} : { deltaBias: perChannel(inputs.dtBias) }),
       // (batch, H, P, N) and (batch, dim, N) with d = h·P + p are the same flat layout.
       ...(inputs.initialStates === undefined ? {} : { h0: tensor(inputs.initialStates.data, [nBatch, channels, N]) }),
+      // (batch, L) in both families, with the same meaning.
+      ...(inputs.seqIdx === undefined ? {} : { seqIdx: inputs.seqIdx }),
     };
   }
 
@@ -265,7 +267,7 @@ describe('ssd = selective-scan with dim = H·P, per-head Δ and A, grouped B and
     ['H = 1, P = 5, G = 1, N = 3, no softplus', 1, 5, 1, 3, false],
   ];
   for (const [name, H, P, G, N, dtSoftplus] of problems) {
-    it(`${name}: y, finalStates and their S and W bitwise, with and without the optional inputs`, () => {
+    it(`${name}: y, finalStates and their S and W bitwise, with and without the optional inputs, packed rows too`, () => {
       const random = seeded(`ssd reduction ${name}`);
       const length = 21;
       const full: SsdInputs = {
@@ -281,7 +283,14 @@ describe('ssd = selective-scan with dim = H·P, per-head Δ and A, grouped B and
         initialStates: filled([batch, H, P, N], () => float32(random, 0.1, 3)),
       };
       const { D: _d, z: _z, dtBias: _b, initialStates: _h, ...bare } = full;
-      for (const inputs of [full, bare]) {
+      // Each row packs sequences of differing lengths, one of them a single token, each start a reset.
+      const starts = [
+        [1, 2, 9, 20],
+        [5, 6, 15],
+      ];
+      const seqIdx = filled([batch, length], (i) => starts[Math.floor(i / length) % starts.length].filter((s) => s <= i % length).length);
+      expect(new Set(seqIdx.data).size).toBeGreaterThan(3);
+      for (const inputs of [full, bare, { ...full, seqIdx }, { ...bare, seqIdx }]) {
         const ssd = reference({ family: 'ssd', inputs, options: { dtSoftplus } });
         const selective = reference({ family: 'selective-scan', inputs: asSelectiveScan(inputs), options: { deltaSoftplus: dtSoftplus } });
         const channels = H * P;

@@ -61,6 +61,7 @@ const validProblems: Record<string, AnyProblem> = {
   'selective-scan grouped G = 2 and G = dim': selective({ B: z([batch, 2, N, L]), C: z([batch, dim, N, L]) }) as unknown as AnyProblem,
   'selective-scan grouped G = 1, time-invariant C': selective({ B: z([batch, 1, N, L]) }) as unknown as AnyProblem,
   'selective-scan every optional input': selective({ D: z([dim]), z: seq(), deltaBias: z([dim]), h0: z([batch, dim, N]) }) as unknown as AnyProblem,
+  'selective-scan packed (seqIdx)': selective({ seqIdx: tensor(Float32Array.from({ length: batch * L }, (_, i) => (i % L < 3 ? 0 : i % L < 4 ? 2 : 7)), [batch, L]) }) as unknown as AnyProblem,
   'lti-ssm': { family: 'lti-ssm', inputs: { Abar: z([dim, N]), Bbar: z([dim, N]), C: z([dim, N]), D: z([dim]), u: seq() }, options: {} },
   'L = 0': { family: 'linear-recurrence', inputs: { a: z([batch, dim, 0]), b: z([batch, dim, 0]), h0: z([batch, dim]) }, options: { reverse: false } },
   'batch = 0': { family: 'prefix-sum', inputs: { x: z([0, dim, L]) }, options: { exclusive: false, reverse: false } },
@@ -201,6 +202,33 @@ describe('validateProblem rejects', () => {
       actual: '[2, 4, 1]',
     });
     expectFailure(() => validateProblem(selective({ h0: z([batch, dim]) })), { field: 'h0', expected: 'shape (batch=2, dim=4, N=3)', actual: '[2, 4]' });
+  });
+
+  describe('selective-scan seqIdx (batch, L): sequence ids, checked as ssd checks them', () => {
+    const ids = (values: (i: number) => number, shape: readonly number[] = [batch, L]): Tensor =>
+      tensor(Float32Array.from({ length: shape.reduce((p, s) => p * s, 1) }, (_, i) => values(i)), shape);
+    it.each([
+      { what: 'of rank 3', seqIdx: ids(() => 0, [batch, 1, L]), expected: 'shape (batch=2, L=8)', actual: '[2, 1, 8]' },
+      { what: 'of the wrong length', seqIdx: ids(() => 0, [batch, L + 1]), expected: 'shape (batch=2, L=8)', actual: '[2, 9]' },
+      { what: 'of the wrong batch', seqIdx: ids(() => 0, [1, L]), expected: 'shape (batch=2, L=8)', actual: '[1, 8]' },
+    ])('a seqIdx $what', ({ seqIdx, expected, actual }) => {
+      expectFailure(() => validateProblem(selective({ seqIdx })), { context: 'selective-scan', field: 'seqIdx', expected, actual });
+    });
+    it('names the first id that is not an integer ≥ 0, or that decreases', () => {
+      const integers = 'sequence ids: integers 0 … 2^24 (exact in float32)';
+      expectFailure(() => validateProblem(selective({ seqIdx: ids((i) => (i === 11 ? 1.5 : 0)) })), { field: 'seqIdx', expected: integers, actual: '1.5 at seqIdx[1, 3] (flat index 11)' });
+      expectFailure(() => validateProblem(selective({ seqIdx: ids((i) => (i === 2 ? -1 : 0)) })), { field: 'seqIdx', expected: integers, actual: '-1 at seqIdx[0, 2] (flat index 2)' });
+      expectFailure(() => validateProblem(selective({ seqIdx: ids((i) => (i === 12 ? Number.NaN : 0)) })), {
+        field: 'seqIdx',
+        expected: 'finite values (NaN and ±Inf are not valid inputs)',
+        actual: 'NaN at seqIdx[1, 4] (flat index 12)',
+      });
+      expectFailure(() => validateProblem(selective({ seqIdx: ids((i) => (i % L === 5 ? 1 : i % L === 6 ? 0 : i % L > 6 ? 2 : 0)) })), {
+        field: 'seqIdx',
+        expected: 'sequence ids non-decreasing along L in every row',
+        actual: '0 at seqIdx[0, 6] after 1 at seqIdx[0, 5]',
+      });
+    });
   });
 
   it('A whose first axis is not dim, or with N = 0', () => {
@@ -448,6 +476,14 @@ describe('validateStepInputs', () => {
       field: 'state',
       expected: 'shape (batch=2, dim=4, N=3)',
       actual: '[2, 4]',
+    });
+  });
+
+  it('rejects a seqIdx in a step (resetting between sequences is the caller\'s)', () => {
+    expectFailure(() => validateStepInputs('selective-scan', scanStep({ seqIdx: tensor(new Float32Array(batch), [batch, 1]) }), { deltaSoftplus: false }), {
+      field: 'inputs.seqIdx',
+      expected: 'no such input (selective-scan step inputs: u, delta, A, B, C, D, z, deltaBias, state)',
+      actual: "key 'seqIdx'",
     });
   });
 

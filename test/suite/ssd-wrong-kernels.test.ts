@@ -4,24 +4,12 @@
  * the same chunked kernel without its bug passes the same cells. Q = 16 keeps the cases short.
  */
 import { describe, expect, it } from 'vitest';
-import type { ScanImplementation } from '../../spec/implementation.ts';
-import type { CellResult, PropertyName } from '../../suite/results.ts';
-import { runImplementation } from '../../suite/runner.ts';
+import type { PropertyName } from '../../suite/results.ts';
 import { MODES } from '../../suite/settings.ts';
+import { lengthOf, quickRun } from './quick-run.ts';
 import { chunkedSsdImplementation, DEFAULT_CHUNK, type SsdBugs } from './ssd-mutants.ts';
 
 const Q = DEFAULT_CHUNK;
-
-/** A quick run of some ssd cells without fixtures (what `check --no-fixtures` does), with the default seed. */
-async function quickRun(implementation: ScanImplementation, properties: readonly PropertyName[]): Promise<readonly CellResult[]> {
-  const report = await runImplementation(implementation, { runs: MODES.quick.runs, maxLength: MODES.quick.maxLength, families: ['ssd'], properties });
-  return report.cells;
-}
-
-/** The length L of a failing cell's shrunk counterexample. */
-function lengthOf(cell: CellResult | undefined): number | undefined {
-  return cell?.counterexample?.request.dims.length;
-}
 
 const wrongKernels: { bug: keyof SsdBugs; what: string; also?: PropertyName; length?: (L: number) => void }[] = [
   // packed-sequences is the property aimed at it; its own shrunk case may be longer (the length
@@ -37,7 +25,7 @@ const wrongKernels: { bug: keyof SsdBugs; what: string; also?: PropertyName; len
 
 describe(`wrong chunked ssd kernels (Q = ${Q}) fail with L ≤ 2·Q + 1; the right one passes`, () => {
   it('the chunked kernel without bugs passes conformance, state-passing and packed-sequences', async () => {
-    const cells = await quickRun(chunkedSsdImplementation(), ['conformance', 'state-passing', 'packed-sequences']);
+    const cells = await quickRun(chunkedSsdImplementation(), 'ssd', ['conformance', 'state-passing', 'packed-sequences']);
     expect(cells.map((c) => [c.property, c.outcome, c.counterexample?.message])).toEqual(
       ['conformance', 'state-passing', 'packed-sequences'].map((p) => [p, 'pass', undefined]),
     );
@@ -47,7 +35,7 @@ describe(`wrong chunked ssd kernels (Q = ${Q}) fail with L ≤ 2·Q + 1; the rig
   for (const { bug, what, also, length } of wrongKernels) {
     it(`${what} fails conformance with L ≤ ${2 * Q + 1}`, async () => {
       const properties: PropertyName[] = ['conformance', ...(also ? [also] : [])];
-      const cells = await quickRun(chunkedSsdImplementation({ [bug]: true }), properties);
+      const cells = await quickRun(chunkedSsdImplementation({ [bug]: true }), 'ssd', properties);
       for (const property of properties) {
         const cell = cells.find((c) => c.property === property);
         expect(cell?.outcome, `${property}: ${cell?.reason}`).toBe('fail');

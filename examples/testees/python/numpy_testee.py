@@ -2,7 +2,7 @@
 """An example scan-conformance testee in Python with numpy only (protocol version 1, spec/protocol.md).
 
 It computes linear-recurrence, selective-scan (mamba_ssm's selective_scan_ref for real A, every
-B/C layout, D, z, deltaBias, deltaSoftplus, h0) and ssd (Mamba-2: mamba_ssm's mamba_chunk_scan_combined
+B/C layout, D, z, deltaBias, deltaSoftplus, h0, seqIdx) and ssd (Mamba-2: mamba_ssm's mamba_chunk_scan_combined
 with D, z, dtBias, dtSoftplus, dtLimit, initialStates, seqIdx and groups) and their one-token steps,
 sequentially:
 
@@ -39,12 +39,14 @@ ACCUMULATION = None
 
 # 2. The kernels. Arguments are numpy float32 arrays in mamba_ssm's layout; optional ones are None.
 #    Return numpy arrays (float32 or float64); they are sent back as they are.
-def my_selective_scan(u, delta, A, B, C, D, z, delta_bias, h0, delta_softplus):
+def my_selective_scan(u, delta, A, B, C, D, z, delta_bias, h0, seq_idx, delta_softplus):
     """u, delta, z: (batch, dim, L); A: (dim, N); B, C: (dim, N), (batch, N, L) or (batch, G, N, L);
-    D, delta_bias: (dim,); h0: (batch, dim, N). Returns y (batch, dim, L), last_state (batch, dim, N).
+    D, delta_bias: (dim,); h0: (batch, dim, N); seq_idx: (batch, L), integers stored in float32,
+    the state reset to zero where they change (packed rows). Returns y (batch, dim, L), last_state
+    (batch, dim, N).
 
-    With mamba_ssm on a GPU this would be, for example (no h0 there: declare
-    "optionalInputs": ["D", "z", "deltaBias"] in FAMILIES below so the runner declines h0 cases):
+    With mamba_ssm on a GPU this would be, for example (no h0 and no seq_idx there: declare
+    "optionalInputs": ["D", "z", "deltaBias"] in FAMILIES below so the runner declines those cases):
 
         import torch
         from mamba_ssm.ops.selective_scan_interface import selective_scan_fn
@@ -53,7 +55,7 @@ def my_selective_scan(u, delta, A, B, C, D, z, delta_bias, h0, delta_softplus):
                                     delta_softplus=delta_softplus, return_last_state=True)
         return y.float().cpu().numpy(), last.float().cpu().numpy()
     """
-    return sequential_selective_scan(u, delta, A, B, C, D, z, delta_bias, h0, delta_softplus)
+    return sequential_selective_scan(u, delta, A, B, C, D, z, delta_bias, h0, seq_idx, delta_softplus)
 
 
 def my_ssd(x, dt, A, B, C, D, z, dt_bias, dt_limit, initial_states, seq_idx, dt_softplus, chunk_size):
@@ -97,7 +99,7 @@ def my_linear_recurrence(a, b, h0, reverse):
 DEFAULT_CHUNK_SIZE = 256  # mamba_chunk_scan_combined's usual chunk_size
 FAMILIES = {
     "linear-recurrence": {"step": True},
-    "selective-scan": {"step": True},
+    "selective-scan": {"step": True, "optionalInputs": ["D", "z", "deltaBias", "h0", "seqIdx"]},
     "ssd": {"step": True, "chunkSizes": [64, 256]},
 }
 # ============================ END OF CHANGES ============================
@@ -131,8 +133,8 @@ def projection_at(P, t, dim):
     return np.repeat(P[:, :, :, t], dim // groups, axis=1)
 
 
-def sequential_selective_scan(u, delta, A, B, C, D, z, delta_bias, h0, delta_softplus):
-    """mamba_ssm's selective_scan_ref for real A, one token at a time."""
+def sequential_selective_scan(u, delta, A, B, C, D, z, delta_bias, h0, seq_idx, delta_softplus):
+    """mamba_ssm's selective_scan_ref for real A, one token at a time; the state resets where seq_idx changes."""
     batch, dim, length = u.shape
     n_state = A.shape[1]
     dt = COMPUTE_DTYPE
@@ -145,7 +147,12 @@ def sequential_selective_scan(u, delta, A, B, C, D, z, delta_bias, h0, delta_sof
     y = np.empty((batch, dim, length), dt)
     for t in range(length):
         d_t = delta[:, :, t, None]
-        state = np.exp(d_t * A[None, :, :]) * state + d_t * (projection_at(B, t, dim) * u[:, :, t, None])
+        decayed = np.exp(d_t * A[None, :, :]) * state
+        if seq_idx is not None and t > 0:
+            # A new sequence starts from zero whatever came before (an infinite state included).
+            new_sequence = seq_idx[:, t] != seq_idx[:, t - 1]
+            decayed = np.where(new_sequence[:, None, None], dt(0), decayed)
+        state = decayed + d_t * (projection_at(B, t, dim) * u[:, :, t, None])
         y[:, :, t] = np.sum(state * projection_at(C, t, dim), axis=-1)
     if D is not None:
         y = y + D.astype(dt)[None, :, None] * u
@@ -204,7 +211,7 @@ def run(family, options, inputs, settings):
     if family == "selective-scan":
         y, last = my_selective_scan(
             inputs["u"], inputs["delta"], inputs["A"], inputs["B"], inputs["C"], inputs.get("D"),
-            inputs.get("z"), inputs.get("deltaBias"), inputs.get("h0"), options["deltaSoftplus"])
+            inputs.get("z"), inputs.get("deltaBias"), inputs.get("h0"), inputs.get("seqIdx"), options["deltaSoftplus"])
         return {"y": y, "lastState": last}
     if family == "ssd":
         y, final = my_ssd(
@@ -225,7 +232,7 @@ def step(family, options, inputs, settings):
         # A step's B and C already have the run's layouts with L = 1.
         y, state = my_selective_scan(
             token("u"), token("delta"), inputs["A"], inputs["B"], inputs["C"], inputs.get("D"),
-            token("z"), inputs.get("deltaBias"), inputs["state"], options["deltaSoftplus"])
+            token("z"), inputs.get("deltaBias"), inputs["state"], None, options["deltaSoftplus"])
         return {"y": y[:, :, 0], "state": state}
     if family == "ssd":
         # ssd's time axis is 1: x, z (batch, H, P) -> (batch, 1, H, P); dt, B, C likewise.

@@ -1,7 +1,8 @@
 /**
  * selective-scan (mamba_ssm selective_scan_ref, real A) as a program. Per channel (b, d):
  * Δ' = Δ + bias, softplus (threshold 20) when asked; lane n scans a_t = exp(Δ'_t·A[d,n]),
- * b_t = Δ'_t·B[n,t]·u_t; y_t = Σ_n C[n,t]·h_{t,n} (summed in lane order), + D·u, × silu(z).
+ * b_t = Δ'_t·B[n,t]·u_t, with a_t = 0 where seqIdx changes (a reset: the affine scan then carries
+ * nothing across it); y_t = Σ_n C[n,t]·h_{t,n} (summed in lane order), + D·u, × silu(z).
  * B and C are read through spec/shapes.ts (projectionLayout, projectionIndex) in every layout.
  */
 import type { Problem } from '../../../spec/families.ts';
@@ -22,7 +23,7 @@ export function selectiveScanProgram(
 ): SequenceProgram {
   const dims = dimensionsOf(problem);
   const { batch, dim, length: L, stateSize: N } = dims;
-  const { u, delta, A, B, C, D, z, deltaBias } = problem.inputs;
+  const { u, delta, A, B, C, D, z, deltaBias, seqIdx } = problem.inputs;
   const bLayout = projectionLayout(B.shape);
   const cLayout = projectionLayout(C.shape);
   // Time-invariant B/C do not move with t; the other layouts are time-contiguous.
@@ -51,7 +52,7 @@ export function selectiveScanProgram(
     load(g, n, p0, p1, a, b) {
       const d = g % dim;
       const bBase = projectionIndex(bLayout, dims, Math.floor(g / dim), d, n, 0);
-      kernels.load(deltaPrime, A.data[d * N + n], B.data, bBase, bStride, u.data, g * L, p0, p1, a, b);
+      kernels.load(deltaPrime, A.data[d * N + n], B.data, bBase, bStride, u.data, g * L, p0, p1, a, b, seqIdx?.data, Math.floor(g / dim) * L);
     },
     emit(g, n, p0, p1, states) {
       const cBase = projectionIndex(cLayout, dims, Math.floor(g / dim), g % dim, n, 0);

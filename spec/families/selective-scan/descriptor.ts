@@ -4,7 +4,7 @@ import type { FamilyDescriptor } from '../../family-descriptor.ts';
 /** The selective-scan family. */
 export const selectiveScan: FamilyDescriptor<'selective-scan'> = {
   name: 'selective-scan',
-  summary: "h_t = exp(Δ'·A) ⊙ h_{t−1} + Δ'·B_t·u_t, y_t = (C_t·h_t + D·u_t)·silu(z_t)",
+  summary: "h_t = exp(Δ'·A) ⊙ h_{t−1} + Δ'·B_t·u_t, y_t = (C_t·h_t + D·u_t)·silu(z_t); reset where seqIdx changes",
   inputs: [
     { name: 'u', role: 'sequence', optional: false, additive: true },
     { name: 'delta', role: 'sequence', optional: false, additive: false },
@@ -15,6 +15,7 @@ export const selectiveScan: FamilyDescriptor<'selective-scan'> = {
     { name: 'z', role: 'sequence', optional: true, additive: false },
     { name: 'deltaBias', role: 'parameter', optional: true, additive: false },
     { name: 'h0', role: 'state', optional: true, additive: true },
+    { name: 'seqIdx', role: 'segments', optional: true, additive: false, axes: ['batch', 'length'] },
   ],
   outputs: [
     { name: 'y', kind: 'sequence' },

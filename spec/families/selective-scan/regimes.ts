@@ -1,5 +1,5 @@
 /** selective-scan's value regimes: how each of its inputs is drawn in each regime (spec/family-regimes.ts). */
-import { EXACT_LIMIT, between, each, huge, integer, oneOf, subnormal, tiny, unit, withZeros, type Draw, type TensorDraw } from '../../draws.ts';
+import { EXACT_LIMIT, between, each, huge, integer, lastSequenceId, oneOf, sequenceIds, subnormal, tiny, unit, withZeros, type Draw, type TensorDraw } from '../../draws.ts';
 import type { FamilyRegimes } from '../../family-regimes.ts';
 import type { SampleRequest } from '../../regimes.ts';
 import { elementCount } from '../../tensor.ts';
@@ -44,8 +44,9 @@ function dyadicInputBound(request: SampleRequest<'selective-scan'>): number {
 
 /** The value regimes of selective-scan. */
 export const selectiveScanRegimes: FamilyRegimes<'selective-scan'> = {
-  // deltaBias before delta: softplus-threshold places delta + deltaBias exactly.
-  drawOrder: ['A', 'deltaBias', 'D', 'h0', 'B', 'C', 'delta', 'u', 'z'],
+  // deltaBias before delta: softplus-threshold places delta + deltaBias exactly. seqIdx last, so
+  // a problem without it draws what it drew before seqIdx existed.
+  drawOrder: ['A', 'deltaBias', 'D', 'h0', 'B', 'C', 'delta', 'u', 'z', 'seqIdx'],
   // As mamba_ssm's own tests draw them: A < 0, small positive delta and bias, the rest O(1).
   generic: {
     A: each(between(-1, 0)),
@@ -57,6 +58,8 @@ export const selectiveScanRegimes: FamilyRegimes<'selective-scan'> = {
     delta: each(between(0, 0.5)),
     u: unit,
     z: each(between(-2, 2)),
+    // As ssd's: one to a few sequences per row, some of length 1 on short rows.
+    seqIdx: sequenceIds,
   },
   regimes: {
     'decay-near-1': (request) => ({
@@ -119,7 +122,7 @@ export const selectiveScanRegimes: FamilyRegimes<'selective-scan'> = {
     },
   },
   // Δ' = delta + deltaBias = 0, so Ā = 1 and the state is kept; u = z = 0 and zero B, C columns add
-  // and read nothing. Needs deltaSoftplus off (the descriptor's identityStepNeeds).
+  // and read nothing; the row's last sequence goes on. Needs deltaSoftplus off (the descriptor's identityStepNeeds).
   identityStep: {
     fills: {
       // Rows of a (batch, dim, L) tensor are (b, d) pairs: row % dim is the channel.
@@ -128,6 +131,7 @@ export const selectiveScanRegimes: FamilyRegimes<'selective-scan'> = {
       z: 0,
       B: 0,
       C: 0,
+      seqIdx: lastSequenceId('seqIdx'),
     },
     absentOtherwise: 'softplus(x) > 0 for every x, so no step with Δ\' = 0 exists',
   },

@@ -4,7 +4,9 @@ import type { OutputTensor, Tensor } from '../../tensor.ts';
 /**
  * selective-scan inputs, mamba_ssm's selective_scan_ref for real A:
  * u, delta (batch, dim, L); A (dim, N); B and C each (dim, N) time-invariant, (batch, N, L)
- * time-varying or (batch, G, N, L) grouped; D, deltaBias (dim); z (batch, dim, L); h0 (batch, dim, N).
+ * time-varying or (batch, G, N, L) grouped; D, deltaBias (dim); z (batch, dim, L); h0 (batch, dim, N);
+ * seqIdx (batch, L), sequence ids (integers in float32, non-decreasing along time): the state resets
+ * to zero where they change (packed batches, vLLM's varlen selective scan).
  */
 export interface SelectiveScanInputs {
   readonly u: Tensor;
@@ -16,6 +18,7 @@ export interface SelectiveScanInputs {
   readonly z?: Tensor;
   readonly deltaBias?: Tensor;
   readonly h0?: Tensor;
+  readonly seqIdx?: Tensor;
 }
 /** selective-scan options: deltaSoftplus applies softplus (PyTorch threshold 20) to delta + deltaBias. */
 export interface SelectiveScanOptions {
@@ -29,7 +32,8 @@ export interface SelectiveScanOutputs {
 /**
  * selective-scan step (mamba_ssm's selective_state_update): u, delta, z (batch, dim); A (dim, N);
  * B, C in the run's layouts with L = 1, so the rank alone tells them apart: (dim, N), (batch, N, 1)
- * or (batch, G, N, 1); D, deltaBias (dim); state (batch, dim, N).
+ * or (batch, G, N, 1); D, deltaBias (dim); state (batch, dim, N). No seqIdx: a step continues the
+ * state it is given, and resetting it between sequences is the caller's.
  */
 export interface SelectiveScanStepInputs {
   readonly u: Tensor;

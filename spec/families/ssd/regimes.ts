@@ -1,5 +1,5 @@
 /** ssd's value regimes: how each of its inputs is drawn in each regime (spec/family-regimes.ts). */
-import { EXACT_LIMIT, between, each, huge, integer, oneOf, subnormal, tiny, unit, withZeros, type Draw, type TensorDraw, type Uniform } from '../../draws.ts';
+import { EXACT_LIMIT, between, each, huge, integer, lastSequenceId, oneOf, sequenceIds, subnormal, tiny, unit, withZeros, type Draw, type TensorDraw, type Uniform } from '../../draws.ts';
 import type { FamilyRegimes } from '../../family-regimes.ts';
 import type { SampleRequest } from '../../regimes.ts';
 import { elementCount } from '../../tensor.ts';
@@ -28,26 +28,6 @@ function limits(bounds: (uniform: Uniform) => readonly [number, number]): Tensor
     return Float32Array.of(open < 0.2 ? Number.NEGATIVE_INFINITY : lo, open >= 0.2 && open < 0.4 ? Number.POSITIVE_INFINITY : hi);
   };
 }
-
-/**
- * seqIdx (batch, L): each row starts at 0 (as mamba_ssm's kernels assume) and a new sequence
- * starts at t ≥ 1 with probability min(½, 2.5/L), so rows hold one to a few sequences, some of
- * length 1 on short rows; one uniform per element.
- */
-const sequenceIds: TensorDraw = (uniform, shape) => {
-  const [batch, L] = shape;
-  const out = new Float32Array(batch * L);
-  const p = Math.min(0.5, 2.5 / Math.max(1, L));
-  for (let b = 0; b < batch; b++) {
-    let id = 0;
-    for (let t = 0; t < L; t++) {
-      const change = uniform() < p;
-      if (t > 0 && change) id += 1;
-      out[b * L + t] = id;
-    }
-  }
-  return out;
-};
 
 /*
  * dyadic-exact, as selective-scan's: A ∈ {0, −1024} and Δ a small integer, so every decay is exactly
@@ -161,11 +141,7 @@ export const ssdRegimes: FamilyRegimes<'ssd'> = {
       z: 0,
       B: 0,
       C: 0,
-      // Rows of seqIdx are batches: the last sequence goes on.
-      seqIdx: (row, { seqIdx }) => {
-        const L = seqIdx!.shape[1];
-        return L === 0 ? 0 : seqIdx!.data[row * L + L - 1];
-      },
+      seqIdx: lastSequenceId('seqIdx'),
     },
     absentOtherwise: 'softplus(x) > 0 for every x, so no step with Δ = 0 exists',
     admit: ({ dtLimit }) => {
