@@ -54,7 +54,8 @@ export const packedSequences: PropertyDefinition<'packed-sequences'> = {
       const family: FamilyName = problem.family;
       const [segmentsName] = inputNamesWithRole(family, 'segments');
       const ids = inputsOf(problem)[segmentsName];
-      if (ids === undefined) return { kind: 'pass' };
+      // The arbitrary switches the segment ids on: a case without them checks nothing, so it is no pass.
+      if (ids === undefined) return { kind: 'fail', message: `the case has no ${segmentsName}: packed-sequences checked nothing (a suite bug: its arbitrary switches ${segmentsName} on)` };
       const [batch, L] = ids.shape;
       const packed = await runChecked(context, problem);
       const packedJudged = judged(problem as AnyProblem, context.declaration);
