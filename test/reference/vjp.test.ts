@@ -462,3 +462,14 @@ describe('one-sided derivatives (PyTorch conventions)', () => {
     expect(run(above)[lowest]).toBe(0);
   });
 });
+
+describe('bad cotangents and tangents are rejected, naming the tensor', () => {
+  const problem: Problem<'linear-recurrence'> = { family: 'linear-recurrence', inputs: { a: filled([1, 2, 3], () => 0.5), b: filled([1, 2, 3], () => 1) }, options: { reverse: false } };
+  it('a missing, misshapen or non-finite cotangent, an unexpected or missing tangent', () => {
+    expect(() => referenceVjp(problem, { h: filled([1, 2, 3], () => 1) } as never)).toThrow('linear-recurrence cotangents: lastState: expected a tensor of shape [1, 2], got undefined (missing)');
+    expect(() => referenceVjp(problem, { h: filled([1, 6], () => 1), lastState: filled([1, 2], () => 1) })).toThrow('linear-recurrence cotangents: h.shape: expected [1, 2, 3], got [1, 6]');
+    expect(() => referenceVjp(problem, { h: filled([1, 2, 3], () => Number.NaN), lastState: filled([1, 2], () => 1) })).toThrow('linear-recurrence cotangents: h: expected finite values, got NaN at flat index 0');
+    expect(() => referenceJvp(problem, { a: filled([1, 2, 3], () => 1), b: filled([1, 2, 3], () => 1), h0: filled([1, 2], () => 1) })).toThrow('linear-recurrence tangents: h0: expected one of a, b, got an unexpected name');
+    expect(() => referenceJvp(problem, { a: filled([1, 2, 3], () => 1) })).toThrow('linear-recurrence tangents: b: expected a tensor of shape [1, 2, 3], got undefined (missing)');
+  });
+});
