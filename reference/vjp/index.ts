@@ -1,0 +1,98 @@
+/**
+ * The gradient reference of every family (spec/gradients.md): the VJP (cotangents of the inputs
+ * from cotangents of the outputs, with a condition scale per gradient element) and the JVP
+ * (tangents of the outputs from tangents of the inputs), evaluated in double-double and rounded
+ * once to float64. A foundation for issue 17: not yet wired into the interface, protocol or suite.
+ */
+import type { FamilyName, Problem } from '../../spec/families.ts';
+import { dimensionsOf, outputShapes } from '../../spec/shapes.ts';
+import type { Float64Tensor } from '../../spec/tensor.ts';
+import { validateProblem } from '../../spec/validate.ts';
+import { checkGradientTensors } from './check-gradient-tensors.ts';
+import { linearRecurrenceGradients, linearRecurrenceTangents } from './linear-recurrence.ts';
+import { ltiSsmGradients, ltiSsmTangents } from './lti-ssm.ts';
+import { prefixSumGradients, prefixSumTangents } from './prefix-sum.ts';
+import { selectiveScanGradients, selectiveScanTangents } from './selective-scan.ts';
+import { ssdGradients, ssdTangents } from './ssd.ts';
+import { DIFFERENTIABLE_INPUTS, type Cotangents, type GradientArrays, type JvpResult, type Tangents, type VjpResult } from './types.ts';
+
+export { DIFFERENTIABLE_INPUTS } from './types.ts';
+export type { Cotangents, DifferentiableInput, GradientTensor, JvpResult, Tangents, VjpResult } from './types.ts';
+
+/** The shapes of the differentiable inputs a validated problem has. */
+function differentiableShapes(problem: Problem): Record<string, readonly number[]> {
+  const inputs = problem.inputs as unknown as Record<string, { shape: readonly number[] } | undefined>;
+  const names: readonly string[] = DIFFERENTIABLE_INPUTS[problem.family];
+  return Object.fromEntries(names.flatMap((name) => (inputs[name] === undefined ? [] : [[name, inputs[name].shape]])));
+}
+
+/** Float64 arrays with the shapes of the inputs they belong to, as tensors. */
+function asTensors(arrays: GradientArrays, shapes: Record<string, readonly number[]>): Record<string, Float64Tensor> {
+  return Object.fromEntries(Object.entries(arrays).map(([name, data]) => [name, { data, shape: [...shapes[name]] }]));
+}
+
+/**
+ * The VJP reference: validates the problem and a cotangent for every output, then returns the
+ * gradient of every differentiable input present (parameters shared over batch or time summed as
+ * autograd sums them) and its condition scale (spec/gradients.md).
+ */
+export function referenceVjp<F extends FamilyName>(problem: Problem<F>, cotangents: Cotangents<F>): VjpResult<F> {
+  const checked = validateProblem(problem);
+  const cot = checkGradientTensors(`${checked.family} cotangents`, cotangents, outputShapes(checked.family, dimensionsOf(checked)));
+  const shapes = differentiableShapes(checked);
+  let values: GradientArrays;
+  let scales: GradientArrays;
+  switch (checked.family) {
+    case 'prefix-sum': {
+      const { value, scale } = prefixSumGradients(cot.y as Float32Array | Float64Array, checked.inputs.x.shape, checked.options);
+      [values, scales] = [{ x: value }, { x: scale }];
+      break;
+    }
+    case 'linear-recurrence':
+      values = linearRecurrenceGradients(checked.inputs, checked.options, cot, false);
+      scales = linearRecurrenceGradients(checked.inputs, checked.options, cot, true);
+      break;
+    case 'selective-scan':
+      values = selectiveScanGradients(checked.inputs, checked.options, cot, false);
+      scales = selectiveScanGradients(checked.inputs, checked.options, cot, true);
+      break;
+    case 'lti-ssm':
+      values = ltiSsmGradients(checked.inputs, cot, false);
+      scales = ltiSsmGradients(checked.inputs, cot, true);
+      break;
+    case 'ssd':
+      values = ssdGradients(checked.inputs, checked.options, cot, false);
+      scales = ssdGradients(checked.inputs, checked.options, cot, true);
+      break;
+  }
+  return { gradients: asTensors(values, shapes), conditionScales: asTensors(scales, shapes) } as VjpResult<F>;
+}
+
+/**
+ * The JVP reference: validates the problem and a tangent for every differentiable input it has,
+ * then returns the tangent of every output (J·v), the forward-mode check on the VJP.
+ */
+export function referenceJvp<F extends FamilyName>(problem: Problem<F>, tangents: Tangents<F>): JvpResult<F> {
+  const checked = validateProblem(problem);
+  const dot = checkGradientTensors(`${checked.family} tangents`, tangents, differentiableShapes(checked));
+  const shapes = outputShapes(checked.family, dimensionsOf(checked)) as Record<string, readonly number[]>;
+  let outputs: GradientArrays;
+  switch (checked.family) {
+    case 'prefix-sum':
+      outputs = { y: prefixSumTangents(dot.x as Float32Array | Float64Array, checked.inputs.x.shape, checked.options) };
+      break;
+    case 'linear-recurrence':
+      outputs = linearRecurrenceTangents(checked.inputs, checked.options, dot);
+      break;
+    case 'selective-scan':
+      outputs = selectiveScanTangents(checked.inputs, checked.options, dot);
+      break;
+    case 'lti-ssm':
+      outputs = ltiSsmTangents(checked.inputs, dot);
+      break;
+    case 'ssd':
+      outputs = ssdTangents(checked.inputs, checked.options, dot);
+      break;
+  }
+  return asTensors(outputs, shapes) as JvpResult<F>;
+}

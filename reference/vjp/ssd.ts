@@ -1,0 +1,186 @@
+/**
+ * ssd's VJP and JVP reference (spec/gradients.md). Per channel (b, h, p) the factors of
+ * channel-adjoint.ts are a_t = r_t·exp(Δ_t·A_h) (0 at a seqIdx reset) for every n,
+ * x_{t,n} = Δ_t·(B_{b,t,g,n}·x_t), c = C_{b,t,g,n}, s = D·x_t, g = silu(z_t), h0 = initialStates;
+ * the chain rule back to the inputs sums over what a head shares:
+ *
+ *     Δ̄_{b,t,h} = Σ_{p,n} ā·a·A_h + x̄·B·x          Ā_h = Σ_{b,t,p,n} ā·a·Δ
+ *     B̄_{b,t,g,n} = Σ_{h in g, p} x̄·Δ·x             C̄_{b,t,g,n} = Σ_{h in g, p} c̄
+ *     x̄ = Σ_n x̄_n·Δ·B + s̄·D      D̄ = Σ_{b,t(,p)} s̄·x      z̄ = ḡ·silu'(z)
+ *     dt-bar = Δ̄·clamp'(v)·softplus'(δ)   (v = softplus(δ) or δ; clamp' = 1 on lo ≤ v ≤ hi, the bounds included)
+ *     dtBias-bar_h = Σ_{b,t} dt-bar,   initialStates-bar = h̄0.
+ *
+ * dtLimit and seqIdx get no gradient. A reset contributes nothing through a: its derivative
+ * r·exp(Δ·A)·(…) is 0 there.
+ */
+import type { SsdInputs, SsdOptions } from '../../spec/families.ts';
+import { groupOfHead, ssdSizes } from '../../spec/families/ssd/dimensions.ts';
+import { dtLimits, silu, softplus } from '../../spec/families/ssd/discretization.ts';
+import { DoubleDouble, addProduct } from '../double-double.ts';
+import { ChannelCotangents, ChannelFactors, channelForward, channelJvp, channelVjp } from './channel-adjoint.ts';
+import { clampDerivative, siluDerivative, softplusDerivative } from './derivatives.ts';
+import { DoubleDoubleArray } from './double-double-array.ts';
+import type { GradientArrays, Values } from './types.ts';
+
+/** Δ_t of head h in row b, the decay a_t (0 at a reset) and dΔ/d(dt) (softplus' times the clamp's mask), for every t. */
+function headSteps(inputs: SsdInputs, options: SsdOptions, b: number, h: number, delta: Float64Array, decay: Float64Array, chain: Float64Array): void {
+  const { length: L, heads: H } = ssdSizes(inputs.x, inputs.B);
+  const { lo, hi } = dtLimits(inputs.dtLimit?.data);
+  const seqIdx = inputs.seqIdx?.data;
+  for (let t = 0; t < L; t++) {
+    const shifted = inputs.dt.data[(b * L + t) * H + h] + (inputs.dtBias?.data[h] ?? 0);
+    const v = options.dtSoftplus ? softplus(shifted) : shifted;
+    delta[t] = Math.min(Math.max(v, lo), hi);
+    chain[t] = clampDerivative(v, lo, hi) * (options.dtSoftplus ? softplusDerivative(shifted) : 1);
+    const reset = seqIdx !== undefined && t > 0 && seqIdx[b * L + t] !== seqIdx[b * L + t - 1];
+    decay[t] = reset ? 0 : Math.exp(delta[t] * inputs.A.data[h]);
+  }
+}
+
+/** The factors of channel (b, h, p) into f, from its head's Δ and decays. */
+function fillChannel(inputs: SsdInputs, b: number, h: number, p: number, delta: Float64Array, decay: Float64Array, f: ChannelFactors): void {
+  const { length: L, heads: H, headdim: P, groups: G, stateSize: N } = ssdSizes(inputs.x, inputs.B);
+  const dPerChannel = inputs.D?.shape.length === 2;
+  for (let t = 0; t < L; t++) {
+    const xIndex = ((b * L + t) * H + h) * P + p;
+    const x = inputs.x.data[xIndex];
+    const bc = ((b * L + t) * G + groupOfHead(h, H, G)) * N;
+    for (let n = 0; n < N; n++) {
+      f.decay[t * N + n] = decay[t];
+      f.input[t * N + n] = delta[t] * (inputs.B.data[bc + n] * x);
+      f.readout[t * N + n] = inputs.C.data[bc + n];
+    }
+    f.skip[t] = inputs.D === undefined ? 0 : inputs.D.data[dPerChannel ? h * P + p : h] * x;
+    f.gate[t] = inputs.z === undefined ? 1 : silu(inputs.z.data[xIndex]);
+  }
+  for (let n = 0; n < N; n++) f.initial[n] = inputs.initialStates?.data[((b * H + h) * P + p) * N + n] ?? 0;
+}
+
+/**
+ * The gradients of every differentiable input present, from the cotangents of y and finalStates;
+ * with `absolute`, the same computation on absolute values: the condition scales.
+ */
+export function ssdGradients(inputs: SsdInputs, options: SsdOptions, cotangents: Values, absolute: boolean): GradientArrays {
+  const { batch, length: L, heads: H, headdim: P, groups: G, stateSize: N } = ssdSizes(inputs.x, inputs.B);
+  const m = absolute ? Math.abs : (v: number): number => v;
+  const acc: Record<string, DoubleDoubleArray> = {};
+  for (const [name, tensor] of Object.entries(inputs)) {
+    if (tensor !== undefined && name !== 'dtLimit' && name !== 'seqIdx') acc[name] = new DoubleDoubleArray(tensor.data.length);
+  }
+  const yBarAll = cotangents.y as Float32Array | Float64Array;
+  const stateBarAll = cotangents.finalStates as Float32Array | Float64Array;
+  const dPerChannel = inputs.D?.shape.length === 2;
+
+  const f = new ChannelFactors(L, N);
+  const bar = new ChannelCotangents(L, N);
+  const yBar = new Float64Array(L);
+  const finalBar = new Float64Array(N);
+  const delta = new Float64Array(L);
+  const decay = new Float64Array(L);
+  const chain = new Float64Array(L);
+  // Δ̄ of the current head, summed over its P channels before the chain rule to dt.
+  const deltaBar = new DoubleDoubleArray(L);
+  const v = new DoubleDouble();
+  const sum = new DoubleDouble();
+
+  for (let b = 0; b < batch; b++) {
+    for (let h = 0; h < H; h++) {
+      headSteps(inputs, options, b, h, delta, decay, chain);
+      const A = inputs.A.data[h];
+      const g = groupOfHead(h, H, G);
+      deltaBar.hi.fill(0);
+      deltaBar.lo.fill(0);
+      for (let p = 0; p < P; p++) {
+        fillChannel(inputs, b, h, p, delta, decay, f);
+        for (let t = 0; t < L; t++) yBar[t] = m(yBarAll[((b * L + t) * H + h) * P + p]);
+        for (let n = 0; n < N; n++) finalBar[n] = m(stateBarAll[((b * H + h) * P + p) * N + n]);
+        if (absolute) f.makeAbsolute();
+        channelVjp(f, channelForward(f), yBar, finalBar, bar);
+
+        for (let t = 0; t < L; t++) {
+          const xIndex = ((b * L + t) * H + h) * P + p;
+          const x = inputs.x.data[xIndex];
+          const bc = ((b * L + t) * G + g) * N;
+          deltaBar.get(t, sum);
+          for (let n = 0; n < N; n++) {
+            const k = t * N + n;
+            bar.decay.get(k, v);
+            addProduct(sum, m(decay[t] * A), v);
+            acc.A.addScaled(h, m(decay[t] * delta[t]), v);
+            bar.input.get(k, v);
+            addProduct(sum, m(inputs.B.data[bc + n] * x), v);
+            acc.B.addScaled(bc + n, m(delta[t] * x), v);
+            acc.x.addScaled(xIndex, m(delta[t] * inputs.B.data[bc + n]), v);
+            acc.C.addScaled(bc + n, 1, bar.readout.get(k, v));
+          }
+          deltaBar.put(t, sum);
+          if (inputs.D !== undefined) {
+            const dIndex = dPerChannel ? h * P + p : h;
+            bar.skip.get(t, v);
+            acc.x.addScaled(xIndex, m(inputs.D.data[dIndex]), v);
+            acc.D.addScaled(dIndex, m(x), v);
+          }
+          if (inputs.z !== undefined) acc.z.addScaled(xIndex, m(siluDerivative(inputs.z.data[xIndex])), bar.gate.get(t, v));
+        }
+        if (inputs.initialStates !== undefined) {
+          for (let n = 0; n < N; n++) acc.initialStates.addScaled(((b * H + h) * P + p) * N + n, 1, bar.initial.get(n, v));
+        }
+      }
+      for (let t = 0; t < L; t++) {
+        deltaBar.get(t, sum);
+        acc.dt.addScaled((b * L + t) * H + h, chain[t], sum);
+        if (inputs.dtBias !== undefined) acc.dtBias.addScaled(h, chain[t], sum);
+      }
+    }
+  }
+  return Object.fromEntries(Object.entries(acc).map(([name, array]) => [name, array.rounded()]));
+}
+
+/** J·v: the tangents of y and finalStates from a tangent of every differentiable input present (absent ones 0). */
+export function ssdTangents(inputs: SsdInputs, options: SsdOptions, tangents: Values): { y: Float64Array; finalStates: Float64Array } {
+  const { batch, length: L, heads: H, headdim: P, groups: G, stateSize: N } = ssdSizes(inputs.x, inputs.B);
+  const tv = (name: string, index: number): number => tangents[name]?.[index] ?? 0;
+  const dPerChannel = inputs.D?.shape.length === 2;
+  const y = new Float64Array(batch * L * H * P);
+  const finalStates = new Float64Array(batch * H * P * N);
+  const f = new ChannelFactors(L, N);
+  const dot = new ChannelFactors(L, N);
+  const delta = new Float64Array(L);
+  const decay = new Float64Array(L);
+  const chain = new Float64Array(L);
+  const yDot = new DoubleDoubleArray(L);
+  const finalDot = new DoubleDoubleArray(N);
+
+  for (let b = 0; b < batch; b++) {
+    for (let h = 0; h < H; h++) {
+      headSteps(inputs, options, b, h, delta, decay, chain);
+      const g = groupOfHead(h, H, G);
+      for (let p = 0; p < P; p++) {
+        fillChannel(inputs, b, h, p, delta, decay, f);
+        for (let t = 0; t < L; t++) {
+          const xIndex = ((b * L + t) * H + h) * P + p;
+          const x = inputs.x.data[xIndex];
+          const xDot = tv('x', xIndex);
+          const bc = ((b * L + t) * G + g) * N;
+          const deltaDot = chain[t] * (tv('dt', (b * L + t) * H + h) + tv('dtBias', h));
+          for (let n = 0; n < N; n++) {
+            const k = t * N + n;
+            const B = inputs.B.data[bc + n];
+            dot.decay[k] = decay[t] * (deltaDot * inputs.A.data[h] + delta[t] * tv('A', h));
+            dot.input[k] = deltaDot * (B * x) + delta[t] * (tv('B', bc + n) * x + B * xDot);
+            dot.readout[k] = tv('C', bc + n);
+          }
+          const dIndex = dPerChannel ? h * P + p : h;
+          dot.skip[t] = inputs.D === undefined ? 0 : tv('D', dIndex) * x + inputs.D.data[dIndex] * xDot;
+          dot.gate[t] = inputs.z === undefined ? 0 : siluDerivative(inputs.z.data[xIndex]) * tv('z', xIndex);
+        }
+        for (let n = 0; n < N; n++) dot.initial[n] = tv('initialStates', ((b * H + h) * P + p) * N + n);
+        channelJvp(f, channelForward(f), dot, yDot, finalDot);
+        const rounded = yDot.rounded();
+        for (let t = 0; t < L; t++) y[((b * L + t) * H + h) * P + p] = rounded[t];
+        finalStates.set(finalDot.rounded(), ((b * H + h) * P + p) * N);
+      }
+    }
+  }
+  return { y, finalStates };
+}
