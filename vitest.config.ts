@@ -11,6 +11,9 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 300_000,
     pool: 'forks',
+    // Two files at once: vitest's default is one fewer than the cores, a single worker on a 2-core
+    // machine, where most test files wait on one another's CPU-bound runs.
+    maxWorkers: 2,
     // The conformance tests also write reports/vitest/report.{json,md,html}: the CLI's numbers.
     reporters: ['default', './suite/vitest-reporter.ts'],
   },

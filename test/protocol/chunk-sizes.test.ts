@@ -32,7 +32,22 @@ function chunked(mode = 'correct'): Promise<ProcessImplementation> {
 
 /** The lines the chunked testee wrote for its runs, in order. */
 function runLines(adapter: ProcessImplementation): string[] {
-  return adapter.capturedStderr().split('\n').filter((line) => line.startsWith('run '));
+  return stderrLines(adapter, 'run ');
+}
+
+/** The testee's stderr lines that start with `prefix`. */
+function stderrLines(adapter: ProcessImplementation, prefix: string): string[] {
+  return adapter.capturedStderr().split('\n').filter((line) => line.startsWith(prefix));
+}
+
+/**
+ * The testee's stderr lines with `prefix` once at least `count` have arrived (stderr is read apart
+ * from the answers on stdout, so a line may land just after its run's answer), or after 10 s.
+ */
+async function awaitLines(adapter: ProcessImplementation, prefix: string, count: number): Promise<string[]> {
+  const deadline = Date.now() + 10_000;
+  while (stderrLines(adapter, prefix).length < count && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+  return stderrLines(adapter, prefix);
 }
 
 /** The one cell of a run restricted to one family and property. */
@@ -56,7 +71,7 @@ describe('chunk sizes through a Node testee', () => {
     const problem = linearRecurrenceProblem('chunks', 2, 3, 13, { reverse: false, h0: true });
     const outputs: OutputTensor[] = [];
     for (const settings of [{ chunkSize: 5 }, { chunkSize: 7 }, undefined, {}]) outputs.push((await recurrence.run(problem, settings)).h);
-    expect(runLines(adapter)).toEqual([
+    expect(await awaitLines(adapter, 'run ', 4)).toEqual([
       'run linear-recurrence settings {"chunkSize":5}',
       'run linear-recurrence settings {"chunkSize":7}',
       'run linear-recurrence settings {}',
@@ -80,7 +95,7 @@ describe('chunk sizes through a Node testee', () => {
     const adapter = await chunked();
     const prefixSum = adapter.families['prefix-sum'] as FamilyImplementation<'prefix-sum'>;
     await prefixSum.run(prefixSumProblem('chunks', 1, 2, 6, { exclusive: false, reverse: false }), { chunkSize: 64 });
-    expect(runLines(adapter)).toEqual(['run prefix-sum settings {}']);
+    expect(await awaitLines(adapter, 'run ', 1)).toEqual(['run prefix-sum settings {}']);
   });
 
   it('the chunk-size property runs every declared size and passes a correct chunked testee', async () => {
@@ -155,7 +170,7 @@ describe('chunk sizes through the numpy example testee (ssd)', () => {
     const y = [];
     for (const settings of [{ chunkSize: 64 }, { chunkSize: 256 }, undefined]) y.push((await ssd.run(problem, settings)).y);
     expect((await rejection(ssd.run(problem, { chunkSize: 100 }))).message).toMatch(/ssd: settings.chunkSize: expected one of 64, 256 .*got 100/);
-    const received = adapter.capturedStderr().split('\n').filter((line) => line.startsWith('my_ssd '));
+    const received = await awaitLines(adapter, 'my_ssd ', 3);
     expect(received).toEqual(['my_ssd chunk_size=64', 'my_ssd chunk_size=256', 'my_ssd chunk_size=256']);
     expect(y[1].data).toEqual(y[0].data);
     expect(y[2].data).toEqual(y[0].data);
