@@ -1,23 +1,45 @@
 /**
  * Fixture replay: every implementation runs every golden fixture of a family it accepts, and is
  * held to the same tolerance model as the generated cases (bit for bit on dyadic-exact ones).
+ * A fixture of ssd's variable-length form goes through runVarlen and is judged sequence by
+ * sequence as the varlen property judges it (suite/varlen-sequences.ts); an implementation without
+ * runVarlen does not run it, and the cell counts it as not run, never as passed.
  */
 import type { AnyProblem, FamilyName } from '../spec/families.ts';
-import type { FamilyImplementation } from '../spec/implementation.ts';
+import type { SsdVarlenProblem } from '../spec/families/ssd/varlen.ts';
+import { validateVarlenOutputs } from '../spec/families/ssd/varlen-validate.ts';
+import { varlenEntryOf, type FamilyImplementation } from '../spec/implementation.ts';
 import { exactRegime, type ExpectedOutputs } from './compare.ts';
-import { checkAgainstReference, type RunContext } from './pipeline.ts';
+import { checkAgainstReference, guarded, withTimeout, type CheckResult, type RunContext } from './pipeline.ts';
+import { judgeVarlenSequences, sequenceExpected } from './varlen-sequences.ts';
 import type { AccuracySample, Counterexample } from './results.ts';
 import { pickComparison } from './accuracy.ts';
 import { caseMatchesEntry, type CellPlan } from './cells.ts';
 import type { ArithmeticDeclaration } from './tolerance.ts';
-import { dimensionsOf } from '../spec/shapes.ts';
+import { dimensionsOf, type Dimensions } from '../spec/shapes.ts';
 
-/** One golden case as the suite reads it. */
-export interface FixtureCase {
-  readonly id: string;
+/** One golden case as the suite reads it: ordinary, or in ssd's variable-length form. */
+export type FixtureCase = OrdinaryFixtureCase | VarlenFixtureCase;
+
+/** An ordinary golden case: a problem run through run(). */
+export interface OrdinaryFixtureCase extends FixtureCaseFields {
+  readonly form?: undefined;
   readonly family: FamilyName;
-  readonly regime: string;
   readonly problem: AnyProblem;
+}
+
+/** A golden case of ssd's variable-length form (fixtures/manifest.ts#VARLEN_FORM): a packed problem run through runVarlen. */
+export interface VarlenFixtureCase extends FixtureCaseFields {
+  readonly form: 'varlen';
+  readonly family: 'ssd';
+  readonly problem: SsdVarlenProblem;
+}
+
+/** What every golden case has. */
+interface FixtureCaseFields {
+  readonly id: string;
+  readonly regime: string;
+  /** The reference's answer (for a varlen case: the packed y and one final state per sequence, with their scales). */
   readonly expected: ExpectedOutputs;
   /** The file it came from, for messages. */
   readonly file: string;
@@ -38,10 +60,13 @@ export interface FixtureCellResult {
   readonly runs: number;
   readonly declined: number;
   readonly declineReason?: string;
+  /** Varlen fixtures not run because the implementation has no runVarlen (neither passed nor declined). */
+  readonly notRun: number;
+  readonly notRunReason?: string;
   /** The first failing fixture, as a counterexample without fast-check replay data. */
   readonly failure?: Counterexample;
-  /** The case behind `failure`. */
-  readonly failedCase?: FixtureCase;
+  /** The case behind `failure`, when it is an ordinary one (a counterexample file holds a problem for run()). */
+  readonly failedCase?: OrdinaryFixtureCase;
 }
 
 /** Replays a source's fixtures of one family on an implementation, collecting accuracy samples. */
@@ -57,15 +82,26 @@ export async function runFixtureCell(
   let runs = 0;
   let declined = 0;
   let declineReason: string | undefined;
+  let notRun = 0;
+  let notRunReason: string | undefined;
   let failure: Counterexample | undefined;
-  let failedCase: FixtureCase | undefined;
+  let failedCase: OrdinaryFixtureCase | undefined;
   const context: RunContext<FamilyName> = { entry, declaration, timeoutMs };
+  const varlenEntry = varlenEntryOf(plan.family, entry);
   for await (const fixture of source.cases(plan.family)) {
     const options = fixture.problem.options as unknown as Readonly<Record<string, boolean>>;
     if (plan.only !== undefined && !caseMatchesEntry(plan.only, fixture.regime, options)) continue;
     if (plan.excluding.some((e) => caseMatchesEntry(e, fixture.regime, options))) continue;
+    if (fixture.form === 'varlen' && varlenEntry === undefined) {
+      notRun++;
+      notRunReason ??= "the implementation's ssd has no runVarlen";
+      continue;
+    }
     // The same pipeline as the generated cases (suite/pipeline.ts): a decline before or during the run is declined.
-    const result = await checkAgainstReference(context, fixture.problem, {
+    const result =
+      fixture.form === 'varlen'
+        ? await checkVarlenFixture(varlenEntry!, fixture, declaration, timeoutMs)
+        : await checkAgainstReference(context, fixture.problem, {
       expected: fixture.expected,
       exact: (expected) => exactRegime(fixture.regime, declaration, fixture.problem, expected),
       failure: (comparison) => {
@@ -86,10 +122,11 @@ export async function runFixtureCell(
       continue;
     }
     runs++;
+    const length = fixture.form === 'varlen' ? fixture.problem.inputs.x.shape[1] : dimensionsOf(fixture.problem).length;
     for (const comparison of result.comparisons ?? []) {
       samples.push({
         family: plan.family,
-        length: dimensionsOf(fixture.problem).length,
+        length,
         regime: fixture.regime,
         source: 'fixture',
         judgedBy: comparison.judgedBy,
@@ -97,9 +134,10 @@ export async function runFixtureCell(
       });
     }
     if (result.kind === 'fail' && failure === undefined) {
-      failedCase = fixture;
+      if (fixture.form === undefined) failedCase = fixture;
+      const dims = fixture.form === 'varlen' ? varlenDimensions(fixture.problem) : dimensionsOf(fixture.problem);
       failure = {
-        request: { family: plan.family, regime: fixture.regime as never, dims: dimensionsOf(fixture.problem), options: fixture.problem.options },
+        request: { family: plan.family, regime: fixture.regime as never, dims, options: fixture.problem.options },
         valueSeed: 0,
         parameters: { fixture: fixture.id, file: fixture.file },
         seed: 0,
@@ -113,5 +151,39 @@ export async function runFixtureCell(
       };
     }
   }
-  return { runs, declined, ...(declineReason && { declineReason }), ...(failure && { failure, failedCase }) };
+  return {
+    runs,
+    declined,
+    ...(declineReason && { declineReason }),
+    notRun,
+    ...(notRunReason && { notRunReason }),
+    ...(failure && { failure }),
+    ...(failedCase && { failedCase }),
+  };
+}
+
+/**
+ * One varlen fixture through runVarlen (time limit, answer validated), judged sequence by
+ * sequence against the fixture's packed expected answer exactly as the varlen property's check (a).
+ */
+async function checkVarlenFixture(
+  entry: NonNullable<ReturnType<typeof varlenEntryOf>>,
+  fixture: VarlenFixtureCase,
+  declaration: ArithmeticDeclaration,
+  timeoutMs: number,
+): Promise<CheckResult> {
+  return guarded(async () => {
+    const { problem, expected } = fixture;
+    const answer = await withTimeout(entry.runVarlen(problem), timeoutMs, 'runVarlen');
+    const outputs = validateVarlenOutputs(problem, answer);
+    const bounds = Array.from(problem.inputs.cuSeqlens.data).join(', ');
+    const judgement = judgeVarlenSequences(problem, outputs, declaration, fixture.regime, (_own, s) => sequenceExpected(problem, expected, s), `varlen (cuSeqlens [${bounds}])`);
+    return judgement.failure ?? { kind: 'pass', comparisons: judgement.comparisons };
+  });
+}
+
+/** The dimensions of a varlen problem's packed row (batch 1, length T), for a counterexample's request. */
+function varlenDimensions(problem: SsdVarlenProblem): Dimensions {
+  const [batch, length, H, P] = problem.inputs.x.shape;
+  return { batch, dim: H * P, length, stateSize: problem.inputs.B.shape[3] };
 }

@@ -6,12 +6,19 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { FIXTURES_DIR } from '../fixtures/manifest.ts';
-import { decodeFixture, loadFixtureCase, loadManifest } from '../fixtures/loader.ts';
-import type { FamilyName } from '../spec/families.ts';
+import { FIXTURES_DIR, VARLEN_FORM } from '../fixtures/manifest.ts';
+import { decodeFixture, loadFixtureCase, loadManifest, type AnyFixtureCase } from '../fixtures/loader.ts';
+import type { AnyProblem, FamilyName } from '../spec/families.ts';
 import type { ExpectedOutputs } from './compare.ts';
 import type { FixtureCase, FixtureSource } from './fixture-replay.ts';
 import { commandPath } from './replay.ts';
+
+/** A loaded fixture (ordinary or varlen) as the suite reads it. */
+function suiteCase(fixture: AnyFixtureCase, file: string, select: readonly string[]): FixtureCase {
+  const fields = { id: fixture.id, regime: fixture.regime, expected: fixture.expected as unknown as ExpectedOutputs, file, select };
+  if (fixture.form === VARLEN_FORM) return { ...fields, form: VARLEN_FORM, family: 'ssd', problem: fixture.problem };
+  return { ...fields, family: fixture.family, problem: fixture.problem as AnyProblem };
+}
 
 /** Options of fixtureSourceFromDirectory. */
 export interface FixtureSourceOptions {
@@ -36,15 +43,7 @@ export function fixtureSourceFromDirectory(dir: string = FIXTURES_DIR, options: 
     const cases: FixtureCase[] = [];
     for (const entry of entries) {
       const fixture = await loadFixtureCase(entry, dir);
-      cases.push({
-        id: fixture.id,
-        family: fixture.family,
-        regime: fixture.regime,
-        problem: fixture.problem,
-        expected: fixture.expected as unknown as ExpectedOutputs,
-        file: entry.file,
-        select: [...(committed ? [] : ['--fixtures', commandPath(folder)]), '--property', 'fixtures', '--fixture', fixture.id],
-      });
+      cases.push(suiteCase(fixture, entry.file, [...(committed ? [] : ['--fixtures', commandPath(folder)]), '--property', 'fixtures', '--fixture', fixture.id]));
     }
     return cases;
   };
@@ -84,15 +83,7 @@ export function fixtureSourceFromCaseFiles(files: readonly string[]): FixtureSou
     Promise.all(
       absolute.map(async (file) => {
         const fixture = decodeFixture(await readFile(file));
-        return {
-          id: fixture.id,
-          family: fixture.family,
-          regime: fixture.regime,
-          problem: fixture.problem,
-          expected: fixture.expected as unknown as ExpectedOutputs,
-          file,
-          select: ['--case', commandPath(file)],
-        };
+        return suiteCase(fixture, file, ['--case', commandPath(file)]);
       }),
     );
   return {

@@ -85,6 +85,9 @@ export interface CellResult {
   /** Cases the implementation declined (each with a reason; the first is kept). */
   readonly declined: number;
   readonly declineReason?: string;
+  /** Fixtures cells: varlen fixtures not run (the implementation has no runVarlen), neither passed nor declined; absent when none. */
+  readonly notRun?: number;
+  readonly notRunReason?: string;
   readonly counterexample?: Counterexample;
   /** The stack of the error that ended the cell, for an 'error' outcome (report.json only). */
   readonly stack?: string;

@@ -188,8 +188,12 @@ export async function runCell(
     } catch (error) {
       return finish({ outcome: 'error', reason: `the fixtures could not be replayed: ${errorMessage(error)}`, runs: 0, declined: 0 });
     }
-    if (result.runs === 0 && result.declined === 0) return finish({ outcome: 'not-applicable', reason: 'no fixture of this family matches the cell', runs: 0, declined: 0 });
-    if (result.runs === 0) return finish({ outcome: 'declined', runs: 0, declined: result.declined, ...(result.declineReason && { declineReason: result.declineReason }) });
+    const notRun = result.notRun > 0 ? { notRun: result.notRun, ...(result.notRunReason && { notRunReason: result.notRunReason }) } : {};
+    if (result.runs === 0 && result.declined === 0) {
+      const reason = result.notRun > 0 ? `${result.notRun} varlen fixtures not run: ${result.notRunReason}` : 'no fixture of this family matches the cell';
+      return finish({ outcome: 'not-applicable', reason, runs: 0, declined: 0, ...notRun });
+    }
+    if (result.runs === 0) return finish({ outcome: 'declined', runs: 0, declined: result.declined, ...(result.declineReason && { declineReason: result.declineReason }), ...notRun });
     const outcome = outcomeOf(result.failure === undefined, plan);
     const failure =
       result.failure && result.failedCase
@@ -200,6 +204,7 @@ export async function runCell(
       runs: result.runs,
       declined: result.declined,
       ...(result.declineReason && { declineReason: result.declineReason }),
+      ...notRun,
       ...(failure && { counterexample: failure }),
       ...(outcome === 'fail' && failure && { reason: failure.message }),
     });

@@ -12,13 +12,14 @@
 import fc from 'fast-check';
 import type { AnyProblem, Problem } from '../../spec/families.ts';
 import { inputNamesWithRole } from '../../spec/families/index.ts';
-import { packRows, sequenceCount, sequenceProblem, type SsdVarlenOutputs, type SsdVarlenProblem } from '../../spec/families/ssd/varlen.ts';
+import { packRows } from '../../spec/families/ssd/varlen.ts';
 import { validateVarlenOutputs } from '../../spec/families/ssd/varlen-validate.ts';
 import { varlenEntryOf, type EvaluationSettings } from '../../spec/implementation.ts';
-import { unravelIndex, type OutputTensor } from '../../spec/tensor.ts';
+import { unravelIndex } from '../../spec/tensor.ts';
 import { caseArbitrary } from '../arbitraries.ts';
-import { compareWithReference, exactRegime } from '../compare.ts';
-import { comparisonFailure, disallowedNonFinite, guarded, runChecked, withTimeout, type CheckResult } from '../pipeline.ts';
+import type { ExpectedOutputs } from '../compare.ts';
+import { guarded, runChecked, withTimeout, type CheckResult } from '../pipeline.ts';
+import { judgeVarlenSequences } from '../varlen-sequences.ts';
 import { judged, pairAllowance, pairViolated, withParameters, type Judged, type PropertyCase, type PropertyContext, type PropertyDefinition } from './harness.ts';
 
 /** The largest batch drawn when the cell does not say: three rows pack up to three sequences. */
@@ -78,19 +79,13 @@ async function checkVarlen(context: PropertyContext<'ssd'>, c: PropertyCase<'ssd
 
   // (a) Each sequence against the reference of the ssd problem it means.
   const sequences: Judged[] = [];
-  for (let s = 0; s < sequenceCount(problem.inputs); s++) {
-    const own = sequenceProblem(problem, s) as AnyProblem;
+  const expectedOf = (own: AnyProblem): ExpectedOutputs => {
     const reference = judged(own, context.declaration);
     sequences.push(reference);
-    const mine = sequenceOutputs(problem, outputs, s);
-    const where = `${what}: sequence ${s} (tokens [${bounds[s]}, ${bounds[s + 1]}); coordinates below are the sequence's own)`;
-    const nonFinite = disallowedNonFinite(own, mine, context.declaration, reference.expected);
-    if (nonFinite !== undefined) return { ...nonFinite, message: `${where}: ${nonFinite.message}` };
-    const comparison = compareWithReference(own, mine, reference.expected, context.declaration, {
-      exact: exactRegime(c.request.regime, context.declaration, own, reference.expected),
-    });
-    if (!comparison.passed) return comparisonFailure(`${where}: runVarlen differs from the reference`, comparison);
-  }
+    return reference.expected;
+  };
+  const judgement = judgeVarlenSequences(problem, outputs, context.declaration, c.request.regime, expectedOf, what);
+  if (judgement.failure !== undefined) return judgement.failure;
 
   // (b) The padded batch through run(): the same y inside each row's length, the same final state for full rows.
   const padded = await runChecked(context, batchProblem);
@@ -124,17 +119,4 @@ async function checkVarlen(context: PropertyContext<'ssd'>, c: PropertyCase<'ssd
 /** A failure of (b), with the allowance of both runs. */
 function pairFailure(message: string, first: Judged, i: number, second: Judged, j: number, name: string): CheckResult {
   return { kind: 'fail', message: `${message} (allowance of both runs ${pairAllowance(first, i, second, j, name).toExponential(3)})` };
-}
-
-/** Sequence s's part of a varlen answer, shaped as the answer to its own ssd problem: y (1, len, H, P), finalStates (1, H, P, N). */
-function sequenceOutputs(problem: SsdVarlenProblem, outputs: SsdVarlenOutputs, s: number): Readonly<Record<string, OutputTensor>> {
-  const { x, B, cuSeqlens } = problem.inputs;
-  const [, , H, P] = x.shape;
-  const N = B.shape[3];
-  const [start, end] = [cuSeqlens.data[s], cuSeqlens.data[s + 1]];
-  const part = (t: OutputTensor, from: number, to: number, shape: number[]): OutputTensor => ({ data: t.data.subarray(from, to), shape });
-  return {
-    y: part(outputs.y, start * H * P, end * H * P, [1, end - start, H, P]),
-    finalStates: part(outputs.finalStates, s * H * P * N, (s + 1) * H * P * N, [1, H, P, N]),
-  };
 }
