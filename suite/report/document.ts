@@ -151,6 +151,14 @@ function implementationBlocks(implementation: ImplementationReport): Block[] {
       { kind: 'list', items: declined.map((c) => `${cellName(c)}: ${c.declined} declined (${c.declineReason ?? 'no reason given'})${c.outcome === 'declined' ? ', none run' : `, ${c.runs} run`}`) },
     );
   }
+  // Fixtures of a form the implementation has no entry point for (ssd's varlen without runVarlen): counted, never passed.
+  const notRun = implementation.cells.filter((c) => (c.notRun ?? 0) > 0);
+  if (notRun.length > 0) {
+    blocks.push(
+      { kind: 'heading', level: 3, text: 'Fixtures not run' },
+      { kind: 'list', items: notRun.map((c) => `${cellName(c)}: ${c.notRun} not run (${c.notRunReason ?? 'no reason given'}), ${c.runs} run`) },
+    );
+  }
   const failures = implementation.cells.filter((c) => FAILING_OUTCOMES.includes(c.outcome));
   if (failures.length > 0) {
     blocks.push({ kind: 'heading', level: 3, text: 'Failures' });
