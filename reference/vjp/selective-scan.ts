@@ -17,7 +17,7 @@ import { dimensionsOf, projectionIndex, projectionLayout } from '../../spec/shap
 import { DoubleDouble, addProduct } from '../double-double.ts';
 import { sequenceIndex } from '../scaled-outputs.ts';
 import { ChannelCotangents, ChannelFactors, channelForward, channelJvp, channelVjp } from './channel-adjoint.ts';
-import { siluDerivative, softplusDerivative } from './derivatives.ts';
+import { siluDerivative, siluDerivativeScale, softplusDerivative } from './derivatives.ts';
 import { DoubleDoubleArray } from './double-double-array.ts';
 import type { GradientArrays, Values } from './types.ts';
 
@@ -100,7 +100,7 @@ export function selectiveScanGradients(inputs: SelectiveScanInputs, options: Sel
           acc.u.addScaled(i, m(inputs.D.data[d]), v);
           acc.D.addScaled(d, m(u), v);
         }
-        if (inputs.z !== undefined) acc.z.addScaled(i, m(siluDerivative(inputs.z.data[i])), bar.gate.get(t, v));
+        if (inputs.z !== undefined) acc.z.addScaled(i, absolute ? siluDerivativeScale(inputs.z.data[i]) : siluDerivative(inputs.z.data[i]), bar.gate.get(t, v));
         const chain = options.deltaSoftplus ? softplusDerivative(shifted[t]) : 1;
         acc.delta.addScaled(i, chain, deltaBar);
         if (inputs.deltaBias !== undefined) acc.deltaBias.addScaled(d, chain, deltaBar);

@@ -18,7 +18,7 @@ import { groupOfHead, ssdSizes } from '../../spec/families/ssd/dimensions.ts';
 import { dtLimits, silu, softplus } from '../../spec/families/ssd/discretization.ts';
 import { DoubleDouble, addProduct } from '../double-double.ts';
 import { ChannelCotangents, ChannelFactors, channelForward, channelJvp, channelVjp } from './channel-adjoint.ts';
-import { clampDerivative, siluDerivative, softplusDerivative } from './derivatives.ts';
+import { clampDerivative, siluDerivative, siluDerivativeScale, softplusDerivative } from './derivatives.ts';
 import { DoubleDoubleArray } from './double-double-array.ts';
 import type { GradientArrays, Values } from './types.ts';
 
@@ -120,7 +120,7 @@ export function ssdGradients(inputs: SsdInputs, options: SsdOptions, cotangents:
             acc.x.addScaled(xIndex, m(inputs.D.data[dIndex]), v);
             acc.D.addScaled(dIndex, m(x), v);
           }
-          if (inputs.z !== undefined) acc.z.addScaled(xIndex, m(siluDerivative(inputs.z.data[xIndex])), bar.gate.get(t, v));
+          if (inputs.z !== undefined) acc.z.addScaled(xIndex, absolute ? siluDerivativeScale(inputs.z.data[xIndex]) : siluDerivative(inputs.z.data[xIndex]), bar.gate.get(t, v));
         }
         if (inputs.initialStates !== undefined) {
           for (let n = 0; n < N; n++) acc.initialStates.addScaled(((b * H + h) * P + p) * N + n, 1, bar.initial.get(n, v));
