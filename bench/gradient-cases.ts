@@ -94,16 +94,17 @@ export function gradientCases(seeds: readonly number[], lengths: readonly number
 }
 
 /** The reference VJP of a case (gradients and condition scales) as plain records. */
-export function referenceOf(c: GradientCase): { gradients: Record<string, { data: Float64Array }>; scales: Record<string, { data: Float64Array }> } {
+export function referenceOf(c: GradientCase): { gradients: Record<string, { data: Float64Array }>; scales: Record<string, { data: Float64Array }>; depths: Record<string, { data: Float64Array }> } {
   const result = referenceVjp(c.problem as Problem<FamilyName>, c.cotangents as never) as unknown as {
     gradients: Record<string, { data: Float64Array }>;
     conditionScales: Record<string, { data: Float64Array }>;
+    depthScales: Record<string, { data: Float64Array }>;
   };
-  return { gradients: result.gradients, scales: result.conditionScales };
+  return { gradients: result.gradients, scales: result.conditionScales, depths: result.depthScales };
 }
 
 /** A backward kernel's gradients measured against the reference with rule G's bounds for `precision`. */
 export function measure(c: GradientCase, gradients: Readonly<Record<string, { data: ArrayLike<number> } | undefined>>, precision: Precision, reference = referenceOf(c)): GradientUsage {
-  const bounds = gradientBounds(c.problem, reference.scales, c.cotangents, { precision });
+  const bounds = gradientBounds(c.problem, reference.scales, reference.depths, c.cotangents, { precision });
   return gradientUsage(reference.gradients, gradients, bounds);
 }

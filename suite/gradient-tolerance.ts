@@ -13,6 +13,9 @@ import { dimensionsOf } from '../spec/shapes.ts';
 import { expAllowance } from '../spec/tolerance-terms.ts';
 import { roundoffsOf, treeDepth, type ArithmeticDeclaration } from './tolerance.ts';
 
+/** The reference's depth scale is a difference quotient that may fall short by 2^-32·G: covered with room. */
+const DEPTH_SLACK = 2 ** -30;
+
 /** A tensor of values as the reference and kernels return them. */
 interface Values {
   readonly data: ArrayLike<number>;
@@ -21,8 +24,10 @@ interface Values {
 /** Per differentiable input: the bound of every element (+Infinity: not judged, see `unjudged`). */
 export interface GradientBounds {
   readonly bounds: Readonly<Record<string, Float64Array>>;
-  /** The relative factor γ(ρ) applied to G (the same for every element of the problem). */
+  /** The largest relative factor applied to G, γ(ρ) = ρ/(1 − ρ) over the inputs. */
   readonly relative: number;
+  /** The factor applied to the depth scale: 2u_a + u_in + δ_A per decay a term spans, over (1 − ρ). */
+  readonly perStep: number;
   /** The absolute floor added to every element (rule U's counterpart). */
   readonly floor: number;
   /** Whether a non-finite gradient element is allowed (intermediates may leave the precision's range). */
@@ -87,9 +92,16 @@ function ambiguousClamps(problem: AnyProblem, relativeDeltaError: number): numbe
 
 /**
  * The per-element bounds of every gradient of a problem (rule G): ĝ may differ from the reference
- * g by at most γ(ρ)·G + floor, with G the reference's condition scale of the element.
+ * g by at most (ρ·G + (2u_a + u_in + δ_A)·W_G)/(1 − ρ) + floor, with G and W_G the reference's
+ * condition and depth scales of the element.
  */
-export function gradientBounds(problem: AnyProblem, conditionScales: Readonly<Record<string, Values | undefined>>, cotangents: Readonly<Record<string, Values>>, declaration: ArithmeticDeclaration): GradientBounds {
+export function gradientBounds(
+  problem: AnyProblem,
+  conditionScales: Readonly<Record<string, Values | undefined>>,
+  depthScales: Readonly<Record<string, Values | undefined>>,
+  cotangents: Readonly<Record<string, Values>>,
+  declaration: ArithmeticDeclaration,
+): GradientBounds {
   const r = roundoffsOf(declaration);
   const ua = r.arithmetic;
   const dims = dimensionsOf(problem);
@@ -113,16 +125,18 @@ export function gradientBounds(problem: AnyProblem, conditionScales: Readonly<Re
   }
   // The partial derivative a term carries (a·A, a·Δ, Δ·B, Δ·u, B·u): a decay's error, Δ's, two roundings.
   const partialError = decayError + inputError + 2 * ua;
-  const scanRoundings = 2 * L + 2 * treeDepth(L);
+  // Per decay a term spans: the decay's error and two roundings (product, sum); on the depth scale.
+  const stepError = 2 * ua + r.input + decayError;
+  // A tree order of either scan (the adjoint as a reverse associative scan, chunk carries): on G.
+  const treeRoundings = 2 * treeDepth(L);
   const channels = dims.batch * dims.dim;
   const grid = channels * Math.max(1, L) * N;
   // One cotangent per term, rounded into the kernel's storage.
   const perTerm = (sumLength: number): number =>
-    ua * (scanRoundings + sumLength + N + 8) +
+    ua * (treeRoundings + sumLength + N + 8) +
     r.storage +
-    r.input * (L + 8) +
+    r.input * 8 +
     r.output +
-    L * decayError +
     inputError +
     gateError +
     partialError +
@@ -144,22 +158,27 @@ export function gradientBounds(problem: AnyProblem, conditionScales: Readonly<Re
   const ambiguous = new Set(ambiguousClamps(problem, inputError));
   const bounds: Record<string, Float64Array> = {};
   let relativeMax = 0;
+  let perStepMax = 0;
   let unjudged = 0;
   for (const [name, scale] of Object.entries(conditionScales)) {
     if (scale === undefined) continue;
     const size = scale.data.length;
     const rho = perTerm(2 * Math.ceil(grid / Math.max(1, size)) + 2);
     const relative = rho < 1 ? rho / (1 - rho) : Number.POSITIVE_INFINITY;
+    const perStep = rho < 1 ? stepError / (1 - rho) : Number.POSITIVE_INFINITY;
     relativeMax = Math.max(relativeMax, relative);
+    perStepMax = Math.max(perStepMax, perStep);
+    const depth = depthScales[name];
+    if (depth === undefined || depth.data.length !== size) throw new RangeError(`depthScales.${name}: expected ${size} values, got ${depth === undefined ? 'none' : depth.data.length}`);
     const out = new Float64Array(size);
     const sharesAmbiguity = ambiguous.size > 0 && name === 'dtBias';
     for (let i = 0; i < size; i++) {
-      out[i] = (name === 'dt' && ambiguous.has(i)) || sharesAmbiguity ? Number.POSITIVE_INFINITY : relative * scale.data[i] + floor;
+      out[i] = (name === 'dt' && ambiguous.has(i)) || sharesAmbiguity ? Number.POSITIVE_INFINITY : relative * scale.data[i] + perStep * (depth.data[i] + DEPTH_SLACK * scale.data[i]) + floor;
       if (out[i] === Number.POSITIVE_INFINITY) unjudged++;
     }
     bounds[name] = out;
   }
-  return { bounds, relative: relativeMax, floor, overflowPossible, unjudged };
+  return { bounds, relative: relativeMax, perStep: perStepMax, floor, overflowPossible, unjudged };
 }
 
 /** How a gradient measured against its bounds: the largest usage |ĝ − g|/bound and what was not judged. */

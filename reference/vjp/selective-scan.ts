@@ -45,9 +45,10 @@ function fillChannel(inputs: SelectiveScanInputs, options: SelectiveScanOptions,
 
 /**
  * The gradients of every differentiable input present, from the cotangents of y and lastState;
- * with `absolute`, the same computation on absolute values: the condition scales.
+ * with `absolute`, the same computation on absolute values: the condition scales
+ * (every decay also multiplied by `decayScale`, for the depth scale).
  */
-export function selectiveScanGradients(inputs: SelectiveScanInputs, options: SelectiveScanOptions, cotangents: Values, absolute: boolean): GradientArrays {
+export function selectiveScanGradients(inputs: SelectiveScanInputs, options: SelectiveScanOptions, cotangents: Values, absolute: boolean, decayScale = 1): GradientArrays {
   const dims = dimensionsOf({ family: 'selective-scan', inputs, options });
   const { batch, dim, length: L, stateSize: N } = dims;
   const layoutB = projectionLayout(inputs.B.shape);
@@ -72,7 +73,7 @@ export function selectiveScanGradients(inputs: SelectiveScanInputs, options: Sel
       fillChannel(inputs, options, b, d, f, shifted, delta);
       for (let t = 0; t < L; t++) yBar[t] = m(yBarAll[sequenceIndex(dim, L, b, d, t)]);
       for (let n = 0; n < N; n++) finalBar[n] = m(stateBarAll[(b * dim + d) * N + n]);
-      if (absolute) f.makeAbsolute();
+      if (absolute) f.makeAbsolute(decayScale);
       channelVjp(f, channelForward(f), yBar, finalBar, bar);
 
       for (let t = 0; t < L; t++) {

@@ -58,9 +58,10 @@ function fillChannel(inputs: SsdInputs, b: number, h: number, p: number, delta: 
 
 /**
  * The gradients of every differentiable input present, from the cotangents of y and finalStates;
- * with `absolute`, the same computation on absolute values: the condition scales.
+ * with `absolute`, the same computation on absolute values: the condition scales
+ * (every decay also multiplied by `decayScale`, for the depth scale).
  */
-export function ssdGradients(inputs: SsdInputs, options: SsdOptions, cotangents: Values, absolute: boolean): GradientArrays {
+export function ssdGradients(inputs: SsdInputs, options: SsdOptions, cotangents: Values, absolute: boolean, decayScale = 1): GradientArrays {
   const { batch, length: L, heads: H, headdim: P, groups: G, stateSize: N } = ssdSizes(inputs.x, inputs.B);
   const m = absolute ? Math.abs : (v: number): number => v;
   const acc: Record<string, DoubleDoubleArray> = {};
@@ -94,7 +95,7 @@ export function ssdGradients(inputs: SsdInputs, options: SsdOptions, cotangents:
         fillChannel(inputs, b, h, p, delta, decay, f);
         for (let t = 0; t < L; t++) yBar[t] = m(yBarAll[((b * L + t) * H + h) * P + p]);
         for (let n = 0; n < N; n++) finalBar[n] = m(stateBarAll[((b * H + h) * P + p) * N + n]);
-        if (absolute) f.makeAbsolute();
+        if (absolute) f.makeAbsolute(decayScale);
         channelVjp(f, channelForward(f), yBar, finalBar, bar);
 
         for (let t = 0; t < L; t++) {
