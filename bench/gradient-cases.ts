@@ -1,5 +1,5 @@
 /**
- * Generated gradient cases for the margins of rule G (spec/tolerance.md, "Gradients"): every
+ * Generated gradient cases for the margins of rule V (spec/tolerance.md, "Gradients"): every
  * family × applicable regime × option setting, drawn by spec/regimes.ts's sampleProblem, with
  * random float32 cotangents, and the measurement of a backward kernel against the reference VJP.
  * Shared by test/suite/gradient-tolerance.test.ts (few seeds, short L) and bench/gradient-margins.ts.
@@ -103,7 +103,7 @@ export function referenceOf(c: GradientCase): { gradients: Record<string, { data
   return { gradients: result.gradients, scales: result.conditionScales, depths: result.depthScales };
 }
 
-/** A backward kernel's gradients measured against the reference with rule G's bounds for `precision`. */
+/** A backward kernel's gradients measured against the reference with rule V's bounds for `precision`. */
 export function measure(c: GradientCase, gradients: Readonly<Record<string, { data: ArrayLike<number> } | undefined>>, precision: Precision, reference = referenceOf(c)): GradientUsage {
   const bounds = gradientBounds(c.problem, reference.scales, reference.depths, c.cotangents, { precision });
   return gradientUsage(reference.gradients, gradients, bounds);

@@ -1,5 +1,5 @@
 /**
- * The margins of the gradient tolerance (rule G, spec/tolerance.md "Gradients"): the largest bound
+ * The margins of the gradient tolerance (rule V, spec/tolerance.md "Gradients"): the largest bound
  * usage |ĝ − g|/bound of the float32 and float64 sequential backward kernels over every family ×
  * regime × option setting, per family, with the case that reached it.
  *

@@ -1,5 +1,5 @@
 /**
- * The gradient tolerance model (spec/tolerance.md, "Gradients", rule G): for every element of a
+ * The gradient tolerance model (spec/tolerance.md, "Gradients", rule V): for every element of a
  * backward kernel's gradient, a bound on |ĝ − g| from the reference's gradient condition scale G
  * (reference/vjp), the implementation's declared arithmetic and the family's transcendental
  * allowances, sound for any correct evaluation order of the forward recomputation, the adjoint
@@ -91,7 +91,7 @@ function ambiguousClamps(problem: AnyProblem, relativeDeltaError: number): numbe
 }
 
 /**
- * The per-element bounds of every gradient of a problem (rule G): ĝ may differ from the reference
+ * The per-element bounds of every gradient of a problem (rule V): ĝ may differ from the reference
  * g by at most (ρ·G + (2u_a + u_in + δ_A)·W_G)/(1 − ρ) + floor, with G and W_G the reference's
  * condition and depth scales of the element.
  */
@@ -196,7 +196,7 @@ export interface GradientUsage {
 }
 
 /**
- * Measures a kernel's gradients against the reference with rule G's bounds. A gradient missing
+ * Measures a kernel's gradients against the reference with rule V's bounds. A gradient missing
  * for an input the reference has, or of another length, is an error naming the input.
  */
 export function gradientUsage(

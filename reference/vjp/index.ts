@@ -47,7 +47,7 @@ function asTensors(arrays: GradientArrays, shapes: Record<string, readonly numbe
 /**
  * The VJP reference: validates the problem and a cotangent for every output, then returns the
  * gradient of every differentiable input present (parameters shared over batch or time summed as
- * autograd sums them), its condition scale and its depth scale (spec/gradients.md, spec/tolerance.md rule G).
+ * autograd sums them), its condition scale and its depth scale (spec/gradients.md, spec/tolerance.md rule V).
  */
 export function referenceVjp<F extends FamilyName>(problem: Problem<F>, cotangents: Cotangents<F>): VjpResult<F> {
   const checked = validateProblem(problem);

@@ -1,5 +1,5 @@
 /**
- * Rule G (spec/tolerance.md, "Gradients", suite/gradient-tolerance.ts) on the sequential backward
+ * Rule V (spec/tolerance.md, "Gradients", suite/gradient-tolerance.ts) on the sequential backward
  * kernels (implementations/sequential/vjp.ts):
  *  - sound: the float32 and float64 kernels stay within the bound on generated problems of every
  *    family × applicable regime × option setting (bench/gradient-cases.ts, random cotangents);
@@ -55,7 +55,7 @@ function firstRow(values: Record<string, Tensor | undefined>, batched: readonly 
   );
 }
 
-describe('rule G on the sequential backward kernels', () => {
+describe('rule V on the sequential backward kernels', () => {
   it('float32 and float64 stay within the bound on every family × regime × options (2 seeds, L ∈ {0, 3, 24})', () => {
     const cases = gradientCases([1, 2], [0, 3, 24]);
     const worst = new Map<string, number>();
