@@ -33,7 +33,7 @@ export type Storage = Float32Array | Float64Array;
  */
 export function prefixSumRows(
   round: Round,
-  x: Float32Array,
+  x: Float32Array | Float64Array,
   y: Storage,
   rows: number,
   L: number,

@@ -48,11 +48,15 @@ export class ChannelFactors {
     this.initial = new Float64Array(stateSize);
   }
 
-  /** Replaces every factor by its absolute value: the channel whose adjoint is the condition scale. */
-  makeAbsolute(): void {
+  /**
+   * Replaces every factor by its absolute value: the channel whose adjoint is the condition scale.
+   * `decayScale` (1 + ε) multiplies every decay too: the depth scale is that scale's derivative in ε.
+   */
+  makeAbsolute(decayScale = 1): void {
     for (const array of [this.decay, this.input, this.readout, this.skip, this.gate, this.initial]) {
       for (let i = 0; i < array.length; i++) array[i] = Math.abs(array[i]);
     }
+    for (let i = 0; i < this.decay.length; i++) this.decay[i] *= decayScale;
   }
 }
 

@@ -19,6 +19,16 @@ export function siluDerivative(z: number): number {
   return s * (1 + z * (1 - s));
 }
 
+/**
+ * The condition scale of silu'(z) = σ + z·σ·(1 − σ): the same two terms in absolute value,
+ * σ·(1 + |z|·(1 − σ)). silu' crosses 0 (near z ≈ −1.28) by cancellation between them, so its own
+ * magnitude does not bound the rounding error of a computed silu'; this does.
+ */
+export function siluDerivativeScale(z: number): number {
+  const s = sigmoid(z);
+  return s * (1 + Math.abs(z) * (1 - s));
+}
+
 /** d clamp(v, lo, hi)/dv as torch.clamp's backward: 1 for lo ≤ v ≤ hi (the bounds included), else 0. */
 export function clampDerivative(v: number, lo: number, hi: number): number {
   return v >= lo && v <= hi ? 1 : 0;

@@ -26,6 +26,19 @@ function differentiableShapes(problem: Problem): Record<string, readonly number[
   return Object.fromEntries(names.flatMap((name) => (inputs[name] === undefined ? [] : [[name, inputs[name].shape]])));
 }
 
+/**
+ * ε of the depth scale's difference quotient: (G(1 + ε) − G)/ε over-estimates Σ_τ m_τ·|τ| by
+ * at most ε·Σ m_τ²/2·|τ| (relative ε·L/2) and loses 2^-53/ε = 2^-33 of G to the two float64 roundings.
+ */
+const DEPTH_STEP = 2 ** -20;
+
+/** The depth scale from the condition scale and the one with decays times (1 + DEPTH_STEP); never below 0. */
+function depthFromShift(scales: GradientArrays, shifted: GradientArrays): GradientArrays {
+  return Object.fromEntries(
+    Object.entries(scales).map(([name, base]) => [name, Float64Array.from(base, (g, i) => Math.max(0, (shifted[name][i] - g) / DEPTH_STEP))]),
+  );
+}
+
 /** Float64 arrays with the shapes of the inputs they belong to, as tensors. */
 function asTensors(arrays: GradientArrays, shapes: Record<string, readonly number[]>): Record<string, Float64Tensor> {
   return Object.fromEntries(Object.entries(arrays).map(([name, data]) => [name, { data, shape: [...shapes[name]] }]));
@@ -34,7 +47,7 @@ function asTensors(arrays: GradientArrays, shapes: Record<string, readonly numbe
 /**
  * The VJP reference: validates the problem and a cotangent for every output, then returns the
  * gradient of every differentiable input present (parameters shared over batch or time summed as
- * autograd sums them) and its condition scale (spec/gradients.md).
+ * autograd sums them), its condition scale and its depth scale (spec/gradients.md, spec/tolerance.md rule V).
  */
 export function referenceVjp<F extends FamilyName>(problem: Problem<F>, cotangents: Cotangents<F>): VjpResult<F> {
   const checked = validateProblem(problem);
@@ -42,30 +55,37 @@ export function referenceVjp<F extends FamilyName>(problem: Problem<F>, cotangen
   const shapes = differentiableShapes(checked);
   let values: GradientArrays;
   let scales: GradientArrays;
+  let depths: GradientArrays;
+  // The depth scale Σ_τ (decays in τ)·|τ| is d/dε of the condition scale with every decay times (1 + ε).
+  const shiftedDepth = (scaled: (decayScale: number) => GradientArrays): GradientArrays => depthFromShift(scales, scaled(1 + DEPTH_STEP));
   switch (checked.family) {
     case 'prefix-sum': {
-      const { value, scale } = prefixSumGradients(cot.y as Float32Array | Float64Array, checked.inputs.x.shape, checked.options);
-      [values, scales] = [{ x: value }, { x: scale }];
+      const { value, scale, depth } = prefixSumGradients(cot.y as Float32Array | Float64Array, checked.inputs.x.shape, checked.options);
+      [values, scales, depths] = [{ x: value }, { x: scale }, { x: depth }];
       break;
     }
     case 'linear-recurrence':
       values = linearRecurrenceGradients(checked.inputs, checked.options, cot, false);
       scales = linearRecurrenceGradients(checked.inputs, checked.options, cot, true);
+      depths = shiftedDepth((e) => linearRecurrenceGradients(checked.inputs, checked.options, cot, true, e));
       break;
     case 'selective-scan':
       values = selectiveScanGradients(checked.inputs, checked.options, cot, false);
       scales = selectiveScanGradients(checked.inputs, checked.options, cot, true);
+      depths = shiftedDepth((e) => selectiveScanGradients(checked.inputs, checked.options, cot, true, e));
       break;
     case 'lti-ssm':
       values = ltiSsmGradients(checked.inputs, cot, false);
       scales = ltiSsmGradients(checked.inputs, cot, true);
+      depths = shiftedDepth((e) => ltiSsmGradients(checked.inputs, cot, true, e));
       break;
     case 'ssd':
       values = ssdGradients(checked.inputs, checked.options, cot, false);
       scales = ssdGradients(checked.inputs, checked.options, cot, true);
+      depths = shiftedDepth((e) => ssdGradients(checked.inputs, checked.options, cot, true, e));
       break;
   }
-  return { gradients: asTensors(values, shapes), conditionScales: asTensors(scales, shapes) } as VjpResult<F>;
+  return { gradients: asTensors(values, shapes), conditionScales: asTensors(scales, shapes), depthScales: asTensors(depths, shapes) } as VjpResult<F>;
 }
 
 /**

@@ -31,8 +31,8 @@ function fillChannel(inputs: LinearRecurrenceInputs, options: LinearRecurrenceOp
   f.initial[0] = inputs.h0 === undefined ? 0 : inputs.h0.data[b * dim + d];
 }
 
-/** The gradients of a, b (and h0) from the cotangents of h and lastState; with `absolute`, the condition scales. */
-export function linearRecurrenceGradients(inputs: LinearRecurrenceInputs, options: LinearRecurrenceOptions, cotangents: Values, absolute: boolean): GradientArrays {
+/** The gradients of a, b (and h0) from the cotangents of h and lastState; with `absolute`, the condition scales (decays times `decayScale`). */
+export function linearRecurrenceGradients(inputs: LinearRecurrenceInputs, options: LinearRecurrenceOptions, cotangents: Values, absolute: boolean, decayScale = 1): GradientArrays {
   const [batch, dim, L] = inputs.a.shape;
   const m = absolute ? Math.abs : (v: number): number => v;
   const hBar = cotangents.h as Float32Array | Float64Array;
@@ -50,7 +50,7 @@ export function linearRecurrenceGradients(inputs: LinearRecurrenceInputs, option
       fillChannel(inputs, options, b, d, f);
       for (let k = 0; k < L; k++) yBar[k] = m(hBar[sequenceIndex(dim, L, b, d, timeOf(k, L, options))]);
       finalBar[0] = m(stateBar[b * dim + d]);
-      if (absolute) f.makeAbsolute();
+      if (absolute) f.makeAbsolute(decayScale);
       channelVjp(f, channelForward(f), yBar, finalBar, bar);
       for (let k = 0; k < L; k++) {
         const i = sequenceIndex(dim, L, b, d, timeOf(k, L, options));

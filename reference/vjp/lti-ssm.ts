@@ -32,8 +32,8 @@ function fillChannel(inputs: LtiSsmInputs, b: number, d: number, f: ChannelFacto
   f.initial.fill(0);
 }
 
-/** The gradients of every differentiable input present from y's cotangent; with `absolute`, the condition scales. */
-export function ltiSsmGradients(inputs: LtiSsmInputs, cotangents: Values, absolute: boolean): GradientArrays {
+/** The gradients of every differentiable input present from y's cotangent; with `absolute`, the condition scales (decays times `decayScale`). */
+export function ltiSsmGradients(inputs: LtiSsmInputs, cotangents: Values, absolute: boolean, decayScale = 1): GradientArrays {
   const [batch, dim, L] = inputs.u.shape;
   const N = inputs.Abar.shape[1];
   const m = absolute ? Math.abs : (v: number): number => v;
@@ -50,7 +50,7 @@ export function ltiSsmGradients(inputs: LtiSsmInputs, cotangents: Values, absolu
     for (let d = 0; d < dim; d++) {
       fillChannel(inputs, b, d, f);
       for (let t = 0; t < L; t++) yBar[t] = m(yBarAll[sequenceIndex(dim, L, b, d, t)]);
-      if (absolute) f.makeAbsolute();
+      if (absolute) f.makeAbsolute(decayScale);
       channelVjp(f, channelForward(f), yBar, finalBar, bar);
       for (let t = 0; t < L; t++) {
         const i = sequenceIndex(dim, L, b, d, t);

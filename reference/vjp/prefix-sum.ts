@@ -15,10 +15,11 @@ import { advance, RecurrenceState } from '../recurrence-state.ts';
 import { sequenceIndex } from '../scaled-outputs.ts';
 
 /** The prefix sum of `values` (batch, dim, L) with the given options, and its condition scale. */
-function prefixSumOf(values: Float32Array | Float64Array, shape: readonly number[], options: PrefixSumOptions): { value: Float64Array; scale: Float64Array } {
+function prefixSumOf(values: Float32Array | Float64Array, shape: readonly number[], options: PrefixSumOptions): { value: Float64Array; scale: Float64Array; depth: Float64Array } {
   const [batch, dim, L] = shape;
   const value = new Float64Array(batch * dim * L);
   const scale = new Float64Array(batch * dim * L);
+  const depth = new Float64Array(batch * dim * L);
   const state = new RecurrenceState();
   for (let b = 0; b < batch; b++) {
     for (let d = 0; d < dim; d++) {
@@ -28,15 +29,16 @@ function prefixSumOf(values: Float32Array | Float64Array, shape: readonly number
         if (!options.exclusive) advance(state, 1, values[i]);
         value[i] = toNumber(state.value);
         scale[i] = toNumber(state.conditionScale);
+        depth[i] = state.depthScale;
         if (options.exclusive) advance(state, 1, values[i]);
       }
     }
   }
-  return { value, scale };
+  return { value, scale, depth };
 }
 
-/** x̄ and its condition scale from ȳ: the prefix sum of ȳ run the other way. */
-export function prefixSumGradients(yBar: Float32Array | Float64Array, shape: readonly number[], options: PrefixSumOptions): { value: Float64Array; scale: Float64Array } {
+/** x̄, its condition scale and its depth scale (Σ_k (steps)·|ȳ_k|) from ȳ: the prefix sum of ȳ run the other way. */
+export function prefixSumGradients(yBar: Float32Array | Float64Array, shape: readonly number[], options: PrefixSumOptions): { value: Float64Array; scale: Float64Array; depth: Float64Array } {
   return prefixSumOf(yBar, shape, { exclusive: options.exclusive, reverse: !options.reverse });
 }
 

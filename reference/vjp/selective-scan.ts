@@ -17,7 +17,7 @@ import { dimensionsOf, projectionIndex, projectionLayout } from '../../spec/shap
 import { DoubleDouble, addProduct } from '../double-double.ts';
 import { sequenceIndex } from '../scaled-outputs.ts';
 import { ChannelCotangents, ChannelFactors, channelForward, channelJvp, channelVjp } from './channel-adjoint.ts';
-import { siluDerivative, softplusDerivative } from './derivatives.ts';
+import { siluDerivative, siluDerivativeScale, softplusDerivative } from './derivatives.ts';
 import { DoubleDoubleArray } from './double-double-array.ts';
 import type { GradientArrays, Values } from './types.ts';
 
@@ -45,9 +45,10 @@ function fillChannel(inputs: SelectiveScanInputs, options: SelectiveScanOptions,
 
 /**
  * The gradients of every differentiable input present, from the cotangents of y and lastState;
- * with `absolute`, the same computation on absolute values: the condition scales.
+ * with `absolute`, the same computation on absolute values: the condition scales
+ * (every decay also multiplied by `decayScale`, for the depth scale).
  */
-export function selectiveScanGradients(inputs: SelectiveScanInputs, options: SelectiveScanOptions, cotangents: Values, absolute: boolean): GradientArrays {
+export function selectiveScanGradients(inputs: SelectiveScanInputs, options: SelectiveScanOptions, cotangents: Values, absolute: boolean, decayScale = 1): GradientArrays {
   const dims = dimensionsOf({ family: 'selective-scan', inputs, options });
   const { batch, dim, length: L, stateSize: N } = dims;
   const layoutB = projectionLayout(inputs.B.shape);
@@ -72,7 +73,7 @@ export function selectiveScanGradients(inputs: SelectiveScanInputs, options: Sel
       fillChannel(inputs, options, b, d, f, shifted, delta);
       for (let t = 0; t < L; t++) yBar[t] = m(yBarAll[sequenceIndex(dim, L, b, d, t)]);
       for (let n = 0; n < N; n++) finalBar[n] = m(stateBarAll[(b * dim + d) * N + n]);
-      if (absolute) f.makeAbsolute();
+      if (absolute) f.makeAbsolute(decayScale);
       channelVjp(f, channelForward(f), yBar, finalBar, bar);
 
       for (let t = 0; t < L; t++) {
@@ -100,7 +101,7 @@ export function selectiveScanGradients(inputs: SelectiveScanInputs, options: Sel
           acc.u.addScaled(i, m(inputs.D.data[d]), v);
           acc.D.addScaled(d, m(u), v);
         }
-        if (inputs.z !== undefined) acc.z.addScaled(i, m(siluDerivative(inputs.z.data[i])), bar.gate.get(t, v));
+        if (inputs.z !== undefined) acc.z.addScaled(i, absolute ? siluDerivativeScale(inputs.z.data[i]) : siluDerivative(inputs.z.data[i]), bar.gate.get(t, v));
         const chain = options.deltaSoftplus ? softplusDerivative(shifted[t]) : 1;
         acc.delta.addScaled(i, chain, deltaBar);
         if (inputs.deltaBias !== undefined) acc.deltaBias.addScaled(d, chain, deltaBar);

@@ -18,7 +18,7 @@ import { groupOfHead, ssdSizes } from '../../spec/families/ssd/dimensions.ts';
 import { dtLimits, silu, softplus } from '../../spec/families/ssd/discretization.ts';
 import { DoubleDouble, addProduct } from '../double-double.ts';
 import { ChannelCotangents, ChannelFactors, channelForward, channelJvp, channelVjp } from './channel-adjoint.ts';
-import { clampDerivative, siluDerivative, softplusDerivative } from './derivatives.ts';
+import { clampDerivative, siluDerivative, siluDerivativeScale, softplusDerivative } from './derivatives.ts';
 import { DoubleDoubleArray } from './double-double-array.ts';
 import type { GradientArrays, Values } from './types.ts';
 
@@ -58,9 +58,10 @@ function fillChannel(inputs: SsdInputs, b: number, h: number, p: number, delta: 
 
 /**
  * The gradients of every differentiable input present, from the cotangents of y and finalStates;
- * with `absolute`, the same computation on absolute values: the condition scales.
+ * with `absolute`, the same computation on absolute values: the condition scales
+ * (every decay also multiplied by `decayScale`, for the depth scale).
  */
-export function ssdGradients(inputs: SsdInputs, options: SsdOptions, cotangents: Values, absolute: boolean): GradientArrays {
+export function ssdGradients(inputs: SsdInputs, options: SsdOptions, cotangents: Values, absolute: boolean, decayScale = 1): GradientArrays {
   const { batch, length: L, heads: H, headdim: P, groups: G, stateSize: N } = ssdSizes(inputs.x, inputs.B);
   const m = absolute ? Math.abs : (v: number): number => v;
   const acc: Record<string, DoubleDoubleArray> = {};
@@ -94,7 +95,7 @@ export function ssdGradients(inputs: SsdInputs, options: SsdOptions, cotangents:
         fillChannel(inputs, b, h, p, delta, decay, f);
         for (let t = 0; t < L; t++) yBar[t] = m(yBarAll[((b * L + t) * H + h) * P + p]);
         for (let n = 0; n < N; n++) finalBar[n] = m(stateBarAll[((b * H + h) * P + p) * N + n]);
-        if (absolute) f.makeAbsolute();
+        if (absolute) f.makeAbsolute(decayScale);
         channelVjp(f, channelForward(f), yBar, finalBar, bar);
 
         for (let t = 0; t < L; t++) {
@@ -120,7 +121,7 @@ export function ssdGradients(inputs: SsdInputs, options: SsdOptions, cotangents:
             acc.x.addScaled(xIndex, m(inputs.D.data[dIndex]), v);
             acc.D.addScaled(dIndex, m(x), v);
           }
-          if (inputs.z !== undefined) acc.z.addScaled(xIndex, m(siluDerivative(inputs.z.data[xIndex])), bar.gate.get(t, v));
+          if (inputs.z !== undefined) acc.z.addScaled(xIndex, absolute ? siluDerivativeScale(inputs.z.data[xIndex]) : siluDerivative(inputs.z.data[xIndex]), bar.gate.get(t, v));
         }
         if (inputs.initialStates !== undefined) {
           for (let n = 0; n < N; n++) acc.initialStates.addScaled(((b * H + h) * P + p) * N + n, 1, bar.initial.get(n, v));

@@ -37,6 +37,8 @@ export type Tangents<F extends FamilyName> = { readonly [K in DifferentiableInpu
 export interface VjpResult<F extends FamilyName> {
   readonly gradients: { readonly [K in DifferentiableInput<F>]?: Float64Tensor };
   readonly conditionScales: { readonly [K in DifferentiableInput<F>]?: Float64Tensor };
+  /** Σ over the element's terms of (decays in the term)·|term|: the adjoint's counterpart of the forward depth scale W. */
+  readonly depthScales: { readonly [K in DifferentiableInput<F>]?: Float64Tensor };
 }
 
 /** The tangent of every output of family F (J·v), float64. */

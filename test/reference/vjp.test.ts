@@ -93,6 +93,13 @@ function checkAgainstForward(problem: AnyProblem, random: Random): void {
     // The condition scale bounds the gradient's magnitude (it is the same sum on absolute values).
     const scale = (scales(back)[name] as { data: Float64Array }).data;
     g.data.forEach((x, i) => expect(Math.abs(x)).toBeLessThanOrEqual(scale[i] * (1 + 1e-15)));
+    // The depth scale weighs each term by its decays, at most L of them (rule V of spec/tolerance.md).
+    const depth = (back.depthScales as Record<string, { data: Float64Array }>)[name].data;
+    const L = dimensionsOf(problem).length;
+    depth.forEach((w, i) => {
+      expect(w, `${name}[${i}] depth`).toBeGreaterThanOrEqual(0);
+      expect(w, `${name}[${i}] depth`).toBeLessThanOrEqual(L * scale[i] * (1 + 2 ** -10));
+    });
   }
   expect(lhsAbs).toBeGreaterThan(0);
   expect(Math.abs(lhs - rhs)).toBeLessThanOrEqual(1e-12 * Math.max(lhsAbs, rhsAbs));
@@ -471,5 +478,37 @@ describe('bad cotangents and tangents are rejected, naming the tensor', () => {
     expect(() => referenceVjp(problem, { h: filled([1, 2, 3], () => Number.NaN), lastState: filled([1, 2], () => 1) })).toThrow('linear-recurrence cotangents: h: expected finite values, got NaN at flat index 0');
     expect(() => referenceJvp(problem, { a: filled([1, 2, 3], () => 1), b: filled([1, 2, 3], () => 1), h0: filled([1, 2], () => 1) })).toThrow('linear-recurrence tangents: h0: expected one of a, b, got an unexpected name');
     expect(() => referenceJvp(problem, { a: filled([1, 2, 3], () => 1) })).toThrow('linear-recurrence tangents: b: expected a tensor of shape [1, 2, 3], got undefined (missing)');
+  });
+});
+
+describe('condition and depth scales of the gradient tolerance (spec/tolerance.md rule V)', () => {
+  it('linear-recurrence L = 2 by hand: G = Σ|τ| and W_G = Σ (decays in τ)·|τ| for b̄0 and h̄0', () => {
+    // h_0 = a0·h0 + b0, h_1 = a1·h_0 + b1; b̄0 = h̄_0 + a1·(h̄_1 + f̄), h̄0 = a0·b̄0.
+    const [a0, a1, hb0, hb1, fb] = [-0.75, 0.5, 1.25, -2, 0.25];
+    const r = vjp(
+      { family: 'linear-recurrence', inputs: { a: tensor([a0, a1], [1, 1, 2]), b: tensor([1, -1], [1, 1, 2]), h0: tensor([0.5], [1, 1]) }, options: { reverse: false } },
+      { h: tensor([hb0, hb1], [1, 1, 2]), lastState: tensor([fb], [1, 1]) },
+    );
+    const depth = r.depthScales as Record<string, { data: Float64Array }>;
+    expect(scales(r).b!.data[0]).toBe(Math.abs(hb0) + Math.abs(a1) * (Math.abs(hb1) + Math.abs(fb)));
+    expect(depth.b.data[0]).toBeCloseTo(Math.abs(a1) * (Math.abs(hb1) + Math.abs(fb)), 5);
+    expect(depth.b.data[1]).toBe(0);
+    expect(depth.h0.data[0]).toBeCloseTo(Math.abs(a0 * hb0) + 2 * Math.abs(a0 * a1) * (Math.abs(hb1) + Math.abs(fb)), 5);
+  });
+
+  it('the z scale is |ȳ|·S(y\'\')·σ·(1 + |z|·(1 − σ)), which bounds silu\' where it cancels', () => {
+    // One token, one state, C = 1, no D: y'' = Δ·B·u, and at z = −1.25 silu' is small by cancellation.
+    const z = -1.25;
+    const s = 1 / (1 + Math.exp(-z));
+    const r = vjp(
+      {
+        family: 'selective-scan',
+        inputs: { u: tensor([1], [1, 1, 1]), delta: tensor([0.5], [1, 1, 1]), A: tensor([-1], [1, 1]), B: tensor([2], [1, 1]), C: tensor([1], [1, 1]), z: tensor([z], [1, 1, 1]) },
+        options: { deltaSoftplus: false },
+      },
+      { y: tensor([3], [1, 1, 1]), lastState: tensor([0], [1, 1, 1]) },
+    );
+    expect(scales(r).z!.data[0]).toBeCloseTo(3 * 1 * s * (1 + 1.25 * (1 - s)), 12);
+    expect(Math.abs(grads(r).z!.data[0])).toBeLessThan(scales(r).z!.data[0] / 4);
   });
 });
