@@ -4,6 +4,7 @@
  */
 import type { FamilyName, OptionsOf, OutputsOf, Problem, StepInputsOf, StepOutputs } from './families.ts';
 import type { SsdVarlenOutputs, SsdVarlenProblem } from './families/ssd/varlen.ts';
+import type { Cotangents as CotangentsOf, GradientsOf } from './gradients.ts';
 import type { Precision } from './precision.ts';
 
 /**
@@ -31,6 +32,12 @@ export interface FamilyEntryPoints<F extends FamilyName> {
   decline?(problem: Problem<F>): string | undefined;
   /** One-token recurrent update (SSM decoding): the state advanced by one time step. */
   step?(inputs: StepInputsOf<F>, options: OptionsOf<F>): Promise<StepOutputs>;
+  /**
+   * The backward pass (spec/gradients.md): given the problem and a cotangent for every output, the
+   * gradient of every differentiable input present, with parameters shared across batch or time
+   * summed as autograd sums them. Optional; the suite does not judge it yet (issue 17).
+   */
+  vjp?(problem: Problem<F>, cotangents: CotangentsOf<F>): Promise<GradientsOf<F>>;
   /** The error model the results are held to; componentwise when absent. */
   readonly errorModel?: ErrorModel;
   /**

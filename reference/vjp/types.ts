@@ -4,31 +4,10 @@
  * its condition scale. Not yet part of the suite's interface or protocol (issue 17).
  */
 import type { FamilyName, OutputsOf } from '../../spec/families.ts';
+import type { DifferentiableInput, GradientTensor } from '../../spec/gradients.ts';
+
+export { DIFFERENTIABLE_INPUTS, type Cotangents, type DifferentiableInput, type GradientTensor } from '../../spec/gradients.ts';
 import type { Float64Tensor } from '../../spec/tensor.ts';
-
-/** A cotangent or tangent: float32 or float64 values, dense row-major like the tensor it goes with. */
-export interface GradientTensor {
-  readonly data: Float32Array | Float64Array;
-  readonly shape: readonly number[];
-}
-
-/**
- * The differentiable inputs of each family, in the order of its input table. Not differentiable:
- * ssd's dtLimit (clamp bounds, a Python tuple in mamba_ssm) and seqIdx (integer labels).
- */
-export const DIFFERENTIABLE_INPUTS = {
-  'prefix-sum': ['x'],
-  'linear-recurrence': ['a', 'b', 'h0'],
-  'selective-scan': ['u', 'delta', 'A', 'B', 'C', 'D', 'z', 'deltaBias', 'h0'],
-  'lti-ssm': ['Abar', 'Bbar', 'C', 'D', 'u'],
-  ssd: ['x', 'dt', 'A', 'B', 'C', 'D', 'z', 'dtBias', 'initialStates'],
-} as const satisfies { readonly [F in FamilyName]: readonly string[] };
-
-/** The name of a differentiable input of family F. */
-export type DifferentiableInput<F extends FamilyName> = (typeof DIFFERENTIABLE_INPUTS)[F][number];
-
-/** A cotangent for every output of family F (the final state included). */
-export type Cotangents<F extends FamilyName> = { readonly [K in keyof OutputsOf<F>]: GradientTensor };
 
 /** A tangent for every differentiable input the problem has (one that is absent has none). */
 export type Tangents<F extends FamilyName> = { readonly [K in DifferentiableInput<F>]?: GradientTensor };
