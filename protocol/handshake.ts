@@ -20,6 +20,8 @@ export const LAYOUT_NAMES: readonly ProjectionLayout['kind'][] = ['time-invarian
 /** What a testee computes for one family, as its handshake states it. */
 export interface FamilyCapabilities {
   readonly step: boolean;
+  /** Whether it answers vjp requests (the backward pass, spec/protocol.md#vjp) for this family. */
+  readonly vjp: boolean;
   readonly errorModel?: ErrorModel;
   /** Supported values per option; an option not listed supports every value. */
   readonly options: Readonly<Record<string, readonly boolean[]>>;
@@ -130,9 +132,11 @@ function parseCapabilities(family: FamilyName, value: unknown, fail: Fail): Fami
   const at = `families.${family}`;
   if (!isRecord(value)) fail(at, 'an object of capabilities (may be empty: {})', JSON.stringify(value));
   const v = value as Record<string, unknown>;
-  const known = ['step', 'errorModel', 'options', 'optionalInputs', 'layouts', 'chunkSizes'];
+  const known = ['step', 'vjp', 'errorModel', 'options', 'optionalInputs', 'layouts', 'chunkSizes'];
   for (const key of Object.keys(v)) if (!known.includes(key)) fail(`${at}.${key}`, `one of the capabilities ${known.join(', ')}`, `'${key}'`);
-  if (v.step !== undefined && typeof v.step !== 'boolean') fail(`${at}.step`, 'a boolean', JSON.stringify(v.step));
+  for (const flag of ['step', 'vjp'] as const) {
+    if (v[flag] !== undefined && typeof v[flag] !== 'boolean') fail(`${at}.${flag}`, 'a boolean (true or false)', JSON.stringify(v[flag]));
+  }
   if (v.errorModel !== undefined && v.errorModel !== 'componentwise' && v.errorModel !== 'normwise') {
     fail(`${at}.errorModel`, `'componentwise' or 'normwise'`, JSON.stringify(v.errorModel));
   }
@@ -156,6 +160,7 @@ function parseCapabilities(family: FamilyName, value: unknown, fail: Fail): Fami
   const chunkSizes = v.chunkSizes === undefined ? undefined : chunkSizeList(`${at}.chunkSizes`, v.chunkSizes, fail);
   return {
     step: v.step === true,
+    vjp: v.vjp === true,
     ...(v.errorModel === undefined ? {} : { errorModel: v.errorModel as ErrorModel }),
     options,
     ...(optionalInputs === undefined ? {} : { optionalInputs }),

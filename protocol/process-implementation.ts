@@ -17,6 +17,8 @@ import { DEFAULT_MAX_FRAME_BYTES } from './frame.ts';
 import { declineByCapabilities, handshakeRequest, parseHandshake, type FamilyCapabilities, type TesteeDescription } from './handshake.ts';
 import { PROTOCOL_VERSION, type ProtocolMessage, type ProtocolTensor } from './messages.ts';
 import { TesteeProcess } from './testee-process.ts';
+import { gradientsOfAnswer, vjpRequestTensors } from './vjp-tensors.ts';
+import type { Cotangents, GradientsOf } from '../spec/gradients.ts';
 import { errorMessage } from '../spec/errors.ts';
 
 /** How to start and supervise a testee. */
@@ -73,6 +75,9 @@ export async function processImplementation(options: ProcessImplementationOption
   const description = await session.start();
   return adapterOf(session, description);
 }
+
+/** The requests that carry a problem and are answered with tensors. */
+type RequestKind = 'run' | 'step' | 'vjp';
 
 class TesteeSession {
   readonly argv: readonly string[];
@@ -133,14 +138,14 @@ class TesteeSession {
     }
   }
 
-  /** Sends one run or step request (one at a time), with the settings metadata when given, and returns the result's tensors. */
-  call(kind: 'run' | 'step', family: FamilyName, options: object, inputs: object, what: string, settings?: EvaluationSettings): Promise<Record<string, OutputTensor>> {
+  /** Sends one run, step or vjp request (one at a time), with the settings metadata when given, and returns the result's tensors. */
+  call(kind: RequestKind, family: FamilyName, options: object, inputs: object, what: string, settings?: EvaluationSettings): Promise<Record<string, OutputTensor>> {
     const result = this.queue.then(() => this.callNow(kind, family, options, inputs, what, settings));
     this.queue = result.catch(() => undefined);
     return result;
   }
 
-  private async callNow(kind: 'run' | 'step', family: FamilyName, options: object, inputs: object, what: string, settings: EvaluationSettings | undefined): Promise<Record<string, OutputTensor>> {
+  private async callNow(kind: RequestKind, family: FamilyName, options: object, inputs: object, what: string, settings: EvaluationSettings | undefined): Promise<Record<string, OutputTensor>> {
     const name = this.first?.name ?? this.commandText;
     if (this.disposed) throw new TesteeError('disposed', `testee '${name}': ${what} after dispose()`);
     await this.ensureRunning(name, what);
@@ -249,13 +254,22 @@ function familyAdapter<F extends FamilyName>(session: TesteeSession, family: F, 
     ...(capabilities.errorModel === undefined ? {} : { errorModel: capabilities.errorModel }),
     ...(capabilities.chunkSizes === undefined ? {} : { chunkSizes: capabilities.chunkSizes }),
   };
-  if (!capabilities.step) return adapter;
+  // vjp and step exist on the entry only where the handshake declared them, so the suite sees
+  // "not applicable" rather than a request the testee never said it could answer.
   return {
     ...adapter,
-    async step(inputs: StepInputsOf<F>, options: OptionsOf<F>): Promise<StepOutputs> {
-      const tensors = await session.call('step', family, options, inputs, `${family} step, batch×dim ${stepSize(inputs)}`);
-      return validateStepOutputs(family, inputs, tensors);
-    },
+    ...(capabilities.step && {
+      async step(inputs: StepInputsOf<F>, options: OptionsOf<F>): Promise<StepOutputs> {
+        const tensors = await session.call('step', family, options, inputs, `${family} step, batch×dim ${stepSize(inputs)}`);
+        return validateStepOutputs(family, inputs, tensors);
+      },
+    }),
+    ...(capabilities.vjp && {
+      async vjp(problem: Problem<F>, cotangents: Cotangents<F>): Promise<GradientsOf<F>> {
+        const tensors = await session.call('vjp', family, problem.options, vjpRequestTensors(problem, cotangents), `${describeProblem(problem)}, backward`);
+        return gradientsOfAnswer(problem, tensors);
+      },
+    }),
   };
 }
 

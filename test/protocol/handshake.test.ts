@@ -77,7 +77,7 @@ describe('handshake fields', () => {
         families: JSON.stringify({
           'linear-recurrence': { step: true, options: { reverse: [false] }, optionalInputs: [] },
           'selective-scan': { errorModel: 'componentwise', layouts: ['time-invariant'] },
-          ssd: { chunkSizes: [64, 100, 256] },
+          ssd: { chunkSizes: [64, 100, 256], vjp: true },
         }),
         expectedFailures: JSON.stringify([{ family: 'linear-recurrence', property: 'state-passing', options: { reverse: true }, reason: 'no carry-in' }]),
         environment: JSON.stringify({ torch: '2.4.0' }),
@@ -85,9 +85,9 @@ describe('handshake fields', () => {
     );
     expect(description.accumulation).toBe('float64');
     expect(description.description).toBe('my kernel');
-    expect(description.families['linear-recurrence']).toEqual({ step: true, options: { reverse: [false] }, optionalInputs: [] });
-    expect(description.families['selective-scan']).toEqual({ step: false, errorModel: 'componentwise', options: {}, layouts: ['time-invariant'] });
-    expect(description.families.ssd).toEqual({ step: false, options: {}, chunkSizes: [64, 100, 256] });
+    expect(description.families['linear-recurrence']).toEqual({ step: true, vjp: false, options: { reverse: [false] }, optionalInputs: [] });
+    expect(description.families['selective-scan']).toEqual({ step: false, vjp: false, errorModel: 'componentwise', options: {}, layouts: ['time-invariant'] });
+    expect(description.families.ssd).toEqual({ step: false, vjp: true, options: {}, chunkSizes: [64, 100, 256] });
     expect(description.expectedFailures).toEqual([{ family: 'linear-recurrence', property: 'state-passing', options: { reverse: true }, reason: 'no carry-in' }]);
     expect(description.environment).toEqual({ torch: '2.4.0' });
   });
@@ -122,7 +122,10 @@ describe('handshake fields', () => {
     [{ accumulation: 'float8' }, /accumulation: expected one of/],
     [{ families: 'not json' }, /families: expected JSON text, got "not json"/],
     [{ families: '{}' }, /families: expected a JSON object naming at least one of/],
-    [{ families: '{"prefix-sum": {"step": "yes"}}' }, /families.prefix-sum.step: expected a boolean, got "yes"/],
+    [{ families: '{"prefix-sum": {"step": "yes"}}' }, /families.prefix-sum.step: expected a boolean \(true or false\), got "yes"/],
+    [{ families: '{"prefix-sum": {"vjp": "true"}}' }, /families.prefix-sum.vjp: expected a boolean \(true or false\), got "true"/],
+    [{ families: '{"ssd": {"vjp": 1}}' }, /families.ssd.vjp: expected a boolean \(true or false\), got 1/],
+    [{ families: '{"lti-ssm": {"vjp": null}}' }, /families.lti-ssm.vjp: expected a boolean \(true or false\), got null/],
     [{ families: '{"prefix-sum": {"fast": true}}' }, /families.prefix-sum.fast: expected one of the capabilities/],
     [{ families: '{"prefix-sum": {"options": {"reverse": []}}}' }, /families.prefix-sum.options.reverse: expected a non-empty array of booleans/],
     [{ families: '{"prefix-sum": {"options": {"deltaSoftplus": [true]}}}' }, /families.prefix-sum.options.deltaSoftplus: expected an option of prefix-sum \(exclusive, reverse\)/],
