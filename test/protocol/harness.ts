@@ -2,6 +2,7 @@
  * What the protocol tests share: where the testees are, adapters that are always disposed, the
  * error a promise rejects with, and a look at this process's children so no testee outlives a test.
  */
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { processImplementation, type ProcessImplementation, type ProcessImplementationOptions } from '../../protocol/process-implementation.ts';
@@ -108,3 +109,13 @@ export const HAS_PROC = (() => {
     return false;
   }
 })();
+
+/** Whether python3 with numpy runs here; the reason when not. */
+export function pythonUnavailable(): string | undefined {
+  try {
+    execFileSync('python3', ['-c', 'import numpy'], { stdio: 'pipe', timeout: 20_000 });
+    return undefined;
+  } catch (error) {
+    return `python3 with numpy is not available (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`;
+  }
+}

@@ -92,14 +92,52 @@ def my_linear_recurrence(a, b, h0, reverse):
     return sequential_linear_recurrence(a, b, h0, reverse)
 
 
+def my_selective_scan_vjp(u, delta, A, B, C, D, z, delta_bias, h0, delta_softplus, y_bar, last_state_bar):
+    """The backward pass: inputs as for my_selective_scan (no seq_idx: vjp requests with seqIdx are
+    declined, see vjp() below), y_bar (batch, dim, L) and last_state_bar (batch, dim, N) the
+    cotangents of y and last_state. Returns a dict input name -> gradient, one per input that is
+    not None, shaped like it (B, C in their own layout; A, D, delta_bias summed over batch and time).
+
+    With mamba_ssm on a GPU this would be, for example (no h0 there, as for run):
+
+        import torch
+        from mamba_ssm.ops.selective_scan_interface import selective_scan_fn
+        t = lambda x: None if x is None else torch.from_numpy(x).cuda().requires_grad_()
+        inputs = {"u": t(u), "delta": t(delta), "A": t(A), "B": t(B), "C": t(C), "D": t(D), "z": t(z),
+                  "deltaBias": t(delta_bias)}
+        y, last = selective_scan_fn(inputs["u"], inputs["delta"], inputs["A"], inputs["B"], inputs["C"],
+                                    inputs["D"], inputs["z"], inputs["deltaBias"],
+                                    delta_softplus=delta_softplus, return_last_state=True)
+        present = {name: x for name, x in inputs.items() if x is not None}
+        grads = torch.autograd.grad([y, last], list(present.values()),
+                                    grad_outputs=[torch.from_numpy(y_bar).cuda(), torch.from_numpy(last_state_bar).cuda()])
+        # Same layouts as the inputs: dB/dC come back (dim, N), (batch, N, L) or (batch, G, N, L).
+        return {name: g.double().cpu().numpy() for name, g in zip(present, grads)}
+
+    Beware: SelectiveScanFn.backward ignores the cotangent of last_state (its docstring: "the
+    gradient of the last state is not considered in the backward pass"), so with a nonzero
+    last_state_bar its gradients are wrong by exactly that term. Declare an expectedFailure for it,
+    or take autograd through selective_scan_ref (pure PyTorch, same arguments) instead.
+    """
+    return sequential_selective_scan_vjp(u, delta, A, B, C, D, z, delta_bias, h0, delta_softplus, y_bar, last_state_bar)
+
+
+def my_linear_recurrence_vjp(a, b, h0, reverse, h_bar, last_state_bar):
+    """h_bar (batch, dim, L), last_state_bar (batch, dim): cotangents of h and last_state. Returns
+    a dict input name -> gradient for a, b and h0 (when h0 is not None)."""
+    return sequential_linear_recurrence_vjp(a, b, h0, reverse, h_bar, last_state_bar)
+
+
 # 3. What it supports. Per family: "step" (one-token update), and optionally "options" (supported
 #    values, e.g. {"reverse": [False]}), "optionalInputs", "layouts" (selective-scan B/C) and
 #    "chunkSizes" (the chunk sizes a run may ask for; the suite runs each, and none may change the
-#    result). A run request without a chunk size gets DEFAULT_CHUNK_SIZE.
+#    result), and "vjp" (it answers the backward pass: my_*_vjp above). A run request without a
+#    chunk size gets DEFAULT_CHUNK_SIZE.
 DEFAULT_CHUNK_SIZE = 256  # mamba_chunk_scan_combined's usual chunk_size
 FAMILIES = {
-    "linear-recurrence": {"step": True},
-    "selective-scan": {"step": True, "optionalInputs": ["D", "z", "deltaBias", "h0", "seqIdx"]},
+    "linear-recurrence": {"step": True, "vjp": True},
+    # seqIdx is accepted by run; a vjp request with seqIdx is declined at run time (vjp() below).
+    "selective-scan": {"step": True, "vjp": True, "optionalInputs": ["D", "z", "deltaBias", "h0", "seqIdx"]},
     "ssd": {"step": True, "chunkSizes": [64, 256]},
 }
 # ============================ END OF CHANGES ============================
@@ -116,6 +154,32 @@ def sequential_linear_recurrence(a, b, h0, reverse):
         state = a[:, :, t] * state + b[:, :, t]
         h[:, :, t] = state
     return h, state
+
+
+def sequential_linear_recurrence_vjp(a, b, h0, reverse, h_bar, last_state_bar):
+    """The adjoint scan of spec/gradients.md#linear-recurrence: lambda runs against processing
+    order, lambda_t = a_{t+1} lambda_{t+1} + h_bar_t, and a_bar_t = lambda_t h_{t-1}, b_bar_t = lambda_t,
+    h0_bar = a_0 lambda_0 (the first decay included). `reverse` swaps the time order."""
+    length = a.shape[2]
+    f = COMPUTE_DTYPE
+    a, h_bar = a.astype(f), h_bar.astype(f)
+    h, _ = sequential_linear_recurrence(a, b, h0, reverse)
+    start = np.zeros(a.shape[:2], f) if h0 is None else h0.astype(f)
+    order = list(range(length - 1, -1, -1)) if reverse else list(range(length))
+    a_bar = np.empty_like(a)
+    b_bar = np.empty_like(a)
+    lam = last_state_bar.astype(f)
+    for k in range(length - 1, -1, -1):  # processing steps, last first
+        t = order[k]
+        previous = start if k == 0 else h[:, :, order[k - 1]]
+        lam = lam + h_bar[:, :, t]
+        a_bar[:, :, t] = lam * previous
+        b_bar[:, :, t] = lam
+        lam = a[:, :, t] * lam  # after the loop: a_0 lambda_0, the initial state's cotangent
+    gradients = {"a": a_bar, "b": b_bar}
+    if h0 is not None:
+        gradients["h0"] = lam
+    return gradients
 
 
 def softplus(x):
@@ -159,6 +223,86 @@ def sequential_selective_scan(u, delta, A, B, C, D, z, delta_bias, h0, seq_idx, 
     if z is not None:
         y = y * silu(z.astype(dt))
     return y, state
+
+
+def sum_to_layout(contribution, P, t, out):
+    """Adds one time step's (batch, dim, N) contribution to the gradient `out` of B or C, summed as
+    autograd sums a shared parameter: over batch for (dim, N), over channels for (batch, N, L),
+    over a group's channels for (batch, G, N, L)."""
+    if P.ndim == 2:
+        out += contribution.sum(axis=0)
+    elif P.ndim == 3:
+        out[:, :, t] += contribution.sum(axis=1)
+    else:
+        batch, dim, n_state = contribution.shape
+        groups = P.shape[1]
+        out[:, :, :, t] += contribution.reshape(batch, groups, dim // groups, n_state).sum(axis=2)
+
+
+def sequential_selective_scan_vjp(u, delta, A, B, C, D, z, delta_bias, h0, delta_softplus, y_bar, last_state_bar):
+    """The adjoint scan of spec/gradients.md#selective-scan, one token at a time backwards: the
+    states are recomputed and stored by a forward pass, then lambda (batch, dim, N) runs from the
+    last token to the first and every factor's cotangent is summed into its input's layout."""
+    batch, dim, length = u.shape
+    n_state = A.shape[1]
+    f = COMPUTE_DTYPE
+    u, delta, A, B, C = (x.astype(f) for x in (u, delta, A, B, C))
+    y_bar = y_bar.astype(f)
+    raw = delta if delta_bias is None else delta + delta_bias.astype(f)[None, :, None]
+    step = softplus(raw) if delta_softplus else raw
+    # PyTorch's softplus backward: sigmoid below the threshold 20, 1 above it (spec/gradients.md).
+    with np.errstate(over="ignore"):
+        step_slope = np.where(raw > 20, f(1), 1 / (1 + np.exp(-raw))) if delta_softplus else np.ones_like(raw)
+    start = np.zeros((batch, dim, n_state), f) if h0 is None else h0.astype(f)
+    states = np.empty((length, batch, dim, n_state), f)
+    ungated = np.empty((batch, dim, length), f)  # y before the gate, for z's gradient
+    state = start
+    for t in range(length):
+        decay = np.exp(step[:, :, t, None] * A[None])
+        state = decay * state + step[:, :, t, None] * projection_at(B, t, dim) * u[:, :, t, None]
+        states[t] = state
+        ungated[:, :, t] = np.sum(state * projection_at(C, t, dim), axis=-1)
+    if D is not None:
+        ungated = ungated + D.astype(f)[None, :, None] * u
+    gradients = {}
+    if z is not None:
+        z = z.astype(f)
+        with np.errstate(over="ignore"):
+            sigma = 1 / (1 + np.exp(-z))
+        gradients["z"] = y_bar * ungated * sigma * (1 + z * (1 - sigma))
+        gated_bar = y_bar * silu(z)
+    else:
+        gated_bar = y_bar
+    u_bar = np.zeros_like(u)
+    step_bar = np.zeros_like(step)
+    A_bar = np.zeros_like(A)
+    B_bar = np.zeros_like(B)
+    C_bar = np.zeros_like(C)
+    lam = last_state_bar.astype(f)
+    for t in range(length - 1, -1, -1):
+        g = gated_bar[:, :, t, None]
+        B_t, C_t = projection_at(B, t, dim), projection_at(C, t, dim)
+        sum_to_layout(np.broadcast_to(g * states[t], (batch, dim, n_state)), C, t, C_bar)
+        lam = lam + C_t * g
+        previous = start if t == 0 else states[t - 1]
+        decay = np.exp(step[:, :, t, None] * A[None])
+        decay_bar = lam * previous  # cotangent of a_t; lam itself is that of x_t = step_t B_t u_t
+        step_t = step[:, :, t, None]
+        step_bar[:, :, t] = np.sum(decay_bar * decay * A[None] + lam * B_t * u[:, :, t, None], axis=-1)
+        A_bar += np.sum(decay_bar * decay * step_t, axis=0)
+        sum_to_layout(np.broadcast_to(lam * step_t * u[:, :, t, None], (batch, dim, n_state)), B, t, B_bar)
+        u_bar[:, :, t] = np.sum(lam * step_t * B_t, axis=-1)
+        lam = decay * lam  # after the loop: a_0 lambda_0, the initial state's cotangent
+    delta_bar = step_bar * step_slope
+    if D is not None:
+        u_bar = u_bar + gated_bar * D.astype(f)[None, :, None]
+        gradients["D"] = np.sum(gated_bar * u, axis=(0, 2))
+    gradients.update({"u": u_bar, "delta": delta_bar, "A": A_bar, "B": B_bar, "C": C_bar})
+    if delta_bias is not None:
+        gradients["deltaBias"] = np.sum(delta_bar, axis=(0, 2))
+    if h0 is not None:
+        gradients["h0"] = lam
+    return gradients
 
 
 def silu(z):
@@ -245,6 +389,29 @@ def step(family, options, inputs, settings):
     raise ValueError(f"family {family} has no step in this testee")
 
 
+class Decline(Exception):
+    """This testee does not compute the request's input: answered with kind "decline" and the reason."""
+
+
+def vjp(family, options, inputs, settings):
+    """Answers a vjp request: inputs as for run plus cotangent.<output> tensors; returns
+    gradient.<input> for every differentiable input present."""
+    cotangent = lambda name: inputs["cotangent." + name]
+    if family == "linear-recurrence":
+        gradients = my_linear_recurrence_vjp(inputs["a"], inputs["b"], inputs.get("h0"), options["reverse"],
+                                             cotangent("h"), cotangent("lastState"))
+    elif family == "selective-scan":
+        if "seqIdx" in inputs:
+            # The handshake's optionalInputs hold for run and vjp alike, so the limit is told here.
+            raise Decline("this testee has no backward pass for seqIdx (packed sequences); it computes seqIdx in run only")
+        gradients = my_selective_scan_vjp(
+            inputs["u"], inputs["delta"], inputs["A"], inputs["B"], inputs["C"], inputs.get("D"), inputs.get("z"),
+            inputs.get("deltaBias"), inputs.get("h0"), options["deltaSoftplus"], cotangent("y"), cotangent("lastState"))
+    else:
+        raise ValueError(f"family {family} has no vjp in this testee")
+    return {"gradient." + name: value for name, value in gradients.items()}
+
+
 # ------------------------------------------------------------------ frames and safetensors
 
 DTYPES = {"F32": np.dtype("<f4"), "F64": np.dtype("<f8")}
@@ -325,8 +492,10 @@ def main():
         try:
             options = json.loads(metadata["options"])
             settings = json.loads(metadata.get("settings", "{}"))  # absent unless the runner sets a chunk size
-            handler = {"run": run, "step": step}[kind]
+            handler = {"run": run, "step": step, "vjp": vjp}[kind]
             send({"id": request_id, "kind": "result"}, handler(metadata["family"], options, inputs, settings))
+        except Decline as decline:
+            send({"id": request_id, "kind": "decline", "reason": str(decline)})
         except Exception:  # the runner reports the message; the testee stays up for the next request
             send({"id": request_id, "kind": "error", "message": traceback.format_exc()})
 

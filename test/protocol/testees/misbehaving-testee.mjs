@@ -19,6 +19,7 @@ if (mode === 'wrong-version') handshake.protocol = '2';
 if (mode === 'missing-name') delete handshake.name;
 if (mode === 'bad-families') handshake.families = JSON.stringify({ 'cumulative-product': {} });
 if (mode === 'bad-precision') handshake.precision = 'float128';
+if (mode.startsWith('vjp-')) handshake.families = JSON.stringify({ 'linear-recurrence': { step: true, vjp: true } });
 
 if (mode === 'exit-before-handshake') {
   process.stderr.write('cannot import my_kernel: no such module\n');
@@ -109,6 +110,35 @@ async function misbehave(id, inputs) {
   }
 }
 
+/**
+ * A vjp answer that echoes the request (gradient.a = cotangent.h, gradient.b = a, gradient.h0 =
+ * cotangent.lastState: shapes right, values meaningless) so a test sees what arrived, or in the
+ * vjp-* modes an answer broken one way on a problem of length 3.
+ */
+function vjpAnswer(id, tensors) {
+  const echo = { 'gradient.a': tensors['cotangent.h'], 'gradient.b': tensors.a };
+  if (tensors.h0 !== undefined) echo['gradient.h0'] = tensors['cotangent.lastState'];
+  if (tensors.a.shape[2] !== TRIGGER_LENGTH || mode === 'vjp-echo') return send({ id, kind: 'result' }, echo);
+  const [batch, dim, length] = tensors.a.shape;
+  switch (mode) {
+    case 'vjp-crash':
+      process.stderr.write('Segmentation fault in backward (simulated)\n');
+      process.exit(139);
+    case 'vjp-missing-gradient': {
+      const { 'gradient.h0': _dropped, ...rest } = echo;
+      return send({ id, kind: 'result' }, rest);
+    }
+    case 'vjp-wrong-shape':
+      return send({ id, kind: 'result' }, { ...echo, 'gradient.b': { data: new Float64Array(batch * dim * length), shape: [batch, length, dim] } });
+    case 'vjp-unprefixed':
+      return send({ id, kind: 'result' }, { a: echo['gradient.a'], b: echo['gradient.b'] });
+    case 'vjp-decline':
+      return send({ id, kind: 'decline', reason: 'no backward pass for length 3' });
+    default:
+      throw new Error(`unknown vjp mode ${mode}`);
+  }
+}
+
 const STDERR_FLOOD_BYTES = 4 * 1024 * 1024;
 
 for await (const payload of readFrames(process.stdin)) {
@@ -127,6 +157,10 @@ for await (const payload of readFrames(process.stdin)) {
     const state = new Float64Array(tensors.state.data.length);
     for (let i = 0; i < state.length; i++) state[i] = tensors.a.data[i] * tensors.state.data[i] + tensors.b.data[i];
     send({ id, kind: 'result' }, { y: { data: state, shape: tensors.state.shape }, state: { data: state.slice(), shape: tensors.state.shape } });
+    continue;
+  }
+  if (kind === 'vjp') {
+    vjpAnswer(id, tensors);
     continue;
   }
   if (mode === 'stderr-flood') {
