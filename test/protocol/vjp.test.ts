@@ -173,6 +173,45 @@ describe('the numpy example testee’s vjp against referenceVjp (float64)', () =
     }
   });
 
+  /** An ssd problem (every optional input unless left out); softplus(dt + dtBias) in (0.37, 1.55), so dtLimit (0.5, 0.9) clamps on both sides. */
+  function ssdProblem(seed: string, length: number, dtSoftplus: boolean, leaveOut: readonly string[], perHeadD = false): Problem<'ssd'> {
+    const [batch, H, P, G, N] = [2, 4, 2, 2, 3];
+    const t = tensorSource(seed);
+    const all: Record<string, Tensor> = {
+      x: t([batch, length, H, P]), dt: t([batch, length, H], -0.5, 1), A: t([H], -2, -0.1),
+      B: t([batch, length, G, N]), C: t([batch, length, G, N]), D: perHeadD ? t([H]) : t([H, P]),
+      z: t([batch, length, H, P], -3, 3), dtBias: t([H], -0.3, 0.3), dtLimit: tensor([0.5, 0.9], [2]),
+      initialStates: t([batch, H, P, N]),
+      // Row 0 restarts twice; row 1 is one sequence.
+      seqIdx: tensor(Array.from({ length: batch * length }, (_, i) => (i < length ? Math.floor((i * 3) / Math.max(length, 1)) : 7)), [batch, length]),
+    };
+    const inputs = Object.fromEntries(Object.entries(all).filter(([name]) => !leaveOut.includes(name)));
+    return { family: 'ssd', inputs: inputs as unknown as Problem<'ssd'>['inputs'], options: { dtSoftplus } };
+  }
+
+  /** Seeded cotangents of ssd's y and finalStates. */
+  function ssdCotangents(seed: string, problem: Problem<'ssd'>): Cotangents<'ssd'> {
+    const t = tensorSource(seed);
+    const { x, B } = problem.inputs;
+    return { y: t(x.shape), finalStates: t([x.shape[0], x.shape[2], x.shape[3], B.shape[3]]) };
+  }
+
+  for (const dtSoftplus of [false, true]) {
+    it.skipIf(skip)(`ssd L=6 dtSoftplus=${dtSoftplus}, every optional input (seqIdx resets, dtLimit clamping both ways)${skipNote}`, async () => {
+      const problem = ssdProblem(`ssd-${dtSoftplus}`, 6, dtSoftplus, []);
+      await expectReference('ssd', problem, ssdCotangents(`ssd-cot-${dtSoftplus}`, problem));
+    });
+  }
+
+  it.skipIf(skip)(`ssd with D per head and no dtLimit, without optional inputs, and L=0${skipNote}`, async () => {
+    const cases: Problem<'ssd'>[] = [
+      ssdProblem('ssd-head-d', 5, true, ['dtLimit', 'seqIdx'], true),
+      ssdProblem('ssd-bare', 4, true, ['D', 'z', 'dtBias', 'dtLimit', 'initialStates', 'seqIdx']),
+      ssdProblem('ssd-empty', 0, true, ['seqIdx']),
+    ];
+    for (const problem of cases) await expectReference('ssd', problem, ssdCotangents('ssd-cot', problem));
+  });
+
   it.skipIf(skip)(`selective-scan with seqIdx is declined for vjp (run computes it)${skipNote}`, async () => {
     const base = selectiveScanProblem('packed', 'time-varying', 4, true);
     const seqIdx: Tensor = tensor([0, 0, 1, 1, 0, 1, 1, 1], [2, 4]);

@@ -122,6 +122,15 @@ def my_selective_scan_vjp(u, delta, A, B, C, D, z, delta_bias, h0, delta_softplu
     return sequential_selective_scan_vjp(u, delta, A, B, C, D, z, delta_bias, h0, delta_softplus, y_bar, last_state_bar)
 
 
+def my_ssd_vjp(x, dt, A, B, C, D, z, dt_bias, dt_limit, initial_states, seq_idx, dt_softplus, y_bar, final_states_bar):
+    """The backward pass of my_ssd: inputs as for my_ssd, y_bar (batch, L, H, P) and
+    final_states_bar (batch, H, P, N) the cotangents of y and final_states. Returns a dict input
+    name -> gradient for every differentiable input that is not None (dt_limit and seq_idx have
+    none). With mamba_ssm: torch.autograd.grad([y, final], inputs, grad_outputs=[y_bar, final_states_bar])
+    over mamba_chunk_scan_combined(..., return_final_states=True), as for selective_scan_fn above."""
+    return sequential_ssd_vjp(x, dt, A, B, C, D, z, dt_bias, dt_limit, initial_states, seq_idx, dt_softplus, y_bar, final_states_bar)
+
+
 def my_linear_recurrence_vjp(a, b, h0, reverse, h_bar, last_state_bar):
     """h_bar (batch, dim, L), last_state_bar (batch, dim): cotangents of h and last_state. Returns
     a dict input name -> gradient for a, b and h0 (when h0 is not None)."""
@@ -138,7 +147,7 @@ FAMILIES = {
     "linear-recurrence": {"step": True, "vjp": True},
     # seqIdx is accepted by run; a vjp request with seqIdx is declined at run time (vjp() below).
     "selective-scan": {"step": True, "vjp": True, "optionalInputs": ["D", "z", "deltaBias", "h0", "seqIdx"]},
-    "ssd": {"step": True, "chunkSizes": [64, 256]},
+    "ssd": {"step": True, "vjp": True, "chunkSizes": [64, 256]},
 }
 # ============================ END OF CHANGES ============================
 
@@ -344,6 +353,82 @@ def sequential_ssd(x, dt, A, B, C, D, z, dt_bias, dt_limit, initial_states, seq_
     return y, state
 
 
+def sequential_ssd_vjp(x, dt, A, B, C, D, z, dt_bias, dt_limit, initial_states, seq_idx, dt_softplus, y_bar, final_states_bar):
+    """The adjoint scan of spec/gradients.md#ssd: states recomputed forward, then lambda
+    (batch, H, P, N) from the last token to the first; a head's decay and step are shared by its
+    P x N channels, B and C by the heads of a group; a seqIdx reset makes the decay 0."""
+    batch, length, heads, headdim = x.shape
+    groups, n_state = B.shape[2], B.shape[3]
+    f = COMPUTE_DTYPE
+    x, dt, A, B, C = (v.astype(f) for v in (x, dt, A, B, C))
+    y_bar = y_bar.astype(f)
+    raw = dt if dt_bias is None else dt + dt_bias.astype(f)
+    soft = softplus(raw) if dt_softplus else raw
+    with np.errstate(over="ignore"):
+        slope = np.where(raw > 20, f(1), 1 / (1 + np.exp(-raw))) if dt_softplus else np.ones_like(raw)
+    step = soft
+    if dt_limit is not None:
+        lo, hi = dt_limit.astype(f)
+        step = np.minimum(np.maximum(soft, lo), hi)
+        slope = slope * ((soft >= lo) & (soft <= hi))  # torch.clamp's backward: the gradient passes at a bound
+    group = np.arange(heads) // (heads // groups)
+    per_group = heads // groups
+    start = np.zeros((batch, heads, headdim, n_state), f) if initial_states is None else initial_states.astype(f)
+    decays = np.exp(step * A[None, None, :])  # (batch, L, H)
+    if seq_idx is not None and length > 1:
+        reset = np.zeros((batch, length), bool)
+        reset[:, 1:] = seq_idx[:, 1:] != seq_idx[:, :-1]
+        decays = np.where(reset[:, :, None], f(0), decays)
+    states = np.empty((length, batch, heads, headdim, n_state), f)
+    ungated = np.empty((batch, length, heads, headdim), f)
+    state = start
+    for t in range(length):
+        state = decays[:, t, :, None, None] * state + step[:, t, :, None, None] * (B[:, t, group, None, :] * x[:, t, :, :, None])
+        states[t] = state
+        ungated[:, t] = np.sum(state * C[:, t, group, None, :], axis=-1)
+    gradients = {}
+    if D is not None:
+        D_full = D.astype(f)[:, None] if D.ndim == 1 else D.astype(f)
+        ungated = ungated + D_full * x
+    if z is not None:
+        z = z.astype(f)
+        with np.errstate(over="ignore"):
+            sigma = 1 / (1 + np.exp(-z))
+        gradients["z"] = y_bar * ungated * sigma * (1 + z * (1 - sigma))
+        gated_bar = y_bar * silu(z)
+    else:
+        gated_bar = y_bar
+    by_group = lambda per_head: per_head.reshape(batch, groups, per_group, n_state).sum(axis=2)  # (batch, H, N) -> (batch, G, N)
+    x_bar = np.zeros_like(x)
+    step_bar = np.zeros_like(step)
+    A_bar = np.zeros_like(A)
+    B_bar = np.zeros_like(B)
+    C_bar = np.zeros_like(C)
+    lam = final_states_bar.astype(f)
+    for t in range(length - 1, -1, -1):
+        g = gated_bar[:, t, :, :, None]  # (batch, H, P, 1)
+        C_bar[:, t] = by_group(np.sum(g * states[t], axis=2))
+        lam = lam + C[:, t, group, None, :] * g
+        previous = start if t == 0 else states[t - 1]
+        decay_bar = np.sum(lam * previous, axis=(2, 3))  # (batch, H): the decay is shared by P x N
+        B_t = B[:, t, group, None, :]
+        step_bar[:, t] = decay_bar * decays[:, t] * A[None] + np.sum(lam * B_t * x[:, t, :, :, None], axis=(2, 3))
+        A_bar += np.sum(decay_bar * decays[:, t] * step[:, t], axis=0)
+        B_bar[:, t] = by_group(np.sum(lam * step[:, t, :, None, None] * x[:, t, :, :, None], axis=2))
+        x_bar[:, t] = np.sum(lam * step[:, t, :, None, None] * B_t, axis=-1)
+        lam = decays[:, t, :, None, None] * lam  # after the loop: the initial states' cotangent
+    dt_bar = step_bar * slope
+    if D is not None:
+        x_bar = x_bar + gated_bar * D_full
+        gradients["D"] = np.sum(gated_bar * x, axis=(0, 1)) if D.ndim == 2 else np.sum(gated_bar * x, axis=(0, 1, 3))
+    gradients.update({"x": x_bar, "dt": dt_bar, "A": A_bar, "B": B_bar, "C": C_bar})
+    if dt_bias is not None:
+        gradients["dtBias"] = np.sum(dt_bar, axis=(0, 1))
+    if initial_states is not None:
+        gradients["initialStates"] = lam
+    return gradients
+
+
 # ------------------------------------------------------------------ requests
 
 def run(family, options, inputs, settings):
@@ -407,6 +492,11 @@ def vjp(family, options, inputs, settings):
         gradients = my_selective_scan_vjp(
             inputs["u"], inputs["delta"], inputs["A"], inputs["B"], inputs["C"], inputs.get("D"), inputs.get("z"),
             inputs.get("deltaBias"), inputs.get("h0"), options["deltaSoftplus"], cotangent("y"), cotangent("lastState"))
+    elif family == "ssd":
+        gradients = my_ssd_vjp(
+            inputs["x"], inputs["dt"], inputs["A"], inputs["B"], inputs["C"], inputs.get("D"), inputs.get("z"),
+            inputs.get("dtBias"), inputs.get("dtLimit"), inputs.get("initialStates"), inputs.get("seqIdx"),
+            options["dtSoftplus"], cotangent("y"), cotangent("finalStates"))
     else:
         raise ValueError(f"family {family} has no vjp in this testee")
     return {"gradient." + name: value for name, value in gradients.items()}
