@@ -17,6 +17,7 @@ import { uniformFromSeed } from './arbitraries.ts';
 import type { WorstElement } from './compare.ts';
 import { gradientBounds, type GradientBounds } from './gradient-tolerance.ts';
 import { withTimeout, type CheckFailure, type RunContext } from './pipeline.ts';
+import { roundoffsOf, type ArithmeticDeclaration } from './tolerance.ts';
 
 /** Gradients by differentiable input name, as validated. */
 export type Gradients = Readonly<Record<string, OutputTensor>>;
@@ -132,10 +133,11 @@ export function isJudged(judged: JudgedGradients, name: string, i: number): bool
 
 /**
  * The first gradient element outside its rule V bound, as a failure naming the tensor and the
- * element (`vjp.A[0, 1]`); undefined when every judged element is inside. A non-finite gradient
+ * element (`vjp.A[0, 1]`), e in units of u·G (u of the declared storage); undefined when every judged element is inside. A non-finite gradient
  * passes only where an intermediate may leave the precision's range.
  */
-export function gradientFailure(judged: JudgedGradients, gradients: Gradients, what: string): CheckFailure | undefined {
+export function gradientFailure(judged: JudgedGradients, gradients: Gradients, declaration: ArithmeticDeclaration, what: string): CheckFailure | undefined {
+  const unit = roundoffsOf(declaration).storage;
   const expected = judged.reference.gradients as Readonly<Record<string, OutputTensor | undefined>>;
   const scales = judged.reference.conditionScales as Readonly<Record<string, OutputTensor | undefined>>;
   let violations = 0;
@@ -165,7 +167,7 @@ export function gradientFailure(judged: JudgedGradients, gradients: Gradients, w
           got: have,
           error,
           bound: bound[i],
-          e: G > 0 ? error / G : Number.NaN,
+          e: G > 0 ? error / (unit * G) : Number.NaN,
           ...(!Number.isFinite(have) && { reason: `${have} where the reference gradient is ${want} and no intermediate can leave the range` }),
         };
       }

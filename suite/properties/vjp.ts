@@ -18,7 +18,7 @@ export const vjp: PropertyDefinition<'vjp'> = {
       if (unspecified !== undefined) return { kind: 'declined', reason: unspecified };
       const cotangents = cotangentsOf(c.problem, c.parameters.cotangentSeed as number);
       const gradients = await runVjp(context, c.problem, cotangents);
-      const failure = gradientFailure(judgedGradients(context, c.problem, cotangents), gradients, 'gradients differ from the reference');
+      const failure = gradientFailure(judgedGradients(context, c.problem, cotangents), gradients, context.declaration, 'gradients differ from the reference');
       return failure ?? { kind: 'pass' };
     }),
 };
