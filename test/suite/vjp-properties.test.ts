@@ -14,6 +14,7 @@ import type { FamilyImplementation, ScanImplementation } from '../../spec/implem
 import type { OutputTensor } from '../../spec/tensor.ts';
 import { FAMILY_NAMES } from '../../spec/families.ts';
 import type { PropertyName } from '../../suite/results.ts';
+import { validateImplementation } from '../../suite/implementation-check.ts';
 import { validateGradients } from '../../suite/vjp-check.ts';
 import { lengthOf, quickRun } from './quick-run.ts';
 
@@ -147,5 +148,12 @@ describe('validateGradients', () => {
 
   it('accepts one gradient per present input, an absent input given as undefined included', () => {
     expect(Object.keys(validateGradients(problem as never, { a: tensor([1, 1, 2]), b: tensor([1, 1, 2]), h0: undefined }))).toEqual(['a', 'b']);
+  });
+});
+
+describe('validateImplementation', () => {
+  it('rejects a vjp that is not a function, naming the field', () => {
+    const implementation = { name: 'x', precision: 'float32', families: { 'prefix-sum': { run: async () => ({}), vjp: 3 } } };
+    expect(() => validateImplementation(implementation)).toThrow("families['prefix-sum'].vjp: expected absent or a function, got number 3");
   });
 });
