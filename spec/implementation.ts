@@ -35,7 +35,13 @@ export interface FamilyEntryPoints<F extends FamilyName> {
   /**
    * The backward pass (spec/gradients.md): given the problem and a cotangent for every output, the
    * gradient of every differentiable input present, with parameters shared across batch or time
-   * summed as autograd sums them. Optional; the suite does not judge it yet (issue 17).
+   * summed as autograd sums them. Optional. Where present, the suite's vjp properties judge it on
+   * generated cases with random float32 cotangents: every gradient within rule V of the reference
+   * (spec/tolerance.md, "Gradients"; `vjp`), ⟨ȳ, J·v⟩ from the forward-mode reference equal to
+   * ⟨vjp(ȳ), v⟩ (`vjp-dot-product`), exact zeros from zero cotangents (`vjp-zero`) and linearity
+   * in ȳ (`vjp-linearity`). A gradient of another shape, a missing gradient of a present input
+   * and a gradient of an absent input fail; decline() applies as for run(). Not judged yet:
+   * selective-scan problems with seqIdx (declined), fixtures and the process protocol.
    */
   vjp?(problem: Problem<F>, cotangents: CotangentsOf<F>): Promise<GradientsOf<F>>;
   /** The error model the results are held to; componentwise when absent. */

@@ -90,11 +90,11 @@ function checkFamilies(families: unknown, problem: Report): FamilyName[] {
     }
     declared.push(key);
     if (!isObject(entry)) {
-      problem(field, 'an object { run, step?, decline?, errorModel? }', describeValue(entry));
+      problem(field, 'an object { run, step?, decline?, vjp?, errorModel? }', describeValue(entry));
       continue;
     }
     if (typeof entry.run !== 'function') problem(`${field}.run`, 'a function (problem) => Promise<outputs>', entry.run === undefined ? 'undefined (missing)' : describeValue(entry.run));
-    for (const method of ['step', 'decline'] as const) {
+    for (const method of ['step', 'decline', 'vjp'] as const) {
       if (entry[method] !== undefined && typeof entry[method] !== 'function') problem(`${field}.${method}`, 'absent or a function', describeValue(entry[method]));
     }
     // ssd's variable-length form exists on ssd only: elsewhere it would be silently never run.

@@ -4,7 +4,10 @@
  * operation). A step is the run's loop over one token with the step state as initial state.
  */
 import type { FamilyImplementation, ScanImplementation } from '../../spec/implementation.ts';
+import type { Cotangents, GradientsOf } from '../../spec/gradients.ts';
 import type {
+  FamilyName,
+  Problem,
   LinearRecurrenceOptions,
   LinearRecurrenceOutputs,
   LinearRecurrenceStepInputs,
@@ -49,6 +52,7 @@ import {
 } from './kernels.ts';
 import { specialise } from './specialise.ts';
 import { ssdHeadWalk, ssdSequenceWalk } from './ssd-walk.ts';
+import { sequentialVjp } from './vjp.ts';
 
 /** The two arithmetics of the sequential loop. */
 export type SequentialPrecision = 'float64' | 'float32';
@@ -296,8 +300,19 @@ export function createSequential(precision: SequentialPrecision): ScanImplementa
       precision === 'float32'
         ? 'Sequential loop in float32, Math.fround after every operation (exp, log1p, silu included): the baseline order.'
         : 'Sequential loop in plain float64, no compensation.',
-    families: { 'prefix-sum': prefixSum, 'linear-recurrence': linearRecurrence, 'selective-scan': selectiveScan, 'lti-ssm': ltiSsm, ssd },
+    families: {
+      'prefix-sum': withVjp(precision, prefixSum),
+      'linear-recurrence': withVjp(precision, linearRecurrence),
+      'selective-scan': withVjp(precision, selectiveScan),
+      'lti-ssm': withVjp(precision, ltiSsm),
+      ssd: withVjp(precision, ssd),
+    },
   };
+}
+
+/** A family's entry with the backward pass of vjp.ts in the same precision as its forward loops. */
+function withVjp<F extends FamilyName, E extends FamilyImplementation<F>>(precision: SequentialPrecision, entry: E): E {
+  return { ...entry, vjp: async (problem: Problem<F>, cotangents: Cotangents<F>): Promise<GradientsOf<F>> => sequentialVjp(precision, problem, cotangents) as GradientsOf<F> };
 }
 
 /** Where channel (b, d) finds its B or C values, from the one index function of spec/shapes.ts. */

@@ -16,6 +16,10 @@ import { scaling } from './scaling.ts';
 import { statePassing } from './state-passing.ts';
 import { step } from './step.ts';
 import { varlen } from './varlen.ts';
+import { vjp } from './vjp.ts';
+import { vjpDotProduct } from './vjp-dot-product.ts';
+import { vjpLinearity } from './vjp-linearity.ts';
+import { vjpZero } from './vjp-zero.ts';
 import { zeroInput } from './zero-input.ts';
 import type { PropertyDefinition } from './harness.ts';
 
@@ -35,6 +39,10 @@ export const PROPERTIES = [
   causality,
   batchPermutation,
   determinism,
+  vjp,
+  vjpDotProduct,
+  vjpZero,
+  vjpLinearity,
 ] as const satisfies readonly PropertyDefinition[];
 
 /** The name of a generated-case property. */

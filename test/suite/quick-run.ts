@@ -5,9 +5,14 @@ import type { CellResult, PropertyName } from '../../suite/results.ts';
 import { runImplementation } from '../../suite/runner.ts';
 import { MODES } from '../../suite/settings.ts';
 
-/** A quick run of some cells of `family` without fixtures (what `check --no-fixtures` does), with the default seed. */
-export async function quickRun(implementation: ScanImplementation, family: FamilyName, properties: readonly PropertyName[]): Promise<readonly CellResult[]> {
-  const report = await runImplementation(implementation, { runs: MODES.quick.runs, maxLength: MODES.quick.maxLength, families: [family], properties });
+/** A quick run of some cells of `family` without fixtures (what `check --no-fixtures` does), with the default seed; `limits` shortens it further. */
+export async function quickRun(
+  implementation: ScanImplementation,
+  family: FamilyName,
+  properties: readonly PropertyName[],
+  limits: { readonly runs?: number; readonly maxLength?: number } = {},
+): Promise<readonly CellResult[]> {
+  const report = await runImplementation(implementation, { runs: limits.runs ?? MODES.quick.runs, maxLength: limits.maxLength ?? MODES.quick.maxLength, families: [family], properties });
   return report.cells;
 }
 
