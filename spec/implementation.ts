@@ -40,8 +40,9 @@ export interface FamilyEntryPoints<F extends FamilyName> {
    * (spec/tolerance.md, "Gradients"; `vjp`), ⟨ȳ, J·v⟩ from the forward-mode reference equal to
    * ⟨vjp(ȳ), v⟩ (`vjp-dot-product`), exact zeros from zero cotangents (`vjp-zero`) and linearity
    * in ȳ (`vjp-linearity`). A gradient of another shape, a missing gradient of a present input
-   * and a gradient of an absent input fail; decline() applies as for run(). Not judged yet:
-   * selective-scan problems with seqIdx (declined), fixtures and the process protocol.
+   * and a gradient of an absent input fail; decline() applies as for run(). A process testee
+   * declares it per family (spec/protocol.md, `vjp`). Not judged yet: selective-scan problems
+   * with seqIdx (declined) and golden gradient fixtures.
    */
   vjp?(problem: Problem<F>, cotangents: CotangentsOf<F>): Promise<GradientsOf<F>>;
   /** The error model the results are held to; componentwise when absent. */
