@@ -35,7 +35,8 @@ export interface FamilyEntryPoints<F extends FamilyName> {
   /**
    * The backward pass (spec/gradients.md): given the problem and a cotangent for every output, the
    * gradient of every differentiable input present, with parameters shared across batch or time
-   * summed as autograd sums them. Optional; the suite does not judge it yet (issue 17).
+   * summed as autograd sums them. Optional; judged (rule V) on the gradient fixtures only, by fixture
+   * replay, which counts them as not run without it; no property judges it yet (issue 17).
    */
   vjp?(problem: Problem<F>, cotangents: CotangentsOf<F>): Promise<GradientsOf<F>>;
   /** The error model the results are held to; componentwise when absent. */
