@@ -17,9 +17,12 @@ import { pickComparison } from './accuracy.ts';
 import { caseMatchesEntry, type CellPlan } from './cells.ts';
 import type { ArithmeticDeclaration } from './tolerance.ts';
 import { dimensionsOf, type Dimensions } from '../spec/shapes.ts';
+import type { GradientTensor } from '../spec/gradients.ts';
+import { unravelIndex, type Float64Tensor } from '../spec/tensor.ts';
+import { gradientBounds, gradientUsage } from './gradient-tolerance.ts';
 
-/** One golden case as the suite reads it: ordinary, or in ssd's variable-length form. */
-export type FixtureCase = OrdinaryFixtureCase | VarlenFixtureCase;
+/** One golden case as the suite reads it: ordinary, in ssd's variable-length form, or a gradient case. */
+export type FixtureCase = OrdinaryFixtureCase | VarlenFixtureCase | GradientFixtureCase;
 
 /** An ordinary golden case: a problem run through run(). */
 export interface OrdinaryFixtureCase extends FixtureCaseFields {
@@ -33,6 +36,23 @@ export interface VarlenFixtureCase extends FixtureCaseFields {
   readonly form: 'varlen';
   readonly family: 'ssd';
   readonly problem: SsdVarlenProblem;
+}
+
+/**
+ * A gradient case (fixtures/manifest.ts#VJP_FORM): a problem and a cotangent for every output,
+ * run through vjp and judged by rule V against the reference VJP's gradients and scales.
+ */
+export interface GradientFixtureCase extends FixtureCaseFields {
+  readonly form: 'vjp';
+  readonly family: FamilyName;
+  readonly problem: AnyProblem;
+  readonly cotangents: Readonly<Record<string, GradientTensor>>;
+  /** Per differentiable input present: the reference gradient, its condition scale and its depth scale. */
+  readonly expectedGradients: {
+    readonly gradients: Readonly<Record<string, Float64Tensor>>;
+    readonly conditionScales: Readonly<Record<string, Float64Tensor>>;
+    readonly depthScales: Readonly<Record<string, Float64Tensor>>;
+  };
 }
 
 /** What every golden case has. */
@@ -60,7 +80,7 @@ export interface FixtureCellResult {
   readonly runs: number;
   readonly declined: number;
   readonly declineReason?: string;
-  /** Varlen fixtures not run because the implementation has no runVarlen (neither passed nor declined). */
+  /** Varlen fixtures not run because the implementation has no runVarlen, gradient ones because it has no vjp (neither passed nor declined). */
   readonly notRun: number;
   readonly notRunReason?: string;
   /** The first failing fixture, as a counterexample without fast-check replay data. */
@@ -83,7 +103,7 @@ export async function runFixtureCell(
   let declined = 0;
   let declineReason: string | undefined;
   let notRun = 0;
-  let notRunReason: string | undefined;
+  const notRunReasons: string[] = [];
   let failure: Counterexample | undefined;
   let failedCase: OrdinaryFixtureCase | undefined;
   const context: RunContext<FamilyName> = { entry, declaration, timeoutMs };
@@ -92,16 +112,24 @@ export async function runFixtureCell(
     const options = fixture.problem.options as unknown as Readonly<Record<string, boolean>>;
     if (plan.only !== undefined && !caseMatchesEntry(plan.only, fixture.regime, options)) continue;
     if (plan.excluding.some((e) => caseMatchesEntry(e, fixture.regime, options))) continue;
-    if (fixture.form === 'varlen' && varlenEntry === undefined) {
+    const missing =
+      fixture.form === 'varlen' && varlenEntry === undefined
+        ? "the implementation's ssd has no runVarlen"
+        : fixture.form === 'vjp' && entry.vjp === undefined
+          ? `the implementation's ${plan.family} has no vjp`
+          : undefined;
+    if (missing !== undefined) {
       notRun++;
-      notRunReason ??= "the implementation's ssd has no runVarlen";
+      if (!notRunReasons.includes(missing)) notRunReasons.push(missing);
       continue;
     }
     // The same pipeline as the generated cases (suite/pipeline.ts): a decline before or during the run is declined.
     const result =
       fixture.form === 'varlen'
         ? await checkVarlenFixture(varlenEntry!, fixture, declaration, timeoutMs)
-        : await checkAgainstReference(context, fixture.problem, {
+        : fixture.form === 'vjp'
+          ? await checkGradientFixture(entry, fixture, declaration, timeoutMs)
+          : await checkAgainstReference(context, fixture.problem, {
       expected: fixture.expected,
       exact: (expected) => exactRegime(fixture.regime, declaration, fixture.problem, expected),
       failure: (comparison) => {
@@ -156,7 +184,7 @@ export async function runFixtureCell(
     declined,
     ...(declineReason && { declineReason }),
     notRun,
-    ...(notRunReason && { notRunReason }),
+    ...(notRunReasons.length > 0 && { notRunReason: notRunReasons.join('; ') }),
     ...(failure && { failure }),
     ...(failedCase && { failedCase }),
   };
@@ -179,6 +207,45 @@ async function checkVarlenFixture(
     const bounds = Array.from(problem.inputs.cuSeqlens.data).join(', ');
     const judgement = judgeVarlenSequences(problem, outputs, declaration, fixture.regime, (_own, s) => sequenceExpected(problem, expected, s), `varlen (cuSeqlens [${bounds}])`);
     return judgement.failure ?? { kind: 'pass', comparisons: judgement.comparisons };
+  });
+}
+
+/**
+ * One gradient fixture through vjp (decline honoured, time limit): every gradient present and
+ * shaped like its input, none for an input without one, each element within rule V's bound
+ * (suite/gradient-tolerance.ts) of the reference gradient; the worst element is named.
+ */
+async function checkGradientFixture(
+  entry: FamilyImplementation<FamilyName>,
+  fixture: GradientFixtureCase,
+  declaration: ArithmeticDeclaration,
+  timeoutMs: number,
+): Promise<CheckResult> {
+  return guarded(async () => {
+    const { problem, cotangents, expectedGradients: expected } = fixture;
+    const reason = entry.decline?.(problem as never);
+    if (reason !== undefined) return { kind: 'declined', reason };
+    const answer = (await withTimeout(entry.vjp!(problem as never, cotangents as never), timeoutMs, 'vjp')) as Readonly<Record<string, GradientTensor | undefined>>;
+    const got = Object.fromEntries(Object.entries(answer ?? {}).filter(([, t]) => t !== undefined)) as Record<string, GradientTensor>;
+    for (const [name, reference] of Object.entries(expected.gradients)) {
+      const t = got[name];
+      if (t === undefined) return { kind: 'fail', message: `vjp: gradients.${name}: expected a tensor of shape [${reference.shape.join(', ')}], got none` };
+      if (t.shape.join() !== reference.shape.join() || t.data.length !== reference.data.length) {
+        return { kind: 'fail', message: `vjp: gradients.${name}: expected shape [${reference.shape.join(', ')}], got [${t.shape.join(', ')}] with ${t.data.length} values` };
+      }
+    }
+    const extra = Object.keys(got).filter((name) => !(name in expected.gradients));
+    if (extra.length > 0) return { kind: 'fail', message: `vjp: gradients: expected only ${Object.keys(expected.gradients).join(', ')} (the differentiable inputs present), got also ${extra.join(', ')}` };
+    const bounds = gradientBounds(problem, expected.conditionScales, expected.depthScales, cotangents, declaration);
+    const usage = gradientUsage(expected.gradients, got, bounds);
+    if (usage.max <= 1 || usage.worst === undefined) return { kind: 'pass' };
+    const { input, index } = usage.worst;
+    const reference = expected.gradients[input];
+    const at = unravelIndex(index, reference.shape).join(', ');
+    return {
+      kind: 'fail',
+      message: `vjp: gradient ${input}[${at}]: expected ${reference.data[index]}, got ${got[input].data[index]}, bound ${bounds.bounds[input][index].toExponential(3)} (rule V, ${usage.max.toPrecision(3)}× the bound; ${usage.judged} elements judged)`,
+    };
   });
 }
 

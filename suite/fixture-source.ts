@@ -6,17 +6,21 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { FIXTURES_DIR, VARLEN_FORM } from '../fixtures/manifest.ts';
+import { FIXTURES_DIR, VARLEN_FORM, VJP_FORM } from '../fixtures/manifest.ts';
 import { decodeFixture, loadFixtureCase, loadManifest, type AnyFixtureCase } from '../fixtures/loader.ts';
 import type { AnyProblem, FamilyName } from '../spec/families.ts';
 import type { ExpectedOutputs } from './compare.ts';
 import type { FixtureCase, FixtureSource } from './fixture-replay.ts';
 import { commandPath } from './replay.ts';
 
-/** A loaded fixture (ordinary or varlen) as the suite reads it. */
+/** A loaded fixture (ordinary, varlen or gradient) as the suite reads it. */
 function suiteCase(fixture: AnyFixtureCase, file: string, select: readonly string[]): FixtureCase {
   const fields = { id: fixture.id, regime: fixture.regime, expected: fixture.expected as unknown as ExpectedOutputs, file, select };
   if (fixture.form === VARLEN_FORM) return { ...fields, form: VARLEN_FORM, family: 'ssd', problem: fixture.problem };
+  if (fixture.form === VJP_FORM) {
+    const { cotangents, expectedGradients } = fixture as { cotangents: object; expectedGradients: object };
+    return { ...fields, form: VJP_FORM, family: fixture.family, problem: fixture.problem as AnyProblem, cotangents, expectedGradients } as FixtureCase;
+  }
   return { ...fields, family: fixture.family, problem: fixture.problem as AnyProblem };
 }
 

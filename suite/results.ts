@@ -85,7 +85,7 @@ export interface CellResult {
   /** Cases the implementation declined (each with a reason; the first is kept). */
   readonly declined: number;
   readonly declineReason?: string;
-  /** Fixtures cells: varlen fixtures not run (the implementation has no runVarlen), neither passed nor declined; absent when none. */
+  /** Fixtures cells: fixtures not run (varlen without runVarlen, gradient ones without vjp), neither passed nor declined; absent when none. */
   readonly notRun?: number;
   readonly notRunReason?: string;
   readonly counterexample?: Counterexample;

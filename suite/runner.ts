@@ -190,7 +190,7 @@ export async function runCell(
     }
     const notRun = result.notRun > 0 ? { notRun: result.notRun, ...(result.notRunReason && { notRunReason: result.notRunReason }) } : {};
     if (result.runs === 0 && result.declined === 0) {
-      const reason = result.notRun > 0 ? `${result.notRun} varlen fixtures not run: ${result.notRunReason}` : 'no fixture of this family matches the cell';
+      const reason = result.notRun > 0 ? `${result.notRun} fixtures not run: ${result.notRunReason}` : 'no fixture of this family matches the cell';
       return finish({ outcome: 'not-applicable', reason, runs: 0, declined: 0, ...notRun });
     }
     if (result.runs === 0) return finish({ outcome: 'declined', runs: 0, declined: result.declined, ...(result.declineReason && { declineReason: result.declineReason }), ...notRun });

@@ -11,7 +11,7 @@ float64 recurrence and compares with the expected outputs, within the rounding e
 sequential float64 loop can make: |got - expected| <= 2^-53 * (4 W + 6 S) + L * 2^-1074, where
 S is the condition scale and W the depth scale stored in the fixture (twice the bound of the
 sequential order, 2W + 3S units of roundoff, for margin). Other families, and cases of another
-form (a "form" metadata key, e.g. ssd's "varlen"), are reported as skipped.
+form (a "form" metadata key: ssd's "varlen", or "vjp" for a gradient case), are reported as skipped.
 
 Usage:
   python3 check_fixture.py FILE.safetensors [FILE ...]
@@ -109,7 +109,7 @@ def check_file(path):
     family = metadata.get("family")
     case_id = metadata.get("caseId", path)
     if metadata.get("form") is not None:
-        # ssd's variable-length form ('varlen'): packed sequences, read by the suite's loader only.
+        # ssd's variable-length form ('varlen', packed sequences) and gradient cases ('vjp'): read by the suite's loader only.
         return "skip", f"SKIP {case_id}: form {metadata['form']!r}; this example reads ordinary cases only"
     if family not in SUPPORTED:
         return "skip", f"SKIP {case_id}: this example recomputes {', '.join(SUPPORTED)} only"
