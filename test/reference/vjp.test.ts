@@ -458,7 +458,7 @@ describe('(d) the initial state\'s gradient', () => {
 });
 
 describe('(e) ssd = selective-scan through the reduction, summed over a head\'s channels', () => {
-  /** The selective-scan problem an ssd problem (no seqIdx, no dtLimit) is (spec/README.md "How the families reduce"). */
+  /** The selective-scan problem an ssd problem (no dtLimit) is (spec/README.md "How the families reduce"); seqIdx (batch, L) carries over as it is. */
   function asSelectiveScan(inputs: SsdInputs): SelectiveScanInputs {
     const [nb, length, H, P] = inputs.x.shape;
     const [, , G, N] = inputs.B.shape;
@@ -484,13 +484,14 @@ describe('(e) ssd = selective-scan through the reduction, summed over a head\'s 
       ...(inputs.z === undefined ? {} : { z: timeLast(inputs.z, P) }),
       ...(inputs.dtBias === undefined ? {} : { deltaBias: perChannel(inputs.dtBias) }),
       ...(inputs.initialStates === undefined ? {} : { h0: tensor(inputs.initialStates.data, [nb, dm, N]) }),
+      ...(inputs.seqIdx === undefined ? {} : { seqIdx: inputs.seqIdx }),
     };
   }
 
-  for (const [dtSoftplus, perChannelD] of [[true, false], [false, true]] as const) {
-    it(`dtSoftplus = ${dtSoftplus}, D ${perChannelD ? '(H, P)' : '(H)'}: every gradient and condition scale`, () => {
-      const random = seeded(`vjp ssd reduction ${dtSoftplus}`);
-      const problem = ssdProblem(random, dtSoftplus, { perChannelD });
+  for (const [dtSoftplus, perChannelD, packed] of [[true, false, false], [false, true, false], [true, true, true], [false, false, true]] as const) {
+    it(`dtSoftplus = ${dtSoftplus}, D ${perChannelD ? '(H, P)' : '(H)'}${packed ? ', seqIdx resets' : ''}: every gradient and condition scale`, () => {
+      const random = seeded(`vjp ssd reduction ${dtSoftplus}${packed ? ' packed' : ''}`);
+      const problem = ssdProblem(random, dtSoftplus, { perChannelD, packed });
       const [nb, length, H, P] = problem.inputs.x.shape;
       const [, , G, N] = problem.inputs.B.shape;
       const dm = H * P;
