@@ -7,7 +7,9 @@
  *    time-invariant dB summed over the wrong axis, dh0 missing the first decay, ddelta without the
  *    softplus derivative. Each wrong kernel is the float32 kernel composed so that it makes exactly
  *    that mistake (run on one batch row, on a layout that exposes per-(b, d, n, t) contributions,
- *    read before the first decay, on Δ given directly), so it carries float32 rounding like a real one.
+ *    read before the first decay, on Δ given directly), so it carries float32 rounding like a real one;
+ *    and a selective-scan backward that ignores seqIdx (run on the problem without it).
+ * Packed selective-scan rows (seqIdx, odd seeds of bench/gradient-cases.ts) are judged like the rest.
  * The wider measurement: npx tsx bench/gradient-margins.ts.
  */
 import seedrandom from 'seedrandom';
@@ -44,6 +46,14 @@ function usages(c: GradientCase, wrong: Gradients, input: string): { correct: nu
   return { correct: correct.max, wrong: bad.usage[input] };
 }
 
+/** Whether a case's seqIdx resets the state somewhere (a row with a change of id after its first token). */
+function packedWithResets(c: GradientCase): boolean {
+  const seqIdx = (c.problem.inputs as { seqIdx?: Tensor }).seqIdx;
+  if (seqIdx === undefined) return false;
+  const L = seqIdx.shape[1];
+  return seqIdx.data.some((id, i) => i % L > 0 && id !== seqIdx.data[i - 1]);
+}
+
 /** Rows [0, 1) of the batch axis of the named tensors. */
 function firstRow(values: Record<string, Tensor | undefined>, batched: readonly string[], batch: number): Record<string, Tensor | undefined> {
   return Object.fromEntries(
@@ -65,11 +75,15 @@ describe('rule V on the sequential backward kernels', () => {
       for (const precision of ['float32', 'float64'] as const) {
         const usage = measure(c, sequentialVjp(precision, c.problem as Problem<FamilyName>, c.cotangents as never) as Gradients, precision, reference);
         expect(usage.max, `${c.label} ${precision}: worst at ${JSON.stringify(usage.worst)}`).toBeLessThan(1);
-        const key = `${c.family} ${precision}`;
-        worst.set(key, Math.max(worst.get(key) ?? 0, usage.max));
-        judged.set(key, (judged.get(key) ?? 0) + usage.judged);
+        for (const key of [`${c.family} ${precision}`, ...(packedWithResets(c) ? [`${c.family} packed ${precision}`] : [])]) {
+          worst.set(key, Math.max(worst.get(key) ?? 0, usage.max));
+          judged.set(key, (judged.get(key) ?? 0) + usage.judged);
+        }
       }
     }
+    // selective-scan rows that pack several sequences were judged, and their float32 rounding seen.
+    for (const precision of ['float32', 'float64']) expect(judged.get(`selective-scan packed ${precision}`), `selective-scan packed ${precision}`).toBeGreaterThan(500);
+    expect(worst.get('selective-scan packed float32')).toBeGreaterThan(1e-4);
     for (const family of FAMILY_NAMES) {
       for (const precision of ['float32', 'float64']) {
         // Never green by accident: every family judged many elements, and the float32 kernel's
@@ -137,6 +151,16 @@ describe('rule V on the sequential backward kernels', () => {
       expect(u.correct).toBeLessThan(1);
       expect(u.wrong).toBeGreaterThan(1);
     }
+  });
+
+  it('a backward that ignores seqIdx exceeds it (selective-scan, L = 6, resets at t = 2 and 4)', () => {
+    const c0 = selectiveCase('seqIdx', 'time-varying', { deltaSoftplus: true }, { D: true, z: true, deltaBias: true, h0: true }, 6);
+    const seqIdx = tensor([0, 0, 1, 1, 2, 2, 0, 0, 1, 1, 2, 2], [2, 6]);
+    const c: GradientCase = { ...c0, problem: { ...c0.problem, inputs: { ...c0.problem.inputs, seqIdx } } as AnyProblem };
+    const wrong = vjp32(c0.problem, c.cotangents);
+    const u = usages(c, wrong, 'h0');
+    expect(u.correct).toBeLessThan(1);
+    expect(u.wrong).toBeGreaterThan(1);
   });
 
   it('ddelta without the softplus derivative exceeds it (selective-scan, L = 3)', () => {
