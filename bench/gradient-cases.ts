@@ -95,6 +95,15 @@ export function gradientCases(seeds: readonly number[], lengths: readonly number
   return cases;
 }
 
+/** Whether a case's seqIdx resets the state somewhere: an id changes after a row's first token. */
+export function hasResets(c: GradientCase): boolean {
+  const seqIdx = (c.problem.inputs as { seqIdx?: { data: ArrayLike<number>; shape: readonly number[] } }).seqIdx;
+  if (seqIdx === undefined) return false;
+  const L = seqIdx.shape[1];
+  for (let i = 0; i < seqIdx.data.length; i++) if (i % L > 0 && seqIdx.data[i] !== seqIdx.data[i - 1]) return true;
+  return false;
+}
+
 /** The reference VJP of a case (gradients and condition scales) as plain records. */
 export function referenceOf(c: GradientCase): { gradients: Record<string, { data: Float64Array }>; scales: Record<string, { data: Float64Array }>; depths: Record<string, { data: Float64Array }> } {
   const result = referenceVjp(c.problem as Problem<FamilyName>, c.cotangents as never) as unknown as {

@@ -19,7 +19,7 @@ import { FAMILY_NAMES, type AnyProblem, type FamilyName, type Problem, type Sele
 import { softplus } from '../../spec/families/selective-scan/discretization.ts';
 import { sampleProblem, type SampleRequest } from '../../spec/regimes.ts';
 import { tensor, type Tensor } from '../../spec/tensor.ts';
-import { gradientCases, measure, randomCotangents, referenceOf, type CotangentTensors, type GradientCase } from '../../bench/gradient-cases.ts';
+import { gradientCases, hasResets, measure, randomCotangents, referenceOf, type CotangentTensors, type GradientCase } from '../../bench/gradient-cases.ts';
 
 type Gradients = Record<string, { data: Float32Array | Float64Array } | undefined>;
 const vjp32 = (problem: AnyProblem, cot: CotangentTensors): Gradients => sequentialVjp('float32', problem as Problem<FamilyName>, cot as never) as Gradients;
@@ -46,14 +46,6 @@ function usages(c: GradientCase, wrong: Gradients, input: string): { correct: nu
   return { correct: correct.max, wrong: bad.usage[input] };
 }
 
-/** Whether a case's seqIdx resets the state somewhere (a row with a change of id after its first token). */
-function packedWithResets(c: GradientCase): boolean {
-  const seqIdx = (c.problem.inputs as { seqIdx?: Tensor }).seqIdx;
-  if (seqIdx === undefined) return false;
-  const L = seqIdx.shape[1];
-  return seqIdx.data.some((id, i) => i % L > 0 && id !== seqIdx.data[i - 1]);
-}
-
 /** Rows [0, 1) of the batch axis of the named tensors. */
 function firstRow(values: Record<string, Tensor | undefined>, batched: readonly string[], batch: number): Record<string, Tensor | undefined> {
   return Object.fromEntries(
@@ -75,7 +67,7 @@ describe('rule V on the sequential backward kernels', () => {
       for (const precision of ['float32', 'float64'] as const) {
         const usage = measure(c, sequentialVjp(precision, c.problem as Problem<FamilyName>, c.cotangents as never) as Gradients, precision, reference);
         expect(usage.max, `${c.label} ${precision}: worst at ${JSON.stringify(usage.worst)}`).toBeLessThan(1);
-        for (const key of [`${c.family} ${precision}`, ...(packedWithResets(c) ? [`${c.family} packed ${precision}`] : [])]) {
+        for (const key of [`${c.family} ${precision}`, ...(hasResets(c) ? [`${c.family} packed ${precision}`] : [])]) {
           worst.set(key, Math.max(worst.get(key) ?? 0, usage.max));
           judged.set(key, (judged.get(key) ?? 0) + usage.judged);
         }
