@@ -57,18 +57,20 @@ export function randomCotangents(problem: AnyProblem, seed: string): CotangentTe
 
 /**
  * Every applicable case for the given seeds and lengths: per family, regime, option setting, seed,
- * every optional input on (selective-scan's seqIdx off: its gradient is not specified yet).
+ * every optional input on; selective-scan's seqIdx on odd seeds only, so both packed rows and rows
+ * without seqIdx are measured (ssd's always on, as before; it is drawn last, so the other inputs are the same either way).
  * `skipped` collects the combinations a regime does not apply to, with the reason.
  */
 export function gradientCases(seeds: readonly number[], lengths: readonly number[], skipped: string[] = []): GradientCase[] {
   const cases: GradientCase[] = [];
   for (const family of FAMILY_NAMES) {
-    const optionalInputs = Object.fromEntries(OPTIONAL_INPUTS[family].map((name) => [name, !(family === 'selective-scan' && name === 'seqIdx')]));
+    const allOn = Object.fromEntries(OPTIONAL_INPUTS[family].map((name) => [name, true]));
     for (const regime of regimesFor(family)) {
       for (const options of OPTION_SETTINGS[family]) {
         for (const seed of seeds) {
           for (const length of lengths) {
             const layout = LAYOUTS[seed % LAYOUTS.length];
+            const optionalInputs = family === 'selective-scan' && seed % 2 === 0 ? { ...allOn, seqIdx: false } : allOn;
             const request = {
               family,
               regime: regime.name,
@@ -77,7 +79,7 @@ export function gradientCases(seeds: readonly number[], lengths: readonly number
               optionalInputs: regime.name === 'dyadic-exact' ? { ...optionalInputs, z: false } : optionalInputs,
               ...(family === 'selective-scan' && { projections: layout }),
             } as unknown as SampleRequest;
-            const label = `${family} ${regime.name} ${JSON.stringify(options)} seed=${seed} L=${length}`;
+            const label = `${family} ${regime.name} ${JSON.stringify(options)} seed=${seed} L=${length}${optionalInputs.seqIdx === true ? ' packed' : ''}`;
             const reason = regimeRestriction(request);
             if (reason !== undefined) {
               skipped.push(`${label}: ${reason}`);
@@ -91,6 +93,15 @@ export function gradientCases(seeds: readonly number[], lengths: readonly number
     }
   }
   return cases;
+}
+
+/** Whether a case's seqIdx resets the state somewhere: an id changes after a row's first token. */
+export function hasResets(c: GradientCase): boolean {
+  const seqIdx = (c.problem.inputs as { seqIdx?: { data: ArrayLike<number>; shape: readonly number[] } }).seqIdx;
+  if (seqIdx === undefined) return false;
+  const L = seqIdx.shape[1];
+  for (let i = 0; i < seqIdx.data.length; i++) if (i % L > 0 && seqIdx.data[i] !== seqIdx.data[i - 1]) return true;
+  return false;
 }
 
 /** The reference VJP of a case (gradients and condition scales) as plain records. */

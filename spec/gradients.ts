@@ -14,7 +14,7 @@ export interface GradientTensor {
 
 /**
  * The differentiable inputs of each family, in the order of its input table. Not differentiable:
- * ssd's dtLimit (clamp bounds, a Python tuple in mamba_ssm) and seqIdx (integer labels).
+ * ssd's dtLimit (clamp bounds, a Python tuple in mamba_ssm) and selective-scan's and ssd's seqIdx (integer labels).
  */
 export const DIFFERENTIABLE_INPUTS = {
   'prefix-sum': ['x'],

@@ -110,12 +110,8 @@ function linearRecurrenceVjp(round: Round, inputs: LinearRecurrenceInputs, optio
   return acc;
 }
 
-/** selective-scan: one channel per (b, d), the chain rule through Δ, exp, δu, the gate. */
+/** selective-scan: one channel per (b, d), the chain rule through Δ, exp, δu, the gate; a seqIdx reset's decay is 0. */
 function selectiveScanVjp(round: Round, inputs: SelectiveScanInputs, options: SelectiveScanOptions, cot: Values): Record<string, Float64Array> {
-  if (inputs.seqIdx !== undefined) {
-    // spec/gradients.md and reference/vjp have no selective-scan resets yet: nothing to check a gradient against.
-    throw new RangeError('sequential vjp: selective-scan inputs.seqIdx: expected absent (the gradient of a packed selective scan is not specified yet), got a tensor');
-  }
   const dims = dimensionsOf({ family: 'selective-scan', inputs, options });
   const { batch, dim, length: L, stateSize: N } = dims;
   const layoutB = projectionLayout(inputs.B.shape);
@@ -130,10 +126,13 @@ function selectiveScanVjp(round: Round, inputs: SelectiveScanInputs, options: Se
   const shifted = new Float64Array(L);
   const delta = new Float64Array(L);
   const du = new Float64Array(L);
+  const reset = new Uint8Array(L);
   const add = (name: string, i: number, v: number): void => {
     acc[name][i] = round(acc[name][i] + v);
   };
   for (let b = 0; b < batch; b++) {
+    const ids = inputs.seqIdx?.data;
+    for (let t = 0; t < L; t++) reset[t] = ids !== undefined && t > 0 && ids[b * L + t] !== ids[b * L + t - 1] ? 1 : 0;
     for (let d = 0; d < dim; d++) {
       const c = b * dim + d;
       const bias = inputs.deltaBias?.data[d];
@@ -143,7 +142,8 @@ function selectiveScanVjp(round: Round, inputs: SelectiveScanInputs, options: Se
         delta[t] = options.deltaSoftplus ? softplusRounded(round, shifted[t]) : shifted[t];
         du[t] = round(delta[t] * inputs.u.data[i]);
         for (let n = 0; n < N; n++) {
-          f.decay[t * N + n] = round(Math.exp(round(delta[t] * inputs.A.data[d * N + n])));
+          // A reset's decay is 0 (the forward kernel's state zeroed), never exp(…)·0.
+          f.decay[t * N + n] = reset[t] === 1 ? 0 : round(Math.exp(round(delta[t] * inputs.A.data[d * N + n])));
           f.input[t * N + n] = round(inputs.B.data[projectionIndex(layoutB, dims, b, d, n, t)] * du[t]);
           f.readout[t * N + n] = inputs.C.data[projectionIndex(layoutC, dims, b, d, n, t)];
         }
@@ -166,9 +166,12 @@ function selectiveScanVjp(round: Round, inputs: SelectiveScanInputs, options: Se
           const bIndex = projectionIndex(layoutB, dims, b, d, n, t);
           duBar = round(duBar + round(bar.input[k] * inputs.B.data[bIndex]));
           add('B', bIndex, round(bar.input[k] * du[t]));
-          const exponentBar = round(bar.decay[k] * f.decay[k]);
-          deltaBar = round(deltaBar + round(exponentBar * inputs.A.data[d * N + n]));
-          add('A', d * N + n, round(exponentBar * delta[t]));
+          // A reset's decay is the constant 0: nothing flows to Δ or A through it.
+          if (reset[t] === 0) {
+            const exponentBar = round(bar.decay[k] * f.decay[k]);
+            deltaBar = round(deltaBar + round(exponentBar * inputs.A.data[d * N + n]));
+            add('A', d * N + n, round(exponentBar * delta[t]));
+          }
           add('C', projectionIndex(layoutC, dims, b, d, n, t), bar.readout[k]);
         }
         deltaBar = round(deltaBar + round(duBar * u));

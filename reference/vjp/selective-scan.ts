@@ -8,7 +8,8 @@
  *     ū_t = Σ_n x̄·Δ·B + s̄·D      D̄_d = Σ_{b,t} s̄·u     z̄ = ḡ·silu'(z)
  *     delta-bar = Δ̄·softplus'(δ) (or Δ̄),   deltaBias-bar_d = Σ_{b,t} delta-bar,   h0-bar = h̄0
  *
- * Factors and partial derivatives are float64 (as the forward reference's); every sum and the
+ * seqIdx gets no gradient. A reset contributes nothing through a: its derivative r·exp(Δ·A)·(…) is
+ * 0 there, as in ssd.ts. Factors and partial derivatives are float64 (as the forward reference's); every sum and the
  * adjoint scan are double-double, rounded once.
  */
 import type { SelectiveScanInputs, SelectiveScanOptions } from '../../spec/families.ts';
@@ -21,6 +22,12 @@ import { siluDerivative, siluDerivativeScale, softplusDerivative } from './deriv
 import { DoubleDoubleArray } from './double-double-array.ts';
 import type { GradientArrays, Values } from './types.ts';
 
+/** Whether the state resets at token t of row b: seqIdx changes there (t ≥ 1). */
+function resetsAt(inputs: SelectiveScanInputs, L: number, b: number, t: number): boolean {
+  const ids = inputs.seqIdx?.data;
+  return ids !== undefined && t > 0 && ids[b * L + t] !== ids[b * L + t - 1];
+}
+
 /** The forward factors of channel (b, d) into f; returns nothing, fills shifted (δ) and delta (Δ) per t. */
 function fillChannel(inputs: SelectiveScanInputs, options: SelectiveScanOptions, b: number, d: number, f: ChannelFactors, shifted: Float64Array, delta: Float64Array): void {
   const dims = dimensionsOf({ family: 'selective-scan', inputs, options });
@@ -32,8 +39,10 @@ function fillChannel(inputs: SelectiveScanInputs, options: SelectiveScanOptions,
     const u = inputs.u.data[i];
     shifted[t] = inputs.delta.data[i] + (inputs.deltaBias?.data[d] ?? 0);
     delta[t] = options.deltaSoftplus ? softplus(shifted[t]) : shifted[t];
+    // At a reset the decay is the constant 0, never exp(…)·0 (NaN after an overflow).
+    const reset = resetsAt(inputs, L, b, t);
     for (let n = 0; n < N; n++) {
-      f.decay[t * N + n] = Math.exp(delta[t] * inputs.A.data[d * N + n]);
+      f.decay[t * N + n] = reset ? 0 : Math.exp(delta[t] * inputs.A.data[d * N + n]);
       f.input[t * N + n] = delta[t] * (inputs.B.data[projectionIndex(layoutB, dims, b, d, n, t)] * u);
       f.readout[t * N + n] = inputs.C.data[projectionIndex(layoutC, dims, b, d, n, t)];
     }
@@ -55,7 +64,7 @@ export function selectiveScanGradients(inputs: SelectiveScanInputs, options: Sel
   const layoutC = projectionLayout(inputs.C.shape);
   const m = absolute ? Math.abs : (v: number): number => v;
   const acc: Record<string, DoubleDoubleArray> = {};
-  for (const [name, tensor] of Object.entries(inputs)) if (tensor !== undefined) acc[name] = new DoubleDoubleArray(tensor.data.length);
+  for (const [name, tensor] of Object.entries(inputs)) if (tensor !== undefined && name !== 'seqIdx') acc[name] = new DoubleDoubleArray(tensor.data.length);
   const yBarAll = cotangents.y as Float32Array | Float64Array;
   const stateBarAll = cotangents.lastState as Float32Array | Float64Array;
 
@@ -80,16 +89,20 @@ export function selectiveScanGradients(inputs: SelectiveScanInputs, options: Sel
         const i = sequenceIndex(dim, L, b, d, t);
         const u = inputs.u.data[i];
         const D = delta[t];
+        const reset = resetsAt(inputs, L, b, t);
         deltaBar.set(0);
         for (let n = 0; n < N; n++) {
           const k = t * N + n;
           const A = inputs.A.data[d * N + n];
           const bIndex = projectionIndex(layoutB, dims, b, d, n, t);
           const B = inputs.B.data[bIndex];
-          const a = Math.exp(D * A);
-          bar.decay.get(k, v);
-          addProduct(deltaBar, m(a * A), v);
-          acc.A.addScaled(d * N + n, m(a * D), v);
+          // A reset's decay is the constant 0: nothing flows to Δ or A through it.
+          if (!reset) {
+            const a = Math.exp(D * A);
+            bar.decay.get(k, v);
+            addProduct(deltaBar, m(a * A), v);
+            acc.A.addScaled(d * N + n, m(a * D), v);
+          }
           bar.input.get(k, v);
           addProduct(deltaBar, m(B * u), v);
           acc.B.addScaled(bIndex, m(D * u), v);

@@ -8,7 +8,9 @@
  *  (c) parameters shared over batch or time: their gradient is the sum of the per-(b, t) gradients of
  *      the same values given in a layout that does not share them;
  *  (d) the initial state's gradient: the gradient of a token prepended to carry h0 in, L = 0, resets;
- *  (e) ssd's gradients are selective-scan's through the reduction, summed over a head's channels;
+ *      a packed selective-scan row's gradients are each sequence's alone (h0 only the first's);
+ *  (e) ssd's gradients are selective-scan's through the reduction, summed over a head's channels,
+ *      with and without seqIdx;
  * and the one-sided derivatives at the softplus threshold and the clamp bounds.
  */
 import { describe, expect, it } from 'vitest';
@@ -18,6 +20,7 @@ import { DIFFERENTIABLE_INPUTS, referenceJvp, referenceVjp } from '../../referen
 import type { AnyProblem, FamilyName, Problem, SelectiveScanInputs, SsdInputs } from '../../spec/families.ts';
 import { softplus } from '../../spec/families/selective-scan/discretization.ts';
 import { dimensionsOf, outputShapes } from '../../spec/shapes.ts';
+import { sliceAxis } from '../../spec/tensor-axis.ts';
 import { tensor, type Tensor } from '../../spec/tensor.ts';
 import { filled, seeded, type Random } from './random-inputs.ts';
 
@@ -136,8 +139,11 @@ function limitsInGaps(inputs: SsdInputs, dtSoftplus: boolean): Tensor {
   return tensor([widest(1, Math.floor(v.length / 3)), widest(Math.ceil((2 * v.length) / 3), v.length - 1)], [2]);
 }
 
-/** A random selective-scan problem: B and C in the given layouts, every optional input. */
-function selectiveScanProblem(random: Random, layouts: readonly [number, number], deltaSoftplus: boolean): Problem<'selective-scan'> {
+/** Row 0 packs sequences [0, 3), [3, 5), [5, 6) (ids 0, 1, 4); row 1 [0, 1), [1, 6) (ids 2, 3): resets at t = 3, 5 and t = 1. */
+const PACKED_IDS = [0, 0, 0, 1, 1, 4, 2, 3, 3, 3, 3, 3];
+
+/** A random selective-scan problem: B and C in the given layouts, every optional input, seqIdx (PACKED_IDS) on request. */
+function selectiveScanProblem(random: Random, layouts: readonly [number, number], deltaSoftplus: boolean, packed = false): Problem<'selective-scan'> {
   const [batch, dim, L, N] = [2, 4, 6, 3];
   const projection = (rank: number): Tensor =>
     rank === 2 ? values(random, [dim, N], -2, 2) : rank === 3 ? values(random, [batch, N, L], -2, 2) : values(random, [batch, 2, N, L], -2, 2);
@@ -153,6 +159,7 @@ function selectiveScanProblem(random: Random, layouts: readonly [number, number]
       z: values(random, [batch, dim, L], -3, 3),
       deltaBias: values(random, [dim], deltaSoftplus ? -1 : 0, deltaSoftplus ? 1 : 0.25),
       h0: values(random, [batch, dim, N], -2, 2),
+      ...(packed ? { seqIdx: tensor(PACKED_IDS, [batch, L]) } : {}),
     },
     options: { deltaSoftplus },
   };
@@ -213,6 +220,12 @@ describe('(a) dot-product test and (b) finite differences, every family and opti
         checkAgainstForward(selectiveScanProblem(random, layouts, deltaSoftplus), random);
       });
     }
+  }
+  for (const deltaSoftplus of [false, true]) {
+    it(`selective-scan deltaSoftplus = ${deltaSoftplus} with seqIdx resets, B rank 3, C rank 2 and rank 4, C rank 3`, () => {
+      checkAgainstForward(selectiveScanProblem(random, [3, 2], deltaSoftplus, true), random);
+      checkAgainstForward(selectiveScanProblem(random, [4, 3], deltaSoftplus, true), random);
+    });
   }
   it('selective-scan with only the required inputs', () => {
     const { D: _d, z: _z, deltaBias: _b, h0: _h, ...bare } = selectiveScanProblem(random, [3, 3], true).inputs;
@@ -369,10 +382,83 @@ describe('(d) the initial state\'s gradient', () => {
     expect([...grads(r).initialStates!.data]).toEqual([...finalBar.data]);
     expect([...grads(r).A!.data]).toEqual([0, 0, 0, 0]);
   });
+
+  for (const layouts of [[3, 4], [2, 3]] as const) {
+    it(`selective-scan, B rank ${layouts[0]}, C rank ${layouts[1]}: a packed row's gradients and scales are each sequence's alone, h0's only the first's`, () => {
+      const packed = selectiveScanProblem(random, layouts, true, true);
+      const [nb, dm, length] = packed.inputs.u.shape;
+      const cot = randomCotangents(packed, random);
+      const whole = vjp(packed, cot);
+      const inputs = packed.inputs as unknown as Record<string, Tensor>;
+      // Time-last and batched: u, delta, z and a B or C of rank 3 or 4; shared by every sequence: the rest but h0.
+      const perToken = (name: string): boolean => ['u', 'delta', 'z'].includes(name) || ((name === 'B' || name === 'C') && inputs[name].shape.length > 2);
+      const expected = { gradients: {} as Record<string, Float64Array>, conditionScales: {} as Record<string, Float64Array>, depthScales: {} as Record<string, Float64Array> };
+      for (const kind of Object.keys(expected) as (keyof typeof expected)[]) for (const name of Object.keys(whole.gradients)) expected[kind][name] = new Float64Array(inputs[name].data.length);
+      let sequences = 0;
+      for (let b = 0; b < nb; b++) {
+        const ids = PACKED_IDS.slice(b * length, (b + 1) * length);
+        const starts = ids.flatMap((id, t) => (t === 0 || id !== ids[t - 1] ? [t] : []));
+        starts.forEach((s, k) => {
+          const e = starts[k + 1] ?? length;
+          const first = k === 0;
+          const last = e === length;
+          const alone: Record<string, Tensor> = {};
+          for (const [name, t] of Object.entries(inputs)) {
+            if (name === 'seqIdx' || (name === 'h0' && !first)) continue;
+            alone[name] = name === 'h0' ? sliceAxis(t, 0, b, b + 1) : perToken(name) ? sliceAxis(sliceAxis(t, 0, b, b + 1), t.shape.length - 1, s, e) : t;
+          }
+          const own = vjp(
+            { family: 'selective-scan', inputs: alone as unknown as SelectiveScanInputs, options: packed.options },
+            { y: sliceAxis(sliceAxis(cot.y, 0, b, b + 1), 2, s, e), lastState: last ? sliceAxis(cot.lastState, 0, b, b + 1) : filled([1, dm, 3], () => 0) },
+          ) as unknown as Record<keyof typeof expected, Record<string, { data: Float64Array }>>;
+          for (const kind of Object.keys(expected) as (keyof typeof expected)[]) {
+            for (const [name, { data }] of Object.entries(own[kind])) {
+              const size = inputs[name].data.length;
+              const inner = size / nb / length;
+              data.forEach((x, j) => {
+                const at = name === 'h0' ? (b * size) / nb + j : perToken(name) ? b * inner * length + Math.floor(j / (e - s)) * length + s + (j % (e - s)) : j;
+                expected[kind][name][at] += x;
+              });
+            }
+          }
+          sequences++;
+        });
+      }
+      expect(sequences).toBe(5);
+      const mine = whole as unknown as Record<keyof typeof expected, Record<string, { data: Float64Array }>>;
+      for (const name of Object.keys(whole.gradients)) {
+        const scale = mine.conditionScales[name].data;
+        expectClose(mine.gradients[name].data, expected.gradients[name], scale, `gradient of ${name}`);
+        expectClose(mine.conditionScales[name].data, expected.conditionScales[name], scale, `condition scale of ${name}`);
+        // Depth scales are difference quotients (reference/vjp/index.ts): 2^-33·G each, summed over at most 3 sequences.
+        const depth = mine.depthScales[name].data;
+        depth.forEach((w, i) => expect(Math.abs(w - expected.depthScales[name][i]), `depth scale of ${name} at ${i}`).toBeLessThanOrEqual(2 ** -30 * scale[i]));
+      }
+      // Not vacuous: without the resets, h0 would reach (and get a gradient from) every later token.
+      const { seqIdx: _s, ...unpacked } = packed.inputs;
+      const across = grads(vjp({ ...packed, inputs: unpacked }, cot)).h0!.data;
+      expect(across.some((x, i) => Math.abs(x - grads(whole).h0!.data[i]) > 1e-3)).toBe(true);
+    });
+  }
+
+  it('selective-scan: an exp(Δ·A) that overflows at a reset is not formed, in the gradients, scales and tangents', () => {
+    // A > 0 with Δ = 1000 at the reset token (t = 3 of row 0) only: exp overflows there and nowhere else.
+    const base = selectiveScanProblem(random, [3, 3], false, true);
+    const A = filled(base.inputs.A.shape, () => 1);
+    const delta = filled(base.inputs.delta.shape, (i) => (i % 6 === 3 && i < 24 ? 1000 : 0.0625));
+    const problem: Problem<'selective-scan'> = { ...base, inputs: { ...base.inputs, A, delta } };
+    const cot = randomCotangents(problem, random);
+    const r = vjp(problem, cot);
+    for (const kind of [r.gradients, r.conditionScales, r.depthScales] as Record<string, { data: Float64Array }>[]) {
+      for (const [name, { data }] of Object.entries(kind)) expect(data.every(Number.isFinite), name).toBe(true);
+    }
+    const tangents = Object.fromEntries(Object.entries(differentiable(problem)).map(([n, t]) => [n, direction(random, t.shape)]));
+    for (const [name, { data }] of Object.entries(jvp(problem, tangents))) expect(data.every(Number.isFinite), name).toBe(true);
+  });
 });
 
 describe('(e) ssd = selective-scan through the reduction, summed over a head\'s channels', () => {
-  /** The selective-scan problem an ssd problem (no seqIdx, no dtLimit) is (spec/README.md "How the families reduce"). */
+  /** The selective-scan problem an ssd problem (no dtLimit) is (spec/README.md "How the families reduce"); seqIdx (batch, L) carries over as it is. */
   function asSelectiveScan(inputs: SsdInputs): SelectiveScanInputs {
     const [nb, length, H, P] = inputs.x.shape;
     const [, , G, N] = inputs.B.shape;
@@ -398,13 +484,14 @@ describe('(e) ssd = selective-scan through the reduction, summed over a head\'s 
       ...(inputs.z === undefined ? {} : { z: timeLast(inputs.z, P) }),
       ...(inputs.dtBias === undefined ? {} : { deltaBias: perChannel(inputs.dtBias) }),
       ...(inputs.initialStates === undefined ? {} : { h0: tensor(inputs.initialStates.data, [nb, dm, N]) }),
+      ...(inputs.seqIdx === undefined ? {} : { seqIdx: inputs.seqIdx }),
     };
   }
 
-  for (const [dtSoftplus, perChannelD] of [[true, false], [false, true]] as const) {
-    it(`dtSoftplus = ${dtSoftplus}, D ${perChannelD ? '(H, P)' : '(H)'}: every gradient and condition scale`, () => {
-      const random = seeded(`vjp ssd reduction ${dtSoftplus}`);
-      const problem = ssdProblem(random, dtSoftplus, { perChannelD });
+  for (const [dtSoftplus, perChannelD, packed] of [[true, false, false], [false, true, false], [true, true, true], [false, false, true]] as const) {
+    it(`dtSoftplus = ${dtSoftplus}, D ${perChannelD ? '(H, P)' : '(H)'}${packed ? ', seqIdx resets' : ''}: every gradient and condition scale`, () => {
+      const random = seeded(`vjp ssd reduction ${dtSoftplus}${packed ? ' packed' : ''}`);
+      const problem = ssdProblem(random, dtSoftplus, { perChannelD, packed });
       const [nb, length, H, P] = problem.inputs.x.shape;
       const [, , G, N] = problem.inputs.B.shape;
       const dm = H * P;

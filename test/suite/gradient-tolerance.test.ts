@@ -7,7 +7,9 @@
  *    time-invariant dB summed over the wrong axis, dh0 missing the first decay, ddelta without the
  *    softplus derivative. Each wrong kernel is the float32 kernel composed so that it makes exactly
  *    that mistake (run on one batch row, on a layout that exposes per-(b, d, n, t) contributions,
- *    read before the first decay, on Δ given directly), so it carries float32 rounding like a real one.
+ *    read before the first decay, on Δ given directly), so it carries float32 rounding like a real one;
+ *    and a selective-scan backward that ignores seqIdx (run on the problem without it).
+ * Packed selective-scan rows (seqIdx, odd seeds of bench/gradient-cases.ts) are judged like the rest.
  * The wider measurement: npx tsx bench/gradient-margins.ts.
  */
 import seedrandom from 'seedrandom';
@@ -17,7 +19,7 @@ import { FAMILY_NAMES, type AnyProblem, type FamilyName, type Problem, type Sele
 import { softplus } from '../../spec/families/selective-scan/discretization.ts';
 import { sampleProblem, type SampleRequest } from '../../spec/regimes.ts';
 import { tensor, type Tensor } from '../../spec/tensor.ts';
-import { gradientCases, measure, randomCotangents, referenceOf, type CotangentTensors, type GradientCase } from '../../bench/gradient-cases.ts';
+import { gradientCases, hasResets, measure, randomCotangents, referenceOf, type CotangentTensors, type GradientCase } from '../../bench/gradient-cases.ts';
 
 type Gradients = Record<string, { data: Float32Array | Float64Array } | undefined>;
 const vjp32 = (problem: AnyProblem, cot: CotangentTensors): Gradients => sequentialVjp('float32', problem as Problem<FamilyName>, cot as never) as Gradients;
@@ -65,11 +67,15 @@ describe('rule V on the sequential backward kernels', () => {
       for (const precision of ['float32', 'float64'] as const) {
         const usage = measure(c, sequentialVjp(precision, c.problem as Problem<FamilyName>, c.cotangents as never) as Gradients, precision, reference);
         expect(usage.max, `${c.label} ${precision}: worst at ${JSON.stringify(usage.worst)}`).toBeLessThan(1);
-        const key = `${c.family} ${precision}`;
-        worst.set(key, Math.max(worst.get(key) ?? 0, usage.max));
-        judged.set(key, (judged.get(key) ?? 0) + usage.judged);
+        for (const key of [`${c.family} ${precision}`, ...(hasResets(c) ? [`${c.family} packed ${precision}`] : [])]) {
+          worst.set(key, Math.max(worst.get(key) ?? 0, usage.max));
+          judged.set(key, (judged.get(key) ?? 0) + usage.judged);
+        }
       }
     }
+    // selective-scan rows that pack several sequences were judged, and their float32 rounding seen.
+    for (const precision of ['float32', 'float64']) expect(judged.get(`selective-scan packed ${precision}`), `selective-scan packed ${precision}`).toBeGreaterThan(500);
+    expect(worst.get('selective-scan packed float32')).toBeGreaterThan(1e-4);
     for (const family of FAMILY_NAMES) {
       for (const precision of ['float32', 'float64']) {
         // Never green by accident: every family judged many elements, and the float32 kernel's
@@ -137,6 +143,16 @@ describe('rule V on the sequential backward kernels', () => {
       expect(u.correct).toBeLessThan(1);
       expect(u.wrong).toBeGreaterThan(1);
     }
+  });
+
+  it('a backward that ignores seqIdx exceeds it (selective-scan, L = 6, resets at t = 2 and 4)', () => {
+    const c0 = selectiveCase('seqIdx', 'time-varying', { deltaSoftplus: true }, { D: true, z: true, deltaBias: true, h0: true }, 6);
+    const seqIdx = tensor([0, 0, 1, 1, 2, 2, 0, 0, 1, 1, 2, 2], [2, 6]);
+    const c: GradientCase = { ...c0, problem: { ...c0.problem, inputs: { ...c0.problem.inputs, seqIdx } } as AnyProblem };
+    const wrong = vjp32(c0.problem, c.cotangents);
+    const u = usages(c, wrong, 'h0');
+    expect(u.correct).toBeLessThan(1);
+    expect(u.wrong).toBeGreaterThan(1);
   });
 
   it('ddelta without the softplus derivative exceeds it (selective-scan, L = 3)', () => {
