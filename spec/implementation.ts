@@ -42,8 +42,7 @@ export interface FamilyEntryPoints<F extends FamilyName> {
    * in ȳ (`vjp-linearity`). A gradient of another shape, a missing gradient of a present input
    * and a gradient of an absent input fail; decline() applies as for run(). A process testee
    * declares it per family (spec/protocol.md, `vjp`). The golden gradient fixtures (form 'vjp')
-   * replay through it too, and count as not run without it. Not judged yet: selective-scan
-   * problems with seqIdx (declined).
+   * replay through it too, and count as not run without it.
    */
   vjp?(problem: Problem<F>, cotangents: CotangentsOf<F>): Promise<GradientsOf<F>>;
   /** The error model the results are held to; componentwise when absent. */

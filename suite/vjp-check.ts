@@ -27,17 +27,6 @@ export function vjpNotApplicable(_family: FamilyName, entry: FamilyImplementatio
   return entry.vjp === undefined ? 'not applicable: the implementation has no vjp' : undefined;
 }
 
-/**
- * The one place the vjp properties decline problems the gradient is not yet specified for:
- * selective-scan's seqIdx (spec/gradients.md has no rule for it yet; reference/vjp cannot judge it).
- */
-export function vjpUnspecified(problem: AnyProblem): string | undefined {
-  if (problem.family === 'selective-scan' && problem.inputs.seqIdx !== undefined) {
-    return 'the gradient of a selective scan with seqIdx is not specified yet (issue 17): not judged';
-  }
-  return undefined;
-}
-
 /** Float32 values uniform in [−1, 1) of a shape, from a uniform source. */
 function uniformTensor(random: () => number, shape: readonly number[]): GradientTensor {
   const size = shape.reduce((a, b) => a * b, 1);
