@@ -2,12 +2,12 @@
 import type { KernelModuleSource } from './kernel-engine.ts';
 import type { StorageType } from './storage-type.ts';
 import { CHANNEL_SCAN_WRITTEN, channelScanBindings, channelScanShader, type ChannelScanFamily } from './wgsl-channel-scan.ts';
-import { ROW_SCAN_ENTRY_POINTS, ROW_SCAN_WRITTEN, rowScanBindings, rowScanShader, type RowScanFamily } from './wgsl-row-scan.ts';
+import { ROW_SCAN_ENTRY_POINTS, rowScanBindings, rowScanShader, rowScanWritten, type RowScanFamily } from './wgsl-row-scan.ts';
 import { ROW_STEP_WRITTEN, rowStepBindings, rowStepShader } from './wgsl-row-step.ts';
 import { SSD_BINDINGS, SSD_ENTRY_POINTS, SSD_WRITTEN, ssdShader } from './wgsl-ssd.ts';
 
 /** The kinds of module: a family's scan or its one-token step (selective-scan, lti-ssm and ssd step with their scan). */
-export type KernelModuleName = `${RowScanFamily} scan` | `${RowScanFamily} step` | `${ChannelScanFamily} scan` | 'ssd scan';
+export type KernelModuleName = `${RowScanFamily} scan` | `${RowScanFamily} step` | 'linear-recurrence adjoint' | `${ChannelScanFamily} scan` | 'ssd scan';
 
 /** Rewrites a module's WGSL before compilation; a seam for fault-injection tests. */
 export type ShaderTransform = (label: string, wgsl: string) => string;
@@ -30,9 +30,10 @@ export function kernelModules(storage: StorageType, transform?: ShaderTransform)
     });
   };
   for (const family of ['prefix-sum', 'linear-recurrence'] as const) {
-    add(`${family} scan`, rowScanShader(family, storage), rowScanBindings(family), ROW_SCAN_WRITTEN as ReadonlySet<string>, ROW_SCAN_ENTRY_POINTS);
+    add(`${family} scan`, rowScanShader(family, storage), rowScanBindings(family), rowScanWritten(family) as ReadonlySet<string>, ROW_SCAN_ENTRY_POINTS);
     add(`${family} step`, rowStepShader(family, storage), rowStepBindings(family), ROW_STEP_WRITTEN as ReadonlySet<string>, ['stepRows']);
   }
+  add('linear-recurrence adjoint', rowScanShader('linear-recurrence adjoint', storage), rowScanBindings('linear-recurrence adjoint'), rowScanWritten('linear-recurrence adjoint') as ReadonlySet<string>, ROW_SCAN_ENTRY_POINTS);
   for (const family of ['selective-scan', 'lti-ssm'] as const) {
     add(`${family} scan`, channelScanShader(family, storage), channelScanBindings(family), CHANNEL_SCAN_WRITTEN as ReadonlySet<string>, ['scanChannels']);
   }

@@ -21,6 +21,12 @@ export const ROW_SCAN_TILE = ROW_SCAN_WORKGROUP * ROW_SCAN_ITEMS;
 /** The scalar-row families. */
 export type RowScanFamily = 'prefix-sum' | 'linear-recurrence';
 
+/**
+ * The row-scan modules: each family's forward scan, and linear-recurrence's adjoint, which is a
+ * linear recurrence itself (λ_t = ȳ_t + a_{t+1}·λ_{t+1}) run in the opposite direction.
+ */
+export type RowScanKind = RowScanFamily | 'linear-recurrence adjoint';
+
 /** Entry points of a row-scan module, in dispatch order. */
 export const ROW_SCAN_ENTRY_POINTS = ['reduceTiles', 'scanTileTotals', 'scanTiles'] as const;
 
@@ -31,21 +37,44 @@ export const ROW_SCAN_FLAGS = { reverse: 1, exclusive: 2, initialState: 4 } as c
 export const ROW_SCAN_PARAM_WORDS = 8;
 
 /** Binding slots of a row-scan module, in order; slot 0 is the uniform params. */
-export function rowScanBindings(family: RowScanFamily): readonly RowScanBinding[] {
-  return family === 'prefix-sum'
-    ? ['x', 'tileTotals', 'carries', 'y']
-    : ['a', 'b', 'h0', 'tileTotals', 'carries', 'h', 'lastState'];
+export function rowScanBindings(kind: RowScanKind): readonly RowScanBinding[] {
+  switch (kind) {
+    case 'prefix-sum':
+      return ['x', 'tileTotals', 'carries', 'y'];
+    case 'linear-recurrence':
+      return ['a', 'b', 'h0', 'tileTotals', 'carries', 'h', 'lastState'];
+    case 'linear-recurrence adjoint':
+      return ['a', 'hBar', 'lastStateBar', 'h0', 'h', 'tileTotals', 'carries', 'aBar', 'bBar', 'h0Bar'];
+  }
 }
 
 /** A storage binding of a row-scan module. */
-export type RowScanBinding = 'x' | 'a' | 'b' | 'h0' | 'tileTotals' | 'carries' | 'y' | 'h' | 'lastState';
+export type RowScanBinding =
+  | 'x'
+  | 'a'
+  | 'b'
+  | 'h0'
+  | 'tileTotals'
+  | 'carries'
+  | 'y'
+  | 'h'
+  | 'lastState'
+  | 'hBar'
+  | 'lastStateBar'
+  | 'aBar'
+  | 'bBar'
+  | 'h0Bar';
 
-/** Bindings the kernels write (read_write storage); the rest are read-only. */
-export const ROW_SCAN_WRITTEN: ReadonlySet<RowScanBinding> = new Set(['tileTotals', 'carries', 'y', 'h', 'lastState']);
+/** Bindings the kernels write (read_write storage); the rest are read-only (the adjoint reads h). */
+export function rowScanWritten(kind: RowScanKind): ReadonlySet<RowScanBinding> {
+  return kind === 'linear-recurrence adjoint'
+    ? new Set(['tileTotals', 'carries', 'aBar', 'bBar', 'h0Bar'])
+    : new Set(['tileTotals', 'carries', 'y', 'h', 'lastState']);
+}
 
-/** The WGSL module of the three-pass scan for one family and storage type. */
-export function rowScanShader(family: RowScanFamily, storage: StorageType): string {
-  const element = family === 'prefix-sum' ? prefixSumElement : affineElement;
+/** The WGSL module of the three-pass scan for one kind and storage type. */
+export function rowScanShader(kind: RowScanKind, storage: StorageType): string {
+  const element = kind === 'prefix-sum' ? prefixSumElement : kind === 'linear-recurrence' ? affineElement : affineAdjointElement;
   return /* wgsl */ `${storagePrelude(storage)}
 struct Params {
   rows: u32,
@@ -81,7 +110,7 @@ fn memoryIndex(row: u32, p: u32) -> u32 {
 
 fn loadElement(row: u32, p: u32) -> Element {
   if (p >= params.length) { return identityElement(); }
-  return readElement(memoryIndex(row, p));
+  return readElement(row, p);
 }
 
 // Exclusive scan of one value per invocation across the workgroup, raked by invocation 0 (WG is
@@ -178,7 +207,7 @@ alias Element = f32;
 fn identityElement() -> f32 { return 0.0; }
 fn combine(earlier: f32, later: f32) -> f32 { return earlier + later; }
 fn applyElement(state: f32, e: f32) -> f32 { return state + e; }
-fn readElement(i: u32) -> f32 { return f32(x[i]); }
+fn readElement(row: u32, p: u32) -> f32 { return f32(x[memoryIndex(row, p)]); }
 fn initialState(row: u32) -> f32 { return 0.0; }`,
   store: /* wgsl */ `let sum = select(prefix, before, (params.flags & EXCLUSIVE) != 0u);
     y[memoryIndex(row, p)] = toStorage(applyElement(carry, sum), params.infinityBits);`,
@@ -201,7 +230,10 @@ fn combine(earlier: vec2<f32>, later: vec2<f32>) -> vec2<f32> {
   return vec2<f32>(later.x * earlier.x, later.x * earlier.y + later.y);
 }
 fn applyElement(state: f32, e: vec2<f32>) -> f32 { return e.x * state + e.y; }
-fn readElement(i: u32) -> vec2<f32> { return vec2<f32>(f32(a[i]), f32(b[i])); }
+fn readElement(row: u32, p: u32) -> vec2<f32> {
+  let i = memoryIndex(row, p);
+  return vec2<f32>(f32(a[i]), f32(b[i]));
+}
 fn initialState(row: u32) -> f32 {
   if ((params.flags & INITIAL_STATE) != 0u) { return f32(h0[row]); }
   return 0.0;
@@ -210,4 +242,49 @@ fn initialState(row: u32) -> f32 {
     let stored = toStorage(state, params.infinityBits);
     h[memoryIndex(row, p)] = stored;
     if (p == params.length - 1u) { lastState[row] = stored; }`,
+};
+
+// The adjoint of the affine scan, run with the REVERSE flag opposite to the forward's, so that its
+// processing position p is the forward's position L−1−p. Its element at p is λ ↦ a'·λ + ȳ with a'
+// the forward decay one step later in forward order (the adjoint's position p−1; 1 at p = 0),
+// starting from the last state's cotangent. INITIAL_STATE says the forward had h0. Each λ gives
+// b̄ = λ, ā = λ·h_prev (h_prev the forward state before, h0 or 0 first) and, at the forward's first
+// position, h̄0 = a·λ.
+const affineAdjointElement: ElementAlgebra = {
+  bindings: () => /* wgsl */ `
+@group(0) @binding(1) var<storage, read> a: array<Stored>;
+@group(0) @binding(2) var<storage, read> hBar: array<Stored>;
+@group(0) @binding(3) var<storage, read> lastStateBar: array<Stored>;
+@group(0) @binding(4) var<storage, read> h0: array<Stored>;
+@group(0) @binding(5) var<storage, read> h: array<Stored>;
+@group(0) @binding(6) var<storage, read_write> tileTotals: array<vec2<f32>>;
+@group(0) @binding(7) var<storage, read_write> carries: array<f32>;
+@group(0) @binding(8) var<storage, read_write> aBar: array<Stored>;
+@group(0) @binding(9) var<storage, read_write> bBar: array<Stored>;
+@group(0) @binding(10) var<storage, read_write> h0Bar: array<Stored>;`,
+  algebra: /* wgsl */ `
+alias Element = vec2<f32>;
+fn identityElement() -> vec2<f32> { return vec2<f32>(1.0, 0.0); }
+fn combine(earlier: vec2<f32>, later: vec2<f32>) -> vec2<f32> {
+  return vec2<f32>(later.x * earlier.x, later.x * earlier.y + later.y);
+}
+fn applyElement(state: f32, e: vec2<f32>) -> f32 { return e.x * state + e.y; }
+fn readElement(row: u32, p: u32) -> vec2<f32> {
+  var decay = 1.0;
+  if (p > 0u) { decay = f32(a[memoryIndex(row, p - 1u)]); }
+  return vec2<f32>(decay, f32(hBar[memoryIndex(row, p)]));
+}
+fn initialState(row: u32) -> f32 { return f32(lastStateBar[row]); }
+fn previousState(row: u32, p: u32) -> f32 {
+  if (p + 1u < params.length) { return f32(h[memoryIndex(row, p + 1u)]); }
+  if ((params.flags & INITIAL_STATE) != 0u) { return f32(h0[row]); }
+  return 0.0;
+}`,
+  store: /* wgsl */ `let lambda = applyElement(carry, prefix);
+    let m = memoryIndex(row, p);
+    bBar[m] = toStorage(lambda, params.infinityBits);
+    aBar[m] = toStorage(lambda * previousState(row, p), params.infinityBits);
+    if (p == params.length - 1u && (params.flags & INITIAL_STATE) != 0u) {
+      h0Bar[row] = toStorage(f32(a[m]) * lambda, params.infinityBits);
+    }`,
 };
