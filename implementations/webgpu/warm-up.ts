@@ -10,7 +10,7 @@ import { ROW_SCAN_TILE } from './wgsl-row-scan.ts';
 
 type Families = { readonly [F in FamilyName]: FamilyImplementation<F> };
 
-/** Runs each family (every entry point: two tiles for the row scans) and each step once on zeros. */
+/** Runs each family (every entry point: two tiles for the row scans), each step and each vjp once on zeros. */
 export async function warmUp(families: Families): Promise<void> {
   const zeros = (...shape: number[]): Tensor => ({ data: new Float32Array(shape.reduce((p, s) => p * s, 1)), shape });
   const length = ROW_SCAN_TILE + 1;
@@ -21,6 +21,10 @@ export async function warmUp(families: Families): Promise<void> {
     inputs: { a: zeros(1, 1, length), b: zeros(1, 1, length), h0: zeros(1, 1) },
     options: { reverse: false },
   });
+  await families['linear-recurrence'].vjp!(
+    { family: 'linear-recurrence', inputs: { a: zeros(1, 1, length), b: zeros(1, 1, length), h0: zeros(1, 1) }, options: { reverse: false } },
+    { h: zeros(1, 1, length), lastState: zeros(1, 1) },
+  );
   await families['linear-recurrence'].step!({ a: zeros(1, 1), b: zeros(1, 1), state: zeros(1, 1) }, { reverse: false });
   await families['selective-scan'].run({
     family: 'selective-scan',

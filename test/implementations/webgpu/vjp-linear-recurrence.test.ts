@@ -1,0 +1,178 @@
+/**
+ * linear-recurrence's WGSL backward pass (implementations/webgpu/vjp-linear-recurrence.ts) against
+ * the double-double referenceVjp: both directions, with and without h0, one tile and several (the
+ * adjoint's carries across workgroups), L = 1 and L = 0, float16 storage; a kernel whose ā forgets
+ * h0 fails; the backward's capacity check declines. Without an adapter the GPU tests skip with the
+ * reason, unless REQUIRE_WEBGPU=1, when the availability test fails instead.
+ */
+import seedrandom from 'seedrandom';
+import { afterAll, describe, expect, it } from 'vitest';
+import { referenceVjp } from '../../../reference/vjp/index.ts';
+import type { Problem } from '../../../spec/families.ts';
+import type { Cotangents, GradientsOf } from '../../../spec/gradients.ts';
+import { ImplementationUnavailableError } from '../../../spec/implementation.ts';
+import { float16Bits, float16Value } from '../../../spec/float16.ts';
+import { UNIT_ROUNDOFF, type Precision } from '../../../spec/precision.ts';
+import { ROW_SCAN_TILE } from '../../../implementations/webgpu/wgsl-row-scan.ts';
+import { adjointShortfall } from '../../../implementations/webgpu/vjp-linear-recurrence.ts';
+import { createWebGpuImplementation, type WebGpuScanImplementation } from '../../../implementations/webgpu/webgpu-implementation.ts';
+
+const REQUIRED = process.env.REQUIRE_WEBGPU === '1';
+
+const f32 = createWebGpuImplementation({ storage: 'f32', name: 'webgpu-f32 (vjp test)' });
+const f16 = createWebGpuImplementation({ storage: 'f16', name: 'webgpu-f16 (vjp test)' });
+// ā_t = λ_t·h_{t−1} with h_{−1} = h0: this kernel uses 0 instead, wrong exactly when h0 ≠ 0.
+const forgetsH0 = createWebGpuImplementation({
+  storage: 'f32',
+  name: 'webgpu-f32 (vjp test, ā ignores h0)',
+  transformShader: (label, wgsl) => (label.startsWith('linear-recurrence adjoint') ? wgsl.replace('return f32(h0[row]);', 'return 0.0;') : wgsl),
+});
+const f32Unavailable = await trySetup(f32);
+const f16Unavailable = f32Unavailable ?? (await trySetup(f16));
+const wrongUnavailable = f32Unavailable ?? (await trySetup(forgetsH0));
+
+afterAll(async () => {
+  await f32.dispose();
+  await f16.dispose();
+  await forgetsH0.dispose();
+});
+
+async function trySetup(implementation: WebGpuScanImplementation): Promise<string | undefined> {
+  try {
+    await implementation.setup();
+    return undefined;
+  } catch (error) {
+    if (error instanceof ImplementationUnavailableError) return error.message;
+    throw error;
+  }
+}
+
+type Vjp = (problem: Problem<'linear-recurrence'>, cotangents: Cotangents<'linear-recurrence'>) => Promise<GradientsOf<'linear-recurrence'>>;
+
+/** The implementation's linear-recurrence vjp; throws when it has none. */
+function vjpOf(implementation: WebGpuScanImplementation): Vjp {
+  const family = implementation.families['linear-recurrence'];
+  const vjp = family?.vjp;
+  if (family === undefined || vjp === undefined) throw new Error(`${implementation.name} has no linear-recurrence vjp`);
+  return (problem, cotangents) => vjp.call(family, problem, cotangents);
+}
+
+function skipNote(reason: string | undefined): string {
+  return reason === undefined ? '' : ` (skipped: ${reason})`;
+}
+
+interface Case {
+  readonly batch: number;
+  readonly dim: number;
+  readonly length: number;
+  readonly reverse: boolean;
+  readonly h0: boolean;
+}
+
+/** Decays of either sign in (0.5, 1) in magnitude, so long rows neither vanish nor blow up; inputs and cotangents in (−1, 1). */
+function caseOf(c: Case, seed: string): { problem: Problem<'linear-recurrence'>; cotangents: Cotangents<'linear-recurrence'> } {
+  const random = seedrandom(seed);
+  const uniform = (n: number): Float32Array => Float32Array.from({ length: n }, () => 2 * random() - 1);
+  const n = c.batch * c.dim * c.length;
+  const a = Float32Array.from({ length: n }, () => (random() < 0.5 ? -1 : 1) * (0.5 + 0.5 * random()));
+  const sequence = [c.batch, c.dim, c.length];
+  const state = [c.batch, c.dim];
+  const problem: Problem<'linear-recurrence'> = {
+    family: 'linear-recurrence',
+    inputs: { a: { data: a, shape: sequence }, b: { data: uniform(n), shape: sequence }, ...(c.h0 ? { h0: { data: uniform(c.batch * c.dim), shape: state } } : {}) },
+    options: { reverse: c.reverse },
+  };
+  return { problem, cotangents: { h: { data: uniform(n), shape: sequence }, lastState: { data: uniform(c.batch * c.dim), shape: state } } };
+}
+
+/** Largest |got − ref| / (4u·(2W + 32G) + 2^-140) over every gradient; +Infinity for a missing, misshapen or non-finite one. */
+function worstRatio(problem: Problem<'linear-recurrence'>, cotangents: Cotangents<'linear-recurrence'>, got: GradientsOf<'linear-recurrence'>, precision: Precision): number {
+  const expected = referenceVjp(problem, cotangents);
+  const names = problem.inputs.h0 === undefined ? (['a', 'b'] as const) : (['a', 'b', 'h0'] as const);
+  expect(Object.keys(got).sort()).toEqual([...names].sort());
+  let worst = 0;
+  for (const name of names) {
+    const value = got[name]?.data;
+    const exact = expected.gradients[name]?.data;
+    const scale = expected.conditionScales[name]?.data;
+    const depth = expected.depthScales[name]?.data;
+    if (value === undefined || exact === undefined || scale === undefined || depth === undefined) return Number.POSITIVE_INFINITY;
+    expect(got[name]?.shape, `${name} shape`).toEqual(problem.inputs[name]?.shape);
+    expect(value.length, `${name} length`).toBe(exact.length);
+    for (let i = 0; i < value.length; i++) {
+      const ratio = Math.abs(value[i] - exact[i]) / (4 * UNIT_ROUNDOFF[precision] * (2 * depth[i] + 32 * scale[i]) + 2 ** -140);
+      if (!Number.isFinite(ratio)) return Number.POSITIVE_INFINITY;
+      worst = Math.max(worst, ratio);
+    }
+  }
+  return worst;
+}
+
+const CASES: readonly Case[] = [
+  { batch: 2, dim: 3, length: 5, reverse: false, h0: false },
+  { batch: 2, dim: 3, length: 5, reverse: true, h0: true },
+  { batch: 1, dim: 2, length: 1, reverse: false, h0: true },
+  { batch: 1, dim: 2, length: 2 * ROW_SCAN_TILE + 37, reverse: false, h0: true },
+  { batch: 1, dim: 2, length: 2 * ROW_SCAN_TILE + 37, reverse: true, h0: false },
+  { batch: 1, dim: 1, length: ROW_SCAN_TILE, reverse: true, h0: true },
+];
+
+describe('webgpu linear-recurrence vjp', () => {
+  it.runIf(REQUIRED || f32Unavailable === undefined)(`is available${REQUIRED ? ' (REQUIRE_WEBGPU=1)' : ''}`, () => {
+    expect(f32Unavailable, 'webgpu-f32 setup').toBeUndefined();
+  });
+
+  it('declines a backward pass beyond the binding limit, naming the buffer', () => {
+    const { problem, cotangents } = caseOf({ batch: 1, dim: 4, length: 64, reverse: false, h0: false }, 'decline');
+    const runtime = { storage: 'f32' as const, engine: () => { throw new Error('not used'); }, limits: () => ({ maxStorageBufferBindingSize: 512, maxComputeWorkgroupsPerDimension: 65_535 }) };
+    expect(adjointShortfall(runtime, problem, cotangents)).toMatch(/buffer a needs 1024 bytes, beyond the device's maxStorageBufferBindingSize of 512/);
+    expect(adjointShortfall({ ...runtime, limits: () => ({ maxStorageBufferBindingSize: 1024, maxComputeWorkgroupsPerDimension: 65_535 }) }, problem, cotangents)).toBeUndefined();
+  });
+});
+
+describe.skipIf(f32Unavailable !== undefined)(`webgpu-f32 linear-recurrence vjp against referenceVjp${skipNote(f32Unavailable)}`, () => {
+  for (const c of CASES) {
+    it(`B=${c.batch} D=${c.dim} L=${c.length}${c.reverse ? ' reverse' : ''}${c.h0 ? ' with h0' : ''}`, async () => {
+      const { problem, cotangents } = caseOf(c, JSON.stringify(c));
+      const got = await vjpOf(f32)(problem, cotangents);
+      expect(worstRatio(problem, cotangents, got, 'float32')).toBeLessThanOrEqual(1);
+    });
+  }
+
+  it('L = 0: no gradient of a or b, h0 gets the last state cotangent', async () => {
+    const { problem, cotangents } = caseOf({ batch: 2, dim: 2, length: 0, reverse: false, h0: true }, 'empty');
+    const got = await vjpOf(f32)(problem, cotangents);
+    expect(got.a?.data.length).toBe(0);
+    expect(got.b?.data.length).toBe(0);
+    expect(Array.from(got.h0?.data ?? [])).toEqual(Array.from(cotangents.lastState.data));
+  });
+});
+
+describe.skipIf(f16Unavailable !== undefined)(`webgpu-f16 linear-recurrence vjp (float16 storage)${skipNote(f16Unavailable)}`, () => {
+  it('matches referenceVjp of the float16-rounded problem within float16 bounds', async () => {
+    // The kernel sees float16 inputs and cotangents, so the reference is taken of those.
+    const { problem, cotangents } = caseOf({ batch: 2, dim: 2, length: 300, reverse: true, h0: true }, 'f16');
+    const half = (t: { readonly data: Float32Array | Float64Array; readonly shape: readonly number[] }): { data: Float32Array; shape: readonly number[] } => ({
+      data: Float32Array.from(t.data, (v) => float16Value(float16Bits(v))),
+      shape: t.shape,
+    });
+    const h0 = problem.inputs.h0;
+    const rounded: Problem<'linear-recurrence'> = { ...problem, inputs: { a: half(problem.inputs.a), b: half(problem.inputs.b), ...(h0 ? { h0: half(h0) } : {}) } };
+    const roundedCotangents = { h: half(cotangents.h), lastState: half(cotangents.lastState) };
+    const got = await vjpOf(f16)(rounded, roundedCotangents);
+    expect(worstRatio(rounded, roundedCotangents, got, 'float16')).toBeLessThanOrEqual(1);
+  });
+});
+
+describe.skipIf(wrongUnavailable !== undefined)(`a backward kernel whose ā ignores h0${skipNote(wrongUnavailable)}`, () => {
+  it('is rejected with h0 and agrees without it', async () => {
+    const adjoint = forgetsH0.kernels().find((k) => k.label.startsWith('linear-recurrence adjoint'));
+    expect(adjoint?.wgsl, 'the fault was injected').not.toContain('return f32(h0[row]);');
+    const withH0 = caseOf({ batch: 2, dim: 3, length: 5, reverse: false, h0: true }, 'wrong');
+    const wrong = await vjpOf(forgetsH0)(withH0.problem, withH0.cotangents);
+    expect(worstRatio(withH0.problem, withH0.cotangents, wrong, 'float32')).toBeGreaterThan(1);
+    const withoutH0 = caseOf({ batch: 2, dim: 3, length: 5, reverse: true, h0: false }, 'wrong');
+    const fine = await vjpOf(forgetsH0)(withoutH0.problem, withoutH0.cotangents);
+    expect(worstRatio(withoutH0.problem, withoutH0.cotangents, fine, 'float32')).toBeLessThanOrEqual(1);
+  });
+});
