@@ -207,7 +207,10 @@ alias Element = f32;
 fn identityElement() -> f32 { return 0.0; }
 fn combine(earlier: f32, later: f32) -> f32 { return earlier + later; }
 fn applyElement(state: f32, e: f32) -> f32 { return state + e; }
-fn readElement(row: u32, p: u32) -> f32 { return f32(x[memoryIndex(row, p)]); }
+fn readElement(row: u32, p: u32) -> f32 {
+  let i = memoryIndex(row, p);
+  return f32(x[i]);
+}
 fn initialState(row: u32) -> f32 { return 0.0; }`,
   store: /* wgsl */ `let sum = select(prefix, before, (params.flags & EXCLUSIVE) != 0u);
     y[memoryIndex(row, p)] = toStorage(applyElement(carry, sum), params.infinityBits);`,

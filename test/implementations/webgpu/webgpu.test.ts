@@ -112,13 +112,14 @@ describe('WebGPU adapter', () => {
 });
 
 describe.skipIf(f32Unavailable !== undefined)(`webgpu-f32 runs WGSL compute pipelines${skipNote(f32Unavailable)}`, () => {
-  it('compiled one WGSL compute module per scan and step kernel', () => {
+  it('compiled one WGSL compute module per scan, step and backward kernel', () => {
     const labels = webgpuF32.kernels().map((k) => k.label);
     expect(labels).toEqual([
       'prefix-sum scan (f32)',
       'prefix-sum step (f32)',
       'linear-recurrence scan (f32)',
       'linear-recurrence step (f32)',
+      'linear-recurrence adjoint (f32)',
       'selective-scan scan (f32)',
       'lti-ssm scan (f32)',
       'ssd scan (f32)',
