@@ -1,6 +1,7 @@
 /**
- * linear-recurrence's WGSL backward pass (implementations/webgpu/vjp-linear-recurrence.ts) against
- * the double-double referenceVjp: both directions, with and without h0, one tile and several (the
+ * The WGSL backward passes of the row scans against the double-double referenceVjp. prefix-sum
+ * (the same scan run the other way): every exclusive/reverse option on one tile and several.
+ * linear-recurrence (implementations/webgpu/vjp-linear-recurrence.ts): both directions, with and without h0, one tile and several (the
  * adjoint's carries across workgroups), L = 1 and L = 0, float16 storage; a kernel whose ā forgets
  * h0 fails; the backward's capacity check declines. Without an adapter the GPU tests skip with the
  * reason, unless REQUIRE_WEBGPU=1, when the availability test fails instead.
@@ -9,6 +10,7 @@ import seedrandom from 'seedrandom';
 import { afterAll, describe, expect, it } from 'vitest';
 import { referenceVjp } from '../../../reference/vjp/index.ts';
 import type { Problem } from '../../../spec/families.ts';
+import type { OutputTensor } from '../../../spec/tensor.ts';
 import type { Cotangents, GradientsOf } from '../../../spec/gradients.ts';
 import { ImplementationUnavailableError } from '../../../spec/implementation.ts';
 import { float16Bits, float16Value } from '../../../spec/float16.ts';
@@ -85,10 +87,19 @@ function caseOf(c: Case, seed: string): { problem: Problem<'linear-recurrence'>;
   return { problem, cotangents: { h: { data: uniform(n), shape: sequence }, lastState: { data: uniform(c.batch * c.dim), shape: state } } };
 }
 
-/** Largest |got − ref| / (4u·(2W + 32G) + 2^-140) over every gradient; +Infinity for a missing, misshapen or non-finite one. */
-function worstRatio(problem: Problem<'linear-recurrence'>, cotangents: Cotangents<'linear-recurrence'>, got: GradientsOf<'linear-recurrence'>, precision: Precision): number {
-  const expected = referenceVjp(problem, cotangents);
-  const names = problem.inputs.h0 === undefined ? (['a', 'b'] as const) : (['a', 'b', 'h0'] as const);
+type Named<T> = Readonly<Record<string, T | undefined>>;
+
+/**
+ * Largest |got − ref| / (4u·(2W + 32G) + 2^-140) over every gradient of `inputs` (name → shape);
+ * +Infinity for a missing or non-finite one. Shapes and the set of gradients are asserted.
+ */
+function worstRatio(
+  inputs: Readonly<Record<string, readonly number[]>>,
+  expected: { gradients: Named<{ data: Float64Array }>; conditionScales: Named<{ data: Float64Array }>; depthScales: Named<{ data: Float64Array }> },
+  got: Named<OutputTensor>,
+  precision: Precision,
+): number {
+  const names = Object.keys(inputs);
   expect(Object.keys(got).sort()).toEqual([...names].sort());
   let worst = 0;
   for (const name of names) {
@@ -97,7 +108,7 @@ function worstRatio(problem: Problem<'linear-recurrence'>, cotangents: Cotangent
     const scale = expected.conditionScales[name]?.data;
     const depth = expected.depthScales[name]?.data;
     if (value === undefined || exact === undefined || scale === undefined || depth === undefined) return Number.POSITIVE_INFINITY;
-    expect(got[name]?.shape, `${name} shape`).toEqual(problem.inputs[name]?.shape);
+    expect(got[name]?.shape, `${name} shape`).toEqual(inputs[name]);
     expect(value.length, `${name} length`).toBe(exact.length);
     for (let i = 0; i < value.length; i++) {
       const ratio = Math.abs(value[i] - exact[i]) / (4 * UNIT_ROUNDOFF[precision] * (2 * depth[i] + 32 * scale[i]) + 2 ** -140);
@@ -106,6 +117,13 @@ function worstRatio(problem: Problem<'linear-recurrence'>, cotangents: Cotangent
     }
   }
   return worst;
+}
+
+/** worstRatio of a linear-recurrence vjp against referenceVjp. */
+function recurrenceRatio(problem: Problem<'linear-recurrence'>, cotangents: Cotangents<'linear-recurrence'>, got: GradientsOf<'linear-recurrence'>, precision: Precision): number {
+  const { a, b, h0 } = problem.inputs;
+  const shapes = { a: a.shape, b: b.shape, ...(h0 === undefined ? {} : { h0: h0.shape }) };
+  return worstRatio(shapes, referenceVjp(problem, cotangents), got, precision);
 }
 
 const CASES: readonly Case[] = [
@@ -135,7 +153,7 @@ describe.skipIf(f32Unavailable !== undefined)(`webgpu-f32 linear-recurrence vjp 
     it(`B=${c.batch} D=${c.dim} L=${c.length}${c.reverse ? ' reverse' : ''}${c.h0 ? ' with h0' : ''}`, async () => {
       const { problem, cotangents } = caseOf(c, JSON.stringify(c));
       const got = await vjpOf(f32)(problem, cotangents);
-      expect(worstRatio(problem, cotangents, got, 'float32')).toBeLessThanOrEqual(1);
+      expect(recurrenceRatio(problem, cotangents, got, 'float32')).toBeLessThanOrEqual(1);
     });
   }
 
@@ -160,7 +178,7 @@ describe.skipIf(f16Unavailable !== undefined)(`webgpu-f16 linear-recurrence vjp 
     const rounded: Problem<'linear-recurrence'> = { ...problem, inputs: { a: half(problem.inputs.a), b: half(problem.inputs.b), ...(h0 ? { h0: half(h0) } : {}) } };
     const roundedCotangents = { h: half(cotangents.h), lastState: half(cotangents.lastState) };
     const got = await vjpOf(f16)(rounded, roundedCotangents);
-    expect(worstRatio(rounded, roundedCotangents, got, 'float16')).toBeLessThanOrEqual(1);
+    expect(recurrenceRatio(rounded, roundedCotangents, got, 'float16')).toBeLessThanOrEqual(1);
   });
 });
 
@@ -170,9 +188,30 @@ describe.skipIf(wrongUnavailable !== undefined)(`a backward kernel whose ā igno
     expect(adjoint?.wgsl, 'the fault was injected').not.toContain('return f32(h0[row]);');
     const withH0 = caseOf({ batch: 2, dim: 3, length: 5, reverse: false, h0: true }, 'wrong');
     const wrong = await vjpOf(forgetsH0)(withH0.problem, withH0.cotangents);
-    expect(worstRatio(withH0.problem, withH0.cotangents, wrong, 'float32')).toBeGreaterThan(1);
+    expect(recurrenceRatio(withH0.problem, withH0.cotangents, wrong, 'float32')).toBeGreaterThan(1);
     const withoutH0 = caseOf({ batch: 2, dim: 3, length: 5, reverse: true, h0: false }, 'wrong');
     const fine = await vjpOf(forgetsH0)(withoutH0.problem, withoutH0.cotangents);
-    expect(worstRatio(withoutH0.problem, withoutH0.cotangents, fine, 'float32')).toBeLessThanOrEqual(1);
+    expect(recurrenceRatio(withoutH0.problem, withoutH0.cotangents, fine, 'float32')).toBeLessThanOrEqual(1);
   });
+});
+
+describe.skipIf(f32Unavailable !== undefined)(`webgpu-f32 prefix-sum vjp against referenceVjp${skipNote(f32Unavailable)}`, () => {
+  for (const length of [5, 2 * ROW_SCAN_TILE + 37]) {
+    for (const exclusive of [false, true]) {
+      for (const reverse of [false, true]) {
+        it(`L=${length}${exclusive ? ' exclusive' : ''}${reverse ? ' reverse' : ''}`, async () => {
+          const random = seedrandom(`prefix-sum ${length} ${exclusive} ${reverse}`);
+          const shape = [1, 2, length];
+          const uniform = (): Float32Array => Float32Array.from({ length: 2 * length }, () => 2 * random() - 1);
+          const problem: Problem<'prefix-sum'> = { family: 'prefix-sum', inputs: { x: { data: uniform(), shape } }, options: { exclusive, reverse } };
+          const cotangents: Cotangents<'prefix-sum'> = { y: { data: uniform(), shape } };
+          const family = f32.families['prefix-sum'];
+          const vjp = family?.vjp;
+          if (family === undefined || vjp === undefined) throw new Error('webgpu-f32 has no prefix-sum vjp');
+          const got = await vjp.call(family, problem, cotangents);
+          expect(worstRatio({ x: shape }, referenceVjp(problem, cotangents), got, 'float32')).toBeLessThanOrEqual(1);
+        });
+      }
+    }
+  }
 });
