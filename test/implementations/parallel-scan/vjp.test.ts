@@ -8,7 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { blelloch } from '../../../implementations/parallel-scan/algorithms/blelloch.ts';
 import { hillisSteele } from '../../../implementations/parallel-scan/algorithms/hillis-steele.ts';
 import type { ScanAlgorithm } from '../../../implementations/parallel-scan/algorithms/algorithm.ts';
-import { FLOAT64 } from '../../../implementations/parallel-scan/arithmetic.ts';
+import { ChunkedScan } from '../../../implementations/parallel-scan/algorithms/chunked.ts';
+import { FLOAT32, FLOAT64 } from '../../../implementations/parallel-scan/arithmetic.ts';
 import type { AssociativeOperator } from '../../../implementations/parallel-scan/operators.ts';
 import { affineOperator } from '../../../implementations/parallel-scan/operators.ts';
 import { singleThreadedImplementation } from '../../../implementations/parallel-scan/single-threaded.ts';
@@ -51,6 +52,15 @@ describe('the parallel-scan backward (reverse adjoint scan)', () => {
       expect(wrong.outcome, wrong.reason).toBe('fail');
       expect(wrong.counterexample?.message).toMatch(/gradient elements outside rule V; worst vjp\.\w+\[/);
       expect(lengthOf(wrong)).toBeLessThanOrEqual(4);
+    });
+  }
+
+  // L ≤ 24 stays within one default chunk (64): chunks of 3 make the adjoint's carries cross chunks.
+  for (const family of ['linear-recurrence', 'selective-scan'] as const) {
+    it(`chunked with chunks of 3 (float32): passes vjp on ${family}, its adjoint carried across chunks`, async () => {
+      const [cell] = await quickRun(singleThreadedImplementation(new ChunkedScan(3), FLOAT32, 'chunks of 3'), family, ['vjp'], LIMITS);
+      expect(cell.outcome, cell.counterexample?.message ?? cell.reason).toBe('pass');
+      expect(cell.runs - (cell.declined ?? 0)).toBeGreaterThan(0);
     });
   }
 });
