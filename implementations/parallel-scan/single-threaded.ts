@@ -1,20 +1,28 @@
 /** A single-threaded parallel-scan implementation: one algorithm in one precision, on the calling thread. */
 import type { AnyProblem, FamilyName, OptionsOf, Problem, StepInputsOf } from '../../spec/families.ts';
+import type { Cotangents, GradientsOf } from '../../spec/gradients.ts';
 import type { FamilyImplementation, ScanImplementation } from '../../spec/implementation.ts';
+import { vjpWithScans } from '../sequential/vjp.ts';
+import type { BackwardScans } from '../sequential/vjp-scans.ts';
 import type { ScanAlgorithm } from './algorithms/algorithm.ts';
 import type { Arithmetic } from './arithmetic.ts';
 import { runGroups } from './drivers.ts';
 import type { JobOutputs, ScanJob } from './job.ts';
 import { allocateOutputs, jobOfProblem, jobOfStep, outputsOfJob, SCANNED_FAMILIES, stepOutputsOf, type ScannedFamily, type ScannedProblem } from './job.ts';
 import { programOf } from './programs/index.ts';
+import { parallelBackwardScans } from './vjp.ts';
 import { Workspace } from './workspace.ts';
 
-/** The families of a kernel that computes every job through `compute(job, outputs)`. */
+/**
+ * The families of a kernel that computes every job through `compute(job, outputs)`, their `vjp`
+ * the chain rule of implementations/sequential/vjp.ts around the `backward` scans.
+ */
 export function familiesOf(
   compute: (job: ScanJob, outputs: JobOutputs) => Promise<void>,
   allocate: (job: ScanJob) => JobOutputs,
   stepCompute: (job: ScanJob, outputs: JobOutputs) => void,
   arithmetic: Arithmetic,
+  backward: BackwardScans,
 ): ScanImplementation['families'] {
   const families: Record<string, FamilyImplementation<FamilyName>> = {};
   for (const family of SCANNED_FAMILIES) {
@@ -29,6 +37,9 @@ export function familiesOf(
         const { job, outputs, dims } = jobOfStep(family, inputs, options, arithmetic);
         stepCompute(job, outputs);
         return stepOutputsOf(family, dims, outputs);
+      },
+      async vjp(problem: Problem<FamilyName>, cotangents: Cotangents<FamilyName>) {
+        return vjpWithScans(arithmetic.precision, problem, cotangents, backward) as GradientsOf<FamilyName>;
       },
     };
   }
@@ -46,7 +57,13 @@ export function singleThreadedImplementation(algorithm: ScanAlgorithm, arithmeti
     name: `parallel-scan/${algorithm.name}-${arithmetic.precision === 'float32' ? 'f32' : 'f64'}`,
     precision: arithmetic.precision,
     description,
-    families: familiesOf(async (job, outputs) => compute(job, outputs), (job) => allocateOutputs(job, arithmetic), compute, arithmetic),
+    families: familiesOf(
+      async (job, outputs) => compute(job, outputs),
+      (job) => allocateOutputs(job, arithmetic),
+      compute,
+      arithmetic,
+      parallelBackwardScans(algorithm, arithmetic),
+    ),
     async dispose() {
       workspace.clear();
     },

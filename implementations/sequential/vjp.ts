@@ -22,6 +22,7 @@ import type { Cotangents, DifferentiableInput } from '../../reference/vjp/types.
 import { prefixSumRows, type Round } from './kernels.ts';
 import type { SequentialPrecision } from './sequential.ts';
 import { channelArrays, channelBackward } from './vjp-channel.ts';
+import type { BackwardScans } from './vjp-scans.ts';
 
 /** The gradient of every differentiable input present, shaped like it, in the kernel's precision. */
 export type SequentialGradients<F extends FamilyName> = { [K in DifferentiableInput<F>]?: { data: Float32Array | Float64Array; shape: number[] } };
@@ -72,15 +73,15 @@ function asGradients(inputs: object, acc: Record<string, Float64Array>, precisio
 }
 
 /** prefix-sum: x̄ is the prefix sum of ȳ in the other direction with the same exclusivity. */
-function prefixSumVjp(round: Round, inputs: PrefixSumInputs, options: PrefixSumOptions, cot: Values): Record<string, Float64Array> {
+function prefixSumVjp(scans: BackwardScans, round: Round, inputs: PrefixSumInputs, options: PrefixSumOptions, cot: Values): Record<string, Float64Array> {
   const [batch, dim, L] = inputs.x.shape;
   const x = new Float64Array(batch * dim * L);
-  prefixSumRows(round, cot.y, x, batch * dim, L, null, null, options.exclusive, !options.reverse);
+  scans.prefixSumRows(round, cot.y, x, batch * dim, L, options.exclusive, !options.reverse);
   return { x };
 }
 
 /** linear-recurrence: one channel per row, N = 1, in processing order (time reversed with `reverse`). */
-function linearRecurrenceVjp(round: Round, inputs: LinearRecurrenceInputs, options: LinearRecurrenceOptions, cot: Values): Record<string, Float64Array> {
+function linearRecurrenceVjp(scans: BackwardScans, round: Round, inputs: LinearRecurrenceInputs, options: LinearRecurrenceOptions, cot: Values): Record<string, Float64Array> {
   const [batch, dim, L] = inputs.a.shape;
   const acc = accumulators(inputs, ['a', 'b', 'h0']);
   const f = channelArrays(L, 1);
@@ -100,7 +101,7 @@ function linearRecurrenceVjp(round: Round, inputs: LinearRecurrenceInputs, optio
     }
     f.initial[0] = inputs.h0?.data[row] ?? 0;
     finalBar[0] = cot.lastState[row];
-    channelBackward(round, L, 1, f, yBar, finalBar, states, inner, bar);
+    scans.channel(round, L, 1, f, yBar, finalBar, states, inner, bar);
     for (let k = 0; k < L; k++) {
       acc.a[at(k)] = bar.decay[k];
       acc.b[at(k)] = bar.input[k];
@@ -111,7 +112,7 @@ function linearRecurrenceVjp(round: Round, inputs: LinearRecurrenceInputs, optio
 }
 
 /** selective-scan: one channel per (b, d), the chain rule through Δ, exp, δu, the gate; a seqIdx reset's decay is 0. */
-function selectiveScanVjp(round: Round, inputs: SelectiveScanInputs, options: SelectiveScanOptions, cot: Values): Record<string, Float64Array> {
+function selectiveScanVjp(scans: BackwardScans, round: Round, inputs: SelectiveScanInputs, options: SelectiveScanOptions, cot: Values): Record<string, Float64Array> {
   const dims = dimensionsOf({ family: 'selective-scan', inputs, options });
   const { batch, dim, length: L, stateSize: N } = dims;
   const layoutB = projectionLayout(inputs.B.shape);
@@ -155,7 +156,7 @@ function selectiveScanVjp(round: Round, inputs: SelectiveScanInputs, options: Se
         f.initial[n] = inputs.h0?.data[c * N + n] ?? 0;
         finalBar[n] = cot.lastState[c * N + n];
       }
-      channelBackward(round, L, N, f, yBar, finalBar, states, inner, bar);
+      scans.channel(round, L, N, f, yBar, finalBar, states, inner, bar);
       for (let t = L - 1; t >= 0; t--) {
         const i = c * L + t;
         const u = inputs.u.data[i];
@@ -193,7 +194,7 @@ function selectiveScanVjp(round: Round, inputs: SelectiveScanInputs, options: Se
 }
 
 /** lti-ssm: one channel per (b, d) with time-invariant factors summed over batch and time; no state output. */
-function ltiSsmVjp(round: Round, inputs: LtiSsmInputs, cot: Values): Record<string, Float64Array> {
+function ltiSsmVjp(scans: BackwardScans, round: Round, inputs: LtiSsmInputs, cot: Values): Record<string, Float64Array> {
   const [batch, dim, L] = inputs.u.shape;
   const N = inputs.Abar.shape[1];
   const acc = accumulators(inputs, ['Abar', 'Bbar', 'C', 'D', 'u']);
@@ -220,7 +221,7 @@ function ltiSsmVjp(round: Round, inputs: LtiSsmInputs, cot: Values): Record<stri
         f.skip[t] = inputs.D === undefined ? 0 : round(inputs.D.data[d] * u);
         yBar[t] = cot.y[c * L + t];
       }
-      channelBackward(round, L, N, f, yBar, finalBar, states, inner, bar);
+      scans.channel(round, L, N, f, yBar, finalBar, states, inner, bar);
       for (let t = L - 1; t >= 0; t--) {
         const i = c * L + t;
         const u = inputs.u.data[i];
@@ -244,7 +245,7 @@ function ltiSsmVjp(round: Round, inputs: LtiSsmInputs, cot: Values): Record<stri
 }
 
 /** ssd: one channel per (b, h, p); a head's Δ, A, dt, dtBias shared by its P channels, B and C by a group's heads. */
-function ssdVjp(round: Round, inputs: SsdInputs, options: SsdOptions, cot: Values): Record<string, Float64Array> {
+function ssdVjp(scans: BackwardScans, round: Round, inputs: SsdInputs, options: SsdOptions, cot: Values): Record<string, Float64Array> {
   const { batch, length: L, heads: H, headdim: P, groups: G, stateSize: N } = ssdSizes(inputs.x, inputs.B);
   const { lo, hi } = dtLimits(inputs.dtLimit?.data);
   const acc = accumulators(inputs, ['x', 'dt', 'A', 'B', 'C', 'D', 'z', 'dtBias', 'initialStates']);
@@ -298,7 +299,7 @@ function ssdVjp(round: Round, inputs: SsdInputs, options: SsdOptions, cot: Value
           f.initial[n] = inputs.initialStates?.data[((b * H + h) * P + p) * N + n] ?? 0;
           finalBar[n] = cot.finalStates[((b * H + h) * P + p) * N + n];
         }
-        channelBackward(round, L, N, f, yBar, finalBar, states, inner, bar);
+        scans.channel(round, L, N, f, yBar, finalBar, states, inner, bar);
         for (let t = L - 1; t >= 0; t--) {
           const xIndex = ((b * L + t) * H + h) * P + p;
           const x = inputs.x.data[xIndex];
@@ -338,32 +339,48 @@ function ssdVjp(round: Round, inputs: SsdInputs, options: SsdOptions, cot: Value
   return acc;
 }
 
+/** The sequential scans: the channel adjoint of vjp-channel.ts and the serial prefix sum. */
+const SEQUENTIAL_SCANS: BackwardScans = {
+  channel: channelBackward,
+  prefixSumRows: (round, x, y, rows, L, exclusive, reverse) => prefixSumRows(round, x, y, rows, L, null, null, exclusive, reverse),
+};
+
 /**
- * The sequential VJP of a problem in one precision: the gradient of every differentiable input
- * present (spec/gradients.md) from a cotangent for every output. The problem and cotangents are
- * expected valid (reference/vjp validates them; this kernel does not repeat it).
+ * The VJP of a problem in one precision with the given scans (the forward recomputation and the
+ * adjoint scan of a channel, and prefix-sum rows): everything around the scans — factors, chain
+ * rule, shared parameters summed — is this file's, so backward kernels differing only in how they
+ * scan share it. The problem and cotangents are expected valid (reference/vjp validates them).
  */
-export function sequentialVjp<F extends FamilyName>(precision: SequentialPrecision, problem: Problem<F>, cotangents: Cotangents<F>): SequentialGradients<F> {
+export function vjpWithScans<F extends FamilyName>(precision: SequentialPrecision, problem: Problem<F>, cotangents: Cotangents<F>, scans: BackwardScans): SequentialGradients<F> {
   const round: Round = precision === 'float32' ? Math.fround : (x) => x;
   const cot = cotangentValues(round, cotangents as Readonly<Record<string, { readonly data: Data }>>);
   const p = problem as AnyProblem;
   let acc: Record<string, Float64Array>;
   switch (p.family) {
     case 'prefix-sum':
-      acc = prefixSumVjp(round, p.inputs, p.options, cot);
+      acc = prefixSumVjp(scans, round, p.inputs, p.options, cot);
       break;
     case 'linear-recurrence':
-      acc = linearRecurrenceVjp(round, p.inputs, p.options, cot);
+      acc = linearRecurrenceVjp(scans, round, p.inputs, p.options, cot);
       break;
     case 'selective-scan':
-      acc = selectiveScanVjp(round, p.inputs, p.options, cot);
+      acc = selectiveScanVjp(scans, round, p.inputs, p.options, cot);
       break;
     case 'lti-ssm':
-      acc = ltiSsmVjp(round, p.inputs, cot);
+      acc = ltiSsmVjp(scans, round, p.inputs, cot);
       break;
     case 'ssd':
-      acc = ssdVjp(round, p.inputs, p.options, cot);
+      acc = ssdVjp(scans, round, p.inputs, p.options, cot);
       break;
   }
   return asGradients(p.inputs, acc, precision) as SequentialGradients<F>;
+}
+
+/**
+ * The sequential VJP of a problem in one precision: the gradient of every differentiable input
+ * present (spec/gradients.md) from a cotangent for every output. The problem and cotangents are
+ * expected valid (reference/vjp validates them; this kernel does not repeat it).
+ */
+export function sequentialVjp<F extends FamilyName>(precision: SequentialPrecision, problem: Problem<F>, cotangents: Cotangents<F>): SequentialGradients<F> {
+  return vjpWithScans(precision, problem, cotangents, SEQUENTIAL_SCANS);
 }

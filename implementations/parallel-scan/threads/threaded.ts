@@ -14,6 +14,8 @@ import type { SliceSync } from '../time-slices.ts';
 import type { JobOutputs, ScanJob } from '../job.ts';
 import { allocateOutputs } from '../job.ts';
 import { familiesOf } from '../single-threaded.ts';
+import { ChunkedScan } from '../algorithms/chunked.ts';
+import { parallelBackwardScans } from '../vjp.ts';
 import { ThreadState } from './execute.ts';
 import { DEFAULT_THRESHOLDS, planRun } from './plan.ts';
 import type { PlanThresholds } from './plan.ts';
@@ -141,6 +143,8 @@ export function threadedImplementation(arithmetic: Arithmetic, options: Threaded
         local.execute(task(job, outputs, { kind: 'groups', g0: 0, g1: batch * dim }));
       },
       arithmetic,
+      // The backward is not split across the workers (yet): the same chunked scan, on the calling thread.
+      parallelBackwardScans(new ChunkedScan(), arithmetic),
     ),
     async setup() {
       workers.start();
