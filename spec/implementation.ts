@@ -39,7 +39,9 @@ export interface FamilyEntryPoints<F extends FamilyName> {
    * generated cases with random float32 cotangents: every gradient within rule V of the reference
    * (spec/tolerance.md, "Gradients"; `vjp`), ⟨ȳ, J·v⟩ from the forward-mode reference equal to
    * ⟨vjp(ȳ), v⟩ (`vjp-dot-product`), exact zeros from zero cotangents (`vjp-zero`) and linearity
-   * in ȳ (`vjp-linearity`). A gradient of another shape, a missing gradient of a present input
+   * in ȳ (`vjp-linearity`), two halves chained through the state (the second's dh0 as the
+   * first's final-state cotangent) equal to the whole (`vjp-state-passing`), and a permuted batch
+   * permuting the gradients (`vjp-batch-permutation`). A gradient of another shape, a missing gradient of a present input
    * and a gradient of an absent input fail; decline() applies as for run(). A process testee
    * declares it per family (spec/protocol.md, `vjp`). The golden gradient fixtures (form 'vjp')
    * replay through it too, and count as not run without it.

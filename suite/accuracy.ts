@@ -5,7 +5,7 @@
 import { FAMILY_NAMES, type FamilyName } from '../spec/families.ts';
 import type { ErrorModel } from '../spec/implementation.ts';
 import type { Comparison } from './compare.ts';
-import { ACCURACY_FIELDS, type AccuracySample, type ErrorGrowth, type LengthBucketStats } from './results.ts';
+import { ACCURACY_FIELDS, type AccuracySample, type ErrorGrowth, type GradientAccuracyStats, type GradientSample, type LengthBucketStats } from './results.ts';
 
 /** The bucket of a length: [0, 0], [1, 1], then [2^k, 2^(k+1) − 1]. */
 export function lengthBucket(length: number): readonly [number, number] {
@@ -105,4 +105,27 @@ export function growthReading(growth: ErrorGrowth, errorModel: ErrorModel = 'com
   if (slope <= FLAT_SLOPE) return 'flat: the error does not grow with L';
   if (slope <= 1 + FLAT_SLOPE) return `grows about like L^${slope.toFixed(1)}, as rounding errors accumulating along a sequential order do (up to L¹)`;
   return `grows faster than L (L^${slope.toFixed(1)}): more than rounding accumulating in any order explains; look at the long cases`;
+}
+
+/** Gradient accuracy per family × gradient tensor, in family order then the order the tensors came in. */
+export function aggregateGradientAccuracy(samples: readonly GradientSample[]): GradientAccuracyStats[] {
+  const groups = new Map<string, GradientSample[]>();
+  for (const s of samples) {
+    const key = `${s.family}|${s.comparison.tensor}`;
+    groups.set(key, [...(groups.get(key) ?? []), s]);
+  }
+  const out = [...groups.values()].map((list): GradientAccuracyStats => {
+    const c = list.map((s) => s.comparison);
+    return {
+      family: list[0].family,
+      tensor: c[0].tensor,
+      cases: list.length,
+      elements: c.reduce((n, x) => n + x.elements, 0),
+      maxE: c.reduce((m, x) => Math.max(m, x.maxE), 0),
+      maxBoundUsage: c.reduce((m, x) => Math.max(m, x.maxBoundUsage), 0),
+      passed: c.every((x) => x.passed),
+    };
+  });
+  // A stable sort keeps the tensors of a family in the order the family lists its inputs.
+  return out.sort((a, b) => FAMILY_NAMES.indexOf(a.family) - FAMILY_NAMES.indexOf(b.family));
 }

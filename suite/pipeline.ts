@@ -15,10 +15,11 @@ import { reference } from '../reference/index.ts';
 import { thrownMessage } from './cells.ts';
 import { compareWithReference, elementBounds, judgeElement, unravel, type Comparison, type ExpectedOutputs, type WorstElement } from './compare.ts';
 import type { ArithmeticDeclaration } from './tolerance.ts';
+import type { GradientComparison } from './results.ts';
 
 /** What a check concluded for one case. */
 export type CheckResult =
-  | { readonly kind: 'pass'; readonly comparisons?: readonly Comparison[] }
+  | { readonly kind: 'pass'; readonly comparisons?: readonly Comparison[]; readonly gradientComparisons?: readonly GradientComparison[] }
   | {
       readonly kind: 'fail';
       readonly message: string;
@@ -29,6 +30,8 @@ export type CheckResult =
       readonly mismatches?: readonly SpecValidationFailure[];
       /** The comparison with the reference that failed, for the accuracy tables. */
       readonly comparisons?: readonly Comparison[];
+      /** The gradient tensors measured against rule V (the vjp property), for the gradient accuracy table. */
+      readonly gradientComparisons?: readonly GradientComparison[];
     }
   | { readonly kind: 'declined'; readonly reason: string };
 

@@ -162,6 +162,36 @@ export interface LengthBucketStats {
   readonly passed: boolean;
 }
 
+/** One gradient tensor of one vjp case measured against rule V: e in units of u·G (u of the declared storage). */
+export interface GradientComparison {
+  /** The differentiable input the gradient belongs to (A, delta, h0, …). */
+  readonly tensor: string;
+  /** Elements judged (a non-finite reference or an ambiguous clamp is not). */
+  readonly elements: number;
+  /** max |ĝ − g|/(u·G) over the judged elements with G > 0. */
+  readonly maxE: number;
+  /** max |ĝ − g|/bound (≤ 1 passes). */
+  readonly maxBoundUsage: number;
+  readonly passed: boolean;
+}
+
+/** One gradient tensor of one case the vjp property judged. */
+export interface GradientSample {
+  readonly family: FamilyName;
+  readonly comparison: GradientComparison;
+}
+
+/** Gradient accuracy aggregated per implementation × family × gradient tensor (the vjp property's cases). */
+export interface GradientAccuracyStats {
+  readonly family: FamilyName;
+  readonly tensor: string;
+  readonly cases: number;
+  readonly elements: number;
+  readonly maxE: number;
+  readonly maxBoundUsage: number;
+  readonly passed: boolean;
+}
+
 /** Per family: how the worst error grows with length. */
 export interface ErrorGrowth {
   readonly family: FamilyName;
@@ -184,6 +214,8 @@ export interface ImplementationReport {
   readonly statusReason?: string;
   readonly cells: readonly CellResult[];
   readonly accuracy: readonly LengthBucketStats[];
+  /** Per family × gradient tensor, from the vjp property's cases; absent or empty when no vjp cell ran a case. */
+  readonly gradientAccuracy?: readonly GradientAccuracyStats[];
   readonly growth: readonly ErrorGrowth[];
   /** Histogram of per-case max e: counts per decade bin [10^k, 10^(k+1)), keyed by k; 'zero' for exact. */
   readonly eHistogram: Readonly<Record<string, number>>;

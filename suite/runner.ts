@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import type { AnyProblem, FamilyName } from '../spec/families.ts';
 import type { FamilyImplementation, ScanImplementation } from '../spec/implementation.ts';
 import { NoCaseError, boundedFilter, type CaseConstraints } from './arbitraries.ts';
-import { aggregateAccuracy, errorGrowth, eHistogram, pickComparison } from './accuracy.ts';
+import { aggregateAccuracy, aggregateGradientAccuracy, errorGrowth, eHistogram, pickComparison } from './accuracy.ts';
 import { caseMatchesEntry, errorMessage, type CellPlan } from './cells.ts';
 import type { Comparison } from './compare.ts';
 import { runFixtureCell, type FixtureSource } from './fixture-replay.ts';
@@ -16,6 +16,7 @@ import { propertyByName, withTimeout, type PropertyCase, type PropertyContext, t
 import {
   INFORMATIONAL_PROPERTIES,
   type AccuracySample,
+  type GradientSample,
   type CellResult,
   type Counterexample,
   type ImplementationReport,
@@ -117,12 +118,13 @@ export async function runImplementation(implementation: ScanImplementation, opti
   }
   const cells: CellResult[] = [];
   const samples: AccuracySample[] = [];
+  const gradientSamples: GradientSample[] = [];
   let environment: Readonly<Record<string, string>> = {};
   let statusReason: string | undefined;
   try {
     environment = environmentOf(implementation);
     for (const plan of implementationCells(implementation, options)) {
-      const cell = await runCell(implementation, plan, options, samples);
+      const cell = await runCell(implementation, plan, options, samples, gradientSamples);
       cells.push(cell);
       options.onCell?.(cell);
     }
@@ -136,6 +138,7 @@ export async function runImplementation(implementation: ScanImplementation, opti
     ...(statusReason && { statusReason }),
     cells,
     accuracy: aggregateAccuracy(samples),
+    ...(gradientSamples.length > 0 && { gradientAccuracy: aggregateGradientAccuracy(gradientSamples) }),
     growth: errorGrowth(samples),
     eHistogram: eHistogram(samples),
     durationMs: performance.now() - started,
@@ -155,6 +158,7 @@ export async function runCell(
   plan: CellPlan,
   options: RunOptions,
   samples: AccuracySample[],
+  gradientSamples: GradientSample[] = [],
 ): Promise<CellResult> {
   const started = performance.now();
   const entry = implementation.families[plan.family] as FamilyImplementation<FamilyName>;
@@ -250,8 +254,11 @@ export async function runCell(
     if (plan.property === 'conformance' && (result.kind === 'pass' || lastFailure === undefined)) {
       for (const comparison of result.comparisons ?? []) samples.push(sampleOf(testCase, comparison));
     }
+    if (plan.property === 'vjp' && (result.kind === 'pass' || lastFailure === undefined)) {
+      for (const comparison of result.gradientComparisons ?? []) gradientSamples.push({ family: testCase.request.family, comparison });
+    }
     if (result.kind === 'fail') {
-      const { kind: _, comparisons: __, ...failure } = result;
+      const { kind: _, comparisons: __, gradientComparisons: ___, ...failure } = result;
       lastFailure = failure;
       return false;
     }

@@ -15,6 +15,7 @@ import { validateOutputTensors } from '../spec/validate.ts';
 import { referenceVjp, type Tangents, type VjpResult } from '../reference/vjp/index.ts';
 import { uniformFromSeed } from './arbitraries.ts';
 import type { WorstElement } from './compare.ts';
+import type { GradientComparison } from './results.ts';
 import { gradientBounds, type GradientBounds } from './gradient-tolerance.ts';
 import { withTimeout, type CheckFailure, type RunContext } from './pipeline.ts';
 import { roundoffsOf, type ArithmeticDeclaration } from './tolerance.ts';
@@ -168,4 +169,35 @@ export function gradientFailure(judged: JudgedGradients, gradients: Gradients, d
     message: `${what}: ${violations} of ${elements} gradient elements outside rule V; worst ${worst.output}[${worst.coordinates.join(', ')}]: expected ${worst.expected}, got ${worst.got}, |error| ${worst.error.toExponential(3)} > bound ${worst.bound.toExponential(3)}${worst.reason ? `; ${worst.reason}` : ''}`,
     worst,
   };
+}
+
+/**
+ * Per gradient tensor, how a vjp's gradients measured against rule V (for the gradient accuracy
+ * table): the elements judged as gradientFailure judges them, max e in units of u·G, max bound usage.
+ */
+export function gradientComparisons(judged: JudgedGradients, gradients: Gradients, declaration: ArithmeticDeclaration): GradientComparison[] {
+  const unit = roundoffsOf(declaration).storage;
+  const expected = judged.reference.gradients as Readonly<Record<string, OutputTensor | undefined>>;
+  const scales = judged.reference.conditionScales as Readonly<Record<string, OutputTensor | undefined>>;
+  const out: GradientComparison[] = [];
+  for (const [name, reference] of Object.entries(expected)) {
+    if (reference === undefined) continue;
+    const got = gradients[name].data;
+    const bound = judged.bounds.bounds[name];
+    let elements = 0;
+    let maxE = 0;
+    let maxBoundUsage = 0;
+    for (let i = 0; i < reference.data.length; i++) {
+      if (!isJudged(judged, name, i) || (!Number.isFinite(got[i]) && judged.bounds.overflowPossible)) continue;
+      elements++;
+      const error = Math.abs(got[i] - reference.data[i]);
+      const usage = Number.isNaN(error) ? Number.POSITIVE_INFINITY : error === 0 ? 0 : error / bound[i];
+      maxBoundUsage = Math.max(maxBoundUsage, usage);
+      const G = scales[name]?.data[i] ?? 0;
+      const e = error === 0 ? 0 : G > 0 ? error / (unit * G) : Number.POSITIVE_INFINITY;
+      maxE = Math.max(maxE, Number.isNaN(e) ? Number.POSITIVE_INFINITY : e);
+    }
+    out.push({ tensor: name, elements, maxE, maxBoundUsage, passed: maxBoundUsage <= 1 });
+  }
+  return out;
 }

@@ -9,8 +9,8 @@ import { guarded, runChecked } from '../pipeline.ts';
 import { permuteBatch, permuteLeadingAxis } from '../transforms.ts';
 import { always, firstDifference, judged, pairAllowance, pairViolated, withParameters, type PropertyDefinition } from './harness.ts';
 
-/** A permutation of 0…n−1 from a seed (Fisher–Yates). */
-function shuffled(n: number, seed: number): number[] {
+/** A permutation of 0…n−1 from a seed (Fisher–Yates); the vjp-batch-permutation property draws the same. */
+export function shuffled(n: number, seed: number): number[] {
   const random = seedrandom(`permutation:${seed}`);
   const p = Array.from({ length: n }, (_, i) => i);
   for (let i = n - 1; i > 0; i--) {

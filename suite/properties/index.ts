@@ -17,8 +17,10 @@ import { statePassing } from './state-passing.ts';
 import { step } from './step.ts';
 import { varlen } from './varlen.ts';
 import { vjp } from './vjp.ts';
+import { vjpBatchPermutation } from './vjp-batch-permutation.ts';
 import { vjpDotProduct } from './vjp-dot-product.ts';
 import { vjpLinearity } from './vjp-linearity.ts';
+import { vjpStatePassing } from './vjp-state-passing.ts';
 import { vjpZero } from './vjp-zero.ts';
 import { zeroInput } from './zero-input.ts';
 import type { PropertyDefinition } from './harness.ts';
@@ -43,6 +45,8 @@ export const PROPERTIES = [
   vjpDotProduct,
   vjpZero,
   vjpLinearity,
+  vjpStatePassing,
+  vjpBatchPermutation,
 ] as const satisfies readonly PropertyDefinition[];
 
 /** The name of a generated-case property. */

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import type { AnyProblem } from '../../spec/families.ts';
 import { caseArbitrary } from '../arbitraries.ts';
 import { guarded } from '../pipeline.ts';
-import { cotangentsOf, gradientFailure, judgedGradients, runVjp, vjpNotApplicable } from '../vjp-check.ts';
+import { cotangentsOf, gradientComparisons, gradientFailure, judgedGradients, runVjp, vjpNotApplicable } from '../vjp-check.ts';
 import { withParameters, type PropertyDefinition } from './harness.ts';
 
 /** The vjp property. */
@@ -16,7 +16,9 @@ export const vjp: PropertyDefinition<'vjp'> = {
     guarded(async () => {
       const cotangents = cotangentsOf(c.problem, c.parameters.cotangentSeed as number);
       const gradients = await runVjp(context, c.problem, cotangents);
-      const failure = gradientFailure(judgedGradients(context, c.problem, cotangents), gradients, context.declaration, 'gradients differ from the reference');
-      return failure ?? { kind: 'pass' };
+      const judged = judgedGradients(context, c.problem, cotangents);
+      const measured = gradientComparisons(judged, gradients, context.declaration);
+      const failure = gradientFailure(judged, gradients, context.declaration, 'gradients differ from the reference');
+      return failure === undefined ? { kind: 'pass', gradientComparisons: measured } : { ...failure, gradientComparisons: measured };
     }),
 };

@@ -136,6 +136,7 @@ function implementationBlocks(implementation: ImplementationReport): Block[] {
     );
   }
   if (implementation.accuracy.length > 0) blocks.push(...accuracyBlocks(implementation));
+  if ((implementation.gradientAccuracy ?? []).length > 0) blocks.push(...gradientAccuracyBlocks(implementation));
   const environment = Object.entries(implementation.environment);
   if (environment.length > 0) {
     blocks.push({ kind: 'heading', level: 3, text: 'Environment' }, { kind: 'table', headers: ['key', 'value'], rows: environment.map(([k, v]) => [k, v]) });
@@ -239,6 +240,27 @@ function accuracyBlocks(implementation: ImplementationReport): Block[] {
         String(g.points),
         growthReading(g, implementation.errorModels[g.family]),
       ]),
+    },
+  ];
+}
+
+/** The gradient accuracy table of one implementation: per family × gradient tensor, from the vjp property's cases. */
+function gradientAccuracyBlocks(implementation: ImplementationReport): Block[] {
+  const stats = implementation.gradientAccuracy ?? [];
+  return [
+    { kind: 'heading', level: 3, text: 'Gradient accuracy' },
+    {
+      kind: 'paragraph',
+      text:
+        `Per family and gradient tensor, over the cases the vjp property ran (the passing ones and the first failing one). ` +
+        `e = |ĝ − g| / (u·G): the gradient's error in units of the declared storage's roundoff u times the reference's gradient condition scale G; ` +
+        `bound usage = error / rule V's bound (≤ 1 passes; spec/tolerance.md, "Gradients").`,
+    },
+    {
+      kind: 'table',
+      headers: ['family', 'gradient', 'cases', 'elements', 'max e (u·G)', 'bound usage', 'verdict'],
+      numeric: [false, false, true, true, true, true, false],
+      rows: stats.map((g) => [g.family, g.tensor, String(g.cases), String(g.elements), formatNumber(g.maxE), formatNumber(g.maxBoundUsage), verdictText(g.passed)]),
     },
   ];
 }

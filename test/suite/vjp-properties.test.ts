@@ -13,12 +13,13 @@ import type { Cotangents, GradientsOf } from '../../spec/gradients.ts';
 import type { FamilyImplementation, ScanImplementation } from '../../spec/implementation.ts';
 import type { OutputTensor } from '../../spec/tensor.ts';
 import { FAMILY_NAMES } from '../../spec/families.ts';
+import { statePassing } from '../../spec/families/index.ts';
 import type { PropertyName } from '../../suite/results.ts';
 import { validateImplementation } from '../../suite/implementation-check.ts';
 import { validateGradients } from '../../suite/vjp-check.ts';
 import { lengthOf, quickRun } from './quick-run.ts';
 
-const VJP_PROPERTIES: readonly PropertyName[] = ['vjp', 'vjp-dot-product', 'vjp-zero', 'vjp-linearity'];
+const VJP_PROPERTIES: readonly PropertyName[] = ['vjp', 'vjp-dot-product', 'vjp-zero', 'vjp-linearity', 'vjp-state-passing', 'vjp-batch-permutation'];
 const LIMITS = { runs: 4, maxLength: 24 };
 
 /** Mutable float64 copies of sequentialVjp's gradients. */
@@ -50,13 +51,25 @@ function firstBatchOnly<F extends FamilyName>(cotangents: Cotangents<F>): Cotang
   ) as unknown as Cotangents<F>;
 }
 
+/** The linear-recurrence dh0 that misses the first decay (dh0 = db at the first step instead of a_first·db_first). */
+const dh0WithoutFirstDecay = wrongKernel('dh0-no-first-decay', 'linear-recurrence', (problem, _, g) => {
+  const L = problem.inputs.a.shape[2];
+  if (g.h0 === undefined || L === 0) return;
+  // db_t is the adjoint of h_t; dh0 = a_first·db_first, and this kernel drops a_first.
+  const first = problem.options.reverse ? L - 1 : 0;
+  for (let row = 0; row < g.h0.data.length; row++) g.h0.data[row] = g.b.data[row * L + first];
+});
+
+/** A selective-scan dA summed over the first batch row only. */
+const dAFirstBatchOnly = wrongKernel('dA-batch-0', 'selective-scan', (problem, cotangents, g) => {
+  g.A.data.set((sequentialVjp('float32', problem, firstBatchOnly(cotangents)) as Readonly<Record<string, OutputTensor>>).A.data);
+});
+
 const WRONG_KERNELS: readonly { readonly what: string; readonly family: FamilyName; readonly implementation: ScanImplementation }[] = [
   {
     what: 'dA not summed over the batch',
     family: 'selective-scan',
-    implementation: wrongKernel('dA-batch-0', 'selective-scan', (problem, cotangents, g) => {
-      g.A.data.set((sequentialVjp('float32', problem, firstBatchOnly(cotangents)) as Readonly<Record<string, OutputTensor>>).A.data);
-    }),
+    implementation: dAFirstBatchOnly,
   },
   {
     what: 'a time-invariant dB summed over the channels instead of the batch and time',
@@ -72,13 +85,7 @@ const WRONG_KERNELS: readonly { readonly what: string; readonly family: FamilyNa
   {
     what: 'dh0 missing the first decay',
     family: 'linear-recurrence',
-    implementation: wrongKernel('dh0-no-first-decay', 'linear-recurrence', (problem, _, g) => {
-      const L = problem.inputs.a.shape[2];
-      if (g.h0 === undefined || L === 0) return;
-      // db_t is the adjoint of h_t; dh0 = a_first·db_first, and this kernel drops a_first.
-      const first = problem.options.reverse ? L - 1 : 0;
-      for (let row = 0; row < g.h0.data.length; row++) g.h0.data[row] = g.b.data[row * L + first];
-    }),
+    implementation: dh0WithoutFirstDecay,
   },
   {
     what: 'ddelta without the softplus derivative',
@@ -101,9 +108,11 @@ describe('the vjp properties', () => {
       const implementation = createSequential(precision);
       for (const family of FAMILY_NAMES) {
         const cells = await quickRun(implementation, family, VJP_PROPERTIES, LIMITS);
-        expect(cells.map((c) => [family, c.property, c.outcome, c.counterexample?.message])).toEqual(VJP_PROPERTIES.map((p) => [family, p, 'pass', undefined]));
-        // Not green by accident: every cell judged cases (none declined).
-        for (const c of cells) expect(c.runs - (c.declined ?? 0), `${family} ${c.property}`).toBeGreaterThan(0);
+        // vjp-state-passing does not apply to a family without a state; every other cell passes.
+        const expected = (p: PropertyName) => (p === 'vjp-state-passing' && !statePassing(family) ? 'not-applicable' : 'pass');
+        expect(cells.map((c) => [family, c.property, c.outcome, c.counterexample?.message])).toEqual(VJP_PROPERTIES.map((p) => [family, p, expected(p), undefined]));
+        // Not green by accident: every cell that applies judged cases (none declined).
+        for (const c of cells) if (c.outcome === 'pass') expect(c.runs - (c.declined ?? 0), `${family} ${c.property}`).toBeGreaterThan(0);
       }
     });
   }
@@ -116,6 +125,20 @@ describe('the vjp properties', () => {
       expect(lengthOf(cell)).toBeLessThanOrEqual(8);
     });
   }
+
+  it('fail vjp-state-passing for a dh0 missing the first decay (the chained first half gets the wrong cotangent)', async () => {
+    const [cell] = await quickRun(dh0WithoutFirstDecay, 'linear-recurrence', ['vjp-state-passing'], LIMITS);
+    expect(cell.outcome, cell.reason).toBe('fail');
+    expect(cell.counterexample?.message).toMatch(/^split at k = \d+: the chained gradient vjp\.\w+\[.*\] is .*, the whole's reference /);
+    expect(lengthOf(cell)).toBeLessThanOrEqual(8);
+  });
+
+  it('fail vjp-batch-permutation for a dA summed over the first batch row only', async () => {
+    const [cell] = await quickRun(dAFirstBatchOnly, 'selective-scan', ['vjp-batch-permutation'], LIMITS);
+    expect(cell.outcome, cell.reason).toBe('fail');
+    expect(cell.counterexample?.message).toMatch(/^with the batch permuted as \[.*\], vjp\.A\[.*\] is .*the shared parameter's gradient of the unpermuted run/);
+    expect(lengthOf(cell)).toBeLessThanOrEqual(8);
+  });
 
   it('fail vjp-dot-product for a prefix-sum gradient summed the wrong way (J·ȳ instead of Jᵀ·ȳ)', async () => {
     const implementation = wrongKernel('transposed-prefix-sum', 'prefix-sum', (problem, cotangents, g) => {
