@@ -8,9 +8,9 @@
 import type { TestModule } from 'vitest/node';
 import type { Reporter } from 'vitest/reporters';
 import { FAMILY_NAMES, type FamilyName } from '../spec/families.ts';
-import { aggregateAccuracy, eHistogram, errorGrowth } from './accuracy.ts';
+import { aggregateAccuracy, aggregateGradientAccuracy, eHistogram, errorGrowth } from './accuracy.ts';
 import { assembleReport } from './conformance-run.ts';
-import { PROPERTY_NAMES, type AccuracySample, type CellResult, type ConformanceReport, type ImplementationReport, type PropertyName } from './results.ts';
+import { PROPERTY_NAMES, type AccuracySample, type CellResult, type ConformanceReport, type GradientSample, type ImplementationReport, type PropertyName } from './results.ts';
 import { DEFAULT_SEED, DEFAULT_VITEST_REPORT_DIR, MODES, deepFromEnvironment, requireAvailableFromEnvironment, runOptionsFromEnvironment } from './settings.ts';
 import { writeReports, type WrittenReport } from './report/write.ts';
 import type { ImplementationFacts } from './vitest.ts';
@@ -28,12 +28,14 @@ export interface ConformanceTestRecord {
   readonly facts?: ImplementationFacts;
   readonly cell?: CellResult;
   readonly samples?: readonly AccuracySample[];
+  readonly gradientSamples?: readonly GradientSample[];
 }
 
 interface Collected {
   facts?: ImplementationFacts;
   readonly cells: CellResult[];
   readonly samples: AccuracySample[];
+  readonly gradientSamples: GradientSample[];
 }
 
 /** Builds a ConformanceReport from the records of a vitest run (exported for tests). */
@@ -42,11 +44,12 @@ export function reportFromTestRecords(records: Iterable<ConformanceTestRecord>):
   for (const record of records) {
     const name = record.cell?.implementation ?? record.facts?.name;
     if (name === undefined) continue;
-    const collected = byImplementation.get(name) ?? { cells: [], samples: [] };
+    const collected = byImplementation.get(name) ?? { cells: [], samples: [], gradientSamples: [] };
     byImplementation.set(name, collected);
     if (record.facts !== undefined) collected.facts ??= record.facts;
     if (record.cell !== undefined) collected.cells.push(record.cell);
     if (record.samples !== undefined) collected.samples.push(...record.samples);
+    if (record.gradientSamples !== undefined) collected.gradientSamples.push(...record.gradientSamples);
   }
   if (byImplementation.size === 0) return undefined;
   const implementations: ImplementationReport[] = [...byImplementation].map(([name, c]) => {
@@ -64,6 +67,7 @@ export function reportFromTestRecords(records: Iterable<ConformanceTestRecord>):
       accuracy: aggregateAccuracy(c.samples),
       growth: errorGrowth(c.samples),
       eHistogram: eHistogram(c.samples),
+      ...(c.gradientSamples.length > 0 && { gradientAccuracy: aggregateGradientAccuracy(c.gradientSamples) }),
       durationMs: c.cells.reduce((sum, cell) => sum + cell.durationMs, 0),
     };
   });
@@ -107,6 +111,7 @@ export default class ConformanceReporter implements Reporter {
           ...(meta.scanConformanceImplementation && { facts: meta.scanConformanceImplementation }),
           ...(meta.scanConformanceCell && { cell: meta.scanConformanceCell }),
           ...(meta.scanConformanceSamples && { samples: meta.scanConformanceSamples }),
+          ...(meta.scanConformanceGradientSamples && { gradientSamples: meta.scanConformanceGradientSamples }),
         });
       }
     }

@@ -14,7 +14,7 @@ import { fixtureSourceFromDirectory } from './fixture-source.ts';
 import { validateImplementation } from './implementation-check.ts';
 import { describeCellFailure } from './messages.ts';
 import { cellAxes, dispose, environmentOf, implementationCells, implementationHead, setUp, type ImplementationHead } from './lifecycle.ts';
-import { FAILING_OUTCOMES, type AccuracySample, type CellResult, type PropertyName } from './results.ts';
+import { FAILING_OUTCOMES, type AccuracySample, type CellResult, type GradientSample, type PropertyName } from './results.ts';
 import { runCell, type RunOptions } from './runner.ts';
 import { moduleTarget } from './replay.ts';
 import { requireAvailableFromEnvironment, runOptionsFromEnvironment } from './settings.ts';
@@ -52,6 +52,9 @@ export const CELL_META_KEY = 'scanConformanceCell';
 /** Key of the accuracy samples a test's cell measured, for the report's accuracy tables. */
 export const SAMPLES_META_KEY = 'scanConformanceSamples';
 
+/** Key of the gradient comparisons a vjp cell measured, for the report's gradient accuracy table. */
+export const GRADIENT_SAMPLES_META_KEY = 'scanConformanceGradientSamples';
+
 /** Key of the facts about the implementation a test ran, for the report. */
 export const IMPLEMENTATION_META_KEY = 'scanConformanceImplementation';
 
@@ -66,6 +69,7 @@ declare module 'vitest' {
   interface TaskMeta {
     scanConformanceCell?: CellResult;
     scanConformanceSamples?: AccuracySample[];
+    scanConformanceGradientSamples?: GradientSample[];
     scanConformanceImplementation?: ImplementationFacts;
   }
 }
@@ -111,10 +115,12 @@ export function describeConformance(implementation: ScanImplementation, options:
           return;
         }
         const samples: AccuracySample[] = [];
+        const gradientSamples: GradientSample[] = [];
         const replay = settings.module !== undefined ? { replayTarget: moduleTarget(settings.module) } : { replayTestFile: context.task.file.filepath };
-        const cell = await runCell(implementation, plan, { ...settings, ...replay }, samples);
+        const cell = await runCell(implementation, plan, { ...settings, ...replay }, samples, gradientSamples);
         context.task.meta[CELL_META_KEY] = cell;
         context.task.meta[SAMPLES_META_KEY] = samples;
+        if (gradientSamples.length > 0) context.task.meta[GRADIENT_SAMPLES_META_KEY] = gradientSamples;
         if (cell.outcome === 'not-applicable') {
           context.skip(`not applicable: ${cell.reason ?? ''}`);
           return;

@@ -9,7 +9,7 @@ import sequential from '../../implementations/sequential/index.ts';
 import { ImplementationUnavailableError, type ScanImplementation } from '../../spec/implementation.ts';
 import { planCells } from '../../suite/cells.ts';
 import { runConformance, summarise } from '../../suite/conformance-run.ts';
-import type { AccuracySample } from '../../suite/results.ts';
+import type { AccuracySample, GradientSample } from '../../suite/results.ts';
 import { runCell, runImplementation, type RunOptions } from '../../suite/runner.ts';
 import { reportFromTestRecords, type ConformanceTestRecord } from '../../suite/vitest-reporter.ts';
 import { correctPrefixSum } from '../cli/modules/prefix-sums.ts';
@@ -77,6 +77,21 @@ describe('the vitest reporter', () => {
     expect(implementation?.growth).toEqual(direct.growth);
     expect(implementation?.eHistogram).toEqual(direct.eHistogram);
     expect(report?.summary.unexpectedFailures).toBe(0);
+  });
+
+  it('builds the gradient accuracy table from the vjp cells as a direct run does', async () => {
+    const options = { runs: 3, maxLength: 16, families: ['linear-recurrence' as const], properties: ['vjp' as const], fixtures: undefined };
+    const direct = await runImplementation(sequentialF32, options);
+    const records: ConformanceTestRecord[] = [];
+    for (const plan of planCells(sequentialF32, 'linear-recurrence', 'vjp')) {
+      const samples: AccuracySample[] = [];
+      const gradientSamples: GradientSample[] = [];
+      const cell = await runCell(sequentialF32, plan, options, samples, gradientSamples);
+      records.push({ cell, samples, gradientSamples, facts: { name: sequentialF32.name, precision: 'float32', errorModels: { 'linear-recurrence': 'componentwise' }, environment: {} } });
+    }
+    const implementation = reportFromTestRecords(records)?.implementations[0];
+    expect(direct.gradientAccuracy?.length).toBeGreaterThan(0);
+    expect(implementation?.gradientAccuracy).toEqual(direct.gradientAccuracy);
   });
 
   it('writes nothing for a run without conformance tests', () => {
