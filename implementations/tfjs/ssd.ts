@@ -18,7 +18,7 @@ import { dtLimits } from '../../spec/families/ssd/discretization.ts';
 import { groupOfHead, ssdSizes, ssdStepSizes } from '../../spec/families/ssd/dimensions.ts';
 import { elementCount, type OutputTensor, type Tensor } from '../../spec/tensor.ts';
 import { silu, softplus } from './activations.ts';
-import { copyOutput, toTf, zerosOutput } from './tensors.ts';
+import { copyOutput, toTf, zerosOutput, type Liftable, type TensorInput } from './tensors.ts';
 
 /** The chunk sizes run() accepts: a small one, mamba_ssm's 64 and 256, and 48, which divides few lengths. */
 export const SSD_CHUNK_SIZES: readonly number[] = [16, 48, 64, 256];
@@ -52,7 +52,7 @@ export function ssdLargestTensor(inputs: SsdInputs, chunkSize: number): number {
  * tiles rank 5 on the CPU through a synchronous read, which Node cannot do), and one chunk's
  * states are a contiguous slice for the pass across chunks.
  */
-export function ssdTensors(inputs: SsdInputs, options: SsdOptions, chunkSize: number): { y: tf.Tensor; finalStates: tf.Tensor } {
+export function ssdTensors(inputs: Liftable<'ssd'>, options: SsdOptions, chunkSize: number): { y: tf.Tensor; finalStates: tf.Tensor } {
   return tf.tidy(() => {
     const { batch, length, heads, headdim, groups, stateSize } = ssdSizes(inputs.x, inputs.B);
     // A chunk longer than the sequence is one chunk of the sequence's length: its identity padding would add exact zeros.
@@ -128,7 +128,7 @@ export function ssdTensors(inputs: SsdInputs, options: SsdOptions, chunkSize: nu
 }
 
 /** Δ = clamp(softplus(dt + dtBias), lo, hi) over (…, H), softplus only with dtSoftplus; the clamp follows softplus as in mamba_ssm. */
-function effectiveDelta(inputs: { readonly dtBias?: Tensor; readonly dtLimit?: Tensor }, options: SsdOptions, dt: tf.Tensor): tf.Tensor {
+function effectiveDelta(inputs: { readonly dtBias?: TensorInput; readonly dtLimit?: Tensor }, options: SsdOptions, dt: tf.Tensor): tf.Tensor {
   let delta = inputs.dtBias === undefined ? dt : tf.add(dt, toTf(inputs.dtBias));
   if (options.dtSoftplus) delta = softplus(delta);
   const { lo, hi } = dtLimits(inputs.dtLimit?.data);
@@ -139,7 +139,7 @@ function effectiveDelta(inputs: { readonly dtBias?: Tensor; readonly dtLimit?: T
 }
 
 /** + D·x (D of shape (H) or (H, P)), then the silu(z) gate, on (…, H, P) tensors: the spec's read-out order. */
-function readOutTail(y: tf.Tensor, x: tf.Tensor, D: Tensor | undefined, z: Tensor | undefined, heads: number, headdim: number): tf.Tensor {
+function readOutTail(y: tf.Tensor, x: tf.Tensor, D: TensorInput | undefined, z: TensorInput | undefined, heads: number, headdim: number): tf.Tensor {
   let out = y;
   if (D !== undefined) {
     const perChannel = tf.reshape(toTf(D), D.shape.length === 1 ? [heads, 1] : [heads, headdim]);
