@@ -103,8 +103,8 @@ export function ssdTensors(inputs: Liftable<'ssd'>, options: SsdOptions, chunkSi
       segmentAtEnd === undefined ? undefined : chunks === 1 ? tf.zeros([K, 1]) : tf.concat([tf.zeros([batch, 1]), tf.slice(segmentAtEnd, [0, 0], [K - batch, 1])], 0);
     const chunkTotals = tf.slice(cumulative, [0, 0, Q - 1], [K, heads, 1]);
     const carriedWhole = segmentAtEnd === undefined || segmentBefore === undefined ? undefined : tf.expandDims(tf.equal(segmentAtEnd, segmentBefore), 1);
-    const carried = tf.unstack(tf.reshape(maskedExp(chunkTotals, carriedWhole), [chunks, batch * heads, 1]));
-    const chunkStates = tf.unstack(tf.reshape(states, [chunks, batch * heads, headdim * stateSize]));
+    const carried = unstackChunks(tf.reshape(maskedExp(chunkTotals, carriedWhole), [chunks, batch * heads, 1]));
+    const chunkStates = unstackChunks(tf.reshape(states, [chunks, batch * heads, headdim * stateSize]));
     let state = inputs.initialStates === undefined ? tf.zeros([batch * heads, headdim * stateSize]) : tf.reshape(toTf(inputs.initialStates), [batch * heads, headdim * stateSize]);
     const enteringStates: tf.Tensor[] = [];
     for (let z = 0; z < chunks; z++) {
@@ -125,6 +125,15 @@ export function ssdTensors(inputs: Liftable<'ssd'>, options: SsdOptions, chunkSi
     y = readOutTail(y, x, inputs.D, inputs.z, heads, headdim);
     return { y, finalStates };
   });
+}
+
+/**
+ * tf.unstack along axis 0, but a single chunk by reshape: tfjs 4.22's gradient of Unpack hands
+ * tf.stack a lone Tensor when Unpack has one output (the engine passes dys[0], not [dys[0]]), and
+ * tf.stack throws 'Argument tensors passed to stack must be a `Tensor[]`'.
+ */
+function unstackChunks(t: tf.Tensor): tf.Tensor[] {
+  return t.shape[0] === 1 ? [tf.reshape(t, t.shape.slice(1))] : tf.unstack(t);
 }
 
 /** Δ = clamp(softplus(dt + dtBias), lo, hi) over (…, H), softplus only with dtSoftplus; the clamp follows softplus as in mamba_ssm. */
