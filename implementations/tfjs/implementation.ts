@@ -69,6 +69,13 @@ export function createTfjsImplementation(backend: TfjsBackend): ScanImplementati
       ? Promise.resolve(emptyGradients(problem, cotangents, empty.passedThrough) as GradientsOf<F>)
       : (compute(() => tfjsGradients(problem, cotangents, build)) as Promise<GradientsOf<F>>);
 
+  /** The entry without its vjp where the backend cannot run that family's gradients. */
+  const withoutUnsupportedVjp = <F extends FamilyName>(family: F, entry: FamilyImplementation<F>): FamilyImplementation<F> => {
+    if (backend.vjpUnsupported?.families.includes(family) !== true) return entry;
+    const { vjp: _unsupported, ...rest } = entry;
+    return rest;
+  };
+
   const step = <F extends FamilyName>(
     build: (inputs: StepInputsOf<F>, options: OptionsOf<F>) => { y: tf.Tensor; state: tf.Tensor },
     stateShape: (inputs: StepInputsOf<F>) => readonly number[],
@@ -169,13 +176,13 @@ export function createTfjsImplementation(backend: TfjsBackend): ScanImplementati
     name,
     precision: 'float32',
     description: `${backend.description}${method.kind === 'scan' ? ` (${method.why})` : ''}`,
-    expectedFailures: [...(backend.expectedFailures ?? []), ...CUMSUM_GRADIENT_BUG],
+    expectedFailures: [...(backend.expectedFailures ?? []), ...(backend.vjpUnsupported?.families.includes('ssd') === true ? [] : CUMSUM_GRADIENT_BUG)],
     families: {
-      'prefix-sum': prefixSum,
-      'linear-recurrence': linearRecurrence,
-      'selective-scan': selectiveScan,
-      'lti-ssm': ltiSsm,
-      ssd,
+      'prefix-sum': withoutUnsupportedVjp('prefix-sum', prefixSum),
+      'linear-recurrence': withoutUnsupportedVjp('linear-recurrence', linearRecurrence),
+      'selective-scan': withoutUnsupportedVjp('selective-scan', selectiveScan),
+      'lti-ssm': withoutUnsupportedVjp('lti-ssm', ltiSsm),
+      ssd: withoutUnsupportedVjp('ssd', ssd),
     },
     async setup() {
       await backend.setup();
