@@ -25,7 +25,7 @@ export interface TfjsBackend {
   readonly ltiSsm: LtiSsmMethod;
   /** Known inaccuracies or bugs of tfjs's kernels on this backend, declared to the suite. */
   readonly expectedFailures?: readonly ExpectedFailure[];
-  /** Families whose vjp this backend cannot run (a kernel tfjs's gradients need is missing), and why: they get no vjp. */
+  /** Families whose vjp this backend cannot run or runs wrong (a kernel tfjs's gradients need is missing or buggy), and why: they get no vjp. */
   readonly vjpUnsupported?: { readonly families: readonly FamilyName[]; readonly why: string };
   /** Makes the backend registered and usable; throws ImplementationUnavailableError when this machine cannot run it. */
   setup(): Promise<void>;

@@ -28,7 +28,7 @@ import { prefixSumStepTensors, prefixSumTensors } from './prefix-sum.ts';
 import { emptySelectiveScan, selectiveScanStepTensors, selectiveScanTensors } from './selective-scan.ts';
 import { emptySsd, SSD_CHUNK_SIZES, ssdChunkSize, ssdIsEmpty, ssdLargestTensor, ssdStepTensors, ssdTensors } from './ssd.ts';
 import { readOutputs, zerosOutput } from './tensors.ts';
-import { CUMSUM_GRADIENT_BUG, emptyGradients, tfjsGradients, type BuiltOutputs } from './vjp.ts';
+import { emptyGradients, tfjsGradients, type BuiltOutputs } from './vjp.ts';
 import type { Cotangents, GradientsOf } from '../../spec/gradients.ts';
 import type { Liftable } from './tensors.ts';
 
@@ -176,7 +176,7 @@ export function createTfjsImplementation(backend: TfjsBackend): ScanImplementati
     name,
     precision: 'float32',
     description: `${backend.description}${method.kind === 'scan' ? ` (${method.why})` : ''}`,
-    expectedFailures: [...(backend.expectedFailures ?? []), ...(backend.vjpUnsupported?.families.includes('ssd') === true ? [] : CUMSUM_GRADIENT_BUG)],
+    expectedFailures: backend.expectedFailures ?? [],
     families: {
       'prefix-sum': withoutUnsupportedVjp('prefix-sum', prefixSum),
       'linear-recurrence': withoutUnsupportedVjp('linear-recurrence', linearRecurrence),

@@ -172,9 +172,14 @@ function groupsToHeads(t: tf.Tensor, heads: number, groups: number, axis: number
  */
 function stableSegsum(x: tf.Tensor): tf.Tensor {
   const T = x.shape[x.rank - 1];
-  const below = strictlyLower(T);
-  const repeated = tf.where(below, tf.expandDims(x, -1), tf.zeros([1]));
-  return tf.cumsum(repeated, x.rank - 1);
+  // Built as [s, t], summed along the last axis, then transposed: tfjs-core 4.22's gradient of a
+  // cumsum along any other axis comes back transposed (gradients/Cumsum_grad.js applies the axis
+  // permutation the forward op never did; test/implementations/tfjs/tfjs-vjp.test.ts shows it), and
+  // the vjp differentiates through here. The same additions in the same order as a cumsum along t.
+  const after = tf.transpose(strictlyLower(T)); // [s, t]: t > s
+  const repeated = tf.where(after, tf.expandDims(x, -2), tf.zeros([1]));
+  const axes = Array.from({ length: x.rank + 1 }, (_, axis) => axis);
+  return tf.transpose(tf.cumsum(repeated, x.rank), [...axes.slice(0, -2), x.rank, x.rank - 1]);
 }
 
 /** exp(v) where `keep` holds, 0 elsewhere: −∞ is put in before exp, so a masked entry is never 0·∞. */

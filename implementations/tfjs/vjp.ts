@@ -10,7 +10,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs';
 import type { FamilyName, OutputsOf, Problem } from '../../spec/families.ts';
 import { DIFFERENTIABLE_INPUTS, type Cotangents } from '../../spec/gradients.ts';
-import type { ExpectedFailure } from '../../spec/implementation.ts';
 import type { OutputTensor, Tensor } from '../../spec/tensor.ts';
 import { copyOutput, toTf, zerosOutput, type Liftable, type LiftedTensor } from './tensors.ts';
 
@@ -78,20 +77,3 @@ export function emptyGradients<F extends FamilyName>(
   );
 }
 
-/**
- * A bug of tfjs-core 4.22's autodiff, found by this suite: the gradient of tf.cumsum along an axis
- * other than the last (gradients/Cumsum_grad.js) is cumsum(dy, axis, exclusive, !reverse) followed
- * by a transpose by getAxesPermutation([axis], rank), a permutation the forward op never applied;
- * ssd's stable segsum sums along axis 3 of a rank-4 tensor, so its (Q, Q) gradient arrives
- * transposed. Measured: ssd L = 2, b1 h1 (npx tsx scripts/cli.ts check --only tfjs-cpu --family ssd
- * --property vjp): vjp.A[0] 0.0024234 against the reference's 0.0016247, rule V bound 1.9e-8.
- * vjp-linearity fails with it (the wrong gradients are held to bounds scaled by the reference's);
- * vjp-zero holds (zero cotangents stay zero through any transpose).
- */
-const CUMSUM_GRADIENT_BUG_REASON =
-  "tfjs-core 4.22 bug: the gradient of tf.cumsum along a non-last axis is transposed (Cumsum_grad.js applies the axis permutation the forward op never did), so ssd's segsum gradient, and with it vjp.A, vjp.dt, vjp.x, is wrong";
-
-/** The expected-failure entries of CUMSUM_GRADIENT_BUG_REASON. */
-export const CUMSUM_GRADIENT_BUG: readonly ExpectedFailure[] = (['vjp', 'vjp-dot-product', 'vjp-linearity'] as const).map(
-  (property): ExpectedFailure => ({ family: 'ssd', property, reason: CUMSUM_GRADIENT_BUG_REASON }),
-);
