@@ -1,13 +1,14 @@
 /**
  * The tfjs implementations' vjp (TensorFlow.js's own autodiff): present on every family, equal to
- * the reference on one small selective scan, and the tfjs cumsum gradient bug that ssd's expected
- * failure declares. The suite's vjp properties judge it in full (scripts/cli.ts check --property vjp).
+ * the reference on one small selective scan, and the tfjs cumsum gradient bug that ssd's segsum
+ * works around (implementations/tfjs/ssd.ts, stableSegsum). The suite's vjp properties judge it in full (scripts/cli.ts check --property vjp).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FamilyName, Problem } from '../../../spec/families.ts';
 import type { Cotangents } from '../../../spec/gradients.ts';
 import implementations from '../../../implementations/tfjs/index.ts';
+// vjp.ts registers tfjs's gradients (through @tensorflow/tfjs), which the bare tf.grad below needs.
 import '../../../implementations/tfjs/vjp.ts';
 import { referenceVjp } from '../../../reference/vjp/index.ts';
 import { tensorSource } from './tensor-source.ts';
@@ -58,7 +59,7 @@ describe('tfjs vjp', () => {
     }
   });
 
-  it("shows tfjs-core 4.22's cumsum gradient bug that ssd's expected failure declares: along a non-last axis it comes back transposed", () => {
+  it("shows tfjs-core 4.22's cumsum gradient bug that ssd's segsum works around: along a non-last axis it comes back transposed", () => {
     // d/dx Σ w ⊙ cumsum(x, axis 0) = reverse cumsum of w along axis 0: [[w00 + w10, w01 + w11], [w10, w11]].
     const w = tf.tensor2d([[1, 2], [3, 4]]);
     const x = tf.tensor2d([[0, 0], [0, 0]]);
