@@ -26,6 +26,14 @@ describe('tfjs vjp', () => {
     for (const family of families) expect(typeof cpu.families[family]?.vjp, family).toBe('function');
   });
 
+  it('is left out where the backend cannot run it right: selective-scan and ssd on wasm, prefix-sum and ssd on webgpu', () => {
+    const wired = (name: string, family: FamilyName): boolean => typeof implementations.find((i) => i.name === name)?.families[family]?.vjp === 'function';
+    const families: FamilyName[] = ['prefix-sum', 'linear-recurrence', 'selective-scan', 'lti-ssm', 'ssd'];
+    expect(families.filter((family) => wired('tfjs-wasm', family))).toEqual(['prefix-sum', 'linear-recurrence', 'lti-ssm']);
+    // tfjs-webgpu is registered whether or not this machine has an adapter: its families are known before setup.
+    expect(families.filter((family) => wired('tfjs-webgpu', family))).toEqual(['linear-recurrence', 'selective-scan', 'lti-ssm']);
+  });
+
   it('matches the reference on a selective scan with every optional input (shared A, B, C, D, deltaBias summed by tfjs)', async () => {
     const random = tensorSource('tfjs-vjp');
     const [batch, dim, length, stateSize] = [2, 2, 5, 3];
