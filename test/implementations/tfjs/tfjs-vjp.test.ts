@@ -53,7 +53,10 @@ describe('tfjs vjp', () => {
       options: { deltaSoftplus: true },
     };
     const cotangents: Cotangents<'selective-scan'> = { y: random([batch, dim, length]), lastState: random([batch, dim, stateSize]) };
+    const tensorsBefore = tf.memory().numTensors;
     const gradients = await cpu.families['selective-scan']!.vjp!(problem, cotangents);
+    // The tape's saved tensors and the gradients read back are all disposed.
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
     const reference = referenceVjp(problem, cotangents);
     const names = Object.keys(reference.gradients) as (keyof typeof reference.gradients)[];
     expect(Object.keys(gradients).sort()).toEqual([...names].sort());
