@@ -25,7 +25,9 @@ export function accurateLog1p(y: tf.Tensor): tf.Tensor {
   return tf.tidy(() => {
     const w = tf.add(y, 1);
     const wMinusOne = tf.sub(w, 1);
-    const roundsToOne = tf.equal(wMinusOne, 0);
+    // w − 1 ≥ 0 for y ≥ 0, so 0 ≥ w − 1 is w − 1 = 0; greaterEqual because tfjs's autodiff has a
+    // gradient (zero) for GreaterEqual but none for Equal, and the vjp differentiates through here.
+    const roundsToOne = tf.greaterEqual(0, wMinusOne);
     // The where() picks y there, but the untaken branch must not be NaN-producing 0/0 on every backend.
     const safeDenominator = tf.where(roundsToOne, tf.onesLike(wMinusOne), wMinusOne);
     const corrected = tf.div(tf.mul(tf.log(w), y), safeDenominator);
@@ -38,7 +40,8 @@ export function softplus(x: tf.Tensor): tf.Tensor {
   return tf.tidy(() => {
     // exp of x > 20 is never used; clamping keeps it finite so no Inf flows into the untaken branch.
     const below = tf.minimum(x, SOFTPLUS_THRESHOLD);
-    return tf.where(tf.greater(x, SOFTPLUS_THRESHOLD), x, accurateLog1p(tf.exp(below)));
+    // x ≤ 20 by greaterEqual: tfjs's autodiff has no gradient for Greater (see accurateLog1p).
+    return tf.where(tf.greaterEqual(SOFTPLUS_THRESHOLD, x), accurateLog1p(tf.exp(below)), x);
   });
 }
 

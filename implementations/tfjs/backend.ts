@@ -1,3 +1,4 @@
+import type { FamilyName } from '../../spec/families.ts';
 import type { ExpectedFailure } from '../../spec/implementation.ts';
 
 /** What a tfjs backend contributes to its implementation: how to start it, facts about it, and its FFT support. */
@@ -24,6 +25,8 @@ export interface TfjsBackend {
   readonly ltiSsm: LtiSsmMethod;
   /** Known inaccuracies or bugs of tfjs's kernels on this backend, declared to the suite. */
   readonly expectedFailures?: readonly ExpectedFailure[];
+  /** Families whose vjp this backend cannot run or runs wrong (a kernel tfjs's gradients need is missing or buggy), and why: they get no vjp. */
+  readonly vjpUnsupported?: { readonly families: readonly FamilyName[]; readonly why: string };
   /** Makes the backend registered and usable; throws ImplementationUnavailableError when this machine cannot run it. */
   setup(): Promise<void>;
   /** Releases what setup acquired. */

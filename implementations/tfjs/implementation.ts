@@ -28,6 +28,9 @@ import { prefixSumStepTensors, prefixSumTensors } from './prefix-sum.ts';
 import { emptySelectiveScan, selectiveScanStepTensors, selectiveScanTensors } from './selective-scan.ts';
 import { emptySsd, SSD_CHUNK_SIZES, ssdChunkSize, ssdIsEmpty, ssdLargestTensor, ssdStepTensors, ssdTensors } from './ssd.ts';
 import { readOutputs, zerosOutput } from './tensors.ts';
+import { emptyGradients, tfjsGradients, type BuiltOutputs } from './vjp.ts';
+import type { Cotangents, GradientsOf } from '../../spec/gradients.ts';
+import type { Liftable } from './tensors.ts';
 
 /** The registered name of the implementation on a backend: 'tfjs-<backend>'. */
 export function tfjsImplementationName(backend: TfjsBackend): string {
@@ -55,6 +58,24 @@ export function createTfjsImplementation(backend: TfjsBackend): ScanImplementati
   /** batch·dim·L, or batch·dim·N·L for the state-space families: the largest tensor a run builds. */
   const largestTensor = (shape: readonly number[], stateSize = 1): number => elementCount(shape) * stateSize;
 
+  /** The vjp by tfjs's autodiff over `build`, or emptyGradients where run() does not ask tfjs. */
+  const gradients = <F extends FamilyName>(
+    problem: Problem<F>,
+    cotangents: Cotangents<F>,
+    build: (inputs: Liftable<F>) => BuiltOutputs<F>,
+    empty: { readonly is: boolean; readonly passedThrough?: { readonly input: string; readonly output: string } },
+  ): Promise<GradientsOf<F>> =>
+    empty.is
+      ? Promise.resolve(emptyGradients(problem, cotangents, empty.passedThrough) as GradientsOf<F>)
+      : (compute(() => tfjsGradients(problem, cotangents, build)) as Promise<GradientsOf<F>>);
+
+  /** The entry without its vjp where the backend cannot run that family's gradients. */
+  const withoutUnsupportedVjp = <F extends FamilyName>(family: F, entry: FamilyImplementation<F>): FamilyImplementation<F> => {
+    if (backend.vjpUnsupported?.families.includes(family) !== true) return entry;
+    const { vjp: _unsupported, ...rest } = entry;
+    return rest;
+  };
+
   const step = <F extends FamilyName>(
     build: (inputs: StepInputsOf<F>, options: OptionsOf<F>) => { y: tf.Tensor; state: tf.Tensor },
     stateShape: (inputs: StepInputsOf<F>) => readonly number[],
@@ -73,6 +94,8 @@ export function createTfjsImplementation(backend: TfjsBackend): ScanImplementati
       return compute(() => prefixSumTensors(problem.inputs, problem.options));
     },
     decline: (problem) => declineLarge(largestTensor(problem.inputs.x.shape)),
+    vjp: (problem, cotangents) =>
+      gradients(problem, cotangents, (inputs) => prefixSumTensors(inputs, problem.options), { is: elementCount(problem.inputs.x.shape) === 0 }),
     step: step<'prefix-sum'>((inputs) => prefixSumStepTensors(inputs), (inputs) => inputs.state.shape),
   };
 
@@ -83,6 +106,11 @@ export function createTfjsImplementation(backend: TfjsBackend): ScanImplementati
     },
     // The log-step scan keeps a and b pairs and their shifted copies: twice the sequence.
     decline: (problem) => declineLarge(2 * largestTensor(problem.inputs.a.shape)),
+    vjp: (problem, cotangents) =>
+      gradients(problem, cotangents, (inputs) => linearRecurrenceTensors(inputs, problem.options), {
+        is: elementCount(problem.inputs.a.shape) === 0,
+        passedThrough: problem.inputs.a.shape[2] === 0 ? { input: 'h0', output: 'lastState' } : undefined,
+      }),
     step: step<'linear-recurrence'>((inputs) => linearRecurrenceStepTensors(inputs), (inputs) => inputs.state.shape),
   };
 
@@ -92,6 +120,11 @@ export function createTfjsImplementation(backend: TfjsBackend): ScanImplementati
       return compute(() => selectiveScanTensors(problem.inputs, problem.options));
     },
     decline: (problem) => declineLarge(2 * largestTensor(problem.inputs.u.shape, problem.inputs.A.shape[1])),
+    vjp: (problem, cotangents) =>
+      gradients(problem, cotangents, (inputs) => selectiveScanTensors(inputs, problem.options), {
+        is: elementCount(problem.inputs.u.shape) === 0,
+        passedThrough: problem.inputs.u.shape[2] === 0 ? { input: 'h0', output: 'lastState' } : undefined,
+      }),
     step: step<'selective-scan'>((inputs, options) => selectiveScanStepTensors(inputs, options), (inputs) => inputs.state.shape),
   };
 
@@ -108,6 +141,9 @@ export function createTfjsImplementation(backend: TfjsBackend): ScanImplementati
       const [batch, dim, length] = problem.inputs.u.shape;
       return method.decline({ rows: batch * dim + dim, transformSize: fftLengthFor(length) });
     },
+    // tfjs registers no gradient for its FFT kernels (RFFT, IRFFT): the vjp differentiates the
+    // recurrence form (the log-step scan run() uses on backends without FFT) on every backend.
+    vjp: (problem, cotangents) => gradients(problem, cotangents, (inputs) => ltiSsmByScan(inputs), { is: elementCount(problem.inputs.u.shape) === 0 }),
     step: step<'lti-ssm'>((inputs) => ltiSsmStepTensors(inputs), (inputs) => inputs.state.shape),
   };
 
@@ -122,6 +158,12 @@ export function createTfjsImplementation(backend: TfjsBackend): ScanImplementati
     },
     // decline() does not see the settings: it judges the default chunk size, run() any other.
     decline: (problem) => declineLarge(ssdLargestTensor(problem.inputs, ssdChunkSize(undefined))),
+    // The default chunk size: the vjp entry point has no settings.
+    vjp: (problem, cotangents) =>
+      gradients(problem, cotangents, (inputs) => ssdTensors(inputs, problem.options, ssdChunkSize(undefined)), {
+        is: ssdIsEmpty(problem.inputs),
+        passedThrough: problem.inputs.x.shape[1] === 0 ? { input: 'initialStates', output: 'finalStates' } : undefined,
+      }),
     step: step<'ssd'>(
       (inputs, options) => ssdStepTensors(inputs, options),
       (inputs) => inputs.state.shape,
@@ -136,11 +178,11 @@ export function createTfjsImplementation(backend: TfjsBackend): ScanImplementati
     description: `${backend.description}${method.kind === 'scan' ? ` (${method.why})` : ''}`,
     expectedFailures: backend.expectedFailures ?? [],
     families: {
-      'prefix-sum': prefixSum,
-      'linear-recurrence': linearRecurrence,
-      'selective-scan': selectiveScan,
-      'lti-ssm': ltiSsm,
-      ssd,
+      'prefix-sum': withoutUnsupportedVjp('prefix-sum', prefixSum),
+      'linear-recurrence': withoutUnsupportedVjp('linear-recurrence', linearRecurrence),
+      'selective-scan': withoutUnsupportedVjp('selective-scan', selectiveScan),
+      'lti-ssm': withoutUnsupportedVjp('lti-ssm', ltiSsm),
+      ssd: withoutUnsupportedVjp('ssd', ssd),
     },
     async setup() {
       await backend.setup();

@@ -3,11 +3,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LinearRecurrenceInputs, LinearRecurrenceOptions, LinearRecurrenceStepInputs } from '../../spec/families.ts';
 import type { OutputTensor } from '../../spec/tensor.ts';
 import { atTime, foldInitialState, logStepScan } from './log-step-scan.ts';
-import { copyOutput, toTf, zerosOutput } from './tensors.ts';
+import { copyOutput, toTf, zerosOutput, type Liftable } from './tensors.ts';
 
 /** The outputs as tfjs tensors, for inputs with batch, dim and L all ≥ 1. */
 export function linearRecurrenceTensors(
-  inputs: LinearRecurrenceInputs,
+  inputs: Liftable<'linear-recurrence'>,
   options: LinearRecurrenceOptions,
 ): { h: tf.Tensor; lastState: tf.Tensor } {
   return tf.tidy(() => {

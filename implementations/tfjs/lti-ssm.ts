@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LtiSsmInputs, LtiSsmStepInputs } from '../../spec/families.ts';
 import { logStepScan } from './log-step-scan.ts';
-import { toTf } from './tensors.ts';
+import { toTf, type Liftable } from './tensors.ts';
 
 /** The FFT length for a sequence of length L: the least power of two ≥ 2L. */
 export function fftLengthFor(length: number): number {
@@ -17,7 +17,7 @@ export function fftLengthFor(length: number): number {
 }
 
 /** y by FFT convolution, for inputs with batch, dim and L all ≥ 1. */
-export function ltiSsmByFft(inputs: LtiSsmInputs): { y: tf.Tensor } {
+export function ltiSsmByFft(inputs: Liftable<'lti-ssm'>): { y: tf.Tensor } {
   return tf.tidy(() => {
     const [batch, dim, length] = inputs.u.shape;
     const size = fftLengthFor(length);
@@ -35,7 +35,7 @@ export function ltiSsmByFft(inputs: LtiSsmInputs): { y: tf.Tensor } {
  * K (dim, L): K_t = Σ_n C_n·Bbar_n·Abar_n^t, the powers by doubling (P_{0..2m} = [P_{0..m}, P_{0..m}·Abar^m])
  * so each is a product of ⌈log2 L⌉ + 1 roundings rather than t, and a negative Abar needs no pow.
  */
-function convolutionKernel(inputs: LtiSsmInputs, length: number): tf.Tensor {
+function convolutionKernel(inputs: Liftable<'lti-ssm'>, length: number): tf.Tensor {
   return tf.tidy(() => {
     const [dim, stateSize] = inputs.Abar.shape;
     const abar = tf.reshape(toTf(inputs.Abar), [dim, stateSize, 1]);
@@ -52,7 +52,7 @@ function convolutionKernel(inputs: LtiSsmInputs, length: number): tf.Tensor {
 }
 
 /** y by the recurrence h_t = Abar ⊙ h_{t−1} + Bbar·u_t as a log-step scan over (batch, dim, N, L), for inputs with batch, dim and L all ≥ 1. */
-export function ltiSsmByScan(inputs: LtiSsmInputs): { y: tf.Tensor } {
+export function ltiSsmByScan(inputs: Liftable<'lti-ssm'>): { y: tf.Tensor } {
   return tf.tidy(() => {
     const [batch, dim, length] = inputs.u.shape;
     const stateSize = inputs.Abar.shape[1];

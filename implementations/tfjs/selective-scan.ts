@@ -10,11 +10,11 @@ import { projectionLayout } from '../../spec/shapes.ts';
 import type { OutputTensor, Tensor } from '../../spec/tensor.ts';
 import { silu, softplus } from './activations.ts';
 import { atTime, foldInitialState, logStepScan } from './log-step-scan.ts';
-import { copyOutput, toTf, zerosOutput } from './tensors.ts';
+import { copyOutput, toTf, zerosOutput, type Liftable, type TensorInput } from './tensors.ts';
 
 /** The outputs as tfjs tensors, for inputs with batch, dim and L all ≥ 1. */
 export function selectiveScanTensors(
-  inputs: SelectiveScanInputs,
+  inputs: Liftable<'selective-scan'>,
   options: SelectiveScanOptions,
 ): { y: tf.Tensor; lastState: tf.Tensor } {
   return tf.tidy(() => {
@@ -52,7 +52,7 @@ function continues(seqIdx: Tensor): tf.Tensor {
  * B or C broadcastable against (batch, dim, N, L): (dim, N) → (1, dim, N, 1); (batch, N, L) →
  * (batch, 1, N, L); (batch, G, N, L) → (batch, dim, N, L) by gathering channel d's group ⌊d/(dim/G)⌋.
  */
-function projectionPerChannel(projection: Tensor, dim: number, stateSize: number): tf.Tensor {
+function projectionPerChannel(projection: TensorInput, dim: number, stateSize: number): tf.Tensor {
   const layout = projectionLayout(projection.shape);
   const values = toTf(projection);
   switch (layout.kind) {

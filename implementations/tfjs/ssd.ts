@@ -18,7 +18,7 @@ import { dtLimits } from '../../spec/families/ssd/discretization.ts';
 import { groupOfHead, ssdSizes, ssdStepSizes } from '../../spec/families/ssd/dimensions.ts';
 import { elementCount, type OutputTensor, type Tensor } from '../../spec/tensor.ts';
 import { silu, softplus } from './activations.ts';
-import { copyOutput, toTf, zerosOutput } from './tensors.ts';
+import { copyOutput, toTf, zerosOutput, type Liftable, type TensorInput } from './tensors.ts';
 
 /** The chunk sizes run() accepts: a small one, mamba_ssm's 64 and 256, and 48, which divides few lengths. */
 export const SSD_CHUNK_SIZES: readonly number[] = [16, 48, 64, 256];
@@ -52,7 +52,7 @@ export function ssdLargestTensor(inputs: SsdInputs, chunkSize: number): number {
  * tiles rank 5 on the CPU through a synchronous read, which Node cannot do), and one chunk's
  * states are a contiguous slice for the pass across chunks.
  */
-export function ssdTensors(inputs: SsdInputs, options: SsdOptions, chunkSize: number): { y: tf.Tensor; finalStates: tf.Tensor } {
+export function ssdTensors(inputs: Liftable<'ssd'>, options: SsdOptions, chunkSize: number): { y: tf.Tensor; finalStates: tf.Tensor } {
   return tf.tidy(() => {
     const { batch, length, heads, headdim, groups, stateSize } = ssdSizes(inputs.x, inputs.B);
     // A chunk longer than the sequence is one chunk of the sequence's length: its identity padding would add exact zeros.
@@ -103,8 +103,8 @@ export function ssdTensors(inputs: SsdInputs, options: SsdOptions, chunkSize: nu
       segmentAtEnd === undefined ? undefined : chunks === 1 ? tf.zeros([K, 1]) : tf.concat([tf.zeros([batch, 1]), tf.slice(segmentAtEnd, [0, 0], [K - batch, 1])], 0);
     const chunkTotals = tf.slice(cumulative, [0, 0, Q - 1], [K, heads, 1]);
     const carriedWhole = segmentAtEnd === undefined || segmentBefore === undefined ? undefined : tf.expandDims(tf.equal(segmentAtEnd, segmentBefore), 1);
-    const carried = tf.unstack(tf.reshape(maskedExp(chunkTotals, carriedWhole), [chunks, batch * heads, 1]));
-    const chunkStates = tf.unstack(tf.reshape(states, [chunks, batch * heads, headdim * stateSize]));
+    const carried = unstackChunks(tf.reshape(maskedExp(chunkTotals, carriedWhole), [chunks, batch * heads, 1]));
+    const chunkStates = unstackChunks(tf.reshape(states, [chunks, batch * heads, headdim * stateSize]));
     let state = inputs.initialStates === undefined ? tf.zeros([batch * heads, headdim * stateSize]) : tf.reshape(toTf(inputs.initialStates), [batch * heads, headdim * stateSize]);
     const enteringStates: tf.Tensor[] = [];
     for (let z = 0; z < chunks; z++) {
@@ -127,8 +127,17 @@ export function ssdTensors(inputs: SsdInputs, options: SsdOptions, chunkSize: nu
   });
 }
 
+/**
+ * tf.unstack along axis 0, but a single chunk by reshape: tfjs 4.22's gradient of Unpack hands
+ * tf.stack a lone Tensor when Unpack has one output (the engine passes dys[0], not [dys[0]]), and
+ * tf.stack throws 'Argument tensors passed to stack must be a `Tensor[]`'.
+ */
+function unstackChunks(t: tf.Tensor): tf.Tensor[] {
+  return t.shape[0] === 1 ? [tf.reshape(t, t.shape.slice(1))] : tf.unstack(t);
+}
+
 /** Δ = clamp(softplus(dt + dtBias), lo, hi) over (…, H), softplus only with dtSoftplus; the clamp follows softplus as in mamba_ssm. */
-function effectiveDelta(inputs: { readonly dtBias?: Tensor; readonly dtLimit?: Tensor }, options: SsdOptions, dt: tf.Tensor): tf.Tensor {
+function effectiveDelta(inputs: { readonly dtBias?: TensorInput; readonly dtLimit?: Tensor }, options: SsdOptions, dt: tf.Tensor): tf.Tensor {
   let delta = inputs.dtBias === undefined ? dt : tf.add(dt, toTf(inputs.dtBias));
   if (options.dtSoftplus) delta = softplus(delta);
   const { lo, hi } = dtLimits(inputs.dtLimit?.data);
@@ -139,7 +148,7 @@ function effectiveDelta(inputs: { readonly dtBias?: Tensor; readonly dtLimit?: T
 }
 
 /** + D·x (D of shape (H) or (H, P)), then the silu(z) gate, on (…, H, P) tensors: the spec's read-out order. */
-function readOutTail(y: tf.Tensor, x: tf.Tensor, D: Tensor | undefined, z: Tensor | undefined, heads: number, headdim: number): tf.Tensor {
+function readOutTail(y: tf.Tensor, x: tf.Tensor, D: TensorInput | undefined, z: TensorInput | undefined, heads: number, headdim: number): tf.Tensor {
   let out = y;
   if (D !== undefined) {
     const perChannel = tf.reshape(toTf(D), D.shape.length === 1 ? [heads, 1] : [heads, headdim]);
@@ -163,9 +172,14 @@ function groupsToHeads(t: tf.Tensor, heads: number, groups: number, axis: number
  */
 function stableSegsum(x: tf.Tensor): tf.Tensor {
   const T = x.shape[x.rank - 1];
-  const below = strictlyLower(T);
-  const repeated = tf.where(below, tf.expandDims(x, -1), tf.zeros([1]));
-  return tf.cumsum(repeated, x.rank - 1);
+  // Built as [s, t], summed along the last axis, then transposed: tfjs-core 4.22's gradient of a
+  // cumsum along any other axis comes back transposed (gradients/Cumsum_grad.js applies the axis
+  // permutation the forward op never did; test/implementations/tfjs/tfjs-vjp.test.ts shows it), and
+  // the vjp differentiates through here. The same additions in the same order as a cumsum along t.
+  const after = tf.transpose(strictlyLower(T)); // [s, t]: t > s
+  const repeated = tf.where(after, tf.expandDims(x, -2), tf.zeros([1]));
+  const axes = Array.from({ length: x.rank + 1 }, (_, axis) => axis);
+  return tf.transpose(tf.cumsum(repeated, x.rank), [...axes.slice(0, -2), x.rank, x.rank - 1]);
 }
 
 /** exp(v) where `keep` holds, 0 elsewhere: −∞ is put in before exp, so a masked entry is never 0·∞. */

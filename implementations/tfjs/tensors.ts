@@ -1,9 +1,33 @@
 /** Conversions between the suite's row-major tensors and tfjs tensors. */
 import * as tf from '@tensorflow/tfjs-core';
+import type { FamilyName, InputsOf } from '../../spec/families.ts';
+import type { DifferentiableInput } from '../../spec/gradients.ts';
 import type { OutputTensor, Tensor } from '../../spec/tensor.ts';
 
-/** A float32 tfjs tensor holding a copy of a suite tensor (tfjs may keep the array it is given). */
-export function toTf(tensor: Tensor): tf.Tensor {
+/** A tfjs tensor standing for a suite tensor, with the suite's shape type. */
+export interface LiftedTensor {
+  readonly lifted: tf.Tensor;
+  readonly shape: readonly number[];
+}
+
+/**
+ * A family's inputs where each differentiable one may be a LiftedTensor: vjp.ts hands the builders
+ * the tensors it differentiates with respect to, so that tf.grads sees every op applied to them.
+ * Builders read such inputs only through toTf and their shapes.
+ */
+export type Liftable<F extends FamilyName> = {
+  readonly [K in keyof InputsOf<F>]: K extends DifferentiableInput<F> ? Exclude<InputsOf<F>[K], undefined> extends Tensor ? InputsOf<F>[K] | LiftedTensor : InputsOf<F>[K] : InputsOf<F>[K];
+};
+
+/** A tfjs tensor of a suite tensor (Tensor | LiftedTensor), as toTf reads it. */
+export type TensorInput = Tensor | LiftedTensor;
+
+/**
+ * A float32 tfjs tensor holding a copy of a suite tensor (tfjs may keep the array it is given), or
+ * a lifted tensor's own tfjs tensor (the caller keeps owning it).
+ */
+export function toTf(tensor: TensorInput): tf.Tensor {
+  if ('lifted' in tensor) return tensor.lifted;
   return tf.tensor(tensor.data.slice(), [...tensor.shape], 'float32');
 }
 

@@ -24,6 +24,11 @@ export const wasmBackend: TfjsBackend = {
     kind: 'scan',
     why: `tfjs-backend-wasm registers no FFT, IFFT or Complex kernel (tf.spectral.rfft throws "Kernel 'Complex' not registered for backend 'wasm'"), so lti-ssm runs as the recurrence by log-step scan`,
   },
+  vjpUnsupported: {
+    families: ['selective-scan', 'ssd'],
+    // Measured: npx tsx scripts/cli.ts check --only tfjs-wasm --property vjp (grouped B/C, ssd's heads sharing groups).
+    why: "tfjs-backend-wasm registers no UnsortedSegmentSum kernel, which tfjs's gradient of tf.gather (the grouped B/C spread to channels or heads) needs",
+  },
   async setup() {
     if (tf.findBackendFactory('wasm') === null) {
       throw new ImplementationUnavailableError("tfjs: the 'wasm' backend is not registered although @tensorflow/tfjs-backend-wasm was imported");
