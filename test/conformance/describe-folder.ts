@@ -3,6 +3,7 @@ import path from 'node:path';
 import { describeConformance } from '../../suite/vitest.ts';
 import { IMPLEMENTATIONS_DIR, loadImplementationModule } from '../../suite/registry.ts';
 import { fixtureSourceFromDirectory } from '../../suite/fixture-source.ts';
+import { PROPERTY_NAMES, type PropertyName } from '../../suite/results.ts';
 import { MODES, deepFromEnvironment } from '../../suite/settings.ts';
 
 /** Caps of a quick run for a slow folder (deep runs and `npm run conformance` have none). */
@@ -13,6 +14,8 @@ export interface QuickCaps {
   readonly maxLength?: number;
   /** Generated cases per cell (default: the quick mode's). */
   readonly runs?: number;
+  /** Properties left to `npm run conformance` (CI) in quick runs, each file saying why. */
+  readonly leaveOut?: readonly PropertyName[];
 }
 
 /**
@@ -26,5 +29,6 @@ export async function describeFolder(folder: string, caps: QuickCaps = {}): Prom
   const fixtures = fixtureSourceFromDirectory(undefined, deep ? {} : { maxLength: caps.fixtureMaxLength ?? MODES.quick.fixtureMaxLength });
   const lengths = deep || caps.maxLength === undefined ? {} : { maxLength: caps.maxLength };
   const runs = deep || caps.runs === undefined ? {} : { runs: caps.runs };
-  for (const implementation of implementations) describeConformance(implementation, { fixtures, ...lengths, ...runs });
+  const properties = deep || caps.leaveOut === undefined ? {} : { properties: PROPERTY_NAMES.filter((p) => !caps.leaveOut!.includes(p)) };
+  for (const implementation of implementations) describeConformance(implementation, { fixtures, ...lengths, ...runs, ...properties });
 }
