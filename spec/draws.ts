@@ -121,3 +121,26 @@ export function lastSequenceId<K extends string>(name: K): (row: number, inputs:
     return L === 0 ? 0 : ids.data[row * L + L - 1];
   };
 }
+
+/**
+ * The softplus-threshold regime's target for Δ + bias: around PyTorch's threshold 20 (19.9, 20,
+ * 20.1, 20 ∓ 2^-19 and a band 19.8 … 20.2, multiples of 2^-19 so target − bias is exact in f32 for
+ * the regime's biases, multiples of ½), and with `expOverflow` half of the draws in [88, 104),
+ * past float32 exp's overflow (multiples of 2^-17, exact too); two uniforms.
+ */
+export function softplusThresholdTarget(expOverflow: boolean): Draw {
+  return (uniform) => {
+    let kind = uniform();
+    const jitter = uniform();
+    if (expOverflow) {
+      if (kind >= 0.5) return 88 + 16 * jitter;
+      kind *= 2;
+    }
+    if (kind < 0.2) return 19.9;
+    if (kind < 0.4) return 20;
+    if (kind < 0.6) return 20.1;
+    if (kind < 0.7) return 20 - 2 ** -19;
+    if (kind < 0.8) return 20 + 2 ** -19;
+    return 19.8 + 0.4 * jitter;
+  };
+}

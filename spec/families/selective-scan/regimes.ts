@@ -1,5 +1,5 @@
 /** selective-scan's value regimes: how each of its inputs is drawn in each regime (spec/family-regimes.ts). */
-import { EXACT_LIMIT, between, each, huge, integer, lastSequenceId, oneOf, sequenceIds, subnormal, tiny, unit, withZeros, type Draw, type TensorDraw } from '../../draws.ts';
+import { EXACT_LIMIT, between, each, huge, integer, lastSequenceId, oneOf, sequenceIds, softplusThresholdTarget, subnormal, tiny, unit, withZeros, type Draw, type TensorDraw } from '../../draws.ts';
 import type { FamilyRegimes } from '../../family-regimes.ts';
 import type { SampleRequest } from '../../regimes.ts';
 import { elementCount } from '../../tensor.ts';
@@ -103,21 +103,7 @@ export const selectiveScanRegimes: FamilyRegimes<'selective-scan'> = {
         A: each(between(-0.05, 0)),
         // Multiples of ½: delta = target − bias is then exact in f32 (targets are multiples of 2^-19 in [16, 32)).
         deltaBias: each(oneOf([-1, -0.5, 0, 0.5, 1])),
-        delta: deltaAround((uniform) => {
-          let kind = uniform();
-          const jitter = uniform();
-          if (request.expOverflow === true) {
-            // Multiples of 2^-17 in [88, 104): delta = target − bias stays exact in f32.
-            if (kind >= 0.5) return 88 + 16 * jitter;
-            kind *= 2;
-          }
-          if (kind < 0.2) return 19.9;
-          if (kind < 0.4) return 20;
-          if (kind < 0.6) return 20.1;
-          if (kind < 0.7) return 20 - 2 ** -19;
-          if (kind < 0.8) return 20 + 2 ** -19;
-          return 19.8 + 0.4 * jitter;
-        }),
+        delta: deltaAround(softplusThresholdTarget(request.expOverflow === true)),
       };
     },
   },
