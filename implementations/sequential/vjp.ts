@@ -18,7 +18,7 @@ import type { AnyProblem, FamilyName, LinearRecurrenceInputs, LinearRecurrenceOp
 import { groupOfHead, ssdSizes } from '../../spec/families/ssd/dimensions.ts';
 import { dtLimits } from '../../spec/families/ssd/discretization.ts';
 import { dimensionsOf, projectionIndex, projectionLayout } from '../../spec/shapes.ts';
-import type { Cotangents, DifferentiableInput } from '../../reference/vjp/types.ts';
+import { DIFFERENTIABLE_INPUTS, type Cotangents, type DifferentiableInput } from '../../spec/gradients.ts';
 import { prefixSumRows, type Round } from './kernels.ts';
 import type { SequentialPrecision } from './sequential.ts';
 import { channelArrays, channelBackward } from './vjp-channel.ts';
@@ -64,6 +64,13 @@ function accumulators(inputs: object, names: readonly string[]): Record<string, 
   return Object.fromEntries(names.flatMap((name) => (present[name] === undefined ? [] : [[name, new Float64Array(present[name].data.length)]])));
 }
 
+/** Adds v to element i of a gradient accumulator, rounded in the kernel's arithmetic (sums over shared axes). */
+function adder(acc: Record<string, Float64Array>, round: Round): (name: string, i: number, v: number) => void {
+  return (name, i, v) => {
+    acc[name][i] = round(acc[name][i] + v);
+  };
+}
+
 /** The accumulators as tensors of the inputs' shapes, in the kernel's storage. */
 function asGradients(inputs: object, acc: Record<string, Float64Array>, precision: SequentialPrecision): Record<string, { data: Data; shape: number[] }> {
   const present = inputs as Record<string, { shape: readonly number[] }>;
@@ -83,7 +90,7 @@ function prefixSumVjp(scans: BackwardScans, round: Round, inputs: PrefixSumInput
 /** linear-recurrence: one channel per row, N = 1, in processing order (time reversed with `reverse`). */
 function linearRecurrenceVjp(scans: BackwardScans, round: Round, inputs: LinearRecurrenceInputs, options: LinearRecurrenceOptions, cot: Values): Record<string, Float64Array> {
   const [batch, dim, L] = inputs.a.shape;
-  const acc = accumulators(inputs, ['a', 'b', 'h0']);
+  const acc = accumulators(inputs, DIFFERENTIABLE_INPUTS['linear-recurrence']);
   const f = channelArrays(L, 1);
   const bar = channelArrays(L, 1);
   const states = new Float64Array(L + 1);
@@ -117,7 +124,7 @@ function selectiveScanVjp(scans: BackwardScans, round: Round, inputs: SelectiveS
   const { batch, dim, length: L, stateSize: N } = dims;
   const layoutB = projectionLayout(inputs.B.shape);
   const layoutC = projectionLayout(inputs.C.shape);
-  const acc = accumulators(inputs, ['u', 'delta', 'A', 'B', 'C', 'D', 'z', 'deltaBias', 'h0']);
+  const acc = accumulators(inputs, DIFFERENTIABLE_INPUTS['selective-scan']);
   const f = channelArrays(L, N);
   const bar = channelArrays(L, N);
   const states = new Float64Array((L + 1) * N);
@@ -128,9 +135,7 @@ function selectiveScanVjp(scans: BackwardScans, round: Round, inputs: SelectiveS
   const delta = new Float64Array(L);
   const du = new Float64Array(L);
   const reset = new Uint8Array(L);
-  const add = (name: string, i: number, v: number): void => {
-    acc[name][i] = round(acc[name][i] + v);
-  };
+  const add = adder(acc, round);
   for (let b = 0; b < batch; b++) {
     const ids = inputs.seqIdx?.data;
     for (let t = 0; t < L; t++) reset[t] = ids !== undefined && t > 0 && ids[b * L + t] !== ids[b * L + t - 1] ? 1 : 0;
@@ -197,7 +202,7 @@ function selectiveScanVjp(scans: BackwardScans, round: Round, inputs: SelectiveS
 function ltiSsmVjp(scans: BackwardScans, round: Round, inputs: LtiSsmInputs, cot: Values): Record<string, Float64Array> {
   const [batch, dim, L] = inputs.u.shape;
   const N = inputs.Abar.shape[1];
-  const acc = accumulators(inputs, ['Abar', 'Bbar', 'C', 'D', 'u']);
+  const acc = accumulators(inputs, DIFFERENTIABLE_INPUTS['lti-ssm']);
   const f = channelArrays(L, N);
   const bar = channelArrays(L, N);
   const states = new Float64Array((L + 1) * N);
@@ -205,9 +210,7 @@ function ltiSsmVjp(scans: BackwardScans, round: Round, inputs: LtiSsmInputs, cot
   const yBar = new Float64Array(L);
   const finalBar = new Float64Array(N);
   f.gate.fill(1);
-  const add = (name: string, i: number, v: number): void => {
-    acc[name][i] = round(acc[name][i] + v);
-  };
+  const add = adder(acc, round);
   for (let b = 0; b < batch; b++) {
     for (let d = 0; d < dim; d++) {
       const c = b * dim + d;
@@ -248,7 +251,7 @@ function ltiSsmVjp(scans: BackwardScans, round: Round, inputs: LtiSsmInputs, cot
 function ssdVjp(scans: BackwardScans, round: Round, inputs: SsdInputs, options: SsdOptions, cot: Values): Record<string, Float64Array> {
   const { batch, length: L, heads: H, headdim: P, groups: G, stateSize: N } = ssdSizes(inputs.x, inputs.B);
   const { lo, hi } = dtLimits(inputs.dtLimit?.data);
-  const acc = accumulators(inputs, ['x', 'dt', 'A', 'B', 'C', 'D', 'z', 'dtBias', 'initialStates']);
+  const acc = accumulators(inputs, DIFFERENTIABLE_INPUTS.ssd);
   const dPerChannel = inputs.D?.shape.length === 2;
   const f = channelArrays(L, N);
   const bar = channelArrays(L, N);
@@ -261,9 +264,7 @@ function ssdVjp(scans: BackwardScans, round: Round, inputs: SsdInputs, options: 
   const chain = new Float64Array(L);
   const deltaBar = new Float64Array(L);
   const dx = new Float64Array(L);
-  const add = (name: string, i: number, v: number): void => {
-    acc[name][i] = round(acc[name][i] + v);
-  };
+  const add = adder(acc, round);
   for (let b = 0; b < batch; b++) {
     for (let h = 0; h < H; h++) {
       const A = inputs.A.data[h];
