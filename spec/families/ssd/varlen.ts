@@ -15,18 +15,8 @@ import type { SsdInputs, SsdOptions } from './types.ts';
  * cuSeqlens (nseq + 1): integers in float32, 0 = c_0 ≤ c_1 ≤ … ≤ c_nseq = T, sequence s the tokens
  * [c_s, c_{s+1}) (empty sequences allowed); initialStates (nseq, H, P, N), one per sequence.
  */
-export interface SsdVarlenInputs {
-  readonly x: Tensor;
-  readonly dt: Tensor;
-  readonly A: Tensor;
-  readonly B: Tensor;
-  readonly C: Tensor;
-  readonly D?: Tensor;
-  readonly z?: Tensor;
-  readonly dtBias?: Tensor;
-  readonly dtLimit?: Tensor;
+export interface SsdVarlenInputs extends Omit<SsdInputs, 'seqIdx'> {
   readonly cuSeqlens: Tensor;
-  readonly initialStates?: Tensor;
 }
 
 /** A varlen ssd run: its inputs and ssd's options. */
