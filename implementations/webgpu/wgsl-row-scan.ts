@@ -216,7 +216,17 @@ fn initialState(row: u32) -> f32 { return 0.0; }`,
     y[memoryIndex(row, p)] = toStorage(applyElement(carry, sum), params.infinityBits);`,
 };
 
-// An element is the affine map h ↦ e.x·h + e.y; combine(p, q) applies p first, then q.
+// An element is the affine map h ↦ e.x·h + e.y; combine(p, q) applies p first, then q. Shared by the
+// forward scan and its adjoint, which differ only in what an element reads and where results go.
+const AFFINE_MAPS = /* wgsl */ `
+alias Element = vec2<f32>;
+fn identityElement() -> vec2<f32> { return vec2<f32>(1.0, 0.0); }
+fn combine(earlier: vec2<f32>, later: vec2<f32>) -> vec2<f32> {
+  return vec2<f32>(later.x * earlier.x, later.x * earlier.y + later.y);
+}
+fn applyElement(state: f32, e: vec2<f32>) -> f32 { return e.x * state + e.y; }`;
+
+// The forward affine scan.
 const affineElement: ElementAlgebra = {
   bindings: () => /* wgsl */ `
 @group(0) @binding(1) var<storage, read> a: array<Stored>;
@@ -226,13 +236,7 @@ const affineElement: ElementAlgebra = {
 @group(0) @binding(5) var<storage, read_write> carries: array<f32>;
 @group(0) @binding(6) var<storage, read_write> h: array<Stored>;
 @group(0) @binding(7) var<storage, read_write> lastState: array<Stored>;`,
-  algebra: /* wgsl */ `
-alias Element = vec2<f32>;
-fn identityElement() -> vec2<f32> { return vec2<f32>(1.0, 0.0); }
-fn combine(earlier: vec2<f32>, later: vec2<f32>) -> vec2<f32> {
-  return vec2<f32>(later.x * earlier.x, later.x * earlier.y + later.y);
-}
-fn applyElement(state: f32, e: vec2<f32>) -> f32 { return e.x * state + e.y; }
+  algebra: /* wgsl */ `${AFFINE_MAPS}
 fn readElement(row: u32, p: u32) -> vec2<f32> {
   let i = memoryIndex(row, p);
   return vec2<f32>(f32(a[i]), f32(b[i]));
@@ -265,13 +269,7 @@ const affineAdjointElement: ElementAlgebra = {
 @group(0) @binding(8) var<storage, read_write> aBar: array<Stored>;
 @group(0) @binding(9) var<storage, read_write> bBar: array<Stored>;
 @group(0) @binding(10) var<storage, read_write> h0Bar: array<Stored>;`,
-  algebra: /* wgsl */ `
-alias Element = vec2<f32>;
-fn identityElement() -> vec2<f32> { return vec2<f32>(1.0, 0.0); }
-fn combine(earlier: vec2<f32>, later: vec2<f32>) -> vec2<f32> {
-  return vec2<f32>(later.x * earlier.x, later.x * earlier.y + later.y);
-}
-fn applyElement(state: f32, e: vec2<f32>) -> f32 { return e.x * state + e.y; }
+  algebra: /* wgsl */ `${AFFINE_MAPS}
 fn readElement(row: u32, p: u32) -> vec2<f32> {
   var decay = 1.0;
   if (p > 0u) { decay = f32(a[memoryIndex(row, p - 1u)]); }
