@@ -104,31 +104,25 @@ export async function selectiveScanVjp(
   };
   const engine = runtime.engine();
 
-  let rowGradients: Record<'states' | 'lambda' | 'lambdaTimesPrevious', Float32Array> = { states: new Float32Array(0), lambda: new Float32Array(0), lambdaTimesPrevious: new Float32Array(0) };
-  let h0Bar: Float32Array | undefined;
-  if (R > 0) {
-    const rows = await engine.run({
-      module: modules.prepare,
-      params,
-      inputs: shared,
-      outputs: { decay: R, drive: R, adjointDrive: R },
-      dispatches: [{ entryPoint: 'prepareRows', workgroups: Math.ceil(R / SELECTIVE_SCAN_VJP_WORKGROUP) }],
-    });
-    // The state rows (b, d, n) as a linear recurrence of shape (batch, dim·N, L): h0's and lastState's order.
-    const rowShape = [batch, dim * N, L];
-    const stateShape = [batch, dim * N];
-    const recurrence: Problem<'linear-recurrence'> = {
-      family: 'linear-recurrence',
-      inputs: { a: { data: rows.decay, shape: rowShape }, b: { data: rows.drive, shape: rowShape }, ...(h0 !== undefined ? { h0: { data: h0.data, shape: stateShape } } : {}) },
-      options: { reverse: false },
-    };
-    const forward = await runForwardScan(runtime, modules.rowScan, recurrence);
-    const adjoint = await linearRecurrenceVjp(runtime, modules.rowAdjoint, recurrence, { h: { data: rows.adjointDrive, shape: rowShape }, lastState: { data: asFloat32(cotangents.lastState.data), shape: stateShape } }, forward.h);
-    rowGradients = { states: forward.h, lambda: asFloat32(adjoint.b?.data ?? missing('b')), lambdaTimesPrevious: asFloat32(adjoint.a?.data ?? missing('a')) };
-    h0Bar = adjoint.h0 === undefined ? undefined : asFloat32(adjoint.h0.data);
-  } else if (h0 !== undefined) {
-    h0Bar = new Float32Array(0);
-  }
+  // N ≥ 1 (spec/validate.ts), so S > 0 means there are state rows to scan.
+  const rows = await engine.run({
+    module: modules.prepare,
+    params,
+    inputs: shared,
+    outputs: { decay: R, drive: R, adjointDrive: R },
+    dispatches: [{ entryPoint: 'prepareRows', workgroups: Math.ceil(R / SELECTIVE_SCAN_VJP_WORKGROUP) }],
+  });
+  // The state rows (b, d, n) as a linear recurrence of shape (batch, dim·N, L): h0's and lastState's order.
+  const rowShape = [batch, dim * N, L];
+  const stateShape = [batch, dim * N];
+  const recurrence: Problem<'linear-recurrence'> = {
+    family: 'linear-recurrence',
+    inputs: { a: { data: rows.decay, shape: rowShape }, b: { data: rows.drive, shape: rowShape }, ...(h0 !== undefined ? { h0: { data: h0.data, shape: stateShape } } : {}) },
+    options: { reverse: false },
+  };
+  const forward = await runForwardScan(runtime, modules.rowScan, recurrence);
+  const adjoint = await linearRecurrenceVjp(runtime, modules.rowAdjoint, recurrence, { h: { data: rows.adjointDrive, shape: rowShape }, lastState: { data: asFloat32(cotangents.lastState.data), shape: stateShape } }, forward.h);
+  const rowGradients = { states: forward.h, lambda: asFloat32(adjoint.b?.data ?? missing('b')), lambdaTimesPrevious: asFloat32(adjoint.a?.data ?? missing('a')) };
 
   const parameterCount = parameterGradientCount(problem);
   const out = await engine.run({
@@ -159,7 +153,7 @@ export async function selectiveScanVjp(
     ...(D !== undefined ? { D: part(parameter, dAt, D.shape) } : {}),
     ...(z !== undefined ? { z: part(channel, 2 * S, z.shape) } : {}),
     ...(deltaBias !== undefined ? { deltaBias: part(parameter, dAt + dim, deltaBias.shape) } : {}),
-    ...(h0 !== undefined ? { h0: { data: h0Bar ?? missing('h0'), shape: [...h0.shape] } } : {}),
+    ...(h0 !== undefined ? { h0: { data: asFloat32(adjoint.h0?.data ?? missing('h0')), shape: [...h0.shape] } } : {}),
   };
 }
 
