@@ -123,6 +123,8 @@ export async function selectiveScanVjp(
   const forward = await runForwardScan(runtime, modules.rowScan, recurrence);
   const adjoint = await linearRecurrenceVjp(runtime, modules.rowAdjoint, recurrence, { h: { data: rows.adjointDrive, shape: rowShape }, lastState: { data: asFloat32(cotangents.lastState.data), shape: stateShape } }, forward.h);
   const rowGradients = { states: forward.h, lambda: asFloat32(adjoint.b?.data ?? missing('b')), lambdaTimesPrevious: asFloat32(adjoint.a?.data ?? missing('a')) };
+  const overflow = float16IntermediateOverflow(runtime, { ...rows, ...rowGradients });
+  if (overflow !== undefined) throw new ImplementationDeclinedError(overflow);
 
   const parameterCount = parameterGradientCount(problem);
   const out = await engine.run({
@@ -155,6 +157,20 @@ export async function selectiveScanVjp(
     ...(deltaBias !== undefined ? { deltaBias: part(parameter, dAt + dim, deltaBias.shape) } : {}),
     ...(h0 !== undefined ? { h0: { data: asFloat32(adjoint.h0?.data ?? missing('h0')), shape: [...h0.shape] } } : {}),
   };
+}
+
+/**
+ * float16 storage holds the rows' intermediates (decays, drives, states, λ) in float16 between
+ * submissions, where the forward keeps its states in f32 registers: one beyond 65504 is Inf there
+ * and would turn gradients the reference has finite into Inf or NaN, so such a problem is declined.
+ */
+function float16IntermediateOverflow(runtime: KernelRuntime, intermediates: Readonly<Record<string, Float32Array>>): string | undefined {
+  if (runtime.storage !== 'f16') return undefined;
+  for (const [name, values] of Object.entries(intermediates)) {
+    const i = values.findIndex((v) => !Number.isFinite(v));
+    if (i >= 0) return `the backward pass's intermediate ${name} is ${values[i]} at element ${i} in float16 storage (largest finite float16 is 65504)`;
+  }
+  return undefined;
 }
 
 /** Elements of parameterGradients: A, B, C, D and deltaBias (D and deltaBias always computed, kept when present). */

@@ -164,6 +164,16 @@ describe.skipIf(f16Unavailable !== undefined)(`webgpu-f16 selective-scan vjp (fl
   });
 });
 
+describe.skipIf(f16Unavailable !== undefined)(`webgpu-f16 selective-scan vjp declines what float16 cannot hold${skipNote(f16Unavailable)}`, () => {
+  it('declines a problem whose drive Δ·B·u passes 65504, naming the intermediate', async () => {
+    const problem = problemOf({ batch: 1, length: 3, stateSize: 1, deltaSoftplus: false, optional: {}, B: 'time-invariant', C: 'time-invariant' });
+    // Δ·B·u = 2·200·200 = 80000 at every step: each input fits float16, their product does not.
+    const inputs = { ...problem.inputs, delta: { ...problem.inputs.delta, data: problem.inputs.delta.data.map(() => 2) }, B: { ...problem.inputs.B, data: problem.inputs.B.data.map(() => 200) }, u: { ...problem.inputs.u, data: problem.inputs.u.data.map(() => 200) } };
+    const family = f16.families['selective-scan'];
+    await expect(family?.vjp?.({ ...problem, inputs }, cotangentsOf(problem, 1))).rejects.toThrow(/intermediate drive is Infinity at element 0 in float16 storage/);
+  });
+});
+
 describe.skipIf(wrongUnavailable !== undefined)(`wrong WGSL backward kernels${skipNote(wrongUnavailable)}`, () => {
   it('the faults were injected', () => {
     const gradients = wrong.kernels().find((k) => k.label.startsWith('selective-scan gradients'));
