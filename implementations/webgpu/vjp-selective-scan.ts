@@ -19,7 +19,7 @@ import { projectionParams, withResetFlags } from './family-selective-scan.ts';
 import type { KernelRuntime } from './runtime.ts';
 import { bytesPerElement, INFINITY_BITS } from './storage-type.ts';
 import { asFloat32, linearRecurrenceVjp } from './vjp-linear-recurrence.ts';
-import { CHANNEL_SCAN_FLAGS } from './wgsl-channel-scan.ts';
+import { CHANNEL_SCAN_FLAGS, PROJECTION_KIND } from './wgsl-channel-scan.ts';
 import { ROW_SCAN_TILE } from './wgsl-row-scan.ts';
 import { SELECTIVE_SCAN_VJP_PARAM_WORDS, SELECTIVE_SCAN_VJP_WORKGROUP } from './wgsl-selective-scan-vjp.ts';
 
@@ -127,6 +127,8 @@ export async function selectiveScanVjp(
   if (overflow !== undefined) throw new ImplementationDeclinedError(overflow);
 
   const parameterCount = parameterGradientCount(problem);
+  // Per-time B and C elements sum a group's few channels (an invocation each); the rest batch·L terms (a workgroup each).
+  const perTimeCount = (bKind === PROJECTION_KIND.perTime ? B.data.length : 0) + (cKind === PROJECTION_KIND.perTime ? C.data.length : 0);
   const out = await engine.run({
     module: modules.gradients,
     params,
@@ -135,7 +137,8 @@ export async function selectiveScanVjp(
     outputs: { channelGradients: 3 * S, parameterGradients: parameterCount },
     dispatches: [
       { entryPoint: 'elementGradients', workgroups: Math.ceil(S / SELECTIVE_SCAN_VJP_WORKGROUP) },
-      { entryPoint: 'reduceParameters', workgroups: parameterCount },
+      { entryPoint: 'reduceParameters', workgroups: parameterCount - perTimeCount },
+      { entryPoint: 'sumGroups', workgroups: Math.ceil(perTimeCount / SELECTIVE_SCAN_VJP_WORKGROUP) },
     ],
   });
   const part = (source: Float32Array, offset: number, shape: readonly number[]): OutputTensor => ({

@@ -9,8 +9,9 @@
  *   3. 'selective-scan gradients': `elementGradients`, one invocation per (b, d, t), takes the
  *      chain rule back through exp, Δ·B·u, softplus, D and the gate, writing delta-bar, u-bar and
  *      z-bar and every shared parameter's per-element contribution (f32, in GPU memory), then
- *      `reduceParameters`, one workgroup per element of A, B, C, D and deltaBias, sums its
- *      contributions (over batch and time, or over a group's channels) by a tree in workgroup memory.
+ *      `reduceParameters`, one workgroup per element of A, a time-invariant B or C, D and deltaBias,
+ *      sums its batch·L contributions by a tree in workgroup memory, and `sumGroups`, one invocation
+ *      per element of a per-time B or C, sums its group's few channels.
  * Several small tensors share a buffer (host-packed, offsets in the params) so each module binds
  * at most 10 storage buffers.
  */
@@ -29,7 +30,7 @@ export type SelectiveScanVjpModule = 'selective-scan adjoint inputs' | 'selectiv
 /** Entry points of each module, in dispatch order. */
 export const SELECTIVE_SCAN_VJP_ENTRY_POINTS: Readonly<Record<SelectiveScanVjpModule, readonly string[]>> = {
   'selective-scan adjoint inputs': ['prepareRows'],
-  'selective-scan gradients': ['elementGradients', 'reduceParameters'],
+  'selective-scan gradients': ['elementGradients', 'reduceParameters', 'sumGroups'],
 };
 
 /**
@@ -275,15 +276,41 @@ fn termsOf(o: u32) -> Terms {
   return perChannelTerms(3u * R + S, o - cEnd - params.dim);
 }
 
+// The elements summed over batch and time (A, time-invariant B and C, D, deltaBias), in
+// parameterGradients' order: the w-th of them, for w < longSums().
+fn longSumOutput(w: u32) -> u32 {
+  var rest = w;
+  let aEnd = params.dim * params.stateSize;
+  if (rest < aEnd) { return rest; }
+  rest = rest - aEnd;
+  if (params.bKind == TIME_INVARIANT) {
+    if (rest < params.bElements) { return aEnd + rest; }
+    rest = rest - params.bElements;
+  }
+  if (params.cKind == TIME_INVARIANT) {
+    if (rest < params.cElements) { return aEnd + params.bElements + rest; }
+    rest = rest - params.cElements;
+  }
+  return aEnd + params.bElements + params.cElements + rest;
+}
+
+fn longSums() -> u32 {
+  var count = params.dim * params.stateSize + 2u * params.dim;
+  if (params.bKind == TIME_INVARIANT) { count = count + params.bElements; }
+  if (params.cKind == TIME_INVARIANT) { count = count + params.cElements; }
+  return count;
+}
+
 var<workgroup> partialSums: array<f32, WG>;
 
+// One workgroup per element summed over batch and time (batch·L terms): strided partial sums, then a tree.
 @compute @workgroup_size(WG)
 fn reduceParameters(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) count: vec3<u32>,
                     @builtin(local_invocation_index) lid: u32) {
-  let o = wg.x + wg.y * count.x;
-  let outputs = params.dim * params.stateSize + params.bElements + params.cElements + 2u * params.dim;
+  let w = wg.x + wg.y * count.x;
   // Uniform per workgroup, so every invocation returns or none does (barriers below).
-  if (o >= outputs) { return; }
+  if (w >= longSums()) { return; }
+  let o = longSumOutput(w);
   let terms = termsOf(o);
   var sum = 0.0;
   for (var j = lid; j < terms.count; j = j + WG) {
@@ -296,5 +323,25 @@ fn reduceParameters(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroup
     workgroupBarrier();
   }
   if (lid == 0u) { parameterGradients[o] = toStorage(partialSums[0], params.infinityBits); }
+}
+
+// One invocation per element of a per-time B or C (b, g, n, t): the few channels of its group, in order.
+@compute @workgroup_size(WG)
+fn sumGroups(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) count: vec3<u32>,
+             @builtin(local_invocation_index) lid: u32) {
+  let e = foldedIndex(wg, count, lid);
+  let aEnd = params.dim * params.stateSize;
+  var o = aEnd + e;
+  if (params.bKind == TIME_INVARIANT) { o = o + params.bElements; }
+  let bEnd = aEnd + params.bElements;
+  let cEnd = bEnd + params.cElements;
+  // Past the per-time B (if any) lies C; a time-invariant C is summed by reduceParameters.
+  if (o >= cEnd || (o >= bEnd && params.cKind == TIME_INVARIANT)) { return; }
+  let terms = termsOf(o);
+  var sum = 0.0;
+  for (var j = 0u; j < terms.count; j = j + 1u) {
+    sum = sum + contributions[terms.first + (j / terms.inner) * terms.outerStride + (j % terms.inner) * terms.innerStride];
+  }
+  parameterGradients[o] = toStorage(sum, params.infinityBits);
 }
 `;
