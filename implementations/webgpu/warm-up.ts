@@ -31,6 +31,14 @@ export async function warmUp(families: Families): Promise<void> {
     inputs: { u: zeros(1, 1, 2), delta: zeros(1, 1, 2), A: zeros(1, 1), B: zeros(1, 1), C: zeros(1, 1), D: zeros(1), z: zeros(1, 1, 2) },
     options: { deltaSoftplus: true },
   });
+  await families['selective-scan'].vjp!(
+    {
+      family: 'selective-scan',
+      inputs: { u: zeros(1, 1, 2), delta: zeros(1, 1, 2), A: zeros(1, 1), B: zeros(1, 1), C: zeros(1, 1), D: zeros(1), z: zeros(1, 1, 2), h0: zeros(1, 1, 1) },
+      options: { deltaSoftplus: true },
+    },
+    { y: zeros(1, 1, 2), lastState: zeros(1, 1, 1) },
+  );
   await families['lti-ssm'].run({ family: 'lti-ssm', inputs: { Abar: zeros(1, 1), Bbar: zeros(1, 1), C: zeros(1, 1), D: zeros(1), u: zeros(1, 1, 2) }, options: {} });
   // Two steps: every one of ssd's five entry points dispatches at least one workgroup.
   await families.ssd.run({

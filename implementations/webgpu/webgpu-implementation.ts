@@ -69,8 +69,8 @@ export function createWebGpuImplementation(options: WebGpuImplementationOptions)
 
   const description =
     storage === 'f32'
-      ? 'WGSL compute kernels on WebGPU (Dawn), float32: reduce-then-scan over tiles for prefix-sum and linear-recurrence, one invocation per (batch, dim, n) state scanning over time for selective-scan and lti-ssm, the chunked matrix form (Mamba-2) for ssd; vjp for prefix-sum and linear-recurrence (the adjoint as the row scan run the other way)'
-      : 'WGSL compute kernels on WebGPU (Dawn), float16 storage with float32 arithmetic: inputs are rounded to float16 (nearest-even) on upload, outputs and states are stored as float16; same kernels as webgpu-f32';
+      ? 'WGSL compute kernels on WebGPU (Dawn), float32: reduce-then-scan over tiles for prefix-sum and linear-recurrence, one invocation per (batch, dim, n) state scanning over time for selective-scan and lti-ssm, the chunked matrix form (Mamba-2) for ssd; vjp for prefix-sum, linear-recurrence and selective-scan (the adjoint as the row scan run the other way; selective-scan over its B·D·N state rows, shared parameters summed on the GPU)'
+      : 'WGSL compute kernels on WebGPU (Dawn), float16 storage with float32 arithmetic: inputs are rounded to float16 (nearest-even) on upload, outputs and states are stored as float16; same kernels as webgpu-f32 (vjp included; selective-scan\'s declines a problem whose float16-stored intermediate overflows)';
 
   const families = {
     'prefix-sum': prefixSumFamily(runtime),
