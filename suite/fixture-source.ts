@@ -6,7 +6,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { FIXTURES_DIR, VARLEN_FORM, VJP_FORM } from '../fixtures/manifest.ts';
+import { VARLEN_FORM, VJP_FORM } from '../fixtures/manifest.ts';
+import { FIXTURES_DIR } from '../fixtures/folder.ts';
 import { decodeFixture, loadFixtureCase, loadManifest, type AnyFixtureCase } from '../fixtures/loader.ts';
 import type { AnyProblem, FamilyName } from '../spec/families.ts';
 import type { ExpectedOutputs } from './compare.ts';
