@@ -15,7 +15,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FIXTURES_DIR } from '../../fixtures/manifest.ts';
+import { FIXTURES_DIR } from '../../fixtures/folder.ts';
 import sequential from '../../implementations/sequential/index.ts';
 import type { ScanImplementation } from '../../spec/implementation.ts';
 import { runConformance } from '../../suite/conformance-run.ts';
