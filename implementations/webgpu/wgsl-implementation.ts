@@ -4,7 +4,8 @@
  * navigator.gpu, browser/): device, pipelines and buffers are acquired in setup, reused by every
  * run and released in dispose. Platform-neutral: nothing here imports a node: module.
  */
-import type { ScanImplementation } from '../../spec/implementation.ts';
+import { FAMILY_NAMES, type FamilyName } from '../../spec/families.ts';
+import type { FamilyImplementation, ScanImplementation } from '../../spec/implementation.ts';
 import { DEFAULT_CAPACITY_LIMITS, type CapacityLimits } from './capacity.ts';
 import { acquireWebGpuDevice, type GpuSource, type WebGpuDeviceHandle } from './device.ts';
 import { linearRecurrenceFamily } from './family-linear-recurrence.ts';
@@ -20,6 +21,13 @@ import { warmUp } from './warm-up.ts';
 
 /** The most storage buffers one of the kernels binds (selective-scan: 9 inputs, accumulator, y, lastState; ssd binds 11). */
 export const STORAGE_BUFFERS_NEEDED = 12;
+
+/** The family a kernel module serves: its label starts with the family's name. */
+function familyOfModule(label: string): FamilyName {
+  const family = FAMILY_NAMES.find((f) => label.startsWith(`${f} `));
+  if (family === undefined) throw new Error(`kernel module '${label}' names no family`);
+  return family;
+}
 
 /** How to build a WebGPU implementation. */
 export interface WebGpuImplementationOptions {
@@ -61,6 +69,9 @@ export function createWgslImplementation(options: WgslImplementationOptions): We
   const name = options.name ?? `webgpu-${storage}`;
   let handle: WebGpuDeviceHandle | undefined;
   let engine: KernelEngine | undefined;
+  // Families whose kernels bind more storage buffers than the device offers (a browser's
+  // SwiftShader offers 10): every case of theirs is declined with this reason, never run.
+  const unfit = new Map<FamilyName, string>();
 
   const runtime: KernelRuntime = {
     storage,
@@ -78,12 +89,16 @@ export function createWgslImplementation(options: WgslImplementationOptions): We
       ? `WGSL compute kernels on ${options.gpu.api}, float32: reduce-then-scan over tiles for prefix-sum and linear-recurrence, one invocation per (batch, dim, n) state scanning over time for selective-scan and lti-ssm, the chunked matrix form (Mamba-2) for ssd; vjp for prefix-sum and linear-recurrence (the adjoint as the row scan run the other way)`
       : `WGSL compute kernels on ${options.gpu.api}, float16 storage with float32 arithmetic: inputs are rounded to float16 (nearest-even) on upload, outputs and states are stored as float16; same kernels as webgpu-f32`;
 
+  const fitting = <F extends FamilyName>(family: F, entry: FamilyImplementation<F>): FamilyImplementation<F> => ({
+    ...entry,
+    decline: (problem) => unfit.get(family) ?? entry.decline?.(problem),
+  });
   const families = {
-    'prefix-sum': prefixSumFamily(runtime),
-    'linear-recurrence': linearRecurrenceFamily(runtime),
-    'selective-scan': selectiveScanFamily(runtime),
-    'lti-ssm': ltiSsmFamily(runtime),
-    ssd: ssdFamily(runtime),
+    'prefix-sum': fitting('prefix-sum', prefixSumFamily(runtime)),
+    'linear-recurrence': fitting('linear-recurrence', linearRecurrenceFamily(runtime)),
+    'selective-scan': fitting('selective-scan', selectiveScanFamily(runtime)),
+    'lti-ssm': fitting('lti-ssm', ltiSsmFamily(runtime)),
+    ssd: fitting('ssd', ssdFamily(runtime)),
   };
 
   return {
@@ -94,18 +109,29 @@ export function createWgslImplementation(options: WgslImplementationOptions): We
     families,
     async setup(): Promise<void> {
       if (engine !== undefined) return;
+      const modules = kernelModules(storage, options.transformShader);
       const acquired = await acquireWebGpuDevice(options.gpu, {
         label: name,
         requiredFeatures: storage === 'f16' ? ['shader-f16'] : [],
         adapterLimits: {
-          maxStorageBuffersPerShaderStage: STORAGE_BUFFERS_NEEDED,
+          // Raised to the adapter's own value; a family whose kernels need more is declined below.
+          maxStorageBuffersPerShaderStage: Math.min(...modules.map((m) => m.bindings.length)),
           maxStorageBufferBindingSize: DEFAULT_CAPACITY_LIMITS.maxStorageBufferBindingSize,
           maxBufferSize: DEFAULT_CAPACITY_LIMITS.maxStorageBufferBindingSize,
         },
       });
       const created = new KernelEngine(acquired.device, storage);
+      const offered = acquired.device.limits.maxStorageBuffersPerShaderStage;
+      unfit.clear();
       try {
-        for (const source of kernelModules(storage, options.transformShader)) await created.compile(source);
+        for (const source of modules) {
+          const family = familyOfModule(source.label);
+          if (source.bindings.length > offered) {
+            unfit.set(family, `kernel module '${source.label}' binds ${source.bindings.length} storage buffers; the device offers maxStorageBuffersPerShaderStage = ${offered} (adapter: ${acquired.environment.description || acquired.environment.architecture || acquired.environment.device})`);
+            continue;
+          }
+          if (!unfit.has(family)) await created.compile(source);
+        }
       } catch (error) {
         created.destroy();
         acquired.release();
@@ -114,7 +140,7 @@ export function createWgslImplementation(options: WgslImplementationOptions): We
       handle = acquired;
       engine = created;
       try {
-        await warmUp(families);
+        await warmUp(families, (family) => !unfit.has(family));
       } catch (error) {
         await this.dispose();
         throw error;
