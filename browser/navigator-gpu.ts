@@ -5,6 +5,9 @@ import type { GpuSource } from '../implementations/webgpu/device.ts';
 /** The browser's own WebGPU. */
 export const NAVIGATOR_GPU: GpuSource = {
   api: `WebGPU (browser navigator.gpu, ${typeof navigator === 'undefined' ? 'no navigator' : navigator.userAgent})`,
+  // WGSL lets an implementation flush subnormals to zero, and browsers' GPUs do (SwiftShader, many
+  // drivers); a browser's adapter is not known when the implementation is declared.
+  subnormals: 'flush',
   noAdapterReason: 'no WebGPU adapter: navigator.gpu.requestAdapter() returned null (in Chromium, start it with --enable-unsafe-webgpu where WebGPU is not enabled by default)',
   async gpu(): Promise<GPU> {
     if (typeof navigator === 'undefined' || navigator.gpu === undefined) {

@@ -40,6 +40,8 @@ export interface PageConfig {
   readonly timeoutMs?: number;
   /** Replay the fixtures the server serves under /fixtures/. */
   readonly fixtures: boolean;
+  /** The folder those fixtures come from, as the report names it. */
+  readonly fixturesFolder: string;
   readonly deep: boolean;
   readonly requireAvailable: boolean;
   readonly allowEmpty: boolean;

@@ -145,7 +145,7 @@ async function main(): Promise<void> {
     ...(config.families !== undefined && { families: config.families as FamilyName[] }),
     ...(config.properties !== undefined && { properties: config.properties }),
     ...(config.timeoutMs !== undefined && { timeoutMs: config.timeoutMs }),
-    ...(config.fixtures && { fixtures: fixtureSourceFromUrl('/fixtures/', { maxLength: config.maxLength, folder: 'fixtures (served by scan-conformance browser)' }) }),
+    ...(config.fixtures && { fixtures: fixtureSourceFromUrl('/fixtures/', { maxLength: config.maxLength, folder: config.fixturesFolder }) }),
     reportDir: config.reportDir,
   };
   const host: ConformanceHost = { run: { paths: browserPaths(config.reportDir) }, toolVersion: config.toolVersion, machine: browserMachine };

@@ -16,6 +16,11 @@ export interface GpuSource {
   readonly api: string;
   /** What to say when requestAdapter gives no adapter. */
   readonly noAdapterReason: string;
+  /**
+   * 'flush' where the GPU may flush subnormal values to zero, which WGSL allows (Chromium's
+   * SwiftShader does); the implementations then declare it, and the tolerance admits it.
+   */
+  readonly subnormals?: 'preserve' | 'flush';
 }
 
 /** What acquireWebGpuDevice asks of the adapter. */

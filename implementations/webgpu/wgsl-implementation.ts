@@ -105,6 +105,7 @@ export function createWgslImplementation(options: WgslImplementationOptions): We
     name,
     precision: storage === 'f32' ? 'float32' : 'float16',
     ...(storage === 'f16' ? { accumulation: 'float32' as const } : {}),
+    ...(options.gpu.subnormals === 'flush' && { subnormals: 'flush' as const }),
     description,
     families,
     async setup(): Promise<void> {
