@@ -7,6 +7,7 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PAGE_BUNDLE } from './bundle-name.ts';
 
 /** The page's entry point. */
 export const PAGE_ENTRY = fileURLToPath(new URL('./page.ts', import.meta.url));
@@ -23,10 +24,10 @@ export interface PageBundle {
   readonly imports: readonly string[];
 }
 
-/** Writes `<outdir>/page.js` (and its metafile `page.meta.json`); throws naming any Node-only import. */
+/** Writes `<outdir>/page-bundle.js` (and its metafile `page-bundle.meta.json`); throws naming any Node-only import. */
 export async function bundlePage(outdir: string): Promise<PageBundle> {
   const esbuild = await import('esbuild');
-  const file = path.join(outdir, 'page.js');
+  const file = path.join(outdir, PAGE_BUNDLE);
   const result = await esbuild.build({
     entryPoints: [PAGE_ENTRY],
     bundle: true,
@@ -47,6 +48,6 @@ export async function bundlePage(outdir: string): Promise<PageBundle> {
   );
   if (offending.length > 0) throw new Error(`the browser page must not import Node-only modules: ${offending.join('; ')}`);
   const { writeFileAtomically } = await import('../suite/report/write.ts');
-  await writeFileAtomically(path.join(outdir, 'page.meta.json'), JSON.stringify(metafile));
+  await writeFileAtomically(path.join(outdir, PAGE_BUNDLE.replace(/\.js$/, '.meta.json')), JSON.stringify(metafile));
   return { file, inputs: Object.keys(metafile.inputs), imports };
 }

@@ -1,5 +1,5 @@
 /**
- * The browser page's entry point (bundled by browser/bundle.ts into page.js): reads the run from
+ * The browser page's entry point (bundled by browser/bundle.ts into page-bundle.js): reads the run from
  * /config.json, runs the shipped WGSL implementations on navigator.gpu and the user's modules
  * through the same suite as `scan-conformance check`, shows each cell as it finishes, renders the
  * same report (suite/report's renderers), offers report.json / .md / .html, and posts the report

@@ -28,7 +28,7 @@ body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin:
 #cells li[data-outcome="fail"], #cells li[data-outcome="error"], #cells li[data-outcome="unexpected-pass"] { color: #b31d28; }
 progress { width: 100%; }
 </style>
-<script type="module" src="/page.js"></script>
+<script type="module" src="/page-bundle.js"></script>
 </head>
 <body data-state="running">
 <h1>scan-conformance in the browser</h1>
@@ -53,7 +53,7 @@ export interface ServedFolder {
 /** What the server serves. */
 export interface PageServerOptions {
   readonly config: PageConfig;
-  /** The bundled page (page.js). */
+  /** The bundled page (page-bundle.js). */
   readonly pageScript: string;
   /** The fixtures folder served under /fixtures/ (its manifest's files only). */
   readonly fixturesDir: string;
@@ -130,7 +130,7 @@ export async function startPageServer(options: PageServerOptions): Promise<PageS
     }
     if (request.method !== 'GET') return send(response, 405, 'text/plain', `expected GET, got ${request.method}`);
     if (route === '/' || route === '/index.html') return send(response, 200, 'text/html; charset=utf-8', PAGE_HTML);
-    if (route === '/page.js') return sendFile(response, options.pageScript);
+    if (route === '/page-bundle.js') return sendFile(response, options.pageScript);
     if (route === '/config.json') return send(response, 200, 'application/json', JSON.stringify(options.config));
     if (route === '/fixtures/manifest.json') return sendFile(response, path.join(options.fixturesDir, 'manifest.json'));
     if (route.startsWith('/fixtures/')) {

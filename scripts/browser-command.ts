@@ -9,6 +9,8 @@ import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Page } from 'playwright-core';
+import { PAGE_BUNDLE } from '../browser/bundle-name.ts';
 import { DEFAULT_CHROMIUM, chromiumUnavailable, launchChromium } from '../browser/chromium.ts';
 import type { PageConfig, PageModule, PageUnavailable } from '../browser/page-config.ts';
 import { startPageServer, type ServedFolder } from '../browser/server.ts';
@@ -27,12 +29,25 @@ import { EXIT, UsageError, type BrowserArguments, type CliStreams } from './cli-
 /** The shipped WGSL implementations, which the page builds on navigator.gpu. */
 const WGSL_IMPLEMENTATIONS = ['webgpu-f32', 'webgpu-f16'] as const;
 
-/** The bundled page: page.js beside the compiled browser/ modules, or bundled now in a source checkout. */
-async function pageScript(): Promise<string> {
-  const compiled = fileURLToPath(new URL('../browser/page.js', import.meta.url));
-  if (existsSync(compiled)) return compiled;
-  const { bundlePage } = await import('../browser/bundle.ts');
-  return (await bundlePage(await mkdtemp(path.join(os.tmpdir(), 'scan-conformance-page-')))).file;
+let bundled: Promise<string> | undefined;
+
+/**
+ * The bundled page: browser/page-bundle.js beside the compiled modules (the package's build made
+ * it), or, in a source checkout, bundled once per process into a temporary folder.
+ */
+export function pageScript(): Promise<string> {
+  const compiled = fileURLToPath(new URL(`../browser/${PAGE_BUNDLE}`, import.meta.url));
+  if (existsSync(compiled)) return Promise.resolve(compiled);
+  bundled ??= (async () => {
+    const { bundlePage } = await import('../browser/bundle.ts');
+    return (await bundlePage(await mkdtemp(path.join(os.tmpdir(), 'scan-conformance-page-')))).file;
+  })();
+  return bundled;
+}
+
+/** What a caller (a test) may do with the page once its report has arrived, before Chromium closes. */
+export interface BrowserHooks {
+  readonly onFinished?: (page: Page) => Promise<void>;
 }
 
 /** The registered implementations the browser cannot run, with the reason; names checked against --only. */
@@ -139,7 +154,7 @@ async function finish(report: ConformanceReport, args: BrowserArguments, streams
 }
 
 /** `scan-conformance browser`: serves the page; with --headless runs it in Chromium; returns check's exit code. */
-export async function browser(args: BrowserArguments, streams: CliStreams): Promise<number> {
+export async function browser(args: BrowserArguments, streams: CliStreams, hooks: BrowserHooks = {}): Promise<number> {
   const executable = args.browser ?? DEFAULT_CHROMIUM;
   if (args.headless) {
     const missing = chromiumUnavailable(executable);
@@ -163,7 +178,9 @@ export async function browser(args: BrowserArguments, streams: CliStreams): Prom
       crashed.catch(() => undefined);
       await page.goto(server.url);
       const report = await Promise.race([server.outcome, crashed]);
-      return await finish(report, args, streams);
+      const code = await finish(report, args, streams);
+      await hooks.onFinished?.(page);
+      return code;
     } finally {
       await chromium.close();
     }
