@@ -38,6 +38,18 @@ async function run(flags: readonly string[], onFinished?: (page: Page) => Promis
   return { code, stdout, stderr, report };
 }
 
+describe('the README on the browser command', () => {
+  it('shows the command, the wrong kernel and the screenshot, all of which exist', async () => {
+    const readme = await readFile(path.join(ROOT, 'README.md'), 'utf8');
+    const command = 'npx scan-conformance browser --headless --only webgpu-f32 --family prefix-sum';
+    expect(readme).toContain(command);
+    expect(parseCliArguments(command.split(' ').slice(2))).toMatchObject({ command: 'browser', headless: true, only: ['webgpu-f32'], families: ['prefix-sum'] });
+    expect(readme).toContain('--implementation test/browser/modules/wrong-first-step.js');
+    expect(readme).toContain('![The browser page after the wrong kernel\'s run: progress, downloads, the report](docs/browser-report.png)');
+    for (const file of [WRONG, path.join(ROOT, 'docs/browser-report.png')]) await expect(readFile(file)).resolves.toBeDefined();
+  });
+});
+
 describe('scan-conformance browser --headless', () => {
   it.runIf(unavailable !== undefined && REQUIRED)('Chromium is present (REQUIRE_CHROMIUM=1)', () => {
     throw new Error(`REQUIRE_CHROMIUM=1 but ${unavailable}`);
