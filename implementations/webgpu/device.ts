@@ -81,7 +81,7 @@ export async function acquireWebGpuDevice(source: GpuSource, request: WebGpuDevi
   const requiredFeatures = request.requiredFeatures ?? [];
   for (const feature of requiredFeatures) {
     if (!adapter.features.has(feature)) {
-      throw new ImplementationUnavailableError(`adapter lacks ${feature} (adapter: ${environment.description || environment.device})`);
+      throw new ImplementationUnavailableError(`adapter lacks ${feature} (adapter: ${adapterName(environment)})`);
     }
   }
   const requiredLimits: Record<string, number> = {};
@@ -89,7 +89,7 @@ export async function acquireWebGpuDevice(source: GpuSource, request: WebGpuDevi
     const offered = adapter.limits[name];
     if (offered < minimum) {
       throw new ImplementationUnavailableError(
-        `adapter offers ${name} = ${offered}, needs at least ${minimum} (adapter: ${environment.description || environment.device})`,
+        `adapter offers ${name} = ${offered}, needs at least ${minimum} (adapter: ${adapterName(environment)})`,
       );
     }
     requiredLimits[name] = offered;
@@ -98,7 +98,7 @@ export async function acquireWebGpuDevice(source: GpuSource, request: WebGpuDevi
   try {
     device = await adapter.requestDevice({ requiredFeatures: [...requiredFeatures], requiredLimits, label: request.label });
   } catch (error) {
-    throw new ImplementationUnavailableError(`requestDevice failed on ${environment.description || environment.device}: ${errorMessage(error)}`);
+    throw new ImplementationUnavailableError(`requestDevice failed on ${adapterName(environment)}: ${errorMessage(error)}`);
   }
   const live: LiveDevice = { adapter, device };
   liveDevices.add(live);
@@ -114,6 +114,11 @@ export async function acquireWebGpuDevice(source: GpuSource, request: WebGpuDevi
       liveDevices.delete(live);
     },
   };
+}
+
+/** The adapter as a message names it: its description, else its device, else vendor and architecture (a browser may blank the first two). */
+export function adapterName(environment: Readonly<Record<string, string>>): string {
+  return environment.description || environment.device || [environment.vendor, environment.architecture].filter(Boolean).join(' ') || 'unnamed adapter';
 }
 
 /** The adapter's facts as report strings; `emulated` is 'true' for software rasterizers. */

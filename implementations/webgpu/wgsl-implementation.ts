@@ -7,7 +7,7 @@
 import { FAMILY_NAMES, type FamilyName } from '../../spec/families.ts';
 import type { FamilyImplementation, ScanImplementation } from '../../spec/implementation.ts';
 import { DEFAULT_CAPACITY_LIMITS, type CapacityLimits } from './capacity.ts';
-import { acquireWebGpuDevice, type GpuSource, type WebGpuDeviceHandle } from './device.ts';
+import { acquireWebGpuDevice, adapterName, type GpuSource, type WebGpuDeviceHandle } from './device.ts';
 import { linearRecurrenceFamily } from './family-linear-recurrence.ts';
 import { ltiSsmFamily } from './family-lti-ssm.ts';
 import { prefixSumFamily } from './family-prefix-sum.ts';
@@ -128,7 +128,7 @@ export function createWgslImplementation(options: WgslImplementationOptions): We
         for (const source of modules) {
           const family = familyOfModule(source.label);
           if (source.bindings.length > offered) {
-            unfit.set(family, `kernel module '${source.label}' binds ${source.bindings.length} storage buffers; the device offers maxStorageBuffersPerShaderStage = ${offered} (adapter: ${acquired.environment.description || acquired.environment.architecture || acquired.environment.device})`);
+            unfit.set(family, `kernel module '${source.label}' binds ${source.bindings.length} storage buffers; the device offers maxStorageBuffersPerShaderStage = ${offered} (adapter: ${adapterName(acquired.environment)})`);
             continue;
           }
           if (!unfit.has(family)) await created.compile(source);
