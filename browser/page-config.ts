@@ -10,6 +10,8 @@ import type { ConformanceReport, PropertyName } from '../suite/results.ts';
 export interface PageModule {
   /** The URL the page imports (the server maps a local file to one). */
   readonly url: string;
+  /** The module as the command line gave it, for the report. */
+  readonly given: string;
   /** How a replay command reaches it again (`--impl <path>` for a local file). */
   readonly replayTarget?: string;
 }

@@ -75,7 +75,7 @@ async function implementationsOf(config: PageConfig): Promise<{ runnable: ScanIm
         if (module.replayTarget !== undefined) targets.set(implementation, module.replayTarget);
       }
     } catch (error) {
-      failed.push(crashedReport({ name: module.url, precision: 'float32' }, `the module failed to load in the browser: ${errorMessage(error)}`));
+      failed.push(crashedReport({ name: module.given, precision: 'float32' }, `the module failed to load in the browser (${module.url}): ${errorMessage(error)}; a module for the page imports nothing from Node (node:…, packages by bare name), and the browser console says which import failed`));
     }
   }
   assertUniqueNames(runnable);

@@ -105,14 +105,14 @@ async function pageConfig(args: BrowserArguments): Promise<{ config: PageConfig;
   const folders: ServedFolder[] = [];
   for (const [i, m] of args.implementations.entries()) {
     if (/^https?:\/\//.test(m)) {
-      modules.push({ url: m });
+      modules.push({ url: m, given: m });
       continue;
     }
     const file = path.resolve(m);
     if (!existsSync(file)) throw new UsageError(`--implementation: expected an ES module file, found none at ${commandPath(file)}`);
     const prefix = `/modules/${i}/`;
     folders.push({ prefix, folder: path.dirname(file) });
-    modules.push({ url: `${prefix}${encodeURIComponent(path.basename(file))}`, replayTarget: moduleTarget(file) });
+    modules.push({ url: `${prefix}${encodeURIComponent(path.basename(file))}`, given: m, replayTarget: moduleTarget(file) });
   }
   const webgpuIndex = ['index.ts', 'index.js'].map((f) => path.join(IMPLEMENTATIONS_DIR, 'webgpu', f)).find((f) => existsSync(f));
   const environment = runOptionsFromEnvironment();
@@ -172,9 +172,14 @@ export async function browser(args: BrowserArguments, streams: CliStreams, hooks
       const page = await chromium.newPage();
       page.on('console', (message) => {
         if (message.text().startsWith('scan-conformance: ')) streams.stderr.write(`${message.text().slice('scan-conformance: '.length)}\n`);
+        // The browser's own errors (a module that failed to load says why only here).
+        else if (message.type() === 'error') streams.stderr.write(`browser console: ${message.text()}\n`);
       });
       page.on('pageerror', (error) => streams.stderr.write(`page error: ${error.message}\n`));
-      const crashed = new Promise<never>((_, reject) => page.on('crash', () => reject(new Error('the Chromium page crashed'))));
+      const crashed = new Promise<never>((_, reject) => {
+        page.on('crash', () => reject(new Error('the Chromium page crashed')));
+        page.on('close', () => reject(new Error('the Chromium page closed before it sent its report')));
+      });
       crashed.catch(() => undefined);
       await page.goto(server.url);
       const report = await Promise.race([server.outcome, crashed]);

@@ -2,7 +2,7 @@
 import { DAWN } from './dawn.ts';
 import { createWgslImplementation, type WebGpuImplementationOptions, type WebGpuScanImplementation } from './wgsl-implementation.ts';
 
-export { STORAGE_BUFFERS_NEEDED, type CompiledKernel, type WebGpuImplementationOptions, type WebGpuScanImplementation } from './wgsl-implementation.ts';
+export { type CompiledKernel, type WebGpuImplementationOptions, type WebGpuScanImplementation } from './wgsl-implementation.ts';
 
 /** Builds the WebGPU implementation for one storage type, on Dawn. */
 export function createWebGpuImplementation(options: WebGpuImplementationOptions): WebGpuScanImplementation {

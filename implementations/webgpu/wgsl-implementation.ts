@@ -19,9 +19,6 @@ import type { KernelRuntime } from './runtime.ts';
 import type { StorageType } from './storage-type.ts';
 import { warmUp } from './warm-up.ts';
 
-/** The most storage buffers one of the kernels binds (selective-scan: 9 inputs, accumulator, y, lastState; ssd binds 11). */
-export const STORAGE_BUFFERS_NEEDED = 12;
-
 /** The family a kernel module serves: its label starts with the family's name. */
 function familyOfModule(label: string): FamilyName {
   const family = FAMILY_NAMES.find((f) => label.startsWith(`${f} `));
