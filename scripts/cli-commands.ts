@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import cliProgress from 'cli-progress';
-import { FIXTURES_DIR } from '../fixtures/manifest.ts';
+import { FIXTURES_DIR } from '../fixtures/folder.ts';
 import { loadManifest } from '../fixtures/loader.ts';
 import { processImplementation } from '../protocol/process-implementation.ts';
 import { FAMILY_NAMES, type FamilyName } from '../spec/families.ts';

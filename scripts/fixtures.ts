@@ -24,7 +24,7 @@ import {
 } from '../spec/regimes.ts';
 import { CATALOGUE_SEED_PREFIX, catalogue, makeCase, type CatalogueCase, type Variant } from '../fixtures/catalogue.ts';
 import { checkFixtures, writeFixtures, type ProgressListener } from '../fixtures/generate.ts';
-import { FIXTURES_DIR } from '../fixtures/manifest.ts';
+import { FIXTURES_DIR } from '../fixtures/folder.ts';
 import { fixturesInWorkers } from './fixtures-jobs.ts';
 
 /** The families whose state has a state axis N (--state applies to them). */

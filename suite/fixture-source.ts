@@ -6,23 +6,12 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { FIXTURES_DIR, VARLEN_FORM, VJP_FORM } from '../fixtures/manifest.ts';
-import { decodeFixture, loadFixtureCase, loadManifest, type AnyFixtureCase } from '../fixtures/loader.ts';
-import type { AnyProblem, FamilyName } from '../spec/families.ts';
-import type { ExpectedOutputs } from './compare.ts';
+import { FIXTURES_DIR } from '../fixtures/folder.ts';
+import { decodeFixture, loadFixtureCase, loadManifest } from '../fixtures/loader.ts';
+import type { FamilyName } from '../spec/families.ts';
+import { fixtureCaseOf } from './fixture-case.ts';
 import type { FixtureCase, FixtureSource } from './fixture-replay.ts';
 import { commandPath } from './replay.ts';
-
-/** A loaded fixture (ordinary, varlen or gradient) as the suite reads it. */
-function suiteCase(fixture: AnyFixtureCase, file: string, select: readonly string[]): FixtureCase {
-  const fields = { id: fixture.id, regime: fixture.regime, expected: fixture.expected as unknown as ExpectedOutputs, file, select };
-  if (fixture.form === VARLEN_FORM) return { ...fields, form: VARLEN_FORM, family: 'ssd', problem: fixture.problem };
-  if (fixture.form === VJP_FORM) {
-    const { cotangents, expectedGradients } = fixture as { cotangents: object; expectedGradients: object };
-    return { ...fields, form: VJP_FORM, family: fixture.family, problem: fixture.problem as AnyProblem, cotangents, expectedGradients } as FixtureCase;
-  }
-  return { ...fields, family: fixture.family, problem: fixture.problem as AnyProblem };
-}
 
 /** Options of fixtureSourceFromDirectory. */
 export interface FixtureSourceOptions {
@@ -47,7 +36,7 @@ export function fixtureSourceFromDirectory(dir: string = FIXTURES_DIR, options: 
     const cases: FixtureCase[] = [];
     for (const entry of entries) {
       const fixture = await loadFixtureCase(entry, dir);
-      cases.push(suiteCase(fixture, entry.file, [...(committed ? [] : ['--fixtures', commandPath(folder)]), '--property', 'fixtures', '--fixture', fixture.id]));
+      cases.push(fixtureCaseOf(fixture, entry.file, [...(committed ? [] : ['--fixtures', commandPath(folder)]), '--property', 'fixtures', '--fixture', fixture.id]));
     }
     return cases;
   };
@@ -87,7 +76,7 @@ export function fixtureSourceFromCaseFiles(files: readonly string[]): FixtureSou
     Promise.all(
       absolute.map(async (file) => {
         const fixture = decodeFixture(await readFile(file));
-        return suiteCase(fixture, file, ['--case', commandPath(file)]);
+        return fixtureCaseOf(fixture, file, ['--case', commandPath(file)]);
       }),
     );
   return {
