@@ -4,10 +4,10 @@
  * prefix-sum and linear-recurrence fixtures, conformance and step cells, and the report names the
  * SwiftShader adapter; a deliberately wrong WGSL kernel (test/browser/modules/wrong-first-step.js)
  * fails, its counterexample shown in the page and in report.json; the page's screenshot goes to
- * docs/browser-report.png (the README shows it). The bundle the page ran has no node: import.
+ * reports/browser-report.png, or with UPDATE_SCREENSHOT=1 to docs/browser-report.png (the README shows it). The bundle the page ran has no node: import.
  * Without Chromium the tests are skipped with the reason shown, unless REQUIRE_CHROMIUM=1 (CI).
  */
-import { readFile, mkdtemp } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -72,14 +72,17 @@ describe('scan-conformance browser --headless', () => {
     expect(report.machine.browser).toMatch(/HeadlessChrome/);
   }, 120_000);
 
-  it.skipIf(unavailable !== undefined)(`fails a wrong WGSL kernel with its counterexample in the page and in report.json; screenshot to docs/${label}`, async () => {
+  it.skipIf(unavailable !== undefined)(`fails a wrong WGSL kernel with its counterexample in the page and in report.json; screenshot${label}`, async () => {
     let pageText = '';
     let verdict = '';
     const { code, report, stderr } = await run(['--implementation', WRONG, '--property', 'fixtures', '--property', 'conformance'], async (page) => {
       verdict = await page.locator('#report > p').first().innerText();
       pageText = await page.locator('#report').innerText();
       await page.setViewportSize({ width: 1280, height: 900 });
-      await page.screenshot({ path: path.join(ROOT, 'docs/browser-report.png') });
+      // Refreshing the README's picture is a choice (UPDATE_SCREENSHOT=1), so a test run never dirties the checkout.
+      const shot = process.env.UPDATE_SCREENSHOT === '1' ? path.join(ROOT, 'docs/browser-report.png') : path.join(ROOT, 'reports/browser-report.png');
+      await mkdir(path.dirname(shot), { recursive: true });
+      await page.screenshot({ path: shot });
     });
     expect(code).toBe(1);
     expect(verdict).toMatch(/^FAIL ❌ 2 unexpected failures · 1 implementation, 2 cells: 2 fail/);
