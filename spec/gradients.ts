@@ -14,7 +14,8 @@ export interface GradientTensor {
 
 /**
  * The differentiable inputs of each family, in the order of its input table. Not differentiable:
- * ssd's dtLimit (clamp bounds, a Python tuple in mamba_ssm) and selective-scan's and ssd's seqIdx (integer labels).
+ * ssd's dtLimit (clamp bounds, a Python tuple in mamba_ssm) and selective-scan's and ssd's seqIdx (integer labels);
+ * mamba3-siso has none yet (its vjp is not part of the spec).
  */
 export const DIFFERENTIABLE_INPUTS = {
   'prefix-sum': ['x'],
@@ -22,6 +23,8 @@ export const DIFFERENTIABLE_INPUTS = {
   'selective-scan': ['u', 'delta', 'A', 'B', 'C', 'D', 'z', 'deltaBias', 'h0'],
   'lti-ssm': ['Abar', 'Bbar', 'C', 'D', 'u'],
   ssd: ['x', 'dt', 'A', 'B', 'C', 'D', 'z', 'dtBias', 'initialStates'],
+  // Its gradients are not specified yet (spec/gradients.md): no input is differentiable at the interface.
+  'mamba3-siso': [],
 } as const satisfies { readonly [F in FamilyName]: readonly string[] };
 
 /** The name of a differentiable input of family F. */

@@ -373,6 +373,8 @@ export function vjpWithScans<F extends FamilyName>(precision: SequentialPrecisio
     case 'ssd':
       acc = ssdVjp(scans, round, p.inputs, p.options, cot);
       break;
+    case 'mamba3-siso':
+      throw new Error('sequential vjp: mamba3-siso has no gradients in the spec (spec/gradients.ts DIFFERENTIABLE_INPUTS)');
   }
   return asGradients(p.inputs, acc, precision) as SequentialGradients<F>;
 }
