@@ -3,7 +3,7 @@
  * gradient of every differentiable input present, shaped like the input. The suite's vjp entry
  * point (spec/implementation.ts) and the gradient reference (reference/vjp/) share these types.
  */
-import type { FamilyName, OutputsOf } from './families.ts';
+import { FAMILY_NAMES, type FamilyName, type OutputsOf } from './families.ts';
 import type { OutputTensor } from './tensor.ts';
 
 /** A cotangent or tangent: float32 or float64 values, dense row-major like the tensor it goes with. */
@@ -26,6 +26,9 @@ export const DIFFERENTIABLE_INPUTS = {
   // Its gradients are not specified yet (spec/gradients.md): no input is differentiable at the interface.
   'mamba3-siso': [],
 } as const satisfies { readonly [F in FamilyName]: readonly string[] };
+
+/** The families whose gradients the spec defines (a differentiable input at least), in FAMILY_NAMES order. */
+export const GRADIENT_FAMILIES: readonly FamilyName[] = FAMILY_NAMES.filter((family) => DIFFERENTIABLE_INPUTS[family].length > 0);
 
 /** The name of a differentiable input of family F. */
 export type DifferentiableInput<F extends FamilyName> = (typeof DIFFERENTIABLE_INPUTS)[F][number];
