@@ -160,5 +160,30 @@ export function problemOf(c: BenchCase): AnyProblem {
         options: { dtSoftplus: true },
       };
     }
+    case 'mamba3-siso': {
+      // mamba_ssm's shapes scaled down: H heads of P = dim / H, one Q/K head, N states, A = N/4 angles (at least 1).
+      const H = c.heads ?? 1;
+      const P = dim / H;
+      const A = Math.max(1, Math.floor(N / 4));
+      const dt = filled([batch, H, L], random, 0.001, 0.1);
+      const rates = filled([batch, H, L], random, 1, 16);
+      return {
+        family: 'mamba3-siso',
+        inputs: {
+          Q: filled([batch, L, 1, N], random, -1, 1),
+          K: filled([batch, L, 1, N], random, -1, 1),
+          V: filled([batch, L, H, P], random, -1, 1),
+          ADT: { data: dt.data.map((v, i) => -rates.data[i] * v), shape: dt.shape },
+          DT: dt,
+          Trap: filled([batch, H, L], random, 0, 1),
+          QBias: filled([H, N], random, -1, 1),
+          KBias: filled([H, N], random, -1, 1),
+          Angles: filled([batch, L, H, A], random, -2, 2),
+          D: filled([H], random, -1, 1),
+          Z: filled([batch, L, H, P], random, -2, 2),
+        },
+        options: {},
+      };
+    }
   }
 }

@@ -11,6 +11,7 @@ import { prefixSum } from './prefix-sum.ts';
 import type { ReferenceResult } from './result.ts';
 import { selectiveScan } from './selective-scan.ts';
 import { ssd } from './ssd.ts';
+import { mamba3Siso } from './mamba3-siso.ts';
 
 /** The reference answer to a problem of any family: validates it (spec/validate.ts), then evaluates it sequentially in double-double. */
 export function reference<F extends FamilyName>(problem: Problem<F>): ReferenceResult<F> {
@@ -26,6 +27,8 @@ export function reference<F extends FamilyName>(problem: Problem<F>): ReferenceR
       return ltiSsm(checked.inputs, checked.options) as ReferenceResult<F>;
     case 'ssd':
       return ssd(checked.inputs, checked.options) as ReferenceResult<F>;
+    case 'mamba3-siso':
+      return mamba3Siso(checked.inputs) as ReferenceResult<F>;
   }
 }
 
@@ -36,4 +39,5 @@ export { selectiveScan } from './selective-scan.ts';
 export { effectiveDelta, silu, softplus } from '../spec/families/selective-scan/discretization.ts';
 export { ltiSsm } from './lti-ssm.ts';
 export { ssd } from './ssd.ts';
+export { mamba3Siso, mamba3SisoStep } from './mamba3-siso.ts';
 export type { ReferenceResult, ReferenceStepResult, ReferenceTensors } from './result.ts';

@@ -21,8 +21,14 @@ export interface ReferenceResult<F extends FamilyName> {
   readonly depthScales: ReferenceTensors<F>;
 }
 
-/** The reference's answer for one step: y (batch, dim) and the new state, with their scales. */
+/** Tensors of a step: y and each state under its step name (`state`, or the descriptor's `states`). */
+export interface StepTensors {
+  readonly y: Float64Tensor;
+  readonly [state: string]: Float64Tensor;
+}
+
+/** The reference's answer for one step: y (batch, dim) and the new state(s), with their scales. */
 export interface ReferenceStepResult {
-  readonly outputs: { readonly y: Float64Tensor; readonly state: Float64Tensor };
-  readonly conditionScales: { readonly y: Float64Tensor; readonly state: Float64Tensor };
+  readonly outputs: StepTensors;
+  readonly conditionScales: StepTensors;
 }

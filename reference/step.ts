@@ -8,6 +8,7 @@
  *     selective-scan:     state_n ← Ā_n·state_n + Δ'·B_n·u;  y = (Σ_n C_n·state_n + D·u)·silu(z)
  *     lti-ssm:            state_n ← Abar_n·state_n + Bbar_n·u; y = Σ_n C_n·state_n + D·u
  *     ssd:                state_n ← exp(Δ·A_h)·state_n + Δ·B_n·x; y = (Σ_n C_n·state_n + D·x)·silu(z), per (b, h, p)
+ *     mamba3-siso:        angle, SSM, key and value states advanced by one token (reference/mamba3-siso.ts)
  *
  * Options reverse and exclusive do not apply to a step; selective-scan's deltaSoftplus does.
  * The incoming state has no history, so its condition scale is |state| and the step's scales are
@@ -25,6 +26,7 @@ import type { ReferenceStepResult } from './result.ts';
 import { allocateScaled, type ScaledTensor, writeScaled } from './scaled-outputs.ts';
 import { selectiveScanToken, selectiveScanTokens } from './selective-scan.ts';
 import { ssdDelta, ssdToken, ssdTokens } from './ssd.ts';
+import { mamba3SisoStep } from './mamba3-siso.ts';
 
 /** The reference one-token step of `family`: validates, then returns y (batch, dim) and the new state with their condition scales. */
 export function referenceStep<F extends FamilyName>(family: F, inputs: StepInputsOf<F>, options: OptionsOf<F>): ReferenceStepResult {
@@ -43,6 +45,8 @@ export function referenceStep<F extends FamilyName>(family: F, inputs: StepInput
       return ltiSsmStep(call.inputs);
     case 'ssd':
       return ssdStep(call.inputs, call.options);
+    case 'mamba3-siso':
+      return mamba3SisoStep(call.inputs);
   }
 }
 

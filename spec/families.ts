@@ -10,10 +10,11 @@ import type { LinearRecurrenceTypes } from './families/linear-recurrence/types.t
 import type { SelectiveScanTypes } from './families/selective-scan/types.ts';
 import type { LtiSsmTypes } from './families/lti-ssm/types.ts';
 import type { SsdTypes } from './families/ssd/types.ts';
+import type { Mamba3SisoTypes } from './families/mamba3-siso/types.ts';
 import type { OutputTensor } from './tensor.ts';
 
 /** Every family, in the order reports list them. */
-export const FAMILY_NAMES = ['prefix-sum', 'linear-recurrence', 'selective-scan', 'lti-ssm', 'ssd'] as const;
+export const FAMILY_NAMES = ['prefix-sum', 'linear-recurrence', 'selective-scan', 'lti-ssm', 'ssd', 'mamba3-siso'] as const;
 
 /** The name of a scan family. */
 export type FamilyName = (typeof FAMILY_NAMES)[number];
@@ -29,13 +30,17 @@ export type { LinearRecurrenceInputs, LinearRecurrenceOptions, LinearRecurrenceO
 export type { SelectiveScanInputs, SelectiveScanOptions, SelectiveScanOutputs, SelectiveScanStepInputs } from './families/selective-scan/types.ts';
 export type { LtiSsmInputs, LtiSsmOptions, LtiSsmOutputs, LtiSsmStepInputs } from './families/lti-ssm/types.ts';
 export type { SsdInputs, SsdOptions, SsdOutputs, SsdStepInputs } from './families/ssd/types.ts';
+export type { Mamba3SisoInputs, Mamba3SisoOptions, Mamba3SisoOutputs, Mamba3SisoStepInputs } from './families/mamba3-siso/types.ts';
 
 // ---------------------------------------------------------------- the table
 
-/** Step outputs of every family: y_t (batch, dim) and the new state. */
+/**
+ * Step outputs of every family: y_t (batch, dim) and the new state, `state`, or each of the
+ * descriptor's `states` under its step name (mamba3-siso: angleState, ssmState, kState, vState).
+ */
 export interface StepOutputs {
   readonly y: OutputTensor;
-  readonly state: OutputTensor;
+  readonly [state: string]: OutputTensor;
 }
 
 /** The types of each family, looked up by name. */
@@ -45,6 +50,7 @@ export interface FamilyTypes {
   'selective-scan': SelectiveScanTypes;
   'lti-ssm': LtiSsmTypes;
   ssd: SsdTypes;
+  'mamba3-siso': Mamba3SisoTypes;
 }
 
 export type InputsOf<F extends FamilyName> = FamilyTypes[F]['inputs'];

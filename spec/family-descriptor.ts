@@ -23,9 +23,10 @@ export type InputRole = 'sequence' | 'parameter' | 'projection' | 'state' | 'seg
 /**
  * A named axis of a tensor whose shape is not its role's default (ssd's tensors, laid out as
  * mamba_ssm's Mamba-2 kernels take them): its size comes from the problem's dimensions, `headdim`
- * being dim / heads and `limits` the 2 of a (lo, hi) pair.
+ * being dim / heads, `limits` the 2 of a (lo, hi) pair and `angles` the rotary angles per head
+ * (mamba3-siso's headdim_angles).
  */
-export type AxisName = 'batch' | 'length' | 'heads' | 'headdim' | 'groups' | 'state' | 'limits';
+export type AxisName = 'batch' | 'length' | 'heads' | 'headdim' | 'groups' | 'state' | 'limits' | 'angles';
 
 /** One input of a family. */
 export interface InputDescriptor<Name extends string = string> {
@@ -52,6 +53,27 @@ export interface OutputDescriptor<Name extends string = string> {
   readonly kind: 'sequence' | 'state';
   /** Its shape in named axes where the kind's default does not fit (ssd: y (batch, L, H, P)). */
   readonly axes?: readonly AxisName[];
+  /**
+   * How its elements are compared with the reference: `angle` for an angle taken mod 2π
+   * (mamba3-siso's angle state), by circular distance, so a wrap near 2π is never a difference.
+   * Absent: as numbers.
+   */
+  readonly comparison?: 'angle';
+  /**
+   * Whether it is linear in the additive inputs (scaled with them, zero when they are); absent:
+   * true. mamba3-siso's angle and key states are not (they depend on none of V, S, ṽ).
+   */
+  readonly linear?: boolean;
+}
+
+/**
+ * One state a run hands on: its initial-state input, its final-state output and its name among a
+ * step's inputs and outputs.
+ */
+export interface StateDescriptor<InputName extends string = string, OutputName extends string = string> {
+  readonly input: InputName;
+  readonly output: OutputName;
+  readonly step: string;
 }
 
 /** One boolean option. */
@@ -85,6 +107,13 @@ export interface FamilyDescriptor<F extends keyof FamilyTypes = keyof FamilyType
   readonly stateSizeFrom?: keyof InputsOf<F> & string;
   /** The input whose `groups` axis gives the number of groups G, where the family has one in its axes. */
   readonly groupsFrom?: keyof InputsOf<F> & string;
+  /** The input whose `angles` axis gives the number of rotary angles per head, where the family has one. */
+  readonly anglesFrom?: keyof InputsOf<F> & string;
+  /**
+   * The states a run hands on and a step carries, where there are several (mamba3-siso: angle,
+   * SSM, key and value states); absent: the one state input and the state output, `state` in a step.
+   */
+  readonly states?: readonly StateDescriptor<keyof InputsOf<F> & string, keyof OutputsOf<F> & string>[];
   /** Whether the sequence output reads the state out through C (and D, the gate): y = C·h + D·u. */
   readonly readsOut: boolean;
   /** The error models the family admits; normwise only where it is a convolution (FFT). */

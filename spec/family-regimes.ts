@@ -48,6 +48,11 @@ export interface IdentityStep<F extends FamilyName = FamilyName> {
   /** Why there is no identity step under the options that the descriptor's identityStepNeeds rules out. */
   readonly absentOtherwise?: string;
   /**
+   * Why the family has no identity step under any option (mamba3-siso: the key and value states
+   * are the last token's, so any appended token replaces them); identity-padding then never applies.
+   */
+  readonly none?: string;
+  /**
    * Inputs to replace so that an identity step exists (ssd: a dtLimit widened to contain 0, which
    * keeps Δ = 0 possible), or undefined when it exists already; spec/regimes.ts#admitIdentityStep.
    */

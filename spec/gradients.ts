@@ -3,7 +3,7 @@
  * gradient of every differentiable input present, shaped like the input. The suite's vjp entry
  * point (spec/implementation.ts) and the gradient reference (reference/vjp/) share these types.
  */
-import type { FamilyName, OutputsOf } from './families.ts';
+import { FAMILY_NAMES, type FamilyName, type OutputsOf } from './families.ts';
 import type { OutputTensor } from './tensor.ts';
 
 /** A cotangent or tangent: float32 or float64 values, dense row-major like the tensor it goes with. */
@@ -14,7 +14,8 @@ export interface GradientTensor {
 
 /**
  * The differentiable inputs of each family, in the order of its input table. Not differentiable:
- * ssd's dtLimit (clamp bounds, a Python tuple in mamba_ssm) and selective-scan's and ssd's seqIdx (integer labels).
+ * ssd's dtLimit (clamp bounds, a Python tuple in mamba_ssm) and selective-scan's and ssd's seqIdx (integer labels);
+ * mamba3-siso has none yet (its vjp is not part of the spec).
  */
 export const DIFFERENTIABLE_INPUTS = {
   'prefix-sum': ['x'],
@@ -22,7 +23,12 @@ export const DIFFERENTIABLE_INPUTS = {
   'selective-scan': ['u', 'delta', 'A', 'B', 'C', 'D', 'z', 'deltaBias', 'h0'],
   'lti-ssm': ['Abar', 'Bbar', 'C', 'D', 'u'],
   ssd: ['x', 'dt', 'A', 'B', 'C', 'D', 'z', 'dtBias', 'initialStates'],
+  // Its gradients are not specified yet (spec/gradients.md): no input is differentiable at the interface.
+  'mamba3-siso': [],
 } as const satisfies { readonly [F in FamilyName]: readonly string[] };
+
+/** The families whose gradients the spec defines (a differentiable input at least), in FAMILY_NAMES order. */
+export const GRADIENT_FAMILIES: readonly FamilyName[] = FAMILY_NAMES.filter((family) => DIFFERENTIABLE_INPUTS[family].length > 0);
 
 /** The name of a differentiable input of family F. */
 export type DifferentiableInput<F extends FamilyName> = (typeof DIFFERENTIABLE_INPUTS)[F][number];

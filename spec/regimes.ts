@@ -64,6 +64,8 @@ export interface SampleDimensions {
   readonly groups?: number;
   /** Heads H of a family with a heads axis (ssd); must divide dim. */
   readonly heads?: number;
+  /** Rotary angles per head of a family with an angles axis (mamba3-siso); 1 when absent. */
+  readonly angles?: number;
 }
 
 /** The optional keys of an inputs type. */
@@ -172,6 +174,7 @@ interface AnyFamilyRegimes {
   readonly identityStep: {
     readonly fills: Readonly<Record<string, number | ((row: number, inputs: Readonly<Record<string, Tensor>>) => number) | undefined>>;
     readonly absentOtherwise?: string;
+    readonly none?: string;
     readonly admit?: (inputs: Readonly<Record<string, Tensor>>) => Readonly<Record<string, Tensor>> | undefined;
   };
 }
@@ -183,9 +186,15 @@ function regimesOf(family: FamilyName): AnyFamilyRegimes {
 
 /** Why a family does not apply to a regime at all, or undefined when it does (or depends on the request). */
 function exclusion(regime: RegimeName, family: FamilyName): string | undefined {
-  if (regime === 'generic' || regime === 'identity-padding') return undefined;
+  if (regime === 'identity-padding') return regimesOf(family).identityStep.none;
+  if (regime === 'generic') return undefined;
   const entry = regimesOf(family).regimes[regime];
   return typeof entry === 'string' ? entry : undefined;
+}
+
+/** Why a family has no identity step under any option, or undefined when it has one under some. */
+export function identityStepNever(family: FamilyName): string | undefined {
+  return regimesOf(family).identityStep.none;
 }
 
 /**
@@ -193,6 +202,8 @@ function exclusion(regime: RegimeName, family: FamilyName): string | undefined {
  * identityStepNeeds rules out), or undefined when it has one.
  */
 function identityStepAbsence(family: FamilyName, options: object): string | undefined {
+  const none = regimesOf(family).identityStep.none;
+  if (none !== undefined) return none;
   const needs = (descriptorOf(family).identityStepNeeds ?? {}) as Readonly<Record<string, boolean>>;
   const given = options as Readonly<Record<string, boolean>>;
   const broken = Object.keys(needs).filter((name) => given[name] !== needs[name]);
@@ -288,7 +299,7 @@ function inputShapes(request: SampleRequest): Readonly<Record<string, readonly n
   const G = request.dims.groups ?? 1;
   const layouts = (request.projections ?? {}) as Readonly<Record<string, ProjectionKind | undefined>>;
   const shapes: Record<string, readonly number[]> = {};
-  const sizes = { batch, dim, length: L, stateSize: N, groups: G, heads: request.dims.heads ?? 1 };
+  const sizes = { batch, dim, length: L, stateSize: N, groups: G, heads: request.dims.heads ?? 1, angles: request.dims.angles ?? 1 };
   for (const input of descriptorOf(request.family).inputs) {
     if (input.axes !== undefined) {
       const alternate = input.alternateAxes !== undefined && (request.alternateShapes ?? []).includes(input.name);

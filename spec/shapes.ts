@@ -19,6 +19,8 @@ export interface Dimensions {
   readonly heads?: number;
   /** Groups G of a family with a groups axis (ssd's B and C). */
   readonly groups?: number;
+  /** Rotary angles per head of a family with an angles axis (mamba3-siso's headdim_angles). */
+  readonly angles?: number;
 }
 
 /** The size of a named axis under given dimensions (headdim = dim / heads, limits = 2). */
@@ -38,6 +40,8 @@ export function axisSize(axis: AxisName, dims: Dimensions): number {
       return dims.stateSize;
     case 'limits':
       return 2;
+    case 'angles':
+      return dims.angles ?? 1;
   }
 }
 
@@ -75,6 +79,7 @@ function dimensionsFromAxes(family: FamilyName, inputs: TensorRecord, step: bool
   read(descriptor.dimensionsFrom);
   read(descriptor.stateSizeFrom);
   read(descriptor.groupsFrom);
+  read(descriptor.anglesFrom);
   const heads = sizes.get('heads') ?? 1;
   return {
     batch: sizes.get('batch') ?? 1,
@@ -83,6 +88,7 @@ function dimensionsFromAxes(family: FamilyName, inputs: TensorRecord, step: bool
     stateSize: sizes.get('state') ?? 1,
     heads,
     ...(sizes.has('groups') ? { groups: sizes.get('groups') } : {}),
+    ...(sizes.has('angles') ? { angles: sizes.get('angles') } : {}),
   };
 }
 

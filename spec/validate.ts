@@ -19,7 +19,7 @@ import {
   type StepOutputs,
 } from './families.ts';
 import type { AxisName, FamilyDescriptor } from './family-descriptor.ts';
-import { descriptorOf } from './families/index.ts';
+import { descriptorOf, stepStateNames, stepStatesOf } from './families/index.ts';
 import { dimensionsOf, outputShapes, projectionLayout, stepDimensionsOf, stepOutputShapes } from './shapes.ts';
 import { elementCount, formatShape, unravelIndex, type OutputTensor, type Tensor } from './tensor.ts';
 
@@ -70,10 +70,10 @@ export function validateOutputs<F extends FamilyName>(problem: Problem<F>, outpu
   return validateOutputTensors(`${problem.family} outputs`, OUTPUT_NAMES[problem.family], shapes, outputs) as unknown as OutputsOf<F>;
 }
 
-/** Checks an implementation's answer to a validated step: { y (batch, dim), state }. */
+/** Checks an implementation's answer to a validated step: { y (batch, dim), state }, or y and each of the descriptor's states by step name. */
 export function validateStepOutputs<F extends FamilyName>(family: F, inputs: StepInputsOf<F>, outputs: unknown): StepOutputs {
   const shapes = axisOutputShapes(family, inputs, 'step') ?? stepOutputShapes(family, stepDimensionsOf(family, inputs));
-  return validateOutputTensors(`${family} step outputs`, ['y', 'state'], shapes, outputs) as unknown as StepOutputs;
+  return validateOutputTensors(`${family} step outputs`, ['y', ...stepStateNames(family)], shapes, outputs) as unknown as StepOutputs;
 }
 
 // ------------------------------------------------------------------ tensor rules
@@ -140,6 +140,7 @@ const RUN_RULES: { readonly [F in FamilyName]: readonly TensorRule[] } = {
     { name: 'D', role: 'channel', optional: true },
   ],
   ssd: axesRules(descriptorOf('ssd') as FamilyDescriptor, 'run'),
+  'mamba3-siso': axesRules(descriptorOf('mamba3-siso') as FamilyDescriptor, 'run'),
 };
 
 const STEP_RULES: { readonly [F in FamilyName]: readonly TensorRule[] } = {
@@ -159,25 +160,28 @@ const STEP_RULES: { readonly [F in FamilyName]: readonly TensorRule[] } = {
   ],
   'lti-ssm': [...RUN_RULES['lti-ssm'], { name: 'state', role: 'batchChannelState' }],
   ssd: axesRules(descriptorOf('ssd') as FamilyDescriptor, 'step'),
+  'mamba3-siso': axesRules(descriptorOf('mamba3-siso') as FamilyDescriptor, 'step'),
 };
 
 /**
  * The rules of a family whose inputs declare axes, read from its descriptor. A step drops the
  * time axis and the segments (a step has no sequence ids: resetting is the caller's) and takes
- * `state`, shaped as the initial state, in place of the state input.
+ * each state, shaped as its initial state and required, under its step name (`state` where the
+ * descriptor declares no `states`) in place of the state input.
  */
 function axesRules(descriptor: FamilyDescriptor, mode: 'run' | 'step'): readonly AxesRule[] {
   const rules: AxesRule[] = [];
-  let stateAxes: readonly AxisName[] | undefined;
+  const stateAxes = new Map<string, readonly AxisName[]>();
   for (const input of descriptor.inputs) {
     const rule = axesRule(descriptor, input.name);
     if (mode === 'run') rules.push(rule);
-    else if (input.role === 'state') stateAxes = input.axes;
+    else if (input.role === 'state' && input.axes !== undefined) stateAxes.set(input.name, input.axes);
     else if (input.role !== 'segments') rules.push(withoutTime(rule));
   }
   if (mode === 'step') {
-    if (stateAxes === undefined) throw new Error(`spec/validate.ts: ${descriptor.name} has no state input for its step`);
-    rules.push({ name: 'state', axes: stateAxes });
+    const states = descriptor.states ?? [...stateAxes.keys()].slice(0, 1).map((input) => ({ input, step: 'state' }));
+    if (states.length === 0) throw new Error(`spec/validate.ts: ${descriptor.name} has no state input for its step`);
+    for (const state of states) rules.push({ name: state.step, axes: stateAxes.get(state.input)! });
   }
   return rules;
 }
@@ -309,6 +313,7 @@ const AXIS_LABELS: { readonly [A in AxisName]: string } = {
   groups: 'G',
   state: 'N',
   limits: 'limits',
+  angles: 'A',
 };
 
 /** 2^24: the largest integer below which every integer is exact in float32 (sequence ids). */
@@ -329,6 +334,7 @@ function validateAxes(context: string, tensors: Readonly<Record<string, Tensor>>
     if (found === undefined) fail(context, rule.name, expectedAxes(candidates, sizes), formatShape(tensor.shape));
     for (const [axis, size] of found) sizes.set(axis, size);
   }
+  expectRotaryPairs(context, rules, sizes);
   for (const rule of rules) {
     const tensor = tensors[rule.name];
     if (tensor === undefined) continue;
@@ -367,6 +373,19 @@ function axisAdmits(axis: AxisName, size: number, sizes: ReadonlyMap<AxisName, n
   if (axis !== 'groups') return true;
   const heads = sizes.get('heads');
   return size >= 1 && (heads === undefined || heads % size === 0);
+}
+
+/**
+ * Rotary angles rotate pairs of the `state` axis: where tensors have an `angles` axis A, N must be
+ * even and 1 ≤ A ≤ N/2 (mamba3-siso); the first tensor with the angles axis is named.
+ */
+function expectRotaryPairs(context: string, rules: readonly AxesRule[], sizes: ReadonlyMap<AxisName, number>): void {
+  const A = sizes.get('angles');
+  const N = sizes.get('state');
+  if (A === undefined || N === undefined) return;
+  const field = rules.find((rule) => rule.axes.includes('angles'))?.name ?? 'angles';
+  if (N % 2 !== 0) fail(context, field, `rotary pairs: N (the state axis) even`, `N=${N}`);
+  if (A < 1 || 2 * A > N) fail(context, field, `A (the angles axis) with 1 ≤ A ≤ N/2 = ${N / 2}`, `A=${A}`);
 }
 
 /** `shape (batch=1, L=8, G, N) with G ≥ 1 dividing H=4 and N ≥ 1`, or `shape (H=4) or (H=4, P=2)`. */
@@ -439,8 +458,8 @@ function axisOutputShapes(family: FamilyName, inputs: unknown, mode: 'run' | 'st
   const shapeOf = (axes: readonly AxisName[] = []): number[] => axes.map((axis) => sizes.get(axis) ?? 0);
   if (mode === 'run') return Object.fromEntries(outputs.map((output) => [output.name, shapeOf(output.axes)]));
   const sequence = outputs.find((output) => output.kind === 'sequence');
-  const state = outputs.find((output) => output.kind === 'state');
-  return { y: shapeOf(sequence?.axes?.filter((axis) => axis !== 'length')), state: shapeOf(state?.axes) };
+  const stateShapes = stepStatesOf(family).map((state) => [state.step, shapeOf(outputs.find((output) => output.name === state.output)?.axes)]);
+  return { y: shapeOf(sequence?.axes?.filter((axis) => axis !== 'length')), ...Object.fromEntries(stateShapes) };
 }
 
 function requireState(state: Axis | undefined, family: FamilyName): Axis {

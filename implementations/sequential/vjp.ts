@@ -429,6 +429,8 @@ export function vjpWithScans<F extends FamilyName>(
       if (window !== undefined) throw new Error('vjpWithScans: ssd takes no window (its channels are (batch, head, headdim), not the scanned families\' rows)');
       acc = ssdVjp(scans, round, p.inputs, p.options, cot);
       break;
+    case 'mamba3-siso':
+      throw new Error('sequential vjp: mamba3-siso has no gradients in the spec (spec/gradients.ts DIFFERENTIABLE_INPUTS)');
   }
   return asGradients(p.inputs, acc, precision) as SequentialGradients<F>;
 }

@@ -84,6 +84,8 @@ export function referenceVjp<F extends FamilyName>(problem: Problem<F>, cotangen
       scales = ssdGradients(checked.inputs, checked.options, cot, true);
       depths = shiftedDepth((e) => ssdGradients(checked.inputs, checked.options, cot, true, e));
       break;
+    case 'mamba3-siso':
+      throw new Error('referenceVjp: mamba3-siso has no gradients in the spec (spec/gradients.ts DIFFERENTIABLE_INPUTS)');
   }
   return { gradients: asTensors(values, shapes), conditionScales: asTensors(scales, shapes), depthScales: asTensors(depths, shapes) } as VjpResult<F>;
 }
@@ -113,6 +115,8 @@ export function referenceJvp<F extends FamilyName>(problem: Problem<F>, tangents
     case 'ssd':
       outputs = ssdTangents(checked.inputs, checked.options, dot);
       break;
+    case 'mamba3-siso':
+      throw new Error('referenceJvp: mamba3-siso has no gradients in the spec (spec/gradients.ts DIFFERENTIABLE_INPUTS)');
   }
   return asTensors(outputs, shapes) as JvpResult<F>;
 }

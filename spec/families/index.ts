@@ -7,7 +7,7 @@
  */
 import type { FamilyName, InputsOf, OptionsOf, OutputsOf } from '../families.ts';
 import type { FamilyCatalogue } from '../family-catalogue.ts';
-import type { FamilyDescriptor, InputRole, OptionDescriptor } from '../family-descriptor.ts';
+import type { FamilyDescriptor, InputRole, OptionDescriptor, StateDescriptor } from '../family-descriptor.ts';
 import type { FamilyRegimes } from '../family-regimes.ts';
 import type { FamilyToleranceTerms } from '../tolerance-terms.ts';
 import { linearRecurrenceCatalogue } from './linear-recurrence/catalogue.ts';
@@ -30,6 +30,10 @@ import { ssdCatalogue } from './ssd/catalogue.ts';
 import { ssd } from './ssd/descriptor.ts';
 import { ssdRegimes } from './ssd/regimes.ts';
 import { ssdTolerance } from './ssd/tolerance.ts';
+import { mamba3SisoCatalogue } from './mamba3-siso/catalogue.ts';
+import { mamba3Siso } from './mamba3-siso/descriptor.ts';
+import { mamba3SisoRegimes } from './mamba3-siso/regimes.ts';
+import { mamba3SisoTolerance } from './mamba3-siso/tolerance.ts';
 
 /** Every family's descriptor, by name. */
 export const FAMILIES: { readonly [F in FamilyName]: FamilyDescriptor<F> } = {
@@ -38,6 +42,7 @@ export const FAMILIES: { readonly [F in FamilyName]: FamilyDescriptor<F> } = {
   'selective-scan': selectiveScan,
   'lti-ssm': ltiSsm,
   ssd,
+  'mamba3-siso': mamba3Siso,
 };
 
 /** Every family's choices for the golden fixture catalogue (fixtures/catalogue.ts), by name. */
@@ -47,6 +52,7 @@ export const CATALOGUES: { readonly [F in FamilyName]: FamilyCatalogue<F> } = {
   'selective-scan': selectiveScanCatalogue,
   'lti-ssm': ltiSsmCatalogue,
   ssd: ssdCatalogue,
+  'mamba3-siso': mamba3SisoCatalogue,
 };
 
 /** Every family's terms of the tolerance model (suite/tolerance.ts, suite/exactness.ts), by name. */
@@ -56,6 +62,7 @@ export const TOLERANCE_TERMS: { readonly [F in FamilyName]: FamilyToleranceTerms
   'selective-scan': selectiveScanTolerance,
   'lti-ssm': ltiSsmTolerance,
   ssd: ssdTolerance,
+  'mamba3-siso': mamba3SisoTolerance,
 };
 
 /** Every family's value regimes (spec/regimes.ts draws problems from them), by name. */
@@ -65,6 +72,7 @@ export const REGIMES_BY_FAMILY: { readonly [F in FamilyName]: FamilyRegimes<F> }
   'selective-scan': selectiveScanRegimes,
   'lti-ssm': ltiSsmRegimes,
   ssd: ssdRegimes,
+  'mamba3-siso': mamba3SisoRegimes,
 };
 
 /** The value regimes of a family. */
@@ -155,6 +163,45 @@ export function stateOutputName<F extends FamilyName>(family: F): (keyof Outputs
 /** Whether the family's state has a state axis N (its step state is (batch, dim, N), not (batch, dim)). */
 export function hasStateSize(family: FamilyName): boolean {
   return descriptorOf(family).stateSizeFrom !== undefined;
+}
+
+/**
+ * The states a run hands on and a step carries: the descriptor's `states`, or its one state input
+ * and state output, named `state` in a step (none where it has no state input or output).
+ */
+export function statesOf<F extends FamilyName>(family: F): readonly StateDescriptor<keyof InputsOf<F> & string, keyof OutputsOf<F> & string>[] {
+  const declared = descriptorOf(family).states;
+  if (declared !== undefined) return declared;
+  const [input] = stateInputNames(family);
+  const output = stateOutputName(family);
+  return input === undefined || output === undefined ? [] : [{ input, output, step: 'state' }];
+}
+
+/**
+ * The states a step carries: the descriptor's `states`, or one named `state`, with the state input
+ * and output it corresponds to where the family has them (prefix-sum's step state has neither).
+ */
+export function stepStatesOf(family: FamilyName): readonly { readonly input?: string; readonly output?: string; readonly step: string }[] {
+  const declared = descriptorOf(family).states;
+  if (declared !== undefined) return declared;
+  const [input] = stateInputNames(family);
+  const output = stateOutputName(family);
+  return [{ ...(input !== undefined && { input }), ...(output !== undefined && { output }), step: 'state' }];
+}
+
+/** The names of a step's states (`state`, or the descriptor's `states` step names). */
+export function stepStateNames(family: FamilyName): readonly string[] {
+  return stepStatesOf(family).map((state) => state.step);
+}
+
+/** The outputs of a family compared as angles (mod 2π, by circular distance). */
+export function angleOutputNames<F extends FamilyName>(family: F): readonly (keyof OutputsOf<F> & string)[] {
+  return descriptorOf(family).outputs.filter((o) => o.comparison === 'angle').map((o) => o.name);
+}
+
+/** Whether an output is linear in the additive inputs (scaled with them, zero when they are). */
+export function outputIsLinear(family: FamilyName, name: string): boolean {
+  return (descriptorOf(family).outputs as readonly { readonly name: string; readonly linear?: boolean }[]).find((o) => o.name === name)?.linear !== false;
 }
 
 /** Whether a run can be continued from another's final state: it takes an initial state and returns its last. */

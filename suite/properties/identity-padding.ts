@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import type { AnyProblem } from '../../spec/families.ts';
 import { descriptorOf } from '../../spec/families/index.ts';
-import { admitIdentityStep, appendIdentityPadding } from '../../spec/regimes.ts';
+import { admitIdentityStep, appendIdentityPadding, identityStepNever } from '../../spec/regimes.ts';
 import { caseArbitrary, type CaseConstraints } from '../arbitraries.ts';
 import { unravel } from '../compare.ts';
 import { guarded, runChecked } from '../pipeline.ts';
@@ -17,9 +17,10 @@ export const identityPadding: PropertyDefinition<'identity-padding'> = {
   // inputs held constant (selective-scan's Δ); an identity step (Δ' = 0) breaks that, so every
   // padded case would be declined and only empty ones would pass.
   notApplicable: (family, entry) =>
-    entry.errorModel === 'normwise' && descriptorOf(family).convolutionWhenConstant !== undefined
+    identityStepNever(family) ??
+    (entry.errorModel === 'normwise' && descriptorOf(family).convolutionWhenConstant !== undefined
       ? `a convolution (normwise) implementation of ${family} computes only problems with ${descriptorOf(family).convolutionWhenConstant?.join(', ')} constant over time, and identity steps change it`
-      : undefined,
+      : undefined),
   arbitrary: (family, constraints) => {
     // Cases draw from options under which an identity step exists (selective-scan: Δ' = Δ, no softplus).
     const needs = descriptorOf(family).identityStepNeeds;

@@ -136,6 +136,8 @@ function stepInputs(problem: AnyProblem, t: number, state: Tensor): Record<strin
     case 'ssd':
       // ssd's time is axis 1; its steps and L = 1 are tested in test/reference/ssd.test.ts.
       throw new Error('stepInputs: ssd problems are not in this file');
+    case 'mamba3-siso':
+      throw new Error('stepInputs: mamba3-siso problems are not in this file (test/reference/mamba3-siso.test.ts)');
   }
 }
 
@@ -294,6 +296,8 @@ function sliceLength1(problem: AnyProblem): AnyProblem {
       return { ...problem, inputs: { ...problem.inputs, u: cut(problem.inputs.u) } };
     case 'ssd':
       throw new Error('sliceLength1: ssd problems are not in this file (test/reference/ssd.test.ts)');
+    case 'mamba3-siso':
+      throw new Error('sliceLength1: mamba3-siso problems are not in this file (test/reference/mamba3-siso.test.ts)');
   }
 }
 

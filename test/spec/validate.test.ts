@@ -94,7 +94,7 @@ describe('validateProblem rejects', () => {
     expectFailure(() => validateProblem({ family: 'cumsum', inputs: {}, options: {} }), {
       context: '',
       field: 'family',
-      expected: "one of 'prefix-sum', 'linear-recurrence', 'selective-scan', 'lti-ssm', 'ssd'",
+      expected: "one of 'prefix-sum', 'linear-recurrence', 'selective-scan', 'lti-ssm', 'ssd', 'mamba3-siso'",
       actual: '"cumsum"',
     });
   });
@@ -429,6 +429,8 @@ function answerOf(problem: AnyProblem): Record<string, { data: Float64Array; sha
       const [batchSize, length, heads, headdim] = problem.inputs.x.shape;
       return { y: make([batchSize, length, heads, headdim]), finalStates: make([batchSize, heads, headdim, problem.inputs.B.shape[3]]) };
     }
+    case 'mamba3-siso':
+      throw new Error('answerOf: mamba3-siso problems are not in this file (test/reference/mamba3-siso.test.ts)');
   }
 }
 

@@ -12,6 +12,7 @@
  * Packed selective-scan rows (seqIdx, odd seeds of bench/gradient-cases.ts) are judged like the rest.
  * The wider measurement: npx tsx bench/gradient-margins.ts.
  */
+import { GRADIENT_FAMILIES } from '../../spec/gradients.ts';
 import seedrandom from 'seedrandom';
 import { describe, expect, it } from 'vitest';
 import { sequentialVjp } from '../../implementations/sequential/vjp.ts';
@@ -76,7 +77,7 @@ describe('rule V on the sequential backward kernels', () => {
     // selective-scan rows that pack several sequences were judged, and their float32 rounding seen.
     for (const precision of ['float32', 'float64']) expect(judged.get(`selective-scan packed ${precision}`), `selective-scan packed ${precision}`).toBeGreaterThan(500);
     expect(worst.get('selective-scan packed float32')).toBeGreaterThan(1e-4);
-    for (const family of FAMILY_NAMES) {
+    for (const family of GRADIENT_FAMILIES) {
       for (const precision of ['float32', 'float64']) {
         // Never green by accident: every family judged many elements, and the float32 kernel's
         // rounding is visible against its bound (usage 0 would mean it was not compared at all).

@@ -97,7 +97,7 @@ export function problemsOf(family: ScannedFamily, L: number, seed: string): AnyP
 }
 
 /** A one-token step of `family` from a random state, in the given B/C layout for selective-scan. */
-export function stepOf(family: ScannedFamily, seed: string, layout: 'time-invariant' | 'time-varying' | 'grouped' = 'grouped'): StepInputsOf<FamilyName> {
+export function stepOf(family: ScannedFamily, seed: string, layout: 'time-invariant' | 'time-varying' | 'grouped' = 'grouped'): StepInputsOf<ScannedFamily> {
   const random = randomSource(`${family}/step/${seed}`);
   const batch = 2;
   const dim = 4;

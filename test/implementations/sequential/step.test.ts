@@ -30,7 +30,7 @@ async function stepThrough<F extends FamilyName>(
 }
 
 function sequenceShape(inputs: InputsOf<FamilyName>): number[] {
-  const first = 'x' in inputs ? inputs.x : 'a' in inputs ? inputs.a : inputs.u;
+  const first = 'x' in inputs ? inputs.x : 'a' in inputs ? inputs.a : 'u' in inputs ? inputs.u : inputs.V;
   return [...first.shape];
 }
 
