@@ -177,13 +177,9 @@ export function statesOf<F extends FamilyName>(family: F): readonly StateDescrip
   return input === undefined || output === undefined ? [] : [{ input, output, step: 'state' }];
 }
 
-/**
- * The names of a step's states: the descriptor's `states` step names, else `state`, which every
- * such family's step carries, prefix-sum's and lti-ssm's too (they take no initial state in a run).
- */
+/** The names of a step's states (`state`, or the descriptor's `states` step names). */
 export function stepStateNames(family: FamilyName): readonly string[] {
-  const declared = descriptorOf(family).states;
-  return declared === undefined ? ['state'] : declared.map((state) => state.step);
+  return statesOf(family).map((state) => state.step);
 }
 
 /** The outputs of a family compared as angles (mod 2π, by circular distance). */
