@@ -125,7 +125,7 @@ describe('the Python example testee', () => {
       it.skipIf(skip)(`declares itself honestly${skipNote}`, () => {
         expect(impl?.name).toBe(precision === 'float64' ? 'numpy-sequential-f64' : 'numpy-sequential-f32');
         expect(impl?.precision).toBe(precision);
-        expect(Object.keys(impl?.families ?? {}).sort()).toEqual(['linear-recurrence', 'selective-scan', 'ssd']);
+        expect(Object.keys(impl?.families ?? {}).sort()).toEqual(['linear-recurrence', 'mamba3-siso', 'selective-scan', 'ssd']);
         expect(impl?.environment?.().numpy).toMatch(/^\d+\./);
       });
 

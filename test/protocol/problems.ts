@@ -67,11 +67,14 @@ export function selectiveScanStepInputs(seed: string, layout: Layout): StepInput
   return { ...rest, u: token(inputs.u), delta: token(inputs.delta), z: token(inputs.z as Tensor), state: h0 as Tensor };
 }
 
-/** Asserts |got − expected| ≤ rtol·(|expected| + 1) elementwise, with a message naming the output and index. */
-export function expectClose(name: string, got: OutputTensor, expected: Float64Tensor, rtol: number): void {
+/**
+ * Asserts distance(got, expected) ≤ rtol·(|expected| + 1) elementwise, with a message naming the
+ * output and index; the distance is |a − b| unless given (suite/compare.ts's circularDistance for an angle).
+ */
+export function expectClose(name: string, got: OutputTensor, expected: Float64Tensor, rtol: number, distance = (a: number, b: number): number => Math.abs(a - b)): void {
   expect(got.shape, `${name} shape`).toEqual(expected.shape);
   for (let i = 0; i < expected.data.length; i++) {
-    const error = Math.abs(got.data[i] - expected.data[i]);
+    const error = distance(got.data[i], expected.data[i]);
     if (!(error <= rtol * (Math.abs(expected.data[i]) + 1))) {
       assert.fail(`${name}[${i}]: expected ${expected.data[i]}, got ${got.data[i]} (|error| ${error} > ${rtol}·(|expected| + 1))`);
     }

@@ -2,15 +2,16 @@
 """An example scan-conformance testee in Python with numpy only (protocol version 1, spec/protocol.md).
 
 It computes linear-recurrence, selective-scan (mamba_ssm's selective_scan_ref for real A, every
-B/C layout, D, z, deltaBias, deltaSoftplus, h0, seqIdx) and ssd (Mamba-2: mamba_ssm's mamba_chunk_scan_combined
-with D, z, dtBias, dtSoftplus, dtLimit, initialStates, seqIdx and groups) and their one-token steps,
-sequentially:
+B/C layout, D, z, deltaBias, deltaSoftplus, h0, seqIdx), ssd (Mamba-2: mamba_ssm's mamba_chunk_scan_combined
+with D, z, dtBias, dtSoftplus, dtLimit, initialStates, seqIdx and groups) and mamba3-siso (Mamba-3:
+mamba_ssm's mamba3_siso_combined with D, Z, Q/K heads shared by blocks of heads, rotary angles and
+its four input states) and their one-token steps, sequentially:
 
     scan-conformance check --command "python3 examples/testees/python/numpy_testee.py"            # float64
     scan-conformance check --command "python3 examples/testees/python/numpy_testee.py --float32"  # float32
 
 To check YOUR kernel (PyTorch, CUDA, Triton, ...), change only the block marked "CHANGE HERE"
-below: point my_selective_scan / my_ssd / my_linear_recurrence at your kernel and state the precision it
+below: point my_selective_scan / my_ssd / my_mamba3_siso / my_linear_recurrence at your kernel and state the precision it
 computes in. Everything else (frames, safetensors, the request loop) stays as it is.
 
 Frames: a 4-byte little-endian length, then a safetensors payload whose __metadata__ holds the
@@ -87,6 +88,46 @@ def my_ssd(x, dt, A, B, C, D, z, dt_bias, dt_limit, initial_states, seq_idx, dt_
     return sequential_ssd(x, dt, A, B, C, D, z, dt_bias, dt_limit, initial_states, seq_idx, dt_softplus)
 
 
+def my_mamba3_siso(Q, K, V, ADT, DT, Trap, Q_bias, K_bias, Angles, D, Z,
+                   angle_state, ssm_state, k_state, v_state, chunk_size):
+    """Q, K: (batch, L, G, N), head h reading Q/K head h // (H / G); V, Z: (batch, L, H, P);
+    ADT, DT, Trap: (batch, H, L) (time is axis 2 here); Q_bias, K_bias: (H, N); Angles:
+    (batch, L, H, A), A <= N / 2; D: (H,); the input states angle_state (batch, H, A), ssm_state
+    (batch, H, P, N), k_state (batch, H, N), v_state (batch, H, P), each None when absent (zero).
+    Returns y (batch, L, H, P) and the final angle, SSM, K and V states (the angle state is
+    compared as an angle, so reduced mod 2*pi or not, both pass). A step comes here too, as a run
+    of length 1 from its four states (step() below).
+
+    With mamba_ssm on a GPU this would be, for example:
+
+        import torch
+        from mamba_ssm.ops.triton.mamba3.mamba3_siso_combined import mamba3_siso_combined
+        t = lambda a: None if a is None else torch.from_numpy(a).cuda()
+        states = (angle_state, ssm_state, k_state, v_state)
+        batch, _, heads, headdim = V.shape
+        n_state, n_angles = Q.shape[3], Angles.shape[3]
+        # mamba_ssm takes the four input states all together or none: an absent one is zero.
+        shapes = [(batch, heads, n_angles), (batch, heads, headdim, n_state), (batch, heads, n_state), (batch, heads, headdim)]
+        if all(s is None for s in states):
+            input_states = None
+        else:
+            input_states = tuple(t(np.zeros(shape, np.float32) if s is None else s) for s, shape in zip(states, shapes))
+        # Its kernels want power-of-two head sizes (TMA); other sizes are declined, not failed.
+        if any(n & (n - 1) for n in (n_state, headdim)):
+            raise Decline(f"mamba3_siso_combined takes power-of-two headdim_qk and headdim_v, got {n_state}, {headdim}")
+        out, angle, ssm, k, v = mamba3_siso_combined(
+            t(Q), t(K), t(V), t(ADT), t(DT), t(Trap), t(Q_bias), t(K_bias), t(Angles), D=t(D), Z=t(Z),
+            Input_States=input_states, chunk_size=chunk_size, return_final_states=True)
+        return tuple(x.float().cpu().numpy() for x in (out, angle, ssm, k, v))
+
+    mamba3_siso_combined casts Q, K, V, Trap, Angles and Z to bfloat16 and accumulates in
+    float32: declare PRECISION = "bfloat16" and ACCUMULATION = "float32" for it.
+    """
+    # One token at a time: the chunk size changes nothing here.
+    return sequential_mamba3_siso(Q, K, V, ADT, DT, Trap, Q_bias, K_bias, Angles, D, Z,
+                                  angle_state, ssm_state, k_state, v_state)
+
+
 def my_linear_recurrence(a, b, h0, reverse):
     """a, b: (batch, dim, L); h0: (batch, dim) or None. Returns h (batch, dim, L), last_state (batch, dim)."""
     return sequential_linear_recurrence(a, b, h0, reverse)
@@ -143,11 +184,14 @@ def my_linear_recurrence_vjp(a, b, h0, reverse, h_bar, last_state_bar):
 #    result), and "vjp" (it answers the backward pass: my_*_vjp above). A run request without a
 #    chunk size gets DEFAULT_CHUNK_SIZE.
 DEFAULT_CHUNK_SIZE = 256  # mamba_chunk_scan_combined's usual chunk_size
+MAMBA3_CHUNK_SIZE = 64  # mamba3_siso_combined's default chunk_size
 FAMILIES = {
     "linear-recurrence": {"step": True, "vjp": True},
     # seqIdx is accepted by run; a vjp request with seqIdx is declined at run time (vjp() below).
     "selective-scan": {"step": True, "vjp": True, "optionalInputs": ["D", "z", "deltaBias", "h0", "seqIdx"]},
     "ssd": {"step": True, "vjp": True, "chunkSizes": [64, 256]},
+    # No vjp for mamba3-siso here; no chunkSizes either, so every run gets MAMBA3_CHUNK_SIZE.
+    "mamba3-siso": {"step": True},
 }
 # ============================ END OF CHANGES ============================
 
@@ -429,6 +473,66 @@ def sequential_ssd_vjp(x, dt, A, B, C, D, z, dt_bias, dt_limit, initial_states, 
     return gradients
 
 
+def sigmoid(x):
+    """1 / (1 + exp(-x)), 0 where exp(-x) overflows."""
+    with np.errstate(over="ignore"):
+        return 1 / (1 + np.exp(-x))
+
+
+def rotate_pairs(x, theta):
+    """x (..., N) with its interleaved pairs (2j, 2j+1), j < A, turned by theta (..., A); the rest as it is."""
+    turned = 2 * theta.shape[-1]
+    cos, sin = np.cos(theta), np.sin(theta)
+    even, odd = x[..., 0:turned:2], x[..., 1:turned:2]
+    out = x.copy()
+    out[..., 0:turned:2] = even * cos - odd * sin
+    out[..., 1:turned:2] = even * sin + odd * cos
+    return out
+
+
+def sequential_mamba3_siso(Q, K, V, ADT, DT, Trap, Q_bias, K_bias, Angles, D, Z, angle_state, ssm_state, k_state, v_state):
+    """Mamba-3 SISO (spec/families/mamba3-siso/mamba3-siso.md) one token at a time, vectorized over
+    (batch, head): the angle state turns by pi*tanh(Angles)*DT mod 2*pi and rotates q and k; the
+    state mixes the previous token's (rotated) key and value with the current one's (trapezoidal)."""
+    batch, length, groups, n_state = Q.shape
+    heads, headdim = V.shape[2], V.shape[3]
+    n_angles = Angles.shape[3]
+    f = COMPUTE_DTYPE
+    two_pi = f(2 * np.pi)
+    qk_head = np.arange(heads) // (heads // groups)  # blocks of heads share a Q/K head
+    q = Q.astype(f)[:, :, qk_head] + Q_bias.astype(f)  # (batch, L, H, N)
+    k = K.astype(f)[:, :, qk_head] + K_bias.astype(f)
+    V, ADT, DT, Trap = (x.astype(f) for x in (V, ADT, DT, Trap))
+    phi = np.tanh(Angles.astype(f)) * f(np.pi)  # (batch, L, H, A)
+    zeros = lambda *shape: np.zeros((batch, heads) + shape, f)
+    theta = zeros(n_angles) if angle_state is None else angle_state.astype(f)
+    state = zeros(headdim, n_state) if ssm_state is None else ssm_state.astype(f)
+    k_prev = zeros(n_state) if k_state is None else k_state.astype(f)
+    v_prev = zeros(headdim) if v_state is None else v_state.astype(f)
+    y = np.empty((batch, length, heads, headdim), f)
+    with np.errstate(over="ignore", invalid="ignore"):  # exp(ADT) may overflow: the reference's value is then infinite too
+        for t in range(length):
+            delta = DT[:, :, t]  # (batch, H)
+            theta = theta + phi[:, t] * delta[:, :, None]
+            theta = theta - two_pi * np.floor(theta / two_pi)
+            q_rot = rotate_pairs(q[:, t], theta)
+            k_rot = rotate_pairs(k[:, t], theta)
+            v = V[:, t]  # (batch, H, P)
+            alpha = np.exp(ADT[:, :, t])
+            beta = sigmoid(-Trap[:, :, t]) * delta * alpha  # (1 - sigmoid(Trap)) without the cancellation
+            gamma = sigmoid(Trap[:, :, t]) * delta
+            state = (alpha[:, :, None, None] * state
+                     + beta[:, :, None, None] * (v_prev[:, :, :, None] * k_prev[:, :, None, :])
+                     + gamma[:, :, None, None] * (v[:, :, :, None] * k_rot[:, :, None, :]))
+            y[:, t] = np.sum(state * q_rot[:, :, None, :], axis=-1)
+            k_prev, v_prev = k_rot, v
+    if D is not None:  # before the gate
+        y = y + D.astype(f)[:, None] * V
+    if Z is not None:
+        y = y * silu(Z.astype(f))
+    return y, theta, state, k_prev, v_prev
+
+
 # ------------------------------------------------------------------ requests
 
 def run(family, options, inputs, settings):
@@ -448,6 +552,12 @@ def run(family, options, inputs, settings):
             inputs.get("dtBias"), inputs.get("dtLimit"), inputs.get("initialStates"), inputs.get("seqIdx"),
             options["dtSoftplus"], settings.get("chunkSize", DEFAULT_CHUNK_SIZE))
         return {"y": y, "finalStates": final}
+    if family == "mamba3-siso":
+        y, angle, ssm, k, v = my_mamba3_siso(
+            inputs["Q"], inputs["K"], inputs["V"], inputs["ADT"], inputs["DT"], inputs["Trap"], inputs["QBias"],
+            inputs["KBias"], inputs["Angles"], inputs.get("D"), inputs.get("Z"), inputs.get("angleState"),
+            inputs.get("ssmState"), inputs.get("kState"), inputs.get("vState"), MAMBA3_CHUNK_SIZE)
+        return {"y": y, "finalAngleState": angle, "finalSsmState": ssm, "finalKState": k, "finalVState": v}
     raise ValueError(f"family {family} is not implemented by this testee")
 
 
@@ -471,6 +581,15 @@ def step(family, options, inputs, settings):
             inputs.get("dtBias"), inputs.get("dtLimit"), inputs["state"], None, options["dtSoftplus"],
             DEFAULT_CHUNK_SIZE)
         return {"y": y[:, 0], "state": state}
+    if family == "mamba3-siso":
+        # Time is axis 1 of Q, K, V, Z, Angles and axis 2 of ADT, DT, Trap; the four states are required.
+        at_time = lambda name: None if name not in inputs else inputs[name][:, None]
+        per_head = lambda name: inputs[name][:, :, None]
+        y, angle, ssm, k, v = my_mamba3_siso(
+            at_time("Q"), at_time("K"), at_time("V"), per_head("ADT"), per_head("DT"), per_head("Trap"), inputs["QBias"],
+            inputs["KBias"], at_time("Angles"), inputs.get("D"), at_time("Z"), inputs["angleState"], inputs["ssmState"],
+            inputs["kState"], inputs["vState"], MAMBA3_CHUNK_SIZE)
+        return {"y": y[:, 0], "angleState": angle, "ssmState": ssm, "kState": k, "vState": v}
     raise ValueError(f"family {family} has no step in this testee")
 
 
