@@ -4,10 +4,11 @@ import type { StorageType } from './storage-type.ts';
 import { CHANNEL_SCAN_WRITTEN, channelScanBindings, channelScanShader, type ChannelScanFamily } from './wgsl-channel-scan.ts';
 import { ROW_SCAN_ENTRY_POINTS, rowScanBindings, rowScanShader, rowScanWritten, type RowScanFamily } from './wgsl-row-scan.ts';
 import { ROW_STEP_WRITTEN, rowStepBindings, rowStepShader } from './wgsl-row-step.ts';
+import { MAMBA3_SISO_BINDINGS, MAMBA3_SISO_ENTRY_POINTS, MAMBA3_SISO_WRITTEN, mamba3SisoShader } from './wgsl-mamba3-siso.ts';
 import { SSD_BINDINGS, SSD_ENTRY_POINTS, SSD_WRITTEN, ssdShader } from './wgsl-ssd.ts';
 
 /** The kinds of module: a family's scan or its one-token step (selective-scan, lti-ssm and ssd step with their scan). */
-export type KernelModuleName = `${RowScanFamily} scan` | `${RowScanFamily} step` | 'linear-recurrence adjoint' | `${ChannelScanFamily} scan` | 'ssd scan';
+export type KernelModuleName = `${RowScanFamily} scan` | `${RowScanFamily} step` | 'linear-recurrence adjoint' | `${ChannelScanFamily} scan` | 'ssd scan' | 'mamba3-siso scan';
 
 /** Rewrites a module's WGSL before compilation; a seam for fault-injection tests. */
 export type ShaderTransform = (label: string, wgsl: string) => string;
@@ -38,5 +39,6 @@ export function kernelModules(storage: StorageType, transform?: ShaderTransform)
     add(`${family} scan`, channelScanShader(family, storage), channelScanBindings(family), CHANNEL_SCAN_WRITTEN as ReadonlySet<string>, ['scanChannels']);
   }
   add('ssd scan', ssdShader(storage), SSD_BINDINGS, SSD_WRITTEN as ReadonlySet<string>, SSD_ENTRY_POINTS);
+  add('mamba3-siso scan', mamba3SisoShader(storage), MAMBA3_SISO_BINDINGS, MAMBA3_SISO_WRITTEN as ReadonlySet<string>, MAMBA3_SISO_ENTRY_POINTS);
   return modules;
 }

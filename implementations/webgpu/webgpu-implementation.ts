@@ -1,5 +1,5 @@
 /**
- * A ScanImplementation whose five families run as WGSL compute kernels on a WebGPU device
+ * A ScanImplementation whose six families run as WGSL compute kernels on a WebGPU device
  * (Dawn for Node): device, pipelines and buffers are acquired in setup, reused by every run and
  * released in dispose.
  */
@@ -8,6 +8,7 @@ import { DEFAULT_CAPACITY_LIMITS, type CapacityLimits } from './capacity.ts';
 import { acquireWebGpuDevice, type WebGpuDeviceHandle } from './device.ts';
 import { linearRecurrenceFamily } from './family-linear-recurrence.ts';
 import { ltiSsmFamily } from './family-lti-ssm.ts';
+import { mamba3SisoFamily } from './family-mamba3-siso.ts';
 import { prefixSumFamily } from './family-prefix-sum.ts';
 import { selectiveScanFamily } from './family-selective-scan.ts';
 import { ssdFamily } from './family-ssd.ts';
@@ -69,7 +70,7 @@ export function createWebGpuImplementation(options: WebGpuImplementationOptions)
 
   const description =
     storage === 'f32'
-      ? 'WGSL compute kernels on WebGPU (Dawn), float32: reduce-then-scan over tiles for prefix-sum and linear-recurrence, one invocation per (batch, dim, n) state scanning over time for selective-scan and lti-ssm, the chunked matrix form (Mamba-2) for ssd; vjp for prefix-sum and linear-recurrence (the adjoint as the row scan run the other way)'
+      ? 'WGSL compute kernels on WebGPU (Dawn), float32: reduce-then-scan over tiles for prefix-sum and linear-recurrence, one invocation per (batch, dim, n) state scanning over time for selective-scan and lti-ssm, the chunked matrix form (Mamba-2) for ssd, one workgroup per (batch, head, p) lane scanning over time for mamba3-siso; vjp for prefix-sum and linear-recurrence (the adjoint as the row scan run the other way)'
       : 'WGSL compute kernels on WebGPU (Dawn), float16 storage with float32 arithmetic: inputs are rounded to float16 (nearest-even) on upload, outputs and states are stored as float16; same kernels as webgpu-f32';
 
   const families = {
@@ -78,6 +79,7 @@ export function createWebGpuImplementation(options: WebGpuImplementationOptions)
     'selective-scan': selectiveScanFamily(runtime),
     'lti-ssm': ltiSsmFamily(runtime),
     ssd: ssdFamily(runtime),
+    'mamba3-siso': mamba3SisoFamily(runtime),
   };
 
   return {
