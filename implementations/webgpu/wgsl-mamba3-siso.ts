@@ -270,7 +270,12 @@ fn scanLanes(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) coun
       if (pLive) { finalStates[ssmStatesOffset() + (head * P + p) * N + n] = toStorage(state, params.infinityBits); }
       if (p == 0u) {
         finalStates[keyStatesOffset() + head * N + n] = toStorage(keyPrevious, params.infinityBits);
-        if (rotated && n == 2u * pair) { finalStates[head * A + pair] = toStorage(radiansOf(turns), params.infinityBits); }
+        // With no step the angle state is returned as given, unreduced (the spec allows either).
+        if (rotated && n == 2u * pair) {
+          var angle = f32(states[head * A + pair]);
+          if (L > 0u) { angle = radiansOf(turns); }
+          finalStates[head * A + pair] = toStorage(angle, params.infinityBits);
+        }
       }
     }
   }
