@@ -14,8 +14,9 @@
  * reduction mod 2π is the u32 wrap-around and accumulating it is exact; each step adds
  * tanh(Angles)·DT/2 turns (π·tanh·DT radians) rounded to the nearest 2⁻³² turn (1.5·10⁻⁹ rad).
  * Its only float32 errors are tanh's and the product's, relative to each step's own term, which
- * the family's rotary tolerance term allows; a float32 angle summed and reduced step by step would
- * instead lose u·2π per step whatever the step's size. cos, sin and tanh are polynomials here:
+ * the family's rotary tolerance term allows (a float32 angle summed and reduced step by step loses
+ * up to u·2π per step whatever the step's size, and compensated sums depend on the compiler keeping
+ * float additions unreassociated). cos, sin and tanh are polynomials here:
  * WGSL's built-ins are allowed 2⁻¹¹ absolute error, far beyond the tolerance's few units of u.
  */
 import { storagePrelude, type StorageType } from './storage-type.ts';

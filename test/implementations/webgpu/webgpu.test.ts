@@ -123,6 +123,7 @@ describe.skipIf(f32Unavailable !== undefined)(`webgpu-f32 runs WGSL compute pipe
       'selective-scan scan (f32)',
       'lti-ssm scan (f32)',
       'ssd scan (f32)',
+      'mamba3-siso scan (f32)',
     ]);
     for (const kernel of webgpuF32.kernels()) {
       expect(kernel.wgsl).toContain('@compute');
