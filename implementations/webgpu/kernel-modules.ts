@@ -4,11 +4,12 @@ import type { StorageType } from './storage-type.ts';
 import { CHANNEL_SCAN_WRITTEN, channelScanBindings, channelScanShader, type ChannelScanFamily } from './wgsl-channel-scan.ts';
 import { ROW_SCAN_ENTRY_POINTS, rowScanBindings, rowScanShader, rowScanWritten, type RowScanFamily } from './wgsl-row-scan.ts';
 import { ROW_STEP_WRITTEN, rowStepBindings, rowStepShader } from './wgsl-row-step.ts';
+import { MAMBA3_SISO_BINDINGS, MAMBA3_SISO_ENTRY_POINTS, MAMBA3_SISO_WRITTEN, mamba3SisoShader } from './wgsl-mamba3-siso.ts';
 import { SELECTIVE_SCAN_VJP_BINDINGS, SELECTIVE_SCAN_VJP_ENTRY_POINTS, SELECTIVE_SCAN_VJP_WRITTEN, selectiveScanVjpShader, type SelectiveScanVjpModule } from './wgsl-selective-scan-vjp.ts';
 import { SSD_BINDINGS, SSD_ENTRY_POINTS, SSD_WRITTEN, ssdShader } from './wgsl-ssd.ts';
 
-/** The kinds of module: a family's scan or its one-token step (selective-scan, lti-ssm and ssd step with their scan). */
-export type KernelModuleName = `${RowScanFamily} scan` | `${RowScanFamily} step` | 'linear-recurrence adjoint' | `${ChannelScanFamily} scan` | SelectiveScanVjpModule | 'ssd scan';
+/** The kinds of module: a family's scan or its one-token step (selective-scan, lti-ssm, ssd and mamba3-siso step with their scan), and the backward modules. */
+export type KernelModuleName = `${RowScanFamily} scan` | `${RowScanFamily} step` | 'linear-recurrence adjoint' | `${ChannelScanFamily} scan` | SelectiveScanVjpModule | 'ssd scan' | 'mamba3-siso scan';
 
 /** Rewrites a module's WGSL before compilation; a seam for fault-injection tests. */
 export type ShaderTransform = (label: string, wgsl: string) => string;
@@ -42,5 +43,6 @@ export function kernelModules(storage: StorageType, transform?: ShaderTransform)
     add(name, selectiveScanVjpShader(name, storage), SELECTIVE_SCAN_VJP_BINDINGS[name], SELECTIVE_SCAN_VJP_WRITTEN, SELECTIVE_SCAN_VJP_ENTRY_POINTS[name]);
   }
   add('ssd scan', ssdShader(storage), SSD_BINDINGS, SSD_WRITTEN as ReadonlySet<string>, SSD_ENTRY_POINTS);
+  add('mamba3-siso scan', mamba3SisoShader(storage), MAMBA3_SISO_BINDINGS, MAMBA3_SISO_WRITTEN as ReadonlySet<string>, MAMBA3_SISO_ENTRY_POINTS);
   return modules;
 }

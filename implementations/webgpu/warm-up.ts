@@ -8,8 +8,8 @@ import type { FamilyName } from '../../spec/families.ts';
 import type { Tensor } from '../../spec/tensor.ts';
 import { ROW_SCAN_TILE } from './wgsl-row-scan.ts';
 
-// The families this file warms up; a family the WGSL implementation does not cover (mamba3-siso) is not among them.
-type Families = { readonly [F in Exclude<FamilyName, 'mamba3-siso'>]: FamilyImplementation<F> };
+// The families this file warms up: every one the WGSL implementation covers.
+type Families = { readonly [F in FamilyName]: FamilyImplementation<F> };
 
 /** Runs each family whose kernels were compiled (every entry point: two tiles for the row scans), each step and each vjp once on zeros. */
 export async function warmUp(families: Families, compiled: (family: FamilyName) => boolean): Promise<void> {
@@ -55,6 +55,16 @@ export async function warmUp(families: Families, compiled: (family: FamilyName) 
     family: 'ssd',
     inputs: { x: zeros(1, 2, 1, 1), dt: zeros(1, 2, 1), A: zeros(1), B: zeros(1, 2, 1, 1), C: zeros(1, 2, 1, 1), D: zeros(1), z: zeros(1, 2, 1, 1) },
     options: { dtSoftplus: true },
+  });
+  }
+  if (compiled('mamba3-siso')) {
+  await families['mamba3-siso'].run({
+    family: 'mamba3-siso',
+    inputs: {
+      Q: zeros(1, 1, 1, 2), K: zeros(1, 1, 1, 2), V: zeros(1, 1, 1, 1), ADT: zeros(1, 1, 1), DT: zeros(1, 1, 1), Trap: zeros(1, 1, 1),
+      QBias: zeros(1, 2), KBias: zeros(1, 2), Angles: zeros(1, 1, 1, 1), D: zeros(1), Z: zeros(1, 1, 1, 1),
+    },
+    options: {},
   });
   }
 }

@@ -10,6 +10,7 @@ import { DEFAULT_CAPACITY_LIMITS, type CapacityLimits } from './capacity.ts';
 import { acquireWebGpuDevice, adapterName, type GpuSource, type WebGpuDeviceHandle } from './device.ts';
 import { linearRecurrenceFamily } from './family-linear-recurrence.ts';
 import { ltiSsmFamily } from './family-lti-ssm.ts';
+import { mamba3SisoFamily } from './family-mamba3-siso.ts';
 import { prefixSumFamily } from './family-prefix-sum.ts';
 import { selectiveScanFamily } from './family-selective-scan.ts';
 import { ssdFamily } from './family-ssd.ts';
@@ -83,7 +84,7 @@ export function createWgslImplementation(options: WgslImplementationOptions): We
 
   const description =
     storage === 'f32'
-      ? `WGSL compute kernels on ${options.gpu.api}, float32: reduce-then-scan over tiles for prefix-sum and linear-recurrence, one invocation per (batch, dim, n) state scanning over time for selective-scan and lti-ssm, the chunked matrix form (Mamba-2) for ssd; vjp for prefix-sum, linear-recurrence and selective-scan (the adjoint as the row scan run the other way; selective-scan over its B·D·N state rows, shared parameters summed on the GPU)`
+      ? `WGSL compute kernels on ${options.gpu.api}, float32: reduce-then-scan over tiles for prefix-sum and linear-recurrence, one invocation per (batch, dim, n) state scanning over time for selective-scan and lti-ssm, the chunked matrix form (Mamba-2) for ssd, one workgroup per (batch, head, p) lane scanning over time for mamba3-siso; vjp for prefix-sum, linear-recurrence and selective-scan (the adjoint as the row scan run the other way; selective-scan over its B·D·N state rows, shared parameters summed on the GPU)`
       : `WGSL compute kernels on ${options.gpu.api}, float16 storage with float32 arithmetic: inputs are rounded to float16 (nearest-even) on upload, outputs and states are stored as float16; same kernels as webgpu-f32 (vjp included; selective-scan\'s declines a problem whose float16-stored intermediate overflows)`;
 
   const fitting = <F extends FamilyName>(family: F, entry: FamilyImplementation<F>): FamilyImplementation<F> => ({
@@ -96,6 +97,7 @@ export function createWgslImplementation(options: WgslImplementationOptions): We
     'selective-scan': fitting('selective-scan', selectiveScanFamily(runtime)),
     'lti-ssm': fitting('lti-ssm', ltiSsmFamily(runtime)),
     ssd: fitting('ssd', ssdFamily(runtime)),
+    'mamba3-siso': fitting('mamba3-siso', mamba3SisoFamily(runtime)),
   };
 
   return {

@@ -125,6 +125,7 @@ describe.skipIf(f32Unavailable !== undefined)(`webgpu-f32 runs WGSL compute pipe
       'selective-scan adjoint inputs (f32)',
       'selective-scan gradients (f32)',
       'ssd scan (f32)',
+      'mamba3-siso scan (f32)',
     ]);
     for (const kernel of webgpuF32.kernels()) {
       expect(kernel.wgsl).toContain('@compute');
