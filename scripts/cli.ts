@@ -26,6 +26,8 @@ export async function main(argv: readonly string[], streams: CliStreams = { stdo
         return await (await import('./cli-commands.ts')).list(args, streams);
       case 'check':
         return await (await import('./cli-commands.ts')).check(args, streams);
+      case 'merge':
+        return await (await import('./cli-commands.ts')).merge(args, streams);
       case 'fixtures':
         return await (await import('./fixtures.ts')).runFixturesCommand(args.argv, {
           stdout: (text) => void streams.stdout.write(text),

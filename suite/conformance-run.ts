@@ -21,7 +21,7 @@ import {
   type RunSettings,
 } from './results.ts';
 import { cellAxes } from './lifecycle.ts';
-import { runImplementation, type RunOptions } from './runner.ts';
+import { runImplementation, type CellSlice, type RunOptions } from './runner.ts';
 import { DEFAULT_SEED, MODES, deepFromEnvironment, requireAvailableFromEnvironment } from './settings.ts';
 import { toolVersion } from './tool-version.ts';
 
@@ -50,6 +50,10 @@ export interface ConformanceOptions {
    */
   readonly allowEmpty?: boolean;
   readonly onProgress?: (event: ConformanceProgress) => void;
+  /** A shard's share of each implementation (suite/shard-plan.ts); absent: every cell of every implementation. */
+  readonly slices?: ReadonlyMap<ScanImplementation, readonly CellSlice[]>;
+  /** Called after each slice of a sharded run (RunOptions.onSlice), with its implementation. */
+  readonly onSlice?: (implementation: ScanImplementation, ...rest: Parameters<NonNullable<RunOptions['onSlice']>>) => void;
 }
 
 /** Cells runImplementation will run for an implementation (before expected-failure splits), for progress bars. */
@@ -79,7 +83,8 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
   const reports: ImplementationReport[] = [];
   const total = options.implementations.length;
   for (const [index, implementation] of options.implementations.entries()) {
-    options.onProgress?.({ kind: 'implementation-start', implementation: implementation.name, index, total, plannedCells: plannedCellCount(implementation, runOptions) });
+    const plannedCells = options.slices?.get(implementation)?.length ?? plannedCellCount(implementation, runOptions);
+    options.onProgress?.({ kind: 'implementation-start', implementation: implementation.name, index, total, plannedCells });
     const replayTarget = options.replayTargets?.get(implementation) ?? runOptions.replayTarget;
     let report: ImplementationReport;
     try {
@@ -87,6 +92,8 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
       report = await runImplementation(implementation, {
         ...runOptions,
         ...(replayTarget !== undefined && { replayTarget }),
+        ...(options.slices?.get(implementation) !== undefined && { slices: options.slices.get(implementation) }),
+        ...(options.onSlice !== undefined && { onSlice: (...rest: Parameters<NonNullable<RunOptions['onSlice']>>) => options.onSlice?.(implementation, ...rest) }),
         onCell: (cell) => {
           runOptions.onCell?.(cell);
           options.onProgress?.({ kind: 'cell', cell });

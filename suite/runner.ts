@@ -58,6 +58,16 @@ export interface RunOptions {
   readonly reportDir?: string;
   /** Called after each cell. */
   readonly onCell?: (cell: CellResult) => void;
+  /** Only these cells (or parts of fixtures cells), in this order: a shard's share of a run (suite/shard-plan.ts); absent: every cell, whole. */
+  readonly slices?: readonly CellSlice[];
+  /** Called after each slice with its cell and the accuracy samples it measured (a shard records them for the merge). */
+  readonly onSlice?: (slice: CellSlice, cell: CellResult, samples: readonly AccuracySample[], gradientSamples: readonly GradientSample[]) => void;
+}
+
+/** One cell of an implementation (its index in implementationCells), or part of a fixtures cell: its cases [start, end). */
+export interface CellSlice {
+  readonly cell: number;
+  readonly part?: { readonly index: number; readonly count: number; readonly start: number; readonly end: number };
 }
 
 /** The arithmetic declaration of one family of an implementation (suite/lifecycle.ts). */
@@ -83,9 +93,12 @@ async function withCounterexampleFile(
   kase: { readonly problem: AnyProblem; readonly regime: string; readonly expected?: ExpectedOutputs },
   entry: FamilyImplementation<FamilyName>,
   options: RunOptions,
+  part?: CellSlice['part'],
 ): Promise<Counterexample> {
   if (options.reportDir === undefined) return counterexample;
-  const file = counterexampleFile(options.reportDir, cell);
+  // Parts of a fixtures cell may each fail in their own shard: all but the first write a file of
+  // their own, which the merge renames when that part's failure is the cell's first (suite/shard-merge.ts).
+  const file = counterexampleFile(options.reportDir, cell, part !== undefined && part.index > 1 ? partSuffix(part.index) : '');
   try {
     await writeCounterexampleFile(
       file,
@@ -123,10 +136,15 @@ export async function runImplementation(implementation: ScanImplementation, opti
   let statusReason: string | undefined;
   try {
     environment = environmentOf(implementation);
-    for (const plan of implementationCells(implementation, options)) {
-      const cell = await runCell(implementation, plan, options, samples, gradientSamples);
+    const plans = implementationCells(implementation, options);
+    for (const slice of options.slices ?? plans.map((_, cell): CellSlice => ({ cell }))) {
+      const plan = plans[slice.cell];
+      if (plan === undefined) throw new RangeError(`slice: expected a cell index below ${plans.length}, got ${slice.cell}`);
+      const [before, gradientsBefore] = [samples.length, gradientSamples.length];
+      const cell = await runCell(implementation, plan, options, samples, gradientSamples, slice.part);
       cells.push(cell);
       options.onCell?.(cell);
+      options.onSlice?.(slice, cell, samples.slice(before), gradientSamples.slice(gradientsBefore));
     }
   } finally {
     statusReason = await dispose(implementation);
@@ -159,6 +177,7 @@ export async function runCell(
   options: RunOptions,
   samples: AccuracySample[],
   gradientSamples: GradientSample[] = [],
+  part?: CellSlice['part'],
 ): Promise<CellResult> {
   const started = performance.now();
   const entry = implementation.families[plan.family] as FamilyImplementation<FamilyName>;
@@ -188,7 +207,7 @@ export async function runCell(
     if (options.fixtures === undefined) return finish({ outcome: 'not-applicable', reason: 'no fixtures given', runs: 0, declined: 0 });
     let result: Awaited<ReturnType<typeof runFixtureCell>>;
     try {
-      result = await runFixtureCell(options.fixtures, entry, plan, declaration, options.timeoutMs ?? DEFAULT_RUN_TIMEOUT_MS, samples, replay);
+      result = await runFixtureCell(options.fixtures, entry, plan, declaration, options.timeoutMs ?? DEFAULT_RUN_TIMEOUT_MS, samples, replay, part);
     } catch (error) {
       return finish({ outcome: 'error', reason: `the fixtures could not be replayed: ${errorMessage(error)}`, runs: 0, declined: 0 });
     }
@@ -201,7 +220,7 @@ export async function runCell(
     const outcome = outcomeOf(result.failure === undefined, plan);
     const failure =
       result.failure && result.failedCase
-        ? await withCounterexampleFile(result.failure, replayCell, result.failedCase, entry, options)
+        ? await withCounterexampleFile(result.failure, replayCell, result.failedCase, entry, options, part)
         : result.failure;
     return finish({
       outcome,
@@ -320,6 +339,11 @@ export async function runCell(
     ...(outcome === 'fail' && counterexample && { reason: counterexample.message }),
     ...(outcome === 'informational' && counterexample && { reason: counterexample.message }),
   });
+}
+
+/** The file-name suffix of part `index` of a fixtures cell's counterexample file. */
+export function partSuffix(index: number): string {
+  return `.part-${index}`;
 }
 
 function sampleOf(testCase: PropertyCase<FamilyName>, comparison: Comparison): AccuracySample {

@@ -4,6 +4,7 @@
  * folder and the environment variables that override them. Everything else (the runner, the CLI
  * and its --help, describeConformance, the vitest reporter, the benchmark) reads them from here.
  */
+import { availableParallelism } from 'node:os';
 import type { RunOptions } from './runner.ts';
 
 /**
@@ -48,7 +49,14 @@ export const ENVIRONMENT = {
   requireWebgpu: 'REQUIRE_WEBGPU',
   /** A file the CLI appends report.md to (GitHub Actions sets it for each step). */
   stepSummary: 'GITHUB_STEP_SUMMARY',
+  /** check's --jobs when the flag is absent, over the number of cores. */
+  jobs: 'SCAN_CONFORMANCE_JOBS',
 } as const;
+
+/** check's child processes when --jobs is absent: $SCAN_CONFORMANCE_JOBS, else the number of cores (os.availableParallelism). */
+export function defaultJobs(env: NodeJS.ProcessEnv = process.env, cores: number = availableParallelism()): number {
+  return positiveInteger(env[ENVIRONMENT.jobs], ENVIRONMENT.jobs) ?? cores;
+}
 
 /** Whether deep mode is requested by the environment. */
 export function deepFromEnvironment(env: NodeJS.ProcessEnv = process.env): boolean {
