@@ -57,7 +57,8 @@ export {
   type FixtureCase,
   type FixtureFailure,
 } from './fixtures/loader.ts';
-export { FIXTURES_DIR, type Manifest, type ManifestEntry } from './fixtures/manifest.ts';
+export { type Manifest, type ManifestEntry } from './fixtures/manifest.ts';
+export { FIXTURES_DIR } from './fixtures/folder.ts';
 
 // ---------------------------------------------------------------- arbitraries
 export {

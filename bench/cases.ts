@@ -5,6 +5,7 @@
  */
 import seedrandom from 'seedrandom';
 import type { AnyProblem, FamilyName } from '../spec/families.ts';
+import { dimensionsOf, outputShapes } from '../spec/shapes.ts';
 import type { Tensor } from '../spec/tensor.ts';
 
 /** A benchmark case: one family at one shape, its inputs generated deterministically on demand. */
@@ -22,6 +23,8 @@ export interface BenchCase {
   readonly heads?: number;
   /** ssd: sequences packed in each row (seqIdx); absent: one. */
   readonly packed?: number;
+  /** Timed through the backward (`vjp`, with cotangentsOf(case)) instead of run(). */
+  readonly backward?: boolean;
 }
 
 /** Recurrence steps of a case: batch·dim·N·L (ssd: batch·H·P·N·L state-steps, dim being H·P). */
@@ -54,6 +57,7 @@ export const STANDARD_CASES: readonly BenchCase[] = [
   benchCase('lti-64x64x2^16', 'lti-ssm (1, 64, N 64, L 2^16)', 'lti-ssm', 1, 64, 64, 2 ** 16),
   ssdCase('ssd-mamba2-130m', 'ssd Mamba-2-130m-like (1, L 2048, H 24, P 64, N 128, G 1)', 1, 2048, 24, 64, 128),
   ssdCase('ssd-packed', 'ssd packed row of 4 sequences (1, L 2048, H 8, P 64, N 64, G 1)', 1, 2048, 8, 64, 64, 4),
+  { ...benchCase('lr-1x1x2^20-vjp', 'linear recurrence backward, vjp (1, 1, L 2^20)', 'linear-recurrence', 1, 1, 1, 2 ** 20), backward: true },
 ];
 
 /** Tiny versions of the standard shapes: the harness end to end in seconds. */
@@ -64,6 +68,7 @@ export const QUICK_CASES: readonly BenchCase[] = [
   benchCase('lti-64x64x2^16', 'lti-ssm (1, 4, N 4, L 256) [quick]', 'lti-ssm', 1, 4, 4, 256),
   ssdCase('ssd-mamba2-130m', 'ssd (1, L 128, H 4, P 8, N 8) [quick]', 1, 128, 4, 8, 8),
   ssdCase('ssd-packed', 'ssd packed row of 4 sequences (1, L 128, H 2, P 8, N 8) [quick]', 1, 128, 2, 8, 8, 4),
+  { ...benchCase('lr-1x1x2^20-vjp', 'linear recurrence backward, vjp (1, 1, L 2^12) [quick]', 'linear-recurrence', 1, 1, 1, 2 ** 12), backward: true },
 ];
 
 /** The lti-ssm crossover grid, N ∈ {1, 4, 16, 64, 256} × L ∈ {2^10, …, 2^18}, one channel. */
@@ -80,6 +85,13 @@ function filled(shape: readonly number[], random: () => number, lo: number, hi: 
   const data = new Float32Array(length);
   for (let i = 0; i < length; i++) data[i] = lo + (hi - lo) * random();
   return { data, shape: [...shape] };
+}
+
+/** A cotangent in (−1, 1) for every output of a backward case's problem, the same on every call. */
+export function cotangentsOf(c: BenchCase, problem: AnyProblem): Record<string, Tensor> {
+  const random = seedrandom(`bench/${c.id}/cotangents`);
+  const shapes = outputShapes(problem.family, dimensionsOf(problem)) as Readonly<Record<string, readonly number[]>>;
+  return Object.fromEntries(Object.entries(shapes).map(([name, shape]) => [name, filled(shape, random, -1, 1)]));
 }
 
 /**

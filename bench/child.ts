@@ -13,7 +13,7 @@ import type { AnyProblem, FamilyName, Problem } from '../spec/families.ts';
 import type { FamilyImplementation, ScanImplementation } from '../spec/implementation.ts';
 import { PLAIN_LOOP, REFERENCE } from './baseline-names.ts';
 import type { BenchCase } from './cases.ts';
-import { crossoverCases, elementsOf, problemOf, QUICK_CASES, shortenedCase, STANDARD_CASES } from './cases.ts';
+import { cotangentsOf, crossoverCases, elementsOf, problemOf, QUICK_CASES, shortenedCase, STANDARD_CASES } from './cases.ts';
 import { CROSSOVER_SAMPLING, QUICK_SAMPLING, STANDARD_SAMPLING, timeCase, timeOnce, timingMethod } from './measure.ts';
 import type { CaseOutcome, ChildEvent } from './protocol.ts';
 import { formatEvent } from './protocol.ts';
@@ -42,8 +42,8 @@ const { values } = parseArgs({
 });
 /** A case whose one run is predicted to take longer than this is not started (see predictedRunMs). */
 const maxRunMs = values['max-run-ms'] === undefined ? Infinity : Number(values['max-run-ms']);
-/** Fastest time per element measured so far in this process, by family. */
-const msPerElement = new Map<FamilyName, number>();
+/** Fastest time per element measured so far in this process, by family (and `<family>/vjp` for backward cases). */
+const msPerElement = new Map<string, number>();
 const quick = values.quick;
 const sampling = quick ? QUICK_SAMPLING : STANDARD_SAMPLING;
 const known = new Map<string, BenchCase>([...(quick ? QUICK_CASES : STANDARD_CASES), ...crossoverCases(quick)].map((c) => [c.id, c]));
@@ -142,15 +142,20 @@ async function runCase(implementation: ScanImplementation, c: BenchCase): Promis
     if (reason !== undefined) return { status: 'declined', reason };
     // Throughput measured on a smaller case of the family predicts this one; a run predicted to be
     // too slow is reported as cut off without spending the time (it would be killed anyway).
-    const perElement = msPerElement.get(c.family);
+    // A backward case: the vjp, which an implementation may not have.
+    const cotangents = c.backward ? cotangentsOf(c, problem) : undefined;
+    if (cotangents !== undefined && family.vjp === undefined) return { status: 'not-declared', reason: `${implementation.name} has no vjp for ${c.family}` };
+    const pass = c.backward ? `${c.family}/vjp` : c.family;
+    const perElement = msPerElement.get(pass);
     if (perElement !== undefined && perElement * elementsOf(c) > maxRunMs) {
       const predicted = (perElement * elementsOf(c)) / 1000;
       return { status: 'timeout', reason: `predicted ${predicted.toFixed(1)} s per run from a smaller ${c.family} case (limit ${maxRunMs / 1000} s); not run` };
     }
     const plan = c.crossover && !quick ? CROSSOVER_SAMPLING : sampling;
-    const timing = await timeCase(`${implementation.name} ${c.id}`, () => family.run(problem as Problem<FamilyName>), plan);
+    const call = cotangents === undefined ? () => family.run(problem as Problem<FamilyName>) : () => family.vjp!(problem as Problem<FamilyName>, cotangents as never);
+    const timing = await timeCase(`${implementation.name} ${c.id}`, call, plan);
     const measured = timing.medianMs / elementsOf(c);
-    msPerElement.set(c.family, Math.min(measured, msPerElement.get(c.family) ?? Infinity));
+    msPerElement.set(pass, Math.min(measured, msPerElement.get(pass) ?? Infinity));
     return { status: 'ok', ...timing };
   } catch (error) {
     return { status: 'error', reason: errorMessage(error, { withName: true }) };

@@ -54,7 +54,7 @@ export function baselineLimits(limits: ChildLimits): ChildLimits {
 
 /** The cases the baselines time: the one-channel linear recurrence (plain loop and reference()) and the ssd cases (reference()). */
 export function baselineCasesOf(standard: readonly BenchCase[]): BenchCase[] {
-  return standard.filter((c) => (c.family === 'linear-recurrence' && c.batch * c.dim === 1) || c.family === 'ssd');
+  return standard.filter((c) => !c.backward && ((c.family === 'linear-recurrence' && c.batch * c.dim === 1) || c.family === 'ssd'));
 }
 
 /** Runs the benchmark and writes `bench.json` and `bench.md` into options.outDir. */

@@ -1,7 +1,9 @@
 /**
  * Builds the publishable package into dist/: compiles the sources with tsconfig.build.json (the
  * `.ts` import specifiers rewritten to `.js`, declarations emitted) and copies the committed
- * fixtures (manifest.json and data/), which the loader finds next to its compiled module.
+ * fixtures (manifest.json and data/), which the loader finds next to its compiled module, and
+ * bundles the browser page (browser/bundle.ts: esbuild, failing on any Node-only import) into
+ * dist/browser/page-bundle.js, which `scan-conformance browser` serves: the user never builds.
  * Run by `npm run build` and by `prepack`, so `npm pack` / `npm publish` always ship a fresh build.
  */
 import { spawnSync } from 'node:child_process';
@@ -23,4 +25,8 @@ if (compiled.status !== 0) {
 }
 await cp(path.join(root, 'fixtures', 'manifest.json'), path.join(dist, 'fixtures', 'manifest.json'));
 await cp(path.join(root, 'fixtures', 'data'), path.join(dist, 'fixtures', 'data'), { recursive: true });
+process.stderr.write('build: bundling the browser page…\n');
+const { bundlePage } = await import('../browser/bundle.ts');
+const page = await bundlePage(path.join(dist, 'browser'));
+process.stderr.write(`build: wrote ${path.relative(root, page.file)} (${page.inputs.length} modules, no Node-only import)\n`);
 process.stderr.write(`build: wrote ${path.relative(process.cwd(), dist) || dist}\n`);

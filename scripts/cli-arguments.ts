@@ -77,6 +77,32 @@ export interface ListArguments {
   readonly all: boolean;
 }
 
+/** What `scan-conformance browser` was asked to do. */
+export interface BrowserArguments {
+  readonly command: 'browser';
+  /** Drive headless Chromium, write the reports, exit as check does. */
+  readonly headless: boolean;
+  /** The Chromium executable (default DEFAULT_CHROMIUM, browser/chromium.ts). */
+  readonly browser?: string;
+  /** Implementation modules for the page: local ES module files or URLs. */
+  readonly implementations: readonly string[];
+  /** Testee commands: listed as unavailable (a page cannot start a process). */
+  readonly testeeCommands: readonly string[];
+  readonly all: boolean;
+  readonly only: readonly string[];
+  readonly families?: readonly FamilyName[];
+  readonly properties?: readonly PropertyName[];
+  readonly runs?: number;
+  readonly seed?: number;
+  readonly maxLength?: number;
+  readonly timeoutMs?: number;
+  readonly fixtures: boolean;
+  readonly out: string;
+  /** 0: any free port. */
+  readonly port: number;
+  readonly allowEmpty?: boolean;
+}
+
 /** `scan-conformance fixtures …`: the rest of the command line goes to the fixtures command (scripts/fixtures.ts). */
 export interface FixturesArguments {
   readonly command: 'fixtures';
@@ -84,7 +110,7 @@ export interface FixturesArguments {
 }
 
 /** A parsed command line. */
-export type CliArguments = CheckArguments | ListArguments | MergeArguments | FixturesArguments | { readonly command: 'help' } | { readonly command: 'version' };
+export type CliArguments = CheckArguments | ListArguments | BrowserArguments | MergeArguments | FixturesArguments | { readonly command: 'help' } | { readonly command: 'version' };
 
 /** The text of --help. */
 export const HELP = `Usage: scan-conformance <command> [flags]
@@ -94,6 +120,9 @@ Commands
   list       List the implementations check would run: precision, families, error model.
   merge      Merge the report.json of every shard of a run (check --shard i/n) into one report:
              scan-conformance merge <report.json…> --out <dir> [--allow-incomplete].
+  browser    Serve a page that runs the suite in a browser on navigator.gpu (the shipped WGSL
+             implementations and --implementation modules); with --headless, drive headless
+             Chromium, write the reports and exit as check does.
   fixtures   Generate fixtures (the catalogue, or cases for your own shapes) or check them:
              'scan-conformance fixtures --help' lists its flags.
   help       Show this text (also --help, -h).
@@ -139,6 +168,15 @@ Sharding (check)
                            Every shard of a run must be given the same file.
   --shard-file <file>      With --shard: write the shard's report.json to this file only.
 
+The browser command
+  --headless               Drive headless Chromium (playwright-core) instead of waiting for a browser.
+  --browser <path>         The Chromium executable (default /usr/bin/chromium).
+  --implementation <m>     An ES module (a local .js/.mjs file, served with its folder, or a URL)
+                           exporting implementations for the page. Repeatable.
+  --port <n>               The server's port on 127.0.0.1 (default: any free port).
+  Also --only, --family, --property, --runs, --seed, --max-length, --timeout, --no-fixtures,
+  --out, --allow-empty and --command (listed as unavailable: a page cannot start a process).
+
 Exit code: 0 when there is no unexpected failure, 1 when there is one (a run that checked nothing
 counts as one), 2 for a usage error or an invalid implementation.
 Environment: ${ENVIRONMENT.requireWebgpu}=1 or ${ENVIRONMENT.requireAvailable}=1 make an unavailable
@@ -152,6 +190,7 @@ Examples
   scan-conformance check --shard 2/3 --out reports/shard-2
   scan-conformance merge reports/shard-*/report.json --out reports
   scan-conformance fixtures generate --family prefix-sum --length 1,1000 --out fixtures-ci
+  scan-conformance browser --headless --only webgpu-f32 --family prefix-sum
 `;
 
 /** parseArgs' option table. */
@@ -190,7 +229,25 @@ const FLAGS = {
     only: { type: 'string', multiple: true },
     all: { type: 'boolean' },
   },
-} as const satisfies Record<'check' | 'list', ParseArgsOptionsConfig>;
+  browser: {
+    headless: { type: 'boolean' },
+    browser: { type: 'string' },
+    implementation: { type: 'string', multiple: true },
+    command: { type: 'string', multiple: true },
+    only: { type: 'string', multiple: true },
+    family: { type: 'string', multiple: true },
+    property: { type: 'string', multiple: true },
+    runs: { type: 'string' },
+    seed: { type: 'string' },
+    'max-length': { type: 'string' },
+    timeout: { type: 'string' },
+    'no-fixtures': { type: 'boolean' },
+    out: { type: 'string' },
+    port: { type: 'string' },
+    all: { type: 'boolean' },
+    'allow-empty': { type: 'boolean' },
+  },
+} as const satisfies Record<'check' | 'list' | 'browser', ParseArgsOptionsConfig>;
 
 /** --help and -h, accepted by every command. */
 const HELP_FLAG = { help: { type: 'boolean', short: 'h' } } as const satisfies ParseArgsOptionsConfig;
@@ -208,7 +265,7 @@ function integer(flag: string, text: string, min: number): number {
  * order. parseArgs' strict mode is not used: it refuses a negative number after a flag
  * (`--seed -7`) and its messages do not say what was expected; these checks do both.
  */
-function parseFlags(command: 'check' | 'list', argv: readonly string[]): { readonly help: true } | { readonly help: false; readonly values: ReadonlyMap<string, readonly string[]>; readonly switches: ReadonlySet<string> } {
+function parseFlags(command: 'check' | 'list' | 'browser', argv: readonly string[]): { readonly help: true } | { readonly help: false; readonly values: ReadonlyMap<string, readonly string[]>; readonly switches: ReadonlySet<string> } {
   const flags: ParseArgsOptionsConfig = FLAGS[command];
   const { tokens } = parseArgs({ args: [...argv], options: { ...flags, ...HELP_FLAG }, strict: false, allowPositionals: true, tokens: true });
   const values = new Map<string, string[]>();
@@ -251,14 +308,15 @@ export function parseCliArguments(argv: readonly string[]): CliArguments {
   if (command === 'version' || command === '--version') return { command: 'version' };
   if (command === 'fixtures') return { command, argv: rest };
   if (command === 'merge') return parseMergeArguments(rest);
-  if (command !== 'check' && command !== 'list') {
-    throw new UsageError(`command: expected one of check, list, merge, fixtures, help, version, got '${command}'`);
+  if (command !== 'check' && command !== 'list' && command !== 'browser') {
+    throw new UsageError(`command: expected one of check, list, browser, merge, fixtures, help, version, got '${command}'`);
   }
   const parsed = parseFlags(command, rest);
   if (parsed.help) return { command: 'help' };
   const { values, switches } = parsed;
   const all = (flag: string): string[] => [...(values.get(flag) ?? [])];
   const single = (flag: string): string | undefined => values.get(flag)?.[0];
+  if (command === 'browser') return browserArguments(all, single, switches);
   const common = { impl: all('impl'), testeeCommands: all('command'), all: switches.has('all') };
   for (const [flag, list] of [['impl', common.impl], ['command', common.testeeCommands]] as const) {
     for (const v of list) if (v.trim() === '') throw new UsageError(`--${flag}: expected a non-empty value, got ''`);
@@ -364,4 +422,65 @@ function parseMergeArguments(argv: readonly string[]): MergeArguments | { readon
   }
   if (files.length === 0) throw new UsageError(`merge: expected the report.json of every shard, got none`);
   return { command: 'merge', files, out: out ?? DEFAULT_REPORT_DIR, allowIncomplete };
+}
+
+/** The families of --family, checked. */
+function familiesOf(list: readonly string[]): FamilyName[] {
+  return list.map((f) => {
+    if (!(FAMILY_NAMES as readonly string[]).includes(f)) throw new UsageError(`--family: expected one of ${FAMILY_NAMES.join(', ')}, got '${f}'`);
+    return f as FamilyName;
+  });
+}
+
+/** The properties of --property, checked. */
+function propertiesOf(list: readonly string[]): PropertyName[] {
+  return list.map((p) => {
+    if (!(PROPERTY_NAMES as readonly string[]).includes(p)) throw new UsageError(`--property: expected one of ${PROPERTY_NAMES.join(', ')}, got '${p}'`);
+    return p as PropertyName;
+  });
+}
+
+/** `scan-conformance browser`'s flags, checked. */
+function browserArguments(all: (flag: string) => string[], single: (flag: string) => string | undefined, switches: ReadonlySet<string>): BrowserArguments {
+  const implementations = all('implementation');
+  for (const m of implementations) {
+    if (m.trim() === '') throw new UsageError(`--implementation: expected an ES module file or URL, got ''`);
+    if (!/^https?:\/\//.test(m) && !/\.m?js$/.test(m)) {
+      throw new UsageError(`--implementation: expected a JavaScript ES module (a .js or .mjs file, which the browser imports as is, or an http(s) URL), got '${m}'`);
+    }
+  }
+  const testeeCommands = all('command');
+  for (const c of testeeCommands) if (c.trim() === '') throw new UsageError(`--command: expected a non-empty value, got ''`);
+  const browser = single('browser');
+  if (browser !== undefined && browser.trim() === '') throw new UsageError(`--browser: expected the path of a Chromium executable, got ''`);
+  const out = single('out') ?? DEFAULT_REPORT_DIR;
+  if (out.trim() === '') throw new UsageError(`--out: expected a folder, got ''`);
+  const port = single('port');
+  const portNumber = port === undefined ? 0 : integer('port', port, 0);
+  if (portNumber > 65535) throw new UsageError(`--port: expected a port number from 0 to 65535, got '${port}'`);
+  const families = familiesOf(all('family'));
+  const properties = propertiesOf(all('property'));
+  const runs = single('runs');
+  const seed = single('seed');
+  const maxLength = single('max-length');
+  const timeout = single('timeout');
+  return {
+    command: 'browser',
+    headless: switches.has('headless'),
+    ...(browser !== undefined && { browser }),
+    implementations,
+    testeeCommands,
+    all: switches.has('all'),
+    only: all('only'),
+    ...(families.length > 0 && { families }),
+    ...(properties.length > 0 && { properties }),
+    ...(runs !== undefined && { runs: integer('runs', runs, 1) }),
+    ...(seed !== undefined && { seed: integer('seed', seed, Number.MIN_SAFE_INTEGER) }),
+    ...(maxLength !== undefined && { maxLength: integer('max-length', maxLength, 0) }),
+    ...(timeout !== undefined && { timeoutMs: integer('timeout', timeout, 1) }),
+    fixtures: !switches.has('no-fixtures'),
+    out,
+    port: portNumber,
+    ...(switches.has('allow-empty') && { allowEmpty: true }),
+  };
 }

@@ -4,10 +4,11 @@
  * the reference and the plotting library.
  */
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import cliProgress from 'cli-progress';
-import { FIXTURES_DIR } from '../fixtures/manifest.ts';
+import { FIXTURES_DIR } from '../fixtures/folder.ts';
 import { loadManifest } from '../fixtures/loader.ts';
 import { processImplementation } from '../protocol/process-implementation.ts';
 import { FAMILY_NAMES, type FamilyName } from '../spec/families.ts';
@@ -210,7 +211,7 @@ export function progressDisplay(stderr: CliStreams['stderr'], totalCells: number
 /** `scan-conformance check`: runs (one shard of the run, or N shards in child processes, or all of it here), writes the reports, returns the exit code. */
 export async function check(args: CheckArguments, streams: CliStreams): Promise<number> {
   if (args.shard !== undefined) return checkShard(args, args.shard, streams);
-  const jobs = args.jobs ?? defaultJobs();
+  const jobs = args.jobs ?? defaultJobs(availableParallelism());
   if (jobs > 1) return (await import('./cli-jobs.ts')).checkWithJobs(args, jobs, streams);
   const loaded = selectOnly(await loadImplementations(args), args.only);
   const runOptions = await runOptionsOf(args);

@@ -28,6 +28,8 @@ export async function main(argv: readonly string[], streams: CliStreams = { stdo
         return await (await import('./cli-commands.ts')).check(args, streams);
       case 'merge':
         return await (await import('./cli-commands.ts')).merge(args, streams);
+      case 'browser':
+        return await (await import('./browser-command.ts')).browser(args, streams);
       case 'fixtures':
         return await (await import('./fixtures.ts')).runFixturesCommand(args.argv, {
           stdout: (text) => void streams.stdout.write(text),

@@ -24,7 +24,8 @@ import {
 } from '../spec/regimes.ts';
 import { CATALOGUE_SEED_PREFIX, catalogue, makeCase, type CatalogueCase, type Variant } from '../fixtures/catalogue.ts';
 import { checkFixtures, writeFixtures, type ProgressListener } from '../fixtures/generate.ts';
-import { FIXTURES_DIR } from '../fixtures/manifest.ts';
+import { FIXTURES_DIR } from '../fixtures/folder.ts';
+import { fixturesInWorkers } from './fixtures-jobs.ts';
 
 /** The families whose state has a state axis N (--state applies to them). */
 const STATE_SIZE_FAMILIES = familiesWhere(hasStateSize);
@@ -66,15 +67,19 @@ Flags of generate
                           (default time-varying).
   --seed S                Seed prefix (default '${CATALOGUE_SEED_PREFIX}'); a case's seedrandom seed is
                           '<S>:<case id>', recorded in its metadata and the manifest.
+  --jobs N                Generate in N worker threads (default 1). The files and manifest are
+                          byte for byte those of the serial run.
   --quiet                 No progress bar.
 
 Flags of check
   --dir DIR               The fixtures folder to check (default fixtures/).
+  --jobs N                Regenerate in N worker threads (default 1).
   --quiet                 No progress bar.
 
 Examples
   npm run fixtures            (in a checkout: scan-conformance fixtures generate)
   npm run fixtures:check      (in a checkout: scan-conformance fixtures check)
+  npm run fixtures -- --jobs 2
   scan-conformance fixtures generate --family selective-scan --batch 2 --dim 8 --state 16 \\
       --length 4096 --regime generic --option deltaSoftplus=true --with D,z --seed 42 --out ./my-fixtures
 
@@ -138,6 +143,7 @@ async function main(argv: readonly string[], output: CommandOutput): Promise<num
       B: { type: 'string' },
       C: { type: 'string' },
       seed: { type: 'string' },
+      jobs: { type: 'string' },
       quiet: { type: 'boolean' },
     },
   });
@@ -147,6 +153,7 @@ async function main(argv: readonly string[], output: CommandOutput): Promise<num
     return 0;
   }
   if (positionals.length > 1) throw new UsageError(`expected one command, got ${positionals.join(' ')}`);
+  const source = fixturesInWorkers(integerFlag(values, 'jobs', 1, 1));
   const progress = values.quiet ? undefined : progressBar();
 
   if (command === 'generate') {
@@ -160,7 +167,7 @@ async function main(argv: readonly string[], output: CommandOutput): Promise<num
     const dir = path.resolve(values.out ?? FIXTURES_DIR);
     const started = performance.now();
     progress?.start(cases.length);
-    const summary = await writeFixtures({ dir, cases, onProgress: progress?.update }).finally(() => progress?.stop());
+    const summary = await writeFixtures({ dir, cases, source, onProgress: progress?.update }).finally(() => progress?.stop());
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     output.stdout(
       `Wrote ${summary.manifest.cases.length} fixtures (${(summary.totalBytes / 1e6).toFixed(2)} MB) and ${path.join(dir, 'manifest.json')} in ${seconds} s` +
@@ -175,7 +182,7 @@ async function main(argv: readonly string[], output: CommandOutput): Promise<num
     const cases = catalogue();
     const started = performance.now();
     progress?.start(cases.length);
-    const report = await checkFixtures({ dir, cases, writeRegenerated: true, onProgress: progress?.update }).finally(() => progress?.stop());
+    const report = await checkFixtures({ dir, cases, source, writeRegenerated: true, onProgress: progress?.update }).finally(() => progress?.stop());
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     if (report.ok) {
       output.stdout(`All ${report.cases} fixtures in ${dir} match a fresh regeneration (${seconds} s).\n`);

@@ -43,7 +43,8 @@ export interface FamilyCatalogue<F extends FamilyName = FamilyName> {
    * them off, and each adds its own cases instead (fixtures/catalogue.ts#separateInputCases), drawn
    * from its variants — it on, every other optional input off, in every B/C layout, shape and
    * option set: each variant once at everyVariantAt, one rotating along SWEEP_LENGTHS, the two
-   * batched cases, and each applicable regime at SEPARATE_REGIME_LENGTHS.
+   * batched cases, and each applicable regime at SEPARATE_REGIME_LENGTHS. Its gradient cases
+   * (fixtures/gradient-catalogue.ts#separateGradientCases) combine it with the rest instead.
    */
   readonly separateInputs?: readonly string[];
   /** The case-id tags of each option: [tag when true, tag when false], '' for none; in the descriptor's option order. */

@@ -1,28 +1,17 @@
 /**
  * A FixtureSource over a fixtures folder (the committed `fixtures/` or a user's), read through the
  * fixture loader, so every case is checked (paths, sizes, SHA-256, safetensors rules, the spec)
- * before an implementation sees it. Cases are loaded once per family and kept for later
+ * before an implementation sees it. Each case is loaded once and kept for later
  * implementations of the same run.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { FIXTURES_DIR, VARLEN_FORM, VJP_FORM } from '../fixtures/manifest.ts';
-import { decodeFixture, loadFixtureCase, loadManifest, type AnyFixtureCase } from '../fixtures/loader.ts';
-import type { AnyProblem, FamilyName } from '../spec/families.ts';
-import type { ExpectedOutputs } from './compare.ts';
+import { FIXTURES_DIR } from '../fixtures/folder.ts';
+import { decodeFixture, loadFixtureCase, loadManifest } from '../fixtures/loader.ts';
+import type { FamilyName } from '../spec/families.ts';
+import { fixtureCaseOf } from './fixture-case.ts';
 import type { CaseRange, FixtureCase, FixtureSource } from './fixture-replay.ts';
 import { commandPath } from './replay.ts';
-
-/** A loaded fixture (ordinary, varlen or gradient) as the suite reads it. */
-function suiteCase(fixture: AnyFixtureCase, file: string, select: readonly string[]): FixtureCase {
-  const fields = { id: fixture.id, regime: fixture.regime, expected: fixture.expected as unknown as ExpectedOutputs, file, select };
-  if (fixture.form === VARLEN_FORM) return { ...fields, form: VARLEN_FORM, family: 'ssd', problem: fixture.problem };
-  if (fixture.form === VJP_FORM) {
-    const { cotangents, expectedGradients } = fixture as { cotangents: object; expectedGradients: object };
-    return { ...fields, form: VJP_FORM, family: fixture.family, problem: fixture.problem as AnyProblem, cotangents, expectedGradients } as FixtureCase;
-  }
-  return { ...fields, family: fixture.family, problem: fixture.problem as AnyProblem };
-}
 
 /** Options of fixtureSourceFromDirectory. */
 export interface FixtureSourceOptions {
@@ -52,7 +41,7 @@ export function fixtureSourceFromDirectory(dir: string = FIXTURES_DIR, options: 
     let pending = loaded.get(entry.id);
     if (pending === undefined) {
       pending = loadFixtureCase(entry, dir).then((fixture) =>
-        suiteCase(fixture, entry.file, [...(committed ? [] : ['--fixtures', commandPath(folder)]), '--property', 'fixtures', '--fixture', fixture.id]),
+        fixtureCaseOf(fixture, entry.file, [...(committed ? [] : ['--fixtures', commandPath(folder)]), '--property', 'fixtures', '--fixture', fixture.id]),
       );
       loaded.set(entry.id, pending);
       // A failed load is not cached: the next implementation gets the same error, not a stale rejection.
@@ -120,7 +109,7 @@ export function fixtureSourceFromCaseFiles(files: readonly string[]): FixtureSou
     Promise.all(
       absolute.map(async (file) => {
         const fixture = decodeFixture(await readFile(file));
-        return suiteCase(fixture, file, ['--case', commandPath(file)]);
+        return fixtureCaseOf(fixture, file, ['--case', commandPath(file)]);
       }),
     );
   return {

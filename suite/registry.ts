@@ -7,38 +7,12 @@ import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ScanImplementation } from '../spec/implementation.ts';
-import { validateImplementation } from './implementation-check.ts';
+import { ImplementationModuleError, assertUniqueNames, implementationsOfModule } from './implementation-module.ts';
+
+export { ImplementationModuleError, assertUniqueNames, implementationsOfModule };
 
 /** The implementations/ folder of this package. */
 export const IMPLEMENTATIONS_DIR = fileURLToPath(new URL('../implementations/', import.meta.url));
-
-/** Thrown when a module does not export implementations in a shape the registry understands. */
-export class ImplementationModuleError extends Error {
-  override readonly name = 'ImplementationModuleError';
-}
-
-/**
- * Reads the implementations a loaded module exports, each validated (validateImplementation:
- * an InvalidImplementationError lists every problem), or says what it found instead.
- */
-export function implementationsOfModule(moduleNamespace: Record<string, unknown>, where: string): ScanImplementation[] {
-  const candidates = [moduleNamespace.default, moduleNamespace.implementations, moduleNamespace.implementation].filter(
-    (c) => c !== undefined,
-  );
-  if (candidates.length === 0) {
-    throw new ImplementationModuleError(
-      `${where}: expected a default export (a ScanImplementation or an array of them) or a named export 'implementation' or 'implementations', got exports [${Object.keys(moduleNamespace).join(', ')}]`,
-    );
-  }
-  const found: ScanImplementation[] = [];
-  for (const candidate of candidates) {
-    for (const item of Array.isArray(candidate) ? candidate : [candidate]) {
-      if (found.includes(item as ScanImplementation)) continue;
-      found.push(validateImplementation(item, where));
-    }
-  }
-  return found;
-}
 
 /** Loads the implementations of a module file (TypeScript or JavaScript) given by path. */
 export async function loadImplementationModule(modulePath: string): Promise<ScanImplementation[]> {
@@ -73,13 +47,4 @@ export async function discoverImplementations(directory: string = IMPLEMENTATION
   for (const index of await implementationModules(directory)) all.push(...(await loadImplementationModule(index)));
   assertUniqueNames(all);
   return all.sort((x, y) => x.name.localeCompare(y.name));
-}
-
-/** Throws when two implementations share a name (reports and expected failures key on it). */
-export function assertUniqueNames(implementations: readonly ScanImplementation[]): void {
-  const seen = new Set<string>();
-  for (const { name } of implementations) {
-    if (seen.has(name)) throw new ImplementationModuleError(`implementation name '${name}' is registered twice; names must be unique`);
-    seen.add(name);
-  }
 }

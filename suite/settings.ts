@@ -4,7 +4,6 @@
  * folder and the environment variables that override them. Everything else (the runner, the CLI
  * and its --help, describeConformance, the vitest reporter, the benchmark) reads them from here.
  */
-import { availableParallelism } from 'node:os';
 import type { RunOptions } from './runner.ts';
 
 /**
@@ -53,8 +52,11 @@ export const ENVIRONMENT = {
   jobs: 'SCAN_CONFORMANCE_JOBS',
 } as const;
 
-/** check's child processes when --jobs is absent: $SCAN_CONFORMANCE_JOBS, else the number of cores (os.availableParallelism). */
-export function defaultJobs(env: NodeJS.ProcessEnv = process.env, cores: number = availableParallelism()): number {
+/**
+ * check's child processes when --jobs is absent: $SCAN_CONFORMANCE_JOBS, else `cores` (the CLI
+ * passes os.availableParallelism; this module takes no node: import, the browser page reads it too).
+ */
+export function defaultJobs(cores: number, env: NodeJS.ProcessEnv = process.env): number {
   return positiveInteger(env[ENVIRONMENT.jobs], ENVIRONMENT.jobs) ?? cores;
 }
 

@@ -4,9 +4,14 @@
  * `npm test` and `scan-conformance check` speak the same numbers. Add it next to the default
  * reporter: `reporters: ['default', './suite/vitest-reporter.ts']` (or, from the package,
  * 'scan-conformance/vitest-reporter'). A run without conformance tests writes nothing.
+ *
+ * Everything it reads travels in task meta, which vitest's blob reporter serialises: under
+ * `vitest --shard i/n --reporter=blob`, each shard leaves a blob, and `vitest --merge-reports`
+ * with this reporter writes the report an unsharded run writes (test/suite/vitest-shard.test.ts).
  */
 import type { TestModule } from 'vitest/node';
 import type { Reporter } from 'vitest/reporters';
+import { canonicalJson } from '../fixtures/manifest.ts';
 import { FAMILY_NAMES, type FamilyName } from '../spec/families.ts';
 import { aggregateAccuracy, aggregateGradientAccuracy, eHistogram, errorGrowth } from './accuracy.ts';
 import { assembleReport } from './conformance-run.ts';
@@ -38,10 +43,29 @@ interface Collected {
   readonly gradientSamples: GradientSample[];
 }
 
-/** Builds a ConformanceReport from the records of a vitest run (exported for tests). */
+/**
+ * Where a record goes in the report: by implementation name, then the family and property order
+ * of the CLI's run, then the cell's restriction. The order in which vitest hands over test modules
+ * is that of the run (or, after `vitest --merge-reports`, of the shards' start times), so the
+ * report must not follow it: a sharded and merged run then gives the unsharded run's report.
+ */
+function recordOrder(record: ConformanceTestRecord): readonly (string | number)[] {
+  const cell = record.cell;
+  const name = cell?.implementation ?? record.facts?.name ?? '';
+  if (cell === undefined) return [name, -1, -1, ''];
+  return [name, FAMILY_NAMES.indexOf(cell.family), PROPERTY_NAMES.indexOf(cell.property), `${cell.regime ?? ''} ${cell.options === undefined ? '' : canonicalJson(cell.options)}`];
+}
+
+function compareRecords(x: ConformanceTestRecord, y: ConformanceTestRecord): number {
+  const [a, b] = [recordOrder(x), recordOrder(y)];
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i] < b[i] ? -1 : 1;
+  return 0;
+}
+
+/** Builds a ConformanceReport from the records of a vitest run, in an order independent of the run's (exported for tests). */
 export function reportFromTestRecords(records: Iterable<ConformanceTestRecord>): ConformanceReport | undefined {
   const byImplementation = new Map<string, Collected>();
-  for (const record of records) {
+  for (const record of [...records].sort(compareRecords)) {
     const name = record.cell?.implementation ?? record.facts?.name;
     if (name === undefined) continue;
     const collected = byImplementation.get(name) ?? { cells: [], samples: [], gradientSamples: [] };

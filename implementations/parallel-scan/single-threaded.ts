@@ -15,14 +15,14 @@ import { Workspace } from './workspace.ts';
 
 /**
  * The families of a kernel that computes every job through `compute(job, outputs)`, their `vjp`
- * the chain rule of implementations/sequential/vjp.ts around the `backward` scans.
+ * by `vjp` (backwardWith: the chain rule of implementations/sequential/vjp.ts around backward scans).
  */
 export function familiesOf(
   compute: (job: ScanJob, outputs: JobOutputs) => Promise<void>,
   allocate: (job: ScanJob) => JobOutputs,
   stepCompute: (job: ScanJob, outputs: JobOutputs) => void,
   arithmetic: Arithmetic,
-  backward: BackwardScans,
+  vjp: (problem: ScannedProblem, cotangents: Cotangents<ScannedFamily>) => Promise<GradientsOf<ScannedFamily>>,
 ): ScanImplementation['families'] {
   const families: Record<string, FamilyImplementation<FamilyName>> = {};
   for (const family of SCANNED_FAMILIES) {
@@ -39,11 +39,16 @@ export function familiesOf(
         return stepOutputsOf(family, dims, outputs);
       },
       async vjp(problem: Problem<FamilyName>, cotangents: Cotangents<FamilyName>) {
-        return vjpWithScans(arithmetic.precision, problem, cotangents, backward) as GradientsOf<FamilyName>;
+        return (await vjp(problem as ScannedProblem, cotangents as Cotangents<ScannedFamily>)) as GradientsOf<FamilyName>;
       },
     };
   }
   return families as ScanImplementation['families'];
+}
+
+/** The vjp of a kernel whose backward is `backward`'s scans on the calling thread, in `arithmetic`. */
+export function backwardWith(backward: BackwardScans, arithmetic: Arithmetic): (problem: ScannedProblem, cotangents: Cotangents<ScannedFamily>) => Promise<GradientsOf<ScannedFamily>> {
+  return async (problem, cotangents) => vjpWithScans(arithmetic.precision, problem, cotangents, backward) as GradientsOf<ScannedFamily>;
 }
 
 /** The implementation `parallel-scan/<algorithm>-<f32|f64>` running on the calling thread. */
@@ -62,7 +67,7 @@ export function singleThreadedImplementation(algorithm: ScanAlgorithm, arithmeti
       (job) => allocateOutputs(job, arithmetic),
       compute,
       arithmetic,
-      parallelBackwardScans(algorithm, arithmetic),
+      backwardWith(parallelBackwardScans(algorithm, arithmetic), arithmetic),
     ),
     async dispose() {
       workspace.clear();

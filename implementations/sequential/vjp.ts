@@ -22,7 +22,7 @@ import { DIFFERENTIABLE_INPUTS, type Cotangents, type DifferentiableInput } from
 import { prefixSumRows, type Round } from './kernels.ts';
 import type { SequentialPrecision } from './sequential.ts';
 import { channelArrays, channelBackward } from './vjp-channel.ts';
-import type { BackwardScans } from './vjp-scans.ts';
+import type { BackwardScans, BackwardWindow } from './vjp-scans.ts';
 
 /** The gradient of every differentiable input present, shaped like it, in the kernel's precision. */
 export type SequentialGradients<F extends FamilyName> = { [K in DifferentiableInput<F>]?: { data: Float32Array | Float64Array; shape: number[] } };
@@ -80,16 +80,39 @@ function asGradients(inputs: object, acc: Record<string, Float64Array>, precisio
 }
 
 /** prefix-sum: x̄ is the prefix sum of ȳ in the other direction with the same exclusivity. */
-function prefixSumVjp(scans: BackwardScans, round: Round, inputs: PrefixSumInputs, options: PrefixSumOptions, cot: Values): Record<string, Float64Array> {
+function prefixSumVjp(scans: BackwardScans, round: Round, inputs: PrefixSumInputs, options: PrefixSumOptions, cot: Values, window: BackwardWindow | undefined): Record<string, Float64Array> {
   const [batch, dim, L] = inputs.x.shape;
   const x = new Float64Array(batch * dim * L);
-  scans.prefixSumRows(round, cot.y, x, batch * dim, L, options.exclusive, !options.reverse);
+  if (window === undefined) {
+    scans.prefixSumRows(round, cot.y, x, batch * dim, L, options.exclusive, !options.reverse);
+    return { x };
+  }
+  // A window's rows are summed backward from its last position, the sum of ȳ after it entering as one more first element.
+  const [c0, c1] = window.channels;
+  const [p0, p1] = window.positions;
+  const n = p1 - p0;
+  const row = new Float64Array(n + 1);
+  const sums = new Float64Array(n + 1);
+  const timeOf = (j: number): number => (options.reverse ? L - p1 + j : p1 - 1 - j);
+  for (let c = c0; c < c1; c++) {
+    row[0] = window.finalBar?.(c, 0) ?? 0;
+    for (let j = 0; j < n; j++) row[j + 1] = cot.y[c * L + timeOf(j)];
+    if (window.reduce !== undefined) {
+      window.reduce.prefixSum(c, row.subarray(1), n);
+      continue;
+    }
+    scans.prefixSumRows(round, row, sums, 1, n + 1, false, false);
+    for (let j = 0; j < n; j++) x[c * L + timeOf(j)] = options.exclusive ? sums[j] : sums[j + 1];
+  }
   return { x };
 }
 
 /** linear-recurrence: one channel per row, N = 1, in processing order (time reversed with `reverse`). */
-function linearRecurrenceVjp(scans: BackwardScans, round: Round, inputs: LinearRecurrenceInputs, options: LinearRecurrenceOptions, cot: Values): Record<string, Float64Array> {
-  const [batch, dim, L] = inputs.a.shape;
+function linearRecurrenceVjp(scans: BackwardScans, round: Round, inputs: LinearRecurrenceInputs, options: LinearRecurrenceOptions, cot: Values, window: BackwardWindow | undefined): Record<string, Float64Array> {
+  const [batch, dim, length] = inputs.a.shape;
+  const [c0, c1] = window?.channels ?? [0, batch * dim];
+  const [p0, p1] = window?.positions ?? [0, length];
+  const L = p1 - p0;
   const acc = accumulators(inputs, DIFFERENTIABLE_INPUTS['linear-recurrence']);
   const f = channelArrays(L, 1);
   const bar = channelArrays(L, 1);
@@ -99,29 +122,37 @@ function linearRecurrenceVjp(scans: BackwardScans, round: Round, inputs: LinearR
   const finalBar = new Float64Array(1);
   f.readout.fill(1);
   f.gate.fill(1);
-  for (let row = 0; row < batch * dim; row++) {
-    const at = (k: number): number => row * L + (options.reverse ? L - 1 - k : k);
+  for (let row = c0; row < c1; row++) {
+    const at = (k: number): number => row * length + (options.reverse ? length - 1 - (p0 + k) : p0 + k);
     for (let k = 0; k < L; k++) {
       f.decay[k] = inputs.a.data[at(k)];
       f.input[k] = inputs.b.data[at(k)];
       yBar[k] = cot.h[at(k)];
     }
-    f.initial[0] = inputs.h0?.data[row] ?? 0;
-    finalBar[0] = cot.lastState[row];
+    f.initial[0] = window?.initial?.(row, 0) ?? inputs.h0?.data[row] ?? 0;
+    finalBar[0] = window?.finalBar?.(row, 0) ?? cot.lastState[row];
+    if (window?.reduce !== undefined) {
+      window.reduce.channel(row, L, 1, f, yBar, finalBar);
+      continue;
+    }
     scans.channel(round, L, 1, f, yBar, finalBar, states, inner, bar);
     for (let k = 0; k < L; k++) {
       acc.a[at(k)] = bar.decay[k];
       acc.b[at(k)] = bar.input[k];
     }
-    if (acc.h0 !== undefined) acc.h0[row] = bar.initial[0];
+    // A later window's h̄-entering is the adjoint carried to the window before it, not h0's gradient.
+    if (acc.h0 !== undefined && p0 === 0) acc.h0[row] = bar.initial[0];
   }
   return acc;
 }
 
 /** selective-scan: one channel per (b, d), the chain rule through Δ, exp, δu, the gate; a seqIdx reset's decay is 0. */
-function selectiveScanVjp(scans: BackwardScans, round: Round, inputs: SelectiveScanInputs, options: SelectiveScanOptions, cot: Values): Record<string, Float64Array> {
+function selectiveScanVjp(scans: BackwardScans, round: Round, inputs: SelectiveScanInputs, options: SelectiveScanOptions, cot: Values, window: BackwardWindow | undefined): Record<string, Float64Array> {
   const dims = dimensionsOf({ family: 'selective-scan', inputs, options });
-  const { batch, dim, length: L, stateSize: N } = dims;
+  const { batch, dim, length, stateSize: N } = dims;
+  const [c0, c1] = window?.channels ?? [0, batch * dim];
+  const [p0, p1] = window?.positions ?? [0, length];
+  const L = p1 - p0;
   const layoutB = projectionLayout(inputs.B.shape);
   const layoutC = projectionLayout(inputs.C.shape);
   const acc = accumulators(inputs, DIFFERENTIABLE_INPUTS['selective-scan']);
@@ -136,40 +167,46 @@ function selectiveScanVjp(scans: BackwardScans, round: Round, inputs: SelectiveS
   const du = new Float64Array(L);
   const reset = new Uint8Array(L);
   const add = adder(acc, round);
-  for (let b = 0; b < batch; b++) {
-    const ids = inputs.seqIdx?.data;
-    for (let t = 0; t < L; t++) reset[t] = ids !== undefined && t > 0 && ids[b * L + t] !== ids[b * L + t - 1] ? 1 : 0;
-    for (let d = 0; d < dim; d++) {
-      const c = b * dim + d;
+  const ids = inputs.seqIdx?.data;
+  for (let c = c0; c < c1; c++) {
+    const b = Math.floor(c / dim);
+    const d = c - b * dim;
+    // Indices below are local to the window (t from 0 at p0); tensors are indexed at time p0 + t.
+    if (c === c0 || d === 0) for (let t = 0; t < L; t++) reset[t] = ids !== undefined && p0 + t > 0 && ids[b * length + p0 + t] !== ids[b * length + p0 + t - 1] ? 1 : 0;
+    {
       const bias = inputs.deltaBias?.data[d];
       for (let t = 0; t < L; t++) {
-        const i = c * L + t;
+        const i = c * length + p0 + t;
         shifted[t] = bias === undefined ? inputs.delta.data[i] : round(inputs.delta.data[i] + bias);
         delta[t] = options.deltaSoftplus ? softplusRounded(round, shifted[t]) : shifted[t];
         du[t] = round(delta[t] * inputs.u.data[i]);
         for (let n = 0; n < N; n++) {
           // A reset's decay is 0 (the forward kernel's state zeroed), never exp(…)·0.
           f.decay[t * N + n] = reset[t] === 1 ? 0 : round(Math.exp(round(delta[t] * inputs.A.data[d * N + n])));
-          f.input[t * N + n] = round(inputs.B.data[projectionIndex(layoutB, dims, b, d, n, t)] * du[t]);
-          f.readout[t * N + n] = inputs.C.data[projectionIndex(layoutC, dims, b, d, n, t)];
+          f.input[t * N + n] = round(inputs.B.data[projectionIndex(layoutB, dims, b, d, n, p0 + t)] * du[t]);
+          f.readout[t * N + n] = inputs.C.data[projectionIndex(layoutC, dims, b, d, n, p0 + t)];
         }
         f.skip[t] = inputs.D === undefined ? 0 : round(inputs.D.data[d] * inputs.u.data[i]);
         f.gate[t] = inputs.z === undefined ? 1 : siluRounded(round, inputs.z.data[i]);
         yBar[t] = cot.y[i];
       }
       for (let n = 0; n < N; n++) {
-        f.initial[n] = inputs.h0?.data[c * N + n] ?? 0;
-        finalBar[n] = cot.lastState[c * N + n];
+        f.initial[n] = window?.initial?.(c, n) ?? inputs.h0?.data[c * N + n] ?? 0;
+        finalBar[n] = window?.finalBar?.(c, n) ?? cot.lastState[c * N + n];
+      }
+      if (window?.reduce !== undefined) {
+        window.reduce.channel(c, L, N, f, yBar, finalBar);
+        continue;
       }
       scans.channel(round, L, N, f, yBar, finalBar, states, inner, bar);
       for (let t = L - 1; t >= 0; t--) {
-        const i = c * L + t;
+        const i = c * length + p0 + t;
         const u = inputs.u.data[i];
         let deltaBar = 0;
         let duBar = 0;
         for (let n = 0; n < N; n++) {
           const k = t * N + n;
-          const bIndex = projectionIndex(layoutB, dims, b, d, n, t);
+          const bIndex = projectionIndex(layoutB, dims, b, d, n, p0 + t);
           duBar = round(duBar + round(bar.input[k] * inputs.B.data[bIndex]));
           add('B', bIndex, round(bar.input[k] * du[t]));
           // A reset's decay is the constant 0: nothing flows to Δ or A through it.
@@ -178,7 +215,7 @@ function selectiveScanVjp(scans: BackwardScans, round: Round, inputs: SelectiveS
             deltaBar = round(deltaBar + round(exponentBar * inputs.A.data[d * N + n]));
             add('A', d * N + n, round(exponentBar * delta[t]));
           }
-          add('C', projectionIndex(layoutC, dims, b, d, n, t), bar.readout[k]);
+          add('C', projectionIndex(layoutC, dims, b, d, n, p0 + t), bar.readout[k]);
         }
         deltaBar = round(deltaBar + round(duBar * u));
         let uBar = round(duBar * delta[t]);
@@ -192,15 +229,18 @@ function selectiveScanVjp(scans: BackwardScans, round: Round, inputs: SelectiveS
         acc.delta[i] = shiftedBar;
         if (inputs.deltaBias !== undefined) add('deltaBias', d, shiftedBar);
       }
-      if (acc.h0 !== undefined) for (let n = 0; n < N; n++) acc.h0[c * N + n] = bar.initial[n];
+      if (acc.h0 !== undefined && p0 === 0) for (let n = 0; n < N; n++) acc.h0[c * N + n] = bar.initial[n];
     }
   }
   return acc;
 }
 
 /** lti-ssm: one channel per (b, d) with time-invariant factors summed over batch and time; no state output. */
-function ltiSsmVjp(scans: BackwardScans, round: Round, inputs: LtiSsmInputs, cot: Values): Record<string, Float64Array> {
-  const [batch, dim, L] = inputs.u.shape;
+function ltiSsmVjp(scans: BackwardScans, round: Round, inputs: LtiSsmInputs, cot: Values, window: BackwardWindow | undefined): Record<string, Float64Array> {
+  const [batch, dim, length] = inputs.u.shape;
+  const [c0, c1] = window?.channels ?? [0, batch * dim];
+  const [p0, p1] = window?.positions ?? [0, length];
+  const L = p1 - p0;
   const N = inputs.Abar.shape[1];
   const acc = accumulators(inputs, DIFFERENTIABLE_INPUTS['lti-ssm']);
   const f = channelArrays(L, N);
@@ -211,22 +251,31 @@ function ltiSsmVjp(scans: BackwardScans, round: Round, inputs: LtiSsmInputs, cot
   const finalBar = new Float64Array(N);
   f.gate.fill(1);
   const add = adder(acc, round);
-  for (let b = 0; b < batch; b++) {
-    for (let d = 0; d < dim; d++) {
-      const c = b * dim + d;
+  for (let c = c0; c < c1; c++) {
+    const d = c % dim;
+    {
       for (let t = 0; t < L; t++) {
-        const u = inputs.u.data[c * L + t];
+        const u = inputs.u.data[c * length + p0 + t];
         for (let n = 0; n < N; n++) {
           f.decay[t * N + n] = inputs.Abar.data[d * N + n];
           f.input[t * N + n] = round(inputs.Bbar.data[d * N + n] * u);
           f.readout[t * N + n] = inputs.C.data[d * N + n];
         }
         f.skip[t] = inputs.D === undefined ? 0 : round(inputs.D.data[d] * u);
-        yBar[t] = cot.y[c * L + t];
+        yBar[t] = cot.y[c * length + p0 + t];
+      }
+      // No state input or output: a window's carries only (zero otherwise).
+      for (let n = 0; n < N; n++) {
+        f.initial[n] = window?.initial?.(c, n) ?? 0;
+        finalBar[n] = window?.finalBar?.(c, n) ?? 0;
+      }
+      if (window?.reduce !== undefined) {
+        window.reduce.channel(c, L, N, f, yBar, finalBar);
+        continue;
       }
       scans.channel(round, L, N, f, yBar, finalBar, states, inner, bar);
       for (let t = L - 1; t >= 0; t--) {
-        const i = c * L + t;
+        const i = c * length + p0 + t;
         const u = inputs.u.data[i];
         let uBar = 0;
         for (let n = 0; n < N; n++) {
@@ -352,25 +401,32 @@ const SEQUENTIAL_SCANS: BackwardScans = {
  * rule, shared parameters summed — is this file's, so backward kernels differing only in how they
  * scan share it. The problem and cotangents are expected valid (reference/vjp validates them).
  */
-export function vjpWithScans<F extends FamilyName>(precision: SequentialPrecision, problem: Problem<F>, cotangents: Cotangents<F>, scans: BackwardScans): SequentialGradients<F> {
+export function vjpWithScans<F extends FamilyName>(
+  precision: SequentialPrecision,
+  problem: Problem<F>,
+  cotangents: Cotangents<F>,
+  scans: BackwardScans,
+  window?: BackwardWindow,
+): SequentialGradients<F> {
   const round: Round = precision === 'float32' ? Math.fround : (x) => x;
   const cot = cotangentValues(round, cotangents as Readonly<Record<string, { readonly data: Data }>>);
   const p = problem as AnyProblem;
   let acc: Record<string, Float64Array>;
   switch (p.family) {
     case 'prefix-sum':
-      acc = prefixSumVjp(scans, round, p.inputs, p.options, cot);
+      acc = prefixSumVjp(scans, round, p.inputs, p.options, cot, window);
       break;
     case 'linear-recurrence':
-      acc = linearRecurrenceVjp(scans, round, p.inputs, p.options, cot);
+      acc = linearRecurrenceVjp(scans, round, p.inputs, p.options, cot, window);
       break;
     case 'selective-scan':
-      acc = selectiveScanVjp(scans, round, p.inputs, p.options, cot);
+      acc = selectiveScanVjp(scans, round, p.inputs, p.options, cot, window);
       break;
     case 'lti-ssm':
-      acc = ltiSsmVjp(scans, round, p.inputs, cot);
+      acc = ltiSsmVjp(scans, round, p.inputs, cot, window);
       break;
     case 'ssd':
+      if (window !== undefined) throw new Error('vjpWithScans: ssd takes no window (its channels are (batch, head, headdim), not the scanned families\' rows)');
       acc = ssdVjp(scans, round, p.inputs, p.options, cot);
       break;
   }

@@ -33,6 +33,11 @@ function bootstrapSource(workerUrl: URL): string {
   return `import(${JSON.stringify(tsxApiUrl())}).then((api) => api.tsImport(${JSON.stringify(workerUrl.href)}, ${JSON.stringify(import.meta.url)}));`;
 }
 
+/** Starts a worker thread running module `workerUrl` (TypeScript through tsx, or compiled JavaScript). */
+export function startModuleWorker(workerUrl: URL): Worker {
+  return new Worker(bootstrapSource(workerUrl), { eval: true });
+}
+
 interface PendingTask {
   resolve(): void;
   reject(error: Error): void;
@@ -55,10 +60,9 @@ export class WorkerPool<Task> {
 
   /** Starts `size` workers running `workerUrl`; `label` names them in errors (e.g. 'parallel-scan'). */
   static start<Task>(size: number, workerUrl: URL, label: string): WorkerPool<Task> {
-    const bootstrap = bootstrapSource(workerUrl);
     const workers: PoolWorker[] = [];
     for (let i = 0; i < size; i++) {
-      const worker = new Worker(bootstrap, { eval: true });
+      const worker = startModuleWorker(workerUrl);
       const entry: PoolWorker = { worker, pending: new Map() };
       worker.on('message', (reply: ReplyMessage) => {
         const task = entry.pending.get(reply.id);

@@ -36,9 +36,12 @@ export class PooledThreads<Task> {
   }
 
   /** Runs `run` after every run serialised before it: the shared buffers belong to one run at a time. */
-  serialise(run: () => Promise<void>): Promise<void> {
+  serialise<T>(run: () => Promise<T>): Promise<T> {
     const result = this.queue.then(run);
-    this.queue = result.catch(() => undefined);
+    this.queue = result.then(
+      () => undefined,
+      () => undefined,
+    );
     return result;
   }
 

@@ -1,15 +1,27 @@
 /**
- * WebGPU device acquisition through Dawn for Node (npm package `webgpu`), shared by every
- * implementation that runs on WebGPU. Dawn crashes the process at random (SIGSEGV,
- * std::system_error) when the object returned by create() or the adapter is garbage-collected
- * while its device is in use, so both stay referenced from a module-level holder until the
+ * WebGPU device acquisition from a GPU object (Dawn's for Node, implementations/webgpu/dawn.ts, or
+ * a browser's navigator.gpu), shared by every implementation that runs on WebGPU. Dawn crashes the
+ * process at random (SIGSEGV, std::system_error) when the adapter is garbage-collected while its
+ * device is in use, so every live adapter stays referenced from a module-level holder until its
  * device is released.
  */
-import { mkdirSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { ImplementationUnavailableError } from '../../spec/implementation.ts';
 import { errorMessage } from '../../spec/errors.ts';
+
+/** Where a WebGPU device comes from: the GPU object, what to call it in a report, and what to say when it has no adapter. */
+export interface GpuSource {
+  /** The GPU object (navigator.gpu); throws ImplementationUnavailableError when there is none. */
+  gpu(): Promise<GPU>;
+  /** The API as a report names it, e.g. 'WebGPU (Dawn for Node, npm package webgpu)'. */
+  readonly api: string;
+  /** What to say when requestAdapter gives no adapter. */
+  readonly noAdapterReason: string;
+  /**
+   * 'flush' where the GPU may flush subnormal values to zero, which WGSL allows (Chromium's
+   * SwiftShader does); the implementations then declare it, and the tolerance admits it.
+   */
+  readonly subnormals?: 'preserve' | 'flush';
+}
 
 /** What acquireWebGpuDevice asks of the adapter. */
 export interface WebGpuDeviceRequest {
@@ -49,32 +61,27 @@ interface LiveDevice {
   readonly device: GPUDevice;
 }
 
-// Module-level on purpose: keeps Dawn's GPU object and every live adapter reachable (see header).
-let dawnGpu: GPU | undefined;
+// Module-level on purpose: keeps every live adapter reachable (see header).
 const liveDevices = new Set<LiveDevice>();
 
 /** Software rasterizers: results are real shader executions, but on the CPU. */
 const SOFTWARE_ADAPTER_PATTERN = /llvmpipe|lavapipe|swiftshader|software|warp|softpipe/i;
 
-/** The exact text reports and the README give when no adapter exists. */
-export const NO_ADAPTER_REASON =
-  'no WebGPU adapter: Dawn (npm package webgpu) found no Vulkan, Metal or D3D12 device; install a GPU driver, or Mesa lavapipe >= 24 (software Vulkan, e.g. Debian bookworm-backports mesa-vulkan-drivers)';
-
-/** Acquires a WebGPU device from Dawn, or throws ImplementationUnavailableError saying why there is none. */
-export async function acquireWebGpuDevice(request: WebGpuDeviceRequest = {}): Promise<WebGpuDeviceHandle> {
-  const gpu = await dawnInstance();
+/** Acquires a WebGPU device from the source's GPU, or throws ImplementationUnavailableError saying why there is none. */
+export async function acquireWebGpuDevice(source: GpuSource, request: WebGpuDeviceRequest = {}): Promise<WebGpuDeviceHandle> {
+  const gpu = await source.gpu();
   let adapter: GPUAdapter | null;
   try {
     adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   } catch (error) {
-    throw new ImplementationUnavailableError(`${NO_ADAPTER_REASON} (requestAdapter failed: ${errorMessage(error)})`);
+    throw new ImplementationUnavailableError(`${source.noAdapterReason} (requestAdapter failed: ${errorMessage(error)})`);
   }
-  if (adapter === null) throw new ImplementationUnavailableError(NO_ADAPTER_REASON);
-  const environment = adapterEnvironment(adapter);
+  if (adapter === null) throw new ImplementationUnavailableError(source.noAdapterReason);
+  const environment = adapterEnvironment(adapter, source.api);
   const requiredFeatures = request.requiredFeatures ?? [];
   for (const feature of requiredFeatures) {
     if (!adapter.features.has(feature)) {
-      throw new ImplementationUnavailableError(`adapter lacks ${feature} (adapter: ${environment.description || environment.device})`);
+      throw new ImplementationUnavailableError(`adapter lacks ${feature} (adapter: ${adapterName(environment)})`);
     }
   }
   const requiredLimits: Record<string, number> = {};
@@ -82,7 +89,7 @@ export async function acquireWebGpuDevice(request: WebGpuDeviceRequest = {}): Pr
     const offered = adapter.limits[name];
     if (offered < minimum) {
       throw new ImplementationUnavailableError(
-        `adapter offers ${name} = ${offered}, needs at least ${minimum} (adapter: ${environment.description || environment.device})`,
+        `adapter offers ${name} = ${offered}, needs at least ${minimum} (adapter: ${adapterName(environment)})`,
       );
     }
     requiredLimits[name] = offered;
@@ -91,7 +98,7 @@ export async function acquireWebGpuDevice(request: WebGpuDeviceRequest = {}): Pr
   try {
     device = await adapter.requestDevice({ requiredFeatures: [...requiredFeatures], requiredLimits, label: request.label });
   } catch (error) {
-    throw new ImplementationUnavailableError(`requestDevice failed on ${environment.description || environment.device}: ${errorMessage(error)}`);
+    throw new ImplementationUnavailableError(`requestDevice failed on ${adapterName(environment)}: ${errorMessage(error)}`);
   }
   const live: LiveDevice = { adapter, device };
   liveDevices.add(live);
@@ -109,14 +116,19 @@ export async function acquireWebGpuDevice(request: WebGpuDeviceRequest = {}): Pr
   };
 }
 
+/** The adapter as a message names it: its description, else its device, else vendor and architecture (a browser may blank the first two). */
+export function adapterName(environment: Readonly<Record<string, string>>): string {
+  return environment.description || environment.device || [environment.vendor, environment.architecture].filter(Boolean).join(' ') || 'unnamed adapter';
+}
+
 /** The adapter's facts as report strings; `emulated` is 'true' for software rasterizers. */
-export function adapterEnvironment(adapter: GPUAdapter): Record<string, string> {
+export function adapterEnvironment(adapter: GPUAdapter, api: string): Record<string, string> {
   const info = adapter.info as GPUAdapterInfo & { readonly driver?: string; readonly isFallbackAdapter?: boolean };
   const fallback = info.isFallbackAdapter ?? (adapter as GPUAdapter & { readonly isFallbackAdapter?: boolean }).isFallbackAdapter ?? false;
   const description = info.description ?? '';
   const emulated = SOFTWARE_ADAPTER_PATTERN.test(`${info.architecture} ${info.device} ${description}`);
   const environment: Record<string, string> = {
-    api: 'WebGPU (Dawn for Node, npm package webgpu)',
+    api,
     vendor: info.vendor ?? '',
     architecture: info.architecture ?? '',
     device: info.device ?? '',
@@ -133,28 +145,3 @@ export function adapterEnvironment(adapter: GPUAdapter): Record<string, string> 
 export function liveWebGpuDeviceCount(): number {
   return liveDevices.size;
 }
-
-/**
- * The process's one Dawn GPU object (what a browser calls navigator.gpu), created on first use and
- * kept reachable for the life of the process; for code that must install navigator.gpu itself.
- */
-export async function dawnInstance(): Promise<GPU> {
-  if (dawnGpu !== undefined) return dawnGpu;
-  // Dawn's Vulkan loader wants a writable runtime directory; containers often have none.
-  if (process.env.XDG_RUNTIME_DIR === undefined || process.env.XDG_RUNTIME_DIR === '') {
-    const directory = path.join(os.tmpdir(), `xdg-${process.getuid?.() ?? 'user'}`);
-    mkdirSync(directory, { recursive: true, mode: 0o700 });
-    process.env.XDG_RUNTIME_DIR = directory;
-  }
-  try {
-    // Imported here, not at the top: a platform without Dawn's native binary must still load the registry.
-    const { create, globals } = await import('webgpu');
-    // GPUBufferUsage, GPUMapMode, GPUShaderStage… are globals in a browser; Dawn ships them separately.
-    Object.assign(globalThis, globals);
-    dawnGpu = create([]);
-  } catch (error) {
-    throw new ImplementationUnavailableError(`${NO_ADAPTER_REASON} (Dawn failed to start: ${errorMessage(error)})`);
-  }
-  return dawnGpu;
-}
-

@@ -2,7 +2,8 @@
  * selective-scan on the GPU: one workgroup per (batch, dim) channel, one invocation per state,
  * discretization, contraction with C, D and the gate in the shader (wgsl-channel-scan.ts). The
  * step is the same kernel over one time step, starting from the given state. seqIdx reaches the
- * kernel as reset flags appended to delta (resetFlags).
+ * kernel as reset flags appended to delta (resetFlags). The vjp recomputes the states and runs the
+ * adjoint with linear-recurrence's row scans over the state rows (vjp-selective-scan.ts).
  */
 import type { FamilyImplementation } from '../../spec/implementation.ts';
 import type { Problem, SelectiveScanInputs, SelectiveScanOptions } from '../../spec/families.ts';
@@ -12,10 +13,17 @@ import { moduleLabel } from './kernel-modules.ts';
 import type { KernelRuntime } from './runtime.ts';
 import { bytesPerElement, INFINITY_BITS } from './storage-type.ts';
 import { CHANNEL_SCAN_FLAGS, CHANNEL_SCAN_PARAM_WORDS, PROJECTION_KIND } from './wgsl-channel-scan.ts';
+import { selectiveScanVjp } from './vjp-selective-scan.ts';
 
 /** The selective-scan family of a WebGPU implementation. */
 export function selectiveScanFamily(runtime: KernelRuntime): FamilyImplementation<'selective-scan'> {
   const module = moduleLabel('selective-scan scan', runtime.storage);
+  const vjpModules = {
+    prepare: moduleLabel('selective-scan adjoint inputs', runtime.storage),
+    gradients: moduleLabel('selective-scan gradients', runtime.storage),
+    rowScan: moduleLabel('linear-recurrence scan', runtime.storage),
+    rowAdjoint: moduleLabel('linear-recurrence adjoint', runtime.storage),
+  };
 
   async function scan(inputs: SelectiveScanInputs, options: SelectiveScanOptions, dims: Dimensions) {
     const channels = dims.batch * dims.dim;
@@ -78,6 +86,7 @@ export function selectiveScanFamily(runtime: KernelRuntime): FamilyImplementatio
       const out = await scan(problem.inputs, problem.options, dims);
       return { y: { data: out.y, shape: shapes.y }, lastState: { data: out.lastState, shape: shapes.lastState } };
     },
+    vjp: (problem, cotangents) => selectiveScanVjp(runtime, vjpModules, problem, cotangents),
     async step(inputs, options) {
       const dims = stepDimensionsOf('selective-scan', inputs);
       // A step is the scan over one token: (batch, dim) is (batch, dim, 1) in memory, B and C already use L = 1.
@@ -104,7 +113,8 @@ export function withResetFlags(delta: Float32Array, seqIdx: Float32Array, batch:
   return out;
 }
 
-function projectionParams(layout: ProjectionLayout): [number, number] {
+/** The params' (kind, groups) words of a B or C layout. */
+export function projectionParams(layout: ProjectionLayout): [number, number] {
   switch (layout.kind) {
     case 'time-invariant':
       return [PROJECTION_KIND.timeInvariant, 1];

@@ -4,10 +4,11 @@ import type { StorageType } from './storage-type.ts';
 import { CHANNEL_SCAN_WRITTEN, channelScanBindings, channelScanShader, type ChannelScanFamily } from './wgsl-channel-scan.ts';
 import { ROW_SCAN_ENTRY_POINTS, rowScanBindings, rowScanShader, rowScanWritten, type RowScanFamily } from './wgsl-row-scan.ts';
 import { ROW_STEP_WRITTEN, rowStepBindings, rowStepShader } from './wgsl-row-step.ts';
+import { SELECTIVE_SCAN_VJP_BINDINGS, SELECTIVE_SCAN_VJP_ENTRY_POINTS, SELECTIVE_SCAN_VJP_WRITTEN, selectiveScanVjpShader, type SelectiveScanVjpModule } from './wgsl-selective-scan-vjp.ts';
 import { SSD_BINDINGS, SSD_ENTRY_POINTS, SSD_WRITTEN, ssdShader } from './wgsl-ssd.ts';
 
 /** The kinds of module: a family's scan or its one-token step (selective-scan, lti-ssm and ssd step with their scan). */
-export type KernelModuleName = `${RowScanFamily} scan` | `${RowScanFamily} step` | 'linear-recurrence adjoint' | `${ChannelScanFamily} scan` | 'ssd scan';
+export type KernelModuleName = `${RowScanFamily} scan` | `${RowScanFamily} step` | 'linear-recurrence adjoint' | `${ChannelScanFamily} scan` | SelectiveScanVjpModule | 'ssd scan';
 
 /** Rewrites a module's WGSL before compilation; a seam for fault-injection tests. */
 export type ShaderTransform = (label: string, wgsl: string) => string;
@@ -36,6 +37,9 @@ export function kernelModules(storage: StorageType, transform?: ShaderTransform)
   add('linear-recurrence adjoint', rowScanShader('linear-recurrence adjoint', storage), rowScanBindings('linear-recurrence adjoint'), rowScanWritten('linear-recurrence adjoint') as ReadonlySet<string>, ROW_SCAN_ENTRY_POINTS);
   for (const family of ['selective-scan', 'lti-ssm'] as const) {
     add(`${family} scan`, channelScanShader(family, storage), channelScanBindings(family), CHANNEL_SCAN_WRITTEN as ReadonlySet<string>, ['scanChannels']);
+  }
+  for (const name of ['selective-scan adjoint inputs', 'selective-scan gradients'] as const) {
+    add(name, selectiveScanVjpShader(name, storage), SELECTIVE_SCAN_VJP_BINDINGS[name], SELECTIVE_SCAN_VJP_WRITTEN, SELECTIVE_SCAN_VJP_ENTRY_POINTS[name]);
   }
   add('ssd scan', ssdShader(storage), SSD_BINDINGS, SSD_WRITTEN as ReadonlySet<string>, SSD_ENTRY_POINTS);
   return modules;

@@ -61,6 +61,7 @@ export async function linearRecurrenceVjp(
   return h0 === undefined ? gradients : { ...gradients, h0: { data: out.h0Bar, shape: h0.shape } };
 }
 
-function asFloat32(values: Float32Array | Float64Array): Float32Array {
+/** Float32 values of a cotangent (float64 ones rounded), as the kernels upload them. */
+export function asFloat32(values: Float32Array | Float64Array): Float32Array {
   return values instanceof Float32Array ? values : Float32Array.from(values);
 }

@@ -102,13 +102,7 @@ var<workgroup> chunkDriveInput: array<f32, CHUNK>;
 
 fn flag(bit: u32) -> bool { return (params.flags & bit) != 0u; }
 
-// Index of B or C element (n, t) of channel (b, d) in the layout kind/groups; group of d is ⌊d / (dim / G)⌋.
-fn projectionIndex(kind: u32, groups: u32, b: u32, d: u32, n: u32, t: u32) -> u32 {
-  let N = params.stateSize;
-  if (kind == TIME_INVARIANT) { return d * N + n; }
-  let g = d / (params.dim / groups);
-  return ((b * groups + g) * N + n) * params.length + t;
-}
+${PROJECTION_INDEX_WGSL}
 
 ${body.functions}
 
@@ -165,6 +159,20 @@ fn scanChannels(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) c
 }
 `;
 }
+
+/**
+ * WGSL index of B or C element (n, t) of channel (b, d) in a projection layout (PROJECTION_KIND,
+ * groups), for modules whose params have dim, length and stateSize and that define TIME_INVARIANT.
+ */
+export const PROJECTION_INDEX_WGSL = /* wgsl */ `
+// Index of B or C element (n, t) of channel (b, d) in the layout kind/groups; group of d is ⌊d / (dim / G)⌋.
+fn projectionIndex(kind: u32, groups: u32, b: u32, d: u32, n: u32, t: u32) -> u32 {
+  let N = params.stateSize;
+  if (kind == TIME_INVARIANT) { return d * N + n; }
+  let g = d / (params.dim / groups);
+  return ((b * groups + g) * N + n) * params.length + t;
+}
+`;
 
 interface ChannelScanParts {
   functions: string;

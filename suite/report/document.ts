@@ -5,7 +5,7 @@
 import { FAMILY_NAMES } from '../../spec/families.ts';
 import { growthReading } from '../accuracy.ts';
 import { MAMBA_ALLCLOSE } from '../compare.ts';
-import { OUTCOMES } from '../conformance-run.ts';
+import { OUTCOMES } from '../conformance.ts';
 import { describeCellFailure } from '../messages.ts';
 import { FAILING_OUTCOMES, PROPERTY_NAMES, type CellResult, type ConformanceReport, type ImplementationReport, type Outcome, type RunSettings } from '../results.ts';
 import { MIN_NORMAL } from '../../spec/precision.ts';

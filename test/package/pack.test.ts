@@ -15,6 +15,7 @@ import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumUnavailable } from '../../browser/chromium.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ENABLED = process.env.SCAN_CONFORMANCE_PACKAGE_TEST === '1';
@@ -24,6 +25,8 @@ const LONG = 900_000;
 const PYTHON = spawnSync('python3', ['-c', 'import numpy'], { encoding: 'utf8' }).status === 0;
 const REQUIRE_PYTHON = process.env.REQUIRE_PYTHON === '1';
 const README = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+/** Why the browser command cannot run here (no Chromium), unless REQUIRE_CHROMIUM=1 makes that a failure. */
+const CHROMIUM_MISSING = process.env.REQUIRE_CHROMIUM === '1' ? undefined : chromiumUnavailable();
 
 /** The fenced code blocks of the README in a language, in order. */
 function readmeBlocks(language: string): string[] {
@@ -239,6 +242,17 @@ describe.skipIf(!ENABLED)(`the packed package in a fresh project${ENABLED ? '' :
     const fromFile = shell(caseReplay, project);
     expect(fromFile.status, describeRun(fromFile)).toBe(1);
     expect(fromFile.stderr).toContain('fixture counterexample/user_off-by-one-prefix-sum-prefix-sum-conformance: ');
+  }, LONG);
+
+  it.skipIf(CHROMIUM_MISSING !== undefined)(`runs the README's browser command from the installed package, its page bundled at build time${CHROMIUM_MISSING === undefined ? '' : ` (skipped: ${CHROMIUM_MISSING})`}`, async () => {
+    const command = readmeCommand('npx scan-conformance browser');
+    const browsed = shell(`${command} --out reports/browser`, project);
+    expect(browsed.status, describeRun(browsed)).toBe(0);
+    expect(browsed.stdout).toMatch(/PASS ✅ no unexpected failure · 1 implementation, \d+ cells/);
+    const report = await reportIn(path.join(project, 'reports/browser'));
+    expect(report.implementations.map((i) => i.name)).toEqual(['webgpu-f32']);
+    expect(report.implementations[0].cells.some((c) => c.outcome === 'pass' && c.runs > 0)).toBe(true);
+    await expect(readFile(path.join(project, 'node_modules/scan-conformance/dist/browser/page-bundle.js'))).resolves.toBeDefined();
   }, LONG);
 
   it('finds the shipped implementations and fixtures from dist/', () => {

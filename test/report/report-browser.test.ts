@@ -8,14 +8,14 @@
  * where its absence fails. A screenshot of the page and of the plot is left in the temporary
  * folder named in the test output, for a person to look at.
  */
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FIXTURES_DIR } from '../../fixtures/manifest.ts';
+import { CHROMIUM_ARGS as HEADLESS_ARGS, DEFAULT_CHROMIUM, chromiumUnavailable } from '../../browser/chromium.ts';
+import { FIXTURES_DIR } from '../../fixtures/folder.ts';
 import sequential from '../../implementations/sequential/index.ts';
 import type { ScanImplementation } from '../../spec/implementation.ts';
 import { runConformance } from '../../suite/conformance-run.ts';
@@ -23,22 +23,13 @@ import { fixtureSourceFromDirectory } from '../../suite/fixture-source.ts';
 import { writeReports } from '../../suite/report/write.ts';
 import { offByOnePrefixSum } from '../cli/modules/prefix-sums.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM = DEFAULT_CHROMIUM;
 const REQUIRED = process.env.REQUIRE_CHROMIUM === '1';
-const unavailable = existsSync(CHROMIUM) ? undefined : `no Chromium at ${CHROMIUM} (apt-get install chromium)`;
+const unavailable = chromiumUnavailable(CHROMIUM);
 const label = unavailable === undefined ? '' : ` (skipped: ${unavailable})`;
 
-/** Chromium's switches: headless, and nothing that reaches the network or writes outside its own profile. */
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+/** The launcher's switches (browser/chromium.ts); a static report needs no GPU. */
+const CHROMIUM_ARGS = [...HEADLESS_ARGS, '--disable-gpu'];
 
 const implementations = (sequential as ScanImplementation[]).filter((i) => i.name === 'sequential-f32' || i.name === 'sequential-f64');
 const NAMES = [...implementations.map((i) => i.name), offByOnePrefixSum.name];

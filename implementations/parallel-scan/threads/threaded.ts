@@ -11,11 +11,9 @@ import type { ScanImplementation } from '../../../spec/implementation.ts';
 import type { Arithmetic } from '../arithmetic.ts';
 import { abortSlices, createSliceSync, INPUT_ROUNDS, inputRound, publishInputRounds } from '../time-slices.ts';
 import type { SliceSync } from '../time-slices.ts';
-import type { JobOutputs, ScanJob } from '../job.ts';
+import type { JobOutputs, ScanJob, ScannedProblem } from '../job.ts';
 import { allocateOutputs } from '../job.ts';
 import { familiesOf } from '../single-threaded.ts';
-import { ChunkedScan } from '../algorithms/chunked.ts';
-import { parallelBackwardScans } from '../vjp.ts';
 import { ThreadState } from './execute.ts';
 import { DEFAULT_THRESHOLDS, planRun } from './plan.ts';
 import type { PlanThresholds } from './plan.ts';
@@ -24,7 +22,15 @@ import { PooledThreads } from '../../threads/pooled-threads.ts';
 import { copyOutputs, shareJob, shareOutputs, stageJob } from './share.ts';
 import { groupRegion, timeRegion } from '../../threads/shared-memory.ts';
 import type { SequenceRegion } from '../../threads/shared-memory.ts';
-import type { WorkerTask } from './task.ts';
+import type { PoolTask, WorkerTask } from './task.ts';
+import { threadedVjp } from './backward.ts';
+import type { BackwardContext } from './backward.ts';
+
+/** Channels (batch·dim rows), lanes per channel (N states, or 1) and length of a problem: what planRun splits. */
+export function shapeOf(problem: ScannedProblem): { groups: number; lanes: number; length: number } {
+  const { batch, dim, length, stateSize } = dimensionsOf(problem);
+  return { groups: batch * dim, lanes: problem.family === 'selective-scan' || problem.family === 'lti-ssm' ? stateSize : 1, length };
+}
 
 /** Options of the threaded implementation. */
 export interface ThreadedOptions {
@@ -42,7 +48,7 @@ export function threadedImplementation(arithmetic: Arithmetic, options: Threaded
   const precision = arithmetic.precision;
   const thresholds = options.thresholds ?? DEFAULT_THRESHOLDS;
   const local = new ThreadState();
-  const workers = new PooledThreads<WorkerTask>(threads, siblingModule(import.meta.url, 'worker'), 'parallel-scan');
+  const workers = new PooledThreads<PoolTask>(threads, siblingModule(import.meta.url, 'worker'), 'parallel-scan');
 
   const task = (job: ScanJob, outputs: JobOutputs, assignment: WorkerTask['assignment']): WorkerTask => ({
     precision,
@@ -56,9 +62,7 @@ export function threadedImplementation(arithmetic: Arithmetic, options: Threaded
   }
 
   async function computeNow(job: ScanJob, outputs: JobOutputs): Promise<void> {
-    const { batch, dim, length, stateSize } = dimensionsOf(job.problem);
-    const groups = batch * dim;
-    const lanes = job.problem.family === 'selective-scan' || job.problem.family === 'lti-ssm' ? stateSize : 1;
+    const { groups, lanes, length } = shapeOf(job.problem);
     const pool = workers.pool;
     const plan = pool === undefined ? ({ kind: 'inline' } as const) : planRun(groups, lanes, length, pool.size + 1, thresholds);
     if (plan.kind === 'inline' || pool === undefined) {
@@ -130,6 +134,8 @@ export function threadedImplementation(arithmetic: Arithmetic, options: Threaded
     }
   }
 
+  const backward: BackwardContext = { arithmetic, workers, thresholds, local: (share) => local.executeBackward(share), shape: shapeOf };
+
   const suffix = precision === 'float32' ? 'f32' : 'f64';
   return {
     name: options.name ?? `parallel-scan/chunked-threads-${suffix}`,
@@ -143,8 +149,8 @@ export function threadedImplementation(arithmetic: Arithmetic, options: Threaded
         local.execute(task(job, outputs, { kind: 'groups', g0: 0, g1: batch * dim }));
       },
       arithmetic,
-      // The backward is not split across the workers (yet): the same chunked scan, on the calling thread.
-      parallelBackwardScans(new ChunkedScan(), arithmetic),
+      // The backward split like the forward (threads/backward.ts), the chunked backward scans in every share.
+      (problem, cotangents) => workers.serialise(() => threadedVjp(backward, problem, cotangents)),
     ),
     async setup() {
       workers.start();

@@ -122,6 +122,8 @@ describe.skipIf(f32Unavailable !== undefined)(`webgpu-f32 runs WGSL compute pipe
       'linear-recurrence adjoint (f32)',
       'selective-scan scan (f32)',
       'lti-ssm scan (f32)',
+      'selective-scan adjoint inputs (f32)',
+      'selective-scan gradients (f32)',
       'ssd scan (f32)',
     ]);
     for (const kernel of webgpuF32.kernels()) {
