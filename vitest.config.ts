@@ -16,5 +16,8 @@ export default defineConfig({
     maxWorkers: 2,
     // The conformance tests also write reports/vitest/report.{json,md,html}: the CLI's numbers.
     reporters: ['default', './suite/vitest-reporter.ts'],
+    // The CLI tests run check in-process on small selections, already two files at a time: one
+    // process each (check's default is a child per core); test/cli/shard.test.ts tests --jobs itself.
+    env: { SCAN_CONFORMANCE_JOBS: '1' },
   },
 });

@@ -7,6 +7,8 @@ import { DEFAULT_REQUEST_TIMEOUT_MS } from '../protocol/process-implementation.t
 import { FAMILY_NAMES, type FamilyName } from '../spec/families.ts';
 import { PROPERTY_NAMES, type PropertyName } from '../suite/results.ts';
 import { DEFAULT_REPORT_DIR, DEFAULT_RUN_TIMEOUT_MS, DEFAULT_SEED, ENVIRONMENT, MODES } from '../suite/settings.ts';
+import { parseShardSpec, type ShardSpec } from '../suite/shard-spec.ts';
+import { errorMessage } from '../spec/errors.ts';
 
 /** A usage error: the CLI prints it with a pointer to --help and exits 2. */
 export class UsageError extends Error {
@@ -45,6 +47,26 @@ export interface CheckArguments {
   readonly maxLength?: number;
   /** Let a run that checked nothing (no cell ran a case) exit 0. */
   readonly allowEmpty?: boolean;
+  /** Run only shard i of n of the run's cells (suite/shard-plan.ts). */
+  readonly shard?: ShardSpec;
+  /** With --shard: write the shard's report.json here instead of report.json, .md and .html into --out (what --jobs children do). */
+  readonly shardFile?: string;
+  /** An earlier report.json whose cell timings balance the split. */
+  readonly timings?: string;
+  /** Shards run as child processes and merged (1: in this process); undefined: the default (suite/settings.ts defaultJobs). */
+  readonly jobs?: number;
+  /** The command line's flags as given (what --jobs passes on to its children). */
+  readonly argv: readonly string[];
+}
+
+/** What `scan-conformance merge` was asked to do. */
+export interface MergeArguments {
+  readonly command: 'merge';
+  /** Every shard's report.json. */
+  readonly files: readonly string[];
+  readonly out: string;
+  /** Merge without some shards: their cells become error cells (the verdict fails), instead of a refusal. */
+  readonly allowIncomplete: boolean;
 }
 
 /** What `scan-conformance list` was asked to do. */
@@ -88,7 +110,7 @@ export interface FixturesArguments {
 }
 
 /** A parsed command line. */
-export type CliArguments = CheckArguments | ListArguments | BrowserArguments | FixturesArguments | { readonly command: 'help' } | { readonly command: 'version' };
+export type CliArguments = CheckArguments | ListArguments | BrowserArguments | MergeArguments | FixturesArguments | { readonly command: 'help' } | { readonly command: 'version' };
 
 /** The text of --help. */
 export const HELP = `Usage: scan-conformance <command> [flags]
@@ -96,6 +118,8 @@ export const HELP = `Usage: scan-conformance <command> [flags]
 Commands
   check      Run implementations through the fixtures and every property; write reports.
   list       List the implementations check would run: precision, families, error model.
+  merge      Merge the report.json of every shard of a run (check --shard i/n) into one report:
+             scan-conformance merge <report.json…> --out <dir> [--allow-incomplete].
   browser    Serve a page that runs the suite in a browser on navigator.gpu (the shipped WGSL
              implementations and --implementation modules); with --headless, drive headless
              Chromium, write the reports and exit as check does.
@@ -132,6 +156,18 @@ What to run (check)
                            failing counterexamples go to <out>/counterexamples/.
   --allow-empty            Exit 0 even when nothing was checked (no cell, or every case declined).
 
+Sharding (check)
+  --jobs <n>               Run the cells as n shards in n child processes and merge their reports
+                           (default: the number of cores, ${ENVIRONMENT.jobs} over it; 1: in this process).
+                           The report is the one a single process writes.
+  --shard <i/n>            Run only shard i of n: a deterministic split of the cells (a fixtures
+                           cell by case) balanced by cost; report.json keeps what merge needs.
+                           A shard given no cell checks nothing, and fails as such unless --allow-empty.
+  --timings <report.json>  Balance the split by the cell timings of an earlier report (default:
+                           by case sizes; --jobs uses <out>/report.json when there is one).
+                           Every shard of a run must be given the same file.
+  --shard-file <file>      With --shard: write the shard's report.json to this file only.
+
 The browser command
   --headless               Drive headless Chromium (playwright-core) instead of waiting for a browser.
   --browser <path>         The Chromium executable (default /usr/bin/chromium).
@@ -151,6 +187,8 @@ Examples
   scan-conformance check --command "python3 my_testee.py" --family selective-scan --runs 50
   scan-conformance check --only sequential-f32 --family prefix-sum --property scaling --seed 42 --path "3:1"
   scan-conformance check --impl ./my-kernel.ts --case reports/counterexamples/my-kernel-prefix-sum-conformance.safetensors
+  scan-conformance check --shard 2/3 --out reports/shard-2
+  scan-conformance merge reports/shard-*/report.json --out reports
   scan-conformance fixtures generate --family prefix-sum --length 1,1000 --out fixtures-ci
   scan-conformance browser --headless --only webgpu-f32 --family prefix-sum
 `;
@@ -180,6 +218,10 @@ const FLAGS = {
     'no-fixtures': { type: 'boolean' },
     all: { type: 'boolean' },
     'allow-empty': { type: 'boolean' },
+    jobs: { type: 'string' },
+    shard: { type: 'string' },
+    'shard-file': { type: 'string' },
+    timings: { type: 'string' },
   },
   list: {
     impl: { type: 'string', multiple: true },
@@ -265,8 +307,9 @@ export function parseCliArguments(argv: readonly string[]): CliArguments {
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') return { command: 'help' };
   if (command === 'version' || command === '--version') return { command: 'version' };
   if (command === 'fixtures') return { command, argv: rest };
+  if (command === 'merge') return parseMergeArguments(rest);
   if (command !== 'check' && command !== 'list' && command !== 'browser') {
-    throw new UsageError(`command: expected one of check, list, browser, fixtures, help, version, got '${command}'`);
+    throw new UsageError(`command: expected one of check, list, browser, merge, fixtures, help, version, got '${command}'`);
   }
   const parsed = parseFlags(command, rest);
   if (parsed.help) return { command: 'help' };
@@ -310,6 +353,22 @@ export function parseCliArguments(argv: readonly string[]): CliArguments {
   const path = single('path');
   if (path !== undefined && !/^\d+(:\d+)*$/.test(path)) throw new UsageError(`--path: expected a fast-check path such as '3:1:0', got '${path}'`);
   if (path !== undefined && seed === undefined) throw new UsageError(`--path: expected --seed too (a path replays a counterexample of one seed), got --path alone`);
+  const jobs = single('jobs');
+  const shardText = single('shard');
+  let shard: ShardSpec | undefined;
+  if (shardText !== undefined) {
+    try {
+      shard = parseShardSpec(shardText);
+    } catch (error) {
+      throw new UsageError(`--shard: ${errorMessage(error)}`);
+    }
+  }
+  if (shard !== undefined && jobs !== undefined) throw new UsageError(`--jobs: expected either --jobs (shards in child processes) or --shard (one shard), got both`);
+  const shardFile = single('shard-file');
+  if (shardFile !== undefined && shard === undefined) throw new UsageError(`--shard-file: expected --shard i/n too, got --shard-file alone`);
+  if (shardFile !== undefined && shardFile.trim() === '') throw new UsageError(`--shard-file: expected a file, got ''`);
+  const timings = single('timings');
+  if (timings !== undefined && timings.trim() === '') throw new UsageError(`--timings: expected an earlier report.json, got ''`);
   return {
     command,
     ...common,
@@ -327,7 +386,42 @@ export function parseCliArguments(argv: readonly string[]): CliArguments {
     ...(cases.length > 0 && { cases }),
     ...(timeout !== undefined && { timeoutMs: integer('timeout', timeout, 1) }),
     ...(maxLength !== undefined && { maxLength: integer('max-length', maxLength, 0) }),
+    ...(shard !== undefined && { shard }),
+    ...(shardFile !== undefined && { shardFile }),
+    ...(timings !== undefined && { timings }),
+    ...(jobs !== undefined && { jobs: integer('jobs', jobs, 1) }),
+    argv: rest,
   };
+}
+
+/** Parses `merge <report.json…> --out <dir> [--allow-incomplete]`. */
+function parseMergeArguments(argv: readonly string[]): MergeArguments | { readonly command: 'help' } {
+  const options = { out: { type: 'string' }, 'allow-incomplete': { type: 'boolean' }, ...HELP_FLAG } as const satisfies ParseArgsOptionsConfig;
+  const { tokens } = parseArgs({ args: [...argv], options, strict: false, allowPositionals: true, tokens: true });
+  const files: string[] = [];
+  let out: string | undefined;
+  let allowIncomplete = false;
+  for (const token of tokens) {
+    if (token.kind === 'positional') {
+      files.push(token.value);
+      continue;
+    }
+    if (token.kind === 'option-terminator') continue;
+    if (token.name === 'help') return { command: 'help' };
+    if (token.name === 'allow-incomplete') {
+      if (token.value !== undefined) throw new UsageError(`--allow-incomplete: expected no value, got '${token.value}'`);
+      allowIncomplete = true;
+      continue;
+    }
+    if (token.name !== 'out') throw new UsageError(`merge: unknown flag '${token.rawName}'; expected report.json files, --out <dir> and --allow-incomplete`);
+    if (token.value === undefined || token.value.trim() === '' || (!token.inlineValue && token.value.startsWith('--'))) {
+      throw new UsageError(`--out: expected a folder, got ${token.value === undefined ? 'the end of the command line' : `'${token.value}'`}`);
+    }
+    if (out !== undefined) throw new UsageError(`--out: expected at most one value, got '${out}' and '${token.value}'`);
+    out = token.value;
+  }
+  if (files.length === 0) throw new UsageError(`merge: expected the report.json of every shard, got none`);
+  return { command: 'merge', files, out: out ?? DEFAULT_REPORT_DIR, allowIncomplete };
 }
 
 /** The families of --family, checked. */

@@ -3,6 +3,9 @@
  * scripts/cli.ts so that --help, --version and usage errors answer without loading the suite,
  * the reference and the plotting library.
  */
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import cliProgress from 'cli-progress';
 import { FIXTURES_DIR } from '../fixtures/folder.ts';
@@ -24,12 +27,19 @@ import { commandTarget, moduleTarget } from '../suite/replay.ts';
 import { InvalidImplementationError } from '../suite/implementation-check.ts';
 import { describeCellFailure } from '../suite/messages.ts';
 import { IMPLEMENTATIONS_DIR, ImplementationModuleError, assertUniqueNames, implementationModules, loadImplementationModule } from '../suite/registry.ts';
-import { FAILING_OUTCOMES, type ConformanceReport, type ImplementationReport } from '../suite/results.ts';
+import { FAILING_OUTCOMES, type ConformanceReport, type ImplementationReport, type ShardRecord, type UnitResult } from '../suite/results.ts';
 import type { RunOptions } from '../suite/runner.ts';
-import { MODES, deepFromEnvironment, requireAvailableFromEnvironment, runOptionsFromEnvironment } from '../suite/settings.ts';
+import { DEFAULT_RUN_TIMEOUT_MS, MODES, defaultJobs, deepFromEnvironment, requireAvailableFromEnvironment, runOptionsFromEnvironment } from '../suite/settings.ts';
 import { reportVerdict, summaryLine } from '../suite/report/document.ts';
 import { writeReports } from '../suite/report/write.ts';
-import { EXIT, UsageError, type CheckArguments, type CliStreams, type ListArguments } from './cli-arguments.ts';
+import { EXIT, UsageError, type CheckArguments, type CliStreams, type ListArguments, type MergeArguments } from './cli-arguments.ts';
+import { aggregateAccuracy, aggregateGradientAccuracy, eHistogram } from '../suite/accuracy.ts';
+import { codeRevision } from '../suite/code-revision.ts';
+import { commandPath } from '../suite/replay.ts';
+import { parseReportJson, renderJson } from '../suite/report/json.ts';
+import { writeFileAtomically } from '../suite/report/write.ts';
+import { planShards, slicesOfShard, timingsOf, type ShardSpec, type Timings } from '../suite/shard-plan.ts';
+import { ShardMergeError, mergeShards, type MergedRun, type ShardInput } from '../suite/shard-merge.ts';
 
 /** An implementation to run, or a module/command that could not provide one (reported as crashed). */
 type Loaded =
@@ -152,8 +162,15 @@ async function runOptionsOf(args: CheckArguments): Promise<RunOptions> {
   };
 }
 
+/** A progress display: what it is told, more cells planned (--jobs children report theirs as they start), and its end. */
+export interface ProgressDisplay {
+  readonly onProgress: (event: ConformanceProgress) => void;
+  readonly addPlanned: (cells: number) => void;
+  readonly stop: () => void;
+}
+
 /** A progress display over cells: a bar on a terminal, one line per cell otherwise. */
-function progressDisplay(stderr: CliStreams['stderr'], totalCells: number): { onProgress: (event: ConformanceProgress) => void; stop: () => void } {
+export function progressDisplay(stderr: CliStreams['stderr'], totalCells: number): ProgressDisplay {
   const interactive = 'isTTY' in stderr && stderr.isTTY === true;
   let done = 0;
   let total = totalCells;
@@ -172,6 +189,7 @@ function progressDisplay(stderr: CliStreams['stderr'], totalCells: number): { on
           bar.update(done, { cell: `${event.cell.family} · ${event.cell.property}: ${event.cell.outcome}` });
         }
       },
+      addPlanned: (cells) => bar.setTotal((total += cells)),
       stop: () => bar.stop(),
     };
   }
@@ -185,12 +203,16 @@ function progressDisplay(stderr: CliStreams['stderr'], totalCells: number): { on
       }
       if (event.kind === 'implementation-end' && event.report.status !== 'ok') stderr.write(`${event.report.name}: ${event.report.status}: ${event.report.statusReason ?? ''}\n`);
     },
+    addPlanned: (cells) => void (total += cells),
     stop: () => undefined,
   };
 }
 
-/** `scan-conformance check`: runs, writes the reports, returns the exit code. */
+/** `scan-conformance check`: runs (one shard of the run, or N shards in child processes, or all of it here), writes the reports, returns the exit code. */
 export async function check(args: CheckArguments, streams: CliStreams): Promise<number> {
+  if (args.shard !== undefined) return checkShard(args, args.shard, streams);
+  const jobs = args.jobs ?? defaultJobs(availableParallelism());
+  if (jobs > 1) return (await import('./cli-jobs.ts')).checkWithJobs(args, jobs, streams);
   const loaded = selectOnly(await loadImplementations(args), args.only);
   const runOptions = await runOptionsOf(args);
   const runnable = loaded.flatMap((l) => (l.kind === 'ok' ? [l] : []));
@@ -208,12 +230,20 @@ export async function check(args: CheckArguments, streams: CliStreams): Promise<
   } finally {
     display.stop();
   }
+  return finishCheck(withFailedLoads(report, loaded), args.out, streams);
+}
+
+/** A report with the implementations whose module or testee could not be loaded, as crashed. */
+function withFailedLoads(report: ConformanceReport, loaded: readonly Loaded[]): ConformanceReport {
   const failed: ImplementationReport[] = loaded.flatMap((l) => (l.kind === 'failed' ? [crashedReport({ name: l.name, precision: 'float32' }, l.reason)] : []));
-  if (failed.length > 0) {
-    const implementations = [...report.implementations, ...failed];
-    report = { ...assembleReport(implementations, report.settings, requireAvailableFromEnvironment()), createdAt: report.createdAt };
-  }
-  const written = await writeReports(report, args.out);
+  if (failed.length === 0) return report;
+  const implementations = [...report.implementations, ...failed];
+  return { ...report, ...assembleReport(implementations, report.settings, requireAvailableFromEnvironment()), createdAt: report.createdAt };
+}
+
+/** Writes a run's reports into `out`, prints its failures, where the reports went and the verdict; returns the exit code. */
+export async function finishCheck(report: ConformanceReport, out: string, streams: CliStreams): Promise<number> {
+  const written = await writeReports(report, out);
   for (const implementation of report.implementations) {
     for (const cell of implementation.cells.filter((c) => FAILING_OUTCOMES.includes(c.outcome))) streams.stderr.write(`\n${describeCellFailure(cell)}\n`);
     if (implementation.status === 'crashed') streams.stderr.write(`\n${implementation.name}: crashed: ${implementation.statusReason ?? ''}\n`);
@@ -221,6 +251,128 @@ export async function check(args: CheckArguments, streams: CliStreams): Promise<
   streams.stdout.write(`reports written to ${written.json}, ${written.markdown}, ${written.html}${written.stepSummary ? ` (and appended to ${written.stepSummary})` : ''}\n`);
   streams.stdout.write(`${reportVerdict(report)} ${summaryLine(report)}\n`);
   return report.summary.unexpectedFailures === 0 ? EXIT.ok : EXIT.unexpectedFailure;
+}
+
+/** Reads an earlier report's timings (--timings); a usage error naming the file when it is not a report. */
+async function timingsFrom(file: string): Promise<Timings> {
+  let report: ConformanceReport;
+  try {
+    report = parseReportJson(await readFile(file, 'utf8'));
+    if (!Array.isArray(report.implementations)) throw new Error('it has no implementations list');
+  } catch (error) {
+    throw new UsageError(`--timings: expected an earlier report.json, got ${file}: ${errorMessage(error)}`);
+  }
+  return timingsOf(report, commandPath(file));
+}
+
+/** The environment variable that tells a shard it is a child of check --jobs: progress goes to its parent over IPC, not to stderr. */
+export const JOBS_CHILD_ENV = 'SCAN_CONFORMANCE_JOBS_CHILD';
+
+/** What a --jobs child sends its parent. */
+export type ChildMessage = { readonly kind: 'planned'; readonly cells: number } | ConformanceProgress;
+
+/** `check --shard i/n`: runs this shard's units and writes its report (with the shard record merge needs). */
+async function checkShard(args: CheckArguments, shard: ShardSpec, streams: CliStreams): Promise<number> {
+  const loaded = selectOnly(await loadImplementations(args), args.only);
+  const runOptions = await runOptionsOf(args);
+  const runnable = loaded.flatMap((l) => (l.kind === 'ok' ? [l] : []));
+  const timings = args.timings === undefined ? undefined : await timingsFrom(args.timings);
+  const plan = await planShards({ implementations: runnable.map((l) => l.implementation), runOptions, count: shard.count, ...(timings && { timings }) });
+  const slices = slicesOfShard(plan, shard.index);
+  const mine = runnable.filter((l) => slices.has(l.implementation.name));
+  const unitIds = new Map(plan.units.filter((u) => u.shard === shard.index).map((u) => [`${u.implementation}|${u.cell}|${u.part?.index ?? 0}`, u.id]));
+  const results = new Map<string, UnitResult>();
+  const cellsSoFar = new Map<string, number>();
+  const toParent = process.env[JOBS_CHILD_ENV] === '1' && process.send !== undefined ? (message: ChildMessage) => void process.send?.(message) : undefined;
+  const plannedCells = [...slices.values()].reduce((n, list) => n + list.length, 0);
+  toParent?.({ kind: 'planned', cells: plannedCells });
+  const display = toParent === undefined ? progressDisplay(streams.stderr, plannedCells) : { onProgress: toParent, addPlanned: () => undefined, stop: () => undefined };
+  let report: ConformanceReport;
+  try {
+    report = await runConformance({
+      implementations: mine.map((l) => l.implementation),
+      runOptions,
+      deep: args.deep || deepFromEnvironment(),
+      replayTargets: new Map(mine.map((l) => [l.implementation, l.replayTarget])),
+      allowEmpty: args.allowEmpty === true,
+      onProgress: display.onProgress,
+      slices: new Map(mine.map((l) => [l.implementation, slices.get(l.implementation.name) ?? []])),
+      onSlice: (implementation, slice, _cell, samples, gradientSamples) => {
+        const id = unitIds.get(`${implementation.name}|${slice.cell}|${slice.part?.index ?? 0}`);
+        const cell = cellsSoFar.get(implementation.name) ?? 0;
+        cellsSoFar.set(implementation.name, cell + 1);
+        if (id === undefined) return;
+        results.set(id, { id, cell, accuracy: aggregateAccuracy(samples), gradientAccuracy: aggregateGradientAccuracy(gradientSamples), eHistogram: eHistogram(samples) });
+      },
+    });
+  } finally {
+    display.stop();
+  }
+  report = withFailedLoads(report, loaded);
+  const units = plan.units.filter((u) => u.shard === shard.index).map((u): UnitResult => results.get(u.id) ?? { id: u.id, accuracy: [], gradientAccuracy: [], eHistogram: {} });
+  const record: ShardRecord = {
+    index: shard.index,
+    count: shard.count,
+    planHash: plan.hash,
+    costSource: plan.costSource,
+    run: {
+      toolVersion: report.tool.version,
+      specVersion: report.specVersion,
+      revision: codeRevision(),
+      settings: report.settings,
+      maxLength: runOptions.maxLength ?? MODES.quick.maxLength,
+      timeoutMs: runOptions.timeoutMs ?? DEFAULT_RUN_TIMEOUT_MS,
+      ...(runOptions.path !== undefined && { path: runOptions.path }),
+      requireAvailable: requireAvailableFromEnvironment(),
+      implementations: loaded.map((l) => (l.kind === 'ok' ? l.implementation.name : l.name)),
+    },
+    implementations: plan.implementations,
+    plan: plan.units.map(({ cost: _, ...unit }) => unit),
+    units,
+  };
+  // A shard given nothing to do checked nothing: said so (the verdict fails unless --allow-empty), never a pass.
+  const summary =
+    units.length === 0
+      ? { ...report.summary, nothingChecked: `nothing was checked: shard ${shard.index}/${shard.count} was given no cell (the run has ${plan.units.length} unit${plan.units.length === 1 ? '' : 's'} for ${shard.count} shards)` }
+      : report.summary;
+  report = { ...report, shard: record, summary };
+  if (args.shardFile === undefined) return finishCheck(report, args.out, streams);
+  await writeFileAtomically(args.shardFile, renderJson(report));
+  return report.summary.unexpectedFailures === 0 ? EXIT.ok : EXIT.unexpectedFailure;
+}
+
+/** `scan-conformance merge`: the reports of a sharded run's shards as one run's report. */
+export async function merge(args: MergeArguments, streams: CliStreams): Promise<number> {
+  const inputs: ShardInput[] = [];
+  for (const file of args.files) {
+    try {
+      inputs.push({ file, report: parseReportJson(await readFile(file, 'utf8')) });
+    } catch (error) {
+      throw new UsageError(`merge: expected a shard's report.json, got ${file}: ${errorMessage(error)}`);
+    }
+  }
+  let merged: MergedRun;
+  try {
+    let missing: Map<number, string> | undefined;
+    if (args.allowIncomplete) {
+      const count = inputs[0]?.report.shard?.count ?? 0;
+      const given = new Set(inputs.map((i) => i.report.shard?.index));
+      missing = new Map(Array.from({ length: count }, (_, i) => i + 1).filter((i) => !given.has(i)).map((i) => [i, `shard ${i}/${count} was not given to merge (--allow-incomplete)`]));
+    }
+    merged = mergeShards(inputs, { ...(missing !== undefined && { missing }), canRename: existsSync });
+  } catch (error) {
+    if (error instanceof ShardMergeError) throw new UsageError(`merge: ${error.message}`);
+    throw error;
+  }
+  await applyRenames(merged.renames);
+  return finishCheck(merged.report, args.out, streams);
+}
+
+/** Gives a later part's counterexample file the cell's name, as the merged report names it (mergeShards' canRename). */
+export async function applyRenames(renames: MergedRun['renames']): Promise<void> {
+  for (const { from, to } of renames) {
+    await rename(from, to);
+  }
 }
 
 /** `scan-conformance list`: prints the implementations check would run. */

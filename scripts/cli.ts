@@ -26,6 +26,8 @@ export async function main(argv: readonly string[], streams: CliStreams = { stdo
         return await (await import('./cli-commands.ts')).list(args, streams);
       case 'check':
         return await (await import('./cli-commands.ts')).check(args, streams);
+      case 'merge':
+        return await (await import('./cli-commands.ts')).merge(args, streams);
       case 'browser':
         return await (await import('./browser-command.ts')).browser(args, streams);
       case 'fixtures':

@@ -57,7 +57,11 @@ export function aggregateAccuracy(samples: readonly AccuracySample[]): LengthBuc
 
 /** Least-squares slope of log(max e) against log(L) per family, over buckets with L ≥ 2 and e > 0. */
 export function errorGrowth(samples: readonly AccuracySample[]): ErrorGrowth[] {
-  const stats = aggregateAccuracy(samples);
+  return errorGrowthOfStats(aggregateAccuracy(samples));
+}
+
+/** errorGrowth from length-bucket statistics (those of a merged sharded run). */
+export function errorGrowthOfStats(stats: readonly LengthBucketStats[]): ErrorGrowth[] {
   return FAMILY_NAMES.filter((f) => stats.some((s) => s.family === f)).map((family) => {
     const points = stats
       .filter((s) => s.family === family && s.lengths[0] >= 2 && s.maxE > 0 && Number.isFinite(s.maxE))
@@ -128,4 +132,63 @@ export function aggregateGradientAccuracy(samples: readonly GradientSample[]): G
   });
   // A stable sort keeps the tensors of a family in the order the family lists its inputs.
   return out.sort((a, b) => FAMILY_NAMES.indexOf(a.family) - FAMILY_NAMES.indexOf(b.family));
+}
+
+/**
+ * Length-bucket statistics of several groups of samples as one group's: every field is a maximum,
+ * a sum or a conjunction, so merging per-cell statistics equals aggregating their samples at once.
+ */
+export function mergeAccuracy(groups: readonly (readonly LengthBucketStats[])[]): LengthBucketStats[] {
+  const merged = new Map<string, LengthBucketStats>();
+  for (const b of groups.flat()) {
+    const key = `${b.family}|${b.lengths[0]}`;
+    const a = merged.get(key);
+    merged.set(
+      key,
+      a === undefined
+        ? b
+        : {
+            ...a,
+            cases: a.cases + b.cases,
+            elements: a.elements + b.elements,
+            maxE: Math.max(a.maxE, b.maxE),
+            p99E: Math.max(a.p99E, b.p99E),
+            beta: Math.max(a.beta, b.beta),
+            maxBoundUsage: Math.max(a.maxBoundUsage, b.maxBoundUsage),
+            maxAbsError: Math.max(a.maxAbsError, b.maxAbsError),
+            maxRelError: Math.max(a.maxRelError, b.maxRelError),
+            maxUlp: Math.max(a.maxUlp, b.maxUlp),
+            underflowElements: a.underflowElements + b.underflowElements,
+            underflowMaxAbsError: Math.max(a.underflowMaxAbsError, b.underflowMaxAbsError),
+            nanElements: a.nanElements + b.nanElements,
+            infElements: a.infElements + b.infElements,
+            allclose: a.allclose && b.allclose,
+            passed: a.passed && b.passed,
+          },
+    );
+  }
+  return [...merged.values()].sort((a, b) => FAMILY_NAMES.indexOf(a.family) - FAMILY_NAMES.indexOf(b.family) || a.lengths[0] - b.lengths[0]);
+}
+
+/** Gradient statistics of several groups (in run order) as one group's, as mergeAccuracy. */
+export function mergeGradientAccuracy(groups: readonly (readonly GradientAccuracyStats[])[]): GradientAccuracyStats[] {
+  const merged = new Map<string, GradientAccuracyStats>();
+  for (const b of groups.flat()) {
+    const key = `${b.family}|${b.tensor}`;
+    const a = merged.get(key);
+    merged.set(
+      key,
+      a === undefined
+        ? b
+        : { ...a, cases: a.cases + b.cases, elements: a.elements + b.elements, maxE: Math.max(a.maxE, b.maxE), maxBoundUsage: Math.max(a.maxBoundUsage, b.maxBoundUsage), passed: a.passed && b.passed },
+    );
+  }
+  return [...merged.values()].sort((a, b) => FAMILY_NAMES.indexOf(a.family) - FAMILY_NAMES.indexOf(b.family));
+}
+
+/** Histograms of several groups (in run order) as one: counts added, keys in the order they first came. */
+export function mergeHistograms(groups: readonly Readonly<Record<string, number>>[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const group of groups) for (const [key, n] of Object.entries(group)) out[key] = (out[key] ?? 0) + n;
+  return out;
 }

@@ -60,6 +60,16 @@ export interface RunOptions {
   readonly reportDir?: string;
   /** Called after each cell. */
   readonly onCell?: (cell: CellResult) => void;
+  /** Only these cells (or parts of fixtures cells), in this order: a shard's share of a run (suite/shard-plan.ts); absent: every cell, whole. */
+  readonly slices?: readonly CellSlice[];
+  /** Called after each slice with its cell and the accuracy samples it measured (a shard records them for the merge). */
+  readonly onSlice?: (slice: CellSlice, cell: CellResult, samples: readonly AccuracySample[], gradientSamples: readonly GradientSample[]) => void;
+}
+
+/** One cell of an implementation (its index in implementationCells), or part of a fixtures cell: its cases [start, end). */
+export interface CellSlice {
+  readonly cell: number;
+  readonly part?: { readonly index: number; readonly count: number; readonly start: number; readonly end: number };
 }
 
 /** What a run needs from the platform it runs on. */
@@ -68,13 +78,15 @@ export interface RunHost {
   readonly paths: ReplayPaths;
   /**
    * Writes a failing case's counterexample file into the report folder and returns its path;
-   * absent where no file can be written (the counterexample stays in the report).
+   * absent where no file can be written (the counterexample stays in the report). `suffix` goes
+   * at the end of the file's name (partSuffix: a later part of a sharded fixtures cell), or is ''.
    */
   readonly writeCounterexample?: (
     reportDir: string,
     content: CounterexampleContent,
     entry: FamilyImplementation<FamilyName>,
     timeoutMs: number,
+    suffix: string,
   ) => Promise<string>;
 }
 
@@ -102,6 +114,7 @@ async function withCounterexampleFile(
   kase: { readonly problem: AnyProblem; readonly regime: string; readonly expected?: ExpectedOutputs },
   entry: FamilyImplementation<FamilyName>,
   options: RunOptions,
+  part?: CellSlice['part'],
 ): Promise<Counterexample> {
   if (options.reportDir === undefined || host.writeCounterexample === undefined) return counterexample;
   let file: string;
@@ -111,6 +124,9 @@ async function withCounterexampleFile(
       { cell, ...kase, message: counterexample.message, origin: counterexample.path === '' ? `fixture ${String(counterexample.parameters.fixture)}` : `fast-check seed ${counterexample.seed}, path ${counterexample.path}`, replay: counterexample.replay },
       entry,
       options.timeoutMs ?? DEFAULT_RUN_TIMEOUT_MS,
+      // Parts of a fixtures cell may each fail in their own shard: all but the first write a file of
+      // their own, which the merge renames when that part's failure is the cell's first (suite/shard-merge.ts).
+      part !== undefined && part.index > 1 ? partSuffix(part.index) : '',
     );
   } catch (error) {
     return { ...counterexample, message: `${counterexample.message} (its counterexample file could not be written: ${errorMessage(error)})` };
@@ -142,10 +158,15 @@ export async function runImplementationWith(host: RunHost, implementation: ScanI
   let statusReason: string | undefined;
   try {
     environment = environmentOf(implementation);
-    for (const plan of implementationCells(implementation, options)) {
-      const cell = await runCellWith(host, implementation, plan, options, samples, gradientSamples);
+    const plans = implementationCells(implementation, options);
+    for (const slice of options.slices ?? plans.map((_, cell): CellSlice => ({ cell }))) {
+      const plan = plans[slice.cell];
+      if (plan === undefined) throw new RangeError(`slice: expected a cell index below ${plans.length}, got ${slice.cell}`);
+      const [before, gradientsBefore] = [samples.length, gradientSamples.length];
+      const cell = await runCellWith(host, implementation, plan, options, samples, gradientSamples, slice.part);
       cells.push(cell);
       options.onCell?.(cell);
+      options.onSlice?.(slice, cell, samples.slice(before), gradientSamples.slice(gradientsBefore));
     }
   } finally {
     statusReason = await dispose(implementation);
@@ -179,6 +200,7 @@ export async function runCellWith(
   options: RunOptions,
   samples: AccuracySample[],
   gradientSamples: GradientSample[] = [],
+  part?: CellSlice['part'],
 ): Promise<CellResult> {
   const started = performance.now();
   const entry = implementation.families[plan.family] as FamilyImplementation<FamilyName>;
@@ -208,7 +230,7 @@ export async function runCellWith(
     if (options.fixtures === undefined) return finish({ outcome: 'not-applicable', reason: 'no fixtures given', runs: 0, declined: 0 });
     let result: Awaited<ReturnType<typeof runFixtureCell>>;
     try {
-      result = await runFixtureCell(options.fixtures, entry, plan, declaration, options.timeoutMs ?? DEFAULT_RUN_TIMEOUT_MS, samples, replay);
+      result = await runFixtureCell(options.fixtures, entry, plan, declaration, options.timeoutMs ?? DEFAULT_RUN_TIMEOUT_MS, samples, replay, part);
     } catch (error) {
       return finish({ outcome: 'error', reason: `the fixtures could not be replayed: ${errorMessage(error)}`, runs: 0, declined: 0 });
     }
@@ -221,7 +243,7 @@ export async function runCellWith(
     const outcome = outcomeOf(result.failure === undefined, plan);
     const failure =
       result.failure && result.failedCase
-        ? await withCounterexampleFile(host, result.failure, replayCell, result.failedCase, entry, options)
+        ? await withCounterexampleFile(host, result.failure, replayCell, result.failedCase, entry, options, part)
         : result.failure;
     return finish({
       outcome,
@@ -340,6 +362,11 @@ export async function runCellWith(
     ...(outcome === 'fail' && counterexample && { reason: counterexample.message }),
     ...(outcome === 'informational' && counterexample && { reason: counterexample.message }),
   });
+}
+
+/** The file-name suffix of part `index` of a fixtures cell's counterexample file. */
+export function partSuffix(index: number): string {
+  return `.part-${index}`;
 }
 
 function sampleOf(testCase: PropertyCase<FamilyName>, comparison: Comparison): AccuracySample {

@@ -22,7 +22,7 @@ import {
   type RunSettings,
 } from './results.ts';
 import { cellAxes } from './lifecycle.ts';
-import { runImplementationWith, type RunHost, type RunOptions } from './cell-runner.ts';
+import { runImplementationWith, type CellSlice, type RunHost, type RunOptions } from './cell-runner.ts';
 import { DEFAULT_SEED, MODES } from './settings.ts';
 
 /** Every outcome, in report order. */
@@ -63,6 +63,10 @@ export interface ConformanceOptions {
    */
   readonly allowEmpty?: boolean;
   readonly onProgress?: (event: ConformanceProgress) => void;
+  /** A shard's share of each implementation (suite/shard-plan.ts); absent: every cell of every implementation. */
+  readonly slices?: ReadonlyMap<ScanImplementation, readonly CellSlice[]>;
+  /** Called after each slice of a sharded run (RunOptions.onSlice), with its implementation. */
+  readonly onSlice?: (implementation: ScanImplementation, ...rest: Parameters<NonNullable<RunOptions['onSlice']>>) => void;
 }
 
 /** Cells runImplementation will run for an implementation (before expected-failure splits), for progress bars. */
@@ -78,7 +82,8 @@ export async function runConformanceWith(host: ConformanceHost, options: Conform
   const reports: ImplementationReport[] = [];
   const total = options.implementations.length;
   for (const [index, implementation] of options.implementations.entries()) {
-    options.onProgress?.({ kind: 'implementation-start', implementation: implementation.name, index, total, plannedCells: plannedCellCount(implementation, runOptions) });
+    const plannedCells = options.slices?.get(implementation)?.length ?? plannedCellCount(implementation, runOptions);
+    options.onProgress?.({ kind: 'implementation-start', implementation: implementation.name, index, total, plannedCells });
     const replayTarget = options.replayTargets?.get(implementation) ?? runOptions.replayTarget;
     let report: ImplementationReport;
     try {
@@ -86,6 +91,8 @@ export async function runConformanceWith(host: ConformanceHost, options: Conform
       report = await runImplementationWith(host.run, implementation, {
         ...runOptions,
         ...(replayTarget !== undefined && { replayTarget }),
+        ...(options.slices?.get(implementation) !== undefined && { slices: options.slices.get(implementation) }),
+        ...(options.onSlice !== undefined && { onSlice: (...rest: Parameters<NonNullable<RunOptions['onSlice']>>) => options.onSlice?.(implementation, ...rest) }),
         onCell: (cell) => {
           runOptions.onCell?.(cell);
           options.onProgress?.({ kind: 'cell', cell });

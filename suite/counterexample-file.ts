@@ -38,9 +38,9 @@ export interface CounterexampleContent {
   readonly replay: string;
 }
 
-/** The path of a cell's counterexample file inside a report folder. */
-export function counterexampleFile(reportDir: string, cell: ReplayCell): string {
-  return path.join(reportDir, COUNTEREXAMPLES_FOLDER, `${cellSlug(cell)}.safetensors`);
+/** The path of a cell's counterexample file inside a report folder (`suffix`: a part of a sharded fixtures cell). */
+export function counterexampleFile(reportDir: string, cell: ReplayCell, suffix = ''): string {
+  return path.join(reportDir, COUNTEREXAMPLES_FOLDER, `${cellSlug(cell)}${suffix}.safetensors`);
 }
 
 /**

@@ -67,10 +67,18 @@ interface FixtureCaseFields {
   readonly select?: readonly string[];
 }
 
+/** Fixture cases [start, end) of a family, in the order a source yields them (a sharded run splits a fixtures cell by them). */
+export interface CaseRange {
+  readonly start: number;
+  readonly end: number;
+}
+
 /** Where fixtures come from: the committed set, or a user's folder. */
 export interface FixtureSource {
-  /** Every case of a family, loaded and verified. */
-  cases(family: FamilyName): AsyncIterable<FixtureCase>;
+  /** Every case of a family (only those in `range` when given, which a source with `sizes` honours), loaded and verified. */
+  cases(family: FamilyName, range?: CaseRange): AsyncIterable<FixtureCase>;
+  /** The size in bytes of every case of a family, in the order `cases` yields them, without loading them (what a sharded run balances by). */
+  sizes?(family: FamilyName): Promise<readonly number[]>;
   /** The folders (or case files) the cases come from, absolute, for the report's settings. */
   readonly folders?: readonly string[];
 }
@@ -98,6 +106,7 @@ export async function runFixtureCell(
   timeoutMs: number,
   samples: AccuracySample[],
   replay: (flags: readonly string[]) => string,
+  range?: CaseRange,
 ): Promise<FixtureCellResult> {
   let runs = 0;
   let declined = 0;
@@ -108,7 +117,7 @@ export async function runFixtureCell(
   let failedCase: OrdinaryFixtureCase | undefined;
   const context: RunContext<FamilyName> = { entry, declaration, timeoutMs };
   const varlenEntry = varlenEntryOf(plan.family, entry);
-  for await (const fixture of source.cases(plan.family)) {
+  for await (const fixture of source.cases(plan.family, range)) {
     const options = fixture.problem.options as unknown as Readonly<Record<string, boolean>>;
     if (plan.only !== undefined && !caseMatchesEntry(plan.only, fixture.regime, options)) continue;
     if (plan.excluding.some((e) => caseMatchesEntry(e, fixture.regime, options))) continue;

@@ -236,6 +236,65 @@ export interface RunSettings {
   readonly allowEmpty?: boolean;
 }
 
+/** A run's facts beyond its settings that shards of one run must share (suite/shard-merge.ts compares them field by field). */
+export interface RunFingerprint {
+  readonly toolVersion: string;
+  readonly specVersion: string;
+  /** The code the run ran (suite/code-revision.ts): a git commit and a hash of uncommitted changes, or the package version. */
+  readonly revision: string;
+  readonly settings: RunSettings;
+  readonly maxLength: number;
+  readonly timeoutMs: number;
+  readonly path?: string;
+  readonly requireAvailable: boolean;
+  /** Every implementation loaded, in run order (those that failed to load too). */
+  readonly implementations: readonly string[];
+}
+
+/** One work unit of a sharded run as every shard records it: which cell (or part of a fixtures cell), and its shard. */
+export interface PlannedUnit {
+  readonly id: string;
+  readonly implementation: string;
+  /** The cell's index in the implementation's cells (suite/lifecycle.ts implementationCells); absent for an implementation without cells (its set-up alone). */
+  readonly cell?: number;
+  readonly family?: FamilyName;
+  readonly property?: PropertyName;
+  readonly regime?: string;
+  readonly options?: Readonly<Record<string, boolean>>;
+  /** A part of a fixtures cell: fixture cases [start, end) in the source's order, part `index` (1-based) of `count`. */
+  readonly part?: { readonly index: number; readonly count: number; readonly start: number; readonly end: number };
+  /** The shard (1-based) that runs it. */
+  readonly shard: number;
+}
+
+/** What one unit a shard ran produced, beyond its cell: the accuracy it measured, so that a merge aggregates as one run does. */
+export interface UnitResult {
+  readonly id: string;
+  /** The unit's cell among this shard's cells of its implementation; absent when it produced none (implementation unavailable or crashed in set-up). */
+  readonly cell?: number;
+  readonly accuracy: readonly LengthBucketStats[];
+  readonly gradientAccuracy: readonly GradientAccuracyStats[];
+  readonly eHistogram: Readonly<Record<string, number>>;
+}
+
+/** The shard record of a report written by `check --shard i/n` (absent from unsharded and merged reports). */
+export interface ShardRecord {
+  /** 1-based. */
+  readonly index: number;
+  readonly count: number;
+  /** SHA-256 of the whole plan (every unit and its shard): shards of one run have the same. */
+  readonly planHash: string;
+  /** What balanced the split: 'case sizes', or the timings of an earlier report (its path). */
+  readonly costSource: string;
+  readonly run: RunFingerprint;
+  /** Every implementation of the run with its precision, in run order. */
+  readonly implementations: readonly { readonly name: string; readonly precision: Precision }[];
+  /** The whole plan, every shard's units. */
+  readonly plan: readonly PlannedUnit[];
+  /** The units this shard ran, in plan order. */
+  readonly units: readonly UnitResult[];
+}
+
 /** The whole report. */
 export interface ConformanceReport {
   readonly tool: { readonly name: 'scan-conformance'; readonly version: string };
@@ -244,6 +303,8 @@ export interface ConformanceReport {
   readonly machine: Readonly<Record<string, string>>;
   readonly settings: RunSettings;
   readonly implementations: readonly ImplementationReport[];
+  /** Present in the report of one shard of a sharded run (`check --shard i/n`): what `merge` needs. */
+  readonly shard?: ShardRecord;
   readonly summary: {
     readonly implementations: number;
     readonly cells: number;

@@ -48,7 +48,17 @@ export const ENVIRONMENT = {
   requireWebgpu: 'REQUIRE_WEBGPU',
   /** A file the CLI appends report.md to (GitHub Actions sets it for each step). */
   stepSummary: 'GITHUB_STEP_SUMMARY',
+  /** check's --jobs when the flag is absent, over the number of cores. */
+  jobs: 'SCAN_CONFORMANCE_JOBS',
 } as const;
+
+/**
+ * check's child processes when --jobs is absent: $SCAN_CONFORMANCE_JOBS, else `cores` (the CLI
+ * passes os.availableParallelism; this module takes no node: import, the browser page reads it too).
+ */
+export function defaultJobs(cores: number, env: NodeJS.ProcessEnv = process.env): number {
+  return positiveInteger(env[ENVIRONMENT.jobs], ENVIRONMENT.jobs) ?? cores;
+}
 
 /** Whether deep mode is requested by the environment. */
 export function deepFromEnvironment(env: NodeJS.ProcessEnv = process.env): boolean {

@@ -45,6 +45,17 @@ describe('README', () => {
     expect(toleranceDoc).toContain(`${ENVIRONMENT.deep}=1 npx vitest run test/suite/sound-and-sharp.test.ts\`: ${deep.runs} cases per cell,\nL ≤ ${deep.maxLength}`);
   });
 
+  it('documents the sharding flags check and merge have', async () => {
+    const { HELP, parseCliArguments } = await import('../scripts/cli-arguments.ts');
+    for (const flag of ['--jobs', '--shard', '--timings', '--allow-incomplete', 'merge']) {
+      expect(readme).toContain(flag);
+      expect(HELP).toContain(flag);
+    }
+    expect(readme).toContain(ENVIRONMENT.jobs);
+    expect(parseCliArguments(['check', '--shard', '2/3', '--out', 'reports/shard-2'])).toMatchObject({ shard: { index: 2, count: 3 } });
+    expect(parseCliArguments(['merge', 'a/report.json', 'b/report.json', '--out', 'reports'])).toEqual({ command: 'merge', files: ['a/report.json', 'b/report.json'], out: 'reports', allowIncomplete: false });
+  });
+
   it('names only commands and files that exist', () => {
     for (const file of ['examples/testees/python/numpy_testee.py', 'examples/python/check_fixture.py', 'spec/tolerance.md', 'spec/protocol.md', '.ci/install-lavapipe.sh']) {
       expect(readme).toContain(file);

@@ -47,7 +47,7 @@ describe('flags', () => {
     [['check', '-x'], "check: expected a flag (--name), got '-x'"],
     [['check', '--', '--runs', '3'], "check: expected a flag (--name), got '--'"],
     [['list', '--runs', '3'], "list: unknown flag '--runs'; expected one of --impl, --command, --only, --all"],
-    [['verify'], "command: expected one of check, list, browser, fixtures, help, version, got 'verify'"],
+    [['verify'], "command: expected one of check, list, browser, merge, fixtures, help, version, got 'verify'"],
     [['check', '--case', 'c.safetensors', '--fixtures', 'f'], '--case: expected the case file(s) alone (a case replaces the fixtures folders), got --fixtures too'],
     [['check', '--case', 'c.safetensors', '--property', 'scaling'], '--case: expected no --property (a case is replayed against its expected outputs), got --property scaling'],
   ])('%j is refused with a message naming the flag', (argv, message) => {
@@ -73,6 +73,7 @@ describe('flags', () => {
       fixtures: ['fx', 'fy'],
       fixtureIds: ['id1'],
       timeoutMs: 100,
+      argv: ['--impl', 'a.ts', '--impl=b.ts', '--command', 'python3 t.py', '--only', 'x', '--family', 'lti-ssm', '--runs', '5', '--seed', '-7', '--path', '2:0', '--deep', '--out', 'o', '--fixtures', 'fx', '--fixtures', 'fy', '--fixture', 'id1', '--timeout', '100'],
     });
     expect(parseCliArguments([])).toEqual({ command: 'help' });
     expect(parseCliArguments(['check', '--help'])).toEqual({ command: 'help' });
