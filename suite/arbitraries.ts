@@ -206,6 +206,7 @@ export function caseArbitrary<F extends FamilyName>(family: F, constraints: Case
   const projectionNames = projectionInputNames(family);
   const grouped = projectionNames.length > 0;
   const headed = hasHeads(family);
+  const rotary = descriptorOf(family).anglesFrom !== undefined;
   const layoutsChosen = hasProjectionLayouts(family);
   const alternatable = alternateShapeInputNames(family);
   // A convolution starts from zero and never resets: none where the constraints switch an initial
@@ -236,15 +237,21 @@ export function caseArbitrary<F extends FamilyName>(family: F, constraints: Case
       // Drawn last, so the fields above draw the same values as before families with heads existed.
       headdim: headed ? fc.integer({ min: 1, max: constraints.maxHeadDim ?? 3 }) : fc.constant(1),
       alternates: fc.record(Object.fromEntries(alternatable.map((name) => [name, fc.boolean()]))),
+      // A family with rotary angles (mamba3-siso): N = 2 × pairs, 1 ≤ A ≤ pairs angles; drawn last, so other families draw as before.
+      pairs: rotary ? fc.integer({ min: 1, max: Math.max(1, Math.floor((constraints.maxStateSize ?? 4) / 2)) }) : fc.constant(0),
+      angles: rotary ? fc.integer({ min: 1, max: 2 }) : fc.constant(1),
     })
-    .map(({ regime, length, batch, dim, groups, groupSize, stateSize, options, switches, layoutB, layoutC, timeInvariant, valueSeed, headdim, alternates }) => {
+    .map(({ regime, length, batch, dim, groups, groupSize, stateSize: drawnStateSize, options, switches, layoutB, layoutC, timeInvariant, valueSeed, headdim, alternates, pairs, angles }) => {
+      const stateSize = rotary ? 2 * pairs : drawnStateSize;
       const on = switches as Readonly<Record<string, boolean>>;
       const alternateShapes = alternatable.filter((name) => on[name] === true && (alternates as Readonly<Record<string, boolean>>)[name] === true);
       const heads = groups * groupSize;
       const request: SampleRequest<F> = {
         family,
         regime,
-        dims: headed ? { batch, dim: heads * headdim, length, stateSize, groups, heads } : { batch, dim: grouped ? groups * groupSize : dim, length, stateSize, groups },
+        dims: headed
+          ? { batch, dim: heads * headdim, length, stateSize, groups, heads, ...(rotary && { angles: Math.min(angles, pairs) }) }
+          : { batch, dim: grouped ? groups * groupSize : dim, length, stateSize, groups },
         ...(alternateShapes.length > 0 && { alternateShapes }),
         // The only source of delta past exp's overflow; the fixtures keep the regime without it.
         ...(regime === 'softplus-threshold' && { expOverflow: true }),

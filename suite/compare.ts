@@ -3,7 +3,8 @@
  * measures them in the units users know (abs, rel, ULP, torch-style allclose).
  */
 import type { AnyProblem } from '../spec/families.ts';
-import { outputKind } from '../spec/families/index.ts';
+import { angleOutputNames, outputKind } from '../spec/families/index.ts';
+import type { FamilyName } from '../spec/families.ts';
 import { MAX_FINITE, MIN_NORMAL, SIGNIFICAND_BITS, type Precision } from '../spec/precision.ts';
 import { unravelIndex, type Float64Tensor, type OutputTensor } from '../spec/tensor.ts';
 import {
@@ -24,6 +25,21 @@ export const MAMBA_ALLCLOSE: Readonly<Record<Precision, { readonly rtol: number;
   float16: { rtol: 3e-3, atol: 5e-3 },
   bfloat16: { rtol: 3e-2, atol: 5e-2 },
 };
+
+/**
+ * The distance of two angles taken mod 2π: |((a − b + π) mod 2π) − π|, at most π, so 2π − ε and ε
+ * are 2ε apart (a wrap is never a difference); NaN where either is not finite.
+ */
+export function circularDistance(a: number, b: number): number {
+  const twoPi = 2 * Math.PI;
+  const d = (a - b + Math.PI) % twoPi;
+  return Math.abs((d < 0 ? d + twoPi : d) - Math.PI);
+}
+
+/** How far an output's value lies from the reference's: circular distance for an angle output (the descriptor's comparison 'angle'), else |a − b|. */
+export function distanceOf(family: FamilyName, name: string): (a: number, b: number) => number {
+  return angleOutputNames(family).includes(name as never) ? circularDistance : (a, b) => Math.abs(a - b);
+}
 
 /** How a comparison judged the elements. */
 export type JudgedBy = 'componentwise' | 'normwise' | 'exact';
@@ -134,13 +150,14 @@ export function compareWithReference(
     const S = expected.conditionScales[name].data;
     const got = outputs[name].data;
     const bounds = allBounds?.[name];
+    const distance = distanceOf(problem.family, name);
     for (let i = 0; i < y.data.length; i++) {
       elements++;
       const want = y.data[i];
       const have = got[i];
       const bound = bounds === undefined ? 0 : bounds[i];
-      const error = Math.abs(have - want);
-      const { violated, reason } = judgeElement(want, have, bound, S[i], declaration.precision);
+      const error = distance(have, want);
+      const { violated, reason } = judgeElement(want, have, bound, S[i], declaration.precision, distance);
       const e = S[i] > 0 ? error / (r.storage * S[i]) : error === 0 ? 0 : Number.POSITIVE_INFINITY;
       const usage = !Number.isFinite(have)
         ? violated ? Number.POSITIVE_INFINITY : 0
@@ -217,9 +234,16 @@ export interface ElementVerdict {
  * flowing into it leave the precision's range, ±Inf where the true value rounds to it), or not
  * judged at all where the float64 reference itself is not finite.
  */
-export function judgeElement(want: number, have: number, bound: number, conditionScale: number, precision: Precision): ElementVerdict {
+export function judgeElement(
+  want: number,
+  have: number,
+  bound: number,
+  conditionScale: number,
+  precision: Precision,
+  distance: (a: number, b: number) => number = (a, b) => Math.abs(a - b),
+): ElementVerdict {
   if (!Number.isFinite(want) || !Number.isFinite(conditionScale)) return { violated: false };
-  if (Number.isFinite(have)) return { violated: !(Math.abs(have - want) <= bound) };
+  if (Number.isFinite(have)) return { violated: !(distance(have, want) <= bound) };
   const maxFinite = MAX_FINITE[precision];
   const termsOverflow = conditionScale > maxFinite;
   const roundsToInfinity = !Number.isNaN(have) && Math.sign(have) === Math.sign(want) && Math.abs(want) + bound > maxFinite;

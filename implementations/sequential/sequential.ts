@@ -25,7 +25,11 @@ import type {
   SsdOutputs,
   SsdStepInputs,
   StepOutputs,
+  Mamba3SisoInputs,
+  Mamba3SisoOutputs,
+  Mamba3SisoStepInputs,
 } from '../../spec/families.ts';
+import { mamba3SisoSizes, mamba3SisoStepSizes, type Mamba3SisoSizes } from '../../spec/families/mamba3-siso/dimensions.ts';
 import { ssdSizes, ssdStepSizes, type SsdSizes } from '../../spec/families/ssd/dimensions.ts';
 import { dtLimits } from '../../spec/families/ssd/discretization.ts';
 import { sequenceBounds, type SsdVarlenOutputs } from '../../spec/families/ssd/varlen.ts';
@@ -50,6 +54,7 @@ import {
   type Round,
   type Storage,
 } from './kernels.ts';
+import { mamba3SisoHead, type Mamba3HeadInputs } from './mamba3-siso.ts';
 import { specialise } from './specialise.ts';
 import { ssdHeadWalk, ssdSequenceWalk } from './ssd-walk.ts';
 import { sequentialVjp } from './vjp.ts';
@@ -68,6 +73,7 @@ export function createSequential(precision: SequentialPrecision): ScanImplementa
     ltiSsm: specialise(ltiSsmChannel, round),
     ssdDeltas: specialise(ssdDeltas, round),
     ssdHead: specialise(ssdHead, round),
+    mamba3SisoHead: specialise(mamba3SisoHead, round),
   };
 
   const prefixSum: FamilyImplementation<'prefix-sum'> = {
@@ -293,6 +299,45 @@ export function createSequential(precision: SequentialPrecision): ScanImplementa
     },
   };
 
+  /** Runs every head of mamba3-siso (a step is a run of one token from the given states) into fresh outputs. */
+  const mamba3All = (inputs: Mamba3HeadInputs, sizes: Mamba3SisoSizes) => {
+    const { batch, length: L, heads: H, groups: G, headdim: P, stateSize: N, angles: A } = sizes;
+    const outputs = { y: alloc(batch * L * H * P), angle: alloc(batch * H * A), ssm: alloc(batch * H * P * N), k: alloc(batch * H * N), v: alloc(batch * H * P) };
+    for (let b = 0; b < batch; b++) for (let h = 0; h < H; h++) kernels.mamba3SisoHead(L, H, G, P, N, A, b, h, inputs, outputs);
+    return outputs;
+  };
+  const headInputs = (i: Omit<Mamba3SisoInputs, 'angleState' | 'ssmState' | 'kState' | 'vState'>, states: Pick<Mamba3SisoInputs, 'angleState' | 'ssmState' | 'kState' | 'vState'>): Mamba3HeadInputs => ({
+    Q: i.Q.data, K: i.K.data, V: i.V.data, ADT: i.ADT.data, DT: i.DT.data, Trap: i.Trap.data, QBias: i.QBias.data, KBias: i.KBias.data, Angles: i.Angles.data,
+    D: i.D?.data ?? null, Z: i.Z?.data ?? null,
+    angleState: states.angleState?.data ?? null, ssmState: states.ssmState?.data ?? null, kState: states.kState?.data ?? null, vState: states.vState?.data ?? null,
+  });
+
+  const mamba3Siso: FamilyImplementation<'mamba3-siso'> = {
+    async run(problem): Promise<Mamba3SisoOutputs> {
+      const sizes = mamba3SisoSizes(problem.inputs.V, problem.inputs.Q, problem.inputs.Angles);
+      const { batch, heads: H, headdim: P, stateSize: N, angles: A } = sizes;
+      const out = mamba3All(headInputs(problem.inputs, problem.inputs), sizes);
+      return {
+        y: { data: out.y, shape: [...problem.inputs.V.shape] },
+        finalAngleState: { data: out.angle, shape: [batch, H, A] },
+        finalSsmState: { data: out.ssm, shape: [batch, H, P, N] },
+        finalKState: { data: out.k, shape: [batch, H, N] },
+        finalVState: { data: out.v, shape: [batch, H, P] },
+      };
+    },
+    async step(inputs: Mamba3SisoStepInputs): Promise<StepOutputs> {
+      const sizes = mamba3SisoStepSizes(inputs.V, inputs.Q, inputs.Angles);
+      const out = mamba3All(headInputs(inputs, inputs), sizes);
+      return {
+        y: { data: out.y, shape: [...inputs.V.shape] },
+        angleState: { data: out.angle, shape: [...inputs.angleState.shape] },
+        ssmState: { data: out.ssm, shape: [...inputs.ssmState.shape] },
+        kState: { data: out.k, shape: [...inputs.kState.shape] },
+        vState: { data: out.v, shape: [...inputs.vState.shape] },
+      };
+    },
+  };
+
   return {
     name: `sequential-${precision === 'float32' ? 'f32' : 'f64'}`,
     precision,
@@ -306,6 +351,8 @@ export function createSequential(precision: SequentialPrecision): ScanImplementa
       'selective-scan': withVjp(precision, selectiveScan),
       'lti-ssm': withVjp(precision, ltiSsm),
       ssd: withVjp(precision, ssd),
+      // No vjp: the spec defines no gradients for mamba3-siso yet.
+      'mamba3-siso': mamba3Siso,
     },
   };
 }

@@ -8,13 +8,13 @@
  */
 import fc from 'fast-check';
 import type { AnyProblem, FamilyName } from '../../spec/families.ts';
-import { directionalOptionNames, stateOutputName } from '../../spec/families/index.ts';
+import { directionalOptionNames, outputIsLinear, stateOutputName } from '../../spec/families/index.ts';
 import type { FamilyImplementation } from '../../spec/implementation.ts';
 import { UNIT_ROUNDOFF, type Precision } from '../../spec/precision.ts';
 import { regimesFor, type RegimeName } from '../../spec/regimes.ts';
 import type { OutputTensor, Tensor } from '../../spec/tensor.ts';
 import { caseArbitrary, type CaseConstraints, type GeneratedCase } from '../arbitraries.ts';
-import { elementBounds, judgeElement, unravel, type ExpectedOutputs } from '../compare.ts';
+import { distanceOf, elementBounds, judgeElement, unravel, type ExpectedOutputs } from '../compare.ts';
 import { expectedOf, type CheckResult, type RunContext } from '../pipeline.ts';
 import type { ArithmeticDeclaration } from '../tolerance.ts';
 
@@ -41,6 +41,8 @@ export interface PropertyDefinition<N extends string = string> {
 
 /** A problem's reference and the bound of every element of it under a declaration. */
 export interface Judged {
+  /** The problem's family: how its outputs are compared (an angle output by circular distance). */
+  readonly family: FamilyName;
   readonly expected: ExpectedOutputs;
   readonly bounds: Readonly<Record<string, Float64Array>>;
 }
@@ -48,7 +50,7 @@ export interface Judged {
 /** The reference and bounds of a problem: what one run of it may differ from the truth by. */
 export function judged(problem: AnyProblem, declaration: ArithmeticDeclaration): Judged {
   const expected = expectedOf(problem);
-  return { expected, bounds: elementBounds(problem, expected, declaration) };
+  return { family: problem.family, expected, bounds: elementBounds(problem, expected, declaration) };
 }
 
 /**
@@ -58,7 +60,7 @@ export function judged(problem: AnyProblem, declaration: ArithmeticDeclaration):
  * every output), so one run's allowance is not enough.
  */
 export function pairAllowance(first: Judged, i: number, second: Judged, j: number, name: string, factor = 1): number {
-  const referenceGap = Math.abs(second.expected.outputs[name].data[j] - factor * first.expected.outputs[name].data[i]);
+  const referenceGap = distanceOf(first.family, name)(second.expected.outputs[name].data[j], factor * first.expected.outputs[name].data[i]);
   return referenceGap + Math.abs(factor) * first.bounds[name][i] + second.bounds[name][j];
 }
 
@@ -71,16 +73,21 @@ export function pairViolated(first: Judged, i: number, a: number, second: Judged
   if (same(a * factor, b)) return false;
   if (!Number.isFinite(a) || !Number.isFinite(b)) {
     const judge = (run: Judged, k: number, v: number) =>
-      judgeElement(run.expected.outputs[name].data[k], v, run.bounds[name][k], run.expected.conditionScales[name].data[k], precision).violated;
+      judgeElement(run.expected.outputs[name].data[k], v, run.bounds[name][k], run.expected.conditionScales[name].data[k], precision, distanceOf(run.family, name)).violated;
     return judge(first, i, a) || judge(second, j, b);
   }
   const allowance = pairAllowance(first, i, second, j, name, factor);
-  return Number.isFinite(allowance) && !(Math.abs(a * factor - b) <= allowance);
+  return Number.isFinite(allowance) && !(distanceOf(first.family, name)(a * factor, b) <= allowance);
 }
 
 /** Whether two numbers are the same result (0 and −0 alike, NaN equal to NaN). */
 export function same(a: number, b: number): boolean {
   return a === b || (Number.isNaN(a) && Number.isNaN(b));
+}
+
+/** The outputs of a run that are linear in the additive inputs (the descriptor's `linear`: all but mamba3-siso's angle and key states). */
+export function linearOutputs(family: FamilyName, outputs: Readonly<Record<string, OutputTensor>>): string[] {
+  return Object.keys(outputs).filter((name) => outputIsLinear(family, name));
 }
 
 /** The first element where two output sets differ, checked by `differs`; undefined when none. */
@@ -122,16 +129,17 @@ export function outsideBound(
   index: number,
   got: number,
   what: (coordinates: readonly number[]) => string,
+  distance: (a: number, b: number) => number = (a, b) => Math.abs(a - b),
 ): CheckResult | undefined {
   const want = whole.outputs[name].data[index];
   const bound = bounds[name][index];
-  const verdict = judgeElement(want, got, bound, whole.conditionScales[name].data[index], precision);
+  const verdict = judgeElement(want, got, bound, whole.conditionScales[name].data[index], precision, distance);
   if (!verdict.violated) return undefined;
   const coordinates = unravel(index, whole.outputs[name].shape);
   return {
     kind: 'fail',
     message: `${what(coordinates)} is ${got}, the reference is ${want} (bound ${bound.toExponential(3)})${verdict.reason ? `: ${verdict.reason}` : ''}`,
-    worst: { output: name, index, coordinates, expected: want, got, error: Math.abs(got - want), bound, e: Number.NaN, ...(verdict.reason && { reason: verdict.reason }) },
+    worst: { output: name, index, coordinates, expected: want, got, error: distance(got, want), bound, e: Number.NaN, ...(verdict.reason && { reason: verdict.reason }) },
   };
 }
 

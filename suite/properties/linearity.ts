@@ -6,7 +6,7 @@ import { caseArbitrary, problemOfCase } from '../arbitraries.ts';
 import { elementBounds } from '../compare.ts';
 import { expectedOf, guarded, runChecked } from '../pipeline.ts';
 import { inputsOf, mapAdditiveInputs } from '../transforms.ts';
-import { always, firstDifference, restrictRegimes, withParameters, type PropertyDefinition } from './harness.ts';
+import { always, firstDifference, linearOutputs, restrictRegimes, withParameters, type PropertyDefinition } from './harness.ts';
 
 /** The linearity property. */
 export const linearity: PropertyDefinition<'linearity'> = {
@@ -36,7 +36,7 @@ export const linearity: PropertyDefinition<'linearity'> = {
         const allowance =
           bounds[0].bounds[name][i] + bounds[1].bounds[name][i] + bounds[2].bounds[name][i] + sumRounding * bounds[2].expected.conditionScales[name].data[i];
         return !(Math.abs(v3 - (v1 + v2)) <= allowance);
-      });
+      }, linearOutputs(p1.family, o1));
       if (d === undefined) return { kind: 'pass' };
       return {
         kind: 'fail',

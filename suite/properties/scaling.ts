@@ -5,7 +5,7 @@ import { caseArbitrary } from '../arbitraries.ts';
 import { scalingIsExact } from '../exactness.ts';
 import { guarded, runChecked } from '../pipeline.ts';
 import { mapAdditiveInputs } from '../transforms.ts';
-import { always, firstDifference, judged, pairAllowance, pairViolated, restrictRegimes, same, withParameters, type PropertyDefinition } from './harness.ts';
+import { always, firstDifference, linearOutputs, judged, pairAllowance, pairViolated, restrictRegimes, same, withParameters, type PropertyDefinition } from './harness.ts';
 
 /** Regimes where scaling by 2^k stays clear of underflow and overflow. */
 const SCALE_SAFE_REGIMES = ['generic', 'decay-near-1', 'zeros', 'oscillating', 'dyadic-exact', 'softplus-threshold', 'identity-padding'] as const;
@@ -33,7 +33,7 @@ export const scaling: PropertyDefinition<'scaling'> = {
         // order, provided both runs take the same order. A kernel whose order varies from call to
         // call (determinism is not required) shows it when the scaled problem, run again, differs
         // from its first run; it is then held to the bounds.
-        const d = firstDifference(original, scaled, (_, __, a, b) => !same(a * factor, b));
+        const d = firstDifference(original, scaled, (_, __, a, b) => !same(a * factor, b), linearOutputs(problem.family, original));
         if (d === undefined) return { kind: 'pass' };
         const again = await runChecked(context, scaledProblem);
         if (firstDifference(scaled, again, (_, __, a, b) => !same(a, b)) === undefined) {
@@ -47,7 +47,7 @@ export const scaling: PropertyDefinition<'scaling'> = {
       // is held to its own bound, around references that differ by exactly 2^k (up to their rounding).
       const before = judged(problem, context.declaration);
       const after = judged(scaledProblem as AnyProblem, context.declaration);
-      const d = firstDifference(original, scaled, (name, i, a, b) => pairViolated(before, i, a, after, i, b, name, context.declaration.precision, factor));
+      const d = firstDifference(original, scaled, (name, i, a, b) => pairViolated(before, i, a, after, i, b, name, context.declaration.precision, factor), linearOutputs(problem.family, original));
       if (d === undefined) return { kind: 'pass' };
       const allowance = pairAllowance(before, d.index, after, d.index, d.name, factor);
       return {

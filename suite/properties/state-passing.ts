@@ -1,7 +1,7 @@
 /** state-passing: splitting the sequence and continuing from the returned final state equals the whole run. */
 import fc from 'fast-check';
 import type { AnyProblem } from '../../spec/families.ts';
-import { stateInputNames, stateOutputName, statePassing as passesState } from '../../spec/families/index.ts';
+import { statePassing as passesState, statesOf } from '../../spec/families/index.ts';
 import { dimensionsOf } from '../../spec/shapes.ts';
 import { caseArbitrary } from '../arbitraries.ts';
 import { compareWithReference } from '../compare.ts';
@@ -20,15 +20,15 @@ export const statePassing: PropertyDefinition<'state-passing'> = {
       const problem = c.problem;
       const L = dimensionsOf(problem as AnyProblem).length;
       const k = (c.parameters.split as number) % (L + 1);
-      const [stateInput] = stateInputNames(problem.family);
-      const stateOutput = stateOutputName(problem.family)!;
+
       // In processing order: the first part runs from h0, the second continues from its last state.
       const [firstRange, secondRange] = isReversed(problem as AnyProblem) ? [[L - k, L], [0, L - k]] : [[0, k], [k, L]];
       const firstProblem = sliceTime(problem, firstRange[0], firstRange[1]);
       const first = await runChecked(context, firstProblem);
       // Where a segment starts at the split, the next sequence starts from zero (no directional family has segments).
-      const handed = stateAcrossSplit(problem as AnyProblem, secondRange[0], asInput(first[stateOutput]));
-      const continued = withInputs(sliceTime(problem, secondRange[0], secondRange[1]), { [stateInput]: handed });
+      // Every state the family hands on (mamba3-siso: angle, SSM, key and value) goes to the second part.
+      const handed = Object.fromEntries(statesOf(problem.family).map(({ input, output }) => [input, stateAcrossSplit(problem as AnyProblem, secondRange[0], asInput(first[output]))]));
+      const continued = withInputs(sliceTime(problem, secondRange[0], secondRange[1]), handed);
       const second = await runChecked(context, continued);
       // The first part's state is judged against its reference; the continued part against the
       // reference continuing from exactly the state it was handed (a float64 state crosses the

@@ -1,10 +1,10 @@
 /** step: the one-token step applied L times equals the scan (forward, from the initial state). */
 import type { AnyProblem, OptionsOf, StepOutputs } from '../../spec/families.ts';
-import { notInStepOptionNames, projectionInputNames, sequenceOutputName, stateInputNames, stateOutputName } from '../../spec/families/index.ts';
-import { declaredAxes, dimensionsOf, stateShape, timeAxisOf } from '../../spec/shapes.ts';
+import { notInStepOptionNames, projectionInputNames, sequenceOutputName, stateInputNames, statesOf } from '../../spec/families/index.ts';
+import { declaredAxes, dimensionsOf, outputShapes, timeAxisOf } from '../../spec/shapes.ts';
 import type { Tensor } from '../../spec/tensor.ts';
 import { validateStepOutputs } from '../../spec/validate.ts';
-import { elementBounds } from '../compare.ts';
+import { distanceOf, elementBounds } from '../compare.ts';
 import { expectedOf, guarded, withTimeout } from '../pipeline.ts';
 import { MODES } from '../settings.ts';
 import type { ArithmeticDeclaration } from '../tolerance.ts';
@@ -13,10 +13,10 @@ import { inputsOf, outputTimeAxis, segmentsInputNames, sliceTimeOf, stateAcrossS
 import { asInput, coarser, noParameters, outsideBound, type PropertyDefinition } from './harness.ts';
 
 /**
- * Step inputs of token t of a problem (time tensors at t, without their time axis) with a state.
- * Segment ids are not a step's input: the caller resets the state where they change.
+ * Step inputs of token t of a problem (time tensors at t, without their time axis) with its states
+ * by step name. Segment ids are not a step's input: the caller resets the state where they change.
  */
-function stepInputsAt(problem: AnyProblem, t: number, state: Tensor): Record<string, Tensor> {
+function stepInputsAt(problem: AnyProblem, t: number, states: Readonly<Record<string, Tensor>>): Record<string, Tensor> {
   const inputs = inputsOf(problem);
   const out: Record<string, Tensor> = {};
   const timeNames = new Set(timeTensorNames(problem));
@@ -29,17 +29,20 @@ function stepInputsAt(problem: AnyProblem, t: number, state: Tensor): Record<str
     else if (projections.has(name) && declaredAxes(problem.family, name) === undefined) out[name] = sliceTimeOf(problem, name, t, t + 1);
     else out[name] = takeAxis(tensor, timeAxisOf(problem.family, name, tensor.shape), t);
   }
-  out.state = state;
-  return out;
+  return { ...out, ...states };
 }
 
-/** The initial state of a step sequence: the initial-state input, or zeros of the state's shape. */
-function initialState(problem: AnyProblem): Tensor {
+/** The initial states of a step sequence by step name: each initial-state input, or zeros of its final state's shape. */
+function initialStates(problem: AnyProblem): Record<string, Tensor> {
   const inputs = inputsOf(problem);
-  const given = stateInputNames(problem.family).map((name) => inputs[name]).find((t) => t !== undefined);
-  if (given !== undefined) return given;
-  const shape = stateShape(problem.family, dimensionsOf(problem));
-  return { data: new Float32Array(shape.reduce((p, s) => p * s, 1)), shape: [...shape] };
+  const shapes = outputShapes(problem.family, dimensionsOf(problem)) as Readonly<Record<string, readonly number[]>>;
+  return Object.fromEntries(
+    statesOf(problem.family).map(({ input, output, step }) => {
+      const given = inputs[input];
+      const shape = shapes[output];
+      return [step, given ?? { data: new Float32Array(shape.reduce((p, s) => p * s, 1)), shape: [...shape] }];
+    }),
+  );
 }
 
 /** The step property. */
@@ -69,14 +72,15 @@ export const step: PropertyDefinition<'step'> = {
       const declaration: ArithmeticDeclaration = { ...stored, precision: coarser(context.declaration.precision, 'float32') };
       const bounds = elementBounds(problem, whole, declaration);
       const sequenceName = sequenceOutputName(problem.family);
-      const stateName = stateOutputName(problem.family);
-      let state = initialState(problem);
+      const states = statesOf(problem.family);
+      let carried = initialStates(problem);
       let answer: StepOutputs | undefined;
       // Element k = o·inner + j of a step's y is element (o, t, j) of the run's around its time axis.
       const sequenceShape = whole.outputs[sequenceName].shape;
       const { inner } = aroundAxis(sequenceShape, outputTimeAxis(problem.family, sequenceName, sequenceShape));
       for (let t = 0; t < dims.length; t++) {
-        const inputs = stepInputsAt(problem, t, stateAcrossSplit(problem, t, state));
+        const handed = Object.fromEntries(Object.entries(carried).map(([name, tensor]) => [name, stateAcrossSplit(problem, t, tensor)]));
+        const inputs = stepInputsAt(problem, t, handed);
         const raw = await withTimeout(stepFn(inputs as never, problem.options as never), context.timeoutMs, 'step');
         answer = validateStepOutputs(problem.family, inputs as never, raw);
         for (let k = 0; k < answer.y.data.length; k++) {
@@ -84,11 +88,13 @@ export const step: PropertyDefinition<'step'> = {
           const failure = outsideBound(whole, bounds, declaration.precision, sequenceName, index, answer.y.data[k], (at) => `step ${t}: y[${at.join(', ')}]`);
           if (failure !== undefined) return failure;
         }
-        state = asInput(answer.state);
+        carried = Object.fromEntries(states.map(({ step }) => [step, asInput(answer![step])]));
       }
-      if (stateName !== undefined && stateName in whole.outputs && answer !== undefined) {
-        for (let i = 0; i < whole.outputs[stateName].data.length; i++) {
-          const failure = outsideBound(whole, bounds, declaration.precision, stateName, i, answer.state.data[i], (at) => `after ${dims.length} steps, state[${at.join(', ')}]`);
+      for (const { output, step } of states) {
+        if (!(output in whole.outputs) || answer === undefined) continue;
+        const distance = distanceOf(problem.family, output);
+        for (let i = 0; i < whole.outputs[output].data.length; i++) {
+          const failure = outsideBound(whole, bounds, declaration.precision, output, i, answer[step].data[i], (at) => `after ${dims.length} steps, ${step}[${at.join(', ')}]`, distance);
           if (failure !== undefined) return failure;
         }
       }
