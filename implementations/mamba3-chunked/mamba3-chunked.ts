@@ -12,11 +12,11 @@ import { mamba3ChunkedHead, type Mamba3ChunkScratch } from './kernels.ts';
 
 /**
  * The chunk sizes run() accepts: a small one, 48 (divides no power of two, so the tail chunk is
- * ragged at the usual lengths), mamba_ssm's Mamba-3 chunk of 64, and 256.
+ * ragged at the usual lengths), mamba_ssm's default 64, and 256.
  */
 export const CHUNK_SIZES: readonly number[] = [16, 48, 64, 256];
 
-/** 64, the chunk mamba_ssm's Mamba-3 SISO kernels run. */
+/** 64, mamba_ssm's default chunk_size of mamba3_siso_combined. */
 export const DEFAULT_CHUNK_SIZE = 64;
 
 /** The two arithmetics of the chunked Mamba-3 SISO. */
