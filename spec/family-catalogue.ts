@@ -52,6 +52,11 @@ export interface FamilyCatalogue<F extends FamilyName = FamilyName> {
   readonly inputTags?: Readonly<Record<string, string>>;
   /** The case-id tag of an input drawn in its second shape (ssd: D as (H, P) is 'Dhp'); default `<name>2`. */
   readonly alternateTags?: Readonly<Record<string, string>>;
+  /**
+   * The longest length of its sweep and regime cases, where its cases are heavy (mamba3-siso: 257,
+   * past four chunks of 64); absent: the catalogue's lengths up to 4096.
+   */
+  readonly maxLength?: number;
   /** Its long cases (about 2 MB each, so few). */
   readonly longCases?: readonly LongCase<F>[];
 }

@@ -186,7 +186,8 @@ function regimesOf(family: FamilyName): AnyFamilyRegimes {
 
 /** Why a family does not apply to a regime at all, or undefined when it does (or depends on the request). */
 function exclusion(regime: RegimeName, family: FamilyName): string | undefined {
-  if (regime === 'generic' || regime === 'identity-padding') return undefined;
+  if (regime === 'identity-padding') return regimesOf(family).identityStep.none;
+  if (regime === 'generic') return undefined;
   const entry = regimesOf(family).regimes[regime];
   return typeof entry === 'string' ? entry : undefined;
 }

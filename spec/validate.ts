@@ -19,7 +19,7 @@ import {
   type StepOutputs,
 } from './families.ts';
 import type { AxisName, FamilyDescriptor } from './family-descriptor.ts';
-import { descriptorOf, statesOf, stepStateNames } from './families/index.ts';
+import { descriptorOf, stepStateNames, stepStatesOf } from './families/index.ts';
 import { dimensionsOf, outputShapes, projectionLayout, stepDimensionsOf, stepOutputShapes } from './shapes.ts';
 import { elementCount, formatShape, unravelIndex, type OutputTensor, type Tensor } from './tensor.ts';
 
@@ -458,7 +458,7 @@ function axisOutputShapes(family: FamilyName, inputs: unknown, mode: 'run' | 'st
   const shapeOf = (axes: readonly AxisName[] = []): number[] => axes.map((axis) => sizes.get(axis) ?? 0);
   if (mode === 'run') return Object.fromEntries(outputs.map((output) => [output.name, shapeOf(output.axes)]));
   const sequence = outputs.find((output) => output.kind === 'sequence');
-  const stateShapes = statesOf(family).map((state) => [state.step, shapeOf(outputs.find((output) => output.name === state.output)?.axes)]);
+  const stateShapes = stepStatesOf(family).map((state) => [state.step, shapeOf(outputs.find((output) => output.name === state.output)?.axes)]);
   return { y: shapeOf(sequence?.axes?.filter((axis) => axis !== 'length')), ...Object.fromEntries(stateShapes) };
 }
 

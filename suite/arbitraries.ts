@@ -65,6 +65,8 @@ export interface CaseConstraints<F extends FamilyName> {
    */
   readonly maxGroups?: number;
   readonly maxGroupSize?: number;
+  /** The fewest heads (channels) per group, 1 unless set (grouped-heads asks for 2: groups shared by several heads). */
+  readonly minGroupSize?: number;
   readonly maxHeadDim?: number;
   /** Option values to fix (default: each drawn). */
   readonly options?: Partial<OptionsOf<F>>;
@@ -222,7 +224,7 @@ export function caseArbitrary<F extends FamilyName>(family: F, constraints: Case
       // G ≥ 2 groups of dim/G ≥ 2 channels often (divisors of a small dim rarely give both).
       dim: grouped ? fc.constant(0) : fc.integer({ min: 1, max: constraints.maxDim ?? 3 }),
       groups: grouped ? fc.integer({ min: 1, max: constraints.maxGroups ?? 4 }) : fc.constant(1),
-      groupSize: grouped ? fc.integer({ min: 1, max: constraints.maxGroupSize ?? 3 }) : fc.constant(1),
+      groupSize: grouped ? fc.integer({ min: constraints.minGroupSize ?? 1, max: Math.max(constraints.minGroupSize ?? 1, constraints.maxGroupSize ?? 3) }) : fc.constant(1),
       stateSize: hasState ? fc.integer({ min: 1, max: constraints.maxStateSize ?? 4 }) : fc.constant(1),
       options: fc.record(Object.fromEntries(optionNames.map((name) => [name, booleanFor(fixedOptions[name])]))),
       switches: fc.record(Object.fromEntries(switchNames.map((name) => [name, booleanFor(fixedSwitches[name])]))),

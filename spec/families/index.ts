@@ -177,9 +177,21 @@ export function statesOf<F extends FamilyName>(family: F): readonly StateDescrip
   return input === undefined || output === undefined ? [] : [{ input, output, step: 'state' }];
 }
 
+/**
+ * The states a step carries: the descriptor's `states`, or one named `state`, with the state input
+ * and output it corresponds to where the family has them (prefix-sum's step state has neither).
+ */
+export function stepStatesOf(family: FamilyName): readonly { readonly input?: string; readonly output?: string; readonly step: string }[] {
+  const declared = descriptorOf(family).states;
+  if (declared !== undefined) return declared;
+  const [input] = stateInputNames(family);
+  const output = stateOutputName(family);
+  return [{ ...(input !== undefined && { input }), ...(output !== undefined && { output }), step: 'state' }];
+}
+
 /** The names of a step's states (`state`, or the descriptor's `states` step names). */
 export function stepStateNames(family: FamilyName): readonly string[] {
-  return statesOf(family).map((state) => state.step);
+  return stepStatesOf(family).map((state) => state.step);
 }
 
 /** The outputs of a family compared as angles (mod 2π, by circular distance). */

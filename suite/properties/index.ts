@@ -8,6 +8,7 @@ import { causality } from './causality.ts';
 import { chunkSize } from './chunk-size.ts';
 import { conformance } from './conformance.ts';
 import { determinism } from './determinism.ts';
+import { groupedHeads } from './grouped-heads.ts';
 import { identityPadding } from './identity-padding.ts';
 import { linearity } from './linearity.ts';
 import { packedSequences } from './packed-sequences.ts';
@@ -40,6 +41,7 @@ export const PROPERTIES = [
   reverseFlip,
   causality,
   batchPermutation,
+  groupedHeads,
   determinism,
   vjp,
   vjpDotProduct,

@@ -1,7 +1,7 @@
 /** step: the one-token step applied L times equals the scan (forward, from the initial state). */
 import type { AnyProblem, OptionsOf, StepOutputs } from '../../spec/families.ts';
-import { notInStepOptionNames, projectionInputNames, sequenceOutputName, stateInputNames, statesOf } from '../../spec/families/index.ts';
-import { declaredAxes, dimensionsOf, outputShapes, timeAxisOf } from '../../spec/shapes.ts';
+import { notInStepOptionNames, projectionInputNames, sequenceOutputName, stateInputNames, stepStatesOf } from '../../spec/families/index.ts';
+import { declaredAxes, dimensionsOf, outputShapes, stateShape, timeAxisOf } from '../../spec/shapes.ts';
 import type { Tensor } from '../../spec/tensor.ts';
 import { validateStepOutputs } from '../../spec/validate.ts';
 import { distanceOf, elementBounds } from '../compare.ts';
@@ -32,14 +32,15 @@ function stepInputsAt(problem: AnyProblem, t: number, states: Readonly<Record<st
   return { ...out, ...states };
 }
 
-/** The initial states of a step sequence by step name: each initial-state input, or zeros of its final state's shape. */
+/** The initial states of a step sequence by step name: each initial-state input, or zeros of its final state's shape (the family's state shape where it returns none). */
 function initialStates(problem: AnyProblem): Record<string, Tensor> {
   const inputs = inputsOf(problem);
-  const shapes = outputShapes(problem.family, dimensionsOf(problem)) as Readonly<Record<string, readonly number[]>>;
+  const dims = dimensionsOf(problem);
+  const shapes = outputShapes(problem.family, dims) as Readonly<Record<string, readonly number[]>>;
   return Object.fromEntries(
-    statesOf(problem.family).map(({ input, output, step }) => {
-      const given = inputs[input];
-      const shape = shapes[output];
+    stepStatesOf(problem.family).map(({ input, output, step }) => {
+      const given = input === undefined ? undefined : inputs[input];
+      const shape = output === undefined ? stateShape(problem.family, dims) : shapes[output];
       return [step, given ?? { data: new Float32Array(shape.reduce((p, s) => p * s, 1)), shape: [...shape] }];
     }),
   );
@@ -72,7 +73,7 @@ export const step: PropertyDefinition<'step'> = {
       const declaration: ArithmeticDeclaration = { ...stored, precision: coarser(context.declaration.precision, 'float32') };
       const bounds = elementBounds(problem, whole, declaration);
       const sequenceName = sequenceOutputName(problem.family);
-      const states = statesOf(problem.family);
+      const states = stepStatesOf(problem.family);
       let carried = initialStates(problem);
       let answer: StepOutputs | undefined;
       // Element k = o·inner + j of a step's y is element (o, t, j) of the run's around its time axis.
@@ -91,7 +92,7 @@ export const step: PropertyDefinition<'step'> = {
         carried = Object.fromEntries(states.map(({ step }) => [step, asInput(answer![step])]));
       }
       for (const { output, step } of states) {
-        if (!(output in whole.outputs) || answer === undefined) continue;
+        if (output === undefined || !(output in whole.outputs) || answer === undefined) continue;
         const distance = distanceOf(problem.family, output);
         for (let i = 0; i < whole.outputs[output].data.length; i++) {
           const failure = outsideBound(whole, bounds, declaration.precision, output, i, answer[step].data[i], (at) => `after ${dims.length} steps, ${step}[${at.join(', ')}]`, distance);

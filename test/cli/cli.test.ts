@@ -32,7 +32,7 @@ describe('flags', () => {
     [['check', '--runs', '0'], "--runs: expected a positive integer, got '0'"],
     [['check', '--runs', 'many'], "--runs: expected a positive integer, got 'many'"],
     [['check', '--seed', '1.5'], "--seed: expected an integer, got '1.5'"],
-    [['check', '--family', 'cumsum'], "--family: expected one of prefix-sum, linear-recurrence, selective-scan, lti-ssm, ssd, got 'cumsum'"],
+    [['check', '--family', 'cumsum'], "--family: expected one of prefix-sum, linear-recurrence, selective-scan, lti-ssm, ssd, mamba3-siso, got 'cumsum'"],
     [['check', '--property', 'speed'], "--property: expected one of fixtures, conformance,"],
     [['check', '--frobnicate'], "check: unknown flag '--frobnicate'; expected one of --impl,"],
     [['check', '--out'], '--out: expected a value, got the end of the command line'],

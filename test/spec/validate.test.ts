@@ -94,7 +94,7 @@ describe('validateProblem rejects', () => {
     expectFailure(() => validateProblem({ family: 'cumsum', inputs: {}, options: {} }), {
       context: '',
       field: 'family',
-      expected: "one of 'prefix-sum', 'linear-recurrence', 'selective-scan', 'lti-ssm', 'ssd'",
+      expected: "one of 'prefix-sum', 'linear-recurrence', 'selective-scan', 'lti-ssm', 'ssd', 'mamba3-siso'",
       actual: '"cumsum"',
     });
   });

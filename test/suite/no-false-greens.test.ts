@@ -54,7 +54,7 @@ describe('an invalid implementation is a named error, exit 2, through the real C
       'a typo in a family key',
       'typo',
       `{ name: 'typo', precision: 'float32', families: { 'linear_recurrence': { run: async () => ({}) } } }`,
-      /InvalidImplementationError: implementation 'typo' \(.*typo\.mjs\) is invalid, 1 problem:\n {2}families\['linear_recurrence'\]: expected a family key, one of 'prefix-sum', 'linear-recurrence', 'selective-scan', 'lti-ssm', 'ssd' \(did you mean 'linear-recurrence'\?\), got key 'linear_recurrence'/,
+      /InvalidImplementationError: implementation 'typo' \(.*typo\.mjs\) is invalid, 1 problem:\n {2}families\['linear_recurrence'\]: expected a family key, one of 'prefix-sum', 'linear-recurrence', 'selective-scan', 'lti-ssm', 'ssd', 'mamba3-siso' \(did you mean 'linear-recurrence'\?\), got key 'linear_recurrence'/,
     ],
     [
       'an invalid precision',
