@@ -15,19 +15,13 @@ import { declarationOf } from '../../../suite/lifecycle.ts';
 import { expectedOf } from '../../../suite/pipeline.ts';
 import { createWebGpuImplementation, type WebGpuScanImplementation } from '../../../implementations/webgpu/webgpu-implementation.ts';
 import { setUpAll, skipNote, itIsAvailable } from './adapter.ts';
+import type { Mamba3SisoSizes } from '../../../spec/families/mamba3-siso/dimensions.ts';
 
 const f32 = createWebGpuImplementation({ storage: 'f32', name: 'webgpu-f32 (mamba3-siso test)' });
 const f16 = createWebGpuImplementation({ storage: 'f16', name: 'webgpu-f16 (mamba3-siso test)' });
 const [f32Unavailable, f16Unavailable] = await setUpAll(f32, f16);
 
-interface Case {
-  readonly batch: number;
-  readonly length: number;
-  readonly heads: number;
-  readonly headdim: number;
-  readonly groups: number;
-  readonly stateSize: number;
-  readonly angles: number;
+interface Case extends Mamba3SisoSizes {
   /** Every optional input (D, Z and the four states) present, or none. */
   readonly optional: boolean;
 }

@@ -9,7 +9,7 @@ import seedrandom from 'seedrandom';
 import { describe, expect, it } from 'vitest';
 import type { Problem, SsdInputs, SsdOptions, SsdStepInputs } from '../../../spec/families.ts';
 import { effectiveDt, dtLimits, silu } from '../../../spec/families/ssd/discretization.ts';
-import { groupOfHead } from '../../../spec/families/ssd/dimensions.ts';
+import { groupOfHead, type SsdSizes } from '../../../spec/families/ssd/dimensions.ts';
 import { ImplementationDeclinedError } from '../../../spec/implementation.ts';
 import { float16Bits, float16Value } from '../../../spec/float16.ts';
 import { UNIT_ROUNDOFF } from '../../../spec/precision.ts';
@@ -22,13 +22,7 @@ const f32 = createWebGpuImplementation({ storage: 'f32', name: 'webgpu-f32 (ssd 
 const f16 = createWebGpuImplementation({ storage: 'f16', name: 'webgpu-f16 (ssd test)' });
 const [f32Unavailable, f16Unavailable] = await setUpAll(f32, f16);
 
-interface Case {
-  readonly batch: number;
-  readonly length: number;
-  readonly heads: number;
-  readonly headdim: number;
-  readonly groups: number;
-  readonly stateSize: number;
+interface Case extends SsdSizes {
   readonly dtSoftplus: boolean;
   readonly D?: 'head' | 'channel';
   readonly z?: boolean;
