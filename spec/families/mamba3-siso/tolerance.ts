@@ -17,7 +17,7 @@
  */
 import { expAllowance, type FamilyToleranceTerms } from '../../tolerance-terms.ts';
 import { chunkedExponentDepth } from '../ssd/tolerance.ts';
-import { silu } from '../selective-scan/discretization.ts';
+import { siluGateTerms } from '../selective-scan/tolerance.ts';
 import { mamba3SisoSizes, qkHeadOfHead } from './dimensions.ts';
 
 /** Error of a float32 cos or sin, in units of u (argument in [0, 2π)). */
@@ -77,16 +77,6 @@ export const mamba3SisoTolerance: FamilyToleranceTerms<'mamba3-siso'> = {
         }
       }
     }
-    let gateError: Float64Array | undefined;
-    let gateMagnitude: Float64Array | undefined;
-    if (Z !== undefined) {
-      gateError = new Float64Array(Z.data.length);
-      gateMagnitude = new Float64Array(Z.data.length);
-      for (let i = 0; i < Z.data.length; i++) {
-        gateError[i] = expAllowance(Z.data[i]) + 3 + r.input / ua;
-        gateMagnitude[i] = Math.abs(silu(Z.data[i]));
-      }
-    }
-    return { decayError, inputError, growth, readout, gateError, gateMagnitude };
+    return { decayError, inputError, growth, readout, ...siluGateTerms(Z, r) };
   },
 };

@@ -5,8 +5,22 @@
  * any exact-scaling certificate (no scalingExtents).
  */
 import { projectionIndex, projectionLayout } from '../../shapes.ts';
-import { expAllowance, geometricSum, l2Norm, maxAbs, type FamilyToleranceTerms } from '../../tolerance-terms.ts';
+import type { Tensor } from '../../tensor.ts';
+import { expAllowance, geometricSum, l2Norm, maxAbs, type ChannelTerms, type FamilyToleranceTerms, type Roundoffs } from '../../tolerance-terms.ts';
 import { effectiveDelta, silu } from './discretization.ts';
+
+/** The gate silu(z)'s terms, per element of z: its relative error in units of u and its magnitude; both absent without z. */
+export function siluGateTerms(z: Tensor | undefined, r: Roundoffs): Pick<ChannelTerms, 'gateError' | 'gateMagnitude'> {
+  if (z === undefined) return { gateError: undefined, gateMagnitude: undefined };
+  const gateError = new Float64Array(z.data.length);
+  const gateMagnitude = new Float64Array(z.data.length);
+  for (let i = 0; i < z.data.length; i++) {
+    // silu(z) = z / (1 + exp(−z)): exp's allowance, the sum, the division, the product, z's storage.
+    gateError[i] = expAllowance(z.data[i]) + 3 + r.input / r.arithmetic;
+    gateMagnitude[i] = Math.abs(silu(z.data[i]));
+  }
+  return { gateError, gateMagnitude };
+}
 
 /** The tolerance terms of selective-scan. */
 export const selectiveScanTolerance: FamilyToleranceTerms<'selective-scan'> = {
@@ -70,17 +84,6 @@ export const selectiveScanTolerance: FamilyToleranceTerms<'selective-scan'> = {
         }
       }
     }
-    let gateError: Float64Array | undefined;
-    let gateMagnitude: Float64Array | undefined;
-    if (z !== undefined) {
-      gateError = new Float64Array(z.data.length);
-      gateMagnitude = new Float64Array(z.data.length);
-      for (let i = 0; i < z.data.length; i++) {
-        // silu(z) = z / (1 + exp(−z)): exp's allowance, the sum, the division, the product, z's storage.
-        gateError[i] = expAllowance(z.data[i]) + 3 + r.input / ua;
-        gateMagnitude[i] = Math.abs(silu(z.data[i]));
-      }
-    }
-    return { decayError, inputError, growth, readout, gateError, gateMagnitude, convolutionScale };
+    return { decayError, inputError, growth, readout, ...siluGateTerms(z, r), convolutionScale };
   },
 };

@@ -8,7 +8,8 @@
  */
 import { expAllowance, type FamilyToleranceTerms } from '../../tolerance-terms.ts';
 import { groupOfHead, ssdSizes } from './dimensions.ts';
-import { dtLimits, effectiveDt, silu } from './discretization.ts';
+import { siluGateTerms } from '../selective-scan/tolerance.ts';
+import { dtLimits, effectiveDt } from './discretization.ts';
 
 /**
  * κ(L), the exponent error of one chunked decay per step it spans, in units of u·Σ|Δ·A| (rule M):
@@ -79,17 +80,6 @@ export const ssdTolerance: FamilyToleranceTerms<'ssd'> = {
         }
       }
     }
-    let gateError: Float64Array | undefined;
-    let gateMagnitude: Float64Array | undefined;
-    if (z !== undefined) {
-      gateError = new Float64Array(z.data.length);
-      gateMagnitude = new Float64Array(z.data.length);
-      for (let i = 0; i < z.data.length; i++) {
-        // silu(z) = z / (1 + exp(−z)): exp's allowance, the sum, the division, the product, z's storage.
-        gateError[i] = expAllowance(z.data[i]) + 3 + r.input / ua;
-        gateMagnitude[i] = Math.abs(silu(z.data[i]));
-      }
-    }
-    return { decayError, inputError, growth, readout, gateError, gateMagnitude };
+    return { decayError, inputError, growth, readout, ...siluGateTerms(z, r) };
   },
 };
