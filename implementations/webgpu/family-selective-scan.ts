@@ -67,17 +67,7 @@ export function selectiveScanFamily(runtime: KernelRuntime): FamilyImplementatio
       ];
       return (
         capacityShortfall(runtime.limits(), buffers, [dims.batch * dims.dim]) ??
-        float16RangeShortfall(runtime.storage, {
-          u: inputs.u.data,
-          delta: inputs.delta.data,
-          A: inputs.A.data,
-          B: inputs.B.data,
-          C: inputs.C.data,
-          D: inputs.D?.data,
-          z: inputs.z?.data,
-          deltaBias: inputs.deltaBias?.data,
-          h0: inputs.h0?.data,
-        })
+        float16RangeShortfall(runtime.storage, storedInputs(inputs))
       );
     },
     async run(problem: Problem<'selective-scan'>) {
@@ -111,6 +101,21 @@ export function withResetFlags(delta: Float32Array, seqIdx: Float32Array, batch:
     for (let t = 1; t < length; t++) if (seqIdx[b * length + t] !== seqIdx[b * length + t - 1]) out[delta.length + b * length + t] = 1;
   }
   return out;
+}
+
+/** The inputs the kernels store, by name, as the float16 range check reads them */
+export function storedInputs(inputs: SelectiveScanInputs): Record<string, Float32Array | undefined> {
+  return {
+    u: inputs.u.data,
+    delta: inputs.delta.data,
+    A: inputs.A.data,
+    B: inputs.B.data,
+    C: inputs.C.data,
+    D: inputs.D?.data,
+    z: inputs.z?.data,
+    deltaBias: inputs.deltaBias?.data,
+    h0: inputs.h0?.data,
+  };
 }
 
 /** The params' (kind, groups) words of a B or C layout. */

@@ -15,7 +15,7 @@ import { dimensionsOf, projectionLayout } from '../../spec/shapes.ts';
 import type { OutputTensor } from '../../spec/tensor.ts';
 import { capacityShortfall, float16RangeShortfall } from './capacity.ts';
 import { runForwardScan, storedCopy } from './family-linear-recurrence.ts';
-import { projectionParams, withResetFlags } from './family-selective-scan.ts';
+import { projectionParams, storedInputs, withResetFlags } from './family-selective-scan.ts';
 import type { KernelRuntime } from './runtime.ts';
 import { bytesPerElement, INFINITY_BITS } from './storage-type.ts';
 import { asFloat32, linearRecurrenceVjp } from './vjp-linear-recurrence.ts';
@@ -53,15 +53,7 @@ export function selectiveScanAdjointShortfall(runtime: KernelRuntime, problem: P
       [rows * Math.ceil(length / ROW_SCAN_TILE), Math.ceil((rows * length) / SELECTIVE_SCAN_VJP_WORKGROUP), parameterGradientCount(problem)],
     ) ??
     float16RangeShortfall(runtime.storage, {
-      u: inputs.u.data,
-      delta: inputs.delta.data,
-      A: inputs.A.data,
-      B: inputs.B.data,
-      C: inputs.C.data,
-      D: inputs.D?.data,
-      z: inputs.z?.data,
-      deltaBias: inputs.deltaBias?.data,
-      h0: inputs.h0?.data,
+      ...storedInputs(inputs),
       'cotangent y': asFloat32(cotangents.y.data),
       'cotangent lastState': asFloat32(cotangents.lastState.data),
     })
