@@ -11,7 +11,7 @@
  * 1 where the sequence id changes, to the delta buffer (so the module stays within 12 storage
  * buffers); at a flagged step the state is the step's drive alone, nothing carried across.
  */
-import { storagePrelude, type StorageType } from './storage-type.ts';
+import { storageBindings, storagePrelude, type StorageType } from './storage-type.ts';
 
 /** Invocations per workgroup (states handled at once) and time steps per chunk; equal by design. */
 export const CHANNEL_SCAN_WORKGROUP = 32;
@@ -57,13 +57,7 @@ export const CHANNEL_SCAN_WRITTEN: ReadonlySet<ChannelScanBinding> = new Set(['y
 
 /** The WGSL module of the channel scan for one family and storage type (entry point `scanChannels`). */
 export function channelScanShader(family: ChannelScanFamily, storage: StorageType): string {
-  const bindings = channelScanBindings(family)
-    .map((name, i) => {
-      const written = CHANNEL_SCAN_WRITTEN.has(name);
-      const type = name === 'yAccumulator' ? 'f32' : 'Stored';
-      return `@group(0) @binding(${i + 1}) var<storage, ${written ? 'read_write' : 'read'}> ${name}: array<${type}>;`;
-    })
-    .join('\n');
+  const bindings = storageBindings(channelScanBindings(family), CHANNEL_SCAN_WRITTEN, 'yAccumulator');
   const body = family === 'selective-scan' ? selectiveScanParts : ltiSsmParts;
   return /* wgsl */ `${storagePrelude(storage)}
 struct Params {

@@ -19,7 +19,7 @@
  * float additions unreassociated). cos, sin and tanh are polynomials here:
  * WGSL's built-ins are allowed 2⁻¹¹ absolute error, far beyond the tolerance's few units of u.
  */
-import { storagePrelude, type StorageType } from './storage-type.ts';
+import { storageBindings, storagePrelude, type StorageType } from './storage-type.ts';
 import { ACTIVATIONS_WGSL } from './wgsl-channel-scan.ts';
 
 /** Invocations per workgroup (state channels handled at once) and time steps per chunk; equal by design. */
@@ -117,11 +117,7 @@ fn cosSinOf(turns: u32) -> vec2<f32> {
 
 /** The WGSL module of mamba3-siso for one storage type (entry point `scanLanes`). */
 export function mamba3SisoShader(storage: StorageType): string {
-  const bindings = MAMBA3_SISO_BINDINGS.map((name, i) => {
-    const written = MAMBA3_SISO_WRITTEN.has(name);
-    const type = name === 'yAccumulator' ? 'f32' : 'Stored';
-    return `@group(0) @binding(${i + 1}) var<storage, ${written ? 'read_write' : 'read'}> ${name}: array<${type}>;`;
-  }).join('\n');
+  const bindings = storageBindings(MAMBA3_SISO_BINDINGS, MAMBA3_SISO_WRITTEN, 'yAccumulator');
   return /* wgsl */ `${storagePrelude(storage)}
 struct Params {
   batch: u32,

@@ -16,7 +16,7 @@
  * at most 10 storage buffers.
  */
 import { ACTIVATIONS_WGSL, CHANNEL_SCAN_FLAGS, PROJECTION_INDEX_WGSL, PROJECTION_KIND } from './wgsl-channel-scan.ts';
-import { storagePrelude, type StorageType } from './storage-type.ts';
+import { storageBindings, storagePrelude, type StorageType } from './storage-type.ts';
 
 /** Invocations per workgroup of both modules. */
 export const SELECTIVE_SCAN_VJP_WORKGROUP = 64;
@@ -49,12 +49,7 @@ export const SELECTIVE_SCAN_VJP_WRITTEN: ReadonlySet<string> = new Set(['decay',
 
 /** The WGSL of one backward module for one storage type. */
 export function selectiveScanVjpShader(module: SelectiveScanVjpModule, storage: StorageType): string {
-  const bindings = SELECTIVE_SCAN_VJP_BINDINGS[module]
-    .map((name, i) => {
-      const type = name === 'contributions' ? 'f32' : 'Stored';
-      return `@group(0) @binding(${i + 1}) var<storage, ${SELECTIVE_SCAN_VJP_WRITTEN.has(name) ? 'read_write' : 'read'}> ${name}: array<${type}>;`;
-    })
-    .join('\n');
+  const bindings = storageBindings(SELECTIVE_SCAN_VJP_BINDINGS[module], SELECTIVE_SCAN_VJP_WRITTEN, 'contributions');
   return /* wgsl */ `${storagePrelude(storage)}
 struct Params {
   channels: u32,
