@@ -6,8 +6,6 @@
  * validation reads shapes with spec/shapes.ts, which does not know ssd's named axes yet; the
  * suite's own properties cover the testee once it does.
  */
-import { execFileSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterAll, assert, beforeAll, describe, expect, it } from 'vitest';
 import { BoundedCapture } from '../../protocol/bounded-capture.ts';
 import { handshakeRequest, parseHandshake, type TesteeDescription } from '../../protocol/handshake.ts';
@@ -18,19 +16,7 @@ import { groupOfHead } from '../../spec/families/ssd/dimensions.ts';
 import type { SsdInputs, SsdStepInputs } from '../../spec/families/ssd/types.ts';
 import { tensor, type Float64Tensor, type OutputTensor, type Tensor } from '../../spec/tensor.ts';
 import { expectClose, tensorSource } from './problems.ts';
-
-// Not harness.ts's constant: that module loads the adapter, whose output validation has no ssd rules yet.
-const PYTHON_EXAMPLE_TESTEE = fileURLToPath(new URL('../../examples/testees/python/numpy_testee.py', import.meta.url));
-
-/** Whether python3 with numpy runs here; the reason when not. */
-function pythonUnavailable(): string | undefined {
-  try {
-    execFileSync('python3', ['-c', 'import numpy'], { stdio: 'pipe', timeout: 20_000 });
-    return undefined;
-  } catch (error) {
-    return `python3 with numpy is not available (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`;
-  }
-}
+import { itHasPython, PYTHON_EXAMPLE_TESTEE, pythonSkipNote, pythonUnavailable } from './harness.ts';
 
 /** ssd by its recurrence in float64, one (b, h, p, n) at a time (spec/families/ssd/ssd.md#math). */
 function ssdLoop(inputs: SsdInputs, dtSoftplus: boolean): { y: Float64Tensor; finalStates: Float64Tensor } {
@@ -116,14 +102,11 @@ const CASES: readonly { readonly name: string; readonly inputs: SsdInputs; reado
 ];
 
 const missingPython = pythonUnavailable();
-const requirePython = process.env.REQUIRE_PYTHON === '1';
 const skip = missingPython !== undefined;
-const skipNote = skip ? ` (skipped: ${missingPython})` : '';
+const skipNote = pythonSkipNote(missingPython);
 
 describe('the numpy example testee computes ssd', () => {
-  it.skipIf(!requirePython)(`python3 with numpy is available${requirePython ? '' : ' (skipped: checked only when REQUIRE_PYTHON=1)'}`, () => {
-    expect(missingPython, 'REQUIRE_PYTHON=1').toBeUndefined();
-  });
+  itHasPython(missingPython);
 
   it('the cases are sensitive to each optional input and to the clamp on both sides', () => {
     const base = ssdLoop(FULL, true);
