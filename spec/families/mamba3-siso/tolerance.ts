@@ -15,7 +15,7 @@
  * itself is compared by circular distance (suite/compare.ts), against the same bound.
  * Channel c = b·(H·P) + h·P + p; gateError and gateMagnitude follow y's (batch, L, H, P) layout.
  */
-import { expAllowance, type FamilyToleranceTerms } from '../../tolerance-terms.ts';
+import { expAllowance, plainTerms, type FamilyToleranceTerms } from '../../tolerance-terms.ts';
 import { chunkedExponentDepth } from '../ssd/tolerance.ts';
 import { siluGateTerms } from '../selective-scan/tolerance.ts';
 import { mamba3SisoSizes, qkHeadOfHead } from './dimensions.ts';
@@ -31,10 +31,7 @@ export const mamba3SisoTolerance: FamilyToleranceTerms<'mamba3-siso'> = {
     const channels = batch * H * P;
     const ua = r.arithmetic;
     const kappa = chunkedExponentDepth(L);
-    const decayError = new Float64Array(channels);
-    const inputError = new Float64Array(channels);
-    const growth = new Float64Array(channels).fill(1);
-    const readout = new Float64Array(channels);
+    const { decayError, inputError, growth, readout } = plainTerms(channels);
     for (let b = 0; b < batch; b++) {
       for (let h = 0; h < H; h++) {
         let maxExponent = 0;

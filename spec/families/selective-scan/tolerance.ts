@@ -6,7 +6,7 @@
  */
 import { projectionIndex, projectionLayout } from '../../shapes.ts';
 import type { Tensor } from '../../tensor.ts';
-import { expAllowance, geometricSum, l2Norm, maxAbs, type ChannelTerms, type FamilyToleranceTerms, type Roundoffs } from '../../tolerance-terms.ts';
+import { expAllowance, geometricSum, l2Norm, maxAbs, plainTerms, type ChannelTerms, type FamilyToleranceTerms, type Roundoffs } from '../../tolerance-terms.ts';
 import { effectiveDelta, silu } from './discretization.ts';
 
 /** The gate silu(z)'s terms, per element of z: its relative error in units of u and its magnitude; both absent without z. */
@@ -30,10 +30,7 @@ export const selectiveScanTolerance: FamilyToleranceTerms<'selective-scan'> = {
     const { batch, dim, length: L, stateSize: N } = dims;
     const channels = batch * dim;
     const ua = r.arithmetic;
-    const decayError = new Float64Array(channels);
-    const inputError = new Float64Array(channels);
-    const growth = new Float64Array(channels).fill(1);
-    const readout = new Float64Array(channels);
+    const { decayError, inputError, growth, readout } = plainTerms(channels);
     const layoutB = projectionLayout(B.shape);
     const layoutC = projectionLayout(C.shape);
     const timeInvariant = layoutB.kind === 'time-invariant' && layoutC.kind === 'time-invariant' && h0 === undefined;

@@ -6,7 +6,7 @@
  * Channel c = b·(H·P) + h·P + p; gateError and gateMagnitude follow y's (batch, L, H, P) layout.
  * Its transcendental factors keep it from any exact-scaling certificate (no scalingExtents).
  */
-import { expAllowance, type FamilyToleranceTerms } from '../../tolerance-terms.ts';
+import { expAllowance, plainTerms, type FamilyToleranceTerms } from '../../tolerance-terms.ts';
 import { groupOfHead, ssdSizes } from './dimensions.ts';
 import { siluGateTerms } from '../selective-scan/tolerance.ts';
 import { dtLimits, effectiveDt } from './discretization.ts';
@@ -35,10 +35,7 @@ export const ssdTolerance: FamilyToleranceTerms<'ssd'> = {
     const channels = batch * H * P;
     const ua = r.arithmetic;
     const kappa = chunkedExponentDepth(L);
-    const decayError = new Float64Array(channels);
-    const inputError = new Float64Array(channels);
-    const growth = new Float64Array(channels).fill(1);
-    const readout = new Float64Array(channels);
+    const { decayError, inputError, growth, readout } = plainTerms(channels);
     for (let b = 0; b < batch; b++) {
       for (let h = 0; h < H; h++) {
         const bias = dtBias?.data[h] ?? 0;
