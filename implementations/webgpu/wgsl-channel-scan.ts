@@ -25,6 +25,18 @@ export const CHANNEL_SCAN_FLAGS = { D: 1, z: 2, deltaBias: 4, h0: 8, deltaSoftpl
 /** Uniform layout (u32 each): channels, dim, length, stateSize, flags, infinityBits, bKind, bGroups, cKind, cGroups + padding. */
 export const CHANNEL_SCAN_PARAM_WORDS = 12;
 
+/** The first ten fields of Params in the channel-scan and selective-scan backward modules, the words selectiveScanParamWords writes. */
+export const CHANNEL_SCAN_PARAM_FIELDS = /* wgsl */ `  channels: u32,
+  dim: u32,
+  length: u32,
+  stateSize: u32,
+  flags: u32,
+  infinityBits: u32,
+  bKind: u32,
+  bGroups: u32,
+  cKind: u32,
+  cGroups: u32,`;
+
 /** Projection kind codes of the params: 0 time-invariant (dim, N), 1 per time (batch, G, N, L); time-varying is G = 1. */
 export const PROJECTION_KIND = { timeInvariant: 0, perTime: 1 } as const;
 
@@ -61,16 +73,7 @@ export function channelScanShader(family: ChannelScanFamily, storage: StorageTyp
   const body = family === 'selective-scan' ? selectiveScanParts : ltiSsmParts;
   return /* wgsl */ `${storagePrelude(storage)}
 struct Params {
-  channels: u32,
-  dim: u32,
-  length: u32,
-  stateSize: u32,
-  flags: u32,
-  infinityBits: u32,
-  bKind: u32,
-  bGroups: u32,
-  cKind: u32,
-  cGroups: u32,
+${CHANNEL_SCAN_PARAM_FIELDS}
   unused0: u32,
   unused1: u32,
 }

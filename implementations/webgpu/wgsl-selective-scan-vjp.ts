@@ -15,7 +15,7 @@
  * Several small tensors share a buffer (host-packed, offsets in the params) so each module binds
  * at most 10 storage buffers.
  */
-import { ACTIVATIONS_WGSL, CHANNEL_SCAN_FLAGS, PROJECTION_INDEX_WGSL, PROJECTION_KIND } from './wgsl-channel-scan.ts';
+import { ACTIVATIONS_WGSL, CHANNEL_SCAN_FLAGS, CHANNEL_SCAN_PARAM_FIELDS, PROJECTION_INDEX_WGSL, PROJECTION_KIND } from './wgsl-channel-scan.ts';
 import { storageBindings, storagePrelude, type StorageType } from './storage-type.ts';
 
 /** Invocations per workgroup of both modules. */
@@ -52,16 +52,7 @@ export function selectiveScanVjpShader(module: SelectiveScanVjpModule, storage: 
   const bindings = storageBindings(SELECTIVE_SCAN_VJP_BINDINGS[module], SELECTIVE_SCAN_VJP_WRITTEN, 'contributions');
   return /* wgsl */ `${storagePrelude(storage)}
 struct Params {
-  channels: u32,
-  dim: u32,
-  length: u32,
-  stateSize: u32,
-  flags: u32,
-  infinityBits: u32,
-  bKind: u32,
-  bGroups: u32,
-  cKind: u32,
-  cGroups: u32,
+${CHANNEL_SCAN_PARAM_FIELDS}
   bElements: u32,
   cElements: u32,
   batch: u32,
