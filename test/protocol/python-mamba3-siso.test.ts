@@ -15,15 +15,9 @@ import { tensor, type Float64Tensor, type OutputTensor, type Tensor } from '../.
 import { caseArbitrary } from '../../suite/arbitraries.ts';
 import { circularDistance, compareWithReference, type ExpectedOutputs } from '../../suite/compare.ts';
 import { AdapterPool, itHasPython, PYTHON_EXAMPLE_TESTEE, pythonSkipNote, pythonUnavailable } from './harness.ts';
-import { expectClose, tensorSource } from './problems.ts';
+import { expectClose, tensorSource, type HeadSizes } from './problems.ts';
 
-interface Sizes {
-  readonly batch: number;
-  readonly L: number;
-  readonly H: number;
-  readonly P: number;
-  readonly G: number;
-  readonly N: number;
+interface Sizes extends HeadSizes {
   readonly A: number;
 }
 
