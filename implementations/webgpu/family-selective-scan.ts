@@ -29,17 +29,8 @@ export function selectiveScanFamily(runtime: KernelRuntime): FamilyImplementatio
     const channels = dims.batch * dims.dim;
     if (channels === 0) return { y: new Float32Array(0), lastState: new Float32Array(0) };
     const { u, delta, A, B, C, D, z, deltaBias, h0, seqIdx } = inputs;
-    const flags =
-      (D !== undefined ? CHANNEL_SCAN_FLAGS.D : 0) |
-      (z !== undefined ? CHANNEL_SCAN_FLAGS.z : 0) |
-      (deltaBias !== undefined ? CHANNEL_SCAN_FLAGS.deltaBias : 0) |
-      (h0 !== undefined ? CHANNEL_SCAN_FLAGS.h0 : 0) |
-      (options.deltaSoftplus ? CHANNEL_SCAN_FLAGS.deltaSoftplus : 0) |
-      (seqIdx !== undefined ? CHANNEL_SCAN_FLAGS.resets : 0);
-    const [bKind, bGroups] = projectionParams(projectionLayout(B.shape));
-    const [cKind, cGroups] = projectionParams(projectionLayout(C.shape));
     const params = new Uint32Array(CHANNEL_SCAN_PARAM_WORDS);
-    params.set([channels, dims.dim, dims.length, dims.stateSize, flags, INFINITY_BITS, bKind, bGroups, cKind, cGroups]);
+    params.set(selectiveScanParamWords(inputs, options, dims));
     const out = await runtime.engine().run({
       module,
       params,
@@ -67,17 +58,7 @@ export function selectiveScanFamily(runtime: KernelRuntime): FamilyImplementatio
       ];
       return (
         capacityShortfall(runtime.limits(), buffers, [dims.batch * dims.dim]) ??
-        float16RangeShortfall(runtime.storage, {
-          u: inputs.u.data,
-          delta: inputs.delta.data,
-          A: inputs.A.data,
-          B: inputs.B.data,
-          C: inputs.C.data,
-          D: inputs.D?.data,
-          z: inputs.z?.data,
-          deltaBias: inputs.deltaBias?.data,
-          h0: inputs.h0?.data,
-        })
+        float16RangeShortfall(runtime.storage, storedInputs(inputs))
       );
     },
     async run(problem: Problem<'selective-scan'>) {
@@ -111,6 +92,39 @@ export function withResetFlags(delta: Float32Array, seqIdx: Float32Array, batch:
     for (let t = 1; t < length; t++) if (seqIdx[b * length + t] !== seqIdx[b * length + t - 1]) out[delta.length + b * length + t] = 1;
   }
   return out;
+}
+
+/** The inputs the kernels store, by name, as the float16 range check reads them */
+export function storedInputs(inputs: SelectiveScanInputs): Record<string, Float32Array | undefined> {
+  return {
+    u: inputs.u.data,
+    delta: inputs.delta.data,
+    A: inputs.A.data,
+    B: inputs.B.data,
+    C: inputs.C.data,
+    D: inputs.D?.data,
+    z: inputs.z?.data,
+    deltaBias: inputs.deltaBias?.data,
+    h0: inputs.h0?.data,
+  };
+}
+
+/**
+ * The first ten params words every selective-scan module reads (CHANNEL_SCAN_PARAM_FIELDS): sizes,
+ * the flags of the inputs present and of softplus, the Inf bits, and B's and C's layouts.
+ */
+export function selectiveScanParamWords(inputs: SelectiveScanInputs, options: SelectiveScanOptions, dims: Dimensions): number[] {
+  const { B, C, D, z, deltaBias, h0, seqIdx } = inputs;
+  const flags =
+    (D !== undefined ? CHANNEL_SCAN_FLAGS.D : 0) |
+    (z !== undefined ? CHANNEL_SCAN_FLAGS.z : 0) |
+    (deltaBias !== undefined ? CHANNEL_SCAN_FLAGS.deltaBias : 0) |
+    (h0 !== undefined ? CHANNEL_SCAN_FLAGS.h0 : 0) |
+    (options.deltaSoftplus ? CHANNEL_SCAN_FLAGS.deltaSoftplus : 0) |
+    (seqIdx !== undefined ? CHANNEL_SCAN_FLAGS.resets : 0);
+  const [bKind, bGroups] = projectionParams(projectionLayout(B.shape));
+  const [cKind, cGroups] = projectionParams(projectionLayout(C.shape));
+  return [dims.batch * dims.dim, dims.dim, dims.length, dims.stateSize, flags, INFINITY_BITS, bKind, bGroups, cKind, cGroups];
 }
 
 /** The params' (kind, groups) words of a B or C layout. */

@@ -36,3 +36,14 @@ fn toStorage(v: f32, infinityBits: u32) -> f16 {
 
 /** The bit pattern the kernels bitcast to +Inf (two f16 infinities; unused by f32 kernels). */
 export const INFINITY_BITS = 0x7c007c00;
+
+/**
+ * The storage bindings of a kernel module, binding i + 1 for names[i] (binding 0 is its uniform
+ * params): arrays of Stored, but for the one float32 scratch buffer `float32Buffer`, read_write
+ * where `written` holds the name.
+ */
+export function storageBindings<Name extends string>(names: readonly Name[], written: ReadonlySet<Name>, float32Buffer: Name): string {
+  return names
+    .map((name, i) => `@group(0) @binding(${i + 1}) var<storage, ${written.has(name) ? 'read_write' : 'read'}> ${name}: array<${name === float32Buffer ? 'f32' : 'Stored'}>;`)
+    .join('\n');
+}

@@ -15,11 +15,11 @@ import { dimensionsOf, projectionLayout } from '../../spec/shapes.ts';
 import type { OutputTensor } from '../../spec/tensor.ts';
 import { capacityShortfall, float16RangeShortfall } from './capacity.ts';
 import { runForwardScan, storedCopy } from './family-linear-recurrence.ts';
-import { projectionParams, withResetFlags } from './family-selective-scan.ts';
+import { projectionParams, selectiveScanParamWords, storedInputs, withResetFlags } from './family-selective-scan.ts';
 import type { KernelRuntime } from './runtime.ts';
-import { bytesPerElement, INFINITY_BITS } from './storage-type.ts';
+import { bytesPerElement } from './storage-type.ts';
 import { asFloat32, linearRecurrenceVjp } from './vjp-linear-recurrence.ts';
-import { CHANNEL_SCAN_FLAGS, PROJECTION_KIND } from './wgsl-channel-scan.ts';
+import { PROJECTION_KIND } from './wgsl-channel-scan.ts';
 import { ROW_SCAN_TILE } from './wgsl-row-scan.ts';
 import { SELECTIVE_SCAN_VJP_PARAM_WORDS, SELECTIVE_SCAN_VJP_WORKGROUP } from './wgsl-selective-scan-vjp.ts';
 
@@ -53,15 +53,7 @@ export function selectiveScanAdjointShortfall(runtime: KernelRuntime, problem: P
       [rows * Math.ceil(length / ROW_SCAN_TILE), Math.ceil((rows * length) / SELECTIVE_SCAN_VJP_WORKGROUP), parameterGradientCount(problem)],
     ) ??
     float16RangeShortfall(runtime.storage, {
-      u: inputs.u.data,
-      delta: inputs.delta.data,
-      A: inputs.A.data,
-      B: inputs.B.data,
-      C: inputs.C.data,
-      D: inputs.D?.data,
-      z: inputs.z?.data,
-      deltaBias: inputs.deltaBias?.data,
-      h0: inputs.h0?.data,
+      ...storedInputs(inputs),
       'cotangent y': asFloat32(cotangents.y.data),
       'cotangent lastState': asFloat32(cotangents.lastState.data),
     })
@@ -85,17 +77,8 @@ export async function selectiveScanVjp(
   const R = S * N;
   if (S === 0) return emptyGradients(runtime, problem, cotangents);
 
-  const flags =
-    (D !== undefined ? CHANNEL_SCAN_FLAGS.D : 0) |
-    (z !== undefined ? CHANNEL_SCAN_FLAGS.z : 0) |
-    (deltaBias !== undefined ? CHANNEL_SCAN_FLAGS.deltaBias : 0) |
-    (h0 !== undefined ? CHANNEL_SCAN_FLAGS.h0 : 0) |
-    (problem.options.deltaSoftplus ? CHANNEL_SCAN_FLAGS.deltaSoftplus : 0) |
-    (seqIdx !== undefined ? CHANNEL_SCAN_FLAGS.resets : 0);
-  const [bKind, bGroups] = projectionParams(projectionLayout(B.shape));
-  const [cKind, cGroups] = projectionParams(projectionLayout(C.shape));
   const params = new Uint32Array(SELECTIVE_SCAN_VJP_PARAM_WORDS);
-  params.set([channels, dim, L, N, flags, INFINITY_BITS, bKind, bGroups, cKind, cGroups, B.data.length, C.data.length, batch]);
+  params.set([...selectiveScanParamWords(problem.inputs, problem.options, dims), B.data.length, C.data.length, batch]);
   const shared = {
     sequences: concat([u.data, asFloat32(cotangents.y.data), z?.data ?? new Float32Array(S)]),
     delta: seqIdx === undefined ? delta.data : withResetFlags(delta.data, seqIdx.data, batch, L),
@@ -128,6 +111,8 @@ export async function selectiveScanVjp(
 
   const parameterCount = parameterGradientCount(problem);
   // Per-time B and C elements sum a group's few channels (an invocation each); the rest batch·L terms (a workgroup each).
+  const [bKind] = projectionParams(projectionLayout(B.shape));
+  const [cKind] = projectionParams(projectionLayout(C.shape));
   const perTimeCount = (bKind === PROJECTION_KIND.perTime ? B.data.length : 0) + (cKind === PROJECTION_KIND.perTime ? C.data.length : 0);
   const out = await engine.run({
     module: modules.gradients,

@@ -11,7 +11,7 @@
  * 1 where the sequence id changes, to the delta buffer (so the module stays within 12 storage
  * buffers); at a flagged step the state is the step's drive alone, nothing carried across.
  */
-import { storagePrelude, type StorageType } from './storage-type.ts';
+import { storageBindings, storagePrelude, type StorageType } from './storage-type.ts';
 
 /** Invocations per workgroup (states handled at once) and time steps per chunk; equal by design. */
 export const CHANNEL_SCAN_WORKGROUP = 32;
@@ -24,6 +24,18 @@ export const CHANNEL_SCAN_FLAGS = { D: 1, z: 2, deltaBias: 4, h0: 8, deltaSoftpl
 
 /** Uniform layout (u32 each): channels, dim, length, stateSize, flags, infinityBits, bKind, bGroups, cKind, cGroups + padding. */
 export const CHANNEL_SCAN_PARAM_WORDS = 12;
+
+/** The first ten fields of Params in the channel-scan and selective-scan backward modules, the words selectiveScanParamWords writes. */
+export const CHANNEL_SCAN_PARAM_FIELDS = /* wgsl */ `  channels: u32,
+  dim: u32,
+  length: u32,
+  stateSize: u32,
+  flags: u32,
+  infinityBits: u32,
+  bKind: u32,
+  bGroups: u32,
+  cKind: u32,
+  cGroups: u32,`;
 
 /** Projection kind codes of the params: 0 time-invariant (dim, N), 1 per time (batch, G, N, L); time-varying is G = 1. */
 export const PROJECTION_KIND = { timeInvariant: 0, perTime: 1 } as const;
@@ -57,26 +69,11 @@ export const CHANNEL_SCAN_WRITTEN: ReadonlySet<ChannelScanBinding> = new Set(['y
 
 /** The WGSL module of the channel scan for one family and storage type (entry point `scanChannels`). */
 export function channelScanShader(family: ChannelScanFamily, storage: StorageType): string {
-  const bindings = channelScanBindings(family)
-    .map((name, i) => {
-      const written = CHANNEL_SCAN_WRITTEN.has(name);
-      const type = name === 'yAccumulator' ? 'f32' : 'Stored';
-      return `@group(0) @binding(${i + 1}) var<storage, ${written ? 'read_write' : 'read'}> ${name}: array<${type}>;`;
-    })
-    .join('\n');
+  const bindings = storageBindings(channelScanBindings(family), CHANNEL_SCAN_WRITTEN, 'yAccumulator');
   const body = family === 'selective-scan' ? selectiveScanParts : ltiSsmParts;
   return /* wgsl */ `${storagePrelude(storage)}
 struct Params {
-  channels: u32,
-  dim: u32,
-  length: u32,
-  stateSize: u32,
-  flags: u32,
-  infinityBits: u32,
-  bKind: u32,
-  bGroups: u32,
-  cKind: u32,
-  cGroups: u32,
+${CHANNEL_SCAN_PARAM_FIELDS}
   unused0: u32,
   unused1: u32,
 }

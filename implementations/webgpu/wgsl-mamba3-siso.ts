@@ -19,7 +19,7 @@
  * float additions unreassociated). cos, sin and tanh are polynomials here:
  * WGSL's built-ins are allowed 2⁻¹¹ absolute error, far beyond the tolerance's few units of u.
  */
-import { storagePrelude, type StorageType } from './storage-type.ts';
+import { storageBindings, storagePrelude, type StorageType } from './storage-type.ts';
 import { ACTIVATIONS_WGSL } from './wgsl-channel-scan.ts';
 
 /** Invocations per workgroup (state channels handled at once) and time steps per chunk; equal by design. */
@@ -115,13 +115,21 @@ fn cosSinOf(turns: u32) -> vec2<f32> {
 }
 `;
 
+/** The WGSL of rotatedQ or rotatedK: element n of Q or K at a step, with its head's bias, rotated by the angle cs of its pair. */
+function rotatedReader(tensor: 'Q' | 'K'): string {
+  return /* wgsl */ `fn rotated${tensor}(row: u32, bias: u32, n: u32, rotated: bool, cs: vec2<f32>) -> f32 {
+  if (!rotated) { return f32(${tensor}[row + n]) + f32(headTerms[bias + n]); }
+  let pair = n & ~1u;
+  let x0 = f32(${tensor}[row + pair]) + f32(headTerms[bias + pair]);
+  let x1 = f32(${tensor}[row + pair + 1u]) + f32(headTerms[bias + pair + 1u]);
+  return select(x0 * cs.y + x1 * cs.x, x0 * cs.x - x1 * cs.y, n == pair);
+}
+`;
+}
+
 /** The WGSL module of mamba3-siso for one storage type (entry point `scanLanes`). */
 export function mamba3SisoShader(storage: StorageType): string {
-  const bindings = MAMBA3_SISO_BINDINGS.map((name, i) => {
-    const written = MAMBA3_SISO_WRITTEN.has(name);
-    const type = name === 'yAccumulator' ? 'f32' : 'Stored';
-    return `@group(0) @binding(${i + 1}) var<storage, ${written ? 'read_write' : 'read'}> ${name}: array<${type}>;`;
-  }).join('\n');
+  const bindings = storageBindings(MAMBA3_SISO_BINDINGS, MAMBA3_SISO_WRITTEN, 'yAccumulator');
   return /* wgsl */ `${storagePrelude(storage)}
 struct Params {
   batch: u32,
@@ -169,22 +177,8 @@ fn keyStatesOffset() -> u32 { return ssmStatesOffset() + params.batch * params.h
 fn valueStatesOffset() -> u32 { return keyStatesOffset() + params.batch * params.heads * params.stateSize; }
 
 // Element n of Q or K (with its head's bias) at step t, rotated by the angle cs of its pair.
-fn rotatedQ(row: u32, bias: u32, n: u32, rotated: bool, cs: vec2<f32>) -> f32 {
-  if (!rotated) { return f32(Q[row + n]) + f32(headTerms[bias + n]); }
-  let pair = n & ~1u;
-  let x0 = f32(Q[row + pair]) + f32(headTerms[bias + pair]);
-  let x1 = f32(Q[row + pair + 1u]) + f32(headTerms[bias + pair + 1u]);
-  return select(x0 * cs.y + x1 * cs.x, x0 * cs.x - x1 * cs.y, n == pair);
-}
-
-fn rotatedK(row: u32, bias: u32, n: u32, rotated: bool, cs: vec2<f32>) -> f32 {
-  if (!rotated) { return f32(K[row + n]) + f32(headTerms[bias + n]); }
-  let pair = n & ~1u;
-  let x0 = f32(K[row + pair]) + f32(headTerms[bias + pair]);
-  let x1 = f32(K[row + pair + 1u]) + f32(headTerms[bias + pair + 1u]);
-  return select(x0 * cs.y + x1 * cs.x, x0 * cs.x - x1 * cs.y, n == pair);
-}
-
+${rotatedReader('Q')}
+${rotatedReader('K')}
 @compute @workgroup_size(WG)
 fn scanLanes(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) count: vec3<u32>,
              @builtin(local_invocation_index) lid: u32) {

@@ -15,8 +15,8 @@
  * Several small tensors share a buffer (host-packed, offsets in the params) so each module binds
  * at most 10 storage buffers.
  */
-import { ACTIVATIONS_WGSL, CHANNEL_SCAN_FLAGS, PROJECTION_INDEX_WGSL, PROJECTION_KIND } from './wgsl-channel-scan.ts';
-import { storagePrelude, type StorageType } from './storage-type.ts';
+import { ACTIVATIONS_WGSL, CHANNEL_SCAN_FLAGS, CHANNEL_SCAN_PARAM_FIELDS, PROJECTION_INDEX_WGSL, PROJECTION_KIND } from './wgsl-channel-scan.ts';
+import { storageBindings, storagePrelude, type StorageType } from './storage-type.ts';
 
 /** Invocations per workgroup of both modules. */
 export const SELECTIVE_SCAN_VJP_WORKGROUP = 64;
@@ -49,24 +49,10 @@ export const SELECTIVE_SCAN_VJP_WRITTEN: ReadonlySet<string> = new Set(['decay',
 
 /** The WGSL of one backward module for one storage type. */
 export function selectiveScanVjpShader(module: SelectiveScanVjpModule, storage: StorageType): string {
-  const bindings = SELECTIVE_SCAN_VJP_BINDINGS[module]
-    .map((name, i) => {
-      const type = name === 'contributions' ? 'f32' : 'Stored';
-      return `@group(0) @binding(${i + 1}) var<storage, ${SELECTIVE_SCAN_VJP_WRITTEN.has(name) ? 'read_write' : 'read'}> ${name}: array<${type}>;`;
-    })
-    .join('\n');
+  const bindings = storageBindings(SELECTIVE_SCAN_VJP_BINDINGS[module], SELECTIVE_SCAN_VJP_WRITTEN, 'contributions');
   return /* wgsl */ `${storagePrelude(storage)}
 struct Params {
-  channels: u32,
-  dim: u32,
-  length: u32,
-  stateSize: u32,
-  flags: u32,
-  infinityBits: u32,
-  bKind: u32,
-  bGroups: u32,
-  cKind: u32,
-  cGroups: u32,
+${CHANNEL_SCAN_PARAM_FIELDS}
   bElements: u32,
   cElements: u32,
   batch: u32,

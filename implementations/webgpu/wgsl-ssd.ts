@@ -23,7 +23,7 @@
  * Working values live in one f32 workspace: four (batch, H, L) arrays (Δ, cum, state weights,
  * entering decays), the (batch, H, chunks, Q, Q) matrices and the (batch, H, chunks, P, N) states.
  */
-import { storagePrelude, type StorageType } from './storage-type.ts';
+import { storageBindings, storagePrelude, type StorageType } from './storage-type.ts';
 import { ACTIVATIONS_WGSL } from './wgsl-channel-scan.ts';
 
 /** Invocations per workgroup of the element-wise passes (weights, states, passing, outputs). */
@@ -70,11 +70,7 @@ export const SSD_ENTRY_POINTS = ['chunkCumsum', 'chunkWeights', 'chunkStates', '
 
 /** The WGSL module of the chunked ssd for one storage type. */
 export function ssdShader(storage: StorageType): string {
-  const bindings = SSD_BINDINGS.map((name, i) => {
-    const written = SSD_WRITTEN.has(name);
-    const type = name === 'workspace' ? 'f32' : 'Stored';
-    return `@group(0) @binding(${i + 1}) var<storage, ${written ? 'read_write' : 'read'}> ${name}: array<${type}>;`;
-  }).join('\n');
+  const bindings = storageBindings(SSD_BINDINGS, SSD_WRITTEN, 'workspace');
   const flags = Object.entries(SSD_FLAGS)
     .map(([name, bit]) => `const FLAG_${name.toUpperCase()}: u32 = ${bit}u;`)
     .join('\n');

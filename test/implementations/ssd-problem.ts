@@ -5,6 +5,7 @@
  */
 import type { Problem } from '../../spec/families.ts';
 import type { OutputTensor, Tensor } from '../../spec/tensor.ts';
+import type { SsdSizes } from '../../spec/families/ssd/dimensions.ts';
 
 /** A float32 tensor of `shape` with values uniform in [lo, hi) from a small LCG seeded by `seed`. */
 function sampled(shape: readonly number[], seed: number, lo: number, hi: number): Tensor {
@@ -18,13 +19,7 @@ function sampled(shape: readonly number[], seed: number, lo: number, hi: number)
 }
 
 /** What an ssd test problem holds; absent optional fields mean the input is absent. */
-export interface SsdProblemSpec {
-  readonly batch: number;
-  readonly length: number;
-  readonly heads: number;
-  readonly headdim: number;
-  readonly groups: number;
-  readonly stateSize: number;
+export interface SsdProblemSpec extends SsdSizes {
   /** D of shape (H) or (H, P). */
   readonly D?: 'head' | 'channel';
   readonly z?: boolean;

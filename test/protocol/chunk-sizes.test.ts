@@ -5,7 +5,6 @@
  * chunk-size property runs every declared size through a testee: a Node one always, the numpy
  * example's ssd when python3 is there (REQUIRE_PYTHON=1 makes its absence a failure).
  */
-import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { Problem } from '../../spec/families.ts';
@@ -15,7 +14,7 @@ import { tensor } from '../../spec/tensor.ts';
 import { runImplementation } from '../../suite/runner.ts';
 import type { CellResult } from '../../suite/results.ts';
 import type { ProcessImplementation } from '../../protocol/process-implementation.ts';
-import { AdapterPool, HAS_PROC, liveChildren, PYTHON_EXAMPLE_TESTEE, rejection } from './harness.ts';
+import { AdapterPool, HAS_PROC, itHasPython, liveChildren, PYTHON_EXAMPLE_TESTEE, pythonSkipNote, pythonUnavailable, rejection } from './harness.ts';
 import { linearRecurrenceProblem, prefixSumProblem, tensorSource } from './problems.ts';
 
 const CHUNKED_TESTEE = fileURLToPath(new URL('./testees/chunked-testee.mjs', import.meta.url));
@@ -117,16 +116,6 @@ describe('chunk sizes through a Node testee', () => {
   });
 });
 
-/** Whether python3 with numpy runs here; the reason when not. */
-function pythonUnavailable(): string | undefined {
-  try {
-    execFileSync('python3', ['-c', 'import numpy'], { stdio: 'pipe', timeout: 20_000 });
-    return undefined;
-  } catch (error) {
-    return `python3 with numpy is not available (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`;
-  }
-}
-
 // The numpy testee with my_ssd wrapped so it reports the chunk_size it receives: the whole path
 // from the request's settings metadata to the CHANGE HERE function, which the results (the numpy
 // loop ignores the size) cannot show.
@@ -154,13 +143,10 @@ function ssdProblem(L: number): Problem<'ssd'> {
 }
 
 const missingPython = pythonUnavailable();
-const requirePython = process.env.REQUIRE_PYTHON === '1';
-const skipNote = missingPython === undefined ? '' : ` (skipped: ${missingPython})`;
+const skipNote = pythonSkipNote(missingPython);
 
 describe('chunk sizes through the numpy example testee (ssd)', () => {
-  it.skipIf(!requirePython)(`python3 with numpy is available${requirePython ? '' : ' (skipped: checked only when REQUIRE_PYTHON=1)'}`, () => {
-    expect(missingPython, 'REQUIRE_PYTHON=1').toBeUndefined();
-  });
+  itHasPython(missingPython);
 
   it.skipIf(missingPython !== undefined)(`my_ssd receives the requested chunk size, 256 without one${skipNote}`, async () => {
     const adapter = await pool.start({ command: 'python3', args: ['-c', SPY, fileURLToPath(new URL('.', `file://${PYTHON_EXAMPLE_TESTEE}`))] });

@@ -4,7 +4,6 @@
  * through the protocol intact and land in the right places (a transposed or shifted answer is off
  * by O(1)); judging accuracy is the suite's tolerance model's job.
  */
-import { execFileSync } from 'node:child_process';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { reference, referenceStep } from '../../reference/index.ts';
@@ -17,7 +16,7 @@ import { caseArbitrary } from '../../suite/arbitraries.ts';
 import { compareWithReference, type ExpectedOutputs } from '../../suite/compare.ts';
 import type { Precision } from '../../spec/precision.ts';
 import type { OutputTensor } from '../../spec/tensor.ts';
-import { AdapterPool, HAS_PROC, liveChildren, NODE_EXAMPLE_TESTEE, PYTHON_EXAMPLE_TESTEE } from './harness.ts';
+import { AdapterPool, HAS_PROC, itHasPython, liveChildren, NODE_EXAMPLE_TESTEE, PYTHON_EXAMPLE_TESTEE, pythonSkipNote, pythonUnavailable } from './harness.ts';
 import { expectClose, linearRecurrenceProblem, prefixSumProblem, selectiveScanProblem, selectiveScanStepInputs, tensorSource, type Layout } from './problems.ts';
 
 const pool = new AdapterPool();
@@ -88,26 +87,13 @@ describe('the Node example testee', () => {
   });
 });
 
-/** Whether python3 with numpy runs here; the reason when not. */
-function pythonUnavailable(): string | undefined {
-  try {
-    execFileSync('python3', ['-c', 'import numpy'], { stdio: 'pipe', timeout: 20_000 });
-    return undefined;
-  } catch (error) {
-    return `python3 with numpy is not available (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`;
-  }
-}
-
 const missingPython = pythonUnavailable();
-const requirePython = process.env.REQUIRE_PYTHON === '1';
 
 describe('the Python example testee', () => {
-  it.skipIf(!requirePython)(`python3 with numpy is available${requirePython ? '' : ' (skipped: checked only when REQUIRE_PYTHON=1)'}`, () => {
-    expect(missingPython, 'REQUIRE_PYTHON=1').toBeUndefined();
-  });
+  itHasPython(missingPython);
 
   const skip = missingPython !== undefined;
-  const skipNote = skip ? ` (skipped: ${missingPython})` : '';
+  const skipNote = pythonSkipNote(missingPython);
 
   for (const precision of ['float64', 'float32'] as const) {
     describe(`in ${precision}`, () => {

@@ -5,6 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { expect, it } from 'vitest';
 import { processImplementation, type ProcessImplementation, type ProcessImplementationOptions } from '../../protocol/process-implementation.ts';
 
 /** The deliberately misbehaving testee; its first argument picks the misbehaviour. */
@@ -118,4 +119,17 @@ export function pythonUnavailable(): string | undefined {
   } catch (error) {
     return `python3 with numpy is not available (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`;
   }
+}
+
+/** A test title's suffix naming why it is skipped (python3 with numpy missing); empty when it runs. */
+export function pythonSkipNote(missingPython: string | undefined): string {
+  return missingPython === undefined ? '' : ` (skipped: ${missingPython})`;
+}
+
+/** The availability test of python3 with numpy: run under REQUIRE_PYTHON=1 (CI), where a missing numpy fails it. */
+export function itHasPython(missingPython: string | undefined): void {
+  const requirePython = process.env.REQUIRE_PYTHON === '1';
+  it.skipIf(!requirePython)(`python3 with numpy is available${requirePython ? '' : ' (skipped: checked only when REQUIRE_PYTHON=1)'}`, () => {
+    expect(missingPython, 'REQUIRE_PYTHON=1').toBeUndefined();
+  });
 }

@@ -9,6 +9,16 @@ import { tensor } from '../../spec/tensor.ts';
 import type { Problem, StepInputsOf } from '../../spec/families.ts';
 import type { Float64Tensor } from '../../spec/tensor.ts';
 
+/** Sizes of an ssd-like problem in the spec's letters: H heads of P channels, G groups of N states, L steps. */
+export interface HeadSizes {
+  readonly batch: number;
+  readonly L: number;
+  readonly H: number;
+  readonly P: number;
+  readonly G: number;
+  readonly N: number;
+}
+
 /** A seeded source of float32 tensors with values in [lo, hi). */
 export function tensorSource(seed: string): (shape: readonly number[], lo?: number, hi?: number) => Tensor {
   const random = seedrandom(seed);

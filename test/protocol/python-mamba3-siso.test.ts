@@ -4,7 +4,6 @@
  * states on its own) carried to Python, the five outputs (four of them states, one an angle)
  * carried back and compared with the double-double reference, the angle by circular distance.
  */
-import { execFileSync } from 'node:child_process';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { reference, referenceStep } from '../../reference/index.ts';
@@ -15,16 +14,10 @@ import type { AnyProblem, Problem } from '../../spec/families.ts';
 import { tensor, type Float64Tensor, type OutputTensor, type Tensor } from '../../spec/tensor.ts';
 import { caseArbitrary } from '../../suite/arbitraries.ts';
 import { circularDistance, compareWithReference, type ExpectedOutputs } from '../../suite/compare.ts';
-import { AdapterPool, PYTHON_EXAMPLE_TESTEE } from './harness.ts';
-import { expectClose, tensorSource } from './problems.ts';
+import { AdapterPool, itHasPython, PYTHON_EXAMPLE_TESTEE, pythonSkipNote, pythonUnavailable } from './harness.ts';
+import { expectClose, tensorSource, type HeadSizes } from './problems.ts';
 
-interface Sizes {
-  readonly batch: number;
-  readonly L: number;
-  readonly H: number;
-  readonly P: number;
-  readonly G: number;
-  readonly N: number;
+interface Sizes extends HeadSizes {
   readonly A: number;
 }
 
@@ -104,27 +97,14 @@ function stepInputs(seed: string, withOptional: boolean): Mamba3SisoStepInputs {
   };
 }
 
-/** Whether python3 with numpy runs here; the reason when not. */
-function pythonUnavailable(): string | undefined {
-  try {
-    execFileSync('python3', ['-c', 'import numpy'], { stdio: 'pipe', timeout: 20_000 });
-    return undefined;
-  } catch (error) {
-    return `python3 with numpy is not available (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`;
-  }
-}
-
 const missingPython = pythonUnavailable();
-const requirePython = process.env.REQUIRE_PYTHON === '1';
 const skip = missingPython !== undefined;
-const skipNote = skip ? ` (skipped: ${missingPython})` : '';
+const skipNote = pythonSkipNote(missingPython);
 const pool = new AdapterPool();
 afterAll(() => pool.disposeAll());
 
 describe('the numpy example testee computes mamba3-siso', () => {
-  it.skipIf(!requirePython)(`python3 with numpy is available${requirePython ? '' : ' (skipped: checked only when REQUIRE_PYTHON=1)'}`, () => {
-    expect(missingPython, 'REQUIRE_PYTHON=1').toBeUndefined();
-  });
+  itHasPython(missingPython);
 
   it('the cases are sensitive to each optional input and the wrap case wraps', () => {
     const base = reference(problem(FULL)).outputs as unknown as Record<string, Float64Tensor>;

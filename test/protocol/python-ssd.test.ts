@@ -6,8 +6,6 @@
  * validation reads shapes with spec/shapes.ts, which does not know ssd's named axes yet; the
  * suite's own properties cover the testee once it does.
  */
-import { execFileSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterAll, assert, beforeAll, describe, expect, it } from 'vitest';
 import { BoundedCapture } from '../../protocol/bounded-capture.ts';
 import { handshakeRequest, parseHandshake, type TesteeDescription } from '../../protocol/handshake.ts';
@@ -17,20 +15,8 @@ import { dtLimits, effectiveDt, silu } from '../../spec/families/ssd/discretizat
 import { groupOfHead } from '../../spec/families/ssd/dimensions.ts';
 import type { SsdInputs, SsdStepInputs } from '../../spec/families/ssd/types.ts';
 import { tensor, type Float64Tensor, type OutputTensor, type Tensor } from '../../spec/tensor.ts';
-import { expectClose, tensorSource } from './problems.ts';
-
-// Not harness.ts's constant: that module loads the adapter, whose output validation has no ssd rules yet.
-const PYTHON_EXAMPLE_TESTEE = fileURLToPath(new URL('../../examples/testees/python/numpy_testee.py', import.meta.url));
-
-/** Whether python3 with numpy runs here; the reason when not. */
-function pythonUnavailable(): string | undefined {
-  try {
-    execFileSync('python3', ['-c', 'import numpy'], { stdio: 'pipe', timeout: 20_000 });
-    return undefined;
-  } catch (error) {
-    return `python3 with numpy is not available (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`;
-  }
-}
+import { expectClose, tensorSource, type HeadSizes } from './problems.ts';
+import { itHasPython, PYTHON_EXAMPLE_TESTEE, pythonSkipNote, pythonUnavailable } from './harness.ts';
 
 /** ssd by its recurrence in float64, one (b, h, p, n) at a time (spec/families/ssd/ssd.md#math). */
 function ssdLoop(inputs: SsdInputs, dtSoftplus: boolean): { y: Float64Tensor; finalStates: Float64Tensor } {
@@ -66,17 +52,8 @@ function ssdLoop(inputs: SsdInputs, dtSoftplus: boolean): { y: Float64Tensor; fi
   return { y: { data: y, shape: [batch, L, H, P] }, finalStates: { data: finalStates, shape: [batch, H, P, N] } };
 }
 
-interface Sizes {
-  readonly batch: number;
-  readonly L: number;
-  readonly H: number;
-  readonly P: number;
-  readonly G: number;
-  readonly N: number;
-}
-
 /** An ssd problem with every optional input; softplus(dt + dtBias) lies in (0.37, 1.55), so a dtLimit of (0.5, 0.9) clamps on both sides. */
-function ssdInputs(seed: string, { batch, L, H, P, G, N }: Sizes, seqIdx: readonly number[]): Required<SsdInputs> {
+function ssdInputs(seed: string, { batch, L, H, P, G, N }: HeadSizes, seqIdx: readonly number[]): Required<SsdInputs> {
   const t = tensorSource(seed);
   return {
     x: t([batch, L, H, P]),
@@ -98,7 +75,7 @@ function without(inputs: Required<SsdInputs>, ...names: (keyof SsdInputs)[]): Ss
   return Object.fromEntries(Object.entries(inputs).filter(([name]) => !names.includes(name as keyof SsdInputs))) as unknown as SsdInputs;
 }
 
-const SIZES: Sizes = { batch: 2, L: 11, H: 4, P: 3, G: 2, N: 5 };
+const SIZES: HeadSizes = { batch: 2, L: 11, H: 4, P: 3, G: 2, N: 5 };
 // Row 0: sequences of lengths 3, 1, 4, 3, not starting at 0; row 1: one sequence.
 const SEQ_IDX = [2, 2, 2, 3, 5, 5, 5, 5, 6, 6, 6, ...Array<number>(11).fill(4)];
 const FULL = ssdInputs('py-ssd', SIZES, SEQ_IDX);
@@ -116,14 +93,11 @@ const CASES: readonly { readonly name: string; readonly inputs: SsdInputs; reado
 ];
 
 const missingPython = pythonUnavailable();
-const requirePython = process.env.REQUIRE_PYTHON === '1';
 const skip = missingPython !== undefined;
-const skipNote = skip ? ` (skipped: ${missingPython})` : '';
+const skipNote = pythonSkipNote(missingPython);
 
 describe('the numpy example testee computes ssd', () => {
-  it.skipIf(!requirePython)(`python3 with numpy is available${requirePython ? '' : ' (skipped: checked only when REQUIRE_PYTHON=1)'}`, () => {
-    expect(missingPython, 'REQUIRE_PYTHON=1').toBeUndefined();
-  });
+  itHasPython(missingPython);
 
   it('the cases are sensitive to each optional input and to the clamp on both sides', () => {
     const base = ssdLoop(FULL, true);

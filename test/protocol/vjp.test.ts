@@ -13,7 +13,7 @@ import type { FamilyImplementation, ScanImplementation } from '../../spec/implem
 import { tensor, type Float64Tensor, type Tensor } from '../../spec/tensor.ts';
 import { TesteeDeclinedError, TesteeError } from '../../protocol/errors.ts';
 import type { ProcessImplementation } from '../../protocol/process-implementation.ts';
-import { AdapterPool, HAS_PROC, liveChildren, NODE_EXAMPLE_TESTEE, PYTHON_EXAMPLE_TESTEE, pythonUnavailable, rejection } from './harness.ts';
+import { AdapterPool, HAS_PROC, itHasPython, liveChildren, NODE_EXAMPLE_TESTEE, PYTHON_EXAMPLE_TESTEE, pythonSkipNote, pythonUnavailable, rejection } from './harness.ts';
 import { expectClose, linearRecurrenceProblem, selectiveScanProblem, tensorSource, type Layout } from './problems.ts';
 
 const pool = new AdapterPool();
@@ -117,14 +117,11 @@ describe('vjp requests through a misbehaving Node testee', () => {
 });
 
 const missingPython = pythonUnavailable();
-const requirePython = process.env.REQUIRE_PYTHON === '1';
 const skip = missingPython !== undefined;
-const skipNote = skip ? ` (skipped: ${missingPython})` : '';
+const skipNote = pythonSkipNote(missingPython);
 
 describe('the numpy example testee’s vjp against referenceVjp (float64)', () => {
-  it.skipIf(!requirePython)(`python3 with numpy is available${requirePython ? '' : ' (skipped: checked only when REQUIRE_PYTHON=1)'}`, () => {
-    expect(missingPython, 'REQUIRE_PYTHON=1').toBeUndefined();
-  });
+  itHasPython(missingPython);
 
   let impl: ProcessImplementation | undefined;
   // A generous float64 bound for now: the float64 adjoint scan of a few tokens is ~1e-15 relative;

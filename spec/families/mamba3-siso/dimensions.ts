@@ -1,14 +1,10 @@
 /** The sizes of a mamba3-siso problem, read from its tensors' shapes (spec/families/mamba3-siso/mamba3-siso.md). */
+import type { SsdSizes } from '../ssd/dimensions.ts';
+
 export { groupOfHead as qkHeadOfHead } from '../ssd/dimensions.ts';
 
-/** Sizes of a mamba3-siso problem or step: H heads of P value channels, G Q/K heads of N channels, A angles, L steps. */
-export interface Mamba3SisoSizes {
-  readonly batch: number;
-  readonly length: number;
-  readonly heads: number;
-  readonly headdim: number;
-  readonly groups: number;
-  readonly stateSize: number;
+/** Sizes of a mamba3-siso problem or step: ssd's, where G counts the Q/K heads of N channels, and A angles. */
+export interface Mamba3SisoSizes extends SsdSizes {
   readonly angles: number;
 }
 

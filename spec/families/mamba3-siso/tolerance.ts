@@ -15,9 +15,9 @@
  * itself is compared by circular distance (suite/compare.ts), against the same bound.
  * Channel c = b·(H·P) + h·P + p; gateError and gateMagnitude follow y's (batch, L, H, P) layout.
  */
-import { expAllowance, type FamilyToleranceTerms } from '../../tolerance-terms.ts';
+import { expAllowance, plainTerms, type FamilyToleranceTerms } from '../../tolerance-terms.ts';
 import { chunkedExponentDepth } from '../ssd/tolerance.ts';
-import { silu } from '../selective-scan/discretization.ts';
+import { siluGateTerms } from '../selective-scan/tolerance.ts';
 import { mamba3SisoSizes, qkHeadOfHead } from './dimensions.ts';
 
 /** Error of a float32 cos or sin, in units of u (argument in [0, 2π)). */
@@ -31,10 +31,7 @@ export const mamba3SisoTolerance: FamilyToleranceTerms<'mamba3-siso'> = {
     const channels = batch * H * P;
     const ua = r.arithmetic;
     const kappa = chunkedExponentDepth(L);
-    const decayError = new Float64Array(channels);
-    const inputError = new Float64Array(channels);
-    const growth = new Float64Array(channels).fill(1);
-    const readout = new Float64Array(channels);
+    const { decayError, inputError, growth, readout } = plainTerms(channels);
     for (let b = 0; b < batch; b++) {
       for (let h = 0; h < H; h++) {
         let maxExponent = 0;
@@ -77,16 +74,6 @@ export const mamba3SisoTolerance: FamilyToleranceTerms<'mamba3-siso'> = {
         }
       }
     }
-    let gateError: Float64Array | undefined;
-    let gateMagnitude: Float64Array | undefined;
-    if (Z !== undefined) {
-      gateError = new Float64Array(Z.data.length);
-      gateMagnitude = new Float64Array(Z.data.length);
-      for (let i = 0; i < Z.data.length; i++) {
-        gateError[i] = expAllowance(Z.data[i]) + 3 + r.input / ua;
-        gateMagnitude[i] = Math.abs(silu(Z.data[i]));
-      }
-    }
-    return { decayError, inputError, growth, readout, gateError, gateMagnitude };
+    return { decayError, inputError, growth, readout, ...siluGateTerms(Z, r) };
   },
 };

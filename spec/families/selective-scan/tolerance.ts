@@ -5,8 +5,22 @@
  * any exact-scaling certificate (no scalingExtents).
  */
 import { projectionIndex, projectionLayout } from '../../shapes.ts';
-import { expAllowance, geometricSum, l2Norm, maxAbs, type FamilyToleranceTerms } from '../../tolerance-terms.ts';
+import type { Tensor } from '../../tensor.ts';
+import { expAllowance, geometricSum, l2Norm, maxAbs, plainTerms, type ChannelTerms, type FamilyToleranceTerms, type Roundoffs } from '../../tolerance-terms.ts';
 import { effectiveDelta, silu } from './discretization.ts';
+
+/** The gate silu(z)'s terms, per element of z: its relative error in units of u and its magnitude; both absent without z. */
+export function siluGateTerms(z: Tensor | undefined, r: Roundoffs): Pick<ChannelTerms, 'gateError' | 'gateMagnitude'> {
+  if (z === undefined) return { gateError: undefined, gateMagnitude: undefined };
+  const gateError = new Float64Array(z.data.length);
+  const gateMagnitude = new Float64Array(z.data.length);
+  for (let i = 0; i < z.data.length; i++) {
+    // silu(z) = z / (1 + exp(−z)): exp's allowance, the sum, the division, the product, z's storage.
+    gateError[i] = expAllowance(z.data[i]) + 3 + r.input / r.arithmetic;
+    gateMagnitude[i] = Math.abs(silu(z.data[i]));
+  }
+  return { gateError, gateMagnitude };
+}
 
 /** The tolerance terms of selective-scan. */
 export const selectiveScanTolerance: FamilyToleranceTerms<'selective-scan'> = {
@@ -16,10 +30,7 @@ export const selectiveScanTolerance: FamilyToleranceTerms<'selective-scan'> = {
     const { batch, dim, length: L, stateSize: N } = dims;
     const channels = batch * dim;
     const ua = r.arithmetic;
-    const decayError = new Float64Array(channels);
-    const inputError = new Float64Array(channels);
-    const growth = new Float64Array(channels).fill(1);
-    const readout = new Float64Array(channels);
+    const { decayError, inputError, growth, readout } = plainTerms(channels);
     const layoutB = projectionLayout(B.shape);
     const layoutC = projectionLayout(C.shape);
     const timeInvariant = layoutB.kind === 'time-invariant' && layoutC.kind === 'time-invariant' && h0 === undefined;
@@ -70,17 +81,6 @@ export const selectiveScanTolerance: FamilyToleranceTerms<'selective-scan'> = {
         }
       }
     }
-    let gateError: Float64Array | undefined;
-    let gateMagnitude: Float64Array | undefined;
-    if (z !== undefined) {
-      gateError = new Float64Array(z.data.length);
-      gateMagnitude = new Float64Array(z.data.length);
-      for (let i = 0; i < z.data.length; i++) {
-        // silu(z) = z / (1 + exp(−z)): exp's allowance, the sum, the division, the product, z's storage.
-        gateError[i] = expAllowance(z.data[i]) + 3 + r.input / ua;
-        gateMagnitude[i] = Math.abs(silu(z.data[i]));
-      }
-    }
-    return { decayError, inputError, growth, readout, gateError, gateMagnitude, convolutionScale };
+    return { decayError, inputError, growth, readout, ...siluGateTerms(z, r), convolutionScale };
   },
 };

@@ -6,9 +6,10 @@
  * Channel c = b·(H·P) + h·P + p; gateError and gateMagnitude follow y's (batch, L, H, P) layout.
  * Its transcendental factors keep it from any exact-scaling certificate (no scalingExtents).
  */
-import { expAllowance, type FamilyToleranceTerms } from '../../tolerance-terms.ts';
+import { expAllowance, plainTerms, type FamilyToleranceTerms } from '../../tolerance-terms.ts';
 import { groupOfHead, ssdSizes } from './dimensions.ts';
-import { dtLimits, effectiveDt, silu } from './discretization.ts';
+import { siluGateTerms } from '../selective-scan/tolerance.ts';
+import { dtLimits, effectiveDt } from './discretization.ts';
 
 /**
  * κ(L), the exponent error of one chunked decay per step it spans, in units of u·Σ|Δ·A| (rule M):
@@ -34,10 +35,7 @@ export const ssdTolerance: FamilyToleranceTerms<'ssd'> = {
     const channels = batch * H * P;
     const ua = r.arithmetic;
     const kappa = chunkedExponentDepth(L);
-    const decayError = new Float64Array(channels);
-    const inputError = new Float64Array(channels);
-    const growth = new Float64Array(channels).fill(1);
-    const readout = new Float64Array(channels);
+    const { decayError, inputError, growth, readout } = plainTerms(channels);
     for (let b = 0; b < batch; b++) {
       for (let h = 0; h < H; h++) {
         const bias = dtBias?.data[h] ?? 0;
@@ -79,17 +77,6 @@ export const ssdTolerance: FamilyToleranceTerms<'ssd'> = {
         }
       }
     }
-    let gateError: Float64Array | undefined;
-    let gateMagnitude: Float64Array | undefined;
-    if (z !== undefined) {
-      gateError = new Float64Array(z.data.length);
-      gateMagnitude = new Float64Array(z.data.length);
-      for (let i = 0; i < z.data.length; i++) {
-        // silu(z) = z / (1 + exp(−z)): exp's allowance, the sum, the division, the product, z's storage.
-        gateError[i] = expAllowance(z.data[i]) + 3 + r.input / ua;
-        gateMagnitude[i] = Math.abs(silu(z.data[i]));
-      }
-    }
-    return { decayError, inputError, growth, readout, gateError, gateMagnitude };
+    return { decayError, inputError, growth, readout, ...siluGateTerms(z, r) };
   },
 };

@@ -7,49 +7,21 @@
  * availability test fails instead.
  */
 import seedrandom from 'seedrandom';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Mamba3SisoInputs, Problem } from '../../../spec/families.ts';
-import { ImplementationUnavailableError } from '../../../spec/implementation.ts';
 import type { Tensor } from '../../../spec/tensor.ts';
 import { compareWithReference } from '../../../suite/compare.ts';
 import { declarationOf } from '../../../suite/lifecycle.ts';
 import { expectedOf } from '../../../suite/pipeline.ts';
 import { createWebGpuImplementation, type WebGpuScanImplementation } from '../../../implementations/webgpu/webgpu-implementation.ts';
-
-const REQUIRED = process.env.REQUIRE_WEBGPU === '1';
+import { setUpAll, skipNote, itIsAvailable } from './adapter.ts';
+import type { Mamba3SisoSizes } from '../../../spec/families/mamba3-siso/dimensions.ts';
 
 const f32 = createWebGpuImplementation({ storage: 'f32', name: 'webgpu-f32 (mamba3-siso test)' });
 const f16 = createWebGpuImplementation({ storage: 'f16', name: 'webgpu-f16 (mamba3-siso test)' });
-const f32Unavailable = await trySetup(f32);
-const f16Unavailable = f32Unavailable ?? (await trySetup(f16));
+const [f32Unavailable, f16Unavailable] = await setUpAll(f32, f16);
 
-afterAll(async () => {
-  await f32.dispose();
-  await f16.dispose();
-});
-
-async function trySetup(implementation: WebGpuScanImplementation): Promise<string | undefined> {
-  try {
-    await implementation.setup();
-    return undefined;
-  } catch (error) {
-    if (error instanceof ImplementationUnavailableError) return error.message;
-    throw error;
-  }
-}
-
-function skipNote(reason: string | undefined): string {
-  return reason === undefined ? '' : ` (skipped: ${reason})`;
-}
-
-interface Case {
-  readonly batch: number;
-  readonly length: number;
-  readonly heads: number;
-  readonly headdim: number;
-  readonly groups: number;
-  readonly stateSize: number;
-  readonly angles: number;
+interface Case extends Mamba3SisoSizes {
   /** Every optional input (D, Z and the four states) present, or none. */
   readonly optional: boolean;
 }
@@ -165,6 +137,6 @@ describe.skipIf(f16Unavailable !== undefined)(`webgpu-f16 mamba3-siso${skipNote(
   });
 });
 
-it.runIf(REQUIRED)('has a WebGPU adapter (REQUIRE_WEBGPU=1)', () => {
-  expect(f32Unavailable).toBeUndefined();
+describe('WebGPU adapter for mamba3-siso', () => {
+  itIsAvailable(f32Unavailable);
 });

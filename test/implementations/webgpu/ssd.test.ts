@@ -6,50 +6,23 @@
  * skip with the reason, unless REQUIRE_WEBGPU=1, when the availability test fails instead.
  */
 import seedrandom from 'seedrandom';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Problem, SsdInputs, SsdOptions, SsdStepInputs } from '../../../spec/families.ts';
 import { effectiveDt, dtLimits, silu } from '../../../spec/families/ssd/discretization.ts';
-import { groupOfHead } from '../../../spec/families/ssd/dimensions.ts';
-import { ImplementationDeclinedError, ImplementationUnavailableError } from '../../../spec/implementation.ts';
+import { groupOfHead, type SsdSizes } from '../../../spec/families/ssd/dimensions.ts';
+import { ImplementationDeclinedError } from '../../../spec/implementation.ts';
 import { float16Bits, float16Value } from '../../../spec/float16.ts';
 import { UNIT_ROUNDOFF } from '../../../spec/precision.ts';
 import type { Tensor } from '../../../spec/tensor.ts';
 import { sequenceLabels, SSD_CHUNK_SIZES, ssdFamily } from '../../../implementations/webgpu/family-ssd.ts';
 import { createWebGpuImplementation, type WebGpuScanImplementation } from '../../../implementations/webgpu/webgpu-implementation.ts';
-
-const REQUIRED = process.env.REQUIRE_WEBGPU === '1';
+import { setUpAll, skipNote, itIsAvailable } from './adapter.ts';
 
 const f32 = createWebGpuImplementation({ storage: 'f32', name: 'webgpu-f32 (ssd test)' });
 const f16 = createWebGpuImplementation({ storage: 'f16', name: 'webgpu-f16 (ssd test)' });
-const f32Unavailable = await trySetup(f32);
-const f16Unavailable = f32Unavailable ?? (await trySetup(f16));
+const [f32Unavailable, f16Unavailable] = await setUpAll(f32, f16);
 
-afterAll(async () => {
-  await f32.dispose();
-  await f16.dispose();
-});
-
-async function trySetup(implementation: WebGpuScanImplementation): Promise<string | undefined> {
-  try {
-    await implementation.setup();
-    return undefined;
-  } catch (error) {
-    if (error instanceof ImplementationUnavailableError) return error.message;
-    throw error;
-  }
-}
-
-function skipNote(reason: string | undefined): string {
-  return reason === undefined ? '' : ` (skipped: ${reason})`;
-}
-
-interface Case {
-  readonly batch: number;
-  readonly length: number;
-  readonly heads: number;
-  readonly headdim: number;
-  readonly groups: number;
-  readonly stateSize: number;
+interface Case extends SsdSizes {
   readonly dtSoftplus: boolean;
   readonly D?: 'head' | 'channel';
   readonly z?: boolean;
@@ -201,9 +174,7 @@ function roundedToFloat16(problem: Problem<'ssd'>): Problem<'ssd'> {
 const BASE: Case = { batch: 2, length: 70, heads: 4, headdim: 3, groups: 2, stateSize: 5, dtSoftplus: true };
 
 describe('WebGPU adapter for ssd', () => {
-  it.runIf(REQUIRED || f32Unavailable === undefined)(`is available${REQUIRED ? ' (REQUIRE_WEBGPU=1)' : ''}`, () => {
-    expect(f32Unavailable, 'webgpu-f32 setup').toBeUndefined();
-  });
+  itIsAvailable(f32Unavailable);
 });
 
 describe('sequence labels of seqIdx (host side, no GPU)', () => {

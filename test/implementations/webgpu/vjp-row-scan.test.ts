@@ -7,19 +7,17 @@
  * reason, unless REQUIRE_WEBGPU=1, when the availability test fails instead.
  */
 import seedrandom from 'seedrandom';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { referenceVjp } from '../../../reference/vjp/index.ts';
 import type { Problem } from '../../../spec/families.ts';
 import type { OutputTensor } from '../../../spec/tensor.ts';
 import type { Cotangents, GradientsOf } from '../../../spec/gradients.ts';
-import { ImplementationUnavailableError } from '../../../spec/implementation.ts';
 import { float16Bits, float16Value } from '../../../spec/float16.ts';
 import { UNIT_ROUNDOFF, type Precision } from '../../../spec/precision.ts';
 import { ROW_SCAN_TILE } from '../../../implementations/webgpu/wgsl-row-scan.ts';
 import { adjointShortfall } from '../../../implementations/webgpu/vjp-linear-recurrence.ts';
 import { createWebGpuImplementation, type WebGpuScanImplementation } from '../../../implementations/webgpu/webgpu-implementation.ts';
-
-const REQUIRED = process.env.REQUIRE_WEBGPU === '1';
+import { setUpAll, skipNote, itIsAvailable } from './adapter.ts';
 
 const f32 = createWebGpuImplementation({ storage: 'f32', name: 'webgpu-f32 (vjp test)' });
 const f16 = createWebGpuImplementation({ storage: 'f16', name: 'webgpu-f16 (vjp test)' });
@@ -29,25 +27,7 @@ const forgetsH0 = createWebGpuImplementation({
   name: 'webgpu-f32 (vjp test, ā ignores h0)',
   transformShader: (label, wgsl) => (label.startsWith('linear-recurrence adjoint') ? wgsl.replace('return f32(h0[row]);', 'return 0.0;') : wgsl),
 });
-const f32Unavailable = await trySetup(f32);
-const f16Unavailable = f32Unavailable ?? (await trySetup(f16));
-const wrongUnavailable = f32Unavailable ?? (await trySetup(forgetsH0));
-
-afterAll(async () => {
-  await f32.dispose();
-  await f16.dispose();
-  await forgetsH0.dispose();
-});
-
-async function trySetup(implementation: WebGpuScanImplementation): Promise<string | undefined> {
-  try {
-    await implementation.setup();
-    return undefined;
-  } catch (error) {
-    if (error instanceof ImplementationUnavailableError) return error.message;
-    throw error;
-  }
-}
+const [f32Unavailable, f16Unavailable, wrongUnavailable] = await setUpAll(f32, f16, forgetsH0);
 
 type Vjp = (problem: Problem<'linear-recurrence'>, cotangents: Cotangents<'linear-recurrence'>) => Promise<GradientsOf<'linear-recurrence'>>;
 
@@ -57,10 +37,6 @@ function vjpOf(implementation: WebGpuScanImplementation): Vjp {
   const vjp = family?.vjp;
   if (family === undefined || vjp === undefined) throw new Error(`${implementation.name} has no linear-recurrence vjp`);
   return (problem, cotangents) => vjp.call(family, problem, cotangents);
-}
-
-function skipNote(reason: string | undefined): string {
-  return reason === undefined ? '' : ` (skipped: ${reason})`;
 }
 
 interface Case {
@@ -136,9 +112,7 @@ const CASES: readonly Case[] = [
 ];
 
 describe('webgpu linear-recurrence vjp', () => {
-  it.runIf(REQUIRED || f32Unavailable === undefined)(`is available${REQUIRED ? ' (REQUIRE_WEBGPU=1)' : ''}`, () => {
-    expect(f32Unavailable, 'webgpu-f32 setup').toBeUndefined();
-  });
+  itIsAvailable(f32Unavailable);
 
   it('declines a backward pass beyond the binding limit, naming the buffer', () => {
     const { problem, cotangents } = caseOf({ batch: 1, dim: 4, length: 64, reverse: false, h0: false }, 'decline');

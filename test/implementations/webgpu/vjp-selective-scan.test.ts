@@ -8,11 +8,10 @@
  * availability test fails instead.
  */
 import seedrandom from 'seedrandom';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { referenceVjp } from '../../../reference/vjp/index.ts';
 import type { Problem } from '../../../spec/families.ts';
 import type { GradientTensor } from '../../../spec/gradients.ts';
-import { ImplementationUnavailableError } from '../../../spec/implementation.ts';
 import { float16Bits, float16Value } from '../../../spec/float16.ts';
 import { sampleProblem, type OptionalInputSwitches, type ProjectionKind } from '../../../spec/regimes.ts';
 import { gradientBounds, gradientUsage } from '../../../suite/gradient-tolerance.ts';
@@ -22,8 +21,7 @@ import { selectiveScanAdjointShortfall } from '../../../implementations/webgpu/v
 import { ROW_SCAN_TILE } from '../../../implementations/webgpu/wgsl-row-scan.ts';
 import { createWebGpuImplementation, type WebGpuScanImplementation } from '../../../implementations/webgpu/webgpu-implementation.ts';
 import { quickRun } from '../../suite/quick-run.ts';
-
-const REQUIRED = process.env.REQUIRE_WEBGPU === '1';
+import { setUpAll, skipNote, itIsAvailable } from './adapter.ts';
 
 // The faults, each a one-line edit of the gradients module's WGSL.
 const WITHOUT_SOFTPLUS_DERIVATIVE = ['deltaBar = stepBar * softplusDerivative(shifted);', 'deltaBar = stepBar;'] as const;
@@ -38,29 +36,7 @@ const wrong = createWebGpuImplementation({
   transformShader: (label, wgsl) =>
     label.startsWith('selective-scan gradients') ? wgsl.replace(WITHOUT_SOFTPLUS_DERIVATIVE[0], WITHOUT_SOFTPLUS_DERIVATIVE[1]).replace(A_OVER_FIRST_BATCH[0], A_OVER_FIRST_BATCH[1]) : wgsl,
 });
-const f32Unavailable = await trySetup(f32);
-const f16Unavailable = f32Unavailable ?? (await trySetup(f16));
-const wrongUnavailable = f32Unavailable ?? (await trySetup(wrong));
-
-afterAll(async () => {
-  await f32.dispose();
-  await f16.dispose();
-  await wrong.dispose();
-});
-
-async function trySetup(implementation: WebGpuScanImplementation): Promise<string | undefined> {
-  try {
-    await implementation.setup();
-    return undefined;
-  } catch (error) {
-    if (error instanceof ImplementationUnavailableError) return error.message;
-    throw error;
-  }
-}
-
-function skipNote(reason: string | undefined): string {
-  return reason === undefined ? '' : ` (skipped: ${reason})`;
-}
+const [f32Unavailable, f16Unavailable, wrongUnavailable] = await setUpAll(f32, f16, wrong);
 
 interface Case {
   readonly batch: number;
@@ -118,9 +94,7 @@ function label(c: Case): string {
 }
 
 describe('webgpu selective-scan vjp', () => {
-  it.runIf(REQUIRED || f32Unavailable === undefined)(`is available${REQUIRED ? ' (REQUIRE_WEBGPU=1)' : ''}`, () => {
-    expect(f32Unavailable, 'webgpu-f32 setup').toBeUndefined();
-  });
+  itIsAvailable(f32Unavailable);
 
   it('declines a backward pass beyond the binding limit, naming the buffer', () => {
     const problem = problemOf({ batch: 1, length: 64, stateSize: 2, deltaSoftplus: false, optional: {}, B: 'time-varying', C: 'time-varying' });

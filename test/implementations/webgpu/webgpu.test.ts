@@ -5,44 +5,23 @@
  * skips with the reason, unless REQUIRE_WEBGPU=1, when the availability test fails instead.
  */
 import seedrandom from 'seedrandom';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { reference, referenceStep } from '../../../reference/index.ts';
 import type { ReferenceTensors } from '../../../reference/result.ts';
 import { OUTPUT_NAMES, type FamilyName, type OptionsOf, type Problem, type StepInputsOf } from '../../../spec/families.ts';
-import { ImplementationUnavailableError } from '../../../spec/implementation.ts';
 import { UNIT_ROUNDOFF } from '../../../spec/precision.ts';
 import { sampleProblem, type OptionalInputSwitches, type ProjectionKind } from '../../../spec/regimes.ts';
 import { liveWebGpuDeviceCount } from '../../../implementations/webgpu/device.ts';
 import { float16Bits, float16Value } from '../../../spec/float16.ts';
 import registered from '../../../implementations/webgpu/index.ts';
 import { createWebGpuImplementation, type WebGpuScanImplementation } from '../../../implementations/webgpu/webgpu-implementation.ts';
+import { setUpAll, skipNote, itIsAvailable } from './adapter.ts';
 
-const REQUIRED = process.env.REQUIRE_WEBGPU === '1';
 const LENGTHS = [0, 1, 2, 3, 7, 8, 9, 255, 256, 257, 1000, 4097];
 const LAYOUTS: readonly ProjectionKind[] = ['time-invariant', 'time-varying', 'grouped'];
 
 const [webgpuF32, webgpuF16] = registered;
-const f32Unavailable = await trySetup(webgpuF32);
-const f16Unavailable = f32Unavailable ?? (await trySetup(webgpuF16));
-
-afterAll(async () => {
-  await webgpuF32.dispose();
-  await webgpuF16.dispose();
-});
-
-async function trySetup(implementation: WebGpuScanImplementation): Promise<string | undefined> {
-  try {
-    await implementation.setup();
-    return undefined;
-  } catch (error) {
-    if (error instanceof ImplementationUnavailableError) return error.message;
-    throw error;
-  }
-}
-
-function skipNote(reason: string | undefined): string {
-  return reason === undefined ? '' : ` (skipped: ${reason})`;
-}
+const [f32Unavailable, f16Unavailable] = await setUpAll(webgpuF32, webgpuF16);
 
 /** Largest |got − ref| / bound over every output, where bound = c·u·(2W + 32S) + underflow. */
 function worstBoundRatio<F extends FamilyName>(
@@ -99,9 +78,7 @@ async function expectConformant<F extends FamilyName>(implementation: WebGpuScan
 }
 
 describe('WebGPU adapter', () => {
-  it.runIf(REQUIRED || f32Unavailable === undefined)(`is available${REQUIRED ? ' (REQUIRE_WEBGPU=1)' : ''}`, () => {
-    expect(f32Unavailable, 'webgpu-f32 setup').toBeUndefined();
-  });
+  itIsAvailable(f32Unavailable);
   it.skipIf(f32Unavailable !== undefined)(`reports where the kernels ran${skipNote(f32Unavailable)}`, () => {
     const environment = webgpuF32.environment();
     expect(environment.vendor + environment.architecture + environment.device + environment.description).not.toBe('');
