@@ -1,6 +1,6 @@
 /** Declares the conformance suite for every implementation a folder under implementations/ registers. */
 import path from 'node:path';
-import { describeConformance } from '../../suite/vitest.ts';
+import { describeConformance, type DescribeConformanceOptions } from '../../suite/vitest.ts';
 import { IMPLEMENTATIONS_DIR, loadImplementationModule } from '../../suite/registry.ts';
 import { fixtureSourceFromDirectory } from '../../suite/fixture-source.ts';
 import { PROPERTY_NAMES, type PropertyName } from '../../suite/results.ts';
@@ -18,6 +18,16 @@ export interface QuickCaps {
   readonly leaveOut?: readonly PropertyName[];
 }
 
+/** describeConformance's options for a quick run under `caps` (a deep run ignores them). */
+export function quickOptions(caps: QuickCaps = {}): DescribeConformanceOptions {
+  const deep = deepFromEnvironment();
+  const fixtures = fixtureSourceFromDirectory(undefined, deep ? {} : { maxLength: caps.fixtureMaxLength ?? MODES.quick.fixtureMaxLength });
+  const lengths = deep || caps.maxLength === undefined ? {} : { maxLength: caps.maxLength };
+  const runs = deep || caps.runs === undefined ? {} : { runs: caps.runs };
+  const properties = deep || caps.leaveOut === undefined ? {} : { properties: PROPERTY_NAMES.filter((p) => !caps.leaveOut!.includes(p)) };
+  return { fixtures, ...lengths, ...runs, ...properties };
+}
+
 /**
  * Loads implementations/<folder>/index.ts and declares describeConformance, fixtures included, for
  * each implementation in it; quick runs keep to `caps`, deep runs (and `npm run conformance`) do not.
@@ -25,10 +35,6 @@ export interface QuickCaps {
 export async function describeFolder(folder: string, caps: QuickCaps = {}): Promise<void> {
   const implementations = await loadImplementationModule(path.join(IMPLEMENTATIONS_DIR, folder, 'index.ts'));
   if (implementations.length === 0) throw new Error(`implementations/${folder} registers no implementation`);
-  const deep = deepFromEnvironment();
-  const fixtures = fixtureSourceFromDirectory(undefined, deep ? {} : { maxLength: caps.fixtureMaxLength ?? MODES.quick.fixtureMaxLength });
-  const lengths = deep || caps.maxLength === undefined ? {} : { maxLength: caps.maxLength };
-  const runs = deep || caps.runs === undefined ? {} : { runs: caps.runs };
-  const properties = deep || caps.leaveOut === undefined ? {} : { properties: PROPERTY_NAMES.filter((p) => !caps.leaveOut!.includes(p)) };
-  for (const implementation of implementations) describeConformance(implementation, { fixtures, ...lengths, ...runs, ...properties });
+  const options = quickOptions(caps);
+  for (const implementation of implementations) describeConformance(implementation, options);
 }

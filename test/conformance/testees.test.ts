@@ -1,11 +1,16 @@
 /**
  * The example testees of examples/testees through the whole suite over the process protocol,
- * exactly as `scan-conformance check --command "..."` plugs them in.
+ * exactly as `scan-conformance check --command "..."` plugs them in. Every case crosses a pipe, so
+ * the quick run keeps to 3 cases a property and fixtures up to L = 65; CI's own Python testee run
+ * (`.ci/run`: `npm run conformance -- --command …`) replays every fixture in float64.
  */
 import { execFileSync } from 'node:child_process';
 import { describe, it } from 'vitest';
 import { processImplementation } from '../../protocol/index.ts';
 import { describeConformance } from '../../suite/vitest.ts';
+import { quickOptions } from './describe-folder.ts';
+
+const QUICK = quickOptions({ runs: 3, fixtureMaxLength: 65 });
 
 function pythonWithNumpy(): string | undefined {
   try {
@@ -16,11 +21,11 @@ function pythonWithNumpy(): string | undefined {
   }
 }
 
-describeConformance(await processImplementation({ command: 'node examples/testees/node/testee.mjs' }));
+describeConformance(await processImplementation({ command: 'node examples/testees/node/testee.mjs' }), QUICK);
 
 const missingPython = pythonWithNumpy();
 if (missingPython === undefined) {
-  describeConformance(await processImplementation({ command: 'python3 examples/testees/python/numpy_testee.py --float32' }));
+  describeConformance(await processImplementation({ command: 'python3 examples/testees/python/numpy_testee.py --float32' }), QUICK);
 } else {
   const required = process.env.REQUIRE_PYTHON === '1';
   describe('python testee', () => {
