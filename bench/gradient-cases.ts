@@ -78,7 +78,8 @@ export function gradientCases(seeds: readonly number[], lengths: readonly number
             const request = {
               family,
               regime: regime.name,
-              dims: { batch: 2, dim: 4, length, stateSize: 3, groups: 2, heads: 2 },
+              // mamba3-siso rotates pairs of states: N even, two of its N/2 pairs rotated.
+              dims: { batch: 2, dim: 4, length, stateSize: family === 'mamba3-siso' ? 4 : 3, groups: 2, heads: 2, angles: 2 },
               options,
               optionalInputs: regime.name === 'dyadic-exact' ? { ...optionalInputs, z: false } : optionalInputs,
               ...(family === 'selective-scan' && { projections: layout }),

@@ -16,7 +16,8 @@
  *
  * Condition scale: the same VJP on absolute values, a rotation's cos and sin (and its derivative's)
  * replaced by 1 (so a rotated pair is scaled by |x0| + |x1|, at least the pair norm the forward's
- * rotary term is relative to), tanh' = 1 − tanh² by 1 + tanh² and silu' by its two terms. The
+ * rotary term is relative to), tanh' = 1 − tanh² by 1 + tanh², silu' by its two terms, λ and 1 − λ
+ * by 1 and σ'(Trap) = λ(1 − λ) by max(λ, 1 − λ) (a kernel's 1 − λ may be formed by subtraction). The
  * decay of the depth scale is α (times decayScale wherever α appears).
  */
 import type { Mamba3SisoInputs } from '../../spec/families.ts';
@@ -92,8 +93,10 @@ function forwardHead(inputs: Mamba3SisoInputs, b: number, h: number, f: HeadForw
     f.delta[t] = m(delta);
     f.alpha[t] = alpha;
     f.lambda[t] = lambda;
-    f.beta[t] = m((1 - lambda) * delta * alpha);
-    f.gamma[t] = m(lambda * delta);
+    // Absolute: 1 − λ and λ weigh the trapezoidal terms by at most 1 (the forward's scales do the
+    // same), so a kernel's 1 − λ formed by subtraction, absolutely accurate only, is covered.
+    f.beta[t] = absolute ? Math.abs(delta) * alpha : (1 - lambda) * delta * alpha;
+    f.gamma[t] = absolute ? Math.abs(delta) : lambda * delta;
     for (let i = 0; i < A; i++) {
       const th = Math.tanh(inputs.Angles.data[(((b * L + t) * H + h) * A) + i]);
       f.tanh[t * A + i] = th;
@@ -266,11 +269,14 @@ export function mamba3SisoGradients(inputs: Mamba3SisoInputs, cotangents: Values
         }
         // The scalars of the step: α = exp(ADT), λ = σ(Trap), β, γ, and θ's increment φ·δ.
         const { delta, alpha, lambda } = { delta: f.delta[t], alpha: f.alpha[t], lambda: f.lambda[t] };
-        const slope = lambda * (1 - lambda);
+        // Absolute: λ and 1 − λ by 1 as in β and γ; σ' = λ(1 − λ) by max(λ, 1 − λ), what a product
+        // with one factor formed by subtraction (absolute error u) can err relative to.
+        const [weight, oneMinus] = absolute ? [1, 1] : [lambda, 1 - lambda];
+        const slope = absolute ? Math.max(lambda, 1 - lambda) : lambda * (1 - lambda);
         acc.ADT.addScaled(at, alpha, alphaBar);
-        acc.ADT.addScaled(at, alpha * (1 - lambda) * delta, betaBar);
-        acc.DT.addScaled(at, (1 - lambda) * alpha, betaBar);
-        acc.DT.addScaled(at, lambda, gammaBar);
+        acc.ADT.addScaled(at, alpha * oneMinus * delta, betaBar);
+        acc.DT.addScaled(at, oneMinus * alpha, betaBar);
+        acc.DT.addScaled(at, weight, gammaBar);
         acc.Trap.addScaled(at, slope * delta, gammaBar);
         acc.Trap.addScaled(at, absolute ? slope * delta * alpha : -slope * delta * alpha, betaBar);
         for (let i = 0; i < A; i++) {
