@@ -14,8 +14,7 @@ export interface GradientTensor {
 
 /**
  * The differentiable inputs of each family, in the order of its input table. Not differentiable:
- * ssd's dtLimit (clamp bounds, a Python tuple in mamba_ssm) and selective-scan's and ssd's seqIdx (integer labels);
- * mamba3-siso has none yet (its vjp is not part of the spec).
+ * ssd's dtLimit (clamp bounds, a Python tuple in mamba_ssm) and selective-scan's and ssd's seqIdx (integer labels).
  */
 export const DIFFERENTIABLE_INPUTS = {
   'prefix-sum': ['x'],
@@ -23,8 +22,7 @@ export const DIFFERENTIABLE_INPUTS = {
   'selective-scan': ['u', 'delta', 'A', 'B', 'C', 'D', 'z', 'deltaBias', 'h0'],
   'lti-ssm': ['Abar', 'Bbar', 'C', 'D', 'u'],
   ssd: ['x', 'dt', 'A', 'B', 'C', 'D', 'z', 'dtBias', 'initialStates'],
-  // Its gradients are not specified yet (spec/gradients.md): no input is differentiable at the interface.
-  'mamba3-siso': [],
+  'mamba3-siso': ['Q', 'K', 'V', 'ADT', 'DT', 'Trap', 'QBias', 'KBias', 'Angles', 'D', 'Z', 'angleState', 'ssmState', 'kState', 'vState'],
 } as const satisfies { readonly [F in FamilyName]: readonly string[] };
 
 /** The families whose gradients the spec defines (a differentiable input at least), in FAMILY_NAMES order. */

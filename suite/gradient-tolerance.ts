@@ -65,6 +65,8 @@ function transcendentalArguments(problem: AnyProblem): { softplus: number[]; gat
       const shifted = problem.options.dtSoftplus ? Array.from(dt.data, (v, i) => v + (dtBias?.data[i % H] ?? 0)) : [];
       return { softplus: shifted, gate: z?.data ?? [] };
     }
+    case 'mamba3-siso':
+      return { softplus: [], gate: problem.inputs.Z?.data ?? [] };
     default:
       return { softplus: [], gate: [] };
   }

@@ -351,8 +351,7 @@ export function createSequential(precision: SequentialPrecision): ScanImplementa
       'selective-scan': withVjp(precision, selectiveScan),
       'lti-ssm': withVjp(precision, ltiSsm),
       ssd: withVjp(precision, ssd),
-      // No vjp: the spec defines no gradients for mamba3-siso yet.
-      'mamba3-siso': mamba3Siso,
+      'mamba3-siso': withVjp(precision, mamba3Siso),
     },
   };
 }

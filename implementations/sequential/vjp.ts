@@ -22,6 +22,7 @@ import { DIFFERENTIABLE_INPUTS, type Cotangents, type DifferentiableInput } from
 import { prefixSumRows, type Round } from './kernels.ts';
 import type { SequentialPrecision } from './sequential.ts';
 import { channelArrays, channelBackward } from './vjp-channel.ts';
+import { mamba3SisoVjp } from './vjp-mamba3-siso.ts';
 import type { BackwardScans, BackwardWindow } from './vjp-scans.ts';
 
 /** The gradient of every differentiable input present, shaped like it, in the kernel's precision. */
@@ -430,7 +431,10 @@ export function vjpWithScans<F extends FamilyName>(
       acc = ssdVjp(scans, round, p.inputs, p.options, cot);
       break;
     case 'mamba3-siso':
-      throw new Error('sequential vjp: mamba3-siso has no gradients in the spec (spec/gradients.ts DIFFERENTIABLE_INPUTS)');
+      // Its own adjoint (vjp-mamba3-siso.ts): not a channel of vjp-channel.ts, so no scans or window apply.
+      if (window !== undefined) throw new Error('vjpWithScans: mamba3-siso takes no window (its adjoint is per head, not the scanned families\' rows)');
+      acc = mamba3SisoVjp(round, p.inputs, cot);
+      break;
   }
   return asGradients(p.inputs, acc, precision) as SequentialGradients<F>;
 }

@@ -11,6 +11,7 @@ import { validateProblem } from '../../spec/validate.ts';
 import { checkGradientTensors } from './check-gradient-tensors.ts';
 import { linearRecurrenceGradients, linearRecurrenceTangents } from './linear-recurrence.ts';
 import { ltiSsmGradients, ltiSsmTangents } from './lti-ssm.ts';
+import { mamba3SisoGradients, mamba3SisoTangents } from './mamba3-siso.ts';
 import { prefixSumGradients, prefixSumTangents } from './prefix-sum.ts';
 import { selectiveScanGradients, selectiveScanTangents } from './selective-scan.ts';
 import { ssdGradients, ssdTangents } from './ssd.ts';
@@ -85,7 +86,10 @@ export function referenceVjp<F extends FamilyName>(problem: Problem<F>, cotangen
       depths = shiftedDepth((e) => ssdGradients(checked.inputs, checked.options, cot, true, e));
       break;
     case 'mamba3-siso':
-      throw new Error('referenceVjp: mamba3-siso has no gradients in the spec (spec/gradients.ts DIFFERENTIABLE_INPUTS)');
+      values = mamba3SisoGradients(checked.inputs, cot, false);
+      scales = mamba3SisoGradients(checked.inputs, cot, true);
+      depths = shiftedDepth((e) => mamba3SisoGradients(checked.inputs, cot, true, e));
+      break;
   }
   return { gradients: asTensors(values, shapes), conditionScales: asTensors(scales, shapes), depthScales: asTensors(depths, shapes) } as VjpResult<F>;
 }
@@ -116,7 +120,8 @@ export function referenceJvp<F extends FamilyName>(problem: Problem<F>, tangents
       outputs = ssdTangents(checked.inputs, checked.options, dot);
       break;
     case 'mamba3-siso':
-      throw new Error('referenceJvp: mamba3-siso has no gradients in the spec (spec/gradients.ts DIFFERENTIABLE_INPUTS)');
+      outputs = mamba3SisoTangents(checked.inputs, dot);
+      break;
   }
   return asTensors(outputs, shapes) as JvpResult<F>;
 }

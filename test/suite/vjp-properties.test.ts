@@ -66,7 +66,29 @@ const dAFirstBatchOnly = wrongKernel('dA-batch-0', 'selective-scan', (problem, c
   g.A.data.set((sequentialVjp('float32', problem, firstBatchOnly(cotangents)) as Readonly<Record<string, OutputTensor>>).A.data);
 });
 
+/** mamba3-siso's dTrap with β and γ swapped in σ'(Trap)'s chain: σ'·δ·(β̄·α − γ̄), the negation of the right one. */
+const trapWeightsSwapped = wrongKernel('dTrap-beta-gamma-swapped', 'mamba3-siso', (_, __, g) => {
+  g.Trap.data.forEach((v, i) => (g.Trap.data[i] = -v));
+});
+
+/** mamba3-siso's dAngles without tanh's derivative (θ̄·δ·π only). */
+const anglesWithoutTanh = wrongKernel('dAngles-no-tanh', 'mamba3-siso', (problem, _, g) => {
+  problem.inputs.Angles.data.forEach((a, i) => (g.Angles.data[i] /= 1 - Math.tanh(a) ** 2));
+});
+
+/** mamba3-siso's dssmState missing the first decay: S̄_0 instead of α_0·S̄_0. */
+const ssmStateWithoutFirstDecay = wrongKernel('dssmState-no-first-decay', 'mamba3-siso', (problem, _, g) => {
+  const { ADT } = problem.inputs;
+  const [batch, H, L] = ADT.shape;
+  if (g.ssmState === undefined || L === 0) return;
+  const perHead = g.ssmState.data.length / (batch * H);
+  for (let head = 0; head < batch * H; head++) for (let j = 0; j < perHead; j++) g.ssmState.data[head * perHead + j] /= Math.exp(ADT.data[head * L]);
+});
+
 const WRONG_KERNELS: readonly { readonly what: string; readonly family: FamilyName; readonly implementation: ScanImplementation }[] = [
+  { what: 'mamba3-siso dTrap with β and γ swapped', family: 'mamba3-siso', implementation: trapWeightsSwapped },
+  { what: "mamba3-siso dAngles without tanh's derivative", family: 'mamba3-siso', implementation: anglesWithoutTanh },
+  { what: 'mamba3-siso dssmState missing the first decay', family: 'mamba3-siso', implementation: ssmStateWithoutFirstDecay },
   {
     what: 'dA not summed over the batch',
     family: 'selective-scan',
