@@ -24,10 +24,8 @@ export interface CliStreams {
   readonly stderr: NodeJS.WriteStream | NodeJS.WritableStream;
 }
 
-/** What `scan-conformance check` was asked to do. */
-export interface CheckArguments {
-  readonly command: 'check';
-  readonly impl: readonly string[];
+/** What check and browser share: which implementations, families and properties, and how hard to run them. */
+export interface RunSelection {
   readonly testeeCommands: readonly string[];
   readonly all: boolean;
   readonly only: readonly string[];
@@ -35,18 +33,24 @@ export interface CheckArguments {
   readonly properties?: readonly PropertyName[];
   readonly runs?: number;
   readonly seed?: number;
+  readonly maxLength?: number;
+  readonly timeoutMs?: number;
+  /** Let a run that checked nothing (no cell ran a case) exit 0. */
+  readonly allowEmpty?: boolean;
+  readonly out: string;
+}
+
+/** What `scan-conformance check` was asked to do. */
+export interface CheckArguments extends RunSelection {
+  readonly command: 'check';
+  readonly impl: readonly string[];
   readonly path?: string;
   readonly deep: boolean;
-  readonly out: string;
   /** Fixtures folders (replayed in order), the committed fixtures (undefined), or none (false). */
   readonly fixtures?: readonly string[] | false;
   readonly fixtureIds?: readonly string[];
   /** Counterexample or fixture files (--case) to replay against their expected outputs, instead of any fixtures folder. */
   readonly cases?: readonly string[];
-  readonly timeoutMs?: number;
-  readonly maxLength?: number;
-  /** Let a run that checked nothing (no cell ran a case) exit 0. */
-  readonly allowEmpty?: boolean;
   /** Run only shard i of n of the run's cells (suite/shard-plan.ts). */
   readonly shard?: ShardSpec;
   /** With --shard: write the shard's report.json here instead of report.json, .md and .html into --out (what --jobs children do). */
@@ -78,29 +82,17 @@ export interface ListArguments {
 }
 
 /** What `scan-conformance browser` was asked to do. */
-export interface BrowserArguments {
+export interface BrowserArguments extends RunSelection {
   readonly command: 'browser';
   /** Drive headless Chromium, write the reports, exit as check does. */
   readonly headless: boolean;
   /** The Chromium executable (default DEFAULT_CHROMIUM, browser/chromium.ts). */
   readonly browser?: string;
-  /** Implementation modules for the page: local ES module files or URLs. */
+  /** Implementation modules for the page: local ES module files or URLs. Testee commands are listed as unavailable (a page cannot start a process). */
   readonly implementations: readonly string[];
-  /** Testee commands: listed as unavailable (a page cannot start a process). */
-  readonly testeeCommands: readonly string[];
-  readonly all: boolean;
-  readonly only: readonly string[];
-  readonly families?: readonly FamilyName[];
-  readonly properties?: readonly PropertyName[];
-  readonly runs?: number;
-  readonly seed?: number;
-  readonly maxLength?: number;
-  readonly timeoutMs?: number;
   readonly fixtures: boolean;
-  readonly out: string;
   /** 0: any free port. */
   readonly port: number;
-  readonly allowEmpty?: boolean;
 }
 
 /** `scan-conformance fixtures …`: the rest of the command line goes to the fixtures command (scripts/fixtures.ts). */
