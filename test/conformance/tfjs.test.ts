@@ -1,17 +1,19 @@
 /**
- * The whole conformance suite (fixtures and properties) for implementations/tfjs. Its cpu and wasm
- * backends are slow, so the quick run replays fixtures up to L = 33 only (the longer ones took
- * most of this file's time) and generates L ≤ 130 (still two chunks of 64 and a tail; the quick
- * mode's number of cases, which the expected failures of tfjs-webgpu need to show). The gradient
- * properties (TensorFlow.js autodiff, twice this file's time) are left to `npm run conformance`;
- * test/implementations/tfjs/tfjs-vjp.test.ts checks the vjp where it is wired;
- * `npm run conformance`, which CI runs, and deep runs keep the quick mode's lengths and replay
- * every fixture.
+ * The conformance suite for implementations/tfjs, kept small: its cpu and wasm backends are slow
+ * and all three share one process, so `npm test` runs only the fixtures (up to L = 33), the
+ * comparison with the reference and the state properties (step, state-passing) at L ≤ 130 (still
+ * two chunks of 64 and a tail). Every other property, the gradient properties (TensorFlow.js
+ * autodiff; test/implementations/tfjs/tfjs-vjp.test.ts checks the vjp where it is wired) and every
+ * fixture run in `npm run conformance`, which CI runs, and in deep runs (SCAN_CONFORMANCE_DEEP=1
+ * lifts these caps).
  */
+import { PROPERTY_NAMES, type PropertyName } from '../../suite/results.ts';
 import { describeFolder } from './describe-folder.ts';
+
+const KEPT: readonly PropertyName[] = ['fixtures', 'conformance', 'step', 'state-passing'];
 
 await describeFolder('tfjs', {
   fixtureMaxLength: 33,
   maxLength: 130,
-  leaveOut: ['vjp', 'vjp-dot-product', 'vjp-zero', 'vjp-linearity', 'vjp-state-passing', 'vjp-batch-permutation'],
+  leaveOut: PROPERTY_NAMES.filter((p) => !KEPT.includes(p)),
 });
