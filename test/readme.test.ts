@@ -38,6 +38,8 @@ describe('README', () => {
     const { quick, deep } = MODES;
     expect(readme).toContain(`a quick default (${quick.runs} cases per property, L ≤ ${quick.maxLength})`);
     expect(readme).toContain(`\`npm test\` replays those up to L = ${quick.fixtureMaxLength}`);
+    // The caps npm test's own suites keep to (test/conformance/).
+    expect(readme).toContain('run 4 cases per property, and');
     expect(readme).toContain(`\`${ENVIRONMENT.deep}=1\` (${deep.runs} cases per property, L ≤ ${deep.maxLength})`);
     expect(readme).toContain(`\`${ENVIRONMENT.runs}\` and \`${ENVIRONMENT.seed}\` override runs and seed`);
     // The measurements of spec/tolerance.md were taken at these settings: a new default asks for new measurements.
