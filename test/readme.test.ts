@@ -37,9 +37,7 @@ describe('README', () => {
   it('states the defaults of suite/settings.ts, the one place they are set', () => {
     const { quick, deep } = MODES;
     expect(readme).toContain(`a quick default (${quick.runs} cases per property, L ≤ ${quick.maxLength})`);
-    expect(readme).toContain(`\`npm test\` replays those up to L = ${quick.fixtureMaxLength}`);
-    // The caps npm test's own suites keep to (test/conformance/).
-    expect(readme).toContain('run 4 cases per property, and');
+    expect(readme).toContain(`\`describeConformance\` (quick mode) replays the fixtures up to L = ${quick.fixtureMaxLength}`);
     expect(readme).toContain(`\`${ENVIRONMENT.deep}=1\` (${deep.runs} cases per property, L ≤ ${deep.maxLength})`);
     expect(readme).toContain(`\`${ENVIRONMENT.runs}\` and \`${ENVIRONMENT.seed}\` override runs and seed`);
     // The measurements of spec/tolerance.md were taken at these settings: a new default asks for new measurements.
