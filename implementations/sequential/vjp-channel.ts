@@ -25,14 +25,7 @@ export interface ChannelFactorArrays {
 }
 
 /** The cotangents of one channel's factors, indexed as ChannelFactorArrays. */
-export interface ChannelFactorCotangents {
-  readonly decay: Float64Array;
-  readonly input: Float64Array;
-  readonly readout: Float64Array;
-  readonly skip: Float64Array;
-  readonly gate: Float64Array;
-  readonly initial: Float64Array;
-}
+export type ChannelFactorCotangents = ChannelFactorArrays;
 
 /** Allocates factors (or their cotangents) for a channel of L tokens and N states. */
 export function channelArrays(L: number, N: number): ChannelFactorArrays & ChannelFactorCotangents {
@@ -43,6 +36,18 @@ export function channelArrays(L: number, N: number): ChannelFactorArrays & Chann
     skip: new Float64Array(L),
     gate: new Float64Array(L),
     initial: new Float64Array(N),
+  };
+}
+
+/** What one channel's backward pass works in, allocated once and reused for every channel: factors, their cotangents, the states, y'' and ȳ. */
+export function channelWorkspace(L: number, N: number) {
+  return {
+    f: channelArrays(L, N),
+    bar: channelArrays(L, N),
+    states: new Float64Array((L + 1) * N),
+    inner: new Float64Array(L),
+    yBar: new Float64Array(L),
+    finalBar: new Float64Array(N),
   };
 }
 

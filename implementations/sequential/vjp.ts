@@ -21,7 +21,7 @@ import { dimensionsOf, projectionIndex, projectionLayout } from '../../spec/shap
 import { DIFFERENTIABLE_INPUTS, type Cotangents, type DifferentiableInput } from '../../spec/gradients.ts';
 import { prefixSumRows, type Round } from './kernels.ts';
 import type { SequentialPrecision } from './sequential.ts';
-import { channelArrays, channelBackward } from './vjp-channel.ts';
+import { channelArrays, channelBackward, channelWorkspace } from './vjp-channel.ts';
 import { mamba3SisoVjp } from './vjp-mamba3-siso.ts';
 import type { BackwardScans, BackwardWindow } from './vjp-scans.ts';
 
@@ -157,12 +157,7 @@ function selectiveScanVjp(scans: BackwardScans, round: Round, inputs: SelectiveS
   const layoutB = projectionLayout(inputs.B.shape);
   const layoutC = projectionLayout(inputs.C.shape);
   const acc = accumulators(inputs, DIFFERENTIABLE_INPUTS['selective-scan']);
-  const f = channelArrays(L, N);
-  const bar = channelArrays(L, N);
-  const states = new Float64Array((L + 1) * N);
-  const inner = new Float64Array(L);
-  const yBar = new Float64Array(L);
-  const finalBar = new Float64Array(N);
+  const { f, bar, states, inner, yBar, finalBar } = channelWorkspace(L, N);
   const shifted = new Float64Array(L);
   const delta = new Float64Array(L);
   const du = new Float64Array(L);
@@ -244,12 +239,7 @@ function ltiSsmVjp(scans: BackwardScans, round: Round, inputs: LtiSsmInputs, cot
   const L = p1 - p0;
   const N = inputs.Abar.shape[1];
   const acc = accumulators(inputs, DIFFERENTIABLE_INPUTS['lti-ssm']);
-  const f = channelArrays(L, N);
-  const bar = channelArrays(L, N);
-  const states = new Float64Array((L + 1) * N);
-  const inner = new Float64Array(L);
-  const yBar = new Float64Array(L);
-  const finalBar = new Float64Array(N);
+  const { f, bar, states, inner, yBar, finalBar } = channelWorkspace(L, N);
   f.gate.fill(1);
   const add = adder(acc, round);
   for (let c = c0; c < c1; c++) {
@@ -303,12 +293,7 @@ function ssdVjp(scans: BackwardScans, round: Round, inputs: SsdInputs, options: 
   const { lo, hi } = dtLimits(inputs.dtLimit?.data);
   const acc = accumulators(inputs, DIFFERENTIABLE_INPUTS.ssd);
   const dPerChannel = inputs.D?.shape.length === 2;
-  const f = channelArrays(L, N);
-  const bar = channelArrays(L, N);
-  const states = new Float64Array((L + 1) * N);
-  const inner = new Float64Array(L);
-  const yBar = new Float64Array(L);
-  const finalBar = new Float64Array(N);
+  const { f, bar, states, inner, yBar, finalBar } = channelWorkspace(L, N);
   const delta = new Float64Array(L);
   const decay = new Float64Array(L);
   const chain = new Float64Array(L);
