@@ -5,6 +5,7 @@
  */
 import type { Mamba3SisoInputs, Mamba3SisoOutputs, Mamba3SisoStepInputs, StepOutputs } from '../../spec/families.ts';
 import { mamba3SisoSizes, mamba3SisoStepSizes, qkHeadOfHead, type Mamba3SisoSizes } from '../../spec/families/mamba3-siso/dimensions.ts';
+import { mamba3SisoRunOutputs, mamba3SisoStepOutputs } from '../../spec/families/mamba3-siso/outputs.ts';
 import type { EvaluationSettings, FamilyImplementation, ScanImplementation } from '../../spec/implementation.ts';
 import type { Round, Storage } from '../sequential/kernels.ts';
 import { specialise } from '../sequential/specialise.ts';
@@ -100,27 +101,14 @@ export function createMamba3Chunked(precision: Mamba3ChunkedPrecision): ScanImpl
       const chunk = chunkSizeOf(settings);
       const { V, Q, Angles } = problem.inputs;
       const sizes = mamba3SisoSizes(V, Q, Angles);
-      const { batch, heads: H, headdim: P, stateSize: N, angles: A } = sizes;
       const out = evaluate(problem.inputs, sizes, chunk);
-      return {
-        y: { data: out.y, shape: [...V.shape] },
-        finalAngleState: { data: out.angle, shape: [batch, H, A] },
-        finalSsmState: { data: out.ssm, shape: [batch, H, P, N] },
-        finalKState: { data: out.k, shape: [batch, H, N] },
-        finalVState: { data: out.v, shape: [batch, H, P] },
-      };
+      return mamba3SisoRunOutputs(out, sizes);
     },
     async step(inputs: Mamba3SisoStepInputs): Promise<StepOutputs> {
       // A step's tensors are laid out as a run's of length 1: one chunk of one token.
       const sizes = mamba3SisoStepSizes(inputs.V, inputs.Q, inputs.Angles);
       const out = evaluate(inputs, sizes, 1);
-      return {
-        y: { data: out.y, shape: [...inputs.V.shape] },
-        angleState: { data: out.angle, shape: [...inputs.angleState.shape] },
-        ssmState: { data: out.ssm, shape: [...inputs.ssmState.shape] },
-        kState: { data: out.k, shape: [...inputs.kState.shape] },
-        vState: { data: out.v, shape: [...inputs.vState.shape] },
-      };
+      return mamba3SisoStepOutputs(out, sizes);
     },
   };
 

@@ -30,6 +30,7 @@ import type {
   Mamba3SisoStepInputs,
 } from '../../spec/families.ts';
 import { mamba3SisoSizes, mamba3SisoStepSizes, type Mamba3SisoSizes } from '../../spec/families/mamba3-siso/dimensions.ts';
+import { mamba3SisoRunOutputs, mamba3SisoStepOutputs } from '../../spec/families/mamba3-siso/outputs.ts';
 import { ssdSizes, ssdStepSizes, type SsdSizes } from '../../spec/families/ssd/dimensions.ts';
 import { dtLimits } from '../../spec/families/ssd/discretization.ts';
 import { sequenceBounds, type SsdVarlenOutputs } from '../../spec/families/ssd/varlen.ts';
@@ -315,26 +316,13 @@ export function createSequential(precision: SequentialPrecision): ScanImplementa
   const mamba3Siso: FamilyImplementation<'mamba3-siso'> = {
     async run(problem): Promise<Mamba3SisoOutputs> {
       const sizes = mamba3SisoSizes(problem.inputs.V, problem.inputs.Q, problem.inputs.Angles);
-      const { batch, heads: H, headdim: P, stateSize: N, angles: A } = sizes;
       const out = mamba3All(headInputs(problem.inputs, problem.inputs), sizes);
-      return {
-        y: { data: out.y, shape: [...problem.inputs.V.shape] },
-        finalAngleState: { data: out.angle, shape: [batch, H, A] },
-        finalSsmState: { data: out.ssm, shape: [batch, H, P, N] },
-        finalKState: { data: out.k, shape: [batch, H, N] },
-        finalVState: { data: out.v, shape: [batch, H, P] },
-      };
+      return mamba3SisoRunOutputs(out, sizes);
     },
     async step(inputs: Mamba3SisoStepInputs): Promise<StepOutputs> {
       const sizes = mamba3SisoStepSizes(inputs.V, inputs.Q, inputs.Angles);
       const out = mamba3All(headInputs(inputs, inputs), sizes);
-      return {
-        y: { data: out.y, shape: [...inputs.V.shape] },
-        angleState: { data: out.angle, shape: [...inputs.angleState.shape] },
-        ssmState: { data: out.ssm, shape: [...inputs.ssmState.shape] },
-        kState: { data: out.k, shape: [...inputs.kState.shape] },
-        vState: { data: out.v, shape: [...inputs.vState.shape] },
-      };
+      return mamba3SisoStepOutputs(out, sizes);
     },
   };
 
