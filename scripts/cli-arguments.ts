@@ -188,28 +188,33 @@ Examples
 /** parseArgs' option table. */
 type ParseArgsOptionsConfig = NonNullable<ParseArgsConfig['options']>;
 
+/** The flags check and browser share: what to run (RunSelection) and how hard. */
+const SELECTION_FLAGS = {
+  command: { type: 'string', multiple: true },
+  only: { type: 'string', multiple: true },
+  family: { type: 'string', multiple: true },
+  property: { type: 'string', multiple: true },
+  runs: { type: 'string' },
+  seed: { type: 'string' },
+  out: { type: 'string' },
+  timeout: { type: 'string' },
+  'max-length': { type: 'string' },
+  // Its own switch rather than parseArgs' allowNegative, which Node 20 before 20.16 ignores.
+  'no-fixtures': { type: 'boolean' },
+  all: { type: 'boolean' },
+  'allow-empty': { type: 'boolean' },
+} as const satisfies ParseArgsOptionsConfig;
+
 /** The flags of each command, as node:util parseArgs options: repeatable flags are `multiple`. */
 const FLAGS = {
   check: {
     impl: { type: 'string', multiple: true },
-    command: { type: 'string', multiple: true },
-    only: { type: 'string', multiple: true },
-    family: { type: 'string', multiple: true },
-    property: { type: 'string', multiple: true },
-    runs: { type: 'string' },
-    seed: { type: 'string' },
+    ...SELECTION_FLAGS,
     path: { type: 'string' },
-    out: { type: 'string' },
     fixtures: { type: 'string', multiple: true },
     fixture: { type: 'string', multiple: true },
     case: { type: 'string', multiple: true },
-    timeout: { type: 'string' },
-    'max-length': { type: 'string' },
     deep: { type: 'boolean' },
-    // Its own switch rather than parseArgs' allowNegative, which Node 20 before 20.16 ignores.
-    'no-fixtures': { type: 'boolean' },
-    all: { type: 'boolean' },
-    'allow-empty': { type: 'boolean' },
     jobs: { type: 'string' },
     shard: { type: 'string' },
     'shard-file': { type: 'string' },
@@ -225,19 +230,8 @@ const FLAGS = {
     headless: { type: 'boolean' },
     browser: { type: 'string' },
     implementation: { type: 'string', multiple: true },
-    command: { type: 'string', multiple: true },
-    only: { type: 'string', multiple: true },
-    family: { type: 'string', multiple: true },
-    property: { type: 'string', multiple: true },
-    runs: { type: 'string' },
-    seed: { type: 'string' },
-    'max-length': { type: 'string' },
-    timeout: { type: 'string' },
-    'no-fixtures': { type: 'boolean' },
-    out: { type: 'string' },
+    ...SELECTION_FLAGS,
     port: { type: 'string' },
-    all: { type: 'boolean' },
-    'allow-empty': { type: 'boolean' },
   },
 } as const satisfies Record<'check' | 'list' | 'browser', ParseArgsOptionsConfig>;
 
@@ -315,14 +309,8 @@ export function parseCliArguments(argv: readonly string[]): CliArguments {
   }
   if (command === 'list') return { command, ...common };
 
-  const families = all('family').map((f) => {
-    if (!(FAMILY_NAMES as readonly string[]).includes(f)) throw new UsageError(`--family: expected one of ${FAMILY_NAMES.join(', ')}, got '${f}'`);
-    return f as FamilyName;
-  });
-  const properties = all('property').map((p) => {
-    if (!(PROPERTY_NAMES as readonly string[]).includes(p)) throw new UsageError(`--property: expected one of ${PROPERTY_NAMES.join(', ')}, got '${p}'`);
-    return p as PropertyName;
-  });
+  const families = familiesOf(all('family'));
+  const properties = propertiesOf(all('property'));
   const fixturesDirs = all('fixtures');
   for (const dir of fixturesDirs) if (dir.trim() === '') throw new UsageError(`--fixtures: expected a folder, got ''`);
   if (fixturesDirs.length > 0 && switches.has('no-fixtures')) throw new UsageError(`--fixtures: expected either --fixtures <dir> or --no-fixtures, got both`);
