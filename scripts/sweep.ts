@@ -45,7 +45,7 @@ export const SWEEP_USAGE = `usage: npm run sweep -- [flags]
   --jobs <n>            child processes at once (default: the number of CPUs, ${os.cpus().length} here)
   --out <dir>           where sweep.json, sweep.md and each run's report go (default reports/sweep)
 
-Each run is: scan-conformance check --only <name> --deep --no-fixtures --seed <s> [--family …] [--property …].
+Each run is: scan-conformance check --only <name> --deep --no-fixtures --seed <s> --jobs 1 [--family …] [--property …].
 Exit code 1 when any run had an unexpected failure or crashed, 2 for a usage error.
 `;
 
@@ -147,14 +147,23 @@ function runDirectory(out: string, implementation: string, seed: number): string
   return path.join(out, 'runs', implementation.replace(/[^A-Za-z0-9._-]+/g, '_'), `seed-${seed}`);
 }
 
+/**
+ * The check command line of one run. `--jobs 1`: the sweep's own --jobs already runs one child per
+ * core, and check's default (a child per core each) would put cores² processes on the cores.
+ */
+export function checkArguments(args: Pick<SweepArguments, 'families' | 'properties'>, implementation: string, seed: number, out: string): string[] {
+  const argv = ['check', '--only', implementation, '--deep', '--no-fixtures', '--seed', String(seed), '--jobs', '1', '--out', out];
+  for (const family of args.families) argv.push('--family', family);
+  for (const property of args.properties) argv.push('--property', property);
+  return argv;
+}
+
 /** Runs one deep check in a child process and reads its report. */
 async function runOne(args: SweepArguments, implementation: string, seed: number, children: Set<number>): Promise<SweepRun> {
   const dir = runDirectory(args.out, implementation, seed);
   await mkdir(dir, { recursive: true });
   const log = path.join(dir, 'output.log');
-  const argv = ['--import', 'tsx', CLI, 'check', '--only', implementation, '--deep', '--no-fixtures', '--seed', String(seed), '--out', dir];
-  for (const family of args.families) argv.push('--family', family);
-  for (const property of args.properties) argv.push('--property', property);
+  const argv = ['--import', 'tsx', CLI, ...checkArguments(args, implementation, seed, dir)];
   const started = performance.now();
   const logStream = createWriteStream(log);
   const exitCode = await new Promise<number | null>((resolve) => {
@@ -279,7 +288,7 @@ export async function sweep(argv: readonly string[], out: NodeJS.WritableStream 
   // Seed-major: a sweep cut short has covered every implementation on the first seeds.
   const tasks = args.seeds.flatMap((seed) => implementations.map((implementation) => ({ implementation, seed })));
   const filters = [...args.families.map((f) => `--family ${f}`), ...args.properties.map((p) => `--property ${p}`)].join(' ');
-  const command = `scan-conformance check --only <name> --deep --no-fixtures --seed <s>${filters ? ` ${filters}` : ''}`;
+  const command = `scan-conformance check --only <name> --deep --no-fixtures --seed <s> --jobs 1${filters ? ` ${filters}` : ''}`;
   out.write(`sweep: ${implementations.length} implementation(s) × ${args.seeds.length} seeds = ${tasks.length} deep runs, ${args.jobs} at once; reports under ${args.out}\n`);
   const children = new Set<number>();
   const stop = () => {

@@ -1,6 +1,6 @@
 /** The deep sweep's command line and summary (scripts/sweep.ts); the runs themselves are deep and left to the nightly job. */
 import { describe, expect, it } from 'vitest';
-import { parseSeeds, parseSweepArguments, selectImplementations, sweepMarkdown, type SweepSummary } from '../../scripts/sweep.ts';
+import { checkArguments, parseSeeds, parseSweepArguments, selectImplementations, sweepMarkdown, type SweepSummary } from '../../scripts/sweep.ts';
 
 describe('npm run sweep', () => {
   it('reads seed ranges and lists, and names the flag of a bad one', () => {
@@ -19,6 +19,14 @@ describe('npm run sweep', () => {
     expect(selectImplementations(shipped, ['c', 'a'], [])).toEqual(['a', 'c']);
     expect(() => selectImplementations(shipped, ['d'], [])).toThrow(/--only: no shipped implementation 'd'; shipped: a, b, c/);
     expect(() => selectImplementations(shipped, ['a'], ['a'])).toThrow(/no implementation is left/);
+  });
+
+  it('runs each check in one process, since the sweep itself runs one per core', () => {
+    const argv = checkArguments({ families: ['ssd'], properties: ['causality'] }, 'sequential-f64', 7, 'out/dir');
+    expect(argv.slice(0, 3)).toEqual(['check', '--only', 'sequential-f64']);
+    expect(argv[argv.indexOf('--jobs') + 1]).toBe('1');
+    expect(argv[argv.indexOf('--seed') + 1]).toBe('7');
+    expect(argv).toEqual(expect.arrayContaining(['--deep', '--no-fixtures', '--family', 'ssd', '--property', 'causality', '--out', 'out/dir']));
   });
 
   it('the summary lists every failing cell with its message and replay, and counts a crash', () => {
