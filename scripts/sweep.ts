@@ -3,10 +3,12 @@
  * fixtures (`check --deep --no-fixtures --seed S`) on each seed, one child process per
  * (implementation, seed), --jobs of them at once; the sweep prints each finished run, writes one
  * summary (sweep.json and sweep.md: every failing cell with its message and replay command, and
- * the time of each run) and exits 1 when any run had an unexpected failure or crashed.
+ * the time of each run), rewritten after every run so that a sweep cut short keeps what it did, and
+ * exits 1 when any run had an unexpected failure or crashed. Each run also leaves run.json beside its
+ * report; --resume reuses those of the same code revision, so a long sweep can go on where it stopped.
  *
  *   tsx scripts/sweep.ts [--seeds 1-20] [--only name]… [--exclude name]… [--family f]… [--property p]…
- *                        [--jobs N] [--out reports/sweep]
+ *                        [--jobs N] [--out reports/sweep] [--resume]
  */
 import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
@@ -17,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { discoverImplementations } from '../suite/registry.ts';
 import { FAILING_OUTCOMES, type ConformanceReport } from '../suite/results.ts';
+import { codeRevision } from '../suite/code-revision.ts';
 import { writeFileAtomically } from '../suite/report/write.ts';
 import { UsageError } from './cli-arguments.ts';
 
@@ -32,6 +35,7 @@ export interface SweepArguments {
   readonly properties: readonly string[];
   readonly jobs: number;
   readonly out: string;
+  readonly resume: boolean;
   readonly help: boolean;
 }
 
@@ -44,9 +48,12 @@ export const SWEEP_USAGE = `usage: npm run sweep -- [flags]
   --property <property> only this property (repeatable; passed to check)
   --jobs <n>            child processes at once (default: the number of CPUs, ${os.cpus().length} here)
   --out <dir>           where sweep.json, sweep.md and each run's report go (default reports/sweep)
+  --resume              reuse the runs already in --out that ran on this code revision with these
+                        --family/--property filters, and run only the others
 
 Each run is: scan-conformance check --only <name> --deep --no-fixtures --seed <s> --jobs 1 [--family …] [--property …].
-Exit code 1 when any run had an unexpected failure or crashed, 2 for a usage error.
+The summary is rewritten after every run; until the last run ends it says INCOMPLETE, never PASS.
+Exit code 1 when any run had an unexpected failure or crashed, 2 for a usage error, 130 when stopped.
 `;
 
 /** Parses "1-20", "3" or "1,4,9" into ascending distinct non-negative seeds. */
@@ -78,6 +85,7 @@ export function parseSweepArguments(argv: readonly string[]): SweepArguments {
         property: { type: 'string', multiple: true, default: [] },
         jobs: { type: 'string', default: String(os.cpus().length) },
         out: { type: 'string', default: path.join('reports', 'sweep') },
+        resume: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
       strict: true,
@@ -96,6 +104,7 @@ export function parseSweepArguments(argv: readonly string[]): SweepArguments {
     properties: values.property,
     jobs,
     out: values.out,
+    resume: values.resume,
     help: values.help,
   };
 }
@@ -136,6 +145,11 @@ export interface SweepRun {
   /** Why the run counts as failed beyond its cells (a crash, a missing report). */
   readonly error?: string;
   readonly log: string;
+  /** The code revision it ran on (suite/code-revision.ts). */
+  readonly revision: string;
+  /** The --family and --property filters it ran with. */
+  readonly families: readonly string[];
+  readonly properties: readonly string[];
 }
 
 /** Whether a run is an unexpected failure: a non-zero exit, a crash or a failing cell. */
@@ -158,8 +172,42 @@ export function checkArguments(args: Pick<SweepArguments, 'families' | 'properti
   return argv;
 }
 
+/** Runs one deep check in a child process, reads its report and leaves run.json beside it. */
+async function runOne(args: SweepArguments, implementation: string, seed: number, revision: string, children: Set<number>): Promise<SweepRun> {
+  const run = await executeRun(args, implementation, seed, revision, children);
+  await writeFileAtomically(path.join(runDirectory(args.out, implementation, seed), RUN_FILE), `${JSON.stringify(run, null, 2)}\n`);
+  return run;
+}
+
+/** The file each run leaves in its folder: its SweepRun, which --resume reads back. */
+const RUN_FILE = 'run.json';
+
+/**
+ * A finished run of an earlier sweep that this one may count instead of running it again: the same
+ * implementation, seed, filters and code revision; undefined when there is none or it differs.
+ */
+export async function reusableRun(out: string, implementation: string, seed: number, filters: Pick<SweepArguments, 'families' | 'properties'>, revision: string): Promise<SweepRun | undefined> {
+  let run: Partial<SweepRun>;
+  try {
+    run = JSON.parse(await readFile(path.join(runDirectory(out, implementation, seed), RUN_FILE), 'utf8')) as Partial<SweepRun>;
+  } catch {
+    return undefined;
+  }
+  const same = (a: readonly string[] | undefined, b: readonly string[]) => a !== undefined && a.length === b.length && a.every((x, i) => x === b[i]);
+  const matches =
+    run.implementation === implementation &&
+    run.seed === seed &&
+    run.revision === revision &&
+    same(run.families, filters.families) &&
+    same(run.properties, filters.properties) &&
+    Array.isArray(run.failures) &&
+    typeof run.durationMs === 'number';
+  return matches ? (run as SweepRun) : undefined;
+}
+
 /** Runs one deep check in a child process and reads its report. */
-async function runOne(args: SweepArguments, implementation: string, seed: number, children: Set<number>): Promise<SweepRun> {
+async function executeRun(args: SweepArguments, implementation: string, seed: number, revision: string, children: Set<number>): Promise<SweepRun> {
+  const ran = { revision, families: args.families, properties: args.properties };
   const dir = runDirectory(args.out, implementation, seed);
   await mkdir(dir, { recursive: true });
   const log = path.join(dir, 'output.log');
@@ -186,7 +234,7 @@ async function runOne(args: SweepArguments, implementation: string, seed: number
   try {
     report = JSON.parse(await readFile(path.join(dir, 'report.json'), 'utf8')) as ConformanceReport;
   } catch (error) {
-    return { implementation, seed, exitCode, durationMs, status: 'crashed', cells: 0, failures: [], error: `no report (exit code ${exitCode}): ${error instanceof Error ? error.message : String(error)}; see ${log}`, log };
+    return { implementation, seed, exitCode, durationMs, status: 'crashed', cells: 0, failures: [], error: `no report (exit code ${exitCode}): ${error instanceof Error ? error.message : String(error)}; see ${log}`, log, ...ran };
   }
   const entry = report.implementations.find((i) => i.name === implementation);
   const failures: SweepFailure[] = [];
@@ -203,7 +251,7 @@ async function runOne(args: SweepArguments, implementation: string, seed: number
     });
   }
   const error = entry === undefined ? `the report has no entry for ${implementation}; see ${log}` : exitCode !== 0 && failures.length === 0 ? `exit code ${exitCode} without a failing cell (status ${entry.status}); see ${log}` : undefined;
-  return { implementation, seed, exitCode, durationMs, status: entry?.status ?? 'missing', cells: entry?.cells.length ?? 0, failures, ...(error && { error }), log };
+  return { implementation, seed, exitCode, durationMs, status: entry?.status ?? 'missing', cells: entry?.cells.length ?? 0, failures, ...(error && { error }), log, ...ran };
 }
 
 /** Runs the tasks with at most `jobs` in flight, reporting each as it ends. */
@@ -229,12 +277,17 @@ function seconds(ms: number): string {
 /** The Markdown summary of a sweep. */
 export function sweepMarkdown(summary: SweepSummary): string {
   const failed = summary.runs.filter(runFailed);
+  const total = summary.implementations.length * summary.seeds.length;
+  const incomplete = summary.complete ? '' : `INCOMPLETE ⏸ ${summary.runs.length} of ${total} runs ended`;
+  const verdict =
+    failed.length > 0 ? `FAIL ❌ ${failed.length} of ${summary.runs.length} runs failed${incomplete ? ` · ${incomplete}` : ''}` : incomplete ? `${incomplete}, none failed so far` : 'PASS ✅ no unexpected failure';
+  const reused = summary.reused > 0 ? ` (${summary.reused} runs reused from an earlier sweep on this revision)` : '';
   const lines = [
     '# Deep sweep',
     '',
-    `**${failed.length === 0 ? 'PASS ✅ no unexpected failure' : `FAIL ❌ ${failed.length} of ${summary.runs.length} runs failed`}** · ${summary.implementations.length} implementation(s) × seeds ${summary.seeds.join(', ')} · ${summary.jobs} jobs · wall ${seconds(summary.wallMs)}`,
+    `**${verdict}** · ${summary.implementations.length} implementation(s) × seeds ${summary.seeds.join(', ')} · ${summary.jobs} jobs · wall ${seconds(summary.wallMs)}${reused}`,
     '',
-    `Each run: \`${summary.command}\``,
+    `Each run: \`${summary.command}\` · code ${summary.revision}`,
     '',
     `| implementation | ${summary.seeds.map((s) => `seed ${s}`).join(' | ')} | mean per seed |`,
     `| --- | ${summary.seeds.map(() => '---').join(' | ')} | ---: |`,
@@ -265,12 +318,19 @@ export function sweepMarkdown(summary: SweepSummary): string {
 /** What sweep.json holds. */
 export interface SweepSummary {
   readonly command: string;
+  /** The code revision of the runs (suite/code-revision.ts). */
+  readonly revision: string;
   readonly seeds: readonly number[];
   readonly implementations: readonly string[];
   readonly families: readonly string[];
   readonly properties: readonly string[];
   readonly jobs: number;
+  /** Wall time of this invocation (runs reused from an earlier one not included). */
   readonly wallMs: number;
+  /** Whether every (implementation, seed) run has ended; until then the summary is no verdict. */
+  readonly complete: boolean;
+  /** How many runs were reused from an earlier sweep (--resume). */
+  readonly reused: number;
   readonly unexpectedFailures: number;
   readonly runs: readonly SweepRun[];
   readonly failures: readonly SweepFailure[];
@@ -285,46 +345,78 @@ export async function sweep(argv: readonly string[], out: NodeJS.WritableStream 
   }
   const shipped = (await discoverImplementations()).map((i) => i.name);
   const implementations = selectImplementations(shipped, args.only, args.exclude);
+  const revision = codeRevision();
   // Seed-major: a sweep cut short has covered every implementation on the first seeds.
   const tasks = args.seeds.flatMap((seed) => implementations.map((implementation) => ({ implementation, seed })));
+  const reused: SweepRun[] = [];
+  const pending: typeof tasks = [];
+  for (const task of tasks) {
+    const run = args.resume ? await reusableRun(args.out, task.implementation, task.seed, args, revision) : undefined;
+    if (run === undefined) pending.push(task);
+    else reused.push(run);
+  }
   const filters = [...args.families.map((f) => `--family ${f}`), ...args.properties.map((p) => `--property ${p}`)].join(' ');
   const command = `scan-conformance check --only <name> --deep --no-fixtures --seed <s> --jobs 1${filters ? ` ${filters}` : ''}`;
-  out.write(`sweep: ${implementations.length} implementation(s) × ${args.seeds.length} seeds = ${tasks.length} deep runs, ${args.jobs} at once; reports under ${args.out}\n`);
+  const reuse = args.resume ? `, ${reused.length} reused from earlier runs on this revision` : '';
+  out.write(`sweep: ${implementations.length} implementation(s) × ${args.seeds.length} seeds = ${tasks.length} deep runs${reuse}, ${pending.length} to run, ${args.jobs} at once; code ${revision}; reports under ${args.out}\n`);
+
+  const finished: SweepRun[] = [...reused];
+  const started = performance.now();
+  const order = (run: SweepRun) => tasks.findIndex((t) => t.implementation === run.implementation && t.seed === run.seed);
+  const summarize = (): SweepSummary => {
+    const runs = [...finished].sort((a, b) => order(a) - order(b));
+    return {
+      command,
+      revision,
+      seeds: args.seeds,
+      implementations,
+      families: args.families,
+      properties: args.properties,
+      jobs: args.jobs,
+      wallMs: performance.now() - started,
+      complete: finished.length === tasks.length,
+      reused: reused.length,
+      unexpectedFailures: runs.filter(runFailed).length,
+      runs,
+      failures: runs.flatMap((r) => r.failures),
+    };
+  };
+  // One write at a time, in order: the file on disk is always the newest whole summary.
+  let writing = Promise.resolve();
+  const save = (): Promise<void> => {
+    const summary = summarize();
+    writing = writing.then(() => writeSummary(args.out, summary));
+    return writing;
+  };
+  await save();
+
   const children = new Set<number>();
   const stop = () => {
     for (const pid of children) process.kill(pid, 'SIGTERM');
-    process.exit(130);
+    void writing.finally(() => process.exit(130));
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  const started = performance.now();
-  let failedSoFar = 0;
-  const runs = await pool(tasks, args.jobs, (t) => runOne(args, t.implementation, t.seed, children), (run, finished) => {
+  let failedSoFar = reused.filter(runFailed).length;
+  await pool(pending, args.jobs, (t) => runOne(args, t.implementation, t.seed, revision, children), (run) => {
+    finished.push(run);
     if (runFailed(run)) failedSoFar++;
     const verdict = run.error !== undefined ? `error: ${run.error}` : run.failures.length > 0 ? `FAIL (${run.failures.map((f) => `${f.family}·${f.property}`).join(', ')})` : run.exitCode === 0 ? `pass (${run.cells} cells, ${run.status})` : `exit ${run.exitCode}`;
-    out.write(`[${finished}/${tasks.length}] ${run.implementation} seed ${run.seed}: ${verdict} in ${seconds(run.durationMs)} · ${failedSoFar} failed · ${seconds(performance.now() - started)} elapsed\n`);
+    out.write(`[${finished.length}/${tasks.length}] ${run.implementation} seed ${run.seed}: ${verdict} in ${seconds(run.durationMs)} · ${failedSoFar} failed · ${seconds(performance.now() - started)} elapsed\n`);
+    void save();
   });
   process.off('SIGINT', stop);
   process.off('SIGTERM', stop);
-  const failures = runs.flatMap((r) => r.failures);
-  const summary: SweepSummary = {
-    command,
-    seeds: args.seeds,
-    implementations,
-    families: args.families,
-    properties: args.properties,
-    jobs: args.jobs,
-    wallMs: performance.now() - started,
-    unexpectedFailures: runs.filter(runFailed).length,
-    runs,
-    failures,
-  };
-  await mkdir(args.out, { recursive: true });
-  await writeFileAtomically(path.join(args.out, 'sweep.json'), `${JSON.stringify(summary, null, 2)}\n`);
-  const markdown = sweepMarkdown(summary);
-  await writeFileAtomically(path.join(args.out, 'sweep.md'), markdown);
-  out.write(`${markdown.split('\n')[2]}\nsummary written to ${path.join(args.out, 'sweep.json')} and ${path.join(args.out, 'sweep.md')}\n`);
+  await save();
+  const summary = summarize();
+  out.write(`${sweepMarkdown(summary).split('\n')[2]}\nsummary written to ${path.join(args.out, 'sweep.json')} and ${path.join(args.out, 'sweep.md')}\n`);
   return summary.unexpectedFailures === 0 ? 0 : 1;
+}
+
+/** Writes sweep.json and sweep.md, each atomically. */
+async function writeSummary(out: string, summary: SweepSummary): Promise<void> {
+  await writeFileAtomically(path.join(out, 'sweep.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  await writeFileAtomically(path.join(out, 'sweep.md'), sweepMarkdown(summary));
 }
 
 if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -1,6 +1,22 @@
-/** The deep sweep's command line and summary (scripts/sweep.ts); the runs themselves are deep and left to the nightly job. */
+/**
+ * The deep sweep (scripts/sweep.ts): its command line, its summary, and --resume. One real sweep of a
+ * single cheap cell runs end to end; the full sweep is deep and left to the nightly job.
+ */
+import { mkdir, mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { checkArguments, parseSeeds, parseSweepArguments, selectImplementations, sweepMarkdown, type SweepSummary } from '../../scripts/sweep.ts';
+import { checkArguments, parseSeeds, parseSweepArguments, reusableRun, selectImplementations, sweep, sweepMarkdown, type SweepRun, type SweepSummary } from '../../scripts/sweep.ts';
+import { codeRevision } from '../../suite/code-revision.ts';
+
+const RAN = { revision: 'abc', families: [], properties: [] };
+
+/** A summary of passing runs of implementation x on the given seeds. */
+function passing(seeds: number[], ran: number[], complete: boolean): SweepSummary {
+  const runs: SweepRun[] = ran.map((seed) => ({ ...RAN, implementation: 'x', seed, exitCode: 0, durationMs: 1000, status: 'ok', cells: 3, failures: [], log: 'l' }));
+  return { command: 'c', revision: 'abc', seeds, implementations: ['x'], families: [], properties: [], jobs: 1, wallMs: 1, complete, reused: 0, unexpectedFailures: 0, runs, failures: [] };
+}
 
 describe('npm run sweep', () => {
   it('reads seed ranges and lists, and names the flag of a bad one', () => {
@@ -33,6 +49,9 @@ describe('npm run sweep', () => {
     const failure = { implementation: 'x', seed: 2, family: 'lti-ssm', property: 'causality', outcome: 'fail', message: 'changing the inputs at t = 1 changed y[0, 1, 0]', replay: 'scan-conformance check --seed 2' };
     const summary: SweepSummary = {
       command: 'scan-conformance check --only <name> --deep --no-fixtures --seed <s>',
+      revision: 'abc',
+      complete: true,
+      reused: 0,
       seeds: [1, 2],
       implementations: ['x'],
       families: [],
@@ -41,8 +60,8 @@ describe('npm run sweep', () => {
       wallMs: 1000,
       unexpectedFailures: 2,
       runs: [
-        { implementation: 'x', seed: 1, exitCode: null, durationMs: 10, status: 'crashed', cells: 0, failures: [], error: 'no report (exit code null)', log: 'l1' },
-        { implementation: 'x', seed: 2, exitCode: 1, durationMs: 20, status: 'ok', cells: 12, failures: [failure], log: 'l2' },
+        { ...RAN, implementation: 'x', seed: 1, exitCode: null, durationMs: 10, status: 'crashed', cells: 0, failures: [], error: 'no report (exit code null)', log: 'l1' },
+        { ...RAN, implementation: 'x', seed: 2, exitCode: 1, durationMs: 20, status: 'ok', cells: 12, failures: [failure], log: 'l2' },
       ],
       failures: [failure],
     };
@@ -52,5 +71,54 @@ describe('npm run sweep', () => {
     expect(markdown).toContain('changing the inputs at t = 1 changed y[0, 1, 0]');
     expect(markdown).toContain('replay: scan-conformance check --seed 2');
     expect(markdown).toContain('no report (exit code null)');
+  });
+
+  it('a summary written before the last run ends says INCOMPLETE, never PASS', () => {
+    const partial = sweepMarkdown(passing([1, 2], [1], false));
+    expect(partial).toContain('INCOMPLETE ⏸ 1 of 2 runs ended, none failed so far');
+    expect(partial).not.toContain('PASS');
+    expect(partial).toContain('code abc');
+    expect(sweepMarkdown(passing([1, 2], [1, 2], true))).toContain('PASS ✅ no unexpected failure');
+  });
+
+  it('--resume reuses a run only of the same implementation, seed, filters and code revision', async () => {
+    const out = await mkdtemp(path.join(os.tmpdir(), 'sweep-resume-'));
+    const run: SweepRun = { ...RAN, families: ['ssd'], implementation: 'a/b', seed: 3, exitCode: 0, durationMs: 5, status: 'ok', cells: 1, failures: [], log: 'l' };
+    const file = path.join(out, 'runs', 'a_b', 'seed-3', 'run.json');
+    expect(await reusableRun(out, 'a/b', 3, { families: ['ssd'], properties: [] }, 'abc')).toBeUndefined();
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(file, JSON.stringify(run));
+    expect(await reusableRun(out, 'a/b', 3, { families: ['ssd'], properties: [] }, 'abc')).toEqual(run);
+    expect(await reusableRun(out, 'a/b', 3, { families: ['ssd'], properties: [] }, 'def')).toBeUndefined();
+    expect(await reusableRun(out, 'a/b', 3, { families: [], properties: [] }, 'abc')).toBeUndefined();
+    expect(await reusableRun(out, 'a/b', 4, { families: ['ssd'], properties: [] }, 'abc')).toBeUndefined();
+    await writeFile(file, '{"implementation": "a/b", "seed": 3');
+    expect(await reusableRun(out, 'a/b', 3, { families: ['ssd'], properties: [] }, 'abc')).toBeUndefined();
+  });
+
+  it('runs a deep check per seed, leaves run.json, and --resume then runs nothing again', async () => {
+    const out = await mkdtemp(path.join(os.tmpdir(), 'sweep-e2e-'));
+    const argv = ['--only', 'sequential-f64', '--seeds', '1', '--family', 'prefix-sum', '--property', 'zero-input', '--jobs', '1', '--out', out];
+    const printed = new PassThrough();
+    const chunks: Buffer[] = [];
+    printed.on('data', (c: Buffer) => chunks.push(c));
+    expect(await sweep(argv, printed)).toBe(0);
+    const summary = JSON.parse(await readFile(path.join(out, 'sweep.json'), 'utf8')) as SweepSummary;
+    expect(summary).toMatchObject({ complete: true, reused: 0, unexpectedFailures: 0, revision: codeRevision() });
+    expect(summary.runs).toHaveLength(1);
+    expect(summary.runs[0]).toMatchObject({ implementation: 'sequential-f64', seed: 1, exitCode: 0, status: 'ok', cells: 1 });
+    const report = path.join(out, 'runs', 'sequential-f64', 'seed-1', 'report.json');
+    const before = (await stat(report)).mtimeMs;
+
+    const again = new PassThrough();
+    const text: Buffer[] = [];
+    again.on('data', (c: Buffer) => text.push(c));
+    expect(await sweep([...argv, '--resume'], again)).toBe(0);
+    expect(Buffer.concat(text).toString()).toContain('1 reused from earlier runs on this revision, 0 to run');
+    expect((await stat(report)).mtimeMs).toBe(before);
+    const resumed = JSON.parse(await readFile(path.join(out, 'sweep.json'), 'utf8')) as SweepSummary;
+    expect(resumed).toMatchObject({ complete: true, reused: 1, unexpectedFailures: 0 });
+    expect(await readFile(path.join(out, 'sweep.md'), 'utf8')).toContain('PASS ✅ no unexpected failure');
+    expect(Buffer.concat(chunks).toString()).toMatch(/\[1\/1\] sequential-f64 seed 1: pass \(1 cells, ok\)/);
   });
 });
