@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { discoverImplementations } from '../suite/registry.ts';
 import { FAILING_OUTCOMES, type ConformanceReport } from '../suite/results.ts';
-import { codeRevision } from '../suite/code-revision.ts';
+import { codeRevision, runCodeRevision } from '../suite/code-revision.ts';
 import { writeFileAtomically } from '../suite/report/write.ts';
 import { UsageError } from './cli-arguments.ts';
 
@@ -145,7 +145,7 @@ export interface SweepRun {
   /** Why the run counts as failed beyond its cells (a crash, a missing report). */
   readonly error?: string;
   readonly log: string;
-  /** The code revision it ran on (suite/code-revision.ts). */
+  /** The revision of the code it ran (runCodeRevision in suite/code-revision.ts). */
   readonly revision: string;
   /** The --family and --property filters it ran with. */
   readonly families: readonly string[];
@@ -287,7 +287,7 @@ export function sweepMarkdown(summary: SweepSummary): string {
     '',
     `**${verdict}** · ${summary.implementations.length} implementation(s) × seeds ${summary.seeds.join(', ')} · ${summary.jobs} jobs · wall ${seconds(summary.wallMs)}${reused}`,
     '',
-    `Each run: \`${summary.command}\` · code ${summary.revision}`,
+    `Each run: \`${summary.command}\` · ${summary.revision} (commit ${summary.commit})`,
     '',
     `| implementation | ${summary.seeds.map((s) => `seed ${s}`).join(' | ')} | mean per seed |`,
     `| --- | ${summary.seeds.map(() => '---').join(' | ')} | ---: |`,
@@ -318,8 +318,10 @@ export function sweepMarkdown(summary: SweepSummary): string {
 /** What sweep.json holds. */
 export interface SweepSummary {
   readonly command: string;
-  /** The code revision of the runs (suite/code-revision.ts). */
+  /** The revision of the code the runs execute (runCodeRevision), which --resume matches. */
   readonly revision: string;
+  /** The checkout's commit when this invocation started (codeRevision). */
+  readonly commit: string;
   readonly seeds: readonly number[];
   readonly implementations: readonly string[];
   readonly families: readonly string[];
@@ -345,7 +347,9 @@ export async function sweep(argv: readonly string[], out: NodeJS.WritableStream 
   }
   const shipped = (await discoverImplementations()).map((i) => i.name);
   const implementations = selectImplementations(shipped, args.only, args.exclude);
-  const revision = codeRevision();
+  // What --resume matches: the code a run executes, so that commits of tests or notes keep it.
+  const revision = runCodeRevision();
+  const commit = codeRevision();
   // Seed-major: a sweep cut short has covered every implementation on the first seeds.
   const tasks = args.seeds.flatMap((seed) => implementations.map((implementation) => ({ implementation, seed })));
   const reused: SweepRun[] = [];
@@ -358,7 +362,7 @@ export async function sweep(argv: readonly string[], out: NodeJS.WritableStream 
   const filters = [...args.families.map((f) => `--family ${f}`), ...args.properties.map((p) => `--property ${p}`)].join(' ');
   const command = `scan-conformance check --only <name> --deep --no-fixtures --seed <s> --jobs 1${filters ? ` ${filters}` : ''}`;
   const reuse = args.resume ? `, ${reused.length} reused from earlier runs on this revision` : '';
-  out.write(`sweep: ${implementations.length} implementation(s) × ${args.seeds.length} seeds = ${tasks.length} deep runs${reuse}, ${pending.length} to run, ${args.jobs} at once; code ${revision}; reports under ${args.out}\n`);
+  out.write(`sweep: ${implementations.length} implementation(s) × ${args.seeds.length} seeds = ${tasks.length} deep runs${reuse}, ${pending.length} to run, ${args.jobs} at once; ${revision} (commit ${commit}); reports under ${args.out}\n`);
 
   const finished: SweepRun[] = [...reused];
   const started = performance.now();
@@ -368,6 +372,7 @@ export async function sweep(argv: readonly string[], out: NodeJS.WritableStream 
     return {
       command,
       revision,
+      commit,
       seeds: args.seeds,
       implementations,
       families: args.families,

@@ -8,14 +8,14 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { checkArguments, parseSeeds, parseSweepArguments, reusableRun, selectImplementations, sweep, sweepMarkdown, type SweepRun, type SweepSummary } from '../../scripts/sweep.ts';
-import { codeRevision } from '../../suite/code-revision.ts';
+import { runCodeRevision } from '../../suite/code-revision.ts';
 
 const RAN = { revision: 'abc', families: [], properties: [] };
 
 /** A summary of passing runs of implementation x on the given seeds. */
 function passing(seeds: number[], ran: number[], complete: boolean): SweepSummary {
   const runs: SweepRun[] = ran.map((seed) => ({ ...RAN, implementation: 'x', seed, exitCode: 0, durationMs: 1000, status: 'ok', cells: 3, failures: [], log: 'l' }));
-  return { command: 'c', revision: 'abc', seeds, implementations: ['x'], families: [], properties: [], jobs: 1, wallMs: 1, complete, reused: 0, unexpectedFailures: 0, runs, failures: [] };
+  return { command: 'c', revision: 'abc', commit: 'c0', seeds, implementations: ['x'], families: [], properties: [], jobs: 1, wallMs: 1, complete, reused: 0, unexpectedFailures: 0, runs, failures: [] };
 }
 
 describe('npm run sweep', () => {
@@ -50,6 +50,7 @@ describe('npm run sweep', () => {
     const summary: SweepSummary = {
       command: 'scan-conformance check --only <name> --deep --no-fixtures --seed <s>',
       revision: 'abc',
+      commit: 'c0',
       complete: true,
       reused: 0,
       seeds: [1, 2],
@@ -77,7 +78,7 @@ describe('npm run sweep', () => {
     const partial = sweepMarkdown(passing([1, 2], [1], false));
     expect(partial).toContain('INCOMPLETE ⏸ 1 of 2 runs ended, none failed so far');
     expect(partial).not.toContain('PASS');
-    expect(partial).toContain('code abc');
+    expect(partial).toContain('abc (commit c0)');
     expect(sweepMarkdown(passing([1, 2], [1, 2], true))).toContain('PASS ✅ no unexpected failure');
   });
 
@@ -104,7 +105,7 @@ describe('npm run sweep', () => {
     printed.on('data', (c: Buffer) => chunks.push(c));
     expect(await sweep(argv, printed)).toBe(0);
     const summary = JSON.parse(await readFile(path.join(out, 'sweep.json'), 'utf8')) as SweepSummary;
-    expect(summary).toMatchObject({ complete: true, reused: 0, unexpectedFailures: 0, revision: codeRevision() });
+    expect(summary).toMatchObject({ complete: true, reused: 0, unexpectedFailures: 0, revision: runCodeRevision() });
     expect(summary.runs).toHaveLength(1);
     expect(summary.runs[0]).toMatchObject({ implementation: 'sequential-f64', seed: 1, exitCode: 0, status: 'ok', cells: 1 });
     const report = path.join(out, 'runs', 'sequential-f64', 'seed-1', 'report.json');
