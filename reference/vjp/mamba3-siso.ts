@@ -181,6 +181,65 @@ export function mamba3SisoGradients(inputs: Mamba3SisoInputs, cotangents: Values
     [kHatBar, f.kHat, acc.K, acc.KBias],
   ] as const;
 
+  // The per-token stages of the backward scan, as functions of their own: V8 compiles each with its
+  // double-double steps inlined, where one function holding them all ran out of inlining budget.
+  /** y_t = o_t·silu(Z): ō and Z̄ (o recomputed from S_t), D̄, and S̄ += ō ⊗ q̂_t. */
+  const outputStage = (h: number, t: number, vOffset: number): void => {
+    for (let p = 0; p < P; p++) {
+      const v = m(inputs.V.data[vOffset + p]);
+      const yBar = m(yBarAll[vOffset + p]);
+      const zValue = inputs.Z?.data[vOffset + p];
+      oBar.put(p, x.set(yBar));
+      if (zValue !== undefined) {
+        mulNumber(x, m(silu(zValue)));
+        oBar.put(p, x);
+        y.set(inputs.D === undefined ? 0 : m(inputs.D.data[h]) * v);
+        for (let n = 0; n < N; n++) addProduct(y, f.qHat[t * N + n], S(t + 1, p, n));
+        mulNumber(y, yBar);
+        acc.Z.addScaled(vOffset + p, absolute ? siluDerivativeScale(zValue) : siluDerivative(zValue), y);
+      }
+      oBar.get(p, x);
+      vBar.put(p, vCarry.get(p, y));
+      if (inputs.D !== undefined) {
+        acc.D.addScaled(h, v, x);
+        vBar.addScaled(p, m(inputs.D.data[h]), x);
+      }
+      for (let n = 0; n < N; n++) Sbar.addScaled(p * N + n, f.qHat[t * N + n], x);
+    }
+  };
+  /** q̂̄ = S_tᵀ·ō. */
+  const readoutStage = (t: number): void => {
+    clear(qHatBar);
+    for (let n = 0; n < N; n++) {
+      qHatBar.get(n, y);
+      for (let p = 0; p < P; p++) {
+        multiply(w, S(t + 1, p, n), oBar.get(p, x));
+        addProduct(y, 1, w);
+      }
+      qHatBar.put(n, y);
+    }
+  };
+  /** S_t = α·S_{t−1} + β·ṽ⊗k̃ + γ·v⊗k̂, backwards: ᾱ, β̄, γ̄, the carried cotangents, v̄ into V̄, and S̄ ← α·S̄. */
+  const stateStage = (t: number, vOffset: number): void => {
+    for (let p = 0; p < P; p++) {
+      const v = m(inputs.V.data[vOffset + p]);
+      const vp = f.vPrev[t * P + p];
+      for (let n = 0; n < N; n++) {
+        Sbar.get(p * N + n, x);
+        multiply(w, x, S(t, p, n));
+        addProduct(alphaBar, 1, w);
+        addProduct(betaBar, vp * f.kPrev[t * N + n], x);
+        addProduct(gammaBar, v * f.kHat[t * N + n], x);
+        vPrevBar.addScaled(p, f.beta[t] * f.kPrev[t * N + n], x);
+        kPrevBar.addScaled(n, f.beta[t] * vp, x);
+        vBar.addScaled(p, f.gamma[t] * f.kHat[t * N + n], x);
+        kHatBar.addScaled(n, f.gamma[t] * v, x);
+        mulNumber(x, f.alpha[t]);
+        Sbar.put(p * N + n, x);
+      }
+      acc.V.addScaled(vOffset + p, 1, vBar.get(p, x));
+    }
+  };
   for (let b = 0; b < batch; b++) {
     for (let h = 0; h < H; h++) {
       const head = b * H + h;
@@ -194,37 +253,9 @@ export function mamba3SisoGradients(inputs: Mamba3SisoInputs, cotangents: Values
         const vOffset = ((b * L + t) * H + h) * P;
         const at = head * L + t;
         // y_t = o_t·silu(Z): ō and Z̄ (o recomputed from S_t).
-        for (let p = 0; p < P; p++) {
-          const v = m(inputs.V.data[vOffset + p]);
-          const yBar = m(yBarAll[vOffset + p]);
-          const zValue = inputs.Z?.data[vOffset + p];
-          oBar.put(p, x.set(yBar));
-          if (zValue !== undefined) {
-            mulNumber(x, m(silu(zValue)));
-            oBar.put(p, x);
-            y.set(inputs.D === undefined ? 0 : m(inputs.D.data[h]) * v);
-            for (let n = 0; n < N; n++) addProduct(y, f.qHat[t * N + n], S(t + 1, p, n));
-            mulNumber(y, yBar);
-            acc.Z.addScaled(vOffset + p, absolute ? siluDerivativeScale(zValue) : siluDerivative(zValue), y);
-          }
-          oBar.get(p, x);
-          vBar.put(p, vCarry.get(p, y));
-          if (inputs.D !== undefined) {
-            acc.D.addScaled(h, v, x);
-            vBar.addScaled(p, m(inputs.D.data[h]), x);
-          }
-          for (let n = 0; n < N; n++) Sbar.addScaled(p * N + n, f.qHat[t * N + n], x);
-        }
+        outputStage(h, t, vOffset);
         // q̂̄ = S_tᵀ·ō.
-        clear(qHatBar);
-        for (let n = 0; n < N; n++) {
-          qHatBar.get(n, y);
-          for (let p = 0; p < P; p++) {
-            multiply(w, S(t + 1, p, n), oBar.get(p, x));
-            addProduct(y, 1, w);
-          }
-          qHatBar.put(n, y);
-        }
+        readoutStage(t);
         // S_t = α·S_{t−1} + β·ṽ⊗k̃ + γ·v⊗k̂.
         alphaBar.set(0);
         betaBar.set(0);
@@ -232,24 +263,7 @@ export function mamba3SisoGradients(inputs: Mamba3SisoInputs, cotangents: Values
         clear(kPrevBar);
         clear(vPrevBar);
         for (let n = 0; n < N; n++) kHatBar.put(n, kCarry.get(n, x));
-        for (let p = 0; p < P; p++) {
-          const v = m(inputs.V.data[vOffset + p]);
-          const vp = f.vPrev[t * P + p];
-          for (let n = 0; n < N; n++) {
-            Sbar.get(p * N + n, x);
-            multiply(w, x, S(t, p, n));
-            addProduct(alphaBar, 1, w);
-            addProduct(betaBar, vp * f.kPrev[t * N + n], x);
-            addProduct(gammaBar, v * f.kHat[t * N + n], x);
-            vPrevBar.addScaled(p, f.beta[t] * f.kPrev[t * N + n], x);
-            kPrevBar.addScaled(n, f.beta[t] * vp, x);
-            vBar.addScaled(p, f.gamma[t] * f.kHat[t * N + n], x);
-            kHatBar.addScaled(n, f.gamma[t] * v, x);
-            mulNumber(x, f.alpha[t]);
-            Sbar.put(p * N + n, x);
-          }
-          acc.V.addScaled(vOffset + p, 1, vBar.get(p, x));
-        }
+        stateStage(t, vOffset);
         // The rotations: q̄, k̄ to Q, K and the biases; θ̄ from the rotation's derivative.
         const qk = ((b * L + t) * G + g) * N;
         for (let j = 0; j < N / 2; j++) {
