@@ -2,7 +2,7 @@
  * Bit-identity and speed of the reference VJP against another copy of it (a checkout of an older
  * commit): deep-mode problems of every gradient family drawn by the suite's own case arbitrary,
  * cotangents as the vjp properties draw them, and every gradient, condition scale and depth scale
- * compared byte for byte. Each problem runs both copies, alternating which goes first, so that the
+ * compared byte for byte (and referenceJvp's tangents alike, untimed). Each problem runs both copies, alternating which goes first, so that the
  * time ratio old/new per family is measured in one process under the same load.
  *
  *     npx tsx bench/reference-vjp-identity.ts --baseline /path/to/old/reference/vjp/index.ts [--per-family 60] [--seed 1] [--max-length 4096]
@@ -10,12 +10,12 @@
  * Exits 1 on any mismatch (a differing byte, or one copy throwing where the other does not).
  */
 import fc from 'fast-check';
-import { referenceVjp } from '../reference/vjp/index.ts';
+import { referenceJvp, referenceVjp } from '../reference/vjp/index.ts';
 import type { FamilyName, Problem } from '../spec/families.ts';
 import { GRADIENT_FAMILIES } from '../spec/gradients.ts';
 import { caseArbitrary } from '../suite/arbitraries.ts';
 import { MODES } from '../suite/settings.ts';
-import { cotangentsOf } from '../suite/vjp-check.ts';
+import { cotangentsOf, tangentsOf } from '../suite/vjp-check.ts';
 
 type Vjp = typeof referenceVjp;
 
@@ -37,7 +37,8 @@ const perFamily = integerOption('per-family', 60);
 const seed = integerOption('seed', 1);
 const maxLength = integerOption('max-length', MODES.deep.maxLength);
 const familyFilter = option('family', undefined);
-const baseline = ((await import(baselinePath)) as { referenceVjp: Vjp }).referenceVjp;
+const baselineModule = (await import(baselinePath)) as { referenceVjp: Vjp; referenceJvp: typeof referenceJvp };
+const baseline = baselineModule.referenceVjp;
 
 /** The bytes of every tensor of a VJP result, by "part.input", or the error it threw. */
 function bytesOf(vjp: Vjp, problem: Problem, cotangents: never): { bytes: Map<string, Uint8Array> } | { error: string } {
@@ -96,6 +97,15 @@ for (const family of GRADIENT_FAMILIES as readonly FamilyName[]) {
     if ('error' in before) threw++;
     else for (const bytes of before.bytes.values()) elements += bytes.length / 8;
     const diff = difference(before, after);
+    // The JVP shares the channel code: its tangents must not move either.
+    const tangents = tangentsOf(problem, generated.valueSeed + 1) as never;
+    const jvpBytes = (jvp: typeof referenceJvp): ReturnType<typeof bytesOf> =>
+      bytesOf(((p: Problem, t: never) => ({ gradients: jvp(p, t), conditionScales: {}, depthScales: {} })) as unknown as Vjp, problem, tangents);
+    const jvpDiff = difference(jvpBytes(baselineModule.referenceJvp), jvpBytes(referenceJvp));
+    if (jvpDiff !== undefined) {
+      mismatches++;
+      console.error(`MISMATCH (JVP) ${family} case ${index} (seed ${seed}, valueSeed ${generated.valueSeed}): ${jvpDiff}`);
+    }
     if (diff !== undefined) {
       mismatches++;
       console.error(`MISMATCH ${family} case ${index} (seed ${seed}, valueSeed ${generated.valueSeed}, dims ${JSON.stringify(generated.request.dims)}): ${diff}`);
@@ -103,7 +113,7 @@ for (const family of GRADIENT_FAMILIES as readonly FamilyName[]) {
   }
   rows.push(`| ${family} | ${cases.length} | ${elements} | ${(oldMs / 1000).toFixed(2)} | ${(newMs / 1000).toFixed(2)} | ${(oldMs / newMs).toFixed(2)} |`);
 }
-console.log(`${compared} problems compared (${threw} threw in both alike), ${mismatches} mismatches, ${((Date.now() - started) / 1000).toFixed(1)} s, max L ${maxLength}, seed ${seed}`);
+console.log(`${compared} problems compared, VJP and JVP (${threw} threw in both alike), ${mismatches} mismatches, ${((Date.now() - started) / 1000).toFixed(1)} s, max L ${maxLength}, seed ${seed}`);
 console.log('| family | problems | output elements compared | old s | new s | old/new |');
 console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
 for (const row of rows) console.log(row);
