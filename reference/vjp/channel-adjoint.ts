@@ -27,7 +27,7 @@
  * cotangent give the condition scales (spec/gradients.md): then h is the forward condition scale S.
  */
 import { addNumber, addProduct, DoubleDouble, mulAdd, mulNumber, twoProd } from '../double-double.ts';
-import { DoubleDoubleArray, multiply } from './double-double-array.ts';
+import { DoubleDoubleArray, multiplyElements } from './double-double-array.ts';
 
 /** The float64 factors of one channel, in processing order: index k·N + n for a_{k,n}, x, c; k for s, g. */
 export class ChannelFactors {
@@ -81,16 +81,25 @@ export class ChannelCotangents {
 }
 
 /** The forward pass of a channel, kept: h_{k,n} at (k + 1)·N + n (h_{−1} = h0 at n) and y''_k. */
-export interface ChannelForward {
+export class ChannelForward {
   readonly states: DoubleDoubleArray;
   readonly inner: DoubleDoubleArray;
+
+  /** Room for the forward pass of a channel of `length` tokens and `stateSize` states. */
+  constructor(readonly length: number, readonly stateSize: number) {
+    this.states = new DoubleDoubleArray((length + 1) * stateSize);
+    this.inner = new DoubleDoubleArray(length);
+  }
 }
 
-/** Runs the channel forward in double-double, storing every state and y''. */
-export function channelForward(f: ChannelFactors): ChannelForward {
+/**
+ * Runs the channel forward in double-double, storing every state and y'' into `out` (every element
+ * is written, so one ChannelForward serves every channel of a problem without reallocation).
+ */
+export function channelForward(f: ChannelFactors, out = new ChannelForward(f.length, f.stateSize)): ChannelForward {
   const { length: L, stateSize: N } = f;
-  const states = new DoubleDoubleArray((L + 1) * N);
-  const inner = new DoubleDoubleArray(L);
+  if (out.length !== L || out.stateSize !== N) throw new RangeError(`channelForward: out is for L ${out.length}, N ${out.stateSize}, the factors are for L ${L}, N ${N}`);
+  const { states, inner } = out;
   const h = new DoubleDouble();
   const y = new DoubleDouble();
   for (let n = 0; n < N; n++) states.put(n, h.set(f.initial[n]));
@@ -108,7 +117,7 @@ export function channelForward(f: ChannelFactors): ChannelForward {
     addNumber(y, f.skip[k]);
     inner.put(k, y);
   }
-  return { states, inner };
+  return out;
 }
 
 /**
@@ -116,11 +125,26 @@ export function channelForward(f: ChannelFactors): ChannelForward {
  * the cotangent of every factor, into `out`.
  */
 export function channelVjp(f: ChannelFactors, forward: ChannelForward, yBar: Float64Array, finalBar: Float64Array, out: ChannelCotangents): void {
+  // Three loops, each small enough for V8 to compile with its double-double steps inlined: the
+  // scan for λ (x̄ = λ, s̄, ḡ, h̄0), then c̄ = s̄·h_k and ā = λ·h_{k−1}, which read what it stored.
+  adjointScan(f, forward, yBar, finalBar, out);
   const { length: L, stateSize: N } = f;
-  const lambda = Array.from({ length: N }, (_, n) => new DoubleDouble(finalBar[n]));
+  const { states } = forward;
+  for (let k = 0; k < L; k++) {
+    for (let n = 0; n < N; n++) multiplyElements(out.readout, k * N + n, out.skip, k, states, (k + 1) * N + n);
+  }
+  for (let i = 0; i < L * N; i++) multiplyElements(out.decay, i, out.input, i, states, i);
+}
+
+/** The reverse-time scan of channelVjp: λ into out.input (x̄) per step and out.initial (h̄0) at the end, s̄ and ḡ. */
+function adjointScan(f: ChannelFactors, forward: ChannelForward, yBar: Float64Array, finalBar: Float64Array, out: ChannelCotangents): void {
+  const { length: L, stateSize: N } = f;
+  // λ lives in out.initial, where the scan leaves it (h̄0 = λ_{−1}): no per-channel allocation.
+  const lambda = out.initial;
+  const l = new DoubleDouble();
+  for (let n = 0; n < N; n++) lambda.put(n, l.set(finalBar[n]));
   const innerBar = new DoubleDouble();
   const h = new DoubleDouble();
-  const t = new DoubleDouble();
   for (let k = L - 1; k >= 0; k--) {
     twoProd(yBar[k], f.gate[k], innerBar);
     out.skip.put(k, innerBar);
@@ -129,19 +153,13 @@ export function channelVjp(f: ChannelFactors, forward: ChannelForward, yBar: Flo
     out.gate.put(k, h);
     for (let n = 0; n < N; n++) {
       const i = k * N + n;
-      const l = lambda[n];
-      forward.states.get((k + 1) * N + n, h);
-      multiply(t, innerBar, h);
-      out.readout.put(i, t);
+      lambda.get(n, l);
       addProduct(l, f.readout[i], innerBar);
       out.input.put(i, l);
-      forward.states.get(k * N + n, h);
-      multiply(t, l, h);
-      out.decay.put(i, t);
       mulNumber(l, f.decay[i]);
+      lambda.put(n, l);
     }
   }
-  for (let n = 0; n < N; n++) out.initial.put(n, lambda[n]);
 }
 
 /** The tangent of a channel: from the factors' tangents (`dot`, indexed alike), ẏ_k into yDot and ḣ_{L−1,n} into finalDot. */

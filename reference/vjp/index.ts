@@ -35,9 +35,15 @@ const DEPTH_STEP = 2 ** -20;
 
 /** The depth scale from the condition scale and the one with decays times (1 + DEPTH_STEP); never below 0. */
 function depthFromShift(scales: GradientArrays, shifted: GradientArrays): GradientArrays {
-  return Object.fromEntries(
-    Object.entries(scales).map(([name, base]) => [name, Float64Array.from(base, (g, i) => Math.max(0, (shifted[name][i] - g) / DEPTH_STEP))]),
-  );
+  const depths: GradientArrays = {};
+  for (const [name, base] of Object.entries(scales)) {
+    // A plain loop, written into the shifted array itself: Float64Array.from with a map function
+    // boxes every element and was a tenth of a deep selective-scan VJP's time.
+    const depth = shifted[name];
+    for (let i = 0; i < base.length; i++) depth[i] = Math.max(0, (depth[i] - base[i]) / DEPTH_STEP);
+    depths[name] = depth;
+  }
+  return depths;
 }
 
 /** Float64 arrays with the shapes of the inputs they belong to, as tensors. */

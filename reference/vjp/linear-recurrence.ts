@@ -8,7 +8,7 @@
 import type { LinearRecurrenceInputs, LinearRecurrenceOptions } from '../../spec/families.ts';
 import { DoubleDouble } from '../double-double.ts';
 import { sequenceIndex } from '../scaled-outputs.ts';
-import { ChannelCotangents, ChannelFactors, channelForward, channelJvp, channelVjp } from './channel-adjoint.ts';
+import { ChannelCotangents, ChannelFactors, ChannelForward, channelForward, channelJvp, channelVjp } from './channel-adjoint.ts';
 import { DoubleDoubleArray } from './double-double-array.ts';
 import type { GradientArrays, Values } from './types.ts';
 
@@ -42,6 +42,7 @@ export function linearRecurrenceGradients(inputs: LinearRecurrenceInputs, option
   const h0 = new DoubleDoubleArray(batch * dim);
   const f = new ChannelFactors(L, 1);
   const bar = new ChannelCotangents(L, 1);
+  const forward = new ChannelForward(L, 1);
   const yBar = new Float64Array(L);
   const finalBar = new Float64Array(1);
   const v = new DoubleDouble();
@@ -51,7 +52,7 @@ export function linearRecurrenceGradients(inputs: LinearRecurrenceInputs, option
       for (let k = 0; k < L; k++) yBar[k] = m(hBar[sequenceIndex(dim, L, b, d, timeOf(k, L, options))]);
       finalBar[0] = m(stateBar[b * dim + d]);
       if (absolute) f.makeAbsolute(decayScale);
-      channelVjp(f, channelForward(f), yBar, finalBar, bar);
+      channelVjp(f, channelForward(f, forward), yBar, finalBar, bar);
       for (let k = 0; k < L; k++) {
         const i = sequenceIndex(dim, L, b, d, timeOf(k, L, options));
         a.put(i, bar.decay.get(k, v));

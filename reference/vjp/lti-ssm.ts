@@ -11,7 +11,7 @@
 import type { LtiSsmInputs } from '../../spec/families.ts';
 import { DoubleDouble } from '../double-double.ts';
 import { sequenceIndex } from '../scaled-outputs.ts';
-import { ChannelCotangents, ChannelFactors, channelForward, channelJvp, channelVjp } from './channel-adjoint.ts';
+import { ChannelCotangents, ChannelFactors, ChannelForward, channelForward, channelJvp, channelVjp } from './channel-adjoint.ts';
 import { DoubleDoubleArray } from './double-double-array.ts';
 import type { GradientArrays, Values } from './types.ts';
 
@@ -42,6 +42,7 @@ export function ltiSsmGradients(inputs: LtiSsmInputs, cotangents: Values, absolu
   const yBarAll = cotangents.y as Float32Array | Float64Array;
   const f = new ChannelFactors(L, N);
   const bar = new ChannelCotangents(L, N);
+  const forward = new ChannelForward(L, N);
   const yBar = new Float64Array(L);
   const finalBar = new Float64Array(N);
   const v = new DoubleDouble();
@@ -51,7 +52,7 @@ export function ltiSsmGradients(inputs: LtiSsmInputs, cotangents: Values, absolu
       fillChannel(inputs, b, d, f);
       for (let t = 0; t < L; t++) yBar[t] = m(yBarAll[sequenceIndex(dim, L, b, d, t)]);
       if (absolute) f.makeAbsolute(decayScale);
-      channelVjp(f, channelForward(f), yBar, finalBar, bar);
+      channelVjp(f, channelForward(f, forward), yBar, finalBar, bar);
       for (let t = 0; t < L; t++) {
         const i = sequenceIndex(dim, L, b, d, t);
         const u = inputs.u.data[i];

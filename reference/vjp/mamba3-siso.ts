@@ -85,6 +85,11 @@ function forwardHead(inputs: Mamba3SisoInputs, b: number, h: number, f: HeadForw
   for (let j = 0; j < P * N; j++) S.put(j, s.set(m(inputs.ssmState?.data[head * P * N + j] ?? 0)));
   const kPrev = Float64Array.from({ length: N }, (_, n) => m(inputs.kState?.data[head * N + n] ?? 0));
   const vPrev = Float64Array.from({ length: P }, (_, p) => m(inputs.vState?.data[head * P + p] ?? 0));
+  // q and k alike: (their projection, bias, unrotated and rotated values), listed once per head, not per pair.
+  const projections = [
+    [inputs.Q.data, inputs.QBias.data, f.q, f.qHat],
+    [inputs.K.data, inputs.KBias.data, f.k, f.kHat],
+  ] as const;
   for (let t = 0; t < L; t++) {
     const at = head * L + t;
     const delta = inputs.DT.data[at];
@@ -111,10 +116,7 @@ function forwardHead(inputs: Mamba3SisoInputs, b: number, h: number, f: HeadForw
       const sn = absolute ? (j < A ? 1 : 0) : Math.sin(angle);
       f.cos[t * (N / 2) + j] = c;
       f.sin[t * (N / 2) + j] = sn;
-      for (const [src, bias, raw, rot] of [
-        [inputs.Q.data, inputs.QBias.data, f.q, f.qHat],
-        [inputs.K.data, inputs.KBias.data, f.k, f.kHat],
-      ] as const) {
+      for (const [src, bias, raw, rot] of projections) {
         const x0 = m(src[qk + 2 * j] + bias[h * N + 2 * j]);
         const x1 = m(src[qk + 2 * j + 1] + bias[h * N + 2 * j + 1]);
         raw[t * N + 2 * j] = x0;
@@ -123,8 +125,8 @@ function forwardHead(inputs: Mamba3SisoInputs, b: number, h: number, f: HeadForw
         rot[t * N + 2 * j + 1] = absolute ? sn * x0 + x1 : x0 * sn + x1 * c;
       }
     }
-    f.kPrev.set(kPrev, t * N);
-    f.vPrev.set(vPrev, t * P);
+    for (let n = 0; n < N; n++) f.kPrev[t * N + n] = kPrev[n];
+    for (let p = 0; p < P; p++) f.vPrev[t * P + p] = vPrev[p];
     const vOffset = ((b * L + t) * H + h) * P;
     for (let p = 0; p < P; p++) {
       const v = m(inputs.V.data[vOffset + p]);
@@ -136,7 +138,7 @@ function forwardHead(inputs: Mamba3SisoInputs, b: number, h: number, f: HeadForw
         S.put((t + 1) * P * N + p * N + n, s);
       }
     }
-    kPrev.set(f.kHat.subarray(t * N, (t + 1) * N));
+    for (let n = 0; n < N; n++) kPrev[n] = f.kHat[t * N + n];
     for (let p = 0; p < P; p++) vPrev[p] = m(inputs.V.data[vOffset + p]);
   }
 }
@@ -165,10 +167,79 @@ export function mamba3SisoGradients(inputs: Mamba3SisoInputs, cotangents: Values
   const [x, y, z, w] = [new DoubleDouble(), new DoubleDouble(), new DoubleDouble(), new DoubleDouble()];
   const [alphaBar, betaBar, gammaBar] = [new DoubleDouble(), new DoubleDouble(), new DoubleDouble()];
   const clear = (a: DoubleDoubleArray): void => {
-    a.hi.fill(0);
-    a.lo.fill(0);
+    for (let i = 0; i < a.length; i++) {
+      a.hi[i] = 0;
+      a.lo[i] = 0;
+    }
   };
+  // S_{index−1}[p, n] of the stored forward, into z.
+  const S = (index: number, p: number, n: number): DoubleDouble => f.S.get(index * P * N + p * N + n, z);
+  const yBarAll = cotangents.y as Float32Array | Float64Array;
+  // q and k alike: (cotangent of the rotated vector, rotated vector, projection's and bias's gradients), listed once.
+  const rotations = [
+    [qHatBar, f.qHat, acc.Q, acc.QBias],
+    [kHatBar, f.kHat, acc.K, acc.KBias],
+  ] as const;
 
+  // The per-token stages of the backward scan, as functions of their own: V8 compiles each with its
+  // double-double steps inlined, where one function holding them all ran out of inlining budget.
+  /** y_t = o_t·silu(Z): ō and Z̄ (o recomputed from S_t), D̄, and S̄ += ō ⊗ q̂_t. */
+  const outputStage = (h: number, t: number, vOffset: number): void => {
+    for (let p = 0; p < P; p++) {
+      const v = m(inputs.V.data[vOffset + p]);
+      const yBar = m(yBarAll[vOffset + p]);
+      const zValue = inputs.Z?.data[vOffset + p];
+      oBar.put(p, x.set(yBar));
+      if (zValue !== undefined) {
+        mulNumber(x, m(silu(zValue)));
+        oBar.put(p, x);
+        y.set(inputs.D === undefined ? 0 : m(inputs.D.data[h]) * v);
+        for (let n = 0; n < N; n++) addProduct(y, f.qHat[t * N + n], S(t + 1, p, n));
+        mulNumber(y, yBar);
+        acc.Z.addScaled(vOffset + p, absolute ? siluDerivativeScale(zValue) : siluDerivative(zValue), y);
+      }
+      oBar.get(p, x);
+      vBar.put(p, vCarry.get(p, y));
+      if (inputs.D !== undefined) {
+        acc.D.addScaled(h, v, x);
+        vBar.addScaled(p, m(inputs.D.data[h]), x);
+      }
+      for (let n = 0; n < N; n++) Sbar.addScaled(p * N + n, f.qHat[t * N + n], x);
+    }
+  };
+  /** q̂̄ = S_tᵀ·ō. */
+  const readoutStage = (t: number): void => {
+    clear(qHatBar);
+    for (let n = 0; n < N; n++) {
+      qHatBar.get(n, y);
+      for (let p = 0; p < P; p++) {
+        multiply(w, S(t + 1, p, n), oBar.get(p, x));
+        addProduct(y, 1, w);
+      }
+      qHatBar.put(n, y);
+    }
+  };
+  /** S_t = α·S_{t−1} + β·ṽ⊗k̃ + γ·v⊗k̂, backwards: ᾱ, β̄, γ̄, the carried cotangents, v̄ into V̄, and S̄ ← α·S̄. */
+  const stateStage = (t: number, vOffset: number): void => {
+    for (let p = 0; p < P; p++) {
+      const v = m(inputs.V.data[vOffset + p]);
+      const vp = f.vPrev[t * P + p];
+      for (let n = 0; n < N; n++) {
+        Sbar.get(p * N + n, x);
+        multiply(w, x, S(t, p, n));
+        addProduct(alphaBar, 1, w);
+        addProduct(betaBar, vp * f.kPrev[t * N + n], x);
+        addProduct(gammaBar, v * f.kHat[t * N + n], x);
+        vPrevBar.addScaled(p, f.beta[t] * f.kPrev[t * N + n], x);
+        kPrevBar.addScaled(n, f.beta[t] * vp, x);
+        vBar.addScaled(p, f.gamma[t] * f.kHat[t * N + n], x);
+        kHatBar.addScaled(n, f.gamma[t] * v, x);
+        mulNumber(x, f.alpha[t]);
+        Sbar.put(p * N + n, x);
+      }
+      acc.V.addScaled(vOffset + p, 1, vBar.get(p, x));
+    }
+  };
   for (let b = 0; b < batch; b++) {
     for (let h = 0; h < H; h++) {
       const head = b * H + h;
@@ -181,39 +252,10 @@ export function mamba3SisoGradients(inputs: Mamba3SisoInputs, cotangents: Values
       for (let t = L - 1; t >= 0; t--) {
         const vOffset = ((b * L + t) * H + h) * P;
         const at = head * L + t;
-        const S = (index: number, p: number, n: number): DoubleDouble => f.S.get(index * P * N + p * N + n, z);
         // y_t = o_t·silu(Z): ō and Z̄ (o recomputed from S_t).
-        for (let p = 0; p < P; p++) {
-          const v = m(inputs.V.data[vOffset + p]);
-          const yBar = cot('y', vOffset + p);
-          const zValue = inputs.Z?.data[vOffset + p];
-          oBar.put(p, x.set(yBar));
-          if (zValue !== undefined) {
-            mulNumber(x, m(silu(zValue)));
-            oBar.put(p, x);
-            y.set(inputs.D === undefined ? 0 : m(inputs.D.data[h]) * v);
-            for (let n = 0; n < N; n++) addProduct(y, f.qHat[t * N + n], S(t + 1, p, n));
-            mulNumber(y, yBar);
-            acc.Z.addScaled(vOffset + p, absolute ? siluDerivativeScale(zValue) : siluDerivative(zValue), y);
-          }
-          oBar.get(p, x);
-          vBar.put(p, vCarry.get(p, y));
-          if (inputs.D !== undefined) {
-            acc.D.addScaled(h, v, x);
-            vBar.addScaled(p, m(inputs.D.data[h]), x);
-          }
-          for (let n = 0; n < N; n++) Sbar.addScaled(p * N + n, f.qHat[t * N + n], x);
-        }
+        outputStage(h, t, vOffset);
         // q̂̄ = S_tᵀ·ō.
-        clear(qHatBar);
-        for (let n = 0; n < N; n++) {
-          qHatBar.get(n, y);
-          for (let p = 0; p < P; p++) {
-            multiply(w, S(t + 1, p, n), oBar.get(p, x));
-            addProduct(y, 1, w);
-          }
-          qHatBar.put(n, y);
-        }
+        readoutStage(t);
         // S_t = α·S_{t−1} + β·ṽ⊗k̃ + γ·v⊗k̂.
         alphaBar.set(0);
         betaBar.set(0);
@@ -221,46 +263,26 @@ export function mamba3SisoGradients(inputs: Mamba3SisoInputs, cotangents: Values
         clear(kPrevBar);
         clear(vPrevBar);
         for (let n = 0; n < N; n++) kHatBar.put(n, kCarry.get(n, x));
-        for (let p = 0; p < P; p++) {
-          const v = m(inputs.V.data[vOffset + p]);
-          const vp = f.vPrev[t * P + p];
-          for (let n = 0; n < N; n++) {
-            Sbar.get(p * N + n, x);
-            multiply(w, x, S(t, p, n));
-            addProduct(alphaBar, 1, w);
-            addProduct(betaBar, vp * f.kPrev[t * N + n], x);
-            addProduct(gammaBar, v * f.kHat[t * N + n], x);
-            vPrevBar.addScaled(p, f.beta[t] * f.kPrev[t * N + n], x);
-            kPrevBar.addScaled(n, f.beta[t] * vp, x);
-            vBar.addScaled(p, f.gamma[t] * f.kHat[t * N + n], x);
-            kHatBar.addScaled(n, f.gamma[t] * v, x);
-            mulNumber(x, f.alpha[t]);
-            Sbar.put(p * N + n, x);
-          }
-          acc.V.addScaled(vOffset + p, 1, vBar.get(p, x));
-        }
+        stateStage(t, vOffset);
         // The rotations: q̄, k̄ to Q, K and the biases; θ̄ from the rotation's derivative.
         const qk = ((b * L + t) * G + g) * N;
         for (let j = 0; j < N / 2; j++) {
           const c = f.cos[t * (N / 2) + j];
           const sn = f.sin[t * (N / 2) + j];
-          for (const [bar, rot, src, bias] of [
-            [qHatBar, f.qHat, 'Q', 'QBias'],
-            [kHatBar, f.kHat, 'K', 'KBias'],
-          ] as const) {
+          for (const [bar, rot, src, bias] of rotations) {
             bar.get(2 * j, x);
             bar.get(2 * j + 1, y);
             // (x0, x1) ↦ (x0·c − x1·s, x0·s + x1·c): x̄0 = c·ō0 + s·ō1, x̄1 = −s·ō0 + c·ō1.
             w.set(0);
             addProduct(w, c, x);
             addProduct(w, sn, y);
-            acc[src].addScaled(qk + 2 * j, 1, w);
-            acc[bias].addScaled(h * N + 2 * j, 1, w);
+            src.addScaled(qk + 2 * j, 1, w);
+            bias.addScaled(h * N + 2 * j, 1, w);
             w.set(0);
             addProduct(w, absolute ? sn : -sn, x);
             addProduct(w, c, y);
-            acc[src].addScaled(qk + 2 * j + 1, 1, w);
-            acc[bias].addScaled(h * N + 2 * j + 1, 1, w);
+            src.addScaled(qk + 2 * j + 1, 1, w);
+            bias.addScaled(h * N + 2 * j + 1, 1, w);
             if (j < A) {
               thetaBar.addScaled(j, absolute ? rot[t * N + 2 * j + 1] : -rot[t * N + 2 * j + 1], x);
               thetaBar.addScaled(j, rot[t * N + 2 * j], y);
@@ -268,10 +290,13 @@ export function mamba3SisoGradients(inputs: Mamba3SisoInputs, cotangents: Values
           }
         }
         // The scalars of the step: α = exp(ADT), λ = σ(Trap), β, γ, and θ's increment φ·δ.
-        const { delta, alpha, lambda } = { delta: f.delta[t], alpha: f.alpha[t], lambda: f.lambda[t] };
+        const delta = f.delta[t];
+        const alpha = f.alpha[t];
+        const lambda = f.lambda[t];
         // Absolute: λ and 1 − λ by 1 as in β and γ; σ' = λ(1 − λ) by max(λ, 1 − λ), what a product
         // with one factor formed by subtraction (absolute error u) can err relative to.
-        const [weight, oneMinus] = absolute ? [1, 1] : [lambda, 1 - lambda];
+        const weight = absolute ? 1 : lambda;
+        const oneMinus = absolute ? 1 : 1 - lambda;
         const slope = absolute ? Math.max(lambda, 1 - lambda) : lambda * (1 - lambda);
         acc.ADT.addScaled(at, alpha, alphaBar);
         acc.ADT.addScaled(at, alpha * oneMinus * delta, betaBar);

@@ -14,37 +14,78 @@
  */
 import type { SelectiveScanInputs, SelectiveScanOptions } from '../../spec/families.ts';
 import { silu, softplus } from '../../spec/families/selective-scan/discretization.ts';
-import { dimensionsOf, projectionIndex, projectionLayout } from '../../spec/shapes.ts';
+import { dimensionsOf, projectionIndex, projectionLayout, type Dimensions, type ProjectionLayout } from '../../spec/shapes.ts';
 import { DoubleDouble, addProduct } from '../double-double.ts';
 import { sequenceIndex } from '../scaled-outputs.ts';
-import { ChannelCotangents, ChannelFactors, channelForward, channelJvp, channelVjp } from './channel-adjoint.ts';
+import { ChannelCotangents, ChannelFactors, ChannelForward, channelForward, channelJvp, channelVjp } from './channel-adjoint.ts';
 import { siluDerivative, siluDerivativeScale, softplusDerivative } from './derivatives.ts';
-import { DoubleDoubleArray } from './double-double-array.ts';
+import { DoubleDoubleArray, ScaledTerms } from './double-double-array.ts';
 import type { GradientArrays, Values } from './types.ts';
 
-/** Whether the state resets at token t of row b: seqIdx changes there (t ≥ 1). */
-function resetsAt(inputs: SelectiveScanInputs, L: number, b: number, t: number): boolean {
-  const ids = inputs.seqIdx?.data;
-  return ids !== undefined && t > 0 && ids[b * L + t] !== ids[b * L + t - 1];
+/** What every channel of a problem shares: its dimensions and B/C layouts, computed once. */
+interface ProblemShape {
+  readonly dims: Dimensions;
+  readonly layoutB: ProjectionLayout;
+  readonly layoutC: ProjectionLayout;
 }
 
-/** The forward factors of channel (b, d) into f; returns nothing, fills shifted (δ) and delta (Δ) per t. */
-function fillChannel(inputs: SelectiveScanInputs, options: SelectiveScanOptions, b: number, d: number, f: ChannelFactors, shifted: Float64Array, delta: Float64Array): void {
-  const dims = dimensionsOf({ family: 'selective-scan', inputs, options });
+/** The dimensions and B/C layouts of a problem. */
+function shapeOf(inputs: SelectiveScanInputs, options: SelectiveScanOptions): ProblemShape {
+  return { dims: dimensionsOf({ family: 'selective-scan', inputs, options }), layoutB: projectionLayout(inputs.B.shape), layoutC: projectionLayout(inputs.C.shape) };
+}
+
+/**
+ * Per token of the current channel: δ (shifted), Δ (delta), whether the state resets, and per
+ * (t, n) the indices of B and C and the decay exp(Δ·A) before any absolute value: what the chain
+ * rule reads back after the adjoint, kept so that it is computed once per channel.
+ */
+class ChannelSteps {
+  readonly shifted: Float64Array;
+  readonly delta: Float64Array;
+  readonly resets: Uint8Array;
+  readonly bIndex: Int32Array;
+  readonly cIndex: Int32Array;
+  readonly decay: Float64Array;
+
+  /** Room for a channel of `length` tokens and `stateSize` states. */
+  constructor(length: number, stateSize: number) {
+    this.shifted = new Float64Array(length);
+    this.delta = new Float64Array(length);
+    this.resets = new Uint8Array(length);
+    this.bIndex = new Int32Array(length * stateSize);
+    this.cIndex = new Int32Array(length * stateSize);
+    this.decay = new Float64Array(length * stateSize);
+  }
+}
+
+/** The forward factors of channel (b, d) into f, and its steps (δ, Δ, resets, B/C indices, decays) into s. */
+function fillChannel(inputs: SelectiveScanInputs, options: SelectiveScanOptions, shape: ProblemShape, b: number, d: number, f: ChannelFactors, s: ChannelSteps): void {
+  const { dims, layoutB, layoutC } = shape;
   const { dim, length: L, stateSize: N } = dims;
-  const layoutB = projectionLayout(inputs.B.shape);
-  const layoutC = projectionLayout(inputs.C.shape);
+  const ids = inputs.seqIdx?.data;
+  const bias = inputs.deltaBias?.data[d] ?? 0;
   for (let t = 0; t < L; t++) {
     const i = sequenceIndex(dim, L, b, d, t);
     const u = inputs.u.data[i];
-    shifted[t] = inputs.delta.data[i] + (inputs.deltaBias?.data[d] ?? 0);
-    delta[t] = options.deltaSoftplus ? softplus(shifted[t]) : shifted[t];
-    // At a reset the decay is the constant 0, never exp(…)·0 (NaN after an overflow).
-    const reset = resetsAt(inputs, L, b, t);
+    const shifted = inputs.delta.data[i] + bias;
+    const delta = options.deltaSoftplus ? softplus(shifted) : shifted;
+    s.shifted[t] = shifted;
+    s.delta[t] = delta;
+    // The state resets at token t of row b where seqIdx changes (t ≥ 1). There the decay is the
+    // constant 0, never exp(…)·0 (NaN after an overflow).
+    const reset = ids !== undefined && t > 0 && ids[b * L + t] !== ids[b * L + t - 1];
+    s.resets[t] = reset ? 1 : 0;
     for (let n = 0; n < N; n++) {
-      f.decay[t * N + n] = reset ? 0 : Math.exp(delta[t] * inputs.A.data[d * N + n]);
-      f.input[t * N + n] = delta[t] * (inputs.B.data[projectionIndex(layoutB, dims, b, d, n, t)] * u);
-      f.readout[t * N + n] = inputs.C.data[projectionIndex(layoutC, dims, b, d, n, t)];
+      const k = t * N + n;
+      const bIndex = projectionIndex(layoutB, dims, b, d, n, t);
+      const cIndex = projectionIndex(layoutC, dims, b, d, n, t);
+      s.bIndex[k] = bIndex;
+      s.cIndex[k] = cIndex;
+      const a = reset ? 0 : Math.exp(delta * inputs.A.data[d * N + n]);
+      s.decay[k] = a;
+      f.decay[k] = a;
+      f.input[k] = delta * (inputs.B.data[bIndex] * u);
+      f.readout[k] = inputs.C.data[cIndex];
     }
     f.skip[t] = inputs.D === undefined ? 0 : inputs.D.data[d] * u;
     f.gate[t] = inputs.z === undefined ? 1 : silu(inputs.z.data[i]);
@@ -58,94 +99,130 @@ function fillChannel(inputs: SelectiveScanInputs, options: SelectiveScanOptions,
  * (every decay also multiplied by `decayScale`, for the depth scale).
  */
 export function selectiveScanGradients(inputs: SelectiveScanInputs, options: SelectiveScanOptions, cotangents: Values, absolute: boolean, decayScale = 1): GradientArrays {
-  const dims = dimensionsOf({ family: 'selective-scan', inputs, options });
-  const { batch, dim, length: L, stateSize: N } = dims;
-  const layoutB = projectionLayout(inputs.B.shape);
-  const layoutC = projectionLayout(inputs.C.shape);
-  const m = absolute ? Math.abs : (v: number): number => v;
-  const acc: Record<string, DoubleDoubleArray> = {};
-  for (const [name, tensor] of Object.entries(inputs)) if (tensor !== undefined && name !== 'seqIdx') acc[name] = new DoubleDoubleArray(tensor.data.length);
+  const shape = shapeOf(inputs, options);
+  const { batch, dim, length: L, stateSize: N } = shape.dims;
+  const made: Record<string, DoubleDoubleArray> = {};
+  for (const [name, tensor] of Object.entries(inputs)) if (tensor !== undefined && name !== 'seqIdx') made[name] = new DoubleDoubleArray(tensor.data.length);
+  // The accumulators of the optional inputs exist exactly when the inputs do (checked before each use).
+  const acc = made as Record<'A' | 'B' | 'C' | 'u' | 'delta' | 'D' | 'z' | 'deltaBias' | 'h0', DoubleDoubleArray>;
   const yBarAll = cotangents.y as Float32Array | Float64Array;
   const stateBarAll = cotangents.lastState as Float32Array | Float64Array;
+  const Adata = inputs.A.data;
+  const Bdata = inputs.B.data;
 
   const f = new ChannelFactors(L, N);
+  const steps = new ChannelSteps(L, N);
+  const forward = new ChannelForward(L, N);
   const bar = new ChannelCotangents(L, N);
   const yBar = new Float64Array(L);
   const finalBar = new Float64Array(N);
-  const shifted = new Float64Array(L);
-  const delta = new Float64Array(L);
-  const deltaBar = new DoubleDouble();
+  // The terms of each accumulator, per (t, n) or per t of the channel: see ScaledTerms.
+  const [termsA, termsB, termsU, termsC] = [0, 1, 2, 3].map(() => new ScaledTerms(L * N));
+  const [termsSkip, termsD, termsZ, termsDelta, termsDeltaBias] = [0, 1, 2, 3, 4].map(() => new ScaledTerms(L));
+  const termsH0 = new ScaledTerms(N);
+  termsC.scale.fill(1);
+  termsH0.scale.fill(1);
+  const deltaBar = new DoubleDoubleArray(L);
+  const sum = new DoubleDouble();
   const v = new DoubleDouble();
 
   for (let b = 0; b < batch; b++) {
     for (let d = 0; d < dim; d++) {
-      fillChannel(inputs, options, b, d, f, shifted, delta);
-      for (let t = 0; t < L; t++) yBar[t] = m(yBarAll[sequenceIndex(dim, L, b, d, t)]);
-      for (let n = 0; n < N; n++) finalBar[n] = m(stateBarAll[(b * dim + d) * N + n]);
+      fillChannel(inputs, options, shape, b, d, f, steps);
+      // m(v) of the formulas: the value, or its absolute value for the condition scales.
+      for (let t = 0; t < L; t++) {
+        const c = yBarAll[sequenceIndex(dim, L, b, d, t)];
+        yBar[t] = absolute ? Math.abs(c) : c;
+      }
+      for (let n = 0; n < N; n++) {
+        const c = stateBarAll[(b * dim + d) * N + n];
+        finalBar[n] = absolute ? Math.abs(c) : c;
+      }
       if (absolute) f.makeAbsolute(decayScale);
-      channelVjp(f, channelForward(f), yBar, finalBar, bar);
+      channelVjp(f, channelForward(f, forward), yBar, finalBar, bar);
 
+      const { delta, shifted, resets, bIndex, cIndex, decay } = steps;
+      const Dd = inputs.D === undefined ? 0 : inputs.D.data[d];
       for (let t = 0; t < L; t++) {
         const i = sequenceIndex(dim, L, b, d, t);
         const u = inputs.u.data[i];
         const D = delta[t];
-        const reset = resetsAt(inputs, L, b, t);
-        deltaBar.set(0);
+        const reset = resets[t] === 1;
+        sum.set(0);
         for (let n = 0; n < N; n++) {
           const k = t * N + n;
-          const A = inputs.A.data[d * N + n];
-          const bIndex = projectionIndex(layoutB, dims, b, d, n, t);
-          const B = inputs.B.data[bIndex];
+          const A = Adata[d * N + n];
+          const B = Bdata[bIndex[k]];
+          const a = decay[k];
+          const aA = a * A;
+          const aD = a * D;
+          const Bu = B * u;
+          const Du = D * u;
+          const DB = D * B;
           // A reset's decay is the constant 0: nothing flows to Δ or A through it.
-          if (!reset) {
-            const a = Math.exp(D * A);
-            bar.decay.get(k, v);
-            addProduct(deltaBar, m(a * A), v);
-            acc.A.addScaled(d * N + n, m(a * D), v);
-          }
-          bar.input.get(k, v);
-          addProduct(deltaBar, m(B * u), v);
-          acc.B.addScaled(bIndex, m(D * u), v);
-          acc.u.addScaled(i, m(D * B), v);
-          acc.C.addScaled(projectionIndex(layoutC, dims, b, d, n, t), 1, bar.readout.get(k, v));
+          if (!reset) addProduct(sum, absolute ? Math.abs(aA) : aA, bar.decay.get(k, v));
+          addProduct(sum, absolute ? Math.abs(Bu) : Bu, bar.input.get(k, v));
+          termsA.index[k] = reset ? -1 : d * N + n;
+          termsA.scale[k] = absolute ? Math.abs(aD) : aD;
+          termsB.index[k] = bIndex[k];
+          termsB.scale[k] = absolute ? Math.abs(Du) : Du;
+          termsU.index[k] = i;
+          termsU.scale[k] = absolute ? Math.abs(DB) : DB;
+          termsC.index[k] = cIndex[k];
         }
-        if (inputs.D !== undefined) {
-          bar.skip.get(t, v);
-          acc.u.addScaled(i, m(inputs.D.data[d]), v);
-          acc.D.addScaled(d, m(u), v);
+        deltaBar.put(t, sum);
+        termsSkip.index[t] = i;
+        termsSkip.scale[t] = absolute ? Math.abs(Dd) : Dd;
+        termsD.index[t] = d;
+        termsD.scale[t] = absolute ? Math.abs(u) : u;
+        if (inputs.z !== undefined) {
+          termsZ.index[t] = i;
+          termsZ.scale[t] = absolute ? siluDerivativeScale(inputs.z.data[i]) : siluDerivative(inputs.z.data[i]);
         }
-        if (inputs.z !== undefined) acc.z.addScaled(i, absolute ? siluDerivativeScale(inputs.z.data[i]) : siluDerivative(inputs.z.data[i]), bar.gate.get(t, v));
-        const chain = options.deltaSoftplus ? softplusDerivative(shifted[t]) : 1;
-        acc.delta.addScaled(i, chain, deltaBar);
-        if (inputs.deltaBias !== undefined) acc.deltaBias.addScaled(d, chain, deltaBar);
+        termsDelta.index[t] = i;
+        termsDelta.scale[t] = options.deltaSoftplus ? softplusDerivative(shifted[t]) : 1;
+        termsDeltaBias.index[t] = d;
+        termsDeltaBias.scale[t] = termsDelta.scale[t];
       }
+      // Each accumulator element gets its terms in the formulas' order: ū_t the Σ_n x̄ terms, then s̄·D.
+      termsA.addTo(acc.A, bar.decay);
+      termsB.addTo(acc.B, bar.input);
+      termsU.addTo(acc.u, bar.input);
+      termsC.addTo(acc.C, bar.readout);
+      if (inputs.D !== undefined) {
+        termsSkip.addTo(acc.u, bar.skip);
+        termsD.addTo(acc.D, bar.skip);
+      }
+      if (inputs.z !== undefined) termsZ.addTo(acc.z, bar.gate);
+      termsDelta.addTo(acc.delta, deltaBar);
+      if (inputs.deltaBias !== undefined) termsDeltaBias.addTo(acc.deltaBias, deltaBar);
       if (inputs.h0 !== undefined) {
-        for (let n = 0; n < N; n++) acc.h0.addScaled((b * dim + d) * N + n, 1, bar.initial.get(n, v));
+        for (let n = 0; n < N; n++) termsH0.index[n] = (b * dim + d) * N + n;
+        termsH0.addTo(acc.h0, bar.initial);
       }
     }
   }
-  return Object.fromEntries(Object.entries(acc).map(([name, array]) => [name, array.rounded()]));
+  return Object.fromEntries(Object.entries(made).map(([name, array]) => [name, array.rounded()]));
 }
 
 /** J·v: the tangents of y and lastState from a tangent of every differentiable input present (absent ones 0). */
 export function selectiveScanTangents(inputs: SelectiveScanInputs, options: SelectiveScanOptions, tangents: Values): { y: Float64Array; lastState: Float64Array } {
-  const dims = dimensionsOf({ family: 'selective-scan', inputs, options });
-  const { batch, dim, length: L, stateSize: N } = dims;
-  const layoutB = projectionLayout(inputs.B.shape);
-  const layoutC = projectionLayout(inputs.C.shape);
+  const shape = shapeOf(inputs, options);
+  const { batch, dim, length: L, stateSize: N } = shape.dims;
   const tv = (name: string, index: number): number => tangents[name]?.[index] ?? 0;
   const y = new Float64Array(batch * dim * L);
   const lastState = new Float64Array(batch * dim * N);
   const f = new ChannelFactors(L, N);
   const dot = new ChannelFactors(L, N);
-  const shifted = new Float64Array(L);
-  const delta = new Float64Array(L);
+  const steps = new ChannelSteps(L, N);
+  const forward = new ChannelForward(L, N);
+  const { shifted, delta } = steps;
   const yDot = new DoubleDoubleArray(L);
   const finalDot = new DoubleDoubleArray(N);
 
   for (let b = 0; b < batch; b++) {
     for (let d = 0; d < dim; d++) {
-      fillChannel(inputs, options, b, d, f, shifted, delta);
+      fillChannel(inputs, options, shape, b, d, f, steps);
       for (let t = 0; t < L; t++) {
         const i = sequenceIndex(dim, L, b, d, t);
         const u = inputs.u.data[i];
@@ -153,17 +230,17 @@ export function selectiveScanTangents(inputs: SelectiveScanInputs, options: Sele
         const deltaDot = (options.deltaSoftplus ? softplusDerivative(shifted[t]) : 1) * (tv('delta', i) + tv('deltaBias', d));
         for (let n = 0; n < N; n++) {
           const k = t * N + n;
-          const bIndex = projectionIndex(layoutB, dims, b, d, n, t);
+          const bIndex = steps.bIndex[k];
           const B = inputs.B.data[bIndex];
           dot.decay[k] = f.decay[k] * (deltaDot * inputs.A.data[d * N + n] + delta[t] * tv('A', d * N + n));
           dot.input[k] = deltaDot * (B * u) + delta[t] * (tv('B', bIndex) * u + B * uDot);
-          dot.readout[k] = tv('C', projectionIndex(layoutC, dims, b, d, n, t));
+          dot.readout[k] = tv('C', steps.cIndex[k]);
         }
         dot.skip[t] = inputs.D === undefined ? 0 : tv('D', d) * u + inputs.D.data[d] * uDot;
         dot.gate[t] = inputs.z === undefined ? 0 : siluDerivative(inputs.z.data[i]) * tv('z', i);
       }
       for (let n = 0; n < N; n++) dot.initial[n] = tv('h0', (b * dim + d) * N + n);
-      channelJvp(f, channelForward(f), dot, yDot, finalDot);
+      channelJvp(f, channelForward(f, forward), dot, yDot, finalDot);
       const rounded = yDot.rounded();
       for (let t = 0; t < L; t++) y[sequenceIndex(dim, L, b, d, t)] = rounded[t];
       lastState.set(finalDot.rounded(), (b * dim + d) * N);

@@ -17,9 +17,9 @@ import type { SsdInputs, SsdOptions } from '../../spec/families.ts';
 import { groupOfHead, ssdSizes } from '../../spec/families/ssd/dimensions.ts';
 import { dtLimits, silu, softplus } from '../../spec/families/ssd/discretization.ts';
 import { DoubleDouble, addProduct } from '../double-double.ts';
-import { ChannelCotangents, ChannelFactors, channelForward, channelJvp, channelVjp } from './channel-adjoint.ts';
+import { ChannelCotangents, ChannelFactors, ChannelForward, channelForward, channelJvp, channelVjp } from './channel-adjoint.ts';
 import { clampDerivative, siluDerivative, siluDerivativeScale, softplusDerivative } from './derivatives.ts';
-import { DoubleDoubleArray } from './double-double-array.ts';
+import { DoubleDoubleArray, ScaledTerms } from './double-double-array.ts';
 import type { GradientArrays, Values } from './types.ts';
 
 /** Δ_t of head h in row b, the decay a_t (0 at a reset) and dΔ/d(dt) (softplus' times the clamp's mask), for every t. */
@@ -83,6 +83,13 @@ export function ssdGradients(inputs: SsdInputs, options: SsdOptions, cotangents:
   const deltaBar = new DoubleDoubleArray(L);
   const v = new DoubleDouble();
   const sum = new DoubleDouble();
+  const forward = new ChannelForward(L, N);
+  // The terms of each accumulator, per (t, n) or per t of the channel: see ScaledTerms.
+  const [termsA, termsB, termsX, termsC] = [0, 1, 2, 3].map(() => new ScaledTerms(L * N));
+  const [termsSkip, termsD, termsZ] = [0, 1, 2].map(() => new ScaledTerms(L));
+  const termsInitial = new ScaledTerms(N);
+  termsC.scale.fill(1);
+  termsInitial.scale.fill(1);
 
   for (let b = 0; b < batch; b++) {
     for (let h = 0; h < H; h++) {
@@ -96,35 +103,56 @@ export function ssdGradients(inputs: SsdInputs, options: SsdOptions, cotangents:
         for (let t = 0; t < L; t++) yBar[t] = m(yBarAll[((b * L + t) * H + h) * P + p]);
         for (let n = 0; n < N; n++) finalBar[n] = m(stateBarAll[((b * H + h) * P + p) * N + n]);
         if (absolute) f.makeAbsolute(decayScale);
-        channelVjp(f, channelForward(f), yBar, finalBar, bar);
+        channelVjp(f, channelForward(f, forward), yBar, finalBar, bar);
 
+        const dIndex = dPerChannel ? h * P + p : h;
+        const Dvalue = inputs.D === undefined ? 0 : inputs.D.data[dIndex];
         for (let t = 0; t < L; t++) {
           const xIndex = ((b * L + t) * H + h) * P + p;
           const x = inputs.x.data[xIndex];
           const bc = ((b * L + t) * G + g) * N;
+          const aA = decay[t] * A;
+          const aD = decay[t] * delta[t];
           deltaBar.get(t, sum);
           for (let n = 0; n < N; n++) {
             const k = t * N + n;
-            bar.decay.get(k, v);
-            addProduct(sum, m(decay[t] * A), v);
-            acc.A.addScaled(h, m(decay[t] * delta[t]), v);
-            bar.input.get(k, v);
-            addProduct(sum, m(inputs.B.data[bc + n] * x), v);
-            acc.B.addScaled(bc + n, m(delta[t] * x), v);
-            acc.x.addScaled(xIndex, m(delta[t] * inputs.B.data[bc + n]), v);
-            acc.C.addScaled(bc + n, 1, bar.readout.get(k, v));
+            const B = inputs.B.data[bc + n];
+            const Bx = B * x;
+            const Dx = delta[t] * x;
+            const DB = delta[t] * B;
+            addProduct(sum, absolute ? Math.abs(aA) : aA, bar.decay.get(k, v));
+            addProduct(sum, absolute ? Math.abs(Bx) : Bx, bar.input.get(k, v));
+            termsA.index[k] = h;
+            termsA.scale[k] = absolute ? Math.abs(aD) : aD;
+            termsB.index[k] = bc + n;
+            termsB.scale[k] = absolute ? Math.abs(Dx) : Dx;
+            termsX.index[k] = xIndex;
+            termsX.scale[k] = absolute ? Math.abs(DB) : DB;
+            termsC.index[k] = bc + n;
           }
           deltaBar.put(t, sum);
-          if (inputs.D !== undefined) {
-            const dIndex = dPerChannel ? h * P + p : h;
-            bar.skip.get(t, v);
-            acc.x.addScaled(xIndex, m(inputs.D.data[dIndex]), v);
-            acc.D.addScaled(dIndex, m(x), v);
+          termsSkip.index[t] = xIndex;
+          termsSkip.scale[t] = absolute ? Math.abs(Dvalue) : Dvalue;
+          termsD.index[t] = dIndex;
+          termsD.scale[t] = absolute ? Math.abs(x) : x;
+          if (inputs.z !== undefined) {
+            termsZ.index[t] = xIndex;
+            termsZ.scale[t] = absolute ? siluDerivativeScale(inputs.z.data[xIndex]) : siluDerivative(inputs.z.data[xIndex]);
           }
-          if (inputs.z !== undefined) acc.z.addScaled(xIndex, absolute ? siluDerivativeScale(inputs.z.data[xIndex]) : siluDerivative(inputs.z.data[xIndex]), bar.gate.get(t, v));
         }
+        // Each accumulator element gets its terms in the formulas' order: x̄ the Σ_n x̄_n terms, then s̄·D.
+        termsA.addTo(acc.A, bar.decay);
+        termsB.addTo(acc.B, bar.input);
+        termsX.addTo(acc.x, bar.input);
+        termsC.addTo(acc.C, bar.readout);
+        if (inputs.D !== undefined) {
+          termsSkip.addTo(acc.x, bar.skip);
+          termsD.addTo(acc.D, bar.skip);
+        }
+        if (inputs.z !== undefined) termsZ.addTo(acc.z, bar.gate);
         if (inputs.initialStates !== undefined) {
-          for (let n = 0; n < N; n++) acc.initialStates.addScaled(((b * H + h) * P + p) * N + n, 1, bar.initial.get(n, v));
+          for (let n = 0; n < N; n++) termsInitial.index[n] = ((b * H + h) * P + p) * N + n;
+          termsInitial.addTo(acc.initialStates, bar.initial);
         }
       }
       for (let t = 0; t < L; t++) {
