@@ -175,7 +175,10 @@ export function gradientBounds(
     const out = new Float64Array(size);
     const sharesAmbiguity = ambiguous.size > 0 && name === 'dtBias';
     for (let i = 0; i < size; i++) {
-      out[i] = (name === 'dt' && ambiguous.has(i)) || sharesAmbiguity ? Number.POSITIVE_INFINITY : relative * scale.data[i] + perStep * (depth.data[i] + DEPTH_SLACK * scale.data[i]) + floor;
+      const bound = (name === 'dt' && ambiguous.has(i)) || sharesAmbiguity ? Number.POSITIVE_INFINITY : relative * scale.data[i] + perStep * (depth.data[i] + DEPTH_SLACK * scale.data[i]) + floor;
+      // No finite bound is no bound: where ρ ≥ 1 the factors are infinite and a zero G gives ∞·0,
+      // an overflowed G gives a NaN depth scale; such an element is not judged, never held to NaN.
+      out[i] = bound < Number.POSITIVE_INFINITY ? bound : Number.POSITIVE_INFINITY;
       if (out[i] === Number.POSITIVE_INFINITY) unjudged++;
     }
     bounds[name] = out;

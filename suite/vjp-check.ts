@@ -115,6 +115,14 @@ export function judgedGradients<F extends FamilyName>(context: RunContext<F>, pr
   return { reference, bounds };
 }
 
+/**
+ * The decline of a case in which rule V judges none of the gradient elements there are (`judged`
+ * of `total`): a pass would have checked nothing. Undefined when some element was judged.
+ */
+export function nothingJudged(judged: number, total: number): { kind: 'declined'; reason: string } | undefined {
+  return judged === 0 && total > 0 ? { kind: 'declined', reason: `none of the ${total} gradient elements is judged by rule V (non-finite reference, no finite bound, or ambiguous clamp)` } : undefined;
+}
+
 /** Whether an element is judged: a finite reference and a finite bound (rule V leaves ambiguous clamps out). */
 export function isJudged(judged: JudgedGradients, name: string, i: number): boolean {
   const g = (judged.reference.gradients as Readonly<Record<string, OutputTensor | undefined>>)[name];

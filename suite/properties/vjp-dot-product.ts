@@ -8,7 +8,7 @@ import type { AnyProblem } from '../../spec/families.ts';
 import { referenceJvp } from '../../reference/vjp/index.ts';
 import { caseArbitrary } from '../arbitraries.ts';
 import { guarded } from '../pipeline.ts';
-import { cotangentsOf, isJudged, judgedGradients, runVjp, tangentsOf, vjpNotApplicable } from '../vjp-check.ts';
+import { cotangentsOf, isJudged, judgedGradients, nothingJudged, runVjp, tangentsOf, vjpNotApplicable } from '../vjp-check.ts';
 import { withParameters, type PropertyDefinition } from './harness.ts';
 
 /** float64's unit roundoff: the two inner products are summed in float64 from float64-rounded references. */
@@ -52,7 +52,8 @@ export const vjpDotProduct: PropertyDefinition<'vjp-dot-product'> = {
         }
       }
       // Nothing to judge is a pass only when there is nothing at all (L = 0 without other inputs).
-      if (terms === 0 && elements > 0) return { kind: 'declined', reason: `none of the ${elements} gradient elements is judged by rule V (non-finite reference or ambiguous clamp)` };
+      const declined = nothingJudged(terms, elements);
+      if (declined !== undefined) return declined;
       const jvp = referenceJvp(c.problem, tangents as never) as unknown as Readonly<Record<string, { data: Float64Array }>>;
       let jvpSide = 0;
       for (const [name, cotangent] of Object.entries(cotangents as unknown as Readonly<Record<string, { data: Float32Array }>>)) {

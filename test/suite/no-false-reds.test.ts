@@ -23,6 +23,9 @@ import sequential from '../../implementations/sequential/index.ts';
 import webgpu from '../../implementations/webgpu/index.ts';
 import { ImplementationUnavailableError } from '../../spec/implementation.ts';
 import fftConv from '../../implementations/fft-conv/index.ts';
+import { referenceVjp } from '../../reference/vjp/index.ts';
+import { gradientBounds } from '../../suite/gradient-tolerance.ts';
+import { cotangentsOf } from '../../suite/vjp-check.ts';
 
 const byName = (list: readonly ScanImplementation[], name: string) => {
   const found = list.find((i) => i.name === name);
@@ -30,6 +33,7 @@ const byName = (list: readonly ScanImplementation[], name: string) => {
   return found;
 };
 const sequentialF64 = byName(sequential, 'sequential-f64');
+const sequentialF32 = byName(sequential, 'sequential-f32');
 const fftF64 = byName(fftConv, 'fft-conv-f64');
 const fftF32 = byName(fftConv, 'fft-conv-f32');
 
@@ -279,6 +283,22 @@ describe('webgpu-f16 passes the cases it once failed', () => {
     const dyadic: SampleRequest<'linear-recurrence'> = { family: 'linear-recurrence', regime: 'dyadic-exact', dims: { batch: 1, dim: 1, length: 33 }, options: { reverse: false }, optionalInputs: { h0: false } };
     expect(await checkPinned(webgpuF16, 'conformance', dyadic, 1593835502)).toMatchObject({ kind: 'pass' });
   });
+  it.skipIf(skip)(`the deep sweep of 5483043, seed 1: selective-scan vjp-dot-product and vjp-linearity, dyadic-exact at L 65, bounds NaN before${note}`, async () => {
+    const request: SampleRequest<'selective-scan'> = {
+      family: 'selective-scan',
+      regime: 'dyadic-exact',
+      dims: { batch: 1, dim: 1, length: 65, stateSize: 1, groups: 1 },
+      options: { deltaSoftplus: false },
+      optionalInputs: { D: false, z: false, deltaBias: false, h0: false, seqIdx: false },
+      projections: { B: 'time-invariant', C: 'time-invariant' },
+    } as SampleRequest<'selective-scan'>;
+    for (const [property, parameters] of [
+      ['vjp-dot-product', { cotangentSeed: 0, tangentSeed: 0 }],
+      ['vjp-linearity', { cotangentSeed: 0, secondSeed: 0 }],
+    ] as const) {
+      expect((await checkPinned(webgpuF16, property, request, 2143284177, parameters)).kind, property).not.toBe('fail');
+    }
+  });
   it.skipIf(skip)(`seed 1: selective-scan scaling by 2^4 that overflows float16 (4372 × 16 > 65504) is judged as conformance judges it${note}`, async () => {
     const request: SampleRequest<'selective-scan'> = {
       family: 'selective-scan',
@@ -292,6 +312,47 @@ describe('webgpu-f16 passes the cases it once failed', () => {
     const scaled = await webgpuF16.families['selective-scan']!.run(mapAdditiveInputs(problem, (v) => v * 16));
     expect(scaled.y.data.some((v) => v === Number.POSITIVE_INFINITY || v === Number.NEGATIVE_INFINITY)).toBe(true);
     expect(await checkPinned(webgpuF16, 'scaling', request, 1072514647, { exponent: 4 })).toMatchObject({ kind: 'pass' });
+  });
+});
+
+describe('rule V holds no gradient element to a NaN bound (deep sweep of 5483043, seed 1)', () => {
+  // sequential-f32, ssd vjp-dot-product and vjp-linearity: "⟨ȳ, J·v⟩ = 0 but ⟨vjp(ȳ), v⟩ = 0: they
+  // differ by 0.000e+0 > Σ|v|·bound + float64 sums = NaN". dt ≈ 22 with A = -1024: every decay
+  // underflows, and rule M's chunked-exponent term Σ|Δ·A| makes ρ ≥ 1, an infinite factor, which a
+  // zero condition scale turned into ∞·0.
+  const ssd: SampleRequest<'ssd'> = {
+    family: 'ssd',
+    regime: 'dyadic-exact',
+    dims: { batch: 1, dim: 1, length: 15, stateSize: 1, groups: 1, heads: 1 },
+    options: { dtSoftplus: true },
+    optionalInputs: { D: false, z: false, dtBias: false, dtLimit: false, initialStates: false, seqIdx: false },
+  } as SampleRequest<'ssd'>;
+  const seed = 663977758;
+
+  it('the case has a zero condition scale where rule V\'s factor is infinite: its bounds are +∞ (not judged), none NaN', () => {
+    const problem = problemOfCase(ssd, seed);
+    const cotangents = cotangentsOf(problem, 0);
+    const reference = referenceVjp(problem, cotangents);
+    const scales = reference.conditionScales as unknown as Record<string, { data: Float64Array }>;
+    expect(scales.A.data[0]).toBe(0);
+    const bounds = gradientBounds(problem, scales, reference.depthScales as never, cotangents as never, declarationOf(sequentialF32, 'ssd'));
+    expect(bounds.relative).toBe(Number.POSITIVE_INFINITY);
+    const all = Object.values(bounds.bounds).flatMap((b) => Array.from(b));
+    expect(all.some(Number.isNaN)).toBe(false);
+    expect(all.every((b) => b === Number.POSITIVE_INFINITY)).toBe(true);
+    expect(bounds.unjudged).toBe(all.length);
+  });
+
+  it('sequential-f32 is not failed on it, and a case with nothing judged is declined, never a pass', async () => {
+    for (const [property, parameters] of [
+      ['vjp-dot-product', { cotangentSeed: 0, tangentSeed: 0 }],
+      ['vjp-linearity', { cotangentSeed: 0, secondSeed: 0 }],
+      ['vjp', { cotangentSeed: 0 }],
+      ['vjp-batch-permutation', { cotangentSeed: 0, permutationSeed: 0 }],
+    ] as const) {
+      const result = await checkPinned(sequentialF32, property, ssd, seed, parameters);
+      expect(result, property).toMatchObject({ kind: 'declined', reason: expect.stringContaining('none of the') });
+    }
   });
 });
 
