@@ -184,7 +184,8 @@ const RUN_FILE = 'run.json';
 
 /**
  * A finished run of an earlier sweep that this one may count instead of running it again: the same
- * implementation, seed, filters and code revision; undefined when there is none or it differs.
+ * implementation, seed, filters and code revision, and an ending with a report (a crash or a run
+ * killed when a sweep was stopped runs again); undefined when there is none or it differs.
  */
 export async function reusableRun(out: string, implementation: string, seed: number, filters: Pick<SweepArguments, 'families' | 'properties'>, revision: string): Promise<SweepRun | undefined> {
   let run: Partial<SweepRun>;
@@ -201,7 +202,9 @@ export async function reusableRun(out: string, implementation: string, seed: num
     same(run.families, filters.families) &&
     same(run.properties, filters.properties) &&
     Array.isArray(run.failures) &&
-    typeof run.durationMs === 'number';
+    typeof run.durationMs === 'number' &&
+    run.error === undefined &&
+    typeof run.exitCode === 'number';
   return matches ? (run as SweepRun) : undefined;
 }
 
@@ -366,7 +369,8 @@ export async function sweep(argv: readonly string[], out: NodeJS.WritableStream 
 
   const finished: SweepRun[] = [...reused];
   const started = performance.now();
-  const order = (run: SweepRun) => tasks.findIndex((t) => t.implementation === run.implementation && t.seed === run.seed);
+  const position = new Map(tasks.map((t, i) => [`${t.seed} ${t.implementation}`, i]));
+  const order = (run: SweepRun) => position.get(`${run.seed} ${run.implementation}`) ?? tasks.length;
   const summarize = (): SweepSummary => {
     const runs = [...finished].sort((a, b) => order(a) - order(b));
     return {

@@ -15,10 +15,10 @@ let cachedRunCode: string | undefined;
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-/** Runs git in the checkout whose top is `root`; throws outside one (not a package installed inside someone's repository). */
-function gitOfPackage(root = ROOT): (...args: string[]) => string {
-  const git = (...args: string[]) => execFileSync('git', ['-C', root, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 256 * 1024 * 1024 });
-  if (path.resolve(git('rev-parse', '--show-toplevel').trim()) !== path.resolve(root)) throw new Error('not the checkout of this package');
+/** Runs git in the checkout whose top is `root` (`input` on its stdin); throws outside one (not a package installed inside someone's repository). */
+function gitOfPackage(root = ROOT): (args: string[], input?: string) => string {
+  const git = (args: string[], input = '') => execFileSync('git', ['-C', root, ...args], { input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'ignore'], maxBuffer: 256 * 1024 * 1024 });
+  if (path.resolve(git(['rev-parse', '--show-toplevel']).trim()) !== path.resolve(root)) throw new Error('not the checkout of this package');
   return git;
 }
 
@@ -27,8 +27,8 @@ export function codeRevision(): string {
   if (cached !== undefined) return cached;
   try {
     const git = gitOfPackage();
-    const commit = git('rev-parse', 'HEAD').trim();
-    const changes = git('diff', 'HEAD', '--binary') + git('ls-files', '--others', '--exclude-standard');
+    const commit = git(['rev-parse', 'HEAD']).trim();
+    const changes = git(['diff', 'HEAD', '--binary']) + git(['ls-files', '--others', '--exclude-standard']);
     cached = changes === '' ? commit : `${commit}+${createHash('sha256').update(changes).digest('hex').slice(0, 16)}`;
   } catch {
     cached = `version ${toolVersion()}`;
@@ -36,13 +36,13 @@ export function codeRevision(): string {
   return cached;
 }
 
-/** The checkout's paths that a run does not execute: tests, benchmarks, docs, CI set-up and Markdown. */
-const NOT_RUN = ['test', 'bench', 'docs', '.github', '.ci'];
+/** The checkout's paths that a run does not execute: tests, benchmarks, docs, CI set-up, the sweep that starts runs, and Markdown. */
+const NOT_RUN = ['test', 'bench', 'docs', '.github', '.ci', 'scripts/sweep.ts'];
 
 /**
  * The revision of the code a run executes: `code <hash>` of the content of every file of the
- * checkout (committed or not, ignored ones left out) but tests, benchmarks, docs, CI set-up and
- * Markdown, so that a commit of notes or tests keeps it (a long sweep resumed across such
+ * checkout (committed or not, ignored ones left out) but tests, benchmarks, docs, CI set-up, the
+ * sweep and Markdown, so that a commit of notes or tests keeps it (a long sweep resumed across such
  * commits); `version <v>` outside a checkout.
  */
 export function runCodeRevision(): string {
@@ -57,11 +57,11 @@ export function runCodeRevisionOf(root: string): string {
     const pathspec = ['--', '.', ...NOT_RUN.map((p) => `:(exclude)${p}`), ':(exclude)*.md'];
     // Every tracked or untracked (not ignored) file as it is on disk, by its blob hash: the same
     // files give the same revision whether or not they are committed yet.
-    const files = git('ls-files', '-z', '--cached', '--others', '--exclude-standard', ...pathspec)
+    const files = git(['ls-files', '-z', '--cached', '--others', '--exclude-standard', ...pathspec])
       .split('\0')
       .filter((file) => file !== '' && existsSync(path.join(root, file)));
     const unique = [...new Set(files)].sort();
-    const blobs = unique.length === 0 ? '' : execFileSync('git', ['-C', root, 'hash-object', '--stdin-paths'], { input: unique.join('\n'), encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+    const blobs = unique.length === 0 ? '' : git(['hash-object', '--stdin-paths'], unique.join('\n'));
     const listing = blobs.split('\n').filter(Boolean).map((blob, i) => `${blob} ${unique[i]}`).join('\n');
     return `code ${createHash('sha256').update(listing).digest('hex').slice(0, 16)}`;
   } catch {

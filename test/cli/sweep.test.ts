@@ -82,7 +82,7 @@ describe('npm run sweep', () => {
     expect(sweepMarkdown(passing([1, 2], [1, 2], true))).toContain('PASS ✅ no unexpected failure');
   });
 
-  it('--resume reuses a run only of the same implementation, seed, filters and code revision', async () => {
+  it('--resume reuses a run only of the same implementation, seed, filters and code revision that ended with a report', async () => {
     const out = await mkdtemp(path.join(os.tmpdir(), 'sweep-resume-'));
     const run: SweepRun = { ...RAN, families: ['ssd'], implementation: 'a/b', seed: 3, exitCode: 0, durationMs: 5, status: 'ok', cells: 1, failures: [], log: 'l' };
     const file = path.join(out, 'runs', 'a_b', 'seed-3', 'run.json');
@@ -93,6 +93,8 @@ describe('npm run sweep', () => {
     expect(await reusableRun(out, 'a/b', 3, { families: ['ssd'], properties: [] }, 'def')).toBeUndefined();
     expect(await reusableRun(out, 'a/b', 3, { families: [], properties: [] }, 'abc')).toBeUndefined();
     expect(await reusableRun(out, 'a/b', 4, { families: ['ssd'], properties: [] }, 'abc')).toBeUndefined();
+    await writeFile(file, JSON.stringify({ ...run, exitCode: null, status: 'crashed', error: 'no report (exit code null)' }));
+    expect(await reusableRun(out, 'a/b', 3, { families: ['ssd'], properties: [] }, 'abc')).toBeUndefined();
     await writeFile(file, '{"implementation": "a/b", "seed": 3');
     expect(await reusableRun(out, 'a/b', 3, { families: ['ssd'], properties: [] }, 'abc')).toBeUndefined();
   });

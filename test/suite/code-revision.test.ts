@@ -8,7 +8,7 @@ import { runCodeRevisionOf } from '../../suite/code-revision.ts';
 import { toolVersion } from '../../suite/tool-version.ts';
 
 describe('runCodeRevision', () => {
-  it('changes with the code a run executes, not with tests, benchmarks, docs or Markdown', async () => {
+  it('changes with the code a run executes, not with tests, benchmarks, docs, the sweep or Markdown', async () => {
     const root = await mkdtemp(path.join(os.tmpdir(), 'code-revision-'));
     const git = (...args: string[]) => execFileSync('git', ['-C', root, ...args], { encoding: 'utf8' });
     const put = async (file: string, text: string) => {
@@ -16,13 +16,13 @@ describe('runCodeRevision', () => {
       await writeFile(path.join(root, file), text);
     };
     git('init', '-q');
-    for (const file of ['suite/a.ts', 'test/a.test.ts', 'bench/runs.md', 'docs/x.txt', 'README.md']) await put(file, 'one\n');
+    for (const file of ['suite/a.ts', 'test/a.test.ts', 'bench/runs.md', 'docs/x.txt', 'README.md', 'scripts/sweep.ts']) await put(file, 'one\n');
     git('add', '-A');
     git('-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'one');
     const first = runCodeRevisionOf(root);
     expect(first).toMatch(/^code [0-9a-f]{16}$/);
 
-    for (const file of ['test/a.test.ts', 'bench/runs.md', 'docs/x.txt', 'README.md', 'test/new.test.ts']) await put(file, 'two\n');
+    for (const file of ['test/a.test.ts', 'bench/runs.md', 'docs/x.txt', 'README.md', 'test/new.test.ts', 'scripts/sweep.ts']) await put(file, 'two\n');
     expect(runCodeRevisionOf(root)).toBe(first);
     git('add', '-A');
     git('-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'tests and notes');
