@@ -1,8 +1,4 @@
-/**
- * The whole conformance suite (fixtures and properties, gradients included) for
- * implementations/sequential, with 4 generated cases per cell instead of the quick mode's 8 to keep
- * npm test near two minutes; `npm run conformance`, which CI runs, and deep runs keep the full counts.
- */
+/** The whole conformance suite under vitest for implementations/sequential, with npm test's caps (SHIPPED_CAPS). */
 import { describeFolder } from './describe-folder.ts';
 
-await describeFolder('sequential', { runs: 4 });
+await describeFolder('sequential');

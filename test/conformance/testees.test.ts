@@ -1,7 +1,7 @@
 /**
  * The example testees of examples/testees through the whole suite over the process protocol,
  * exactly as `scan-conformance check --command "..."` plugs them in. Every case crosses a pipe, so
- * the quick run keeps to 3 cases a property and fixtures up to L = 65; CI's own Python testee run
+ * the quick run keeps to 2 cases a property and fixtures up to L = 33; CI's own Python testee run
  * (`.ci/run`: `npm run conformance -- --command …`) replays every fixture in float64.
  */
 import { execFileSync } from 'node:child_process';
@@ -10,7 +10,7 @@ import { processImplementation } from '../../protocol/index.ts';
 import { describeConformance } from '../../suite/vitest.ts';
 import { quickOptions } from './describe-folder.ts';
 
-const QUICK = quickOptions({ runs: 3, fixtureMaxLength: 65 });
+const QUICK = quickOptions({ runs: 2, fixtureMaxLength: 33 });
 
 function pythonWithNumpy(): string | undefined {
   try {

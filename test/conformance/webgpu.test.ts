@@ -1,8 +1,9 @@
 /**
- * The whole conformance suite (fixtures and properties) for implementations/webgpu, with 4 generated
- * cases per cell instead of the quick mode's 8 to keep npm test near two minutes; `npm run
- * conformance`, which CI runs, and deep runs keep the full counts.
+ * The whole conformance suite under vitest for implementations/webgpu, with npm test's caps
+ * (SHIPPED_CAPS) but the fixtures up to L = 2049: its prefix sums and linear recurrences scan
+ * tiles of 1024 elements (ROW_SCAN_TILE), which no generated case of a quick run reaches.
  */
-import { describeFolder } from './describe-folder.ts';
+import { ROW_SCAN_TILE } from '../../implementations/webgpu/wgsl-row-scan.ts';
+import { SHIPPED_CAPS, describeFolder } from './describe-folder.ts';
 
-await describeFolder('webgpu', { runs: 4 });
+await describeFolder('webgpu', { ...SHIPPED_CAPS, fixtureMaxLength: 2 * ROW_SCAN_TILE + 1 });
