@@ -315,6 +315,42 @@ describe('webgpu-f16 passes the cases it once failed', () => {
   });
 });
 
+// webgpu-f32 on Dawn (lavapipe): exp(Δ·A) = exp(-92.4) is 7.4e-41 in float32's subnormal range, and
+// the GPU returns 0. WGSL allows the flush; the implementation declared subnormals preserved, so
+// rule V gave the gradient no flush allowance ("worst vjp.A[1, 0]: expected -5.43e-40, got 0,
+// |error| 5.427e-40 > bound 4.891e-40"). Dawn's implementations now declare subnormals: 'flush'.
+const webgpuF32 = byName(webgpu, 'webgpu-f32');
+
+describe('webgpu-f32 passes the case it failed in the deep sweep of b648a87, seed 17 (a flushed exp)', () => {
+  afterAll(async () => {
+    await webgpuF32.dispose?.();
+  });
+  const skip = webgpuUnavailable !== undefined;
+  const note = skip ? ` (skipped: ${webgpuUnavailable})` : '';
+  it('Dawn\'s WGSL implementations declare that subnormals may flush', () => {
+    expect(webgpuF32.subnormals).toBe('flush');
+    expect(webgpuF16.subnormals).toBe('flush');
+  });
+  it.skipIf(skip)(`selective-scan vjp and vjp-state-passing, decay-near-0 at L 1${note}`, async () => {
+    await webgpuF32.setup?.();
+    const request = {
+      family: 'selective-scan',
+      regime: 'decay-near-0',
+      dims: { batch: 1, dim: 2, length: 1, stateSize: 1, groups: 2 },
+      options: { deltaSoftplus: false },
+      optionalInputs: { D: false, z: false, deltaBias: true, h0: true, seqIdx: false },
+      projections: { B: 'time-invariant', C: 'time-invariant' },
+    } as SampleRequest<'selective-scan'>;
+    // The case as the sweep saw it: the reference's gradient is subnormal in float32, the GPU's 0.
+    const problem = problemOfCase(request, 1321438937);
+    const dA = referenceVjp(problem, cotangentsOf(problem, 119887308)).gradients.A?.data[1] ?? 0;
+    expect(Math.abs(dA)).toBeGreaterThan(0);
+    expect(Math.abs(dA)).toBeLessThan(2 ** -126);
+    expect(await checkPinned(webgpuF32, 'vjp', request, 1321438937, { cotangentSeed: 119887308 })).toMatchObject({ kind: 'pass' });
+    expect(await checkPinned(webgpuF32, 'vjp-state-passing', request, 1321438288, { split: 0, cotangentSeed: 981433582 })).toMatchObject({ kind: 'pass' });
+  });
+});
+
 describe('rule V holds no gradient element to a NaN bound (deep sweep of 5483043, seed 1)', () => {
   // sequential-f32, ssd vjp-dot-product and vjp-linearity: "⟨ȳ, J·v⟩ = 0 but ⟨vjp(ȳ), v⟩ = 0: they
   // differ by 0.000e+0 > Σ|v|·bound + float64 sums = NaN". dt ≈ 22 with A = -1024: every decay
