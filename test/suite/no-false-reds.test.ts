@@ -315,8 +315,8 @@ describe('webgpu-f16 passes the cases it once failed', () => {
   });
 });
 
-// webgpu-f32 on Dawn (lavapipe): exp(Δ·A) = exp(-92.4) is 7.4e-41 in float32's subnormal range, and
-// the GPU returns 0. WGSL allows the flush; the implementation declared subnormals preserved, so
+// webgpu-f32 on Dawn (lavapipe): exp(Δ·A) = exp(-92.4) is 7.5e-41 in float32's subnormal range, and
+// the GPU returns 0 (bench/probes/dawn-f32-exp-underflow.ts). WGSL allows the flush; the implementation declared subnormals preserved, so
 // rule V gave the gradient no flush allowance ("worst vjp.A[1, 0]: expected -5.43e-40, got 0,
 // |error| 5.427e-40 > bound 4.891e-40"). Dawn's implementations now declare subnormals: 'flush'.
 const webgpuF32 = byName(webgpu, 'webgpu-f32');
