@@ -7,7 +7,8 @@
 import fc from 'fast-check';
 import { parseArgs } from 'node:util';
 import { FAMILY_NAMES, type AnyProblem, type FamilyName } from '../spec/families.ts';
-import { appendIdentityPadding } from '../spec/regimes.ts';
+import { outputKind } from '../spec/families/index.ts';
+import { appendIdentityPadding, regimeByName } from '../spec/regimes.ts';
 import { dimensionsOf } from '../spec/shapes.ts';
 import { reference } from '../reference/index.ts';
 import { caseArbitrary, problemOfCase } from '../suite/arbitraries.ts';
@@ -34,6 +35,7 @@ const DECLARATIONS: Readonly<Record<string, ArithmeticDeclaration>> = {
 
 const expectedOf = (p: AnyProblem) => reference(p) as unknown as ExpectedOutputs;
 const pct = (n: number, d: number) => (d === 0 ? '—' : `${((100 * n) / d).toFixed(1)} %`);
+const maxOf = (v: readonly number[]) => v.reduce((m, x) => Math.max(m, x), Number.NEGATIVE_INFINITY);
 const quantile = (v: number[], q: number) => (v.length === 0 ? Number.NaN : [...v].sort((a, b) => a - b)[Math.min(v.length - 1, Math.floor(q * v.length))]);
 
 // 1. The float64 underflow floor: what it adds to normal-range elements, relative to their bound.
@@ -52,7 +54,7 @@ for (const family of FAMILY_NAMES) {
     const r = roundoffsOf(declaration);
     const model = channelModel(problem, r);
     for (const name of Object.keys(expected.outputs)) {
-      const kind = name === 'lastState' ? 'state' : 'sequence';
+      const kind = outputKind(problem.family, name);
       const y = expected.outputs[name].data;
       for (let i = 0; i < y.length; i++) {
         const floor = underflowFloor(model, r, elementPlace(model, kind, i));
@@ -78,7 +80,12 @@ for (const family of FAMILY_NAMES) {
 }
 
 // 3. Dyadic-exact: the share of dyadic-exact cases still bit for bit.
+const DYADIC = regimeByName('dyadic-exact');
 for (const family of FAMILY_NAMES) {
+  if (!DYADIC.families.includes(family)) {
+    process.stdout.write(`| dyadic-exact in the declared storage | ${family} | regime not drawn: ${DYADIC.excluded[family]} | | | |\n`);
+    continue;
+  }
   const generated = fc.sample(caseArbitrary(family, { ...LENGTHS, regimes: ['dyadic-exact'] }), { numRuns: cases, seed });
   const cells = Object.values(DECLARATIONS).map((declaration) => {
     const exact = generated.filter((c) => dyadicExactIn(c.problem as AnyProblem, expectedOf(c.problem as AnyProblem), declaration)).length;
@@ -115,7 +122,7 @@ for (const [label, family, declaration] of [
   ['identity-padding', 'lti-ssm', { precision: 'float64', errorModel: 'normwise' }],
 ] as const) {
   const r = ratios(family, declaration, ({ problem }) => padded(problem));
-  process.stdout.write(`| ${label} (${declaration.errorModel ?? 'componentwise'}) | ${family} | ${quantile(r, 0.5).toFixed(3)} | ${quantile(r, 0.99).toFixed(3)} | ${Math.max(...r).toFixed(3)} |\n`);
+  process.stdout.write(`| ${label} (${declaration.errorModel ?? 'componentwise'}) | ${family} | ${quantile(r, 0.5).toFixed(3)} | ${quantile(r, 0.99).toFixed(3)} | ${maxOf(r).toFixed(3)} |\n`);
 }
 {
   // causality: the inputs at t = L/2 replaced by another draw of the same request.
@@ -146,5 +153,51 @@ for (const [label, family, declaration] of [
       else if (b2[i] > 0) zeroBefore++;
     }
   }
-  process.stdout.write(`| causality (normwise; ${zeroBefore} elements before t had allowance 0 and now b₂ > 0) | lti-ssm | ${quantile(r, 0.5).toFixed(3)} | ${quantile(r, 0.99).toFixed(3)} | ${Math.max(...r).toFixed(3)} |\n`);
+  process.stdout.write(`| causality (normwise; ${zeroBefore} elements before t had allowance 0 and now b₂ > 0) | lti-ssm | ${quantile(r, 0.5).toFixed(3)} | ${quantile(r, 0.99).toFixed(3)} | ${maxOf(r).toFixed(3)} |\n`);
+}
+
+// 5. Flushed subnormals (Dawn's WGSL implementations declare them since the deep sweep's seed 17):
+// η becomes min_normal(p) instead of min_normal(p)·u_p, and dyadic-exact cases with a value below
+// min_normal(p) are held to the bound. Ratio of the bound with the flush to the bound without it.
+process.stdout.write('\n| flush declared: bound ratio flush / preserve | family | declaration | median | p99 | max | elements 0 → > 0 | bound > 0.1·|y| (preserve → flush) | newly > 0.1·|y| with |y| < 1e-30 | dyadic-exact still exact |\n| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n');
+for (const family of FAMILY_NAMES) {
+  const generated = fc.sample(caseArbitrary(family, LENGTHS), { numRuns: cases, seed });
+  const dyadic = DYADIC.families.includes(family) ? fc.sample(caseArbitrary(family, { ...LENGTHS, regimes: ['dyadic-exact'] }), { numRuns: cases, seed }) : [];
+  for (const [label, preserve] of [
+    ['float32 (webgpu-f32)', DECLARATIONS.float32],
+    ['float16, float32 acc. (webgpu-f16)', DECLARATIONS['float16 (float32 acc.)']],
+  ] as const) {
+    const flush: ArithmeticDeclaration = { ...preserve, subnormals: 'flush' };
+    const r: number[] = [];
+    let opened = 0;
+    let elements = 0;
+    let looseBefore = 0;
+    let looseAfter = 0;
+    let newlyLoose = 0;
+    let newlyLooseTiny = 0;
+    for (const c of generated) {
+      const problem = c.problem as AnyProblem;
+      const expected = expectedOf(problem);
+      const b0 = elementBounds(problem, expected, preserve);
+      const b1 = elementBounds(problem, expected, flush);
+      for (const name of Object.keys(b0)) {
+        const y = expected.outputs[name].data;
+        for (let i = 0; i < b0[name].length; i++) {
+          elements++;
+          if (b0[name][i] > 0) r.push(b1[name][i] / b0[name][i]);
+          else if (b1[name][i] > 0) opened++;
+          if (b0[name][i] > 0.1 * Math.abs(y[i])) looseBefore++;
+          if (b1[name][i] > 0.1 * Math.abs(y[i])) looseAfter++;
+          if (b1[name][i] > 0.1 * Math.abs(y[i]) && !(b0[name][i] > 0.1 * Math.abs(y[i]))) {
+            newlyLoose++;
+            if (Math.abs(y[i]) < 1e-30) newlyLooseTiny++;
+          }
+        }
+      }
+    }
+    const exact = dyadic.filter((c) => dyadicExactIn(c.problem as AnyProblem, expectedOf(c.problem as AnyProblem), flush)).length;
+    const exactShare = dyadic.length === 0 ? 'regime not drawn' : pct(exact, dyadic.length);
+    const fmt = (v: number) => (v < 1000 ? v.toFixed(3) : v.toExponential(2));
+    process.stdout.write(`| | ${family} | ${label} | ${fmt(quantile(r, 0.5))} | ${fmt(quantile(r, 0.99))} | ${fmt(maxOf(r))} | ${opened} | ${pct(looseBefore, elements)} → ${pct(looseAfter, elements)} | ${newlyLooseTiny} of ${newlyLoose} | ${exactShare} |\n`);
+  }
 }
