@@ -16,7 +16,7 @@ import { elementBounds, type ExpectedOutputs } from '../suite/compare.ts';
 import { dyadicExactIn, scalingIsExact } from '../suite/exactness.ts';
 import { propertyByName } from '../suite/properties/index.ts';
 import { MIN_NORMAL } from '../spec/precision.ts';
-import { channelModel, elementPlace, roundoffsOf, underflowFloor, type ArithmeticDeclaration } from '../suite/tolerance.ts';
+import { channelModel, elementPlace, inputFlushOf, roundoffsOf, underflowFloor, type ArithmeticDeclaration } from '../suite/tolerance.ts';
 import { inputsOf, timeTensorNames, withInputs } from '../suite/transforms.ts';
 
 /** The lengths the measurements of spec/tolerance.md were taken at. */
@@ -159,7 +159,7 @@ for (const [label, family, declaration] of [
 // 5. Flushed subnormals (Dawn's WGSL implementations declare them since the deep sweep's seed 17):
 // η becomes min_normal(p) instead of min_normal(p)·u_p, and dyadic-exact cases with a value below
 // min_normal(p) are held to the bound. Ratio of the bound with the flush to the bound without it.
-process.stdout.write('\n| flush declared: bound ratio flush / preserve | family | declaration | median | p99 | max | elements 0 → > 0 | bound > 0.1·|y| (preserve → flush) | newly > 0.1·|y| with |y| < 1e-30 | dyadic-exact still exact |\n| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n');
+process.stdout.write('\n| flush declared: bound ratio flush / preserve | family | declaration | median | p99 | max | elements 0 → > 0 | bound > 0.1·|y| (preserve → flush) | newly > 0.1·|y| with |y| < 1e-30 | cases with a flushable input | dyadic-exact still exact |\n| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n');
 for (const family of FAMILY_NAMES) {
   const generated = fc.sample(caseArbitrary(family, LENGTHS), { numRuns: cases, seed });
   const dyadic = DYADIC.families.includes(family) ? fc.sample(caseArbitrary(family, { ...LENGTHS, regimes: ['dyadic-exact'] }), { numRuns: cases, seed }) : [];
@@ -175,11 +175,13 @@ for (const family of FAMILY_NAMES) {
     let looseAfter = 0;
     let newlyLoose = 0;
     let newlyLooseTiny = 0;
+    let flushableCases = 0;
     for (const c of generated) {
       const problem = c.problem as AnyProblem;
       const expected = expectedOf(problem);
       const b0 = elementBounds(problem, expected, preserve);
       const b1 = elementBounds(problem, expected, flush);
+      if (inputFlushOf(problem, roundoffsOf(flush)).total > 0) flushableCases++;
       for (const name of Object.keys(b0)) {
         const y = expected.outputs[name].data;
         for (let i = 0; i < b0[name].length; i++) {
@@ -198,6 +200,6 @@ for (const family of FAMILY_NAMES) {
     const exact = dyadic.filter((c) => dyadicExactIn(c.problem as AnyProblem, expectedOf(c.problem as AnyProblem), flush)).length;
     const exactShare = dyadic.length === 0 ? 'regime not drawn' : pct(exact, dyadic.length);
     const fmt = (v: number) => (v < 1000 ? v.toFixed(3) : v.toExponential(2));
-    process.stdout.write(`| | ${family} | ${label} | ${fmt(quantile(r, 0.5))} | ${fmt(quantile(r, 0.99))} | ${fmt(maxOf(r))} | ${opened} | ${pct(looseBefore, elements)} → ${pct(looseAfter, elements)} | ${newlyLooseTiny} of ${newlyLoose} | ${exactShare} |\n`);
+    process.stdout.write(`| | ${family} | ${label} | ${fmt(quantile(r, 0.5))} | ${fmt(quantile(r, 0.99))} | ${fmt(maxOf(r))} | ${opened} | ${pct(looseBefore, elements)} → ${pct(looseAfter, elements)} | ${newlyLooseTiny} of ${newlyLoose} | ${roundoffsOf(flush).input === 0 ? '— (no input converted)' : pct(flushableCases, generated.length)} | ${exactShare} |\n`);
   }
 }

@@ -20,6 +20,11 @@ export interface Roundoffs {
   readonly output: number;
   /** Absolute error one operation may make below the normal range (gradual underflow, or a flush). */
   readonly underflow: number;
+  /**
+   * What one rounding into a storage narrower than the arithmetic may lose when subnormals may
+   * flush: that storage's smallest normal. 0 when the storage is the arithmetic, or nothing flushes.
+   */
+  readonly storageFlush: number;
 }
 
 /** What a family's channels add to every bound: arrays indexed by channel (batch·dim) or sequence element. */

@@ -152,9 +152,11 @@ export function gradientBounds(
   const growth = Math.max(1, maxOf(terms.growth));
   const reach = Math.min(1e300, growth ** (L + 1) * ((L + 1) * magnitude) ** 3);
   // Below the normal range every operation may err by η absolutely; at most 3 magnitudes (a state,
-  // an adjoint, a partial) multiply it, each at most (L + 1)·max|value|·growth^L.
+  // an adjoint, a partial) multiply it, each at most (L + 1)·max|value|·growth^L. A backward pass
+  // keeps intermediates (decays, drives) in its storage, so a flushing narrower storage is charged
+  // per operation here, not once per result as in the forward floor.
   const operations = 4 * (L + 1) + 2 * grid + 16;
-  const floor = Math.min(Number.MAX_VALUE, r.underflow * operations * reach);
+  const floor = Math.min(Number.MAX_VALUE, (r.underflow + r.storageFlush) * operations * reach);
   const overflowPossible = reach * (1 + maxOf(Object.values(conditionScales).map((s) => (s === undefined ? 0 : maxMagnitude(s.data))))) > MAX_FINITE[declaration.precision] / 4;
 
   const ambiguous = new Set(ambiguousClamps(problem, inputError));

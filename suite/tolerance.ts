@@ -10,6 +10,7 @@ import type { ErrorModel } from '../spec/implementation.ts';
 import { MIN_NORMAL, UNIT_ROUNDOFF, type Precision } from '../spec/precision.ts';
 import { dimensionsOf, shapeOfAxes, type Dimensions } from '../spec/shapes.ts';
 import { elementCount } from '../spec/tensor.ts';
+import { inputsOf, timeTensorNames } from './transforms.ts';
 import { expAllowance, type ChannelTerms, type Roundoffs } from '../spec/tolerance-terms.ts';
 
 // The terms shared with the families' own tolerance files; suite modules have long imported them from here.
@@ -46,7 +47,13 @@ export function roundoffsOf(declaration: ArithmeticDeclaration): Roundoffs {
     input: storage > UNIT_ROUNDOFF.float32 ? storage : 0,
     output: storage > arithmetic ? storage : 0,
     underflow: underflowUnit(declaration),
+    storageFlush: storageIsNarrower(declaration) && declaration.subnormals === 'flush' ? MIN_NORMAL[declaration.precision] : 0,
   };
+}
+
+/** Whether values are stored in a precision narrower than the one they are computed in (float16 storage, float32 accumulation). */
+function storageIsNarrower(declaration: ArithmeticDeclaration): boolean {
+  return declaration.accumulation !== undefined && UNIT_ROUNDOFF[declaration.accumulation] < UNIT_ROUNDOFF[declaration.precision];
 }
 
 /**
@@ -54,11 +61,18 @@ export function roundoffsOf(declaration: ArithmeticDeclaration): Roundoffs {
  * smallest normal; gradual underflow errs by at most half the subnormal spacing, minNormal·u. It is
  * never below float64's subnormal spacing 2^-1074: half of float64's spacing (2^-1075) is not a
  * float64 and would round to 0, and the reference computes S and W in float64, where they lose
- * bits (or underflow to 0) below the normal range while the value they bound does not.
+ * bits (or underflow to 0) below the normal range while the value they bound does not. A storage
+ * narrower than the arithmetic is charged its gradual unit per operation (intermediates may pass
+ * through it); what its flushed conversions lose is charged apart, by the inputs they can flush and
+ * once per stored result (Roundoffs.storageFlush, ChannelModel.inputFlush), not per operation.
  */
 export function underflowUnit(declaration: ArithmeticDeclaration): number {
-  const minNormal = MIN_NORMAL[declaration.precision];
-  return Math.max(declaration.subnormals === 'flush' ? minNormal : minNormal * UNIT_ROUNDOFF[declaration.precision], Number.MIN_VALUE);
+  const unit = (precision: Precision, flush: boolean) => (flush ? MIN_NORMAL[precision] : MIN_NORMAL[precision] * UNIT_ROUNDOFF[precision]);
+  const flush = declaration.subnormals === 'flush';
+  if (storageIsNarrower(declaration)) {
+    return Math.max(unit(declaration.accumulation!, flush), unit(declaration.precision, false), Number.MIN_VALUE);
+  }
+  return Math.max(unit(declaration.precision, flush), Number.MIN_VALUE);
 }
 
 /** Everything about a problem's channels the bound needs beyond the reference's S and W. */
@@ -69,6 +83,16 @@ export interface ChannelModel extends ChannelTerms {
   readonly readsOut: boolean;
   /** Elements after the time axis of the sequence output: 1 for (batch, dim, L), dim for ssd's (batch, L, H, P). */
   readonly timeInner: number;
+  /** What the inputs' conversions into a narrower storage can lose to a flush (inputFlushOf); zeros when nothing is converted or flushes. */
+  readonly inputFlush: InputFlush;
+}
+
+/** A flushed input loses itself: bounds on what the flushed inputs reaching one element can lose together. */
+export interface InputFlush {
+  /** The largest |v| below the storage's smallest normal among the inputs: what each input rounding may lose. */
+  readonly largest: number;
+  /** Σ|v| over those inputs, an input without a time axis counted L times (it enters every step): what all of them may lose. */
+  readonly total: number;
 }
 
 /** The per-channel facts of a problem, computed once per comparison: the family's terms (spec/families/<name>/tolerance.ts) and where it runs. */
@@ -79,8 +103,33 @@ export function channelModel(problem: AnyProblem, r: Roundoffs): ChannelModel {
   const reverse = directionalOptionNames(problem.family).some((name) => options[name] === true);
   const sequence = descriptorOf(problem.family).outputs.find((o) => o.kind === 'sequence');
   const timeInner = sequence?.axes === undefined ? 1 : elementCount(shapeOfAxes(sequence.axes.slice(sequence.axes.indexOf('length') + 1), dims));
-  return { ...terms, dims, reverse, readsOut: descriptorOf(problem.family).readsOut, timeInner };
+  return { ...terms, dims, reverse, readsOut: descriptorOf(problem.family).readsOut, timeInner, inputFlush: inputFlushOf(problem, r) };
 }
+
+/** ChannelModel.inputFlush: the inputs below the storage's smallest normal, which a flushing conversion turns into 0. */
+export function inputFlushOf(problem: AnyProblem, r: Roundoffs): InputFlush {
+  if (r.storageFlush === 0 || r.input === 0) return NO_INPUT_FLUSH;
+  const timed = new Set(timeTensorNames(problem));
+  const uses = Math.max(1, dimensionsOf(problem).length);
+  let largest = 0;
+  let total = 0;
+  for (const [name, tensor] of Object.entries(inputsOf(problem))) {
+    if (tensor === undefined) continue;
+    const data = tensor.data;
+    let sum = 0;
+    for (let i = 0; i < data.length; i++) {
+      const magnitude = Math.abs(data[i]);
+      if (magnitude < r.storageFlush) {
+        sum += magnitude;
+        if (magnitude > largest) largest = magnitude;
+      }
+    }
+    total += timed.has(name) ? sum : sum * uses;
+  }
+  return { largest, total };
+}
+
+const NO_INPUT_FLUSH: InputFlush = { largest: 0, total: 0 };
 
 /** Where an element sits: its channel, and how many steps of the recurrence precede it in processing order. */
 interface ElementPlace {
@@ -97,13 +146,16 @@ function readsOut(model: ChannelModel, place: ElementPlace): boolean {
 
 /**
  * The absolute floor of one element: below the normal range every operation and every input
- * rounding may err by η, amplified by the channel's growth and read out through C.
+ * rounding may err by η (and a flushed input by itself), amplified by the channel's growth and
+ * read out through C; storing the result into a narrower storage that flushes may lose its
+ * smallest normal once more.
  */
 export function underflowFloor(model: ChannelModel, r: Roundoffs, place: ElementPlace): number {
   // Per step two operations and two inputs (a, b) may each underflow; a read-out adds N + 4.
   const operations = 4 * (place.steps + 1) + 8 + (readsOut(model, place) ? model.dims.stateSize + 4 : 0);
   const growth = Math.min(model.growth[place.channel] ** (place.steps + 1), 1e300);
-  return r.underflow * operations * growth * (1 + model.readout[place.channel]);
+  const flushedInputs = Math.min(model.inputFlush.largest * operations, model.inputFlush.total);
+  return (r.underflow * operations + flushedInputs) * growth * (1 + model.readout[place.channel]) + r.storageFlush;
 }
 
 /**

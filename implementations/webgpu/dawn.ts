@@ -46,7 +46,7 @@ export const DAWN: GpuSource = {
   gpu: dawnInstance,
   api: 'WebGPU (Dawn for Node, npm package webgpu)',
   // WGSL lets an implementation flush subnormals to zero, and Dawn's backends do in places: on
-  // lavapipe, exp(-92.4) in f32 is 0, not 7.4e-41 (the deep sweep's seed 17, selective-scan vjp).
+  // lavapipe, exp(-92.4) in f32 is 0, not 7.5e-41 (the deep sweep's seed 17, selective-scan vjp).
   subnormals: 'flush',
   noAdapterReason: NO_ADAPTER_REASON,
 };
