@@ -18,6 +18,9 @@ import { propertyByName } from '../suite/properties/index.ts';
 import { MIN_NORMAL } from '../spec/precision.ts';
 import { channelModel, elementPlace, inputFlushOf, roundoffsOf, underflowFloor, type ArithmeticDeclaration } from '../suite/tolerance.ts';
 import { inputsOf, timeTensorNames, withInputs } from '../suite/transforms.ts';
+import { referenceVjp } from '../reference/vjp/index.ts';
+import { gradientBounds } from '../suite/gradient-tolerance.ts';
+import { cotangentsOf } from '../suite/vjp-check.ts';
 
 /** The lengths the measurements of spec/tolerance.md were taken at. */
 const LENGTHS = { maxLength: 300 } as const;
@@ -201,5 +204,54 @@ for (const family of FAMILY_NAMES) {
     const exactShare = dyadic.length === 0 ? 'regime not drawn' : pct(exact, dyadic.length);
     const fmt = (v: number) => (v < 1000 ? v.toFixed(3) : v.toExponential(2));
     process.stdout.write(`| | ${family} | ${label} | ${fmt(quantile(r, 0.5))} | ${fmt(quantile(r, 0.99))} | ${fmt(maxOf(r))} | ${opened} | ${pct(looseBefore, elements)} → ${pct(looseAfter, elements)} | ${newlyLooseTiny} of ${newlyLoose} | ${roundoffsOf(flush).input === 0 ? '— (no input converted)' : pct(flushableCases, generated.length)} | ${exactShare} |\n`);
+  }
+}
+
+// 6. Flushed subnormals in rule V (gradients): the floor is charged per operation at min_normal(p)
+// (float32) or, for a float16 storage, at float16's gradual unit plus min_normal(float16).
+{
+  const gradientCases = Math.max(1, Math.floor(cases / 3));
+  process.stdout.write(`\n| flush declared, gradients (rule V): bound ratio flush / preserve, ${gradientCases} cases | family | declaration | median | p99 | max | bound > 0.1·|g| (preserve → flush) | median bound/|g| (preserve → flush) |\n| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |\n`);
+  for (const family of FAMILY_NAMES) {
+    const generated = fc.sample(caseArbitrary(family, LENGTHS), { numRuns: gradientCases, seed });
+    for (const [label, preserve] of [
+      ['float32 (webgpu-f32)', DECLARATIONS.float32],
+      ['float16, float32 acc. (webgpu-f16)', DECLARATIONS['float16 (float32 acc.)']],
+    ] as const) {
+      const flush: ArithmeticDeclaration = { ...preserve, subnormals: 'flush' };
+      const r: number[] = [];
+      let elements = 0;
+      let looseBefore = 0;
+      let looseAfter = 0;
+      const usage0: number[] = [];
+      const usage1: number[] = [];
+      generated.forEach((c, index) => {
+        const problem = c.problem as AnyProblem;
+        const cotangents = cotangentsOf(problem, index) as unknown as Record<string, { data: Float64Array }>;
+        const vjp = referenceVjp(problem, cotangents as never);
+        const scales = vjp.conditionScales as unknown as Record<string, { data: Float64Array } | undefined>;
+        const depths = vjp.depthScales as unknown as Record<string, { data: Float64Array } | undefined>;
+        const b0 = gradientBounds(problem, scales, depths, cotangents, preserve).bounds;
+        const b1 = gradientBounds(problem, scales, depths, cotangents, flush).bounds;
+        const gradients = vjp.gradients as unknown as Record<string, { data: ArrayLike<number> } | undefined>;
+        for (const name of Object.keys(b0)) {
+          const g = gradients[name]?.data;
+          for (let i = 0; i < b0[name].length; i++) {
+            if (!Number.isFinite(b0[name][i])) continue;
+            elements++;
+            if (b0[name][i] > 0) r.push(b1[name][i] / b0[name][i]);
+            const magnitude = Math.abs(g?.[i] ?? 0);
+            if (b0[name][i] > 0.1 * magnitude) looseBefore++;
+            if (b1[name][i] > 0.1 * magnitude) looseAfter++;
+            if (magnitude > 0) {
+              usage0.push(b0[name][i] / magnitude);
+              usage1.push(b1[name][i] / magnitude);
+            }
+          }
+        }
+      });
+      const fmt = (v: number) => (v < 1000 ? v.toFixed(3) : v.toExponential(2));
+      process.stdout.write(`| | ${family} | ${label} | ${fmt(quantile(r, 0.5))} | ${fmt(quantile(r, 0.99))} | ${fmt(maxOf(r))} | ${pct(looseBefore, elements)} → ${pct(looseAfter, elements)} | ${quantile(usage0, 0.5).toExponential(1)} → ${quantile(usage1, 0.5).toExponential(1)} |\n`);
+    }
   }
 }
