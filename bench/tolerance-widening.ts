@@ -162,22 +162,61 @@ for (const [label, family, declaration] of [
 // 5. Flushed subnormals (Dawn's WGSL implementations declare them since the deep sweep's seed 17):
 // η becomes min_normal(p) instead of min_normal(p)·u_p, and dyadic-exact cases with a value below
 // min_normal(p) are held to the bound. Ratio of the bound with the flush to the bound without it.
+const FLUSH_PAIRS = [
+  ['float32 (webgpu-f32)', DECLARATIONS.float32],
+  ['float16, float32 acc. (webgpu-f16)', DECLARATIONS['float16 (float32 acc.)']],
+] as const;
+const flushed = (declaration: ArithmeticDeclaration): ArithmeticDeclaration => ({ ...declaration, subnormals: 'flush' });
+const fmt = (v: number) => (v < 1000 ? v.toFixed(3) : v.toExponential(2));
+
+/** The bounds of one family and declaration without and with the flush, element by element. */
+class FlushWidening {
+  readonly ratios: number[] = [];
+  readonly usageBefore: number[] = [];
+  readonly usageAfter: number[] = [];
+  opened = 0;
+  elements = 0;
+  looseBefore = 0;
+  looseAfter = 0;
+  newlyLoose = 0;
+  newlyLooseTiny = 0;
+
+  /** Adds one tensor's bounds (an infinite bound is not judged and left out) against its exact values. */
+  add(before: ArrayLike<number>, after: ArrayLike<number>, values: ArrayLike<number> | undefined): void {
+    for (let i = 0; i < before.length; i++) {
+      if (!Number.isFinite(before[i])) continue;
+      const magnitude = Math.abs(values?.[i] ?? 0);
+      this.elements++;
+      if (before[i] > 0) this.ratios.push(after[i] / before[i]);
+      else if (after[i] > 0) this.opened++;
+      const wasLoose = before[i] > 0.1 * magnitude;
+      const isLoose = after[i] > 0.1 * magnitude;
+      if (wasLoose) this.looseBefore++;
+      if (isLoose) this.looseAfter++;
+      if (isLoose && !wasLoose) {
+        this.newlyLoose++;
+        if (magnitude < 1e-30) this.newlyLooseTiny++;
+      }
+      if (magnitude > 0) {
+        this.usageBefore.push(before[i] / magnitude);
+        this.usageAfter.push(after[i] / magnitude);
+      }
+    }
+  }
+
+  /** median | p99 | max of the ratio, then the loose shares before → after. */
+  cells(): string {
+    return `${fmt(quantile(this.ratios, 0.5))} | ${fmt(quantile(this.ratios, 0.99))} | ${fmt(maxOf(this.ratios))} | ${this.opened} | ${pct(this.looseBefore, this.elements)} → ${pct(this.looseAfter, this.elements)}`;
+  }
+}
+
 process.stdout.write('\n| flush declared: bound ratio flush / preserve | family | declaration | median | p99 | max | elements 0 → > 0 | bound > 0.1·|y| (preserve → flush) | newly > 0.1·|y| with |y| < 1e-30 | cases with a flushable input | dyadic-exact still exact |\n| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n');
 for (const family of FAMILY_NAMES) {
   const generated = fc.sample(caseArbitrary(family, LENGTHS), { numRuns: cases, seed });
   const dyadic = DYADIC.families.includes(family) ? fc.sample(caseArbitrary(family, { ...LENGTHS, regimes: ['dyadic-exact'] }), { numRuns: cases, seed }) : [];
-  for (const [label, preserve] of [
-    ['float32 (webgpu-f32)', DECLARATIONS.float32],
-    ['float16, float32 acc. (webgpu-f16)', DECLARATIONS['float16 (float32 acc.)']],
-  ] as const) {
-    const flush: ArithmeticDeclaration = { ...preserve, subnormals: 'flush' };
-    const r: number[] = [];
-    let opened = 0;
-    let elements = 0;
-    let looseBefore = 0;
-    let looseAfter = 0;
-    let newlyLoose = 0;
-    let newlyLooseTiny = 0;
+  for (const [label, preserve] of FLUSH_PAIRS) {
+    const flush = flushed(preserve);
+    const widening = new FlushWidening();
     let flushableCases = 0;
     for (const c of generated) {
       const problem = c.problem as AnyProblem;
@@ -185,25 +224,12 @@ for (const family of FAMILY_NAMES) {
       const b0 = elementBounds(problem, expected, preserve);
       const b1 = elementBounds(problem, expected, flush);
       if (inputFlushOf(problem, roundoffsOf(flush)).total > 0) flushableCases++;
-      for (const name of Object.keys(b0)) {
-        const y = expected.outputs[name].data;
-        for (let i = 0; i < b0[name].length; i++) {
-          elements++;
-          if (b0[name][i] > 0) r.push(b1[name][i] / b0[name][i]);
-          else if (b1[name][i] > 0) opened++;
-          if (b0[name][i] > 0.1 * Math.abs(y[i])) looseBefore++;
-          if (b1[name][i] > 0.1 * Math.abs(y[i])) looseAfter++;
-          if (b1[name][i] > 0.1 * Math.abs(y[i]) && !(b0[name][i] > 0.1 * Math.abs(y[i]))) {
-            newlyLoose++;
-            if (Math.abs(y[i]) < 1e-30) newlyLooseTiny++;
-          }
-        }
-      }
+      for (const name of Object.keys(b0)) widening.add(b0[name], b1[name], expected.outputs[name].data);
     }
     const exact = dyadic.filter((c) => dyadicExactIn(c.problem as AnyProblem, expectedOf(c.problem as AnyProblem), flush)).length;
     const exactShare = dyadic.length === 0 ? 'regime not drawn' : pct(exact, dyadic.length);
-    const fmt = (v: number) => (v < 1000 ? v.toFixed(3) : v.toExponential(2));
-    process.stdout.write(`| | ${family} | ${label} | ${fmt(quantile(r, 0.5))} | ${fmt(quantile(r, 0.99))} | ${fmt(maxOf(r))} | ${opened} | ${pct(looseBefore, elements)} → ${pct(looseAfter, elements)} | ${newlyLooseTiny} of ${newlyLoose} | ${roundoffsOf(flush).input === 0 ? '— (no input converted)' : pct(flushableCases, generated.length)} | ${exactShare} |\n`);
+    const flushable = roundoffsOf(flush).input === 0 ? '— (no input converted)' : pct(flushableCases, generated.length);
+    process.stdout.write(`| | ${family} | ${label} | ${widening.cells()} | ${widening.newlyLooseTiny} of ${widening.newlyLoose} | ${flushable} | ${exactShare} |\n`);
   }
 }
 
@@ -211,20 +237,11 @@ for (const family of FAMILY_NAMES) {
 // (float32) or, for a float16 storage, at float16's gradual unit plus min_normal(float16).
 {
   const gradientCases = Math.max(1, Math.floor(cases / 3));
-  process.stdout.write(`\n| flush declared, gradients (rule V): bound ratio flush / preserve, ${gradientCases} cases | family | declaration | median | p99 | max | bound > 0.1·|g| (preserve → flush) | median bound/|g| (preserve → flush) |\n| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |\n`);
+  process.stdout.write(`\n| flush declared, gradients (rule V): bound ratio flush / preserve, ${gradientCases} cases | family | declaration | median | p99 | max | elements 0 → > 0 | bound > 0.1·|g| (preserve → flush) | median bound/|g| (preserve → flush) |\n| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n`);
   for (const family of FAMILY_NAMES) {
     const generated = fc.sample(caseArbitrary(family, LENGTHS), { numRuns: gradientCases, seed });
-    for (const [label, preserve] of [
-      ['float32 (webgpu-f32)', DECLARATIONS.float32],
-      ['float16, float32 acc. (webgpu-f16)', DECLARATIONS['float16 (float32 acc.)']],
-    ] as const) {
-      const flush: ArithmeticDeclaration = { ...preserve, subnormals: 'flush' };
-      const r: number[] = [];
-      let elements = 0;
-      let looseBefore = 0;
-      let looseAfter = 0;
-      const usage0: number[] = [];
-      const usage1: number[] = [];
+    for (const [label, preserve] of FLUSH_PAIRS) {
+      const widening = new FlushWidening();
       generated.forEach((c, index) => {
         const problem = c.problem as AnyProblem;
         const cotangents = cotangentsOf(problem, index) as unknown as Record<string, { data: Float64Array }>;
@@ -232,26 +249,11 @@ for (const family of FAMILY_NAMES) {
         const scales = vjp.conditionScales as unknown as Record<string, { data: Float64Array } | undefined>;
         const depths = vjp.depthScales as unknown as Record<string, { data: Float64Array } | undefined>;
         const b0 = gradientBounds(problem, scales, depths, cotangents, preserve).bounds;
-        const b1 = gradientBounds(problem, scales, depths, cotangents, flush).bounds;
+        const b1 = gradientBounds(problem, scales, depths, cotangents, flushed(preserve)).bounds;
         const gradients = vjp.gradients as unknown as Record<string, { data: ArrayLike<number> } | undefined>;
-        for (const name of Object.keys(b0)) {
-          const g = gradients[name]?.data;
-          for (let i = 0; i < b0[name].length; i++) {
-            if (!Number.isFinite(b0[name][i])) continue;
-            elements++;
-            if (b0[name][i] > 0) r.push(b1[name][i] / b0[name][i]);
-            const magnitude = Math.abs(g?.[i] ?? 0);
-            if (b0[name][i] > 0.1 * magnitude) looseBefore++;
-            if (b1[name][i] > 0.1 * magnitude) looseAfter++;
-            if (magnitude > 0) {
-              usage0.push(b0[name][i] / magnitude);
-              usage1.push(b1[name][i] / magnitude);
-            }
-          }
-        }
+        for (const name of Object.keys(b0)) widening.add(b0[name], b1[name], gradients[name]?.data);
       });
-      const fmt = (v: number) => (v < 1000 ? v.toFixed(3) : v.toExponential(2));
-      process.stdout.write(`| | ${family} | ${label} | ${fmt(quantile(r, 0.5))} | ${fmt(quantile(r, 0.99))} | ${fmt(maxOf(r))} | ${pct(looseBefore, elements)} → ${pct(looseAfter, elements)} | ${quantile(usage0, 0.5).toExponential(1)} → ${quantile(usage1, 0.5).toExponential(1)} |\n`);
+      process.stdout.write(`| | ${family} | ${label} | ${widening.cells()} | ${quantile(widening.usageBefore, 0.5).toExponential(1)} → ${quantile(widening.usageAfter, 0.5).toExponential(1)} |\n`);
     }
   }
 }
