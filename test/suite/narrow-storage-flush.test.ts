@@ -8,6 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Problem } from '../../spec/families.ts';
 import { float16Bits, float16Value } from '../../spec/float16.ts';
+import { MIN_NORMAL, PRECISIONS, UNIT_ROUNDOFF } from '../../spec/precision.ts';
 import { reference } from '../../reference/index.ts';
 import { compareWithReference, elementBounds, type ExpectedOutputs } from '../../suite/compare.ts';
 import { channelModel, roundoffsOf, underflowUnit, type ArithmeticDeclaration } from '../../suite/tolerance.ts';
@@ -54,6 +55,22 @@ describe('float16 storage, float32 arithmetic, subnormals may flush', () => {
     expect(underflowUnit({ precision: 'float32', subnormals: 'flush' })).toBe(2 ** -126);
     expect(underflowUnit({ precision: 'float16', subnormals: 'flush' })).toBe(F16_MIN_NORMAL);
     expect(roundoffsOf({ precision: 'float16', subnormals: 'flush' }).storageFlush).toBe(0);
+  });
+
+  it('without a wider accumulation nothing is charged apart, so those bounds are what they were before the split', () => {
+    const problem = recurrence([1, 1], [3e-5, 1e-41]);
+    for (const precision of PRECISIONS) {
+      for (const subnormals of [undefined, 'preserve', 'flush'] as const) {
+        for (const accumulation of [undefined, precision]) {
+          const declaration: ArithmeticDeclaration = { precision, ...(accumulation && { accumulation }), ...(subnormals && { subnormals }) };
+          const r = roundoffsOf(declaration);
+          expect(r.storageFlush, JSON.stringify(declaration)).toBe(0);
+          expect(channelModel(problem, r).inputFlush, JSON.stringify(declaration)).toEqual({ largest: 0, total: 0 });
+          const unit = subnormals === 'flush' ? MIN_NORMAL[precision] : MIN_NORMAL[precision] * UNIT_ROUNDOFF[precision];
+          expect(underflowUnit(declaration), JSON.stringify(declaration)).toBe(Math.max(unit, Number.MIN_VALUE));
+        }
+      }
+    }
   });
 
   it('a kernel that flushes float16-subnormal inputs passes; declared preserving, it fails', () => {
