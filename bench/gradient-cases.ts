@@ -109,18 +109,19 @@ export function hasResets(c: GradientCase): boolean {
   return false;
 }
 
-/** The reference VJP of a case (gradients and condition scales) as plain records. */
-export function referenceOf(c: GradientCase): { gradients: Record<string, { data: Float64Array }>; scales: Record<string, { data: Float64Array }>; depths: Record<string, { data: Float64Array }> } {
+/** The reference VJP of a case (gradients, condition, depth and floor scales) as plain records. */
+export function referenceOf(c: GradientCase): { gradients: Record<string, { data: Float64Array }>; scales: Record<string, { data: Float64Array }>; depths: Record<string, { data: Float64Array }>; floors: Record<string, { data: Float64Array }> } {
   const result = referenceVjp(c.problem as Problem<FamilyName>, c.cotangents as never) as unknown as {
     gradients: Record<string, { data: Float64Array }>;
     conditionScales: Record<string, { data: Float64Array }>;
     depthScales: Record<string, { data: Float64Array }>;
+    floorScales?: Record<string, { data: Float64Array }>;
   };
-  return { gradients: result.gradients, scales: result.conditionScales, depths: result.depthScales };
+  return { gradients: result.gradients, scales: result.conditionScales, depths: result.depthScales, floors: result.floorScales ?? {} };
 }
 
 /** A backward kernel's gradients measured against the reference with rule V's bounds for `precision`. */
 export function measure(c: GradientCase, gradients: Readonly<Record<string, { data: ArrayLike<number> } | undefined>>, precision: Precision, reference = referenceOf(c)): GradientUsage {
-  const bounds = gradientBounds(c.problem, reference.scales, reference.depths, c.cotangents, { precision });
+  const bounds = gradientBounds(c.problem, reference.scales, reference.depths, c.cotangents, { precision }, reference.floors);
   return gradientUsage(reference.gradients, gradients, bounds);
 }

@@ -28,7 +28,7 @@ export interface GradientBounds {
   readonly relative: number;
   /** The factor applied to the depth scale: 2u_a + u_in + δ_A per decay a term spans, over (1 − ρ). */
   readonly perStep: number;
-  /** The absolute floor added to every element (rule U's counterpart). */
+  /** The largest absolute floor added to an element (rule U's counterpart). */
   readonly floor: number;
   /** Whether a non-finite gradient element is allowed (intermediates may leave the precision's range). */
   readonly overflowPossible: boolean;
@@ -103,6 +103,7 @@ export function gradientBounds(
   depthScales: Readonly<Record<string, Values | undefined>>,
   cotangents: Readonly<Record<string, Values>>,
   declaration: ArithmeticDeclaration,
+  floorScales: Readonly<Record<string, Values | undefined>> = {},
 ): GradientBounds {
   const r = roundoffsOf(declaration);
   const ua = r.arithmetic;
@@ -156,18 +157,29 @@ export function gradientBounds(
   // keeps intermediates (decays, drives) in its storage, so a flushing narrower storage is charged
   // per operation here, not once per result as in the forward floor.
   const operations = 4 * (L + 1) + 2 * grid + 16;
-  const floor = Math.min(Number.MAX_VALUE, (r.underflow + r.storageFlush) * operations * reach);
+  const coarseFloor = Math.min(Number.MAX_VALUE, (r.underflow + r.storageFlush) * operations * reach);
+  // With the reference's floor scale F = Σ_τ τ⁺ (every factor max(1, |v|)): an absolute error ε
+  // in an intermediate r reaches ĝ times ∂g/∂r, at most the sum of τ⁺ over the terms through r,
+  // so Σ over the operations is at most ε·(operations on a term)·F. A term's multiplications:
+  // the decays it spans (≤ L + 1), a tree's combinations, N + 8 products and 8 computed factors
+  // (exp, softplus, silu, Δ·B·u …) or input conversions. Additions are exact below the normal
+  // range unless the storage flushes: then the chain's, the tree's, y'''s and the shared sum's too.
+  const multiplications = L + 1 + treeRoundings + N + 16;
+  const additions = (sumLength: number): number => L + 1 + treeRoundings + N + sumLength;
+
   const overflowPossible = reach * (1 + maxOf(Object.values(conditionScales).map((s) => (s === undefined ? 0 : maxMagnitude(s.data))))) > MAX_FINITE[declaration.precision] / 4;
 
   const ambiguous = new Set(ambiguousClamps(problem, inputError));
   const bounds: Record<string, Float64Array> = {};
   let relativeMax = 0;
   let perStepMax = 0;
+  let floorMax = 0;
   let unjudged = 0;
   for (const [name, scale] of Object.entries(conditionScales)) {
     if (scale === undefined) continue;
     const size = scale.data.length;
-    const rho = perTerm(2 * Math.ceil(grid / Math.max(1, size)) + 2);
+    const sumLength = 2 * Math.ceil(grid / Math.max(1, size)) + 2;
+    const rho = perTerm(sumLength);
     const relative = rho < 1 ? rho / (1 - rho) : Number.POSITIVE_INFINITY;
     const perStep = rho < 1 ? stepError / (1 - rho) : Number.POSITIVE_INFINITY;
     relativeMax = Math.max(relativeMax, relative);
@@ -176,7 +188,12 @@ export function gradientBounds(
     if (depth === undefined || depth.data.length !== size) throw new RangeError(`depthScales.${name}: expected ${size} values, got ${depth === undefined ? 'none' : depth.data.length}`);
     const out = new Float64Array(size);
     const sharesAmbiguity = ambiguous.size > 0 && name === 'dtBias';
+    const raised = floorScales[name];
+    if (raised !== undefined && raised.data.length !== size) throw new RangeError(`floorScales.${name}: expected ${size} values, got ${raised.data.length}`);
+    const perRaised = rho < 1 ? ((r.underflow + r.storageFlush) * multiplications + r.storageFlush * additions(sumLength)) / (1 - rho) : Number.POSITIVE_INFINITY;
     for (let i = 0; i < size; i++) {
+      const floor = raised === undefined ? coarseFloor : perRaised * raised.data[i];
+      floorMax = Math.max(floorMax, floor);
       const bound = (name === 'dt' && ambiguous.has(i)) || sharesAmbiguity ? Number.POSITIVE_INFINITY : relative * scale.data[i] + perStep * (depth.data[i] + DEPTH_SLACK * scale.data[i]) + floor;
       // No finite bound is no bound: where ρ ≥ 1 the factors are infinite and a zero G gives ∞·0,
       // an overflowed G gives a NaN depth scale; such an element is not judged, never held to NaN.
@@ -185,7 +202,7 @@ export function gradientBounds(
     }
     bounds[name] = out;
   }
-  return { bounds, relative: relativeMax, perStep: perStepMax, floor, overflowPossible, unjudged };
+  return { bounds, relative: relativeMax, perStep: perStepMax, floor: floorMax, overflowPossible, unjudged };
 }
 
 /** How a gradient measured against its bounds: the largest usage |ĝ − g|/bound and what was not judged. */

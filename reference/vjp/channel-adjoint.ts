@@ -58,6 +58,24 @@ export class ChannelFactors {
     }
     for (let i = 0; i < this.decay.length; i++) this.decay[i] *= decayScale;
   }
+
+  /**
+   * Replaces every factor v by max(1, |v|): the channel whose adjoint is the floor scale Σ_τ τ⁺
+   * (a family whose factor is a product raises each multiplicand itself before filling it in).
+   */
+  raise(): void {
+    for (const array of [this.decay, this.input, this.readout, this.skip, this.gate, this.initial]) {
+      for (let i = 0; i < array.length; i++) array[i] = raised(array[i]);
+    }
+  }
+}
+
+/**
+ * max(1, |v|), and 0 for 0: a factor as the floor scale counts it. An absolute error's co-factor
+ * may drop a factor below 1; a factor that is exactly 0 makes its term exactly 0 in any order.
+ */
+export function raised(v: number): number {
+  return v === 0 ? 0 : Math.max(1, Math.abs(v));
 }
 
 /** The cotangents of a channel's factors (double-double), indexed as ChannelFactors. */

@@ -12,7 +12,7 @@ import { checkGradientTensors } from './check-gradient-tensors.ts';
 import { linearRecurrenceGradients, linearRecurrenceTangents } from './linear-recurrence.ts';
 import { ltiSsmGradients, ltiSsmTangents } from './lti-ssm.ts';
 import { mamba3SisoGradients, mamba3SisoTangents } from './mamba3-siso.ts';
-import { prefixSumGradients, prefixSumTangents } from './prefix-sum.ts';
+import { prefixSumFloorScales, prefixSumGradients, prefixSumTangents } from './prefix-sum.ts';
 import { selectiveScanGradients, selectiveScanTangents } from './selective-scan.ts';
 import { ssdGradients, ssdTangents } from './ssd.ts';
 import { DIFFERENTIABLE_INPUTS, type Cotangents, type GradientArrays, type JvpResult, type Tangents, type VjpResult } from './types.ts';
@@ -63,33 +63,39 @@ export function referenceVjp<F extends FamilyName>(problem: Problem<F>, cotangen
   let values: GradientArrays;
   let scales: GradientArrays;
   let depths: GradientArrays;
+  let floors: GradientArrays | undefined;
   // The depth scale Σ_τ (decays in τ)·|τ| is d/dε of the condition scale with every decay times (1 + ε).
   const shiftedDepth = (scaled: (decayScale: number) => GradientArrays): GradientArrays => depthFromShift(scales, scaled(1 + DEPTH_STEP));
   switch (checked.family) {
     case 'prefix-sum': {
       const { value, scale, depth } = prefixSumGradients(cot.y as Float32Array | Float64Array, checked.inputs.x.shape, checked.options);
       [values, scales, depths] = [{ x: value }, { x: scale }, { x: depth }];
+      floors = { x: prefixSumFloorScales(cot.y as Float32Array | Float64Array, checked.inputs.x.shape, checked.options) };
       break;
     }
     case 'linear-recurrence':
       values = linearRecurrenceGradients(checked.inputs, checked.options, cot, false);
       scales = linearRecurrenceGradients(checked.inputs, checked.options, cot, true);
       depths = shiftedDepth((e) => linearRecurrenceGradients(checked.inputs, checked.options, cot, true, e));
+      floors = linearRecurrenceGradients(checked.inputs, checked.options, cot, true, 1, true);
       break;
     case 'selective-scan':
       values = selectiveScanGradients(checked.inputs, checked.options, cot, false);
       scales = selectiveScanGradients(checked.inputs, checked.options, cot, true);
       depths = shiftedDepth((e) => selectiveScanGradients(checked.inputs, checked.options, cot, true, e));
+      floors = selectiveScanGradients(checked.inputs, checked.options, cot, true, 1, true);
       break;
     case 'lti-ssm':
       values = ltiSsmGradients(checked.inputs, cot, false);
       scales = ltiSsmGradients(checked.inputs, cot, true);
       depths = shiftedDepth((e) => ltiSsmGradients(checked.inputs, cot, true, e));
+      floors = ltiSsmGradients(checked.inputs, cot, true, 1, true);
       break;
     case 'ssd':
       values = ssdGradients(checked.inputs, checked.options, cot, false);
       scales = ssdGradients(checked.inputs, checked.options, cot, true);
       depths = shiftedDepth((e) => ssdGradients(checked.inputs, checked.options, cot, true, e));
+      floors = ssdGradients(checked.inputs, checked.options, cot, true, 1, true);
       break;
     case 'mamba3-siso':
       values = mamba3SisoGradients(checked.inputs, cot, false);
@@ -97,7 +103,8 @@ export function referenceVjp<F extends FamilyName>(problem: Problem<F>, cotangen
       depths = shiftedDepth((e) => mamba3SisoGradients(checked.inputs, cot, true, e));
       break;
   }
-  return { gradients: asTensors(values, shapes), conditionScales: asTensors(scales, shapes), depthScales: asTensors(depths, shapes) } as VjpResult<F>;
+  const floorScales = floors === undefined ? {} : { floorScales: asTensors(floors, shapes) };
+  return { gradients: asTensors(values, shapes), conditionScales: asTensors(scales, shapes), depthScales: asTensors(depths, shapes), ...floorScales } as VjpResult<F>;
 }
 
 /**

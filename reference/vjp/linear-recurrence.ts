@@ -8,7 +8,7 @@
 import type { LinearRecurrenceInputs, LinearRecurrenceOptions } from '../../spec/families.ts';
 import { DoubleDouble } from '../double-double.ts';
 import { sequenceIndex } from '../scaled-outputs.ts';
-import { ChannelCotangents, ChannelFactors, ChannelForward, channelForward, channelJvp, channelVjp } from './channel-adjoint.ts';
+import { ChannelCotangents, ChannelFactors, ChannelForward, channelForward, channelJvp, channelVjp, raised } from './channel-adjoint.ts';
 import { DoubleDoubleArray } from './double-double-array.ts';
 import type { GradientArrays, Values } from './types.ts';
 
@@ -31,10 +31,13 @@ function fillChannel(inputs: LinearRecurrenceInputs, options: LinearRecurrenceOp
   f.initial[0] = inputs.h0 === undefined ? 0 : inputs.h0.data[b * dim + d];
 }
 
-/** The gradients of a, b (and h0) from the cotangents of h and lastState; with `absolute`, the condition scales (decays times `decayScale`). */
-export function linearRecurrenceGradients(inputs: LinearRecurrenceInputs, options: LinearRecurrenceOptions, cotangents: Values, absolute: boolean, decayScale = 1): GradientArrays {
+/**
+ * The gradients of a, b (and h0) from the cotangents of h and lastState; with `absolute`, the
+ * condition scales (decays times `decayScale`); with `raise`, the floor scales (every factor max(1, |v|)).
+ */
+export function linearRecurrenceGradients(inputs: LinearRecurrenceInputs, options: LinearRecurrenceOptions, cotangents: Values, absolute: boolean, decayScale = 1, raise = false): GradientArrays {
   const [batch, dim, L] = inputs.a.shape;
-  const m = absolute ? Math.abs : (v: number): number => v;
+  const m = raise ? raised : absolute ? Math.abs : (v: number): number => v;
   const hBar = cotangents.h as Float32Array | Float64Array;
   const stateBar = cotangents.lastState as Float32Array | Float64Array;
   const a = new DoubleDoubleArray(batch * dim * L);
@@ -51,7 +54,8 @@ export function linearRecurrenceGradients(inputs: LinearRecurrenceInputs, option
       fillChannel(inputs, options, b, d, f);
       for (let k = 0; k < L; k++) yBar[k] = m(hBar[sequenceIndex(dim, L, b, d, timeOf(k, L, options))]);
       finalBar[0] = m(stateBar[b * dim + d]);
-      if (absolute) f.makeAbsolute(decayScale);
+      if (raise) f.raise();
+      else if (absolute) f.makeAbsolute(decayScale);
       channelVjp(f, channelForward(f, forward), yBar, finalBar, bar);
       for (let k = 0; k < L; k++) {
         const i = sequenceIndex(dim, L, b, d, timeOf(k, L, options));

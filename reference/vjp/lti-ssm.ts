@@ -11,32 +11,35 @@
 import type { LtiSsmInputs } from '../../spec/families.ts';
 import { DoubleDouble } from '../double-double.ts';
 import { sequenceIndex } from '../scaled-outputs.ts';
-import { ChannelCotangents, ChannelFactors, ChannelForward, channelForward, channelJvp, channelVjp } from './channel-adjoint.ts';
+import { ChannelCotangents, ChannelFactors, ChannelForward, channelForward, channelJvp, channelVjp, raised } from './channel-adjoint.ts';
 import { DoubleDoubleArray } from './double-double-array.ts';
 import type { GradientArrays, Values } from './types.ts';
 
-/** The factors of channel (b, d) into f. */
-function fillChannel(inputs: LtiSsmInputs, b: number, d: number, f: ChannelFactors): void {
+/** The factors of channel (b, d) into f; with `m` = raised, each multiplicand of Bbar·u and D·u raised on its own (the floor scales). */
+function fillChannel(inputs: LtiSsmInputs, b: number, d: number, f: ChannelFactors, m: (v: number) => number = (v) => v): void {
   const [, dim, L] = inputs.u.shape;
   const N = f.stateSize;
   for (let t = 0; t < L; t++) {
-    const u = inputs.u.data[sequenceIndex(dim, L, b, d, t)];
+    const u = m(inputs.u.data[sequenceIndex(dim, L, b, d, t)]);
     for (let n = 0; n < N; n++) {
       f.decay[t * N + n] = inputs.Abar.data[d * N + n];
-      f.input[t * N + n] = inputs.Bbar.data[d * N + n] * u;
+      f.input[t * N + n] = m(inputs.Bbar.data[d * N + n]) * u;
       f.readout[t * N + n] = inputs.C.data[d * N + n];
     }
-    f.skip[t] = inputs.D === undefined ? 0 : inputs.D.data[d] * u;
+    f.skip[t] = inputs.D === undefined ? 0 : m(inputs.D.data[d]) * u;
     f.gate[t] = 1;
   }
   f.initial.fill(0);
 }
 
-/** The gradients of every differentiable input present from y's cotangent; with `absolute`, the condition scales (decays times `decayScale`). */
-export function ltiSsmGradients(inputs: LtiSsmInputs, cotangents: Values, absolute: boolean, decayScale = 1): GradientArrays {
+/**
+ * The gradients of every differentiable input present from y's cotangent; with `absolute`, the
+ * condition scales (decays times `decayScale`); with `raise`, the floor scales (every factor max(1, |v|)).
+ */
+export function ltiSsmGradients(inputs: LtiSsmInputs, cotangents: Values, absolute: boolean, decayScale = 1, raise = false): GradientArrays {
   const [batch, dim, L] = inputs.u.shape;
   const N = inputs.Abar.shape[1];
-  const m = absolute ? Math.abs : (v: number): number => v;
+  const m = raise ? raised : absolute ? Math.abs : (v: number): number => v;
   const acc: Record<string, DoubleDoubleArray> = {};
   for (const [name, tensor] of Object.entries(inputs)) if (tensor !== undefined) acc[name] = new DoubleDoubleArray(tensor.data.length);
   const yBarAll = cotangents.y as Float32Array | Float64Array;
@@ -49,9 +52,10 @@ export function ltiSsmGradients(inputs: LtiSsmInputs, cotangents: Values, absolu
 
   for (let b = 0; b < batch; b++) {
     for (let d = 0; d < dim; d++) {
-      fillChannel(inputs, b, d, f);
+      fillChannel(inputs, b, d, f, raise ? raised : undefined);
       for (let t = 0; t < L; t++) yBar[t] = m(yBarAll[sequenceIndex(dim, L, b, d, t)]);
-      if (absolute) f.makeAbsolute(decayScale);
+      if (raise) f.raise();
+      else if (absolute) f.makeAbsolute(decayScale);
       channelVjp(f, channelForward(f, forward), yBar, finalBar, bar);
       for (let t = 0; t < L; t++) {
         const i = sequenceIndex(dim, L, b, d, t);

@@ -13,6 +13,7 @@ import type { PrefixSumOptions } from '../../spec/families.ts';
 import { toNumber } from '../double-double.ts';
 import { advance, RecurrenceState } from '../recurrence-state.ts';
 import { sequenceIndex } from '../scaled-outputs.ts';
+import { raised } from './channel-adjoint.ts';
 
 /** The prefix sum of `values` (batch, dim, L) with the given options, and its condition scale. */
 function prefixSumOf(values: Float32Array | Float64Array, shape: readonly number[], options: PrefixSumOptions): { value: Float64Array; scale: Float64Array; depth: Float64Array } {
@@ -40,6 +41,11 @@ function prefixSumOf(values: Float32Array | Float64Array, shape: readonly number
 /** x̄, its condition scale and its depth scale (Σ_k (steps)·|ȳ_k|) from ȳ: the prefix sum of ȳ run the other way. */
 export function prefixSumGradients(yBar: Float32Array | Float64Array, shape: readonly number[], options: PrefixSumOptions): { value: Float64Array; scale: Float64Array; depth: Float64Array } {
   return prefixSumOf(yBar, shape, { exclusive: options.exclusive, reverse: !options.reverse });
+}
+
+/** The floor scale of x̄: the same sum over max(1, |ȳ_k|) (spec/tolerance.md rule V, *Floor*). */
+export function prefixSumFloorScales(yBar: Float32Array | Float64Array, shape: readonly number[], options: PrefixSumOptions): Float64Array {
+  return prefixSumGradients(Float64Array.from(yBar, raised), shape, options).value;
 }
 
 /** J·v: the prefix sum of ẋ with the problem's own options. */

@@ -17,7 +17,7 @@ import { silu, softplus } from '../../spec/families/selective-scan/discretizatio
 import { dimensionsOf, projectionIndex, projectionLayout, type Dimensions, type ProjectionLayout } from '../../spec/shapes.ts';
 import { DoubleDouble, addProduct } from '../double-double.ts';
 import { sequenceIndex } from '../scaled-outputs.ts';
-import { ChannelCotangents, ChannelFactors, ChannelForward, channelForward, channelJvp, channelVjp } from './channel-adjoint.ts';
+import { ChannelCotangents, ChannelFactors, ChannelForward, channelForward, channelJvp, channelVjp, raised } from './channel-adjoint.ts';
 import { siluDerivative, siluDerivativeScale, softplusDerivative } from './derivatives.ts';
 import { DoubleDoubleArray, ScaledTerms } from './double-double-array.ts';
 import type { GradientArrays, Values } from './types.ts';
@@ -46,9 +46,11 @@ class ChannelSteps {
   readonly bIndex: Int32Array;
   readonly cIndex: Int32Array;
   readonly decay: Float64Array;
+  readonly u: Float64Array;
 
   /** Room for a channel of `length` tokens and `stateSize` states. */
   constructor(length: number, stateSize: number) {
+    this.u = new Float64Array(length);
     this.shifted = new Float64Array(length);
     this.delta = new Float64Array(length);
     this.resets = new Uint8Array(length);
@@ -69,6 +71,7 @@ function fillChannel(inputs: SelectiveScanInputs, options: SelectiveScanOptions,
     const u = inputs.u.data[i];
     const shifted = inputs.delta.data[i] + bias;
     const delta = options.deltaSoftplus ? softplus(shifted) : shifted;
+    s.u[t] = u;
     s.shifted[t] = shifted;
     s.delta[t] = delta;
     // The state resets at token t of row b where seqIdx changes (t ≥ 1). There the decay is the
@@ -93,12 +96,31 @@ function fillChannel(inputs: SelectiveScanInputs, options: SelectiveScanOptions,
   for (let n = 0; n < N; n++) f.initial[n] = inputs.h0 === undefined ? 0 : inputs.h0.data[(b * dim + d) * N + n];
 }
 
+/** In a raised channel, the products Δ·(B·u) and D·u as the products of their raised multiplicands. */
+function raiseProducts(inputs: SelectiveScanInputs, steps: ChannelSteps, f: ChannelFactors, d: number): void {
+  const { length: L, stateSize: N } = f;
+  const Dd = inputs.D === undefined ? 0 : inputs.D.data[d];
+  for (let t = 0; t < L; t++) {
+    const u = raised(steps.u[t]);
+    for (let n = 0; n < N; n++) {
+      const k = t * N + n;
+      f.input[k] = raised(steps.delta[t]) * raised(inputs.B.data[steps.bIndex[k]]) * u;
+    }
+    f.skip[t] = raised(Dd) * u;
+  }
+}
+
 /**
  * The gradients of every differentiable input present, from the cotangents of y and lastState;
  * with `absolute`, the same computation on absolute values: the condition scales
- * (every decay also multiplied by `decayScale`, for the depth scale).
+ * (every decay also multiplied by `decayScale`, for the depth scale); with `raise`, the floor
+ * scales: every factor, each multiplicand of a product (Δ·B·u, D·u, a·A …) on its own, max(1, |v|).
  */
-export function selectiveScanGradients(inputs: SelectiveScanInputs, options: SelectiveScanOptions, cotangents: Values, absolute: boolean, decayScale = 1): GradientArrays {
+export function selectiveScanGradients(inputs: SelectiveScanInputs, options: SelectiveScanOptions, cotangents: Values, absolute: boolean, decayScale = 1, raise = false): GradientArrays {
+  // m(v) of the formulas: the value, its absolute value (condition scales) or max(1, |v|) (floor
+  // scales); m2 of a product raises each multiplicand, as an absolute error's co-factor may drop either.
+  const m = raise ? raised : absolute ? Math.abs : (v: number): number => v;
+  const m2 = raise ? (x: number, y: number): number => raised(x) * raised(y) : (x: number, y: number): number => m(x * y);
   const shape = shapeOf(inputs, options);
   const { batch, dim, length: L, stateSize: N } = shape.dims;
   const made: Record<string, DoubleDoubleArray> = {};
@@ -129,16 +151,12 @@ export function selectiveScanGradients(inputs: SelectiveScanInputs, options: Sel
   for (let b = 0; b < batch; b++) {
     for (let d = 0; d < dim; d++) {
       fillChannel(inputs, options, shape, b, d, f, steps);
-      // m(v) of the formulas: the value, or its absolute value for the condition scales.
-      for (let t = 0; t < L; t++) {
-        const c = yBarAll[sequenceIndex(dim, L, b, d, t)];
-        yBar[t] = absolute ? Math.abs(c) : c;
-      }
-      for (let n = 0; n < N; n++) {
-        const c = stateBarAll[(b * dim + d) * N + n];
-        finalBar[n] = absolute ? Math.abs(c) : c;
-      }
-      if (absolute) f.makeAbsolute(decayScale);
+      for (let t = 0; t < L; t++) yBar[t] = m(yBarAll[sequenceIndex(dim, L, b, d, t)]);
+      for (let n = 0; n < N; n++) finalBar[n] = m(stateBarAll[(b * dim + d) * N + n]);
+      if (raise) {
+        raiseProducts(inputs, steps, f, d);
+        f.raise();
+      } else if (absolute) f.makeAbsolute(decayScale);
       channelVjp(f, channelForward(f, forward), yBar, finalBar, bar);
 
       const { delta, shifted, resets, bIndex, cIndex, decay } = steps;
@@ -154,33 +172,28 @@ export function selectiveScanGradients(inputs: SelectiveScanInputs, options: Sel
           const A = Adata[d * N + n];
           const B = Bdata[bIndex[k]];
           const a = decay[k];
-          const aA = a * A;
-          const aD = a * D;
-          const Bu = B * u;
-          const Du = D * u;
-          const DB = D * B;
           // A reset's decay is the constant 0: nothing flows to Δ or A through it.
-          if (!reset) addProduct(sum, absolute ? Math.abs(aA) : aA, bar.decay.get(k, v));
-          addProduct(sum, absolute ? Math.abs(Bu) : Bu, bar.input.get(k, v));
+          if (!reset) addProduct(sum, m2(a, A), bar.decay.get(k, v));
+          addProduct(sum, m2(B, u), bar.input.get(k, v));
           termsA.index[k] = reset ? -1 : d * N + n;
-          termsA.scale[k] = absolute ? Math.abs(aD) : aD;
+          termsA.scale[k] = m2(a, D);
           termsB.index[k] = bIndex[k];
-          termsB.scale[k] = absolute ? Math.abs(Du) : Du;
+          termsB.scale[k] = m2(D, u);
           termsU.index[k] = i;
-          termsU.scale[k] = absolute ? Math.abs(DB) : DB;
+          termsU.scale[k] = m2(D, B);
           termsC.index[k] = cIndex[k];
         }
         deltaBar.put(t, sum);
         termsSkip.index[t] = i;
-        termsSkip.scale[t] = absolute ? Math.abs(Dd) : Dd;
+        termsSkip.scale[t] = m(Dd);
         termsD.index[t] = d;
-        termsD.scale[t] = absolute ? Math.abs(u) : u;
+        termsD.scale[t] = m(u);
         if (inputs.z !== undefined) {
           termsZ.index[t] = i;
-          termsZ.scale[t] = absolute ? siluDerivativeScale(inputs.z.data[i]) : siluDerivative(inputs.z.data[i]);
+          termsZ.scale[t] = raise ? raised(siluDerivativeScale(inputs.z.data[i])) : absolute ? siluDerivativeScale(inputs.z.data[i]) : siluDerivative(inputs.z.data[i]);
         }
         termsDelta.index[t] = i;
-        termsDelta.scale[t] = options.deltaSoftplus ? softplusDerivative(shifted[t]) : 1;
+        termsDelta.scale[t] = m(options.deltaSoftplus ? softplusDerivative(shifted[t]) : 1);
         termsDeltaBias.index[t] = d;
         termsDeltaBias.scale[t] = termsDelta.scale[t];
       }

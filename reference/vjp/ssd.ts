@@ -17,7 +17,7 @@ import type { SsdInputs, SsdOptions } from '../../spec/families.ts';
 import { groupOfHead, ssdSizes } from '../../spec/families/ssd/dimensions.ts';
 import { dtLimits, silu, softplus } from '../../spec/families/ssd/discretization.ts';
 import { DoubleDouble, addProduct } from '../double-double.ts';
-import { ChannelCotangents, ChannelFactors, ChannelForward, channelForward, channelJvp, channelVjp } from './channel-adjoint.ts';
+import { ChannelCotangents, ChannelFactors, ChannelForward, channelForward, channelJvp, channelVjp, raised } from './channel-adjoint.ts';
 import { clampDerivative, siluDerivative, siluDerivativeScale, softplusDerivative } from './derivatives.ts';
 import { DoubleDoubleArray, ScaledTerms } from './double-double-array.ts';
 import type { GradientArrays, Values } from './types.ts';
@@ -37,20 +37,20 @@ function headSteps(inputs: SsdInputs, options: SsdOptions, b: number, h: number,
   }
 }
 
-/** The factors of channel (b, h, p) into f, from its head's Δ and decays. */
-function fillChannel(inputs: SsdInputs, b: number, h: number, p: number, delta: Float64Array, decay: Float64Array, f: ChannelFactors): void {
+/** The factors of channel (b, h, p) into f, from its head's Δ and decays; with `m` = raised, each multiplicand of Δ·B·x and D·x raised on its own (the floor scales). */
+function fillChannel(inputs: SsdInputs, b: number, h: number, p: number, delta: Float64Array, decay: Float64Array, f: ChannelFactors, m: (v: number) => number = (v) => v): void {
   const { length: L, heads: H, headdim: P, groups: G, stateSize: N } = ssdSizes(inputs.x, inputs.B);
   const dPerChannel = inputs.D?.shape.length === 2;
   for (let t = 0; t < L; t++) {
     const xIndex = ((b * L + t) * H + h) * P + p;
-    const x = inputs.x.data[xIndex];
+    const x = m(inputs.x.data[xIndex]);
     const bc = ((b * L + t) * G + groupOfHead(h, H, G)) * N;
     for (let n = 0; n < N; n++) {
       f.decay[t * N + n] = decay[t];
-      f.input[t * N + n] = delta[t] * (inputs.B.data[bc + n] * x);
+      f.input[t * N + n] = m(delta[t]) * (m(inputs.B.data[bc + n]) * x);
       f.readout[t * N + n] = inputs.C.data[bc + n];
     }
-    f.skip[t] = inputs.D === undefined ? 0 : inputs.D.data[dPerChannel ? h * P + p : h] * x;
+    f.skip[t] = inputs.D === undefined ? 0 : m(inputs.D.data[dPerChannel ? h * P + p : h]) * x;
     f.gate[t] = inputs.z === undefined ? 1 : silu(inputs.z.data[xIndex]);
   }
   for (let n = 0; n < N; n++) f.initial[n] = inputs.initialStates?.data[((b * H + h) * P + p) * N + n] ?? 0;
@@ -59,11 +59,13 @@ function fillChannel(inputs: SsdInputs, b: number, h: number, p: number, delta: 
 /**
  * The gradients of every differentiable input present, from the cotangents of y and finalStates;
  * with `absolute`, the same computation on absolute values: the condition scales
- * (every decay also multiplied by `decayScale`, for the depth scale).
+ * (every decay also multiplied by `decayScale`, for the depth scale); with `raise`, the floor
+ * scales: every factor, each multiplicand of a product on its own, max(1, |v|).
  */
-export function ssdGradients(inputs: SsdInputs, options: SsdOptions, cotangents: Values, absolute: boolean, decayScale = 1): GradientArrays {
+export function ssdGradients(inputs: SsdInputs, options: SsdOptions, cotangents: Values, absolute: boolean, decayScale = 1, raise = false): GradientArrays {
   const { batch, length: L, heads: H, headdim: P, groups: G, stateSize: N } = ssdSizes(inputs.x, inputs.B);
-  const m = absolute ? Math.abs : (v: number): number => v;
+  const m = raise ? raised : absolute ? Math.abs : (v: number): number => v;
+  const m2 = raise ? (x: number, y: number): number => raised(x) * raised(y) : (x: number, y: number): number => m(x * y);
   const acc: Record<string, DoubleDoubleArray> = {};
   for (const [name, tensor] of Object.entries(inputs)) {
     if (tensor !== undefined && name !== 'dtLimit' && name !== 'seqIdx') acc[name] = new DoubleDoubleArray(tensor.data.length);
@@ -99,10 +101,11 @@ export function ssdGradients(inputs: SsdInputs, options: SsdOptions, cotangents:
       deltaBar.hi.fill(0);
       deltaBar.lo.fill(0);
       for (let p = 0; p < P; p++) {
-        fillChannel(inputs, b, h, p, delta, decay, f);
+        fillChannel(inputs, b, h, p, delta, decay, f, raise ? raised : undefined);
         for (let t = 0; t < L; t++) yBar[t] = m(yBarAll[((b * L + t) * H + h) * P + p]);
         for (let n = 0; n < N; n++) finalBar[n] = m(stateBarAll[((b * H + h) * P + p) * N + n]);
-        if (absolute) f.makeAbsolute(decayScale);
+        if (raise) f.raise();
+        else if (absolute) f.makeAbsolute(decayScale);
         channelVjp(f, channelForward(f, forward), yBar, finalBar, bar);
 
         const dIndex = dPerChannel ? h * P + p : h;
@@ -111,33 +114,30 @@ export function ssdGradients(inputs: SsdInputs, options: SsdOptions, cotangents:
           const xIndex = ((b * L + t) * H + h) * P + p;
           const x = inputs.x.data[xIndex];
           const bc = ((b * L + t) * G + g) * N;
-          const aA = decay[t] * A;
-          const aD = decay[t] * delta[t];
+          const aA = m2(decay[t], A);
+          const aD = m2(decay[t], delta[t]);
           deltaBar.get(t, sum);
           for (let n = 0; n < N; n++) {
             const k = t * N + n;
             const B = inputs.B.data[bc + n];
-            const Bx = B * x;
-            const Dx = delta[t] * x;
-            const DB = delta[t] * B;
-            addProduct(sum, absolute ? Math.abs(aA) : aA, bar.decay.get(k, v));
-            addProduct(sum, absolute ? Math.abs(Bx) : Bx, bar.input.get(k, v));
+            addProduct(sum, aA, bar.decay.get(k, v));
+            addProduct(sum, m2(B, x), bar.input.get(k, v));
             termsA.index[k] = h;
-            termsA.scale[k] = absolute ? Math.abs(aD) : aD;
+            termsA.scale[k] = aD;
             termsB.index[k] = bc + n;
-            termsB.scale[k] = absolute ? Math.abs(Dx) : Dx;
+            termsB.scale[k] = m2(delta[t], x);
             termsX.index[k] = xIndex;
-            termsX.scale[k] = absolute ? Math.abs(DB) : DB;
+            termsX.scale[k] = m2(delta[t], B);
             termsC.index[k] = bc + n;
           }
           deltaBar.put(t, sum);
           termsSkip.index[t] = xIndex;
-          termsSkip.scale[t] = absolute ? Math.abs(Dvalue) : Dvalue;
+          termsSkip.scale[t] = m(Dvalue);
           termsD.index[t] = dIndex;
-          termsD.scale[t] = absolute ? Math.abs(x) : x;
+          termsD.scale[t] = m(x);
           if (inputs.z !== undefined) {
             termsZ.index[t] = xIndex;
-            termsZ.scale[t] = absolute ? siluDerivativeScale(inputs.z.data[xIndex]) : siluDerivative(inputs.z.data[xIndex]);
+            termsZ.scale[t] = raise ? raised(siluDerivativeScale(inputs.z.data[xIndex])) : absolute ? siluDerivativeScale(inputs.z.data[xIndex]) : siluDerivative(inputs.z.data[xIndex]);
           }
         }
         // Each accumulator element gets its terms in the formulas' order: x̄ the Σ_n x̄_n terms, then s̄·D.
@@ -157,8 +157,10 @@ export function ssdGradients(inputs: SsdInputs, options: SsdOptions, cotangents:
       }
       for (let t = 0; t < L; t++) {
         deltaBar.get(t, sum);
-        acc.dt.addScaled((b * L + t) * H + h, chain[t], sum);
-        if (inputs.dtBias !== undefined) acc.dtBias.addScaled(h, chain[t], sum);
+        // chain = clamp'·softplus' ∈ [0, 1]: its own value for the scales (≥ 0), raised for the floor's.
+        const c = raise ? raised(chain[t]) : chain[t];
+        acc.dt.addScaled((b * L + t) * H + h, c, sum);
+        if (inputs.dtBias !== undefined) acc.dtBias.addScaled(h, c, sum);
       }
     }
   }
