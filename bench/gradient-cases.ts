@@ -115,9 +115,9 @@ export function referenceOf(c: GradientCase): { gradients: Record<string, { data
     gradients: Record<string, { data: Float64Array }>;
     conditionScales: Record<string, { data: Float64Array }>;
     depthScales: Record<string, { data: Float64Array }>;
-    floorScales?: Record<string, { data: Float64Array }>;
+    floorScales: Record<string, { data: Float64Array }>;
   };
-  return { gradients: result.gradients, scales: result.conditionScales, depths: result.depthScales, floors: result.floorScales ?? {} };
+  return { gradients: result.gradients, scales: result.conditionScales, depths: result.depthScales, floors: result.floorScales };
 }
 
 /** A backward kernel's gradients measured against the reference with rule V's bounds for `precision`. */

@@ -255,8 +255,9 @@ for (const family of FAMILY_NAMES) {
         const vjp = referenceVjp(problem, cotangents as never);
         const scales = vjp.conditionScales as unknown as Record<string, { data: Float64Array } | undefined>;
         const depths = vjp.depthScales as unknown as Record<string, { data: Float64Array } | undefined>;
-        const b0 = gradientBounds(problem, scales, depths, cotangents, preserve).bounds;
-        const b1 = gradientBounds(problem, scales, depths, cotangents, flushed(preserve)).bounds;
+        const floors = vjp.floorScales as unknown as Record<string, { data: Float64Array } | undefined>;
+        const b0 = gradientBounds(problem, scales, depths, cotangents, preserve, floors).bounds;
+        const b1 = gradientBounds(problem, scales, depths, cotangents, flushed(preserve), floors).bounds;
         const gradients = vjp.gradients as unknown as Record<string, { data: ArrayLike<number> } | undefined>;
         for (const name of Object.keys(b0)) widening.add(b0[name], b1[name], gradients[name]?.data);
       });

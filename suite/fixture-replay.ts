@@ -20,6 +20,7 @@ import { dimensionsOf, type Dimensions } from '../spec/shapes.ts';
 import type { GradientTensor } from '../spec/gradients.ts';
 import { unravelIndex, type Float64Tensor } from '../spec/tensor.ts';
 import { gradientBounds, gradientUsage } from './gradient-tolerance.ts';
+import { referenceFloorScales } from '../reference/vjp/index.ts';
 
 /** One golden case as the suite reads it: ordinary, in ssd's variable-length form, or a gradient case. */
 export type FixtureCase = OrdinaryFixtureCase | VarlenFixtureCase | GradientFixtureCase;
@@ -245,7 +246,9 @@ async function checkGradientFixture(
     }
     const extra = Object.keys(got).filter((name) => !(name in expected.gradients));
     if (extra.length > 0) return { kind: 'fail', message: `vjp: gradients: expected only ${Object.keys(expected.gradients).join(', ')} (the differentiable inputs present), got also ${extra.join(', ')}` };
-    const bounds = gradientBounds(problem, expected.conditionScales, expected.depthScales, cotangents, declaration);
+    // The file holds the condition and depth scales; the floor scale is the reference's, recomputed.
+    const floors = referenceFloorScales(problem as never, cotangents as never) as Readonly<Record<string, GradientTensor | undefined>>;
+    const bounds = gradientBounds(problem, expected.conditionScales, expected.depthScales, cotangents, declaration, floors);
     const usage = gradientUsage(expected.gradients, got, bounds);
     if (usage.max <= 1 || usage.worst === undefined) return { kind: 'pass' };
     const { input, index } = usage.worst;

@@ -95,7 +95,7 @@ function ambiguousClamps(problem: AnyProblem, relativeDeltaError: number): numbe
 /**
  * The per-element bounds of every gradient of a problem (rule V): ĝ may differ from the reference
  * g by at most (ρ·G + (2u_a + u_in + δ_A)·W_G)/(1 − ρ) + floor, with G and W_G the reference's
- * condition and depth scales of the element.
+ * condition and depth scales of the element and floor = η·(operations on a term)·F/(1 − ρ), F its floor scale.
  */
 export function gradientBounds(
   problem: AnyProblem,
@@ -103,7 +103,7 @@ export function gradientBounds(
   depthScales: Readonly<Record<string, Values | undefined>>,
   cotangents: Readonly<Record<string, Values>>,
   declaration: ArithmeticDeclaration,
-  floorScales: Readonly<Record<string, Values | undefined>> = {},
+  floorScales: Readonly<Record<string, Values | undefined>>,
 ): GradientBounds {
   const r = roundoffsOf(declaration);
   const ua = r.arithmetic;
@@ -151,19 +151,18 @@ export function gradientBounds(
   for (const t of Object.values(inputs)) if (t !== undefined) magnitude = Math.max(magnitude, maxMagnitude(t.data));
   for (const t of Object.values(cotangents)) magnitude = Math.max(magnitude, maxMagnitude(t.data));
   const growth = Math.max(1, maxOf(terms.growth));
+  // At most 3 magnitudes (a state, an adjoint, a partial), each at most (L + 1)·max|value|·growth^L,
+  // multiply a term's factors: where that can leave the precision's range, so may a kernel's intermediates.
   const reach = Math.min(1e300, growth ** (L + 1) * ((L + 1) * magnitude) ** 3);
-  // Below the normal range every operation may err by η absolutely; at most 3 magnitudes (a state,
-  // an adjoint, a partial) multiply it, each at most (L + 1)·max|value|·growth^L. A backward pass
-  // keeps intermediates (decays, drives) in its storage, so a flushing narrower storage is charged
-  // per operation here, not once per result as in the forward floor.
-  const operations = 4 * (L + 1) + 2 * grid + 16;
-  const coarseFloor = Math.min(Number.MAX_VALUE, (r.underflow + r.storageFlush) * operations * reach);
-  // With the reference's floor scale F = Σ_τ τ⁺ (every factor max(1, |v|)): an absolute error ε
-  // in an intermediate r reaches ĝ times ∂g/∂r, at most the sum of τ⁺ over the terms through r,
-  // so Σ over the operations is at most ε·(operations on a term)·F. A term's multiplications:
-  // the decays it spans (≤ L + 1), a tree's combinations, N + 8 products and 8 computed factors
-  // (exp, softplus, silu, Δ·B·u …) or input conversions. Additions are exact below the normal
-  // range unless the storage flushes: then the chain's, the tree's, y'''s and the shared sum's too.
+  // Floor: below the normal range an operation may err by η absolutely. An error ε in an
+  // intermediate r reaches ĝ times ∂g/∂r, at most the sum of τ⁺ over the terms through r (τ⁺: the
+  // term with every factor raised to max(1, |v|), since r's co-factor drops some of its factors),
+  // so all of them together are at most ε·(operations on a term)·F, F = Σ_τ τ⁺ the reference's
+  // floor scale. A term's multiplications: the decays it spans (≤ L + 1), a tree's combinations,
+  // N + 8 products and 8 computed factors (exp, softplus, silu, Δ·B·u …) or input conversions.
+  // Additions are exact below the normal range unless the storage flushes; then the chain's, the
+  // tree's, y'''s and the shared sum's too. A backward pass keeps intermediates (decays, drives) in
+  // its storage, so a flushing narrower storage is charged per operation, as η is.
   const multiplications = L + 1 + treeRoundings + N + 16;
   const additions = (sumLength: number): number => L + 1 + treeRoundings + N + sumLength;
 
@@ -189,10 +188,10 @@ export function gradientBounds(
     const out = new Float64Array(size);
     const sharesAmbiguity = ambiguous.size > 0 && name === 'dtBias';
     const raised = floorScales[name];
-    if (raised !== undefined && raised.data.length !== size) throw new RangeError(`floorScales.${name}: expected ${size} values, got ${raised.data.length}`);
+    if (raised === undefined || raised.data.length !== size) throw new RangeError(`floorScales.${name}: expected ${size} values, got ${raised === undefined ? 'none' : raised.data.length}`);
     const perRaised = rho < 1 ? ((r.underflow + r.storageFlush) * multiplications + r.storageFlush * additions(sumLength)) / (1 - rho) : Number.POSITIVE_INFINITY;
     for (let i = 0; i < size; i++) {
-      const floor = raised === undefined ? coarseFloor : perRaised * raised.data[i];
+      const floor = perRaised * raised.data[i];
       floorMax = Math.max(floorMax, floor);
       const bound = (name === 'dt' && ambiguous.has(i)) || sharesAmbiguity ? Number.POSITIVE_INFINITY : relative * scale.data[i] + perStep * (depth.data[i] + DEPTH_SLACK * scale.data[i]) + floor;
       // No finite bound is no bound: where ρ ≥ 1 the factors are infinite and a zero G gives ∞·0,

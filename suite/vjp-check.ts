@@ -111,7 +111,7 @@ export function judgedGradients<F extends FamilyName>(context: RunContext<F>, pr
     reference.depthScales as Readonly<Record<string, OutputTensor | undefined>>,
     cotangents as unknown as Readonly<Record<string, GradientTensor>>,
     context.declaration,
-    (reference.floorScales ?? {}) as Readonly<Record<string, OutputTensor | undefined>>,
+    reference.floorScales as Readonly<Record<string, OutputTensor | undefined>>,
   );
   return { reference, bounds };
 }

@@ -4,7 +4,7 @@
  * (tangents of the outputs from tangents of the inputs), evaluated in double-double and rounded
  * once to float64. A foundation for issue 17: not yet wired into the interface, protocol or suite.
  */
-import type { FamilyName, Problem } from '../../spec/families.ts';
+import type { AnyProblem, FamilyName, Problem } from '../../spec/families.ts';
 import { dimensionsOf, outputShapes } from '../../spec/shapes.ts';
 import type { Float64Tensor } from '../../spec/tensor.ts';
 import { validateProblem } from '../../spec/validate.ts';
@@ -15,7 +15,7 @@ import { mamba3SisoGradients, mamba3SisoTangents } from './mamba3-siso.ts';
 import { prefixSumFloorScales, prefixSumGradients, prefixSumTangents } from './prefix-sum.ts';
 import { selectiveScanGradients, selectiveScanTangents } from './selective-scan.ts';
 import { ssdGradients, ssdTangents } from './ssd.ts';
-import { DIFFERENTIABLE_INPUTS, type Cotangents, type GradientArrays, type JvpResult, type Tangents, type VjpResult } from './types.ts';
+import { DIFFERENTIABLE_INPUTS, type Cotangents, type GradientArrays, type JvpResult, type Tangents, type Values, type VjpResult } from './types.ts';
 
 export { DIFFERENTIABLE_INPUTS } from './types.ts';
 export type { Cotangents, DifferentiableInput, GradientTensor, JvpResult, Tangents, VjpResult } from './types.ts';
@@ -63,39 +63,33 @@ export function referenceVjp<F extends FamilyName>(problem: Problem<F>, cotangen
   let values: GradientArrays;
   let scales: GradientArrays;
   let depths: GradientArrays;
-  let floors: GradientArrays | undefined;
   // The depth scale Σ_τ (decays in τ)·|τ| is d/dε of the condition scale with every decay times (1 + ε).
   const shiftedDepth = (scaled: (decayScale: number) => GradientArrays): GradientArrays => depthFromShift(scales, scaled(1 + DEPTH_STEP));
   switch (checked.family) {
     case 'prefix-sum': {
       const { value, scale, depth } = prefixSumGradients(cot.y as Float32Array | Float64Array, checked.inputs.x.shape, checked.options);
       [values, scales, depths] = [{ x: value }, { x: scale }, { x: depth }];
-      floors = { x: prefixSumFloorScales(cot.y as Float32Array | Float64Array, checked.inputs.x.shape, checked.options) };
       break;
     }
     case 'linear-recurrence':
       values = linearRecurrenceGradients(checked.inputs, checked.options, cot, false);
       scales = linearRecurrenceGradients(checked.inputs, checked.options, cot, true);
       depths = shiftedDepth((e) => linearRecurrenceGradients(checked.inputs, checked.options, cot, true, e));
-      floors = linearRecurrenceGradients(checked.inputs, checked.options, cot, true, 1, true);
       break;
     case 'selective-scan':
       values = selectiveScanGradients(checked.inputs, checked.options, cot, false);
       scales = selectiveScanGradients(checked.inputs, checked.options, cot, true);
       depths = shiftedDepth((e) => selectiveScanGradients(checked.inputs, checked.options, cot, true, e));
-      floors = selectiveScanGradients(checked.inputs, checked.options, cot, true, 1, true);
       break;
     case 'lti-ssm':
       values = ltiSsmGradients(checked.inputs, cot, false);
       scales = ltiSsmGradients(checked.inputs, cot, true);
       depths = shiftedDepth((e) => ltiSsmGradients(checked.inputs, cot, true, e));
-      floors = ltiSsmGradients(checked.inputs, cot, true, 1, true);
       break;
     case 'ssd':
       values = ssdGradients(checked.inputs, checked.options, cot, false);
       scales = ssdGradients(checked.inputs, checked.options, cot, true);
       depths = shiftedDepth((e) => ssdGradients(checked.inputs, checked.options, cot, true, e));
-      floors = ssdGradients(checked.inputs, checked.options, cot, true, 1, true);
       break;
     case 'mamba3-siso':
       values = mamba3SisoGradients(checked.inputs, cot, false);
@@ -103,8 +97,36 @@ export function referenceVjp<F extends FamilyName>(problem: Problem<F>, cotangen
       depths = shiftedDepth((e) => mamba3SisoGradients(checked.inputs, cot, true, e));
       break;
   }
-  const floorScales = floors === undefined ? {} : { floorScales: asTensors(floors, shapes) };
-  return { gradients: asTensors(values, shapes), conditionScales: asTensors(scales, shapes), depthScales: asTensors(depths, shapes), ...floorScales } as VjpResult<F>;
+  const floorScales = asTensors(floorScalesOf(checked, cot), shapes);
+  return { gradients: asTensors(values, shapes), conditionScales: asTensors(scales, shapes), depthScales: asTensors(depths, shapes), floorScales } as VjpResult<F>;
+}
+
+/** Σ_τ τ⁺ of every gradient element of a validated problem (every factor raised to max(1, |v|)): rule V's floor scale. */
+function floorScalesOf(checked: AnyProblem, cot: Values): GradientArrays {
+  switch (checked.family) {
+    case 'prefix-sum':
+      return { x: prefixSumFloorScales(cot.y as Float32Array | Float64Array, checked.inputs.x.shape, checked.options) };
+    case 'linear-recurrence':
+      return linearRecurrenceGradients(checked.inputs, checked.options, cot, true, 1, true);
+    case 'selective-scan':
+      return selectiveScanGradients(checked.inputs, checked.options, cot, true, 1, true);
+    case 'lti-ssm':
+      return ltiSsmGradients(checked.inputs, cot, true, 1, true);
+    case 'ssd':
+      return ssdGradients(checked.inputs, checked.options, cot, true, 1, true);
+    case 'mamba3-siso':
+      return mamba3SisoGradients(checked.inputs, cot, true, 1, true);
+  }
+}
+
+/**
+ * The floor scale of every gradient element alone (referenceVjp returns it too): for a gradient
+ * fixture, whose file holds the gradients and their condition and depth scales.
+ */
+export function referenceFloorScales<F extends FamilyName>(problem: Problem<F>, cotangents: Cotangents<F>): NonNullable<VjpResult<F>['floorScales']> {
+  const checked = validateProblem(problem);
+  const cot = checkGradientTensors(`${checked.family} cotangents`, cotangents, outputShapes(checked.family, dimensionsOf(checked)));
+  return asTensors(floorScalesOf(checked, cot), differentiableShapes(checked)) as NonNullable<VjpResult<F>['floorScales']>;
 }
 
 /**

@@ -25,6 +25,7 @@ import { mamba3SisoSizes, qkHeadOfHead } from '../../spec/families/mamba3-siso/d
 import { silu } from '../../spec/families/selective-scan/discretization.ts';
 import { DoubleDouble, addNumber, addProduct, mulNumber, toNumber } from '../double-double.ts';
 import { reduceAngle, sigmoid } from '../mamba3-siso.ts';
+import { raised } from './channel-adjoint.ts';
 import { siluDerivative, siluDerivativeScale } from './derivatives.ts';
 import { DoubleDoubleArray, multiply } from './double-double-array.ts';
 import type { GradientArrays, Values } from './types.ts';
@@ -73,10 +74,13 @@ class HeadForward {
   }
 }
 
-/** Recomputes head (b, h)'s forward into f; `absolute`: every factor in absolute value, rotations by 1s, α·decayScale. */
-function forwardHead(inputs: Mamba3SisoInputs, b: number, h: number, f: HeadForward, absolute: boolean, decayScale: number): void {
+/**
+ * Recomputes head (b, h)'s forward into f; `absolute`: every factor in absolute value, rotations
+ * by 1s, α·decayScale; `raise` (with absolute): every factor, each multiplicand of a product on its own, max(1, |v|).
+ */
+function forwardHead(inputs: Mamba3SisoInputs, b: number, h: number, f: HeadForward, absolute: boolean, decayScale: number, raise = false): void {
   const { length: L, heads: H, headdim: P, groups: G, stateSize: N, angles: A } = mamba3SisoSizes(inputs.V, inputs.Q, inputs.Angles);
-  const m = absolute ? Math.abs : (v: number): number => v;
+  const m = raise ? raised : absolute ? Math.abs : (v: number): number => v;
   const head = b * H + h;
   const g = qkHeadOfHead(h, H, G);
   const theta = Array.from({ length: A }, (_, i) => new DoubleDouble(inputs.angleState?.data[head * A + i] ?? 0));
@@ -93,19 +97,19 @@ function forwardHead(inputs: Mamba3SisoInputs, b: number, h: number, f: HeadForw
   for (let t = 0; t < L; t++) {
     const at = head * L + t;
     const delta = inputs.DT.data[at];
-    const alpha = Math.exp(inputs.ADT.data[at]) * (absolute ? decayScale : 1);
+    const alpha = raise ? raised(Math.exp(inputs.ADT.data[at])) : Math.exp(inputs.ADT.data[at]) * (absolute ? decayScale : 1);
     const lambda = sigmoid(inputs.Trap.data[at]);
     f.delta[t] = m(delta);
     f.alpha[t] = alpha;
     f.lambda[t] = lambda;
     // Absolute: 1 − λ and λ weigh the trapezoidal terms by at most 1 (the forward's scales do the
     // same), so a kernel's 1 − λ formed by subtraction, absolutely accurate only, is covered.
-    f.beta[t] = absolute ? Math.abs(delta) * alpha : (1 - lambda) * delta * alpha;
-    f.gamma[t] = absolute ? Math.abs(delta) : lambda * delta;
+    f.beta[t] = absolute ? m(delta) * alpha : (1 - lambda) * delta * alpha;
+    f.gamma[t] = absolute ? m(delta) : lambda * delta;
     for (let i = 0; i < A; i++) {
       const th = Math.tanh(inputs.Angles.data[(((b * L + t) * H + h) * A) + i]);
       f.tanh[t * A + i] = th;
-      f.phi[t * A + i] = m(Math.PI * th);
+      f.phi[t * A + i] = raise ? Math.PI * raised(th) : m(Math.PI * th);
       addNumber(theta[i], Math.PI * th * delta);
       reduceAngle(theta[i]);
     }
@@ -145,11 +149,13 @@ function forwardHead(inputs: Mamba3SisoInputs, b: number, h: number, f: HeadForw
 
 /**
  * The gradients of every differentiable input present, from the cotangents of y and the four
- * final states; with `absolute`, the condition scales (α multiplied by `decayScale`, for the depth scale).
+ * final states; with `absolute`, the condition scales (α multiplied by `decayScale`, for the depth
+ * scale); with `raise` too, the floor scales (every factor max(1, |v|), σ'(Trap) and tanh's 1 ± tanh² as in absolute mode but at least 1).
  */
-export function mamba3SisoGradients(inputs: Mamba3SisoInputs, cotangents: Values, absolute: boolean, decayScale = 1): GradientArrays {
+export function mamba3SisoGradients(inputs: Mamba3SisoInputs, cotangents: Values, absolute: boolean, decayScale = 1, raise = false): GradientArrays {
+  if (raise && !absolute) throw new RangeError('mamba3SisoGradients: raise needs absolute');
   const { batch, length: L, heads: H, headdim: P, groups: G, stateSize: N, angles: A } = mamba3SisoSizes(inputs.V, inputs.Q, inputs.Angles);
-  const m = absolute ? Math.abs : (v: number): number => v;
+  const m = raise ? raised : absolute ? Math.abs : (v: number): number => v;
   const acc: Record<string, DoubleDoubleArray> = {};
   for (const [name, tensor] of Object.entries(inputs)) if (tensor !== undefined) acc[name] = new DoubleDoubleArray(tensor.data.length);
   const cot = (name: string, i: number): number => m((cotangents[name] as Float32Array | Float64Array)[i]);
@@ -196,7 +202,7 @@ export function mamba3SisoGradients(inputs: Mamba3SisoInputs, cotangents: Values
         y.set(inputs.D === undefined ? 0 : m(inputs.D.data[h]) * v);
         for (let n = 0; n < N; n++) addProduct(y, f.qHat[t * N + n], S(t + 1, p, n));
         mulNumber(y, yBar);
-        acc.Z.addScaled(vOffset + p, absolute ? siluDerivativeScale(zValue) : siluDerivative(zValue), y);
+        acc.Z.addScaled(vOffset + p, raise ? raised(siluDerivativeScale(zValue)) : absolute ? siluDerivativeScale(zValue) : siluDerivative(zValue), y);
       }
       oBar.get(p, x);
       vBar.put(p, vCarry.get(p, y));
@@ -244,7 +250,7 @@ export function mamba3SisoGradients(inputs: Mamba3SisoInputs, cotangents: Values
     for (let h = 0; h < H; h++) {
       const head = b * H + h;
       const g = qkHeadOfHead(h, H, G);
-      forwardHead(inputs, b, h, f, absolute, decayScale);
+      forwardHead(inputs, b, h, f, absolute, decayScale, raise);
       for (let j = 0; j < P * N; j++) Sbar.put(j, x.set(cot('finalSsmState', head * P * N + j)));
       for (let i = 0; i < A; i++) thetaBar.put(i, x.set(cot('finalAngleState', head * A + i)));
       for (let n = 0; n < N; n++) kCarry.put(n, x.set(cot('finalKState', head * N + n)));
@@ -297,7 +303,7 @@ export function mamba3SisoGradients(inputs: Mamba3SisoInputs, cotangents: Values
         // with one factor formed by subtraction (absolute error u) can err relative to.
         const weight = absolute ? 1 : lambda;
         const oneMinus = absolute ? 1 : 1 - lambda;
-        const slope = absolute ? Math.max(lambda, 1 - lambda) : lambda * (1 - lambda);
+        const slope = raise ? 1 : absolute ? Math.max(lambda, 1 - lambda) : lambda * (1 - lambda);
         acc.ADT.addScaled(at, alpha, alphaBar);
         acc.ADT.addScaled(at, alpha * oneMinus * delta, betaBar);
         acc.DT.addScaled(at, oneMinus * alpha, betaBar);

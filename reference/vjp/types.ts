@@ -19,11 +19,10 @@ export interface VjpResult<F extends FamilyName> {
   /** Σ over the element's terms of (decays in the term)·|term|: the adjoint's counterpart of the forward depth scale W. */
   readonly depthScales: { readonly [K in DifferentiableInput<F>]?: Float64Tensor };
   /**
-   * Σ over the element's terms of τ⁺, the term with every factor raised to max(1, |factor|): what
-   * an absolute error in any intermediate of a term can be multiplied by (rule V's floor). Absent
-   * for a family whose reference does not compute it yet (the floor then falls back to its coarse form).
+   * Σ over the element's terms of τ⁺, the term with every factor raised to max(1, |factor|) (0
+   * stays 0): what the absolute errors of a term's operations can be multiplied by (rule V's floor).
    */
-  readonly floorScales?: { readonly [K in DifferentiableInput<F>]?: Float64Tensor };
+  readonly floorScales: { readonly [K in DifferentiableInput<F>]?: Float64Tensor };
 }
 
 /** The tangent of every output of family F (J·v), float64. */

@@ -371,7 +371,7 @@ describe('rule V holds no gradient element to a NaN bound (deep sweep of 5483043
     const reference = referenceVjp(problem, cotangents);
     const scales = reference.conditionScales as unknown as Record<string, { data: Float64Array }>;
     expect(scales.A.data[0]).toBe(0);
-    const bounds = gradientBounds(problem, scales, reference.depthScales as never, cotangents as never, declarationOf(sequentialF32, 'ssd'));
+    const bounds = gradientBounds(problem, scales, reference.depthScales as never, cotangents as never, declarationOf(sequentialF32, 'ssd'), reference.floorScales as never);
     expect(bounds.relative).toBe(Number.POSITIVE_INFINITY);
     const all = Object.values(bounds.bounds).flatMap((b) => Array.from(b));
     expect(all.some(Number.isNaN)).toBe(false);

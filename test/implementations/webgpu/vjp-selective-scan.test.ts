@@ -72,7 +72,7 @@ async function usageOf(implementation: WebGpuScanImplementation, problem: Proble
   const expected = referenceVjp(problem, cotangents);
   expect(Object.keys(got).sort()).toEqual(Object.keys(expected.gradients).sort());
   for (const [name, tensor] of Object.entries(got)) expect(tensor?.shape, `${name} shape`).toEqual((problem.inputs as unknown as Record<string, { shape: readonly number[] }>)[name].shape);
-  const bounds = gradientBounds(problem, expected.conditionScales, expected.depthScales, cotangents as unknown as Record<string, GradientTensor>, declarationOf(implementation, 'selective-scan'));
+  const bounds = gradientBounds(problem, expected.conditionScales, expected.depthScales, cotangents as unknown as Record<string, GradientTensor>, declarationOf(implementation, 'selective-scan'), expected.floorScales);
   const measured = gradientUsage(expected.gradients, got, bounds);
   expect(measured.judged, 'judged elements').toBeGreaterThan(0);
   return measured.usage;
