@@ -60,21 +60,34 @@ export class ChannelFactors {
   }
 
   /**
-   * Replaces every factor v by max(1, |v|): the channel whose adjoint is the floor scale Σ_τ τ⁺
-   * (a family whose factor is a product raises each multiplicand itself before filling it in).
+   * Replaces every nonzero factor v by max(1, |v|): the channel whose adjoint is the floor scale
+   * Σ_τ τ⁺. A 0 stays 0: an input's exact zero, or a structural one (a reset's decay, the skip
+   * without D, the initial state without h0), makes its term exactly 0 in every kernel. So a family
+   * raises its computed factors itself first (an exp that underflowed to 0 in float64 may be a
+   * kernel's subnormal), and each multiplicand of a product on its own.
    */
   raise(): void {
     for (const array of [this.decay, this.input, this.readout, this.skip, this.gate, this.initial]) {
-      for (let i = 0; i < array.length; i++) array[i] = raised(array[i]);
+      for (let i = 0; i < array.length; i++) array[i] = raisedExact(array[i]);
     }
   }
 }
 
-/**
- * max(1, |v|), and 0 for 0: a factor as the floor scale counts it. An absolute error's co-factor
- * may drop a factor below 1; a factor that is exactly 0 makes its term exactly 0 in any order.
- */
+/** max(1, |v|): a computed factor as the floor scale counts it (an absolute error's co-factor may drop any factor below 1). */
 export function raised(v: number): number {
+  return Math.max(1, Math.abs(v));
+}
+
+/**
+ * An input's factor as a pass counts it: itself (the gradients), |v| (the condition scales) or
+ * raisedExact(v) (the floor scales). One function for every mode keeps the passes' call sites monomorphic.
+ */
+export function counted(v: number, absolute: boolean, raise: boolean): number {
+  return raise ? raisedExact(v) : absolute ? Math.abs(v) : v;
+}
+
+/** An input's factor as the floor scale counts it: max(1, |v|), and 0 for an exact 0, which zeroes its term in every kernel. */
+export function raisedExact(v: number): number {
   return v === 0 ? 0 : Math.max(1, Math.abs(v));
 }
 

@@ -8,7 +8,7 @@
 import type { LinearRecurrenceInputs, LinearRecurrenceOptions } from '../../spec/families.ts';
 import { DoubleDouble } from '../double-double.ts';
 import { sequenceIndex } from '../scaled-outputs.ts';
-import { ChannelCotangents, ChannelFactors, ChannelForward, channelForward, channelJvp, channelVjp, raised } from './channel-adjoint.ts';
+import { ChannelCotangents, ChannelFactors, ChannelForward, channelForward, channelJvp, channelVjp, raisedExact, counted } from './channel-adjoint.ts';
 import { DoubleDoubleArray } from './double-double-array.ts';
 import type { GradientArrays, Values } from './types.ts';
 
@@ -37,7 +37,7 @@ function fillChannel(inputs: LinearRecurrenceInputs, options: LinearRecurrenceOp
  */
 export function linearRecurrenceGradients(inputs: LinearRecurrenceInputs, options: LinearRecurrenceOptions, cotangents: Values, absolute: boolean, decayScale = 1, raise = false): GradientArrays {
   const [batch, dim, L] = inputs.a.shape;
-  const m = raise ? raised : absolute ? Math.abs : (v: number): number => v;
+  const m = (v: number): number => counted(v, absolute, raise);
   const hBar = cotangents.h as Float32Array | Float64Array;
   const stateBar = cotangents.lastState as Float32Array | Float64Array;
   const a = new DoubleDoubleArray(batch * dim * L);

@@ -11,11 +11,11 @@
 import type { LtiSsmInputs } from '../../spec/families.ts';
 import { DoubleDouble } from '../double-double.ts';
 import { sequenceIndex } from '../scaled-outputs.ts';
-import { ChannelCotangents, ChannelFactors, ChannelForward, channelForward, channelJvp, channelVjp, raised } from './channel-adjoint.ts';
+import { ChannelCotangents, ChannelFactors, ChannelForward, channelForward, channelJvp, channelVjp, raisedExact, counted } from './channel-adjoint.ts';
 import { DoubleDoubleArray } from './double-double-array.ts';
 import type { GradientArrays, Values } from './types.ts';
 
-/** The factors of channel (b, d) into f; with `m` = raised, each multiplicand of Bbar·u and D·u raised on its own (the floor scales). */
+/** The factors of channel (b, d) into f; with `m` = raisedExact, each multiplicand of Bbar·u and D·u raised on its own (the floor scales). */
 function fillChannel(inputs: LtiSsmInputs, b: number, d: number, f: ChannelFactors, m: (v: number) => number = (v) => v): void {
   const [, dim, L] = inputs.u.shape;
   const N = f.stateSize;
@@ -39,7 +39,7 @@ function fillChannel(inputs: LtiSsmInputs, b: number, d: number, f: ChannelFacto
 export function ltiSsmGradients(inputs: LtiSsmInputs, cotangents: Values, absolute: boolean, decayScale = 1, raise = false): GradientArrays {
   const [batch, dim, L] = inputs.u.shape;
   const N = inputs.Abar.shape[1];
-  const m = raise ? raised : absolute ? Math.abs : (v: number): number => v;
+  const m = (v: number): number => counted(v, absolute, raise);
   const acc: Record<string, DoubleDoubleArray> = {};
   for (const [name, tensor] of Object.entries(inputs)) if (tensor !== undefined) acc[name] = new DoubleDoubleArray(tensor.data.length);
   const yBarAll = cotangents.y as Float32Array | Float64Array;
@@ -52,7 +52,7 @@ export function ltiSsmGradients(inputs: LtiSsmInputs, cotangents: Values, absolu
 
   for (let b = 0; b < batch; b++) {
     for (let d = 0; d < dim; d++) {
-      fillChannel(inputs, b, d, f, raise ? raised : undefined);
+      fillChannel(inputs, b, d, f, raise ? raisedExact : undefined);
       for (let t = 0; t < L; t++) yBar[t] = m(yBarAll[sequenceIndex(dim, L, b, d, t)]);
       if (raise) f.raise();
       else if (absolute) f.makeAbsolute(decayScale);

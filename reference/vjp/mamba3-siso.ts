@@ -25,7 +25,7 @@ import { mamba3SisoSizes, qkHeadOfHead } from '../../spec/families/mamba3-siso/d
 import { silu } from '../../spec/families/selective-scan/discretization.ts';
 import { DoubleDouble, addNumber, addProduct, mulNumber, toNumber } from '../double-double.ts';
 import { reduceAngle, sigmoid } from '../mamba3-siso.ts';
-import { raised } from './channel-adjoint.ts';
+import { raised, raisedExact, counted } from './channel-adjoint.ts';
 import { siluDerivative, siluDerivativeScale } from './derivatives.ts';
 import { DoubleDoubleArray, multiply } from './double-double-array.ts';
 import type { GradientArrays, Values } from './types.ts';
@@ -80,7 +80,7 @@ class HeadForward {
  */
 function forwardHead(inputs: Mamba3SisoInputs, b: number, h: number, f: HeadForward, absolute: boolean, decayScale: number, raise = false): void {
   const { length: L, heads: H, headdim: P, groups: G, stateSize: N, angles: A } = mamba3SisoSizes(inputs.V, inputs.Q, inputs.Angles);
-  const m = raise ? raised : absolute ? Math.abs : (v: number): number => v;
+  const m = (v: number): number => counted(v, absolute, raise);
   const head = b * H + h;
   const g = qkHeadOfHead(h, H, G);
   const theta = Array.from({ length: A }, (_, i) => new DoubleDouble(inputs.angleState?.data[head * A + i] ?? 0));
@@ -155,7 +155,7 @@ function forwardHead(inputs: Mamba3SisoInputs, b: number, h: number, f: HeadForw
 export function mamba3SisoGradients(inputs: Mamba3SisoInputs, cotangents: Values, absolute: boolean, decayScale = 1, raise = false): GradientArrays {
   if (raise && !absolute) throw new RangeError('mamba3SisoGradients: raise needs absolute');
   const { batch, length: L, heads: H, headdim: P, groups: G, stateSize: N, angles: A } = mamba3SisoSizes(inputs.V, inputs.Q, inputs.Angles);
-  const m = raise ? raised : absolute ? Math.abs : (v: number): number => v;
+  const m = (v: number): number => counted(v, absolute, raise);
   const acc: Record<string, DoubleDoubleArray> = {};
   for (const [name, tensor] of Object.entries(inputs)) if (tensor !== undefined) acc[name] = new DoubleDoubleArray(tensor.data.length);
   const cot = (name: string, i: number): number => m((cotangents[name] as Float32Array | Float64Array)[i]);
@@ -197,7 +197,7 @@ export function mamba3SisoGradients(inputs: Mamba3SisoInputs, cotangents: Values
       const zValue = inputs.Z?.data[vOffset + p];
       oBar.put(p, x.set(yBar));
       if (zValue !== undefined) {
-        mulNumber(x, m(silu(zValue)));
+        mulNumber(x, raise ? raised(silu(zValue)) : m(silu(zValue)));
         oBar.put(p, x);
         y.set(inputs.D === undefined ? 0 : m(inputs.D.data[h]) * v);
         for (let n = 0; n < N; n++) addProduct(y, f.qHat[t * N + n], S(t + 1, p, n));

@@ -17,7 +17,7 @@ import { silu, softplus } from '../../spec/families/selective-scan/discretizatio
 import { dimensionsOf, projectionIndex, projectionLayout, type Dimensions, type ProjectionLayout } from '../../spec/shapes.ts';
 import { DoubleDouble, addProduct } from '../double-double.ts';
 import { sequenceIndex } from '../scaled-outputs.ts';
-import { ChannelCotangents, ChannelFactors, ChannelForward, channelForward, channelJvp, channelVjp, raised } from './channel-adjoint.ts';
+import { ChannelCotangents, ChannelFactors, ChannelForward, channelForward, channelJvp, channelVjp, raised, raisedExact, counted } from './channel-adjoint.ts';
 import { siluDerivative, siluDerivativeScale, softplusDerivative } from './derivatives.ts';
 import { DoubleDoubleArray, ScaledTerms } from './double-double-array.ts';
 import type { GradientArrays, Values } from './types.ts';
@@ -96,17 +96,21 @@ function fillChannel(inputs: SelectiveScanInputs, options: SelectiveScanOptions,
   for (let n = 0; n < N; n++) f.initial[n] = inputs.h0 === undefined ? 0 : inputs.h0.data[(b * dim + d) * N + n];
 }
 
-/** In a raised channel, the products Δ·(B·u) and D·u as the products of their raised multiplicands. */
-function raiseProducts(inputs: SelectiveScanInputs, steps: ChannelSteps, f: ChannelFactors, d: number): void {
+/**
+ * A channel's computed factors raised (ChannelFactors.raise keeps zeros): the decays but a
+ * reset's, the gate, and the products Δ·(B·u) and D·u as the products of their raised multiplicands.
+ */
+function raiseComputedFactors(inputs: SelectiveScanInputs, steps: ChannelSteps, f: ChannelFactors, d: number): void {
   const { length: L, stateSize: N } = f;
-  const Dd = inputs.D === undefined ? 0 : inputs.D.data[d];
   for (let t = 0; t < L; t++) {
-    const u = raised(steps.u[t]);
+    const u = raisedExact(steps.u[t]);
     for (let n = 0; n < N; n++) {
       const k = t * N + n;
-      f.input[k] = raised(steps.delta[t]) * raised(inputs.B.data[steps.bIndex[k]]) * u;
+      f.decay[k] = steps.resets[t] === 1 ? 0 : raised(steps.decay[k]);
+      f.input[k] = raised(steps.delta[t]) * raisedExact(inputs.B.data[steps.bIndex[k]]) * u;
     }
-    f.skip[t] = raised(Dd) * u;
+    if (inputs.D !== undefined) f.skip[t] = raisedExact(inputs.D.data[d]) * u;
+    f.gate[t] = raised(f.gate[t]);
   }
 }
 
@@ -117,10 +121,9 @@ function raiseProducts(inputs: SelectiveScanInputs, steps: ChannelSteps, f: Chan
  * scales: every factor, each multiplicand of a product (Δ·B·u, D·u, a·A …) on its own, max(1, |v|).
  */
 export function selectiveScanGradients(inputs: SelectiveScanInputs, options: SelectiveScanOptions, cotangents: Values, absolute: boolean, decayScale = 1, raise = false): GradientArrays {
-  // m(v) of the formulas: the value, its absolute value (condition scales) or max(1, |v|) (floor
-  // scales); m2 of a product raises each multiplicand, as an absolute error's co-factor may drop either.
-  const m = raise ? raised : absolute ? Math.abs : (v: number): number => v;
-  const m2 = raise ? (x: number, y: number): number => raised(x) * raised(y) : (x: number, y: number): number => m(x * y);
+  // An input's value counts as itself, its absolute value (condition scales) or raisedExact (floor
+  // scales): `counted`. A product's multiplicands are raised each on its own, a computed one (a, Δ)
+  // to at least 1: an absolute error's co-factor may drop either.
   const shape = shapeOf(inputs, options);
   const { batch, dim, length: L, stateSize: N } = shape.dims;
   const made: Record<string, DoubleDoubleArray> = {};
@@ -151,10 +154,10 @@ export function selectiveScanGradients(inputs: SelectiveScanInputs, options: Sel
   for (let b = 0; b < batch; b++) {
     for (let d = 0; d < dim; d++) {
       fillChannel(inputs, options, shape, b, d, f, steps);
-      for (let t = 0; t < L; t++) yBar[t] = m(yBarAll[sequenceIndex(dim, L, b, d, t)]);
-      for (let n = 0; n < N; n++) finalBar[n] = m(stateBarAll[(b * dim + d) * N + n]);
+      for (let t = 0; t < L; t++) yBar[t] = counted(yBarAll[sequenceIndex(dim, L, b, d, t)], absolute, raise);
+      for (let n = 0; n < N; n++) finalBar[n] = counted(stateBarAll[(b * dim + d) * N + n], absolute, raise);
       if (raise) {
-        raiseProducts(inputs, steps, f, d);
+        raiseComputedFactors(inputs, steps, f, d);
         f.raise();
       } else if (absolute) f.makeAbsolute(decayScale);
       channelVjp(f, channelForward(f, forward), yBar, finalBar, bar);
@@ -173,27 +176,27 @@ export function selectiveScanGradients(inputs: SelectiveScanInputs, options: Sel
           const B = Bdata[bIndex[k]];
           const a = decay[k];
           // A reset's decay is the constant 0: nothing flows to Δ or A through it.
-          if (!reset) addProduct(sum, m2(a, A), bar.decay.get(k, v));
-          addProduct(sum, m2(B, u), bar.input.get(k, v));
+          if (!reset) addProduct(sum, raise ? raised(a) * raisedExact(A) : counted(a * A, absolute, raise), bar.decay.get(k, v));
+          addProduct(sum, raise ? raisedExact(B) * raisedExact(u) : counted(B * u, absolute, raise), bar.input.get(k, v));
           termsA.index[k] = reset ? -1 : d * N + n;
-          termsA.scale[k] = m2(a, D);
+          termsA.scale[k] = raise ? raised(a) * raised(D) : counted(a * D, absolute, raise);
           termsB.index[k] = bIndex[k];
-          termsB.scale[k] = m2(D, u);
+          termsB.scale[k] = raise ? raised(D) * raisedExact(u) : counted(D * u, absolute, raise);
           termsU.index[k] = i;
-          termsU.scale[k] = m2(D, B);
+          termsU.scale[k] = raise ? raised(D) * raisedExact(B) : counted(D * B, absolute, raise);
           termsC.index[k] = cIndex[k];
         }
         deltaBar.put(t, sum);
         termsSkip.index[t] = i;
-        termsSkip.scale[t] = m(Dd);
+        termsSkip.scale[t] = counted(Dd, absolute, raise);
         termsD.index[t] = d;
-        termsD.scale[t] = m(u);
+        termsD.scale[t] = counted(u, absolute, raise);
         if (inputs.z !== undefined) {
           termsZ.index[t] = i;
           termsZ.scale[t] = raise ? raised(siluDerivativeScale(inputs.z.data[i])) : absolute ? siluDerivativeScale(inputs.z.data[i]) : siluDerivative(inputs.z.data[i]);
         }
         termsDelta.index[t] = i;
-        termsDelta.scale[t] = m(options.deltaSoftplus ? softplusDerivative(shifted[t]) : 1);
+        termsDelta.scale[t] = raise ? 1 : options.deltaSoftplus ? softplusDerivative(shifted[t]) : 1;
         termsDeltaBias.index[t] = d;
         termsDeltaBias.scale[t] = termsDelta.scale[t];
       }

@@ -17,13 +17,13 @@ import type { SsdInputs, SsdOptions } from '../../spec/families.ts';
 import { groupOfHead, ssdSizes } from '../../spec/families/ssd/dimensions.ts';
 import { dtLimits, silu, softplus } from '../../spec/families/ssd/discretization.ts';
 import { DoubleDouble, addProduct } from '../double-double.ts';
-import { ChannelCotangents, ChannelFactors, ChannelForward, channelForward, channelJvp, channelVjp, raised } from './channel-adjoint.ts';
+import { ChannelCotangents, ChannelFactors, ChannelForward, channelForward, channelJvp, channelVjp, raised, raisedExact, counted } from './channel-adjoint.ts';
 import { clampDerivative, siluDerivative, siluDerivativeScale, softplusDerivative } from './derivatives.ts';
 import { DoubleDoubleArray, ScaledTerms } from './double-double-array.ts';
 import type { GradientArrays, Values } from './types.ts';
 
-/** Δ_t of head h in row b, the decay a_t (0 at a reset) and dΔ/d(dt) (softplus' times the clamp's mask), for every t. */
-function headSteps(inputs: SsdInputs, options: SsdOptions, b: number, h: number, delta: Float64Array, decay: Float64Array, chain: Float64Array): void {
+/** Δ_t of head h in row b, the decay a_t (0 at a reset, marked in `resets` when given) and dΔ/d(dt) (softplus' times the clamp's mask), for every t. */
+function headSteps(inputs: SsdInputs, options: SsdOptions, b: number, h: number, delta: Float64Array, decay: Float64Array, chain: Float64Array, resets?: Uint8Array): void {
   const { length: L, heads: H } = ssdSizes(inputs.x, inputs.B);
   const { lo, hi } = dtLimits(inputs.dtLimit?.data);
   const seqIdx = inputs.seqIdx?.data;
@@ -34,11 +34,17 @@ function headSteps(inputs: SsdInputs, options: SsdOptions, b: number, h: number,
     chain[t] = clampDerivative(v, lo, hi) * (options.dtSoftplus ? softplusDerivative(shifted) : 1);
     const reset = seqIdx !== undefined && t > 0 && seqIdx[b * L + t] !== seqIdx[b * L + t - 1];
     decay[t] = reset ? 0 : Math.exp(delta[t] * inputs.A.data[h]);
+    if (resets !== undefined) resets[t] = reset ? 1 : 0;
   }
 }
 
-/** The factors of channel (b, h, p) into f, from its head's Δ and decays; with `m` = raised, each multiplicand of Δ·B·x and D·x raised on its own (the floor scales). */
-function fillChannel(inputs: SsdInputs, b: number, h: number, p: number, delta: Float64Array, decay: Float64Array, f: ChannelFactors, m: (v: number) => number = (v) => v): void {
+/**
+ * The factors of channel (b, h, p) into f, from its head's Δ and decays; with `resets` (the floor
+ * scales), every computed factor raised: the decays but a reset's, the gate, and each multiplicand
+ * of Δ·B·x and D·x on its own (ChannelFactors.raise raises the inputs' factors after).
+ */
+function fillChannel(inputs: SsdInputs, b: number, h: number, p: number, delta: Float64Array, decay: Float64Array, f: ChannelFactors, resets?: Uint8Array): void {
+  const m = resets === undefined ? (v: number): number => v : raisedExact;
   const { length: L, heads: H, headdim: P, groups: G, stateSize: N } = ssdSizes(inputs.x, inputs.B);
   const dPerChannel = inputs.D?.shape.length === 2;
   for (let t = 0; t < L; t++) {
@@ -46,12 +52,12 @@ function fillChannel(inputs: SsdInputs, b: number, h: number, p: number, delta: 
     const x = m(inputs.x.data[xIndex]);
     const bc = ((b * L + t) * G + groupOfHead(h, H, G)) * N;
     for (let n = 0; n < N; n++) {
-      f.decay[t * N + n] = decay[t];
-      f.input[t * N + n] = m(delta[t]) * (m(inputs.B.data[bc + n]) * x);
+      f.decay[t * N + n] = resets === undefined ? decay[t] : resets[t] === 1 ? 0 : raised(decay[t]);
+      f.input[t * N + n] = (resets === undefined ? delta[t] : raised(delta[t])) * (m(inputs.B.data[bc + n]) * x);
       f.readout[t * N + n] = inputs.C.data[bc + n];
     }
     f.skip[t] = inputs.D === undefined ? 0 : m(inputs.D.data[dPerChannel ? h * P + p : h]) * x;
-    f.gate[t] = inputs.z === undefined ? 1 : silu(inputs.z.data[xIndex]);
+    f.gate[t] = inputs.z === undefined ? 1 : resets === undefined ? silu(inputs.z.data[xIndex]) : raised(silu(inputs.z.data[xIndex]));
   }
   for (let n = 0; n < N; n++) f.initial[n] = inputs.initialStates?.data[((b * H + h) * P + p) * N + n] ?? 0;
 }
@@ -64,8 +70,7 @@ function fillChannel(inputs: SsdInputs, b: number, h: number, p: number, delta: 
  */
 export function ssdGradients(inputs: SsdInputs, options: SsdOptions, cotangents: Values, absolute: boolean, decayScale = 1, raise = false): GradientArrays {
   const { batch, length: L, heads: H, headdim: P, groups: G, stateSize: N } = ssdSizes(inputs.x, inputs.B);
-  const m = raise ? raised : absolute ? Math.abs : (v: number): number => v;
-  const m2 = raise ? (x: number, y: number): number => raised(x) * raised(y) : (x: number, y: number): number => m(x * y);
+  // An input's value counts as `counted` says; a product's multiplicands are raised each on its own, a computed one (a, Δ) to at least 1.
   const acc: Record<string, DoubleDoubleArray> = {};
   for (const [name, tensor] of Object.entries(inputs)) {
     if (tensor !== undefined && name !== 'dtLimit' && name !== 'seqIdx') acc[name] = new DoubleDoubleArray(tensor.data.length);
@@ -81,6 +86,7 @@ export function ssdGradients(inputs: SsdInputs, options: SsdOptions, cotangents:
   const delta = new Float64Array(L);
   const decay = new Float64Array(L);
   const chain = new Float64Array(L);
+  const resets = new Uint8Array(L);
   // Δ̄ of the current head, summed over its P channels before the chain rule to dt.
   const deltaBar = new DoubleDoubleArray(L);
   const v = new DoubleDouble();
@@ -95,15 +101,15 @@ export function ssdGradients(inputs: SsdInputs, options: SsdOptions, cotangents:
 
   for (let b = 0; b < batch; b++) {
     for (let h = 0; h < H; h++) {
-      headSteps(inputs, options, b, h, delta, decay, chain);
+      headSteps(inputs, options, b, h, delta, decay, chain, resets);
       const A = inputs.A.data[h];
       const g = groupOfHead(h, H, G);
       deltaBar.hi.fill(0);
       deltaBar.lo.fill(0);
       for (let p = 0; p < P; p++) {
-        fillChannel(inputs, b, h, p, delta, decay, f, raise ? raised : undefined);
-        for (let t = 0; t < L; t++) yBar[t] = m(yBarAll[((b * L + t) * H + h) * P + p]);
-        for (let n = 0; n < N; n++) finalBar[n] = m(stateBarAll[((b * H + h) * P + p) * N + n]);
+        fillChannel(inputs, b, h, p, delta, decay, f, raise ? resets : undefined);
+        for (let t = 0; t < L; t++) yBar[t] = counted(yBarAll[((b * L + t) * H + h) * P + p], absolute, raise);
+        for (let n = 0; n < N; n++) finalBar[n] = counted(stateBarAll[((b * H + h) * P + p) * N + n], absolute, raise);
         if (raise) f.raise();
         else if (absolute) f.makeAbsolute(decayScale);
         channelVjp(f, channelForward(f, forward), yBar, finalBar, bar);
@@ -114,27 +120,27 @@ export function ssdGradients(inputs: SsdInputs, options: SsdOptions, cotangents:
           const xIndex = ((b * L + t) * H + h) * P + p;
           const x = inputs.x.data[xIndex];
           const bc = ((b * L + t) * G + g) * N;
-          const aA = m2(decay[t], A);
-          const aD = m2(decay[t], delta[t]);
+          const aA = raise ? raised(decay[t]) * raisedExact(A) : counted(decay[t] * A, absolute, raise);
+          const aD = raise ? raised(decay[t]) * raised(delta[t]) : counted(decay[t] * delta[t], absolute, raise);
           deltaBar.get(t, sum);
           for (let n = 0; n < N; n++) {
             const k = t * N + n;
             const B = inputs.B.data[bc + n];
             addProduct(sum, aA, bar.decay.get(k, v));
-            addProduct(sum, m2(B, x), bar.input.get(k, v));
+            addProduct(sum, raise ? raisedExact(B) * raisedExact(x) : counted(B * x, absolute, raise), bar.input.get(k, v));
             termsA.index[k] = h;
             termsA.scale[k] = aD;
             termsB.index[k] = bc + n;
-            termsB.scale[k] = m2(delta[t], x);
+            termsB.scale[k] = raise ? raised(delta[t]) * raisedExact(x) : counted(delta[t] * x, absolute, raise);
             termsX.index[k] = xIndex;
-            termsX.scale[k] = m2(delta[t], B);
+            termsX.scale[k] = raise ? raised(delta[t]) * raisedExact(B) : counted(delta[t] * B, absolute, raise);
             termsC.index[k] = bc + n;
           }
           deltaBar.put(t, sum);
           termsSkip.index[t] = xIndex;
-          termsSkip.scale[t] = m(Dvalue);
+          termsSkip.scale[t] = counted(Dvalue, absolute, raise);
           termsD.index[t] = dIndex;
-          termsD.scale[t] = m(x);
+          termsD.scale[t] = counted(x, absolute, raise);
           if (inputs.z !== undefined) {
             termsZ.index[t] = xIndex;
             termsZ.scale[t] = raise ? raised(siluDerivativeScale(inputs.z.data[xIndex])) : absolute ? siluDerivativeScale(inputs.z.data[xIndex]) : siluDerivative(inputs.z.data[xIndex]);
