@@ -192,7 +192,8 @@ export function gradientBounds(
     const perRaised = rho < 1 ? ((r.underflow + r.storageFlush) * multiplications + r.storageFlush * additions(sumLength)) / (1 - rho) : Number.POSITIVE_INFINITY;
     for (let i = 0; i < size; i++) {
       const floor = perRaised * raised.data[i];
-      floorMax = Math.max(floorMax, floor);
+      // ∞·0 (ρ ≥ 1 on an all-zero element) is NaN: such an element is not judged, and not the largest floor.
+      if (floor > floorMax) floorMax = floor;
       const bound = (name === 'dt' && ambiguous.has(i)) || sharesAmbiguity ? Number.POSITIVE_INFINITY : relative * scale.data[i] + perStep * (depth.data[i] + DEPTH_SLACK * scale.data[i]) + floor;
       // No finite bound is no bound: where ρ ≥ 1 the factors are infinite and a zero G gives ∞·0,
       // an overflowed G gives a NaN depth scale; such an element is not judged, never held to NaN.

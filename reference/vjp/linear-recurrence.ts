@@ -8,7 +8,7 @@
 import type { LinearRecurrenceInputs, LinearRecurrenceOptions } from '../../spec/families.ts';
 import { DoubleDouble } from '../double-double.ts';
 import { sequenceIndex } from '../scaled-outputs.ts';
-import { ChannelCotangents, ChannelFactors, ChannelForward, channelForward, channelJvp, channelVjp, raisedExact, counted } from './channel-adjoint.ts';
+import { ChannelCotangents, ChannelFactors, ChannelForward, channelForward, channelJvp, channelVjp, counted } from './channel-adjoint.ts';
 import { DoubleDoubleArray } from './double-double-array.ts';
 import type { GradientArrays, Values } from './types.ts';
 

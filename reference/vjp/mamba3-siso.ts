@@ -25,7 +25,7 @@ import { mamba3SisoSizes, qkHeadOfHead } from '../../spec/families/mamba3-siso/d
 import { silu } from '../../spec/families/selective-scan/discretization.ts';
 import { DoubleDouble, addNumber, addProduct, mulNumber, toNumber } from '../double-double.ts';
 import { reduceAngle, sigmoid } from '../mamba3-siso.ts';
-import { raised, raisedExact, counted } from './channel-adjoint.ts';
+import { counted, raised } from './channel-adjoint.ts';
 import { siluDerivative, siluDerivativeScale } from './derivatives.ts';
 import { DoubleDoubleArray, multiply } from './double-double-array.ts';
 import type { GradientArrays, Values } from './types.ts';

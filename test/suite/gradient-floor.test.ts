@@ -53,6 +53,18 @@ describe("rule V's floor scale", () => {
     expect(elements).toBeGreaterThan(10_000);
   });
 
+  it('gradientBounds names a floor scale that is missing or of another length', () => {
+    const problem = { family: 'linear-recurrence', inputs: { a: tensor([0.5, 0.25], [1, 1, 2]), b: tensor([1, 2], [1, 1, 2]) }, options: { reverse: false } } as Problem<'linear-recurrence'>;
+    const cotangents = { h: tensor([1, 1], [1, 1, 2]), lastState: tensor([1], [1, 1]) };
+    const { conditionScales, depthScales, floorScales } = referenceVjp(problem, cotangents as never);
+    const bounds = (floors: object) => gradientBounds(problem, conditionScales as never, depthScales as never, cotangents as never, FLOAT16, floors as never);
+    expect(() => bounds({ a: floorScales.a })).toThrow('floorScales.b: expected 2 values, got none');
+    expect(() => bounds({ ...floorScales, b: { data: new Float64Array(3) } })).toThrow('floorScales.b: expected 2 values, got 3');
+    const judged = bounds(floorScales);
+    expect(judged.floor).toBeGreaterThan(0);
+    expect(Number.isFinite(judged.floor)).toBe(true);
+  });
+
   for (const family of ['linear-recurrence', 'selective-scan', 'ssd'] as const) {
     it(`a float16 backward kernel that drops the last token's cotangent fails (${family}, L = 24); the correct one passes`, () => {
       const c = gradientCases([3], [24]).find((g) => g.family === family && g.regime === 'generic');
