@@ -17,7 +17,7 @@ import type { ConformanceReport, ImplementationReport } from '../suite/results.t
 import { renderHtml } from '../suite/report/html.ts';
 import { renderJson } from '../suite/report/json.ts';
 import { renderMarkdown } from '../suite/report/markdown.ts';
-import { reportVerdict, summaryLine } from '../suite/report/document.ts';
+import { verdictLines } from '../suite/report/document.ts';
 import { fixtureSourceFromUrl } from './http-fixtures.ts';
 import { NAVIGATOR_GPU } from './navigator-gpu.ts';
 import { encodeReport, type PageConfig } from './page-config.ts';
@@ -170,7 +170,7 @@ async function main(): Promise<void> {
   const html = await renderHtml(report);
   showReport(html);
   await offerDownloads(report, html);
-  say(`${reportVerdict(report)} ${summaryLine(report)}`);
+  say(verdictLines(report).trimEnd());
   const posted = await fetch('/report', { method: 'POST', headers: { 'content-type': 'application/json' }, body: encodeReport(report) });
   if (!posted.ok) throw new Error(`POST /report: the server answered HTTP ${posted.status}: ${await posted.text()}`);
   document.body.dataset.state = 'done';

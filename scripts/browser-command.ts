@@ -22,7 +22,7 @@ import { commandPath, moduleTarget } from '../suite/replay.ts';
 import { FAILING_OUTCOMES, type ConformanceReport } from '../suite/results.ts';
 import { MODES, deepFromEnvironment, requireAvailableFromEnvironment, runOptionsFromEnvironment } from '../suite/settings.ts';
 import { toolVersion } from '../suite/tool-version.ts';
-import { reportVerdict, summaryLine } from '../suite/report/document.ts';
+import { verdictLines } from '../suite/report/document.ts';
 import { writeReports } from '../suite/report/write.ts';
 import { EXIT, UsageError, type BrowserArguments, type CliStreams } from './cli-arguments.ts';
 
@@ -149,7 +149,7 @@ async function finish(report: ConformanceReport, args: BrowserArguments, streams
     if (implementation.status !== 'ok') streams.stderr.write(`\n${implementation.name}: ${implementation.status}: ${implementation.statusReason ?? ''}\n`);
   }
   streams.stdout.write(`reports written to ${written.json}, ${written.markdown}, ${written.html}${written.stepSummary ? ` (and appended to ${written.stepSummary})` : ''}\n`);
-  streams.stdout.write(`${reportVerdict(report)} ${summaryLine(report)}\n`);
+  streams.stdout.write(verdictLines(report));
   return report.summary.unexpectedFailures === 0 ? EXIT.ok : EXIT.unexpectedFailure;
 }
 

@@ -30,7 +30,7 @@ import { IMPLEMENTATIONS_DIR, ImplementationModuleError, assertUniqueNames, impl
 import { FAILING_OUTCOMES, type ConformanceReport, type ImplementationReport, type ShardRecord, type UnitResult } from '../suite/results.ts';
 import type { RunOptions } from '../suite/runner.ts';
 import { DEFAULT_RUN_TIMEOUT_MS, MODES, defaultJobs, deepFromEnvironment, requireAvailableFromEnvironment, runOptionsFromEnvironment } from '../suite/settings.ts';
-import { reportVerdict, summaryLine } from '../suite/report/document.ts';
+import { verdictLines } from '../suite/report/document.ts';
 import { writeReports } from '../suite/report/write.ts';
 import { EXIT, UsageError, type CheckArguments, type CliStreams, type ListArguments, type MergeArguments } from './cli-arguments.ts';
 import { aggregateAccuracy, aggregateGradientAccuracy, eHistogram } from '../suite/accuracy.ts';
@@ -249,7 +249,7 @@ export async function finishCheck(report: ConformanceReport, out: string, stream
     if (implementation.status === 'crashed') streams.stderr.write(`\n${implementation.name}: crashed: ${implementation.statusReason ?? ''}\n`);
   }
   streams.stdout.write(`reports written to ${written.json}, ${written.markdown}, ${written.html}${written.stepSummary ? ` (and appended to ${written.stepSummary})` : ''}\n`);
-  streams.stdout.write(`${reportVerdict(report)} ${summaryLine(report)}\n`);
+  streams.stdout.write(verdictLines(report));
   return report.summary.unexpectedFailures === 0 ? EXIT.ok : EXIT.unexpectedFailure;
 }
 

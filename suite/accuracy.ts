@@ -5,7 +5,7 @@
 import { FAMILY_NAMES, type FamilyName } from '../spec/families.ts';
 import type { ErrorModel } from '../spec/implementation.ts';
 import type { Comparison } from './compare.ts';
-import { ACCURACY_FIELDS, type AccuracySample, type ErrorGrowth, type GradientAccuracyStats, type GradientSample, type LengthBucketStats } from './results.ts';
+import { ACCURACY_FIELDS, type AccuracySample, type ErrorGrowth, type GradientAccuracyStats, type GradientSample, type ImplementationReport, type LengthBucketStats } from './results.ts';
 
 /** The bucket of a length: [0, 0], [1, 1], then [2^k, 2^(k+1) − 1]. */
 export function lengthBucket(length: number): readonly [number, number] {
@@ -48,6 +48,8 @@ export function aggregateAccuracy(samples: readonly AccuracySample[]): LengthBuc
       underflowMaxAbsError: maxOf((x) => x.underflowMaxAbsError),
       nanElements: sumOf((x) => x.nanElements),
       infElements: sumOf((x) => x.infElements),
+      nonzeroElements: sumOf((x) => x.nonzeroElements),
+      unresolvedElements: sumOf((x) => x.unresolvedElements),
       allclose: c.every((x) => x.allclose),
       passed: c.every((x) => x.passed),
     });
@@ -127,6 +129,8 @@ export function aggregateGradientAccuracy(samples: readonly GradientSample[]): G
       elements: c.reduce((n, x) => n + x.elements, 0),
       maxE: c.reduce((m, x) => Math.max(m, x.maxE), 0),
       maxBoundUsage: c.reduce((m, x) => Math.max(m, x.maxBoundUsage), 0),
+      nonzeroElements: c.reduce((n, x) => n + x.nonzeroElements, 0),
+      unresolvedElements: c.reduce((n, x) => n + x.unresolvedElements, 0),
       passed: c.every((x) => x.passed),
     };
   });
@@ -162,6 +166,8 @@ export function mergeAccuracy(groups: readonly (readonly LengthBucketStats[])[])
             underflowMaxAbsError: Math.max(a.underflowMaxAbsError, b.underflowMaxAbsError),
             nanElements: a.nanElements + b.nanElements,
             infElements: a.infElements + b.infElements,
+            nonzeroElements: a.nonzeroElements + b.nonzeroElements,
+            unresolvedElements: a.unresolvedElements + b.unresolvedElements,
             allclose: a.allclose && b.allclose,
             passed: a.passed && b.passed,
           },
@@ -180,7 +186,16 @@ export function mergeGradientAccuracy(groups: readonly (readonly GradientAccurac
       key,
       a === undefined
         ? b
-        : { ...a, cases: a.cases + b.cases, elements: a.elements + b.elements, maxE: Math.max(a.maxE, b.maxE), maxBoundUsage: Math.max(a.maxBoundUsage, b.maxBoundUsage), passed: a.passed && b.passed },
+        : {
+            ...a,
+            cases: a.cases + b.cases,
+            elements: a.elements + b.elements,
+            maxE: Math.max(a.maxE, b.maxE),
+            maxBoundUsage: Math.max(a.maxBoundUsage, b.maxBoundUsage),
+            nonzeroElements: a.nonzeroElements + b.nonzeroElements,
+            unresolvedElements: a.unresolvedElements + b.unresolvedElements,
+            passed: a.passed && b.passed,
+          },
     );
   }
   return [...merged.values()].sort((a, b) => FAMILY_NAMES.indexOf(a.family) - FAMILY_NAMES.indexOf(b.family));
@@ -190,5 +205,43 @@ export function mergeGradientAccuracy(groups: readonly (readonly GradientAccurac
 export function mergeHistograms(groups: readonly Readonly<Record<string, number>>[]): Record<string, number> {
   const out: Record<string, number> = {};
   for (const group of groups) for (const [key, n] of Object.entries(group)) out[key] = (out[key] ?? 0) + n;
+  return out;
+}
+
+/**
+ * From this share of unresolved elements (bound ≥ |value|) on, a family's outputs or a gradient
+ * tensor are called weakly checked: on most of their elements a 0 or a wrong sign would pass.
+ */
+export const WEAK_CHECK_SHARE = 0.5;
+
+/** What one implementation's run checked only weakly: a family's outputs, or one gradient tensor of it. */
+export interface WeakCheck {
+  readonly family: FamilyName;
+  /** 'outputs', or the gradient tensor's name. */
+  readonly what: string;
+  readonly gradient: boolean;
+  /** unresolvedElements / nonzeroElements over the run. */
+  readonly share: number;
+}
+
+/** The share of a group's nonzero elements its bound leaves unresolved; 0 when it has none. */
+export function unresolvedShare(stats: { readonly nonzeroElements: number; readonly unresolvedElements: number }): number {
+  return stats.nonzeroElements === 0 ? 0 : stats.unresolvedElements / stats.nonzeroElements;
+}
+
+/** The outputs (per family, over every length bucket) and gradient tensors whose unresolved share reaches WEAK_CHECK_SHARE. */
+export function weakChecks(implementation: Pick<ImplementationReport, 'accuracy' | 'gradientAccuracy'>): WeakCheck[] {
+  const out: WeakCheck[] = [];
+  for (const family of FAMILY_NAMES) {
+    const buckets = implementation.accuracy.filter((b) => b.family === family);
+    const outputs = {
+      nonzeroElements: buckets.reduce((n, b) => n + b.nonzeroElements, 0),
+      unresolvedElements: buckets.reduce((n, b) => n + b.unresolvedElements, 0),
+    };
+    if (unresolvedShare(outputs) >= WEAK_CHECK_SHARE) out.push({ family, what: 'outputs', gradient: false, share: unresolvedShare(outputs) });
+    for (const g of (implementation.gradientAccuracy ?? []).filter((x) => x.family === family)) {
+      if (unresolvedShare(g) >= WEAK_CHECK_SHARE) out.push({ family, what: g.tensor, gradient: true, share: unresolvedShare(g) });
+    }
+  }
   return out;
 }

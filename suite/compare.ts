@@ -82,6 +82,13 @@ export interface Comparison {
   readonly underflowElements: number;
   /** max |ŷ − y| over the elements under the underflow floor. */
   readonly underflowMaxAbsError: number;
+  /** Normal-range elements with a finite nonzero reference. */
+  readonly nonzeroElements: number;
+  /**
+   * Of nonzeroElements, those whose bound is at least |y|: the check does not resolve their value (an
+   * output of 0 or of the wrong sign would pass), from cancellation (S ≫ |y|) or an absolute allowance.
+   */
+  readonly unresolvedElements: number;
   /** max |ŷ − y| / (u·S) over the normal range, u of the declared precision. */
   readonly maxE: number;
   /** 99th percentile of e over the normal range. */
@@ -133,6 +140,8 @@ export function compareWithReference(
   let infElements = 0;
   let underflowElements = 0;
   let underflowMaxAbsError = 0;
+  let nonzeroElements = 0;
+  let unresolvedElements = 0;
   const minNormal = MIN_NORMAL[declaration.precision];
   let maxE = 0;
   let maxBoundUsage = 0;
@@ -174,7 +183,11 @@ export function compareWithReference(
           if (S[i] > 0) eValues.push(e);
           maxE = Math.max(maxE, e);
           maxAbsError = Math.max(maxAbsError, error);
-          if (want !== 0) maxRelError = Math.max(maxRelError, error / Math.abs(want));
+          if (want !== 0) {
+            maxRelError = Math.max(maxRelError, error / Math.abs(want));
+            nonzeroElements++;
+            if (bound >= Math.abs(want)) unresolvedElements++;
+          }
           maxUlp = Math.max(maxUlp, ulpDistance(want, have, declaration.precision));
         }
       } else {
@@ -211,6 +224,8 @@ export function compareWithReference(
     infElements,
     underflowElements,
     underflowMaxAbsError,
+    nonzeroElements,
+    unresolvedElements,
     maxE,
     p99E: percentile(eValues, 0.99),
     maxBoundUsage,

@@ -111,6 +111,8 @@ export const ACCURACY_FIELDS = [
   'infElements',
   'underflowElements',
   'underflowMaxAbsError',
+  'nonzeroElements',
+  'unresolvedElements',
 ] as const satisfies readonly (keyof Comparison)[];
 
 /** The name of a field an accuracy sample keeps. */
@@ -157,6 +159,10 @@ export interface LengthBucketStats {
   readonly nanElements: number;
   /** Outputs that came back ±Infinity. */
   readonly infElements: number;
+  /** Normal-range elements with a finite nonzero reference (the denominator of unresolvedElements). */
+  readonly nonzeroElements: number;
+  /** Of nonzeroElements, those whose bound is at least |y|: an output of 0 or of the wrong sign would pass there. */
+  readonly unresolvedElements: number;
   /** Whether every case would pass torch.allclose at mamba_ssm's rtol/atol. */
   readonly allclose: boolean;
   readonly passed: boolean;
@@ -172,6 +178,10 @@ export interface GradientComparison {
   readonly maxE: number;
   /** max |ĝ − g|/bound (≤ 1 passes). */
   readonly maxBoundUsage: number;
+  /** Judged elements with |g| at least the storage's smallest normal number (the denominator of unresolvedElements). */
+  readonly nonzeroElements: number;
+  /** Of nonzeroElements, those whose bound is at least |g|: a gradient of 0 or of the wrong sign would pass there. */
+  readonly unresolvedElements: number;
   readonly passed: boolean;
 }
 
@@ -189,6 +199,9 @@ export interface GradientAccuracyStats {
   readonly elements: number;
   readonly maxE: number;
   readonly maxBoundUsage: number;
+  /** Summed over the cases: see GradientComparison. */
+  readonly nonzeroElements: number;
+  readonly unresolvedElements: number;
   readonly passed: boolean;
 }
 

@@ -10,6 +10,7 @@ import { SpecValidationError, type SpecValidationFailure } from '../spec/errors.
 import { DIFFERENTIABLE_INPUTS, type Cotangents, type GradientTensor } from '../spec/gradients.ts';
 import { ImplementationDeclinedError, type FamilyImplementation } from '../spec/implementation.ts';
 import { dimensionsOf, outputShapes } from '../spec/shapes.ts';
+import { MIN_NORMAL } from '../spec/precision.ts';
 import { unravelIndex, type OutputTensor } from '../spec/tensor.ts';
 import { validateOutputTensors } from '../spec/validate.ts';
 import { referenceVjp, type Tangents, type VjpResult } from '../reference/vjp/index.ts';
@@ -182,10 +183,13 @@ export function gradientFailure(judged: JudgedGradients, gradients: Gradients, d
 
 /**
  * Per gradient tensor, how a vjp's gradients measured against rule V (for the gradient accuracy
- * table): the elements judged as gradientFailure judges them, max e in units of u·G, max bound usage.
+ * table): the elements judged as gradientFailure judges them, max e in units of u·G, max bound usage,
+ * and how many of them the bound leaves unresolved (bound ≥ |g|).
  */
 export function gradientComparisons(judged: JudgedGradients, gradients: Gradients, declaration: ArithmeticDeclaration): GradientComparison[] {
   const unit = roundoffsOf(declaration).storage;
+  // Under the storage's smallest normal number a gradient's allowance is absolute by design (rule V's floor).
+  const minNormal = MIN_NORMAL[declaration.precision];
   const expected = judged.reference.gradients as Readonly<Record<string, OutputTensor | undefined>>;
   const scales = judged.reference.conditionScales as Readonly<Record<string, OutputTensor | undefined>>;
   const out: GradientComparison[] = [];
@@ -194,11 +198,18 @@ export function gradientComparisons(judged: JudgedGradients, gradients: Gradient
     const got = gradients[name].data;
     const bound = judged.bounds.bounds[name];
     let elements = 0;
+    let nonzeroElements = 0;
+    let unresolvedElements = 0;
     let maxE = 0;
     let maxBoundUsage = 0;
     for (let i = 0; i < reference.data.length; i++) {
       if (!isJudged(judged, name, i) || (!Number.isFinite(got[i]) && judged.bounds.overflowPossible)) continue;
       elements++;
+      const magnitude = Math.abs(reference.data[i]);
+      if (magnitude >= minNormal) {
+        nonzeroElements++;
+        if (bound[i] >= magnitude) unresolvedElements++;
+      }
       const error = Math.abs(got[i] - reference.data[i]);
       const usage = Number.isNaN(error) ? Number.POSITIVE_INFINITY : error === 0 ? 0 : error / bound[i];
       maxBoundUsage = Math.max(maxBoundUsage, usage);
@@ -206,7 +217,7 @@ export function gradientComparisons(judged: JudgedGradients, gradients: Gradient
       const e = error === 0 ? 0 : G > 0 ? error / (unit * G) : Number.POSITIVE_INFINITY;
       maxE = Math.max(maxE, Number.isNaN(e) ? Number.POSITIVE_INFINITY : e);
     }
-    out.push({ tensor: name, elements, maxE, maxBoundUsage, passed: maxBoundUsage <= 1 });
+    out.push({ tensor: name, elements, maxE, maxBoundUsage, nonzeroElements, unresolvedElements, passed: maxBoundUsage <= 1 });
   }
   return out;
 }

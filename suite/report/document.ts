@@ -3,14 +3,14 @@
  * plot slots. report.md and report.html render the same document, so they always say the same.
  */
 import { FAMILY_NAMES } from '../../spec/families.ts';
-import { growthReading } from '../accuracy.ts';
+import { growthReading, unresolvedShare, weakChecks, WEAK_CHECK_SHARE, type WeakCheck } from '../accuracy.ts';
 import { MAMBA_ALLCLOSE } from '../compare.ts';
 import { OUTCOMES } from '../conformance.ts';
 import { describeCellFailure } from '../messages.ts';
 import { FAILING_OUTCOMES, PROPERTY_NAMES, type CellResult, type ConformanceReport, type ImplementationReport, type Outcome, type RunSettings } from '../results.ts';
 import { MIN_NORMAL } from '../../spec/precision.ts';
 import type { BenchReading } from './bench.ts';
-import { OUTCOME_LABEL, OUTCOME_SYMBOL, OUTCOME_WORD, formatDuration, formatNumber, outcomeCell, verdictText } from './format.ts';
+import { OUTCOME_LABEL, OUTCOME_SYMBOL, OUTCOME_WORD, formatDuration, formatNumber, formatPercent, outcomeCell, verdictText } from './format.ts';
 
 /** One block of a report document. */
 export type Block =
@@ -40,6 +40,34 @@ export function summaryLine(report: ConformanceReport): string {
   const verdict = summary.nothingChecked === undefined ? failures : `${failures}: ${summary.nothingChecked}${report.settings.allowEmpty ? ' (allowed by --allow-empty)' : ''}`;
   return `${verdict} · ${summary.implementations} implementation${summary.implementations === 1 ? '' : 's'}, ${summary.cells} cell${summary.cells === 1 ? '' : 's'}${counts.length > 0 ? `: ${counts.join(', ')}` : ''}`;
 }
+
+/** A weak check as a list item: family, then the outputs or the gradient tensor, then its unresolved share. */
+function weakCheckText(check: WeakCheck): string {
+  return `${check.family} ${check.gradient ? `gradient ${check.what}` : 'outputs'} (${formatPercent(check.share)})`;
+}
+
+/**
+ * The one line that says which passing checks were weak (bound ≥ |value| on most elements), for the
+ * command line under the verdict; undefined when none was.
+ */
+export function weakCheckLine(report: ConformanceReport): string | undefined {
+  const items = report.implementations.flatMap((i) => weakChecks(i).map((c) => `${i.name}: ${weakCheckText(c)}`));
+  if (items.length === 0) return undefined;
+  return `weak checks (the bound is at least |value| on most elements, so 0 or a wrong sign would pass there): ${items.join('; ')}`;
+}
+
+/** What the command line prints at the end of a run: the verdict with the summary line, then the weak checks' line when there are some. */
+export function verdictLines(report: ConformanceReport): string {
+  const weak = weakCheckLine(report);
+  return `${reportVerdict(report)} ${summaryLine(report)}\n${weak === undefined ? '' : `${weak}\n`}`;
+}
+
+/** Why a check is weak and what it still catches, after a list of weak checks. */
+const WEAK_CHECK_MEANING =
+  `On at least ${formatPercent(WEAK_CHECK_SHARE)} of their nonzero elements the bound is at least the reference's magnitude, so an output or a gradient of 0 or of the wrong sign would pass there: ` +
+  `they catch NaN, ±Inf and errors larger than the values themselves, not rounding. ` +
+  `The cause is the declared arithmetic's absolute allowance (a storage that may flush subnormals charges its smallest normal number per operation, scaled by the floor scale) or cancellation (S or G far above |value|). ` +
+  `spec/tolerance.md, rule V *Floor* and *What declaring flushed subnormals widens*.`;
 
 /** Builds the document of a report. */
 export function reportDocument(report: ConformanceReport, extras: DocumentExtras = {}): Block[] {
@@ -73,6 +101,8 @@ export function reportDocument(report: ConformanceReport, extras: DocumentExtras
       ]),
     },
   ];
+  const weak = report.implementations.flatMap((i) => weakChecks(i).map((c) => `${i.name}: ${weakCheckText(c)}`));
+  if (weak.length > 0) blocks.push({ kind: 'paragraph', strong: 'Weak checks. ', text: `These passed, but checked little. ${WEAK_CHECK_MEANING}` }, { kind: 'list', items: weak });
   if (report.implementations.some((i) => i.accuracy.length > 0)) blocks.push({ kind: 'plots' });
   for (const implementation of report.implementations) blocks.push(...implementationBlocks(implementation));
   blocks.push({ kind: 'heading', level: 2, text: 'Machine' }, { kind: 'table', headers: ['fact', 'value'], rows: Object.entries(report.machine).map(([k, v]) => [k, v]) });
@@ -137,6 +167,8 @@ function implementationBlocks(implementation: ImplementationReport): Block[] {
   }
   if (implementation.accuracy.length > 0) blocks.push(...accuracyBlocks(implementation));
   if ((implementation.gradientAccuracy ?? []).length > 0) blocks.push(...gradientAccuracyBlocks(implementation));
+  const weak = weakChecks(implementation);
+  if (weak.length > 0) blocks.push({ kind: 'paragraph', strong: 'Weak checks: ', text: `${weak.map(weakCheckText).join('; ')}. ${WEAK_CHECK_MEANING}` });
   const environment = Object.entries(implementation.environment);
   if (environment.length > 0) {
     blocks.push({ kind: 'heading', level: 3, text: 'Environment' }, { kind: 'table', headers: ['key', 'value'], rows: environment.map(([k, v]) => [k, v]) });
@@ -188,7 +220,7 @@ function accuracyBlocks(implementation: ImplementationReport): Block[] {
         `Per family and length bucket, over every case that ran (fixtures and generated). max e, p99 e, max abs, max rel and max ULP describe the normal range: ` +
         `elements whose condition scale S is at least ${formatNumber(minNormal)}, the smallest normal ${implementation.precision} number. Under it rounding errors are absolute, ` +
         `so those elements are counted apart (${underflow === 0 ? 'none in this run' : `${underflow} in this run`}) with their largest |error|, as are NaN and ±Inf outputs (${nonFinite === 0 ? 'none' : nonFinite}). ` +
-        `Bound usage and the verdict cover every element.`,
+        `Bound usage and the verdict cover every element. bound ≥ |y|: the share of the normal-range elements with y ≠ 0 whose bound is at least |y|, where an output of 0 or of the wrong sign would pass.`,
     },
     {
       kind: 'table',
@@ -200,6 +232,7 @@ function accuracyBlocks(implementation: ImplementationReport): Block[] {
         'p99 e',
         'β',
         'bound usage',
+        'bound ≥ |y|',
         'max abs',
         'max rel',
         'max ULP',
@@ -209,7 +242,7 @@ function accuracyBlocks(implementation: ImplementationReport): Block[] {
         '±Inf',
         'verdict',
       ],
-      numeric: [false, false, true, true, true, true, true, true, true, true, false, true, true, true, false],
+      numeric: [false, false, true, true, true, true, true, true, true, true, true, false, true, true, true, false],
       rows: buckets.map((b) => [
         b.family,
         b.label,
@@ -218,6 +251,7 @@ function accuracyBlocks(implementation: ImplementationReport): Block[] {
         formatNumber(b.p99E),
         formatNumber(b.beta),
         formatNumber(b.maxBoundUsage),
+        b.nonzeroElements === 0 ? 'n/a' : formatPercent(unresolvedShare(b)),
         formatNumber(b.maxAbsError),
         formatNumber(b.maxRelError),
         formatNumber(b.maxUlp),
@@ -254,13 +288,23 @@ function gradientAccuracyBlocks(implementation: ImplementationReport): Block[] {
       text:
         `Per family and gradient tensor, over the cases the vjp property ran (the passing ones and the first failing one). ` +
         `e = |ĝ − g| / (u·G): the gradient's error in units of the declared storage's roundoff u times the reference's gradient condition scale G; ` +
-        `bound usage = error / rule V's bound (≤ 1 passes; spec/tolerance.md, "Gradients").`,
+        `bound usage = error / rule V's bound (≤ 1 passes; spec/tolerance.md, "Gradients"); ` +
+        `bound ≥ |g|: the share of the elements with |g| at least the storage's smallest normal number whose bound is at least |g|, where a gradient of 0 or of the wrong sign would pass.`,
     },
     {
       kind: 'table',
-      headers: ['family', 'gradient', 'cases', 'elements', 'max e (u·G)', 'bound usage', 'verdict'],
-      numeric: [false, false, true, true, true, true, false],
-      rows: stats.map((g) => [g.family, g.tensor, String(g.cases), String(g.elements), formatNumber(g.maxE), formatNumber(g.maxBoundUsage), verdictText(g.passed)]),
+      headers: ['family', 'gradient', 'cases', 'elements', 'max e (u·G)', 'bound usage', 'bound ≥ |g|', 'verdict'],
+      numeric: [false, false, true, true, true, true, true, false],
+      rows: stats.map((g) => [
+        g.family,
+        g.tensor,
+        String(g.cases),
+        String(g.elements),
+        formatNumber(g.maxE),
+        formatNumber(g.maxBoundUsage),
+        g.nonzeroElements === 0 ? 'n/a' : formatPercent(unresolvedShare(g)),
+        verdictText(g.passed),
+      ]),
     },
   ];
 }

@@ -57,6 +57,13 @@ export function formatNumber(x: number): string {
   return Number(x.toPrecision(3)).toString();
 }
 
+/** A share in [0, 1] as a percentage: '0 %', '< 0.1 %', '12 %', '100 %'. */
+export function formatPercent(share: number): string {
+  if (share === 0) return '0 %';
+  if (share < 0.001) return '< 0.1 %';
+  return `${Number((share * 100).toPrecision(share < 0.1 ? 2 : 3))} %`;
+}
+
 /** A duration in ms as seconds or milliseconds. */
 export function formatDuration(ms: number): string {
   return ms >= 1000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`;

@@ -141,6 +141,8 @@ function bucket(lo: number, maxBoundUsage: number, passed = maxBoundUsage <= 1):
     underflowMaxAbsError: 0,
     nanElements: 0,
     infElements: 0,
+    nonzeroElements: 1,
+    unresolvedElements: 0,
     allclose: true,
     passed,
   };

@@ -16,7 +16,7 @@ import { renderMarkdown } from '../../suite/report/markdown.ts';
 import type { ConformanceReport, ImplementationReport, PropertyName } from '../../suite/results.ts';
 import { runImplementation } from '../../suite/runner.ts';
 
-const HEADER = '| family | gradient | cases | elements | max e (u·G) | bound usage | verdict |';
+const HEADER = '| family | gradient | cases | elements | max e (u·G) | bound usage | bound ≥ \\|g\\| | verdict |';
 
 /** The float32 baseline whose linear-recurrence db is 1 % too large. */
 function scaledDb(): ScanImplementation {
@@ -71,7 +71,7 @@ describe('the gradient accuracy table', () => {
     const markdown = renderMarkdown(good.report);
     expect(markdown).toContain('### Gradient accuracy');
     expect(markdown).toContain(HEADER);
-    expect(markdown).toMatch(/\| linear-recurrence \| b \| \d+ \| \d+ \| [^|]+ \| [^|]+ \| PASS ✅ \|/);
+    expect(markdown).toMatch(/\| linear-recurrence \| b \| \d+ \| \d+ \| [^|]+ \| [^|]+ \| [^|]+ \| PASS ✅ \|/);
     const html = await renderHtml(good.report);
     expect(html).toContain('Gradient accuracy');
     expect(html).toContain('max e (u·G)');
@@ -83,7 +83,7 @@ describe('the gradient accuracy table', () => {
     expect(b?.passed).toBe(false);
     expect(b?.maxBoundUsage).toBeGreaterThan(1);
     expect(rows.find((r) => r.tensor === 'a')?.passed).toBe(true);
-    expect(renderMarkdown(bad.report)).toMatch(/\| linear-recurrence \| b \| \d+ \| \d+ \| [^|]+ \| [^|]+ \| FAIL ❌ \|/);
+    expect(renderMarkdown(bad.report)).toMatch(/\| linear-recurrence \| b \| \d+ \| \d+ \| [^|]+ \| [^|]+ \| [^|]+ \| FAIL ❌ \|/);
   });
 
   it('is absent when no vjp cell ran (other gradient properties do not feed it)', async () => {
@@ -94,14 +94,14 @@ describe('the gradient accuracy table', () => {
 });
 
 describe('aggregateGradientAccuracy', () => {
-  it('takes the max e and bound usage, sums elements, counts cases, fails a row with one failing case', () => {
-    const sample = (tensor: string, elements: number, maxE: number, maxBoundUsage: number) =>
-      ({ family: 'ssd', comparison: { tensor, elements, maxE, maxBoundUsage, passed: maxBoundUsage <= 1 } }) as const;
-    const rows = aggregateGradientAccuracy([sample('x', 4, 2, 0.1), { ...sample('A', 2, 1, 0.5), family: 'prefix-sum' }, sample('x', 3, 5, 1.5), sample('dt', 1, 0, 0)]);
+  it('takes the max e and bound usage, sums elements and unresolved counts, counts cases, fails a row with one failing case', () => {
+    const sample = (tensor: string, elements: number, maxE: number, maxBoundUsage: number, unresolvedElements = 0) =>
+      ({ family: 'ssd', comparison: { tensor, elements, maxE, maxBoundUsage, nonzeroElements: elements, unresolvedElements, passed: maxBoundUsage <= 1 } }) as const;
+    const rows = aggregateGradientAccuracy([sample('x', 4, 2, 0.1, 1), { ...sample('A', 2, 1, 0.5), family: 'prefix-sum' }, sample('x', 3, 5, 1.5, 2), sample('dt', 1, 0, 0)]);
     expect(rows).toEqual([
-      { family: 'prefix-sum', tensor: 'A', cases: 1, elements: 2, maxE: 1, maxBoundUsage: 0.5, passed: true },
-      { family: 'ssd', tensor: 'x', cases: 2, elements: 7, maxE: 5, maxBoundUsage: 1.5, passed: false },
-      { family: 'ssd', tensor: 'dt', cases: 1, elements: 1, maxE: 0, maxBoundUsage: 0, passed: true },
+      { family: 'prefix-sum', tensor: 'A', cases: 1, elements: 2, maxE: 1, maxBoundUsage: 0.5, nonzeroElements: 2, unresolvedElements: 0, passed: true },
+      { family: 'ssd', tensor: 'x', cases: 2, elements: 7, maxE: 5, maxBoundUsage: 1.5, nonzeroElements: 7, unresolvedElements: 3, passed: false },
+      { family: 'ssd', tensor: 'dt', cases: 1, elements: 1, maxE: 0, maxBoundUsage: 0, nonzeroElements: 1, unresolvedElements: 0, passed: true },
     ]);
   });
 });

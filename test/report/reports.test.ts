@@ -101,7 +101,7 @@ describe('report.md', () => {
 
   it('has accuracy and error-growth tables', () => {
     expect(markdown).toContain(
-      '| family | L | cases | max e | p99 e | β | bound usage | max abs | max rel | max ULP | allclose (rtol 0.0006, atol 0.002) | under the floor | NaN | ±Inf | verdict |',
+      '| family | L | cases | max e | p99 e | β | bound usage | bound ≥ \\|y\\| | max abs | max rel | max ULP | allclose (rtol 0.0006, atol 0.002) | under the floor | NaN | ±Inf | verdict |',
     );
     expect(markdown).toMatch(/\| prefix-sum \| L(=|∈)[^|]+\| \d+ \|.*\| PASS ✅ \|/);
     expect(markdown).toContain('smallest normal float32 number');
