@@ -17,6 +17,7 @@ import { aggregateAccuracy, aggregateGradientAccuracy, eHistogram, errorGrowth }
 import { assembleReport } from './conformance-run.ts';
 import { PROPERTY_NAMES, type AccuracySample, type CellResult, type ConformanceReport, type GradientSample, type ImplementationReport, type PropertyName } from './results.ts';
 import { DEFAULT_SEED, DEFAULT_VITEST_REPORT_DIR, MODES, deepFromEnvironment, requireAvailableFromEnvironment, runOptionsFromEnvironment } from './settings.ts';
+import { weakCheckLine } from './report/document.ts';
 import { writeReports, type WrittenReport } from './report/write.ts';
 import type { ImplementationFacts } from './vitest.ts';
 
@@ -143,5 +144,8 @@ export default class ConformanceReporter implements Reporter {
     if (report === undefined) return;
     this.written = await writeReports(report, this.outDir, this.stepSummary ? {} : { stepSummary: '' });
     process.stderr.write(`scan-conformance: conformance report of this run written to ${this.written.html}\n`);
+    // A passing test whose bound resolves little of what it compares is still a pass in vitest's summary: say it here.
+    const weak = weakCheckLine(report);
+    if (weak !== undefined) process.stderr.write(`scan-conformance: ${weak}\n`);
   }
 }

@@ -4,7 +4,11 @@
  * tensor, beside the accuracy tables, under the summary and on the command line: never a plain green
  * for a check that cannot tell a right value from a wrong one.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import type { TestModule } from 'vitest/node';
 import { createSequential } from '../../implementations/sequential/sequential.ts';
 import type { ScanImplementation } from '../../spec/implementation.ts';
 import type { Problem } from '../../spec/families.ts';
@@ -18,6 +22,7 @@ import { renderHtml } from '../../suite/report/html.ts';
 import { renderMarkdown } from '../../suite/report/markdown.ts';
 import type { ConformanceReport, ImplementationReport } from '../../suite/results.ts';
 import { runImplementation } from '../../suite/runner.ts';
+import ConformanceReporter from '../../suite/vitest-reporter.ts';
 
 /** The float64 baseline declared as float16 storage that may flush subnormals: right answers, judged by a flushing float16's allowance. */
 function declaredFlushingFloat16(): ScanImplementation {
@@ -84,6 +89,28 @@ describe('weak checks in the report', () => {
     const line = weakCheckLine(weak.report)!;
     expect(line).toMatch(/^weak checks \(the bound is at least \|value\| on most elements, so 0 or a wrong sign would pass there\): f64-declared-f16-flush: selective-scan gradient /);
     expect(verdictLines(weak.report)).toMatch(/^PASS ✅ no unexpected failure · 1 implementation, 2 cells: 2 pass\nweak checks /);
+  });
+
+  it("is printed by the vitest reporter under its report's path, since vitest's own summary counts such tests as passed", async () => {
+    const out = await mkdtemp(path.join(tmpdir(), 'weak-checks-'));
+    const said: string[] = [];
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => (said.push(String(chunk)), true));
+    try {
+      const cells = weak.implementation.cells;
+      const gradientCell = cells.find((c) => c.property === 'vjp')!;
+      const tests = cells.map((cell) => ({
+        meta: () => ({
+          scanConformanceCell: cell,
+          ...(cell === gradientCell && { scanConformanceGradientSamples: weak.implementation.gradientAccuracy!.map(({ family, cases: _cases, ...comparison }) => ({ family, comparison })) }),
+        }),
+      }));
+      const module = { children: { allTests: () => tests } } as unknown as TestModule;
+      await new ConformanceReporter({ outDir: out }).onTestRunEnd([module]);
+    } finally {
+      spy.mockRestore();
+      await rm(out, { recursive: true, force: true });
+    }
+    expect(said.join('')).toMatch(/scan-conformance: conformance report of this run written to .*\nscan-conformance: weak checks \(the bound is at least \|value\| on most elements[^\n]*f64-declared-f16-flush: selective-scan gradient delta/);
   });
 
   it('stays silent for a float32 kernel, whose bounds resolve nearly every element', () => {
