@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { discoverImplementations } from '../suite/registry.ts';
 import { FAILING_OUTCOMES, type ConformanceReport } from '../suite/results.ts';
+import { DEFAULT_CELL_TIME_LIMIT_MS } from '../suite/settings.ts';
 import { codeRevision, runCodeRevision } from '../suite/code-revision.ts';
 import { writeFileAtomically } from '../suite/report/write.ts';
 import { UsageError } from './cli-arguments.ts';
@@ -132,6 +133,18 @@ export interface SweepFailure {
   readonly replay?: string;
 }
 
+/** A passing cell of one run that made fewer cases than the run's runs per cell, and why. */
+export interface SweepShortCell {
+  readonly family: string;
+  readonly property: string;
+  readonly runs: number;
+  readonly declined: number;
+  /** Of settings.runs. */
+  readonly target: number;
+  /** 'time limit' when the search ran into the cell time limit; else 'declined cases' when some were declined; else 'ended early'. */
+  readonly reason: 'time limit' | 'declined cases' | 'ended early';
+}
+
 /** One (implementation, seed) run of the sweep. */
 export interface SweepRun {
   readonly implementation: string;
@@ -142,6 +155,8 @@ export interface SweepRun {
   readonly status: string;
   readonly cells: number;
   readonly failures: readonly SweepFailure[];
+  /** Passing cells short of their cases (a cut cell is weaker evidence than a whole one); absent in runs of an older sweep script. */
+  readonly short?: readonly SweepShortCell[];
   /** Why the run counts as failed beyond its cells (a crash, a missing report). */
   readonly error?: string;
   readonly log: string;
@@ -205,7 +220,15 @@ export async function reusableRun(out: string, implementation: string, seed: num
     typeof run.durationMs === 'number' &&
     run.error === undefined &&
     typeof run.exitCode === 'number';
-  return matches ? (run as SweepRun) : undefined;
+  if (!matches) return undefined;
+  if (run.short !== undefined) return run as SweepRun;
+  // A run of a sweep script before short cells were recorded: read them from its report.
+  try {
+    const report = JSON.parse(await readFile(path.join(runDirectory(out, implementation, seed), 'report.json'), 'utf8')) as ConformanceReport;
+    return { ...(run as SweepRun), short: shortCells(report, implementation) };
+  } catch {
+    return run as SweepRun;
+  }
 }
 
 /** Runs one deep check in a child process and reads its report. */
@@ -254,7 +277,27 @@ async function executeRun(args: SweepArguments, implementation: string, seed: nu
     });
   }
   const error = entry === undefined ? `the report has no entry for ${implementation}; see ${log}` : exitCode !== 0 && failures.length === 0 ? `exit code ${exitCode} without a failing cell (status ${entry.status}); see ${log}` : undefined;
-  return { implementation, seed, exitCode, durationMs, status: entry?.status ?? 'missing', cells: entry?.cells.length ?? 0, failures, ...(error && { error }), log, ...ran };
+  return { implementation, seed, exitCode, durationMs, status: entry?.status ?? 'missing', cells: entry?.cells.length ?? 0, failures, short: shortCells(report, implementation), ...(error && { error }), log, ...ran };
+}
+
+/**
+ * The passing generated-case cells of an implementation's report that made fewer than the run's
+ * cases per cell: cut by the cell time limit (it ran for about as long), or short because the
+ * implementation declined cases and fast-check gave up skipping. Fixtures cells count fixtures, not cases.
+ */
+export function shortCells(report: ConformanceReport, implementation: string): SweepShortCell[] {
+  const target = report.settings.runs;
+  const cells = report.implementations.find((i) => i.name === implementation)?.cells ?? [];
+  return cells
+    .filter((c) => c.outcome === 'pass' && c.property !== 'fixtures' && c.runs < target)
+    .map((c) => ({
+      family: c.family,
+      property: c.property,
+      runs: c.runs,
+      declined: c.declined,
+      target,
+      reason: c.durationMs >= 0.95 * DEFAULT_CELL_TIME_LIMIT_MS ? 'time limit' : c.declined > 0 ? 'declined cases' : 'ended early',
+    }));
 }
 
 /** Runs the tasks with at most `jobs` in flight, reporting each as it ends. */
@@ -305,6 +348,14 @@ export function sweepMarkdown(summary: SweepSummary): string {
     });
     const mean = runs.reduce((s, r) => s + r.durationMs, 0) / Math.max(1, runs.length);
     lines.push(`| ${name} | ${cells.join(' | ')} | ${seconds(mean)} |`);
+  }
+  const short = summary.runs.flatMap((run) => (run.short ?? []).map((cell) => ({ run, cell })));
+  if (short.length > 0) {
+    lines.push('', '## Passing cells short of their cases', '', `${short.length} passing cells made fewer cases than the ${short[0].cell.target} per cell of the deep mode: a weaker check than a whole cell.`, '');
+    for (const { run, cell } of short) {
+      const why = { 'time limit': `the ${seconds(DEFAULT_CELL_TIME_LIMIT_MS)} cell time limit`, 'declined cases': `${cell.declined} declined cases`, 'ended early': 'ended before the time limit, none declined' }[cell.reason];
+      lines.push(`- ${run.implementation}, seed ${run.seed}: ${cell.family} · ${cell.property}, ${cell.runs} of ${cell.target} cases (${why})`);
+    }
   }
   if (failed.length > 0) {
     lines.push('', '## Failures', '');

@@ -7,7 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { checkArguments, parseSeeds, parseSweepArguments, reusableRun, selectImplementations, sweep, sweepMarkdown, type SweepRun, type SweepSummary } from '../../scripts/sweep.ts';
+import { checkArguments, parseSeeds, parseSweepArguments, reusableRun, selectImplementations, shortCells, sweep, sweepMarkdown, type SweepRun, type SweepSummary } from '../../scripts/sweep.ts';
+import type { CellResult, ConformanceReport } from '../../suite/results.ts';
 import { runCodeRevision } from '../../suite/code-revision.ts';
 
 const RAN = { revision: 'abc', families: [], properties: [] };
@@ -97,6 +98,47 @@ describe('npm run sweep', () => {
     expect(await reusableRun(out, 'a/b', 3, { families: ['ssd'], properties: [] }, 'abc')).toBeUndefined();
     await writeFile(file, '{"implementation": "a/b", "seed": 3');
     expect(await reusableRun(out, 'a/b', 3, { families: ['ssd'], properties: [] }, 'abc')).toBeUndefined();
+  });
+
+  it('lists the passing cells short of their cases, and why: the cell time limit, declined cases, or neither', async () => {
+    const cell = (property: string, outcome: string, runs: number, declined: number, durationMs: number) =>
+      ({ implementation: 'x', family: 'ssd', property, outcome, runs, declined, durationMs }) as unknown as CellResult;
+    const report = {
+      settings: { runs: 200 },
+      implementations: [
+        {
+          name: 'x',
+          cells: [
+            cell('conformance', 'pass', 200, 0, 9_000),
+            cell('vjp-batch-permutation', 'pass', 91, 0, 120_400),
+            cell('packed-sequences', 'pass', 160, 10_001, 30_000),
+            cell('causality', 'pass', 150, 0, 1_000),
+            cell('fixtures', 'pass', 13, 0, 500),
+            cell('linearity', 'fail', 3, 0, 800),
+          ],
+        },
+      ],
+    } as unknown as ConformanceReport;
+    const short = shortCells(report, 'x');
+    expect(short.map((c) => [c.property, c.runs, c.reason])).toEqual([
+      ['vjp-batch-permutation', 91, 'time limit'],
+      ['packed-sequences', 160, 'declined cases'],
+      ['causality', 150, 'ended early'],
+    ]);
+    const summary = passing([1], [1], true);
+    const markdown = sweepMarkdown({ ...summary, runs: [{ ...summary.runs[0], short }] });
+    expect(markdown).toContain('## Passing cells short of their cases');
+    expect(markdown).toContain('- x, seed 1: ssd · vjp-batch-permutation, 91 of 200 cases (the 2.0 min cell time limit)');
+    expect(markdown).toContain('- x, seed 1: ssd · packed-sequences, 160 of 200 cases (10001 declined cases)');
+    expect(sweepMarkdown(summary)).not.toContain('short of their cases');
+
+    // A run.json of an older sweep script has no short cells: --resume reads them from the run's report.
+    const out = await mkdtemp(path.join(os.tmpdir(), 'sweep-short-'));
+    const folder = path.join(out, 'runs', 'x', 'seed-1');
+    await mkdir(folder, { recursive: true });
+    await writeFile(path.join(folder, 'run.json'), JSON.stringify(summary.runs[0]));
+    await writeFile(path.join(folder, 'report.json'), JSON.stringify(report));
+    expect((await reusableRun(out, 'x', 1, { families: [], properties: [] }, 'abc'))?.short).toEqual(short);
   });
 
   it('runs a deep check per seed, leaves run.json, and --resume then runs nothing again', async () => {
