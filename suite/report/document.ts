@@ -46,12 +46,17 @@ function weakCheckText(check: WeakCheck): string {
   return `${check.family} ${check.gradient ? `gradient ${check.what}` : 'outputs'} (${formatPercent(check.share)})`;
 }
 
+/** Every implementation's weak checks, each as `<implementation>: <family> … (<share>)`. */
+function weakCheckItems(report: ConformanceReport): string[] {
+  return report.implementations.flatMap((i) => weakChecks(i).map((c) => `${i.name}: ${weakCheckText(c)}`));
+}
+
 /**
  * The one line that says which passing checks were weak (bound ≥ |value| on most elements), for the
  * command line under the verdict; undefined when none was.
  */
 export function weakCheckLine(report: ConformanceReport): string | undefined {
-  const items = report.implementations.flatMap((i) => weakChecks(i).map((c) => `${i.name}: ${weakCheckText(c)}`));
+  const items = weakCheckItems(report);
   if (items.length === 0) return undefined;
   return `weak checks (the bound is at least |value| on most elements, so 0 or a wrong sign would pass there): ${items.join('; ')}`;
 }
@@ -66,8 +71,9 @@ export function verdictLines(report: ConformanceReport): string {
 const WEAK_CHECK_MEANING =
   `On at least ${formatPercent(WEAK_CHECK_SHARE)} of their nonzero elements the bound is at least the reference's magnitude, so an output or a gradient of 0 or of the wrong sign would pass there: ` +
   `they catch NaN, ±Inf and errors larger than the values themselves, not rounding. ` +
-  `The cause is the declared arithmetic's absolute allowance (a storage that may flush subnormals charges its smallest normal number per operation, scaled by the floor scale) or cancellation (S or G far above |value|). ` +
-  `spec/tolerance.md, rule V *Floor* and *What declaring flushed subnormals widens*.`;
+  `The declared arithmetic's allowance is about as large as the values there: a narrow storage's rounding of inputs that many terms share (float16 angles of mamba3-siso), ` +
+  `a storage that may flush subnormals (rule V charges its smallest normal number per operation), or cancellation (S or G far above |value|). ` +
+  `spec/tolerance.md, *Metrics reported beside the verdict*.`;
 
 /** Builds the document of a report. */
 export function reportDocument(report: ConformanceReport, extras: DocumentExtras = {}): Block[] {
@@ -101,7 +107,7 @@ export function reportDocument(report: ConformanceReport, extras: DocumentExtras
       ]),
     },
   ];
-  const weak = report.implementations.flatMap((i) => weakChecks(i).map((c) => `${i.name}: ${weakCheckText(c)}`));
+  const weak = weakCheckItems(report);
   if (weak.length > 0) blocks.push({ kind: 'paragraph', strong: 'Weak checks. ', text: `These passed, but checked little. ${WEAK_CHECK_MEANING}` }, { kind: 'list', items: weak });
   if (report.implementations.some((i) => i.accuracy.length > 0)) blocks.push({ kind: 'plots' });
   for (const implementation of report.implementations) blocks.push(...implementationBlocks(implementation));
