@@ -42,7 +42,7 @@ export function summaryLine(report: ConformanceReport): string {
 }
 
 /** A weak check as a list item: family, then the outputs or the gradient tensor, then its unresolved share. */
-function weakCheckText(check: WeakCheck): string {
+export function weakCheckText(check: WeakCheck): string {
   return `${check.family} ${check.gradient ? `gradient ${check.what}` : 'outputs'} (${formatPercent(check.share)})`;
 }
 
