@@ -34,10 +34,10 @@ function withoutJobs(argv: readonly string[]): string[] {
 /** The CLI's entry module beside this one (scripts/cli.ts from the source, dist/scripts/cli.js installed) and the node flags it needs. */
 function cliEntry(): { module: string; execArgv: string[] } {
   const here = fileURLToPath(import.meta.url);
-  const extension = path.extname(here);
-  const module = path.join(path.dirname(here), `cli${extension}`);
-  if (extension !== '.ts') return { module, execArgv: [] };
-  // The TypeScript source runs through tsx's loader, resolved from this package (not from the folder the user is in).
+  const module = path.join(path.dirname(here), `cli${path.extname(here)}`);
+  // Every child runs through tsx's loader, resolved from this package (not from the folder the user
+  // is in), as bin/scan-conformance.js registers it in the parent: the user's implementation module
+  // may be TypeScript (--impl ./my-impl.ts) even where the CLI itself is the compiled dist/.
   const loader = path.join(path.dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist', 'loader.mjs');
   return { module, execArgv: ['--import', pathToFileURL(loader).href] };
 }
