@@ -37,6 +37,8 @@ export interface SweepArguments {
   readonly jobs: number;
   readonly out: string;
   readonly resume: boolean;
+  /** Print the Markdown summary of the runs already in --out on this revision, run none, write nothing. */
+  readonly summary: boolean;
   readonly help: boolean;
 }
 
@@ -51,6 +53,8 @@ export const SWEEP_USAGE = `usage: npm run sweep -- [flags]
   --out <dir>           where sweep.json, sweep.md and each run's report go (default reports/sweep)
   --resume              reuse the runs already in --out that ran on this code revision with these
                         --family/--property filters, and run only the others
+  --summary             print the summary (sweep.md) of those runs and run nothing, writing no file
+                        (safe beside a sweep that is running into the same --out)
 
 Each run is: scan-conformance check --only <name> --deep --no-fixtures --seed <s> --jobs 1 [--family …] [--property …].
 The summary is rewritten after every run; until the last run ends it says INCOMPLETE, never PASS.
@@ -87,6 +91,7 @@ export function parseSweepArguments(argv: readonly string[]): SweepArguments {
         jobs: { type: 'string', default: String(os.cpus().length) },
         out: { type: 'string', default: path.join('reports', 'sweep') },
         resume: { type: 'boolean', default: false },
+        summary: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
       strict: true,
@@ -105,7 +110,8 @@ export function parseSweepArguments(argv: readonly string[]): SweepArguments {
     properties: values.property,
     jobs,
     out: values.out,
-    resume: values.resume,
+    resume: values.resume || values.summary,
+    summary: values.summary,
     help: values.help,
   };
 }
@@ -331,7 +337,7 @@ export function sweepMarkdown(summary: SweepSummary): string {
   const lines = [
     '# Deep sweep',
     '',
-    `**${verdict}** · ${summary.implementations.length} implementation(s) × seeds ${summary.seeds.join(', ')} · ${summary.jobs} jobs · wall ${seconds(summary.wallMs)}${reused}`,
+    `**${verdict}** · ${summary.implementations.length} implementation(s) × seeds ${summary.seeds.join(', ')} · ${summary.jobs} jobs${summary.wallMs > 0 ? ` · wall ${seconds(summary.wallMs)}` : ''}${reused}`,
     '',
     `Each run: \`${summary.command}\` · ${summary.revision} (commit ${summary.commit})`,
     '',
@@ -416,6 +422,12 @@ export async function sweep(argv: readonly string[], out: NodeJS.WritableStream 
   const filters = [...args.families.map((f) => `--family ${f}`), ...args.properties.map((p) => `--property ${p}`)].join(' ');
   const command = `scan-conformance check --only <name> --deep --no-fixtures --seed <s> --jobs 1${filters ? ` ${filters}` : ''}`;
   const reuse = args.resume ? `, ${reused.length} reused from earlier runs on this revision` : '';
+  if (args.summary) {
+    const runs = [...reused];
+    const summary: SweepSummary = { command, revision, commit, seeds: args.seeds, implementations, families: args.families, properties: args.properties, jobs: args.jobs, wallMs: 0, complete: pending.length === 0, reused: runs.length, unexpectedFailures: runs.filter(runFailed).length, runs, failures: runs.flatMap((r) => r.failures) };
+    out.write(sweepMarkdown(summary));
+    return summary.unexpectedFailures > 0 ? 1 : 0;
+  }
   out.write(`sweep: ${implementations.length} implementation(s) × ${args.seeds.length} seeds = ${tasks.length} deep runs${reuse}, ${pending.length} to run, ${args.jobs} at once; ${revision} (commit ${commit}); reports under ${args.out}\n`);
 
   const finished: SweepRun[] = [...reused];

@@ -165,5 +165,24 @@ describe('npm run sweep', () => {
     expect(resumed).toMatchObject({ complete: true, reused: 1, unexpectedFailures: 0 });
     expect(await readFile(path.join(out, 'sweep.md'), 'utf8')).toContain('PASS ✅ no unexpected failure');
     expect(Buffer.concat(chunks).toString()).toMatch(/\[1\/1\] sequential-f64 seed 1: pass \(1 cells, ok\)/);
+
+    // --summary prints the summary of the runs there and runs nothing, writing no file.
+    const sweepFile = path.join(out, 'sweep.md');
+    const [reportTime, sweepTime] = [(await stat(report)).mtimeMs, (await stat(sweepFile)).mtimeMs];
+    const printedSummary = new PassThrough();
+    const summaryText: Buffer[] = [];
+    printedSummary.on('data', (c: Buffer) => summaryText.push(c));
+    expect(await sweep([...argv.filter((a) => a !== '--resume'), '--summary'], printedSummary)).toBe(0);
+    const markdown = Buffer.concat(summaryText).toString();
+    expect(markdown).toMatch(/^# Deep sweep\n\n\*\*PASS ✅ no unexpected failure\*\* · 1 implementation\(s\) × seeds 1 · 1 jobs \(1 runs reused/);
+    expect(markdown).toMatch(/\| sequential-f64 \| ✅ [\d.]+ s \|/);
+    expect([(await stat(report)).mtimeMs, (await stat(sweepFile)).mtimeMs]).toEqual([reportTime, sweepTime]);
+    // With seeds not run yet, it says so, and is no verdict.
+    const partial = new PassThrough();
+    const partialText: Buffer[] = [];
+    partial.on('data', (c: Buffer) => partialText.push(c));
+    const twoSeeds = argv.map((a, i) => (argv[i - 1] === '--seeds' ? '1-2' : a));
+    expect(await sweep([...twoSeeds, '--summary'], partial)).toBe(0);
+    expect(Buffer.concat(partialText).toString()).toContain('INCOMPLETE ⏸ 1 of 2 runs ended, none failed so far');
   });
 });
