@@ -73,7 +73,7 @@ const WEAK_CHECK_MEANING =
   `they catch NaN, ±Inf and errors larger than the values themselves, not rounding. ` +
   `The declared arithmetic's allowance is about as large as the values there: a narrow storage's rounding of inputs that many terms share (float16 angles of mamba3-siso), ` +
   `a storage that may flush subnormals (rule V charges its smallest normal number per operation), or cancellation (S or G far above |value|). ` +
-  `spec/tolerance.md, *Metrics reported beside the verdict*.`;
+  `spec/tolerance.md, "Metrics reported beside the verdict".`;
 
 /** Builds the document of a report. */
 export function reportDocument(report: ConformanceReport, extras: DocumentExtras = {}): Block[] {
