@@ -86,7 +86,7 @@ export interface Comparison {
   readonly nonzeroElements: number;
   /**
    * Of nonzeroElements, those whose bound is at least |y|: the check does not resolve their value (an
-   * output of 0 or of the wrong sign would pass), from cancellation (S ≫ |y|) or an absolute allowance.
+   * output of 0 or of the wrong sign would pass), from cancellation (S ≫ |y|) or an allowance as large as the value.
    */
   readonly unresolvedElements: number;
   /** max |ŷ − y| / (u·S) over the normal range, u of the declared precision. */

@@ -134,7 +134,7 @@ export function describeConformance(implementation: ScanImplementation, options:
         }
         if (FAILING_OUTCOMES.includes(cell.outcome)) throw new Error(describeCellFailure(cell));
         // vitest counts a pass whose bound resolves little of what it compared as any other pass: a
-        // warning annotation says so where reporters show notes (verbose, github-actions, json).
+        // warning annotation says so where reporters show notes (verbose, github-actions).
         if (cell.outcome !== 'pass') return;
         for (const weak of weakChecks({ accuracy: aggregateAccuracy(samples), gradientAccuracy: aggregateGradientAccuracy(gradientSamples) })) {
           await context.annotate(`weak check: ${weakCheckText(weak)}: the bound is at least |value| on most elements, so 0 or a wrong sign would pass there`, 'warning');
