@@ -422,13 +422,7 @@ export async function sweep(argv: readonly string[], out: NodeJS.WritableStream 
   const filters = [...args.families.map((f) => `--family ${f}`), ...args.properties.map((p) => `--property ${p}`)].join(' ');
   const command = `scan-conformance check --only <name> --deep --no-fixtures --seed <s> --jobs 1${filters ? ` ${filters}` : ''}`;
   const reuse = args.resume ? `, ${reused.length} reused from earlier runs on this revision` : '';
-  if (args.summary) {
-    const runs = [...reused];
-    const summary: SweepSummary = { command, revision, commit, seeds: args.seeds, implementations, families: args.families, properties: args.properties, jobs: args.jobs, wallMs: 0, complete: pending.length === 0, reused: runs.length, unexpectedFailures: runs.filter(runFailed).length, runs, failures: runs.flatMap((r) => r.failures) };
-    out.write(sweepMarkdown(summary));
-    return summary.unexpectedFailures > 0 ? 1 : 0;
-  }
-  out.write(`sweep: ${implementations.length} implementation(s) × ${args.seeds.length} seeds = ${tasks.length} deep runs${reuse}, ${pending.length} to run, ${args.jobs} at once; ${revision} (commit ${commit}); reports under ${args.out}\n`);
+  if (!args.summary) out.write(`sweep: ${implementations.length} implementation(s) × ${args.seeds.length} seeds = ${tasks.length} deep runs${reuse}, ${pending.length} to run, ${args.jobs} at once; ${revision} (commit ${commit}); reports under ${args.out}\n`);
 
   const finished: SweepRun[] = [...reused];
   const started = performance.now();
@@ -453,6 +447,12 @@ export async function sweep(argv: readonly string[], out: NodeJS.WritableStream 
       failures: runs.flatMap((r) => r.failures),
     };
   };
+  if (args.summary) {
+    // No run and no file: only the Markdown of what is there (wall time is this invocation's, so none).
+    const summary = { ...summarize(), wallMs: 0 };
+    out.write(sweepMarkdown(summary));
+    return summary.unexpectedFailures > 0 ? 1 : 0;
+  }
   // One write at a time, in order: the file on disk is always the newest whole summary.
   let writing = Promise.resolve();
   const save = (): Promise<void> => {

@@ -55,5 +55,8 @@ describe('same-verdicts', () => {
     const different = run(other);
     expect(different.status).toBe(1);
     expect(different.stdout).toMatch(/: only in the first report\n1 differences: /);
+    const usage = spawnSync(process.execPath, ['--import', 'tsx', 'bench/same-verdicts.ts', same], { cwd: ROOT, encoding: 'utf8' });
+    expect(usage.status).toBe(2);
+    expect(usage.stderr).toContain('usage: npx tsx bench/same-verdicts.ts <before/report.json> <after/report.json>');
   });
 });
