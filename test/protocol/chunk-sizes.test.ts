@@ -14,15 +14,17 @@ import { tensor } from '../../spec/tensor.ts';
 import { runImplementation } from '../../suite/runner.ts';
 import type { CellResult } from '../../suite/results.ts';
 import type { ProcessImplementation } from '../../protocol/process-implementation.ts';
-import { AdapterPool, HAS_PROC, itHasPython, liveChildren, PYTHON_EXAMPLE_TESTEE, pythonSkipNote, pythonUnavailable, rejection } from './harness.ts';
+import { AdapterPool, HAS_PROC, itHasPython, childrenStartedFromNow, PYTHON_EXAMPLE_TESTEE, pythonSkipNote, pythonUnavailable, rejection } from './harness.ts';
 import { linearRecurrenceProblem, prefixSumProblem, tensorSource } from './problems.ts';
 
 const CHUNKED_TESTEE = fileURLToPath(new URL('./testees/chunked-testee.mjs', import.meta.url));
 
 const pool = new AdapterPool();
 afterEach(() => pool.disposeAll());
+const childrenLeft = childrenStartedFromNow();
+
 afterAll(() => {
-  if (HAS_PROC) expect(liveChildren()).toEqual([]);
+  if (HAS_PROC) expect(childrenLeft()).toEqual([]);
 });
 
 function chunked(mode = 'correct'): Promise<ProcessImplementation> {

@@ -16,13 +16,15 @@ import { caseArbitrary } from '../../suite/arbitraries.ts';
 import { compareWithReference, type ExpectedOutputs } from '../../suite/compare.ts';
 import type { Precision } from '../../spec/precision.ts';
 import type { OutputTensor } from '../../spec/tensor.ts';
-import { AdapterPool, HAS_PROC, itHasPython, liveChildren, NODE_EXAMPLE_TESTEE, PYTHON_EXAMPLE_TESTEE, pythonSkipNote, pythonUnavailable } from './harness.ts';
+import { AdapterPool, HAS_PROC, itHasPython, childrenStartedFromNow, NODE_EXAMPLE_TESTEE, PYTHON_EXAMPLE_TESTEE, pythonSkipNote, pythonUnavailable } from './harness.ts';
 import { expectClose, linearRecurrenceProblem, prefixSumProblem, selectiveScanProblem, selectiveScanStepInputs, tensorSource, type Layout } from './problems.ts';
 
 const pool = new AdapterPool();
+const childrenLeft = childrenStartedFromNow();
+
 afterAll(async () => {
   await pool.disposeAll();
-  if (HAS_PROC) expect(liveChildren()).toEqual([]);
+  if (HAS_PROC) expect(childrenLeft()).toEqual([]);
 });
 
 function familyOf<F extends FamilyName>(impl: ProcessImplementation | undefined, family: F): FamilyImplementation<F> {

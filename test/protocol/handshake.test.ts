@@ -2,13 +2,15 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { TesteeError } from '../../protocol/errors.ts';
 import { declineByCapabilities, parseHandshake } from '../../protocol/handshake.ts';
 import type { ProtocolMessage } from '../../protocol/messages.ts';
-import { AdapterPool, HAS_PROC, liveChildren, NODE_EXAMPLE_TESTEE, rejection } from './harness.ts';
+import { AdapterPool, HAS_PROC, childrenStartedFromNow, NODE_EXAMPLE_TESTEE, rejection } from './harness.ts';
 import { linearRecurrenceProblem, selectiveScanProblem } from './problems.ts';
 
 const pool = new AdapterPool();
 afterEach(() => pool.disposeAll());
+const childrenLeft = childrenStartedFromNow();
+
 afterAll(() => {
-  if (HAS_PROC) expect(liveChildren()).toEqual([]);
+  if (HAS_PROC) expect(childrenLeft()).toEqual([]);
 });
 
 describe('handshake with a live testee', () => {

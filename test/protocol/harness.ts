@@ -101,6 +101,16 @@ export function liveChildren(): string[] {
   return children;
 }
 
+/**
+ * The live children at this call; the function it returns lists those started since that are still
+ * alive. Test files share their worker process (vitest's isolate: false), so a file checks only the
+ * children it started: another file may have left a long-lived helper (esbuild's service) running.
+ */
+export function childrenStartedFromNow(): () => string[] {
+  const before = new Set(HAS_PROC ? liveChildren() : []);
+  return () => liveChildren().filter((child) => !before.has(child));
+}
+
 /** Whether /proc can be read (Linux), which the process checks need. */
 export const HAS_PROC = (() => {
   try {

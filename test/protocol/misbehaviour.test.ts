@@ -9,11 +9,13 @@ import { TesteeDeclinedError, TesteeError, type TesteeFailureKind } from '../../
 import type { ProcessImplementation } from '../../protocol/process-implementation.ts';
 import { SpecValidationError } from '../../spec/errors.ts';
 import type { FamilyImplementation } from '../../spec/implementation.ts';
-import { gone, HAS_PROC, isAlive, liveChildren, misbehavingForThisTest, rejection } from './harness.ts';
+import { gone, HAS_PROC, isAlive, childrenStartedFromNow, misbehavingForThisTest, rejection } from './harness.ts';
 import { expectClose, linearRecurrenceProblem } from './problems.ts';
 
+const childrenLeft = childrenStartedFromNow();
+
 afterAll(() => {
-  if (HAS_PROC) expect(liveChildren()).toEqual([]);
+  if (HAS_PROC) expect(childrenLeft()).toEqual([]);
 });
 
 /** Length 3 triggers the misbehaviour; other lengths are answered correctly. */

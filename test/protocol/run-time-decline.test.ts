@@ -12,11 +12,13 @@ import type { ExpectedOutputs } from '../../suite/compare.ts';
 import type { FixtureCase, FixtureSource } from '../../suite/fixture-replay.ts';
 import type { PropertyName } from '../../suite/results.ts';
 import { runCell } from '../../suite/runner.ts';
-import { HAS_PROC, liveChildren, misbehavingForThisTest } from './harness.ts';
+import { HAS_PROC, childrenStartedFromNow, misbehavingForThisTest } from './harness.ts';
 import { linearRecurrenceProblem } from './problems.ts';
 
+const childrenLeft = childrenStartedFromNow();
+
 afterAll(() => {
-  if (HAS_PROC) expect(liveChildren()).toEqual([]);
+  if (HAS_PROC) expect(childrenLeft()).toEqual([]);
 });
 
 /** A golden case made on the spot from the reference. */

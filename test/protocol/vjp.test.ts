@@ -13,13 +13,15 @@ import type { FamilyImplementation, ScanImplementation } from '../../spec/implem
 import { tensor, type Float64Tensor, type Tensor } from '../../spec/tensor.ts';
 import { TesteeDeclinedError, TesteeError } from '../../protocol/errors.ts';
 import type { ProcessImplementation } from '../../protocol/process-implementation.ts';
-import { AdapterPool, HAS_PROC, itHasPython, liveChildren, NODE_EXAMPLE_TESTEE, PYTHON_EXAMPLE_TESTEE, pythonSkipNote, pythonUnavailable, rejection } from './harness.ts';
+import { AdapterPool, HAS_PROC, itHasPython, childrenStartedFromNow, NODE_EXAMPLE_TESTEE, PYTHON_EXAMPLE_TESTEE, pythonSkipNote, pythonUnavailable, rejection } from './harness.ts';
 import { expectClose, linearRecurrenceProblem, selectiveScanProblem, tensorSource, type Layout } from './problems.ts';
 
 const pool = new AdapterPool();
+const childrenLeft = childrenStartedFromNow();
+
 afterAll(async () => {
   await pool.disposeAll();
-  if (HAS_PROC) expect(liveChildren()).toEqual([]);
+  if (HAS_PROC) expect(childrenLeft()).toEqual([]);
 });
 
 function familyOf<F extends FamilyName>(impl: ScanImplementation, family: F): FamilyImplementation<F> {
