@@ -40,6 +40,8 @@ export interface PageConfig {
   readonly families?: readonly FamilyName[];
   readonly properties?: readonly PropertyName[];
   readonly timeoutMs?: number;
+  /** Time limit of one cell's property search in ms; 0: none. */
+  readonly cellTimeLimitMs?: number;
   /** Replay the fixtures the server serves under /fixtures/. */
   readonly fixtures: boolean;
   /** The folder those fixtures come from, as the report names it. */

@@ -145,6 +145,7 @@ async function main(): Promise<void> {
     ...(config.families !== undefined && { families: config.families as FamilyName[] }),
     ...(config.properties !== undefined && { properties: config.properties }),
     ...(config.timeoutMs !== undefined && { timeoutMs: config.timeoutMs }),
+    ...(config.cellTimeLimitMs !== undefined && { cellTimeLimitMs: config.cellTimeLimitMs }),
     ...(config.fixtures && { fixtures: fixtureSourceFromUrl('/fixtures/', { maxLength: config.maxLength, folder: config.fixturesFolder }) }),
     reportDir: config.reportDir,
   };

@@ -131,6 +131,7 @@ async function pageConfig(args: BrowserArguments): Promise<{ config: PageConfig;
     ...(args.families !== undefined && { families: args.families }),
     ...(args.properties !== undefined && { properties: args.properties }),
     ...(args.timeoutMs !== undefined && { timeoutMs: args.timeoutMs }),
+    ...((args.cellTimeLimitMs ?? environment.cellTimeLimitMs) !== undefined && { cellTimeLimitMs: args.cellTimeLimitMs ?? environment.cellTimeLimitMs }),
     fixtures: args.fixtures,
     fixturesFolder: FIXTURES_DIR,
     deep,

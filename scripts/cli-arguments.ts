@@ -6,7 +6,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DEFAULT_REQUEST_TIMEOUT_MS } from '../protocol/process-implementation.ts';
 import { FAMILY_NAMES, type FamilyName } from '../spec/families.ts';
 import { PROPERTY_NAMES, type PropertyName } from '../suite/results.ts';
-import { DEFAULT_REPORT_DIR, DEFAULT_RUN_TIMEOUT_MS, DEFAULT_SEED, ENVIRONMENT, MODES } from '../suite/settings.ts';
+import { DEFAULT_CELL_TIME_LIMIT_MS, DEFAULT_REPORT_DIR, DEFAULT_RUN_TIMEOUT_MS, DEFAULT_SEED, ENVIRONMENT, MODES } from '../suite/settings.ts';
 import { parseShardSpec, type ShardSpec } from '../suite/shard-spec.ts';
 import { errorMessage } from '../spec/errors.ts';
 
@@ -35,6 +35,8 @@ export interface RunSelection {
   readonly seed?: number;
   readonly maxLength?: number;
   readonly timeoutMs?: number;
+  /** Time limit of one cell's property search in ms; 0: none. */
+  readonly cellTimeLimitMs?: number;
   /** Let a run that checked nothing (no cell ran a case) exit 0. */
   readonly allowEmpty?: boolean;
   readonly out: string;
@@ -137,6 +139,8 @@ What to run (check)
   --deep                   Deep mode: many more runs and lengths up to ${MODES.deep.maxLength} (${ENVIRONMENT.deep}=1).
   --max-length <L>         Longest generated length (default ${MODES.quick.maxLength} quick, ${MODES.deep.maxLength} deep).
   --timeout <ms>           Time limit of one run or step call (default ${DEFAULT_RUN_TIMEOUT_MS}; a testee's own request timeout, ${DEFAULT_REQUEST_TIMEOUT_MS} by default, is set to it).
+  --cell-time-limit <ms>   Time limit of one cell's search for a counterexample (default ${DEFAULT_CELL_TIME_LIMIT_MS}; 0: none;
+                           ${ENVIRONMENT.cellTimeLimit}). A cell cut by it passes on the cases it ran; the report lists it.
   --fixtures <dir>         Replay the fixtures of this folder (default: the committed fixtures).
                            Repeatable: several folders are replayed in turn; the report lists them.
   --fixture <id>           Replay only this fixture case. Repeatable.
@@ -166,7 +170,7 @@ The browser command
   --implementation <m>     An ES module (a local .js/.mjs file, served with its folder, or a URL)
                            exporting implementations for the page. Repeatable.
   --port <n>               The server's port on 127.0.0.1 (default: any free port).
-  Also --only, --family, --property, --runs, --seed, --max-length, --timeout, --no-fixtures,
+  Also --only, --family, --property, --runs, --seed, --max-length, --timeout, --cell-time-limit, --no-fixtures,
   --out, --allow-empty and --command (listed as unavailable: a page cannot start a process).
 
 Exit code: 0 when there is no unexpected failure, 1 when there is one (a run that checked nothing
@@ -198,6 +202,7 @@ const SELECTION_FLAGS = {
   seed: { type: 'string' },
   out: { type: 'string' },
   timeout: { type: 'string' },
+  'cell-time-limit': { type: 'string' },
   'max-length': { type: 'string' },
   // Its own switch rather than parseArgs' allowNegative, which Node 20 before 20.16 ignores.
   'no-fixtures': { type: 'boolean' },
@@ -329,6 +334,7 @@ export function parseCliArguments(argv: readonly string[]): CliArguments {
   const runs = single('runs');
   const seed = single('seed');
   const timeout = single('timeout');
+  const cellTimeLimit = single('cell-time-limit');
   const maxLength = single('max-length');
   const path = single('path');
   if (path !== undefined && !/^\d+(:\d+)*$/.test(path)) throw new UsageError(`--path: expected a fast-check path such as '3:1:0', got '${path}'`);
@@ -365,6 +371,7 @@ export function parseCliArguments(argv: readonly string[]): CliArguments {
     ...(fixtureIds.length > 0 && { fixtureIds }),
     ...(cases.length > 0 && { cases }),
     ...(timeout !== undefined && { timeoutMs: integer('timeout', timeout, 1) }),
+    ...(cellTimeLimit !== undefined && { cellTimeLimitMs: integer('cell-time-limit', cellTimeLimit, 0) }),
     ...(maxLength !== undefined && { maxLength: integer('max-length', maxLength, 0) }),
     ...(shard !== undefined && { shard }),
     ...(shardFile !== undefined && { shardFile }),
@@ -444,6 +451,7 @@ function browserArguments(all: (flag: string) => string[], single: (flag: string
   const seed = single('seed');
   const maxLength = single('max-length');
   const timeout = single('timeout');
+  const cellTimeLimit = single('cell-time-limit');
   return {
     command: 'browser',
     headless: switches.has('headless'),
@@ -458,6 +466,7 @@ function browserArguments(all: (flag: string) => string[], single: (flag: string
     ...(seed !== undefined && { seed: integer('seed', seed, Number.MIN_SAFE_INTEGER) }),
     ...(maxLength !== undefined && { maxLength: integer('max-length', maxLength, 0) }),
     ...(timeout !== undefined && { timeoutMs: integer('timeout', timeout, 1) }),
+    ...(cellTimeLimit !== undefined && { cellTimeLimitMs: integer('cell-time-limit', cellTimeLimit, 0) }),
     fixtures: !switches.has('no-fixtures'),
     out,
     port: portNumber,

@@ -158,6 +158,7 @@ async function runOptionsOf(args: CheckArguments): Promise<RunOptions> {
     ...(args.cases !== undefined ? { properties: ['fixtures'] as const } : args.properties !== undefined && { properties: args.properties }),
     ...(fixtures !== undefined && { fixtures }),
     ...(args.timeoutMs !== undefined && { timeoutMs: args.timeoutMs }),
+    ...((args.cellTimeLimitMs ?? environment.cellTimeLimitMs) !== undefined && { cellTimeLimitMs: args.cellTimeLimitMs ?? environment.cellTimeLimitMs }),
     reportDir: args.out,
   };
 }

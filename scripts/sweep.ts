@@ -8,7 +8,7 @@
  * report; --resume reuses those of the same code revision, so a long sweep can go on where it stopped.
  *
  *   tsx scripts/sweep.ts [--seeds 1-20] [--only name]… [--exclude name]… [--family f]… [--property p]…
- *                        [--jobs N] [--out reports/sweep] [--resume]
+ *                        [--cell-time-limit ms] [--jobs N] [--out reports/sweep] [--resume]
  */
 import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
@@ -18,7 +18,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { discoverImplementations } from '../suite/registry.ts';
-import { FAILING_OUTCOMES, type ConformanceReport } from '../suite/results.ts';
+import { FAILING_OUTCOMES, type CellResult, type ConformanceReport } from '../suite/results.ts';
 import { DEFAULT_CELL_TIME_LIMIT_MS } from '../suite/settings.ts';
 import { codeRevision, runCodeRevision } from '../suite/code-revision.ts';
 import { writeFileAtomically } from '../suite/report/write.ts';
@@ -34,6 +34,8 @@ export interface SweepArguments {
   readonly exclude: readonly string[];
   readonly families: readonly string[];
   readonly properties: readonly string[];
+  /** check's --cell-time-limit for every run; undefined: check's default. */
+  readonly cellTimeLimitMs?: number;
   readonly jobs: number;
   readonly out: string;
   readonly resume: boolean;
@@ -49,6 +51,8 @@ export const SWEEP_USAGE = `usage: npm run sweep -- [flags]
   --exclude <name>      leave this implementation out (repeatable)
   --family <family>     only this family (repeatable; passed to check)
   --property <property> only this property (repeatable; passed to check)
+  --cell-time-limit <ms> each cell's time limit (passed to check; default ${DEFAULT_CELL_TIME_LIMIT_MS}, 0: none):
+                        a slow machine's cells that the limit cuts pass on fewer cases (sweep.md lists them)
   --jobs <n>            child processes at once (default: the number of CPUs, ${os.cpus().length} here)
   --out <dir>           where sweep.json, sweep.md and each run's report go (default reports/sweep)
   --resume              reuse the runs already in --out that ran on this code revision with these
@@ -56,7 +60,7 @@ export const SWEEP_USAGE = `usage: npm run sweep -- [flags]
   --summary             print the summary (sweep.md) of those runs and run nothing, writing no file
                         (safe beside a sweep that is running into the same --out)
 
-Each run is: scan-conformance check --only <name> --deep --no-fixtures --seed <s> --jobs 1 [--family …] [--property …].
+Each run is: scan-conformance check --only <name> --deep --no-fixtures --seed <s> --jobs 1 [--family …] [--property …] [--cell-time-limit …].
 The summary is rewritten after every run; until the last run ends it says INCOMPLETE, never PASS.
 Exit code 1 when any run had an unexpected failure or crashed, 2 for a usage error, 130 when stopped.
 `;
@@ -88,6 +92,7 @@ export function parseSweepArguments(argv: readonly string[]): SweepArguments {
         exclude: { type: 'string', multiple: true, default: [] },
         family: { type: 'string', multiple: true, default: [] },
         property: { type: 'string', multiple: true, default: [] },
+        'cell-time-limit': { type: 'string' },
         jobs: { type: 'string', default: String(os.cpus().length) },
         out: { type: 'string', default: path.join('reports', 'sweep') },
         resume: { type: 'boolean', default: false },
@@ -102,12 +107,18 @@ export function parseSweepArguments(argv: readonly string[]): SweepArguments {
   }
   const jobs = Number(values.jobs);
   if (!Number.isSafeInteger(jobs) || jobs < 1) throw new UsageError(`--jobs: expected an integer ≥ 1, got '${values.jobs}'`);
+  const limitText = values['cell-time-limit'];
+  const cellTimeLimitMs = limitText === undefined ? undefined : Number(limitText);
+  if (cellTimeLimitMs !== undefined && (limitText?.trim() === '' || !Number.isSafeInteger(cellTimeLimitMs) || cellTimeLimitMs < 0)) {
+    throw new UsageError(`--cell-time-limit: expected a time in ms, 0 for none, got '${limitText}'`);
+  }
   return {
     seeds: parseSeeds(values.seeds),
     only: values.only,
     exclude: values.exclude,
     families: values.family,
     properties: values.property,
+    ...(cellTimeLimitMs !== undefined && { cellTimeLimitMs }),
     jobs,
     out: values.out,
     resume: values.resume || values.summary,
@@ -171,6 +182,8 @@ export interface SweepRun {
   /** The --family and --property filters it ran with. */
   readonly families: readonly string[];
   readonly properties: readonly string[];
+  /** The cell time limit it ran with (ms; 0: none); absent in runs of an older sweep script, which ran with the default. */
+  readonly cellTimeLimitMs?: number;
 }
 
 /** Whether a run is an unexpected failure: a non-zero exit, a crash or a failing cell. */
@@ -186,10 +199,11 @@ function runDirectory(out: string, implementation: string, seed: number): string
  * The check command line of one run. `--jobs 1`: the sweep's own --jobs already runs one child per
  * core, and check's default (a child per core each) would put cores² processes on the cores.
  */
-export function checkArguments(args: Pick<SweepArguments, 'families' | 'properties'>, implementation: string, seed: number, out: string): string[] {
+export function checkArguments(args: Pick<SweepArguments, 'families' | 'properties' | 'cellTimeLimitMs'>, implementation: string, seed: number, out: string): string[] {
   const argv = ['check', '--only', implementation, '--deep', '--no-fixtures', '--seed', String(seed), '--jobs', '1', '--out', out];
   for (const family of args.families) argv.push('--family', family);
   for (const property of args.properties) argv.push('--property', property);
+  if (args.cellTimeLimitMs !== undefined) argv.push('--cell-time-limit', String(args.cellTimeLimitMs));
   return argv;
 }
 
@@ -205,10 +219,10 @@ const RUN_FILE = 'run.json';
 
 /**
  * A finished run of an earlier sweep that this one may count instead of running it again: the same
- * implementation, seed, filters and code revision, and an ending with a report (a crash or a run
- * killed when a sweep was stopped runs again); undefined when there is none or it differs.
+ * implementation, seed, filters, cell time limit and code revision, and an ending with a report (a
+ * crash or a run killed when a sweep was stopped runs again); undefined when there is none or it differs.
  */
-export async function reusableRun(out: string, implementation: string, seed: number, filters: Pick<SweepArguments, 'families' | 'properties'>, revision: string): Promise<SweepRun | undefined> {
+export async function reusableRun(out: string, implementation: string, seed: number, filters: Pick<SweepArguments, 'families' | 'properties' | 'cellTimeLimitMs'>, revision: string): Promise<SweepRun | undefined> {
   let run: Partial<SweepRun>;
   try {
     run = JSON.parse(await readFile(path.join(runDirectory(out, implementation, seed), RUN_FILE), 'utf8')) as Partial<SweepRun>;
@@ -222,6 +236,7 @@ export async function reusableRun(out: string, implementation: string, seed: num
     run.revision === revision &&
     same(run.families, filters.families) &&
     same(run.properties, filters.properties) &&
+    (run.cellTimeLimitMs ?? DEFAULT_CELL_TIME_LIMIT_MS) === (filters.cellTimeLimitMs ?? DEFAULT_CELL_TIME_LIMIT_MS) &&
     Array.isArray(run.failures) &&
     typeof run.durationMs === 'number' &&
     run.error === undefined &&
@@ -239,7 +254,7 @@ export async function reusableRun(out: string, implementation: string, seed: num
 
 /** Runs one deep check in a child process and reads its report. */
 async function executeRun(args: SweepArguments, implementation: string, seed: number, revision: string, children: Set<number>): Promise<SweepRun> {
-  const ran = { revision, families: args.families, properties: args.properties };
+  const ran = { revision, families: args.families, properties: args.properties, cellTimeLimitMs: args.cellTimeLimitMs ?? DEFAULT_CELL_TIME_LIMIT_MS };
   const dir = runDirectory(args.out, implementation, seed);
   await mkdir(dir, { recursive: true });
   const log = path.join(dir, 'output.log');
@@ -288,11 +303,15 @@ async function executeRun(args: SweepArguments, implementation: string, seed: nu
 
 /**
  * The passing generated-case cells of an implementation's report that made fewer than the run's
- * cases per cell: cut by the cell time limit (it ran for about as long), or short because the
- * implementation declined cases and fast-check gave up skipping. Fixtures cells count fixtures, not cases.
+ * cases per cell: cut by the cell time limit (the report says so; a report of older code, which
+ * does not, by the cell having run for about as long), or short because the implementation
+ * declined cases and fast-check gave up skipping. Fixtures cells count fixtures, not cases.
  */
 export function shortCells(report: ConformanceReport, implementation: string): SweepShortCell[] {
   const target = report.settings.runs;
+  // Reports that record the cell time limit in their settings mark each cut cell; older ones do not.
+  const recorded = (report.settings as Partial<ConformanceReport['settings']>).cellTimeLimitMs !== undefined;
+  const cut = (c: CellResult) => (recorded ? c.cutAtTimeLimitMs !== undefined : c.durationMs >= 0.95 * DEFAULT_CELL_TIME_LIMIT_MS);
   const cells = report.implementations.find((i) => i.name === implementation)?.cells ?? [];
   return cells
     .filter((c) => c.outcome === 'pass' && c.property !== 'fixtures' && c.runs < target)
@@ -302,7 +321,7 @@ export function shortCells(report: ConformanceReport, implementation: string): S
       runs: c.runs,
       declined: c.declined,
       target,
-      reason: c.durationMs >= 0.95 * DEFAULT_CELL_TIME_LIMIT_MS ? 'time limit' : c.declined > 0 ? 'declined cases' : 'ended early',
+      reason: cut(c) ? 'time limit' : c.declined > 0 ? 'declined cases' : 'ended early',
     }));
 }
 
@@ -359,7 +378,7 @@ export function sweepMarkdown(summary: SweepSummary): string {
   if (short.length > 0) {
     lines.push('', '## Passing cells short of their cases', '', `${short.length} passing cells made fewer cases than the ${short[0].cell.target} per cell of the deep mode: a weaker check than a whole cell.`, '');
     for (const { run, cell } of short) {
-      const why = { 'time limit': `the ${seconds(DEFAULT_CELL_TIME_LIMIT_MS)} cell time limit`, 'declined cases': `${cell.declined} declined cases`, 'ended early': 'ended before the time limit, none declined' }[cell.reason];
+      const why = { 'time limit': `the ${seconds(run.cellTimeLimitMs ?? DEFAULT_CELL_TIME_LIMIT_MS)} cell time limit`, 'declined cases': `${cell.declined} declined cases`, 'ended early': 'ended before the time limit, none declined' }[cell.reason];
       lines.push(`- ${run.implementation}, seed ${run.seed}: ${cell.family} · ${cell.property}, ${cell.runs} of ${cell.target} cases (${why})`);
     }
   }
@@ -419,7 +438,11 @@ export async function sweep(argv: readonly string[], out: NodeJS.WritableStream 
     if (run === undefined) pending.push(task);
     else reused.push(run);
   }
-  const filters = [...args.families.map((f) => `--family ${f}`), ...args.properties.map((p) => `--property ${p}`)].join(' ');
+  const filters = [
+    ...args.families.map((f) => `--family ${f}`),
+    ...args.properties.map((p) => `--property ${p}`),
+    ...(args.cellTimeLimitMs !== undefined ? [`--cell-time-limit ${args.cellTimeLimitMs}`] : []),
+  ].join(' ');
   const command = `scan-conformance check --only <name> --deep --no-fixtures --seed <s> --jobs 1${filters ? ` ${filters}` : ''}`;
   const reuse = args.resume ? `, ${reused.length} reused from earlier runs on this revision` : '';
   if (!args.summary) out.write(`sweep: ${implementations.length} implementation(s) × ${args.seeds.length} seeds = ${tasks.length} deep runs${reuse}, ${pending.length} to run, ${args.jobs} at once; ${revision} (commit ${commit}); reports under ${args.out}\n`);

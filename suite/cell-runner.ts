@@ -29,7 +29,7 @@ import type { ArithmeticDeclaration } from './tolerance.ts';
 import type { CounterexampleContent } from './counterexample-file.ts';
 import type { ExpectedOutputs } from './compare.ts';
 import { replayCommandWith, type ReplayCell, type ReplayContext, type ReplayPaths } from './replay-command.ts';
-import { DEFAULT_CELL_TIME_LIMIT_MS, DEFAULT_RUN_TIMEOUT_MS, DEFAULT_SEED, MODES } from './settings.ts';
+import { cellTimeLimitOf, DEFAULT_RUN_TIMEOUT_MS, DEFAULT_SEED, MODES } from './settings.ts';
 
 /** How thoroughly to run. */
 export interface RunOptions {
@@ -47,7 +47,7 @@ export interface RunOptions {
   readonly fixtures?: FixtureSource;
   /** Time limit of one run or step call (default DEFAULT_RUN_TIMEOUT_MS, suite/settings.ts). */
   readonly timeoutMs?: number;
-  /** Time limit of one cell's property search (default DEFAULT_CELL_TIME_LIMIT_MS, suite/settings.ts); cut cells report fewer runs. */
+  /** Time limit of one cell's property search in ms, 0 for none (default DEFAULT_CELL_TIME_LIMIT_MS, suite/settings.ts); a cut cell reports the runs it made and `cutAtTimeLimitMs`. */
   readonly cellTimeLimitMs?: number;
   /** How to reach this implementation again in a replay command: `--impl <path>` or `--command <command>` (suite/replay.ts). */
   readonly replayTarget?: string;
@@ -186,10 +186,37 @@ export async function runImplementationWith(host: RunHost, implementation: ScanI
 }
 
 /** Final outcome of a cell from whether it held and whether it was expected to fail. */
-function outcomeOf(held: boolean, plan: CellPlan): Outcome {
+function outcomeOf(held: boolean, plan: Pick<CellPlan, 'expected' | 'property'>): Outcome {
   if (plan.expected !== undefined) return held ? 'unexpected-pass' : 'expected-failure';
   if (held) return 'pass';
   return INFORMATIONAL_PROPERTIES.includes(plan.property) ? 'informational' : 'fail';
+}
+
+/** What a cell's search had done when the cell time limit ended it (the case in flight awaited). */
+export interface CutSearch {
+  readonly timeLimit: number;
+  /** Cases judged, the one in flight included. */
+  readonly accepted: number;
+  readonly declined: number;
+  readonly declineReason?: string;
+  /** The message of the case in flight, when it failed. */
+  readonly failure?: string;
+}
+
+/**
+ * The result of a cell whose search the cell time limit cut: it passed on the cases that finished,
+ * unless the one in flight failed (a failure fast-check did not shrink), and is an error when no
+ * case ran at all, never a pass.
+ */
+export function cutCell(plan: Pick<CellPlan, 'expected' | 'property'>, search: CutSearch): Pick<CellResult, 'outcome' | 'reason' | 'runs' | 'declined' | 'declineReason' | 'cutAtTimeLimitMs'> {
+  const fields = { runs: search.accepted, declined: search.declined, cutAtTimeLimitMs: search.timeLimit, ...(search.declineReason !== undefined && { declineReason: search.declineReason }) };
+  if (search.accepted === 0) {
+    return { outcome: 'error', reason: `the cell time limit (${search.timeLimit} ms) ended the search before its first case ran: give the cell more time (--cell-time-limit)`, ...fields };
+  }
+  if (search.failure !== undefined) {
+    return { outcome: outcomeOf(false, plan), reason: `${search.failure} (the case in flight when the cell time limit ended the search; not shrunk)`, ...fields };
+  }
+  return { outcome: outcomeOf(true, plan), ...fields };
 }
 
 /** Runs one cell: fixture replay, or a fast-check search for a counterexample. */
@@ -282,7 +309,15 @@ export async function runCellWith(
   let accepted = 0;
   let declineReason: string | undefined;
   let lastFailure: Pick<Counterexample, 'message' | 'worst' | 'mismatches' | 'stack'> | undefined;
-  const fcProperty = fc.asyncProperty(arbitrary, async (testCase) => {
+  // fast-check's time limit races the case in flight and leaves it running: the cell waits for it
+  // (so that no case of this cell runs beside the next cell) and judges it too.
+  let inFlight: Promise<unknown> = Promise.resolve();
+  const fcProperty = fc.asyncProperty(arbitrary, (testCase) => {
+    const run = judgeCase(testCase);
+    inFlight = run.catch(() => undefined);
+    return run;
+  });
+  async function judgeCase(testCase: PropertyCase<FamilyName>): Promise<boolean> {
     const result = await property.check(context, testCase);
     if (result.kind === 'declined') {
       declined++;
@@ -305,8 +340,9 @@ export async function runCellWith(
       return false;
     }
     return true;
-  });
+  }
   const seed = options.seed ?? DEFAULT_SEED;
+  const timeLimit = cellTimeLimitOf(options);
   let details: fc.RunDetails<[PropertyCase<FamilyName>]>;
   try {
     details = await fc.check(fcProperty, {
@@ -314,18 +350,23 @@ export async function runCellWith(
       seed,
       ...(options.path !== undefined && { path: options.path }),
       maxSkipsPerRun: 50,
-      interruptAfterTimeLimit: options.cellTimeLimitMs ?? DEFAULT_CELL_TIME_LIMIT_MS,
+      ...(timeLimit > 0 && { interruptAfterTimeLimit: timeLimit }),
       markInterruptAsFailure: false,
     });
   } catch (error) {
     if (error instanceof NoCaseError) return finish({ outcome: 'not-applicable', reason: error.message, runs: 0, declined: 0 });
     return finish({ outcome: 'error', reason: `the property search crashed: ${errorMessage(error)}`, runs: accepted, declined, ...(error instanceof Error && error.stack !== undefined && { stack: error.stack }) });
   }
+  await inFlight;
   if (details.errorInstance instanceof NoCaseError) {
     return finish({ outcome: 'not-applicable', reason: details.errorInstance.message, runs: 0, declined: 0 });
   }
   if (accepted === 0 && declined > 0) {
     return finish({ outcome: 'declined', runs: 0, declined, ...(declineReason && { declineReason }) });
+  }
+  // fast-check marks a search it interrupted before any run finished as failed, without a counterexample.
+  if (details.interrupted && details.counterexample === null) {
+    return finish(cutCell(plan, { timeLimit, accepted, declined, ...(declineReason && { declineReason }), ...(lastFailure && { failure: lastFailure.message }) }));
   }
   // fast-check fails a search whose declines exceed maxSkipsPerRun·runs, without a counterexample:
   // every accepted case held, so the cell reports the runs it made (as a cell cut by its time limit).

@@ -23,7 +23,7 @@ import {
 } from './results.ts';
 import { cellAxes } from './lifecycle.ts';
 import { runImplementationWith, type CellSlice, type RunHost, type RunOptions } from './cell-runner.ts';
-import { DEFAULT_SEED, MODES } from './settings.ts';
+import { cellTimeLimitOf, DEFAULT_SEED, MODES } from './settings.ts';
 
 /** Every outcome, in report order. */
 export const OUTCOMES: readonly Outcome[] = ['pass', 'fail', 'expected-failure', 'unexpected-pass', 'not-applicable', 'declined', 'error', 'informational'];
@@ -110,6 +110,7 @@ export async function runConformanceWith(host: ConformanceHost, options: Conform
   }
   const settings: RunSettings = {
     runs: runOptions.runs ?? MODES.quick.runs,
+    cellTimeLimitMs: cellTimeLimitOf(runOptions),
     seed: runOptions.seed ?? DEFAULT_SEED,
     deep: options.deep ?? false,
     families: runOptions.families ?? FAMILY_NAMES,

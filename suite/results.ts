@@ -82,6 +82,8 @@ export interface CellResult {
   readonly reason?: string;
   /** Cases run (for fixtures: fixture cases). */
   readonly runs: number;
+  /** Set when the property search stopped at the cell time limit (this many ms) before the runs asked for: it passed on `runs` cases only. */
+  readonly cutAtTimeLimitMs?: number;
   /** Cases the implementation declined (each with a reason; the first is kept). */
   readonly declined: number;
   readonly declineReason?: string;
@@ -238,6 +240,8 @@ export interface ImplementationReport {
 /** The settings a run used, recorded so that it can be repeated. */
 export interface RunSettings {
   readonly runs: number;
+  /** Time limit of one cell's property search in ms; 0: none. */
+  readonly cellTimeLimitMs: number;
   readonly seed: number;
   readonly deep: boolean;
   readonly families: readonly FamilyName[];

@@ -25,7 +25,10 @@ export const DEFAULT_SEED = 42;
  */
 export const DEFAULT_RUN_TIMEOUT_MS = 90_000;
 
-/** Time limit of one cell's property search; a cell cut by it reports the runs it made. */
+/**
+ * Time limit of one cell's property search; a cell cut by it reports the runs it made, and the
+ * report lists it. A deep run on a slow or busy machine may want more (--cell-time-limit; 0: none).
+ */
 export const DEFAULT_CELL_TIME_LIMIT_MS = 120_000;
 
 /** Where the CLI and the benchmark write their reports. */
@@ -48,6 +51,8 @@ export const ENVIRONMENT = {
   requireWebgpu: 'REQUIRE_WEBGPU',
   /** A file the CLI appends report.md to (GitHub Actions sets it for each step). */
   stepSummary: 'GITHUB_STEP_SUMMARY',
+  /** The cell time limit in ms (0: none), over DEFAULT_CELL_TIME_LIMIT_MS. */
+  cellTimeLimit: 'SCAN_CONFORMANCE_CELL_TIME_LIMIT',
   /** check's --jobs when the flag is absent, over the number of cores. */
   jobs: 'SCAN_CONFORMANCE_JOBS',
 } as const;
@@ -70,12 +75,21 @@ export function requireAvailableFromEnvironment(env: NodeJS.ProcessEnv = process
   return env[ENVIRONMENT.requireWebgpu] === '1' || env[ENVIRONMENT.requireAvailable] === '1';
 }
 
-/** Run options from the environment: the mode's runs and longest L, with the runs and seed overrides. */
+/** Run options from the environment: the mode's runs and longest L, with the runs, seed and cell time limit overrides. */
 export function runOptionsFromEnvironment(env: NodeJS.ProcessEnv = process.env): RunOptions {
   const mode = deepFromEnvironment(env) ? MODES.deep : MODES.quick;
   const runs = positiveInteger(env[ENVIRONMENT.runs], ENVIRONMENT.runs) ?? mode.runs;
   const seed = integer(env[ENVIRONMENT.seed], ENVIRONMENT.seed);
-  return { runs, maxLength: mode.maxLength, ...(seed !== undefined && { seed }) };
+  const cellTimeLimitMs = integer(env[ENVIRONMENT.cellTimeLimit], ENVIRONMENT.cellTimeLimit);
+  if (cellTimeLimitMs !== undefined && cellTimeLimitMs < 0) {
+    throw new RangeError(`${ENVIRONMENT.cellTimeLimit}: expected a time in ms, 0 for none, got '${env[ENVIRONMENT.cellTimeLimit]}'`);
+  }
+  return { runs, maxLength: mode.maxLength, ...(seed !== undefined && { seed }), ...(cellTimeLimitMs !== undefined && { cellTimeLimitMs }) };
+}
+
+/** The cell time limit a run uses: the option's, else DEFAULT_CELL_TIME_LIMIT_MS; 0 means none. */
+export function cellTimeLimitOf(options: Pick<RunOptions, 'cellTimeLimitMs'>): number {
+  return options.cellTimeLimitMs ?? DEFAULT_CELL_TIME_LIMIT_MS;
 }
 
 function integer(value: string | undefined, name: string): number | undefined {

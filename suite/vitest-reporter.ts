@@ -16,8 +16,8 @@ import { FAMILY_NAMES, type FamilyName } from '../spec/families.ts';
 import { aggregateAccuracy, aggregateGradientAccuracy, eHistogram, errorGrowth } from './accuracy.ts';
 import { assembleReport } from './conformance-run.ts';
 import { PROPERTY_NAMES, type AccuracySample, type CellResult, type ConformanceReport, type GradientSample, type ImplementationReport, type PropertyName } from './results.ts';
-import { DEFAULT_SEED, DEFAULT_VITEST_REPORT_DIR, MODES, deepFromEnvironment, requireAvailableFromEnvironment, runOptionsFromEnvironment } from './settings.ts';
-import { weakCheckLine } from './report/document.ts';
+import { cellTimeLimitOf, DEFAULT_SEED, ENVIRONMENT, DEFAULT_VITEST_REPORT_DIR, MODES, deepFromEnvironment, requireAvailableFromEnvironment, runOptionsFromEnvironment } from './settings.ts';
+import { cutCellLine, weakCheckLine } from './report/document.ts';
 import { writeReports, type WrittenReport } from './report/write.ts';
 import type { ImplementationFacts } from './vitest.ts';
 
@@ -104,6 +104,7 @@ export function reportFromTestRecords(records: Iterable<ConformanceTestRecord>):
     implementations,
     {
       runs: environment.runs ?? MODES.quick.runs,
+      cellTimeLimitMs: cellTimeLimitOf(environment),
       seed: environment.seed ?? DEFAULT_SEED,
       deep: deepFromEnvironment(),
       families,
@@ -147,5 +148,7 @@ export default class ConformanceReporter implements Reporter {
     // A passing test whose bound resolves little of what it compares is still a pass in vitest's summary: say it here.
     const weak = weakCheckLine(report);
     if (weak !== undefined) process.stderr.write(`scan-conformance: ${weak}\n`);
+    const cut = cutCellLine(report, ENVIRONMENT.cellTimeLimit);
+    if (cut !== undefined) process.stderr.write(`scan-conformance: ${cut}\n`);
   }
 }

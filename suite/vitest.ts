@@ -19,7 +19,7 @@ import { weakCheckText } from './report/document.ts';
 import { FAILING_OUTCOMES, type AccuracySample, type CellResult, type GradientSample, type PropertyName } from './results.ts';
 import { runCell, type RunOptions } from './runner.ts';
 import { moduleTarget } from './replay.ts';
-import { requireAvailableFromEnvironment, runOptionsFromEnvironment } from './settings.ts';
+import { ENVIRONMENT, MODES, requireAvailableFromEnvironment, runOptionsFromEnvironment } from './settings.ts';
 
 /** Options of describeConformance: run options plus how to treat an unavailable implementation. */
 export interface DescribeConformanceOptions extends Omit<RunOptions, 'fixtures'> {
@@ -136,6 +136,9 @@ export function describeConformance(implementation: ScanImplementation, options:
         // vitest counts a pass whose bound resolves little of what it compared as any other pass: a
         // warning annotation says so where reporters show notes (verbose, github-actions).
         if (cell.outcome !== 'pass') return;
+        if (cell.cutAtTimeLimitMs !== undefined) {
+          await context.annotate(`cut by the cell time limit (${cell.cutAtTimeLimitMs} ms): passed on ${cell.runs} of the ${settings.runs ?? MODES.quick.runs} cases asked (${ENVIRONMENT.cellTimeLimit} gives more, 0 for none)`, 'warning');
+        }
         for (const weak of weakChecks({ accuracy: aggregateAccuracy(samples), gradientAccuracy: aggregateGradientAccuracy(gradientSamples) })) {
           await context.annotate(`weak check: ${weakCheckText(weak)}: the bound is at least |value| on most elements, so 0 or a wrong sign would pass there`, 'warning');
         }

@@ -61,10 +61,32 @@ export function weakCheckLine(report: ConformanceReport): string | undefined {
   return `weak checks (the bound is at least |value| on most elements, so 0 or a wrong sign would pass there): ${items.join('; ')}`;
 }
 
-/** What the command line prints at the end of a run: the verdict with the summary line, then the weak checks' line when there are some. */
+/** Every cell whose property search the cell time limit cut, each as `<implementation>: <family> <property> (<runs> of <asked> cases)`. */
+function cutCellItems(report: ConformanceReport): string[] {
+  return report.implementations.flatMap((i) =>
+    i.cells.filter((c) => c.cutAtTimeLimitMs !== undefined).map((c) => `${i.name}: ${c.family} ${c.property} (${c.runs} of ${report.settings.runs} cases)`),
+  );
+}
+
+/** How a run's cell time limit reads in a report: '2.0 min', or 'none'. */
+function cellTimeLimitText(settings: RunSettings): string {
+  return settings.cellTimeLimitMs > 0 ? formatDuration(settings.cellTimeLimitMs) : 'none';
+}
+
+/**
+ * The one line that names the cells the cell time limit cut (they passed on fewer cases than
+ * asked), for the command line under the verdict; undefined when none was cut.
+ */
+export function cutCellLine(report: ConformanceReport, raisedBy = '--cell-time-limit'): string | undefined {
+  const items = cutCellItems(report);
+  if (items.length === 0) return undefined;
+  return `cut by the ${cellTimeLimitText(report.settings)} cell time limit (passed on fewer cases than asked; ${raisedBy} gives more): ${items.join('; ')}`;
+}
+
+/** What the command line prints at the end of a run: the verdict with the summary line, then the weak checks' and the cut cells' lines when there are some. */
 export function verdictLines(report: ConformanceReport): string {
-  const weak = weakCheckLine(report);
-  return `${reportVerdict(report)} ${summaryLine(report)}\n${weak === undefined ? '' : `${weak}\n`}`;
+  const notes = [weakCheckLine(report), cutCellLine(report)].filter((line): line is string => line !== undefined);
+  return `${reportVerdict(report)} ${summaryLine(report)}\n${notes.map((line) => `${line}\n`).join('')}`;
 }
 
 /** Why a check is weak and what it still catches, after a list of weak checks. */
@@ -84,7 +106,7 @@ export function reportDocument(report: ConformanceReport, extras: DocumentExtras
     {
       kind: 'paragraph',
       text:
-        `scan-conformance ${report.tool.version}, spec ${report.specVersion}, ${report.createdAt}; ${s.deep ? 'deep' : 'quick'} mode: ${s.runs} runs per cell, seed ${s.seed}; ` +
+        `scan-conformance ${report.tool.version}, spec ${report.specVersion}, ${report.createdAt}; ${s.deep ? 'deep' : 'quick'} mode: ${s.runs} runs per cell, seed ${s.seed}, cell time limit ${cellTimeLimitText(s)}; ` +
         `${ranFamiliesAndProperties(report)}; fixtures: ${fixturesText(s)}.`,
     },
     {
@@ -109,6 +131,17 @@ export function reportDocument(report: ConformanceReport, extras: DocumentExtras
   ];
   const weak = weakCheckItems(report);
   if (weak.length > 0) blocks.push({ kind: 'paragraph', strong: 'Weak checks. ', text: `These passed, but checked little. ${WEAK_CHECK_MEANING}` }, { kind: 'list', items: weak });
+  const cut = cutCellItems(report);
+  if (cut.length > 0) {
+    blocks.push(
+      {
+        kind: 'paragraph',
+        strong: 'Cut cells. ',
+        text: `These passed on fewer cases than asked: their search for a counterexample reached the cell time limit (${cellTimeLimitText(s)}; check's --cell-time-limit, 0 for none, gives them more).`,
+      },
+      { kind: 'list', items: cut },
+    );
+  }
   if (report.implementations.some((i) => i.accuracy.length > 0)) blocks.push({ kind: 'plots' });
   for (const implementation of report.implementations) blocks.push(...implementationBlocks(implementation));
   blocks.push({ kind: 'heading', level: 2, text: 'Machine' }, { kind: 'table', headers: ['fact', 'value'], rows: Object.entries(report.machine).map(([k, v]) => [k, v]) });

@@ -19,7 +19,7 @@ describe('same-verdicts', () => {
   beforeAll(async () => {
     const settings = { runs: 3, maxLength: 16, families: ['linear-recurrence'] as const, properties: ['conformance', 'vjp', 'scaling'] as const };
     const run = await runImplementation(createSequential('float32'), settings);
-    report = assembleReport([run], { runs: 3, seed: 0, deep: false, families: ['linear-recurrence'], properties: ['conformance', 'vjp', 'scaling'], fixtures: false }, false);
+    report = assembleReport([run], { runs: 3, cellTimeLimitMs: 120_000, seed: 0, deep: false, families: ['linear-recurrence'], properties: ['conformance', 'vjp', 'scaling'], fixtures: false }, false);
     dir = await mkdtemp(path.join(os.tmpdir(), 'same-verdicts-'));
   });
   afterAll(async () => {

@@ -44,6 +44,17 @@ describe('npm run sweep', () => {
     expect(argv[argv.indexOf('--jobs') + 1]).toBe('1');
     expect(argv[argv.indexOf('--seed') + 1]).toBe('7');
     expect(argv).toEqual(expect.arrayContaining(['--deep', '--no-fixtures', '--family', 'ssd', '--property', 'causality', '--out', 'out/dir']));
+    expect(argv).not.toContain('--cell-time-limit');
+  });
+
+  it('passes --cell-time-limit to every check, and names the flag of a bad value', () => {
+    const args = parseSweepArguments(['--cell-time-limit', '600000']);
+    expect(args.cellTimeLimitMs).toBe(600_000);
+    const argv = checkArguments(args, 'sequential-f64', 7, 'out/dir');
+    expect(argv[argv.indexOf('--cell-time-limit') + 1]).toBe('600000');
+    expect(parseSweepArguments(['--cell-time-limit', '0']).cellTimeLimitMs).toBe(0);
+    expect(parseSweepArguments([]).cellTimeLimitMs).toBeUndefined();
+    for (const bad of ['-1', '10s', '']) expect(() => parseSweepArguments([`--cell-time-limit=${bad}`])).toThrow(`--cell-time-limit: expected a time in ms, 0 for none, got '${bad}'`);
   });
 
   it('the summary lists every failing cell with its message and replay, and counts a crash', () => {
@@ -94,6 +105,12 @@ describe('npm run sweep', () => {
     expect(await reusableRun(out, 'a/b', 3, { families: ['ssd'], properties: [] }, 'def')).toBeUndefined();
     expect(await reusableRun(out, 'a/b', 3, { families: [], properties: [] }, 'abc')).toBeUndefined();
     expect(await reusableRun(out, 'a/b', 4, { families: ['ssd'], properties: [] }, 'abc')).toBeUndefined();
+    // A run without a recorded limit ran with the default; another limit is another run.
+    expect(await reusableRun(out, 'a/b', 3, { families: ['ssd'], properties: [], cellTimeLimitMs: 120_000 }, 'abc')).toEqual(run);
+    expect(await reusableRun(out, 'a/b', 3, { families: ['ssd'], properties: [], cellTimeLimitMs: 600_000 }, 'abc')).toBeUndefined();
+    await writeFile(file, JSON.stringify({ ...run, cellTimeLimitMs: 600_000 }));
+    expect(await reusableRun(out, 'a/b', 3, { families: ['ssd'], properties: [], cellTimeLimitMs: 600_000 }, 'abc')).toEqual({ ...run, cellTimeLimitMs: 600_000 });
+    expect(await reusableRun(out, 'a/b', 3, { families: ['ssd'], properties: [] }, 'abc')).toBeUndefined();
     await writeFile(file, JSON.stringify({ ...run, exitCode: null, status: 'crashed', error: 'no report (exit code null)' }));
     expect(await reusableRun(out, 'a/b', 3, { families: ['ssd'], properties: [] }, 'abc')).toBeUndefined();
     await writeFile(file, '{"implementation": "a/b", "seed": 3');
@@ -139,6 +156,22 @@ describe('npm run sweep', () => {
     await writeFile(path.join(folder, 'run.json'), JSON.stringify(summary.runs[0]));
     await writeFile(path.join(folder, 'report.json'), JSON.stringify(report));
     expect((await reusableRun(out, 'x', 1, { families: [], properties: [] }, 'abc'))?.short).toEqual(short);
+  });
+
+  it('a report that records its cell time limit marks the cut cells itself: no guess from durations', () => {
+    const cell = (property: string, runs: number, durationMs: number, cutAtTimeLimitMs?: number) =>
+      ({ implementation: 'x', family: 'ssd', property, outcome: 'pass', runs, declined: 0, durationMs, ...(cutAtTimeLimitMs !== undefined && { cutAtTimeLimitMs }) }) as unknown as CellResult;
+    const report = {
+      settings: { runs: 200, cellTimeLimitMs: 600_000 },
+      implementations: [{ name: 'x', cells: [cell('vjp', 120, 600_010, 600_000), cell('vjp-zero', 150, 130_000)] }],
+    } as unknown as ConformanceReport;
+    expect(shortCells(report, 'x').map((c) => [c.property, c.reason])).toEqual([
+      ['vjp', 'time limit'],
+      ['vjp-zero', 'ended early'],
+    ]);
+    const summary = passing([1], [1], true);
+    const markdown = sweepMarkdown({ ...summary, runs: [{ ...summary.runs[0], cellTimeLimitMs: 600_000, short: shortCells(report, 'x') }] });
+    expect(markdown).toContain('- x, seed 1: ssd · vjp, 120 of 200 cases (the 10.0 min cell time limit)');
   });
 
   it('runs a deep check per seed, leaves run.json, and --resume then runs nothing again', async () => {

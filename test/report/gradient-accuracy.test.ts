@@ -35,7 +35,7 @@ function scaledDb(): ScanImplementation {
 async function reportOf(implementation: ScanImplementation, properties: readonly PropertyName[]): Promise<{ implementation: ImplementationReport; report: ConformanceReport }> {
   const settings = { runs: 6, maxLength: 16, families: ['linear-recurrence'] as const, properties };
   const run = await runImplementation(implementation, settings);
-  const report = assembleReport([run], { runs: 6, seed: 0, deep: false, families: ['linear-recurrence'], properties, fixtures: false }, false);
+  const report = assembleReport([run], { runs: 6, cellTimeLimitMs: 120_000, seed: 0, deep: false, families: ['linear-recurrence'], properties, fixtures: false }, false);
   return { implementation: run, report };
 }
 

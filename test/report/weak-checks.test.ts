@@ -36,7 +36,7 @@ function declaredFlushingFloat16(): ScanImplementation {
 async function reportOf(implementation: ScanImplementation): Promise<{ implementation: ImplementationReport; report: ConformanceReport }> {
   const settings = { runs: 4, maxLength: 24, seed: 3, families: ['selective-scan'] as const, properties: ['conformance', 'vjp'] as const };
   const run = await runImplementation(implementation, settings);
-  const report = assembleReport([run], { runs: 4, seed: 3, deep: false, families: ['selective-scan'], properties: ['conformance', 'vjp'], fixtures: false }, false);
+  const report = assembleReport([run], { runs: 4, cellTimeLimitMs: 120_000, seed: 3, deep: false, families: ['selective-scan'], properties: ['conformance', 'vjp'], fixtures: false }, false);
   return { implementation: run, report };
 }
 
