@@ -9,6 +9,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { validateWorkflow } from '@action-validator/core';
 import { describe, expect, it } from 'vitest';
+import { parseSweepArguments, selectImplementations } from '../../scripts/sweep.ts';
+import { discoverImplementations } from '../../suite/registry.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const WORKFLOWS = path.join(ROOT, '.github/workflows');
@@ -63,5 +65,19 @@ describe('.github/workflows', () => {
     expect(npmScriptsCalled(all)).toEqual(expect.arrayContaining(['test', 'conformance', 'fixtures', 'fixtures:check', 'sweep']));
     expect(read('.github/workflows/nightly.yml')).toMatch(/npm run conformance -- --deep --shard \$\{\{ matrix\.shard \}\}\/\$\{\{ strategy\.job-total \}\}/);
     expect(read('.github/workflows/nightly.yml')).toMatch(/scan-conformance\.js merge shards\/\*\/report\.json --out merged/);
+  });
+
+  it('the nightly sweep runs every shipped implementation on seeds 1 to 20 (tfjs-cpu, over an hour a seed, on 1 to 3), issue 15', async () => {
+    const text = read('.github/workflows/nightly-sweep.yml');
+    const matrixArgs = [...text.matchAll(/^\s*- \{ name: [^,]+, args: '([^']*)' \}$/gm)].map((m) => m[1]);
+    expect(matrixArgs.length).toBeGreaterThan(0);
+    const shipped = (await discoverImplementations()).map((i) => i.name);
+    const seedsOf = new Map<string, Set<number>>(shipped.map((name) => [name, new Set()]));
+    for (const args of matrixArgs) {
+      const parsed = parseSweepArguments(args.split(/\s+/));
+      for (const name of selectImplementations(shipped, parsed.only, parsed.exclude)) for (const seed of parsed.seeds) seedsOf.get(name)!.add(seed);
+    }
+    const range = (to: number) => Array.from({ length: to }, (_, i) => i + 1);
+    for (const name of shipped) expect([...seedsOf.get(name)!].sort((a, b) => a - b), name).toEqual(expect.arrayContaining(range(name === 'tfjs-cpu' ? 3 : 20)));
   });
 });
