@@ -17,7 +17,7 @@ import type { ConformanceReport, ImplementationReport } from '../suite/results.t
 import { renderHtml } from '../suite/report/html.ts';
 import { renderJson } from '../suite/report/json.ts';
 import { renderMarkdown } from '../suite/report/markdown.ts';
-import { verdictLines } from '../suite/report/document.ts';
+import { cellProgressLine, verdictLines } from '../suite/report/document.ts';
 import { fixtureSourceFromUrl } from './http-fixtures.ts';
 import { NAVIGATOR_GPU } from './navigator-gpu.ts';
 import { encodeReport, type PageConfig } from './page-config.ts';
@@ -94,7 +94,7 @@ function progressList(total: number): (event: ConformanceProgress) => void {
       done++;
       bar.value = Math.min(done, bar.max);
       const c = event.cell;
-      const line = `[${done}/${Math.max(total, done)}] ${c.implementation} · ${c.family} · ${c.property}${c.regime ? ` [${c.regime}]` : ''}: ${c.outcome} (${c.runs} runs, ${Math.round(c.durationMs)} ms)`;
+      const line = cellProgressLine(c, done, total);
       const item = document.createElement('li');
       item.textContent = line;
       item.dataset.outcome = c.outcome;

@@ -30,7 +30,7 @@ import { IMPLEMENTATIONS_DIR, ImplementationModuleError, assertUniqueNames, impl
 import { FAILING_OUTCOMES, type ConformanceReport, type ImplementationReport, type ShardRecord, type UnitResult } from '../suite/results.ts';
 import type { RunOptions } from '../suite/runner.ts';
 import { DEFAULT_RUN_TIMEOUT_MS, MODES, defaultJobs, deepFromEnvironment, requireAvailableFromEnvironment, runOptionsFromEnvironment } from '../suite/settings.ts';
-import { verdictLines } from '../suite/report/document.ts';
+import { cellProgressLine, verdictLines } from '../suite/report/document.ts';
 import { writeReports } from '../suite/report/write.ts';
 import { EXIT, UsageError, type CheckArguments, type CliStreams, type ListArguments, type MergeArguments } from './cli-arguments.ts';
 import { aggregateAccuracy, aggregateGradientAccuracy, eHistogram } from '../suite/accuracy.ts';
@@ -200,7 +200,7 @@ export function progressDisplay(stderr: CliStreams['stderr'], totalCells: number
       if (event.kind === 'cell') {
         done++;
         const c = event.cell;
-        stderr.write(`[${done}/${Math.max(total, done)}] ${c.implementation} · ${c.family} · ${c.property}${c.regime ? ` [${c.regime}]` : ''}: ${c.outcome} (${c.runs} runs, ${Math.round(c.durationMs)} ms)\n`);
+        stderr.write(`${cellProgressLine(c, done, total)}\n`);
       }
       if (event.kind === 'implementation-end' && event.report.status !== 'ok') stderr.write(`${event.report.name}: ${event.report.status}: ${event.report.statusReason ?? ''}\n`);
     },

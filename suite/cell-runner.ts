@@ -29,7 +29,7 @@ import type { ArithmeticDeclaration } from './tolerance.ts';
 import type { CounterexampleContent } from './counterexample-file.ts';
 import type { ExpectedOutputs } from './compare.ts';
 import { replayCommandWith, type ReplayCell, type ReplayContext, type ReplayPaths } from './replay-command.ts';
-import { cellTimeLimitOf, DEFAULT_RUN_TIMEOUT_MS, DEFAULT_SEED, MODES } from './settings.ts';
+import { cellTimeLimitOf, DEFAULT_RUN_TIMEOUT_MS, DEFAULT_SEED, ENVIRONMENT, MODES } from './settings.ts';
 
 /** How thoroughly to run. */
 export interface RunOptions {
@@ -211,7 +211,7 @@ export interface CutSearch {
 export function cutCell(plan: Pick<CellPlan, 'expected' | 'property'>, search: CutSearch): Pick<CellResult, 'outcome' | 'reason' | 'runs' | 'declined' | 'declineReason' | 'cutAtTimeLimitMs'> {
   const fields = { runs: search.accepted, declined: search.declined, cutAtTimeLimitMs: search.timeLimit, ...(search.declineReason !== undefined && { declineReason: search.declineReason }) };
   if (search.accepted === 0) {
-    return { outcome: 'error', reason: `the cell time limit (${search.timeLimit} ms) ended the search before its first case ran: give the cell more time (--cell-time-limit)`, ...fields };
+    return { outcome: 'error', reason: `the cell time limit (${search.timeLimit} ms) ended the search before its first case ran: give the cell more time (--cell-time-limit, ${ENVIRONMENT.cellTimeLimit})`, ...fields };
   }
   if (search.failure !== undefined) {
     return { outcome: outcomeOf(false, plan), reason: `${search.failure} (the case in flight when the cell time limit ended the search; not shrunk)`, ...fields };

@@ -83,6 +83,12 @@ export function cutCellLine(report: ConformanceReport, raisedBy = '--cell-time-l
   return `cut by the ${cellTimeLimitText(report.settings)} cell time limit (passed on fewer cases than asked; ${raisedBy} gives more): ${items.join('; ')}`;
 }
 
+/** The progress line of a finished cell, as check and the browser page print it: `[done/total] implementation · family · property: outcome (runs …)`. */
+export function cellProgressLine(cell: CellResult, done: number, total: number): string {
+  const cut = cell.cutAtTimeLimitMs === undefined ? '' : `, cut by the ${formatDuration(cell.cutAtTimeLimitMs)} cell time limit`;
+  return `[${done}/${Math.max(total, done)}] ${cell.implementation} · ${cell.family} · ${cell.property}${cell.regime ? ` [${cell.regime}]` : ''}: ${cell.outcome} (${cell.runs} runs${cut}, ${Math.round(cell.durationMs)} ms)`;
+}
+
 /** What the command line prints at the end of a run: the verdict with the summary line, then the weak checks' and the cut cells' lines when there are some. */
 export function verdictLines(report: ConformanceReport): string {
   const notes = [weakCheckLine(report), cutCellLine(report)].filter((line): line is string => line !== undefined);

@@ -9,7 +9,7 @@ import { createSequential } from '../../implementations/sequential/sequential.ts
 import type { FamilyImplementation, ScanImplementation } from '../../spec/implementation.ts';
 import { cutCell } from '../../suite/cell-runner.ts';
 import { assembleReport, runConformance } from '../../suite/conformance-run.ts';
-import { cutCellLine, verdictLines } from '../../suite/report/document.ts';
+import { cellProgressLine, cutCellLine, verdictLines } from '../../suite/report/document.ts';
 import { renderMarkdown } from '../../suite/report/markdown.ts';
 import type { CellResult } from '../../suite/results.ts';
 import { runImplementation } from '../../suite/runner.ts';
@@ -84,7 +84,7 @@ describe('a cell cut by its time limit', () => {
     expect(cutCell(plan, { timeLimit: 5, accepted: 0, declined: 0 })).toMatchObject({
       outcome: 'error',
       runs: 0,
-      reason: 'the cell time limit (5 ms) ended the search before its first case ran: give the cell more time (--cell-time-limit)',
+      reason: `the cell time limit (5 ms) ended the search before its first case ran: give the cell more time (--cell-time-limit, ${ENVIRONMENT.cellTimeLimit})`,
     });
     expect(cutCell(plan, { timeLimit: 5, accepted: 3, declined: 1, declineReason: 'too long' })).toEqual({ outcome: 'pass', runs: 3, declined: 1, declineReason: 'too long', cutAtTimeLimitMs: 5 });
   });
@@ -106,6 +106,8 @@ describe('a cell cut by its time limit', () => {
     expect(markdown).toContain('cell time limit 300 ms');
     expect(markdown).toContain('**Cut cells.** These passed on fewer cases than asked');
     expect(markdown).toContain(`- ${item}`);
+    expect(cellProgressLine(cell, 3, 9)).toBe(`[3/9] slow-prefix-sum · prefix-sum · conformance: pass (${cell.runs} runs, cut by the 300 ms cell time limit, ${Math.round(cell.durationMs)} ms)`);
+    expect(cellProgressLine({ ...cell, cutAtTimeLimitMs: undefined }, 3, 9)).toBe(`[3/9] slow-prefix-sum · prefix-sum · conformance: pass (${cell.runs} runs, ${Math.round(cell.durationMs)} ms)`);
     expect(verdictLines(report).split('\n')[1]).toBe(`cut by the 300 ms cell time limit (passed on fewer cases than asked; --cell-time-limit gives more): ${item}`);
     expect(cutCellLine(report, ENVIRONMENT.cellTimeLimit)).toContain(`${ENVIRONMENT.cellTimeLimit} gives more`);
     const uncut = assembleReport([{ ...run, cells: run.cells.map(({ cutAtTimeLimitMs: _, ...c }) => c) }], report.settings, false);
