@@ -7,6 +7,8 @@
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { reference, referenceStep } from '../../reference/index.ts';
+import { referenceVjp } from '../../reference/vjp/index.ts';
+import type { Cotangents } from '../../spec/gradients.ts';
 import type { ProcessImplementation } from '../../protocol/process-implementation.ts';
 import type { Mamba3SisoInputs, Mamba3SisoStepInputs } from '../../spec/families/mamba3-siso/types.ts';
 import type { FamilyImplementation } from '../../spec/implementation.ts';
@@ -97,6 +99,13 @@ function stepInputs(seed: string, withOptional: boolean): Mamba3SisoStepInputs {
   };
 }
 
+/** Seeded cotangents of y and the four final states, shaped as the reference's outputs. */
+function mamba3Cotangents(seed: string, inputs: Mamba3SisoInputs): Cotangents<'mamba3-siso'> {
+  const t = tensorSource(seed);
+  const outputs = reference(problem(inputs)).outputs as unknown as Record<string, Float64Tensor>;
+  return Object.fromEntries(Object.entries(outputs).map(([name, out]) => [name, t(out.shape)])) as unknown as Cotangents<'mamba3-siso'>;
+}
+
 const missingPython = pythonUnavailable();
 const skip = missingPython !== undefined;
 const skipNote = pythonSkipNote(missingPython);
@@ -140,10 +149,10 @@ describe('the numpy example testee computes mamba3-siso', () => {
         for (const [name, t] of Object.entries(expected)) expectClose(name, got[name], t, rtol, name === angleName ? circularDistance : undefined);
       }
 
-      it.skipIf(skip)(`declares mamba3-siso with its step, every optional input and no vjp${skipNote}`, () => {
+      it.skipIf(skip)(`declares mamba3-siso with its step, its vjp and every optional input${skipNote}`, () => {
         expect(family).toBeDefined();
         expect(typeof family?.step).toBe('function');
-        expect(family?.vjp).toBeUndefined();
+        expect(typeof family?.vjp).toBe('function');
         expect(family?.chunkSizes).toBeUndefined();
         expect(family?.decline?.(problem(FULL))).toBeUndefined();
       });
@@ -162,6 +171,17 @@ describe('the numpy example testee computes mamba3-siso', () => {
           if (step === undefined) throw new Error('the testee declared no mamba3-siso step');
           const got = (await step(inputs, {})) as unknown as Record<string, OutputTensor>;
           expectOutputs(got, referenceStep('mamba3-siso', inputs, {}).outputs as unknown as Record<string, Float64Tensor>, 'angleState');
+        });
+      }
+
+      for (const { name, inputs } of CASES) {
+        it.skipIf(skip)(`vjp: ${name}, every gradient against referenceVjp${skipNote}`, async () => {
+          const cotangents = mamba3Cotangents(`py-m3-cot-${name}`, inputs);
+          const got = (await family!.vjp!(problem(inputs), cotangents)) as unknown as Record<string, OutputTensor>;
+          const expected = referenceVjp(problem(inputs), cotangents).gradients as unknown as Record<string, Float64Tensor>;
+          expect(Object.keys(got).sort()).toEqual(Object.keys(expected).sort());
+          // Within rtol·(|expected| + 1): float32's gradients sum over tokens and heads, so a looser rtol than its outputs'.
+          for (const [gradient, t] of Object.entries(expected)) expectClose(`gradient.${gradient}`, got[gradient], t, precision === 'float64' ? 1e-10 : 1e-4);
         });
       }
 

@@ -5,7 +5,7 @@ It computes linear-recurrence, selective-scan (mamba_ssm's selective_scan_ref fo
 B/C layout, D, z, deltaBias, deltaSoftplus, h0, seqIdx), ssd (Mamba-2: mamba_ssm's mamba_chunk_scan_combined
 with D, z, dtBias, dtSoftplus, dtLimit, initialStates, seqIdx and groups) and mamba3-siso (Mamba-3:
 mamba_ssm's mamba3_siso_combined with D, Z, Q/K heads shared by blocks of heads, rotary angles and
-its four input states) and their one-token steps, sequentially:
+its four input states), their one-token steps and their backward passes (vjp), sequentially:
 
     scan-conformance check --command "python3 examples/testees/python/numpy_testee.py"            # float64
     scan-conformance check --command "python3 examples/testees/python/numpy_testee.py --float32"  # float32
@@ -178,6 +178,17 @@ def my_linear_recurrence_vjp(a, b, h0, reverse, h_bar, last_state_bar):
     return sequential_linear_recurrence_vjp(a, b, h0, reverse, h_bar, last_state_bar)
 
 
+def my_mamba3_siso_vjp(Q, K, V, ADT, DT, Trap, Q_bias, K_bias, Angles, D, Z, angle_state, ssm_state, k_state, v_state,
+                       y_bar, final_angle_bar, final_ssm_bar, final_k_bar, final_v_bar):
+    """The backward pass of my_mamba3_siso: inputs as for it, and the cotangents of y and of the four
+    final states. Returns a dict input name -> gradient for every input that is not None (Q and K per
+    Q/K head, summed over the heads that share it; Q_bias, K_bias and D summed over batch and time).
+    With mamba_ssm: torch.autograd.grad over mamba3_siso_combined's five outputs, as for
+    selective_scan_fn above."""
+    return sequential_mamba3_siso_vjp(Q, K, V, ADT, DT, Trap, Q_bias, K_bias, Angles, D, Z, angle_state, ssm_state,
+                                      k_state, v_state, y_bar, final_angle_bar, final_ssm_bar, final_k_bar, final_v_bar)
+
+
 # 3. What it supports. Per family: "step" (one-token update), and optionally "options" (supported
 #    values, e.g. {"reverse": [False]}), "optionalInputs", "layouts" (selective-scan B/C) and
 #    "chunkSizes" (the chunk sizes a run may ask for; the suite runs each, and none may change the
@@ -190,8 +201,8 @@ FAMILIES = {
     # seqIdx is accepted by run; a vjp request with seqIdx is declined at run time (vjp() below).
     "selective-scan": {"step": True, "vjp": True, "optionalInputs": ["D", "z", "deltaBias", "h0", "seqIdx"]},
     "ssd": {"step": True, "vjp": True, "chunkSizes": [64, 256]},
-    # No vjp for mamba3-siso here; no chunkSizes either, so every run gets MAMBA3_CHUNK_SIZE.
-    "mamba3-siso": {"step": True},
+    # No chunkSizes: every run gets MAMBA3_CHUNK_SIZE.
+    "mamba3-siso": {"step": True, "vjp": True},
 }
 # ============================ END OF CHANGES ============================
 
@@ -490,10 +501,13 @@ def rotate_pairs(x, theta):
     return out
 
 
-def sequential_mamba3_siso(Q, K, V, ADT, DT, Trap, Q_bias, K_bias, Angles, D, Z, angle_state, ssm_state, k_state, v_state):
+def sequential_mamba3_siso(Q, K, V, ADT, DT, Trap, Q_bias, K_bias, Angles, D, Z, angle_state, ssm_state, k_state, v_state, trace=None):
     """Mamba-3 SISO (spec/families/mamba3-siso/mamba3-siso.md) one token at a time, vectorized over
     (batch, head): the angle state turns by pi*tanh(Angles)*DT mod 2*pi and rotates q and k; the
-    state mixes the previous token's (rotated) key and value with the current one's (trapezoidal)."""
+    state mixes the previous token's (rotated) key and value with the current one's (trapezoidal).
+    trace, a dict, gets what the backward pass needs: per token (a leading time axis) the angles, the
+    rotated q and k, the previous k and v, the state before and after, exp(ADT) and sigmoid(Trap);
+    and the output before the Z gate."""
     batch, length, groups, n_state = Q.shape
     heads, headdim = V.shape[2], V.shape[3]
     n_angles = Angles.shape[3]
@@ -521,16 +535,107 @@ def sequential_mamba3_siso(Q, K, V, ADT, DT, Trap, Q_bias, K_bias, Angles, D, Z,
             alpha = np.exp(ADT[:, :, t])
             beta = sigmoid(-Trap[:, :, t]) * delta * alpha  # (1 - sigmoid(Trap)) without the cancellation
             gamma = sigmoid(Trap[:, :, t]) * delta
+            if trace is not None:
+                for name, value in (("theta", theta), ("q_rot", q_rot), ("k_rot", k_rot), ("k_prev", k_prev), ("v_prev", v_prev),
+                                    ("state_before", state), ("alpha", alpha), ("lam", sigmoid(Trap[:, :, t]))):
+                    trace.setdefault(name, []).append(value)
             state = (alpha[:, :, None, None] * state
                      + beta[:, :, None, None] * (v_prev[:, :, :, None] * k_prev[:, :, None, :])
                      + gamma[:, :, None, None] * (v[:, :, :, None] * k_rot[:, :, None, :]))
+            if trace is not None:
+                trace.setdefault("state", []).append(state)
             y[:, t] = np.sum(state * q_rot[:, :, None, :], axis=-1)
             k_prev, v_prev = k_rot, v
     if D is not None:  # before the gate
         y = y + D.astype(f)[:, None] * V
+    if trace is not None:
+        trace["ungated"] = y
     if Z is not None:
         y = y * silu(Z.astype(f))
     return y, theta, state, k_prev, v_prev
+
+
+def unrotate_pairs(bar, theta):
+    """The cotangent of x from that of rotate_pairs(x, theta): the pairs turned back by -theta."""
+    return rotate_pairs(bar, -theta)
+
+
+def sequential_mamba3_siso_vjp(Q, K, V, ADT, DT, Trap, Q_bias, K_bias, Angles, D, Z, angle_state, ssm_state, k_state,
+                               v_state, y_bar, final_angle_bar, final_ssm_bar, final_k_bar, final_v_bar):
+    """The adjoint of spec/gradients.md ("mamba3-siso"): the forward of sequential_mamba3_siso again,
+    keeping every token's state, angles and rotated q, k; then from the last token to the first the
+    cotangents of the state, the angles and the previous token's k and v, vectorized over (batch, head).
+    The angle state's mod 2*pi has derivative 1; a turned pair's cotangent turns back by -theta."""
+    batch, length, groups, n_state = Q.shape
+    heads, headdim = V.shape[2], V.shape[3]
+    n_angles = Angles.shape[3]
+    f = COMPUTE_DTYPE
+    per_group = heads // groups
+    trace = {}
+    sequential_mamba3_siso(Q, K, V, ADT, DT, Trap, Q_bias, K_bias, Angles, D, Z, angle_state, ssm_state, k_state, v_state, trace)
+    in_time = lambda name, *shape: np.stack(trace[name]) if length > 0 else np.empty((0, batch, heads) + shape, f)
+    thetas, q_rots, k_rots = in_time("theta", n_angles), in_time("q_rot", n_state), in_time("k_rot", n_state)
+    k_prevs, v_prevs = in_time("k_prev", n_state), in_time("v_prev", headdim)
+    befores, afters = in_time("state_before", headdim, n_state), in_time("state", headdim, n_state)
+    alphas, lams = in_time("alpha"), in_time("lam")
+    ungated = trace["ungated"]
+    V, DT = V.astype(f), DT.astype(f)
+    tanh = np.tanh(Angles.astype(f))
+    phi = tanh * f(np.pi)  # (batch, L, H, A)
+    with np.errstate(over="ignore", invalid="ignore"):
+        y_bar = y_bar.astype(f)
+        gradients = {}
+        if Z is not None:
+            z = Z.astype(f)
+            sigma = sigmoid(z)
+            gradients["Z"] = y_bar * ungated * sigma * (1 + z * (1 - sigma))
+            o_bar = y_bar * silu(z)
+        else:
+            o_bar = y_bar
+        grads = {name: np.zeros(x.shape, f) for name, x in (("V", V), ("ADT", ADT), ("DT", DT), ("Trap", Trap), ("Angles", Angles))}
+        q_bar_rot = np.empty((length, batch, heads, n_state), f)
+        k_bar_rot = np.empty((length, batch, heads, n_state), f)
+        s_bar = final_ssm_bar.astype(f)
+        theta_bar = final_angle_bar.astype(f)
+        k_carry, v_carry = final_k_bar.astype(f), final_v_bar.astype(f)
+        for t in range(length - 1, -1, -1):
+            delta, alpha, lam = DT[:, :, t], alphas[t], lams[t]
+            beta, gamma = (1 - lam) * delta * alpha, lam * delta
+            o = o_bar[:, t]  # (batch, H, P)
+            v, v_p, k_p, k_r, q_r = V[:, t], v_prevs[t], k_prevs[t], k_rots[t], q_rots[t]
+            s_bar = s_bar + o[:, :, :, None] * q_r[:, :, None, :]
+            q_bar_rot[t] = np.sum(afters[t] * o[:, :, :, None], axis=2)
+            alpha_bar = np.sum(s_bar * befores[t], axis=(2, 3))
+            beta_bar = np.einsum("bhpn,bhp,bhn->bh", s_bar, v_p, k_p)
+            gamma_bar = np.einsum("bhpn,bhp,bhn->bh", s_bar, v, k_r)
+            v_bar = v_carry + gamma[:, :, None] * np.einsum("bhpn,bhn->bhp", s_bar, k_r)
+            if D is not None:
+                v_bar = v_bar + D.astype(f)[:, None] * o
+            grads["V"][:, t] = v_bar
+            k_bar_rot[t] = k_carry + gamma[:, :, None] * np.einsum("bhpn,bhp->bhn", s_bar, v)
+            v_carry = beta[:, :, None] * np.einsum("bhpn,bhn->bhp", s_bar, k_p)
+            k_carry = beta[:, :, None] * np.einsum("bhpn,bhp->bhn", s_bar, v_p)
+            s_bar = alpha[:, :, None, None] * s_bar
+            # d(rotate_pairs(x, theta))/d(theta_j) turns pair j by a quarter: (-r1, r0).
+            turned = 2 * n_angles
+            for bar, rot in ((q_bar_rot[t], q_r), (k_bar_rot[t], k_r)):
+                theta_bar = theta_bar + bar[..., 1:turned:2] * rot[..., 0:turned:2] - bar[..., 0:turned:2] * rot[..., 1:turned:2]
+            grads["ADT"][:, :, t] = alpha * (alpha_bar + beta_bar * (1 - lam) * delta)
+            grads["Trap"][:, :, t] = lam * (1 - lam) * delta * (gamma_bar - beta_bar * alpha)
+            grads["DT"][:, :, t] = beta_bar * (1 - lam) * alpha + gamma_bar * lam + np.sum(theta_bar * phi[:, t], axis=-1)
+            grads["Angles"][:, t] = theta_bar * delta[:, :, None] * f(np.pi) * (1 - tanh[:, t] * tanh[:, t])
+        # Back through the rotation to the unrotated q, k (batch, L, H, N), then to Q, K per Q/K head and the biases.
+        q_bar = unrotate_pairs(q_bar_rot, thetas).transpose(1, 0, 2, 3)
+        k_bar = unrotate_pairs(k_bar_rot, thetas).transpose(1, 0, 2, 3)
+    by_group = lambda per_head: per_head.reshape(batch, length, groups, per_group, n_state).sum(axis=3)
+    gradients.update(grads)
+    gradients.update({"Q": by_group(q_bar), "K": by_group(k_bar), "QBias": q_bar.sum(axis=(0, 1)), "KBias": k_bar.sum(axis=(0, 1))})
+    if D is not None:
+        gradients["D"] = np.sum(o_bar * V, axis=(0, 1, 3))
+    for name, value, bar in (("angleState", angle_state, theta_bar), ("ssmState", ssm_state, s_bar), ("kState", k_state, k_carry), ("vState", v_state, v_carry)):
+        if value is not None:
+            gradients[name] = bar
+    return gradients
 
 
 # ------------------------------------------------------------------ requests
@@ -616,6 +721,12 @@ def vjp(family, options, inputs, settings):
             inputs["x"], inputs["dt"], inputs["A"], inputs["B"], inputs["C"], inputs.get("D"), inputs.get("z"),
             inputs.get("dtBias"), inputs.get("dtLimit"), inputs.get("initialStates"), inputs.get("seqIdx"),
             options["dtSoftplus"], cotangent("y"), cotangent("finalStates"))
+    elif family == "mamba3-siso":
+        gradients = my_mamba3_siso_vjp(
+            inputs["Q"], inputs["K"], inputs["V"], inputs["ADT"], inputs["DT"], inputs["Trap"], inputs["QBias"],
+            inputs["KBias"], inputs["Angles"], inputs.get("D"), inputs.get("Z"), inputs.get("angleState"),
+            inputs.get("ssmState"), inputs.get("kState"), inputs.get("vState"), cotangent("y"),
+            cotangent("finalAngleState"), cotangent("finalSsmState"), cotangent("finalKState"), cotangent("finalVState"))
     else:
         raise ValueError(f"family {family} has no vjp in this testee")
     return {"gradient." + name: value for name, value in gradients.items()}
