@@ -10,7 +10,7 @@ import { projectionLayout } from '../../spec/shapes.ts';
 import type { OutputTensor, Tensor } from '../../spec/tensor.ts';
 import { silu, softplus } from './activations.ts';
 import { atTime, foldInitialState, logStepScan } from './log-step-scan.ts';
-import { copyOutput, toTf, zerosOutput, type Liftable, type TensorInput } from './tensors.ts';
+import { copyOutput, toTf, whereElse, zerosOutput, type Liftable, type TensorInput } from './tensors.ts';
 
 /** The outputs as tfjs tensors, for inputs with batch, dim and L all ≥ 1. */
 export function selectiveScanTensors(
@@ -28,7 +28,7 @@ export function selectiveScanTensors(
     const deltaPerState = tf.reshape(delta, [batch, dim, 1, length]);
     const uPerState = tf.reshape(u, [batch, dim, 1, length]);
     const exponent = tf.mul(deltaPerState, tf.reshape(toTf(inputs.A), [1, dim, stateSize, 1]));
-    const deltaA = inputs.seqIdx === undefined ? tf.exp(exponent) : tf.exp(tf.where(tf.broadcastTo(continues(inputs.seqIdx), exponent.shape), exponent, tf.scalar(Number.NEGATIVE_INFINITY)));
+    const deltaA = inputs.seqIdx === undefined ? tf.exp(exponent) : tf.exp(whereElse(tf.broadcastTo(continues(inputs.seqIdx), exponent.shape), exponent, Number.NEGATIVE_INFINITY));
     // delta·B·u in mamba_ssm's einsum order.
     const deltaBu = tf.mul(tf.mul(deltaPerState, projectionPerChannel(inputs.B, dim, stateSize)), uPerState);
     const driven = inputs.h0 === undefined ? deltaBu : foldInitialState(deltaA, deltaBu, toTf(inputs.h0));

@@ -18,7 +18,7 @@ import { dtLimits } from '../../spec/families/ssd/discretization.ts';
 import { groupOfHead, ssdSizes, ssdStepSizes } from '../../spec/families/ssd/dimensions.ts';
 import { elementCount, type OutputTensor, type Tensor } from '../../spec/tensor.ts';
 import { silu, softplus } from './activations.ts';
-import { copyOutput, toTf, zerosOutput, type Liftable, type TensorInput } from './tensors.ts';
+import { copyOutput, toTf, whereElse, zerosOutput, type Liftable, type TensorInput } from './tensors.ts';
 
 /** The chunk sizes run() accepts: a small one, mamba_ssm's 64 and 256, and 48, which divides few lengths. */
 export const SSD_CHUNK_SIZES: readonly number[] = [16, 48, 64, 256];
@@ -177,14 +177,14 @@ function stableSegsum(x: tf.Tensor): tf.Tensor {
   // permutation the forward op never did; test/implementations/tfjs/tfjs-vjp.test.ts shows it), and
   // the vjp differentiates through here. The same additions in the same order as a cumsum along t.
   const after = tf.transpose(strictlyLower(T)); // [s, t]: t > s
-  const repeated = tf.where(after, tf.expandDims(x, -2), tf.zeros([1]));
+  const repeated = whereElse(after, tf.expandDims(x, -2), 0);
   const axes = Array.from({ length: x.rank + 1 }, (_, axis) => axis);
   return tf.transpose(tf.cumsum(repeated, x.rank), [...axes.slice(0, -2), x.rank, x.rank - 1]);
 }
 
 /** exp(v) where `keep` holds, 0 elsewhere: −∞ is put in before exp, so a masked entry is never 0·∞. */
 function maskedExp(values: tf.Tensor, keep: tf.Tensor | undefined): tf.Tensor {
-  return keep === undefined ? tf.exp(values) : tf.exp(tf.where(keep, values, tf.scalar(Number.NEGATIVE_INFINITY)));
+  return keep === undefined ? tf.exp(values) : tf.exp(whereElse(keep, values, Number.NEGATIVE_INFINITY));
 }
 
 /** The mask of the pairs (t, s) a segsum decay connects, over the last two axes: s ≤ t, and in one segment when `sameSegment` is given. */

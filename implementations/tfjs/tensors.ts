@@ -55,3 +55,13 @@ export function zerosOutput(shape: readonly number[]): OutputTensor {
 export function copyOutput(tensor: Tensor, shape: readonly number[]): OutputTensor {
   return { data: tensor.data.slice(), shape: [...shape] };
 }
+
+/**
+ * tf.where(condition, a, value) with the constant filled at the result's shape. tf.where broadcasts
+ * each operand with tf.tile, and tfjs-webgpu tiles a tensor of under 1000 elements held on the CPU
+ * (a scalar) in a JavaScript loop over every element of the result, then uploads it; a fill runs
+ * on the backend. The result is the same, element for element.
+ */
+export function whereElse(condition: tf.Tensor, a: tf.Tensor, value: number): tf.Tensor {
+  return tf.where(condition, a, tf.fill(tf.broadcast_util.assertAndGetBroadcastShape(condition.shape, a.shape), value));
+}
