@@ -12,8 +12,8 @@ export default defineConfig({
     hookTimeout: 300_000,
     pool: 'forks',
     // A worker runs its files one after another in one process, so the suite, tfjs and the WebGPU
-    // device load once per worker instead of once per file (isolated, `npm test` spent a fifth of its
-    // CPU time importing). Files must therefore leave no state behind that another file sees.
+    // device load once per worker instead of once per file. Files must therefore leave no state
+    // behind that another file sees.
     isolate: false,
     // Two files at once: vitest's default is one fewer than the cores, a single worker on a 2-core
     // machine, where most test files wait on one another's CPU-bound runs.

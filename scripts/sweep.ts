@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { discoverImplementations } from '../suite/registry.ts';
 import { FAILING_OUTCOMES, type CellResult, type ConformanceReport } from '../suite/results.ts';
-import { DEFAULT_CELL_TIME_LIMIT_MS } from '../suite/settings.ts';
+import { cellTimeLimitFromText, DEFAULT_CELL_TIME_LIMIT_MS } from '../suite/settings.ts';
 import { codeRevision, runCodeRevision } from '../suite/code-revision.ts';
 import { writeFileAtomically } from '../suite/report/write.ts';
 import { UsageError } from './cli-arguments.ts';
@@ -107,10 +107,11 @@ export function parseSweepArguments(argv: readonly string[]): SweepArguments {
   }
   const jobs = Number(values.jobs);
   if (!Number.isSafeInteger(jobs) || jobs < 1) throw new UsageError(`--jobs: expected an integer ≥ 1, got '${values.jobs}'`);
-  const limitText = values['cell-time-limit'];
-  const cellTimeLimitMs = limitText === undefined ? undefined : Number(limitText);
-  if (cellTimeLimitMs !== undefined && (limitText?.trim() === '' || !Number.isSafeInteger(cellTimeLimitMs) || cellTimeLimitMs < 0)) {
-    throw new UsageError(`--cell-time-limit: expected a time in ms, 0 for none, got '${limitText}'`);
+  let cellTimeLimitMs: number | undefined;
+  try {
+    cellTimeLimitMs = values['cell-time-limit'] === undefined ? undefined : cellTimeLimitFromText(values['cell-time-limit'], '--cell-time-limit');
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
   }
   return {
     seeds: parseSeeds(values.seeds),

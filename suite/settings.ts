@@ -80,11 +80,16 @@ export function runOptionsFromEnvironment(env: NodeJS.ProcessEnv = process.env):
   const mode = deepFromEnvironment(env) ? MODES.deep : MODES.quick;
   const runs = positiveInteger(env[ENVIRONMENT.runs], ENVIRONMENT.runs) ?? mode.runs;
   const seed = integer(env[ENVIRONMENT.seed], ENVIRONMENT.seed);
-  const cellTimeLimitMs = integer(env[ENVIRONMENT.cellTimeLimit], ENVIRONMENT.cellTimeLimit);
-  if (cellTimeLimitMs !== undefined && cellTimeLimitMs < 0) {
-    throw new RangeError(`${ENVIRONMENT.cellTimeLimit}: expected a time in ms, 0 for none, got '${env[ENVIRONMENT.cellTimeLimit]}'`);
-  }
+  const limitText = env[ENVIRONMENT.cellTimeLimit];
+  const cellTimeLimitMs = limitText === undefined || limitText === '' ? undefined : cellTimeLimitFromText(limitText, ENVIRONMENT.cellTimeLimit);
   return { runs, maxLength: mode.maxLength, ...(seed !== undefined && { seed }), ...(cellTimeLimitMs !== undefined && { cellTimeLimitMs }) };
+}
+
+/** A cell time limit as written (the environment variable, the sweep's flag): ms, 0 for none; a RangeError naming `name` otherwise. */
+export function cellTimeLimitFromText(text: string, name: string): number {
+  const ms = Number(text);
+  if (text.trim() === '' || !Number.isSafeInteger(ms) || ms < 0) throw new RangeError(`${name}: expected a time in ms, 0 for none, got '${text}'`);
+  return ms;
 }
 
 /** The cell time limit a run uses: the option's, else DEFAULT_CELL_TIME_LIMIT_MS; 0 means none. */

@@ -16,6 +16,7 @@ import { describeCellFailure } from './messages.ts';
 import { cellAxes, dispose, environmentOf, implementationCells, implementationHead, setUp, type ImplementationHead } from './lifecycle.ts';
 import { aggregateAccuracy, aggregateGradientAccuracy, weakChecks } from './accuracy.ts';
 import { weakCheckText } from './report/document.ts';
+import { formatDuration } from './report/format.ts';
 import { FAILING_OUTCOMES, type AccuracySample, type CellResult, type GradientSample, type PropertyName } from './results.ts';
 import { runCell, type RunOptions } from './runner.ts';
 import { moduleTarget } from './replay.ts';
@@ -137,7 +138,7 @@ export function describeConformance(implementation: ScanImplementation, options:
         // warning annotation says so where reporters show notes (verbose, github-actions).
         if (cell.outcome !== 'pass') return;
         if (cell.cutAtTimeLimitMs !== undefined) {
-          await context.annotate(`cut by the cell time limit (${cell.cutAtTimeLimitMs} ms): passed on ${cell.runs} of the ${settings.runs ?? MODES.quick.runs} cases asked (${ENVIRONMENT.cellTimeLimit} gives more, 0 for none)`, 'warning');
+          await context.annotate(`cut by the ${formatDuration(cell.cutAtTimeLimitMs)} cell time limit: passed on ${cell.runs} of the ${settings.runs ?? MODES.quick.runs} cases asked (${ENVIRONMENT.cellTimeLimit} gives more, 0 for none)`, 'warning');
         }
         for (const weak of weakChecks({ accuracy: aggregateAccuracy(samples), gradientAccuracy: aggregateGradientAccuracy(gradientSamples) })) {
           await context.annotate(`weak check: ${weakCheckText(weak)}: the bound is at least |value| on most elements, so 0 or a wrong sign would pass there`, 'warning');

@@ -61,10 +61,14 @@ export function weakCheckLine(report: ConformanceReport): string | undefined {
   return `weak checks (the bound is at least |value| on most elements, so 0 or a wrong sign would pass there): ${items.join('; ')}`;
 }
 
-/** Every cell whose property search the cell time limit cut, each as `<implementation>: <family> <property> (<runs> of <asked> cases)`. */
+/**
+ * Every cell whose property search the cell time limit cut, each as `<implementation>: <family>
+ * <property> (<runs> cases in <limit>)`: the cell's own limit and count, which a describeConformance
+ * option may have set apart from the run's settings.
+ */
 function cutCellItems(report: ConformanceReport): string[] {
   return report.implementations.flatMap((i) =>
-    i.cells.filter((c) => c.cutAtTimeLimitMs !== undefined).map((c) => `${i.name}: ${c.family} ${c.property} (${c.runs} of ${report.settings.runs} cases)`),
+    i.cells.flatMap((c) => (c.cutAtTimeLimitMs === undefined ? [] : [`${i.name}: ${c.family} ${c.property} (${c.runs} cases in ${formatDuration(c.cutAtTimeLimitMs)})`])),
   );
 }
 
@@ -80,7 +84,7 @@ function cellTimeLimitText(settings: RunSettings): string {
 export function cutCellLine(report: ConformanceReport, raisedBy = '--cell-time-limit'): string | undefined {
   const items = cutCellItems(report);
   if (items.length === 0) return undefined;
-  return `cut by the ${cellTimeLimitText(report.settings)} cell time limit (passed on fewer cases than asked; ${raisedBy} gives more): ${items.join('; ')}`;
+  return `cut by the cell time limit (passed on fewer cases than asked; ${raisedBy} gives more): ${items.join('; ')}`;
 }
 
 /** The progress line of a finished cell, as check and the browser page print it: `[done/total] implementation · family · property: outcome (runs …)`. */
@@ -143,7 +147,7 @@ export function reportDocument(report: ConformanceReport, extras: DocumentExtras
       {
         kind: 'paragraph',
         strong: 'Cut cells. ',
-        text: `These passed on fewer cases than asked: their search for a counterexample reached the cell time limit (${cellTimeLimitText(s)}; check's --cell-time-limit, 0 for none, gives them more).`,
+        text: `These passed on fewer cases than asked: their search for a counterexample reached the cell time limit (check's --cell-time-limit, 0 for none, gives them more).`,
       },
       { kind: 'list', items: cut },
     );

@@ -4,7 +4,13 @@
  * verdict's line), judges the case that was in flight (a failure there fails the cell), lets no case
  * run on beside the next cell, and is an error, never a pass, when no case ran at all.
  */
-import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { describe, expect, it, vi } from 'vitest';
+import type { TestModule } from 'vitest/node';
 import { createSequential } from '../../implementations/sequential/sequential.ts';
 import type { FamilyImplementation, ScanImplementation } from '../../spec/implementation.ts';
 import { cutCell } from '../../suite/cell-runner.ts';
@@ -15,6 +21,9 @@ import type { CellResult } from '../../suite/results.ts';
 import { runImplementation } from '../../suite/runner.ts';
 import { DEFAULT_CELL_TIME_LIMIT_MS, ENVIRONMENT, runOptionsFromEnvironment } from '../../suite/settings.ts';
 import { parseCliArguments } from '../../scripts/cli-arguments.ts';
+import ConformanceReporter from '../../suite/vitest-reporter.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -101,18 +110,63 @@ describe('a cell cut by its time limit', () => {
     const run = await runImplementation(slow.implementation, { runs: 100, maxLength: 16, cellTimeLimitMs: 300, families: ['prefix-sum'], properties: ['conformance'] });
     const cell = run.cells.find((c) => c.property === 'conformance')!;
     const report = assembleReport([run], { runs: 100, cellTimeLimitMs: 300, seed: 42, deep: false, families: ['prefix-sum'], properties: ['conformance'], fixtures: false }, false);
-    const item = `slow-prefix-sum: prefix-sum conformance (${cell.runs} of 100 cases)`;
+    const item = `slow-prefix-sum: prefix-sum conformance (${cell.runs} cases in 300 ms)`;
     const markdown = renderMarkdown(report);
     expect(markdown).toContain('cell time limit 300 ms');
     expect(markdown).toContain('**Cut cells.** These passed on fewer cases than asked');
     expect(markdown).toContain(`- ${item}`);
     expect(cellProgressLine(cell, 3, 9)).toBe(`[3/9] slow-prefix-sum · prefix-sum · conformance: pass (${cell.runs} runs, cut by the 300 ms cell time limit, ${Math.round(cell.durationMs)} ms)`);
     expect(cellProgressLine({ ...cell, cutAtTimeLimitMs: undefined }, 3, 9)).toBe(`[3/9] slow-prefix-sum · prefix-sum · conformance: pass (${cell.runs} runs, ${Math.round(cell.durationMs)} ms)`);
-    expect(verdictLines(report).split('\n')[1]).toBe(`cut by the 300 ms cell time limit (passed on fewer cases than asked; --cell-time-limit gives more): ${item}`);
+    expect(verdictLines(report).split('\n')[1]).toBe(`cut by the cell time limit (passed on fewer cases than asked; --cell-time-limit gives more): ${item}`);
     expect(cutCellLine(report, ENVIRONMENT.cellTimeLimit)).toContain(`${ENVIRONMENT.cellTimeLimit} gives more`);
     const uncut = assembleReport([{ ...run, cells: run.cells.map(({ cutAtTimeLimitMs: _, ...c }) => c) }], report.settings, false);
     expect(cutCellLine(uncut)).toBeUndefined();
     expect(renderMarkdown(uncut)).not.toContain('Cut cells');
+  });
+});
+
+describe('a cut cell under vitest', () => {
+  it("is printed by the vitest reporter, naming the environment variable that gives more time", async () => {
+    const slow = slowPrefixSum(40);
+    const cell = await conformanceCell(slow.implementation, 100, 300);
+    const out = await mkdtemp(path.join(tmpdir(), 'cut-cells-'));
+    const said: string[] = [];
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => (said.push(String(chunk)), true));
+    try {
+      const module = { children: { allTests: () => [{ meta: () => ({ scanConformanceCell: cell }) }] } } as unknown as TestModule;
+      await new ConformanceReporter({ outDir: out }).onTestRunEnd([module]);
+    } finally {
+      spy.mockRestore();
+      await rm(out, { recursive: true, force: true });
+    }
+    expect(said.join('')).toContain(`scan-conformance: cut by the cell time limit (passed on fewer cases than asked; ${ENVIRONMENT.cellTimeLimit} gives more): slow-prefix-sum: prefix-sum conformance (${cell.runs} cases in 300 ms)`);
+  });
+
+  it('under describeConformance, with the limit from the environment, carries a warning annotation', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'cut-cells-vitest-'));
+    try {
+      const module = (url: string) => JSON.stringify(pathToFileURL(path.join(ROOT, url)).href);
+      await writeFile(
+        path.join(dir, 'cut.test.ts'),
+        `import { describeConformance } from ${module('suite/vitest.ts')};
+import { createSequential } from ${module('implementations/sequential/sequential.ts')};
+const base = createSequential('float64');
+const implementation = { ...base, name: 'slow', families: { 'prefix-sum': { run: async (p) => (await new Promise((r) => setTimeout(r, 40)), base.families['prefix-sum'].run(p)) } } };
+describeConformance(implementation, { runs: 100, maxLength: 16, families: ['prefix-sum'], properties: ['conformance'], fixtures: false });
+`,
+      );
+      await writeFile(path.join(dir, 'vitest.config.mjs'), `export default { test: { include: ['cut.test.ts'], pool: 'forks' } };\n`);
+      const result = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/vitest/vitest.mjs'), 'run', '--root', dir, '--config', path.join(dir, 'vitest.config.mjs'), '--reporter=verbose'], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: { ...process.env, [ENVIRONMENT.cellTimeLimit]: '300', NO_COLOR: '1', FORCE_COLOR: '0' },
+      });
+      expect(result.status, result.stderr).toBe(0);
+      expect(result.stdout).toMatch(/✓ .*prefix-sum › conformance/);
+      expect(result.stdout).toMatch(/warning[\s\S]*cut by the 300 ms cell time limit: passed on \d+ of the 100 cases asked \(SCAN_CONFORMANCE_CELL_TIME_LIMIT gives more, 0 for none\)/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 
@@ -129,7 +183,7 @@ describe('setting the cell time limit', () => {
     expect(runOptionsFromEnvironment({ [ENVIRONMENT.cellTimeLimit]: '600000' }).cellTimeLimitMs).toBe(600_000);
     expect(runOptionsFromEnvironment({}).cellTimeLimitMs).toBeUndefined();
     expect(() => runOptionsFromEnvironment({ [ENVIRONMENT.cellTimeLimit]: '-5' })).toThrow(`${ENVIRONMENT.cellTimeLimit}: expected a time in ms, 0 for none, got '-5'`);
-    expect(() => runOptionsFromEnvironment({ [ENVIRONMENT.cellTimeLimit]: 'soon' })).toThrow(`${ENVIRONMENT.cellTimeLimit}: expected an integer, got 'soon'`);
+    expect(() => runOptionsFromEnvironment({ [ENVIRONMENT.cellTimeLimit]: 'soon' })).toThrow(`${ENVIRONMENT.cellTimeLimit}: expected a time in ms, 0 for none, got 'soon'`);
   });
 
   it('a run records its limit in the report settings, the default when none was given', async () => {
