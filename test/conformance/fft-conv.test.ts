@@ -1,4 +1,4 @@
-/** The whole conformance suite under vitest for implementations/fft-conv, with npm test's caps (SHIPPED_CAPS). */
+/** npm test's smoke of implementations/fft-conv under vitest (SMOKE_CAPS); `npm run conformance` runs its whole suite. */
 import { describeFolder } from './describe-folder.ts';
 
 await describeFolder('fft-conv');

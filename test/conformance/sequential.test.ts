@@ -1,4 +1,4 @@
-/** The whole conformance suite under vitest for implementations/sequential, with npm test's caps (SHIPPED_CAPS). */
+/** npm test's smoke of implementations/sequential under vitest (SMOKE_CAPS); `npm run conformance` runs its whole suite. */
 import { describeFolder } from './describe-folder.ts';
 
 await describeFolder('sequential');

@@ -1,8 +1,8 @@
 /**
- * The example testees of examples/testees through the whole suite over the process protocol,
- * exactly as `scan-conformance check --command "..."` plugs them in. Every case crosses a pipe, so
- * the quick run keeps to 2 cases a property and fixtures up to L = 33; CI's own Python testee run
- * (`.ci/run`: `npm run conformance -- --command …`) replays every fixture in float64.
+ * The example testees of examples/testees over the process protocol, exactly as
+ * `scan-conformance check --command "..."` plugs them in, as npm test's smoke (SMOKE_CAPS); CI's
+ * own Python testee run (`.ci/run`: `npm run conformance -- --command …`) runs the whole suite and
+ * replays every fixture in float64.
  */
 import { execFileSync } from 'node:child_process';
 import { describe, it } from 'vitest';
@@ -10,7 +10,7 @@ import { processImplementation } from '../../protocol/index.ts';
 import { describeConformance } from '../../suite/vitest.ts';
 import { quickOptions } from './describe-folder.ts';
 
-const QUICK = quickOptions({ runs: 2, fixtureMaxLength: 33 });
+const QUICK = quickOptions();
 
 function pythonWithNumpy(): string | undefined {
   try {
