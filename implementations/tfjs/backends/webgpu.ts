@@ -7,10 +7,8 @@
  * device is in use.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { mkdirSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { ImplementationUnavailableError, type ExpectedFailure } from '../../../spec/implementation.ts';
+import { NO_ADAPTER_REASON, dawnInstance } from '../../webgpu/dawn.ts';
 import type { FftProblemSize, TfjsBackend } from '../backend.ts';
 
 interface AdapterFacts {
@@ -21,33 +19,18 @@ interface AdapterFacts {
   readonly isFallbackAdapter: boolean;
 }
 
-/** Everything Dawn handed out, reachable for the life of the process (never emptied, see the module comment). */
-const keptAlive: { gpu?: GPU; adapters: GPUAdapter[]; devices: GPUDevice[] } = { adapters: [], devices: [] };
+/** The adapters and devices Dawn handed out, reachable for the life of the process (never emptied, see the module comment). */
+const keptAlive: { adapters: GPUAdapter[]; devices: GPUDevice[] } = { adapters: [], devices: [] };
 let active: { device: GPUDevice; facts: AdapterFacts; errors: string[] } | undefined;
 
-/** Loads Dawn once, exposes it as navigator.gpu (reusing a navigator.gpu someone already set) and returns it. */
-async function loadDawn(): Promise<GPU> {
-  if (keptAlive.gpu !== undefined) return keptAlive.gpu;
+/**
+ * navigator.gpu, made the process's one Dawn instance (implementations/webgpu/dawn.ts, shared with
+ * the WGSL implementations) unless someone already set it: tfjs-backend-webgpu reads it on import.
+ */
+async function navigatorGpu(): Promise<GPU> {
   const host = globalThis as { navigator?: { gpu?: GPU } };
-  if (host.navigator?.gpu !== undefined) {
-    keptAlive.gpu = host.navigator.gpu;
-    return keptAlive.gpu;
-  }
-  // Dawn's Vulkan loader wants a runtime directory; CI containers often have none.
-  if (process.env.XDG_RUNTIME_DIR === undefined) {
-    const runtimeDir = path.join(os.tmpdir(), `xdg-runtime-${process.getuid?.() ?? 'user'}`);
-    mkdirSync(runtimeDir, { recursive: true, mode: 0o700 });
-    process.env.XDG_RUNTIME_DIR = runtimeDir;
-  }
-  let dawn: typeof import('webgpu');
-  try {
-    dawn = await import('webgpu');
-  } catch (error) {
-    throw new ImplementationUnavailableError(`the webgpu package (Dawn for Node) did not load: ${(error as Error).message}`);
-  }
-  if (typeof (globalThis as { GPUBufferUsage?: unknown }).GPUBufferUsage === 'undefined') Object.assign(globalThis, dawn.globals);
-  const gpu = dawn.create([]);
-  keptAlive.gpu = gpu;
+  if (host.navigator?.gpu !== undefined) return host.navigator.gpu;
+  const gpu = await dawnInstance();
   if (host.navigator === undefined) host.navigator = { gpu };
   else Object.defineProperty(host.navigator, 'gpu', { value: gpu, configurable: true });
   return gpu;
@@ -108,12 +91,10 @@ export const webgpuBackend: TfjsBackend = {
   },
   async setup() {
     if (active !== undefined) return;
-    const gpu = await loadDawn();
+    const gpu = await navigatorGpu();
     const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
     if (adapter === null) {
-      throw new ImplementationUnavailableError(
-        'no WebGPU adapter: Dawn found no GPU driver (install one, or Mesa lavapipe ≥ 24 for software Vulkan)',
-      );
+      throw new ImplementationUnavailableError(NO_ADAPTER_REASON);
     }
     keptAlive.adapters.push(adapter);
     // The limits tfjs-backend-webgpu's own factory asks for: the adapter's maxima, not WebGPU's defaults.

@@ -10,6 +10,7 @@ import { ImplementationUnavailableError } from '../../../spec/implementation.ts'
 import type { OutputTensor } from '../../../spec/tensor.ts';
 import { validateOutputs } from '../../../spec/validate.ts';
 import implementations from '../../../implementations/tfjs/index.ts';
+import { dawnInstance } from '../../../implementations/webgpu/dawn.ts';
 import { AWKWARD_LENGTHS, errorInBounds, problemsAtLength, stepErrors, tensorSource } from './problems.ts';
 
 const webgpu = implementations.find((i) => i.name === 'tfjs-webgpu') as ScanImplementation;
@@ -48,6 +49,12 @@ describe.skipIf(skip)(`tfjs-webgpu${skip ? ` (skipped: ${unavailable}; set REQUI
   afterAll(async () => {
     await webgpu.dispose?.();
     await cpu.dispose?.();
+  });
+
+  it("runs on the process's one Dawn instance, the one the WGSL implementations use", async () => {
+    const gpu = (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
+    expect(gpu).toBeDefined();
+    expect(gpu).toBe(await dawnInstance());
   });
 
   it('names the adapter it runs on and flags software adapters as emulated', () => {
