@@ -103,8 +103,14 @@ export interface FixturesArguments {
   readonly argv: readonly string[];
 }
 
+/** `scan-conformance sweep …`: the rest of the command line goes to the deep sweep (scripts/sweep.ts). */
+export interface SweepCommandArguments {
+  readonly command: 'sweep';
+  readonly argv: readonly string[];
+}
+
 /** A parsed command line. */
-export type CliArguments = CheckArguments | ListArguments | BrowserArguments | MergeArguments | FixturesArguments | { readonly command: 'help' } | { readonly command: 'version' };
+export type CliArguments = CheckArguments | ListArguments | BrowserArguments | MergeArguments | FixturesArguments | SweepCommandArguments | { readonly command: 'help' } | { readonly command: 'version' };
 
 /** The text of --help. */
 export const HELP = `Usage: scan-conformance <command> [flags]
@@ -119,6 +125,8 @@ Commands
              Chromium, write the reports and exit as check does.
   fixtures   Generate fixtures (the catalogue, or cases for your own shapes) or check them:
              'scan-conformance fixtures --help' lists its flags.
+  sweep      Deep runs on many seeds (default 1 to 20), one check --deep per implementation and
+             seed, several at once, resumable: 'scan-conformance sweep --help' lists its flags.
   help       Show this text (also --help, -h).
   version    Print the version (also --version).
 
@@ -297,10 +305,10 @@ export function parseCliArguments(argv: readonly string[]): CliArguments {
   const [command, ...rest] = argv;
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') return { command: 'help' };
   if (command === 'version' || command === '--version') return { command: 'version' };
-  if (command === 'fixtures') return { command, argv: rest };
+  if (command === 'fixtures' || command === 'sweep') return { command, argv: rest };
   if (command === 'merge') return parseMergeArguments(rest);
   if (command !== 'check' && command !== 'list' && command !== 'browser') {
-    throw new UsageError(`command: expected one of check, list, browser, merge, fixtures, help, version, got '${command}'`);
+    throw new UsageError(`command: expected one of check, list, browser, merge, fixtures, sweep, help, version, got '${command}'`);
   }
   const parsed = parseFlags(command, rest);
   if (parsed.help) return { command: 'help' };

@@ -86,6 +86,18 @@ async function loadImplementations(args: CheckArguments | ListArguments): Promis
   return loaded;
 }
 
+/**
+ * The names of the implementations that --impl modules and --command testees give (and the shipped
+ * ones with `all`), each disposed again; one that does not load is a UsageError with its reason.
+ */
+export async function implementationNamesOf(selection: Pick<ListArguments, 'impl' | 'testeeCommands' | 'all'>): Promise<string[]> {
+  const loaded = await loadImplementations({ command: 'list', ...selection });
+  for (const l of loaded) if (l.kind === 'ok') await l.implementation.dispose?.().catch(() => undefined);
+  const failed = loaded.filter((l) => l.kind === 'failed');
+  if (failed.length > 0) throw new UsageError(failed.map((l) => `${l.name}: ${l.reason}`).join('; '));
+  return loaded.flatMap((l) => (l.kind === 'ok' ? [l.implementation.name] : []));
+}
+
 /** Keeps the --only names; an --only that matches nothing is a usage error naming what exists. */
 function selectOnly(loaded: Loaded[], only: readonly string[]): Loaded[] {
   if (only.length === 0) return loaded;

@@ -32,7 +32,7 @@ function withoutJobs(argv: readonly string[]): string[] {
 }
 
 /** The CLI's entry module beside this one (scripts/cli.ts from the source, dist/scripts/cli.js installed) and the node flags it needs. */
-function cliEntry(): { module: string; execArgv: string[] } {
+export function cliEntry(): { module: string; execArgv: string[] } {
   const here = fileURLToPath(import.meta.url);
   const module = path.join(path.dirname(here), `cli${path.extname(here)}`);
   // Every child runs through tsx's loader, resolved from this package (not from the folder the user

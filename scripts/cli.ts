@@ -30,6 +30,8 @@ export async function main(argv: readonly string[], streams: CliStreams = { stdo
         return await (await import('./cli-commands.ts')).merge(args, streams);
       case 'browser':
         return await (await import('./browser-command.ts')).browser(args, streams);
+      case 'sweep':
+        return await (await import('./sweep.ts')).sweep(args.argv, streams.stdout);
       case 'fixtures':
         return await (await import('./fixtures.ts')).runFixturesCommand(args.argv, {
           stdout: (text) => void streams.stdout.write(text),
@@ -38,7 +40,8 @@ export async function main(argv: readonly string[], streams: CliStreams = { stdo
     }
   } catch (error) {
     if (error instanceof UsageError) {
-      streams.stderr.write(`scan-conformance: ${error.message}\nRun 'scan-conformance --help' for the flags.\n`);
+      const help = argv[0] === 'sweep' ? 'scan-conformance sweep --help' : 'scan-conformance --help';
+      streams.stderr.write(`scan-conformance: ${error.message}\nRun '${help}' for the flags.\n`);
       return EXIT.usage;
     }
     throw error;

@@ -1,5 +1,6 @@
 /**
- * npm run sweep: the deep soundness sweep. Every shipped implementation runs in deep mode without
+ * `scan-conformance sweep` (in a checkout also `npm run sweep`): the deep sweep. Every shipped
+ * implementation, or the ones --impl modules and --command testees give, runs in deep mode without
  * fixtures (`check --deep --no-fixtures --seed S`) on each seed, one child process per
  * (implementation, seed), --jobs of them at once; the sweep prints each finished run, writes one
  * summary (sweep.json and sweep.md: every failing cell with its message and replay command, and
@@ -7,11 +8,12 @@
  * exits 1 when any run had an unexpected failure or crashed. Each run also leaves run.json beside its
  * report; --resume reuses those of the same code revision, so a long sweep can go on where it stopped.
  *
- *   tsx scripts/sweep.ts [--seeds 1-20] [--only name]… [--exclude name]… [--family f]… [--property p]…
- *                        [--cell-time-limit ms] [--jobs N] [--out reports/sweep] [--resume]
+ *   scan-conformance sweep [--impl m]… [--command c]… [--all] [--seeds 1-20] [--only name]… [--exclude name]…
+ *                          [--family f]… [--property p]… [--cell-time-limit ms] [--jobs N] [--out reports/sweep] [--resume]
  */
 import { spawn } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createWriteStream, readFileSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -23,12 +25,17 @@ import { cellTimeLimitFromText, DEFAULT_CELL_TIME_LIMIT_MS } from '../suite/sett
 import { codeRevision, runCodeRevision } from '../suite/code-revision.ts';
 import { writeFileAtomically } from '../suite/report/write.ts';
 import { UsageError } from './cli-arguments.ts';
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const CLI = path.join(ROOT, 'scripts', 'cli.ts');
+import { implementationNamesOf } from './cli-commands.ts';
+import { cliEntry } from './cli-jobs.ts';
 
 /** What the sweep was asked to do. */
 export interface SweepArguments {
+  /** Implementation modules (absolute paths) whose implementations are swept instead of the shipped ones. */
+  readonly impl: readonly string[];
+  /** Testee commands (the process protocol) whose implementations are swept instead of the shipped ones. */
+  readonly testeeCommands: readonly string[];
+  /** With impl or testeeCommands: sweep the shipped implementations too. */
+  readonly all: boolean;
   readonly seeds: readonly number[];
   readonly only: readonly string[];
   readonly exclude: readonly string[];
@@ -44,10 +51,14 @@ export interface SweepArguments {
   readonly help: boolean;
 }
 
-export const SWEEP_USAGE = `usage: npm run sweep -- [flags]
+export const SWEEP_USAGE = `usage: scan-conformance sweep [flags]   (in a checkout also: npm run sweep -- [flags])
 
+  --impl <module>       sweep the implementations this module exports (repeatable), as check --impl
+  --command "<command>" sweep the implementation of this testee (repeatable), as check --command
+  --all                 with --impl/--command, the shipped implementations too (default: every shipped
+                        one when neither is given)
   --seeds <a-b|a,b,…>   seeds to run (default 1-20)
-  --only <name>         only this implementation (repeatable; default every shipped one)
+  --only <name>         only this implementation (repeatable; default all of them)
   --exclude <name>      leave this implementation out (repeatable)
   --family <family>     only this family (repeatable; passed to check)
   --property <property> only this property (repeatable; passed to check)
@@ -56,11 +67,13 @@ export const SWEEP_USAGE = `usage: npm run sweep -- [flags]
   --jobs <n>            child processes at once (default: the number of CPUs, ${os.cpus().length} here)
   --out <dir>           where sweep.json, sweep.md and each run's report go (default reports/sweep)
   --resume              reuse the runs already in --out that ran on this code revision with these
-                        --family/--property filters, and run only the others
+                        --family/--property filters, and run only the others (for --impl and --command
+                        the revision covers the module file and the command text, not what they import or run)
   --summary             print the summary (sweep.md) of those runs and run nothing, writing no file
                         (safe beside a sweep that is running into the same --out)
 
-Each run is: scan-conformance check --only <name> --deep --no-fixtures --seed <s> --jobs 1 [--family …] [--property …] [--cell-time-limit …].
+Each run is: scan-conformance check [--impl …] [--command …] [--all] --only <name> --deep --no-fixtures --seed <s> --jobs 1
+             [--family …] [--property …] [--cell-time-limit …].
 The summary is rewritten after every run; until the last run ends it says INCOMPLETE, never PASS.
 Exit code 1 when any run had an unexpected failure or crashed, 2 for a usage error, 130 when stopped.
 `;
@@ -87,6 +100,9 @@ export function parseSweepArguments(argv: readonly string[]): SweepArguments {
     ({ values } = parseArgs({
       args: [...argv],
       options: {
+        impl: { type: 'string', multiple: true, default: [] },
+        command: { type: 'string', multiple: true, default: [] },
+        all: { type: 'boolean', default: false },
         seeds: { type: 'string', default: '1-20' },
         only: { type: 'string', multiple: true, default: [] },
         exclude: { type: 'string', multiple: true, default: [] },
@@ -113,7 +129,11 @@ export function parseSweepArguments(argv: readonly string[]): SweepArguments {
   } catch (error) {
     throw new UsageError(error instanceof Error ? error.message : String(error));
   }
+  if (values.all && values.impl.length === 0 && values.command.length === 0) throw new UsageError('--all: expected with --impl or --command (without them every shipped implementation runs)');
   return {
+    impl: values.impl.map((module) => path.resolve(module)),
+    testeeCommands: values.command,
+    all: values.all,
     seeds: parseSeeds(values.seeds),
     only: values.only,
     exclude: values.exclude,
@@ -121,21 +141,21 @@ export function parseSweepArguments(argv: readonly string[]): SweepArguments {
     properties: values.property,
     ...(cellTimeLimitMs !== undefined && { cellTimeLimitMs }),
     jobs,
-    out: values.out,
+    out: path.resolve(values.out),
     resume: values.resume || values.summary,
     summary: values.summary,
     help: values.help,
   };
 }
 
-/** The implementations a sweep runs: the shipped ones, narrowed by --only and --exclude (unknown names are usage errors). */
-export function selectImplementations(shipped: readonly string[], only: readonly string[], exclude: readonly string[]): string[] {
+/** The implementations a sweep runs: the available ones (shipped, or given), narrowed by --only and --exclude (unknown names are usage errors). */
+export function selectImplementations(available: readonly string[], only: readonly string[], exclude: readonly string[], kind = 'shipped'): string[] {
   for (const [flag, names] of [['--only', only], ['--exclude', exclude]] as const) {
     for (const name of names) {
-      if (!shipped.includes(name)) throw new UsageError(`${flag}: no shipped implementation '${name}'; shipped: ${shipped.join(', ')}`);
+      if (!available.includes(name)) throw new UsageError(`${flag}: no ${kind} implementation '${name}'; ${kind}: ${available.join(', ')}`);
     }
   }
-  const selected = shipped.filter((name) => (only.length === 0 || only.includes(name)) && !exclude.includes(name));
+  const selected = available.filter((name) => (only.length === 0 || only.includes(name)) && !exclude.includes(name));
   if (selected.length === 0) throw new UsageError('--only/--exclude: no implementation is left to run');
   return selected;
 }
@@ -200,8 +220,17 @@ function runDirectory(out: string, implementation: string, seed: number): string
  * The check command line of one run. `--jobs 1`: the sweep's own --jobs already runs one child per
  * core, and check's default (a child per core each) would put cores² processes on the cores.
  */
-export function checkArguments(args: Pick<SweepArguments, 'families' | 'properties' | 'cellTimeLimitMs'>, implementation: string, seed: number, out: string): string[] {
-  const argv = ['check', '--only', implementation, '--deep', '--no-fixtures', '--seed', String(seed), '--jobs', '1', '--out', out];
+export function checkArguments(
+  args: Pick<SweepArguments, 'families' | 'properties' | 'cellTimeLimitMs'> & Partial<Pick<SweepArguments, 'impl' | 'testeeCommands' | 'all'>>,
+  implementation: string,
+  seed: number,
+  out: string,
+): string[] {
+  const argv = ['check'];
+  for (const module of args.impl ?? []) argv.push('--impl', module);
+  for (const command of args.testeeCommands ?? []) argv.push('--command', command);
+  if (args.all === true) argv.push('--all');
+  argv.push('--only', implementation, '--deep', '--no-fixtures', '--seed', String(seed), '--jobs', '1', '--out', out);
   for (const family of args.families) argv.push('--family', family);
   for (const property of args.properties) argv.push('--property', property);
   if (args.cellTimeLimitMs !== undefined) argv.push('--cell-time-limit', String(args.cellTimeLimitMs));
@@ -259,11 +288,13 @@ async function executeRun(args: SweepArguments, implementation: string, seed: nu
   const dir = runDirectory(args.out, implementation, seed);
   await mkdir(dir, { recursive: true });
   const log = path.join(dir, 'output.log');
-  const argv = ['--import', 'tsx', CLI, ...checkArguments(args, implementation, seed, dir)];
+  const cli = cliEntry();
+  const argv = [...cli.execArgv, cli.module, ...checkArguments(args, implementation, seed, dir)];
   const started = performance.now();
   const logStream = createWriteStream(log);
   const exitCode = await new Promise<number | null>((resolve) => {
-    const child = spawn(process.execPath, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
+    // In the folder the sweep was started from, where a testee command's relative paths point.
+    const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
     if (child.pid !== undefined) children.add(child.pid);
     child.stdout.pipe(logStream, { end: false });
     child.stderr.pipe(logStream, { end: false });
@@ -425,10 +456,11 @@ export async function sweep(argv: readonly string[], out: NodeJS.WritableStream 
     out.write(SWEEP_USAGE);
     return 0;
   }
-  const shipped = (await discoverImplementations()).map((i) => i.name);
-  const implementations = selectImplementations(shipped, args.only, args.exclude);
+  const given = args.impl.length > 0 || args.testeeCommands.length > 0;
+  const available = given ? await implementationNamesOf({ impl: args.impl, testeeCommands: args.testeeCommands, all: args.all }) : (await discoverImplementations()).map((i) => i.name);
+  const implementations = selectImplementations(available, args.only, args.exclude, given ? 'loaded' : 'shipped');
   // What --resume matches: the code a run executes, so that commits of tests or notes keep it.
-  const revision = runCodeRevision();
+  const revision = sweptRevision(args);
   const commit = codeRevision();
   // Seed-major: a sweep cut short has covered every implementation on the first seeds.
   const tasks = args.seeds.flatMap((seed) => implementations.map((implementation) => ({ implementation, seed })));
@@ -444,7 +476,8 @@ export async function sweep(argv: readonly string[], out: NodeJS.WritableStream 
     ...args.properties.map((p) => `--property ${p}`),
     ...(args.cellTimeLimitMs !== undefined ? [`--cell-time-limit ${args.cellTimeLimitMs}`] : []),
   ].join(' ');
-  const command = `scan-conformance check --only <name> --deep --no-fixtures --seed <s> --jobs 1${filters ? ` ${filters}` : ''}`;
+  const sources = [...args.impl.map((m) => `--impl ${m}`), ...args.testeeCommands.map((c) => `--command ${JSON.stringify(c)}`), ...(args.all ? ['--all'] : [])].join(' ');
+  const command = `scan-conformance check ${sources ? `${sources} ` : ''}--only <name> --deep --no-fixtures --seed <s> --jobs 1${filters ? ` ${filters}` : ''}`;
   const reuse = args.resume ? `, ${reused.length} reused from earlier runs on this revision` : '';
   if (!args.summary) out.write(`sweep: ${implementations.length} implementation(s) × ${args.seeds.length} seeds = ${tasks.length} deep runs${reuse}, ${pending.length} to run, ${args.jobs} at once; ${revision} (commit ${commit}); reports under ${args.out}\n`);
 
@@ -507,6 +540,20 @@ export async function sweep(argv: readonly string[], out: NodeJS.WritableStream 
   const summary = summarize();
   out.write(`${sweepMarkdown(summary).split('\n')[2]}\nsummary written to ${path.join(args.out, 'sweep.json')} and ${path.join(args.out, 'sweep.md')}\n`);
   return summary.unexpectedFailures === 0 ? 0 : 1;
+}
+
+/**
+ * What --resume matches: runCodeRevision (the tool's code), and with --impl or --command a hash of
+ * each module file's content and of each command's text (what they import or run is not read).
+ */
+export function sweptRevision(args: Pick<SweepArguments, 'impl' | 'testeeCommands' | 'all'>): string {
+  const tool = runCodeRevision();
+  if (args.impl.length === 0 && args.testeeCommands.length === 0) return tool;
+  const hash = createHash('sha256');
+  for (const module of args.impl) hash.update(`module ${module}\n`).update(readFileSync(module)).update('\n');
+  for (const command of args.testeeCommands) hash.update(`command ${command}\n`);
+  hash.update(`all ${args.all}\n`);
+  return `${tool}, yours ${hash.digest('hex').slice(0, 16)}`;
 }
 
 /** Writes sweep.json and sweep.md, each atomically. */

@@ -47,7 +47,7 @@ describe('flags', () => {
     [['check', '-x'], "check: expected a flag (--name), got '-x'"],
     [['check', '--', '--runs', '3'], "check: expected a flag (--name), got '--'"],
     [['list', '--runs', '3'], "list: unknown flag '--runs'; expected one of --impl, --command, --only, --all"],
-    [['verify'], "command: expected one of check, list, browser, merge, fixtures, help, version, got 'verify'"],
+    [['verify'], "command: expected one of check, list, browser, merge, fixtures, sweep, help, version, got 'verify'"],
     [['check', '--case', 'c.safetensors', '--fixtures', 'f'], '--case: expected the case file(s) alone (a case replaces the fixtures folders), got --fixtures too'],
     [['check', '--case', 'c.safetensors', '--property', 'scaling'], '--case: expected no --property (a case is replayed against its expected outputs), got --property scaling'],
     [['check', '--shard', '3/2'], '--shard: '],

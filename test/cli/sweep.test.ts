@@ -1,13 +1,15 @@
 /**
- * The deep sweep (scripts/sweep.ts): its command line, its summary, and --resume. One real sweep of a
- * single cheap cell runs end to end; the full sweep is deep and left to the nightly job.
+ * The deep sweep (scripts/sweep.ts, `scan-conformance sweep`): its command line, its summary, and
+ * --resume. Real sweeps of single cheap cells run end to end (shipped, --impl and --command); the
+ * full sweep is deep and left to the nightly job.
  */
 import { mkdir, mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { checkArguments, parseSeeds, parseSweepArguments, reusableRun, selectImplementations, shortCells, sweep, sweepMarkdown, type SweepRun, type SweepSummary } from '../../scripts/sweep.ts';
+import { checkArguments, parseSeeds, parseSweepArguments, reusableRun, selectImplementations, shortCells, sweep, sweepMarkdown, sweptRevision, type SweepRun, type SweepSummary } from '../../scripts/sweep.ts';
+import { main } from '../../scripts/cli.ts';
 import type { CellResult, ConformanceReport } from '../../suite/results.ts';
 import { runCodeRevision } from '../../suite/code-revision.ts';
 
@@ -45,6 +47,31 @@ describe('npm run sweep', () => {
     expect(argv[argv.indexOf('--seed') + 1]).toBe('7');
     expect(argv).toEqual(expect.arrayContaining(['--deep', '--no-fixtures', '--family', 'ssd', '--property', 'causality', '--out', 'out/dir']));
     expect(argv).not.toContain('--cell-time-limit');
+  });
+
+  it('sweeps --impl modules and --command testees: each check loads them, --all adds the shipped ones', () => {
+    const args = parseSweepArguments(['--impl', 'my/impl.ts', '--command', 'python3 t.py --float32', '--all', '--out', 'o']);
+    expect(args).toMatchObject({ impl: [path.resolve('my/impl.ts')], testeeCommands: ['python3 t.py --float32'], all: true, out: path.resolve('o') });
+    const argv = checkArguments(args, 'mine', 3, 'out/dir');
+    expect(argv.slice(0, 8)).toEqual(['check', '--impl', path.resolve('my/impl.ts'), '--command', 'python3 t.py --float32', '--all', '--only', 'mine']);
+    expect(parseSweepArguments([])).toMatchObject({ impl: [], testeeCommands: [], all: false });
+    expect(() => parseSweepArguments(['--all'])).toThrow('--all: expected with --impl or --command (without them every shipped implementation runs)');
+    expect(() => selectImplementations(['mine'], ['x'], [], 'loaded')).toThrow("--only: no loaded implementation 'x'; loaded: mine");
+  });
+
+  it('--resume tells user modules and commands apart by the module content and the command text', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'sweep-revision-'));
+    const module = path.join(dir, 'impl.ts');
+    await writeFile(module, 'export default 1;\n');
+    const none = { impl: [], testeeCommands: [], all: false };
+    expect(sweptRevision(none)).toBe(runCodeRevision());
+    const first = sweptRevision({ ...none, impl: [module] });
+    expect(first.startsWith(`${runCodeRevision()}, yours `)).toBe(true);
+    expect(sweptRevision({ ...none, impl: [module] })).toBe(first);
+    expect(sweptRevision({ ...none, impl: [module], all: true })).not.toBe(first);
+    expect(sweptRevision({ ...none, testeeCommands: ['a'] })).not.toBe(sweptRevision({ ...none, testeeCommands: ['b'] }));
+    await writeFile(module, 'export default 2;\n');
+    expect(sweptRevision({ ...none, impl: [module] })).not.toBe(first);
   });
 
   it('passes --cell-time-limit to every check, and names the flag of a bad value', () => {
@@ -217,5 +244,34 @@ describe('npm run sweep', () => {
     const twoSeeds = argv.map((a, i) => (argv[i - 1] === '--seeds' ? '1-2' : a));
     expect(await sweep([...twoSeeds, '--summary'], partial)).toBe(0);
     expect(Buffer.concat(partialText).toString()).toContain('INCOMPLETE ⏸ 1 of 2 runs ended, none failed so far');
+  });
+
+  it('scan-conformance sweep --impl … --command …: a wrong module fails with its replay, a correct one and a testee pass', async () => {
+    const out = await mkdtemp(path.join(os.tmpdir(), 'sweep-user-'));
+    const wrong = path.join(import.meta.dirname, 'modules', 'wrong.ts');
+    const correct = path.join(import.meta.dirname, 'modules', 'correct.ts');
+    const testee = `node ${path.join(import.meta.dirname, '..', '..', 'examples', 'testees', 'node', 'testee.mjs')}`;
+    const printed = new PassThrough();
+    const chunks: Buffer[] = [];
+    printed.on('data', (c: Buffer) => chunks.push(c));
+    const argv = ['sweep', '--impl', wrong, '--impl', correct, '--command', testee, '--seeds', '1', '--family', 'prefix-sum', '--property', 'conformance', '--jobs', '2', '--out', out];
+    expect(await main(argv, { stdout: printed, stderr: printed })).toBe(1);
+    const summary = JSON.parse(await readFile(path.join(out, 'sweep.json'), 'utf8')) as SweepSummary;
+    expect(summary.implementations).toEqual(['test/off-by-one-prefix-sum', 'test/correct-prefix-sum', 'node-example-f64']);
+    expect(summary.revision).toBe(sweptRevision({ impl: [wrong, correct], testeeCommands: [testee], all: false }));
+    const byName = new Map(summary.runs.map((r) => [r.implementation, r]));
+    expect(byName.get('test/correct-prefix-sum')).toMatchObject({ exitCode: 0, status: 'ok', cells: 1, failures: [] });
+    expect(byName.get('node-example-f64')).toMatchObject({ exitCode: 0, status: 'ok', cells: 1, failures: [] });
+    const failure = byName.get('test/off-by-one-prefix-sum')!.failures;
+    expect(failure).toHaveLength(1);
+    expect(failure[0]).toMatchObject({ family: 'prefix-sum', property: 'conformance', outcome: 'fail' });
+    expect(failure[0].replay).toMatch(/^npx scan-conformance check --impl \S*test\/cli\/modules\/wrong\.ts --only test\/off-by-one-prefix-sum --family prefix-sum --property conformance --seed 1 --path /);
+    expect(Buffer.concat(chunks).toString()).toContain('FAIL ❌ 1 of 3 runs failed');
+    // Usage errors name the flag, through the command line too.
+    const errors = new PassThrough();
+    const errorText: Buffer[] = [];
+    errors.on('data', (c: Buffer) => errorText.push(c));
+    expect(await main(['sweep', '--impl', path.join(out, 'missing.ts')], { stdout: errors, stderr: errors })).toBe(2);
+    expect(Buffer.concat(errorText).toString()).toMatch(/--impl .*missing\.ts: expected a module file, found none at .*\nRun 'scan-conformance sweep --help' for the flags\./);
   });
 });

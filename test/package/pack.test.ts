@@ -205,6 +205,19 @@ describe.skipIf(!ENABLED)(`the packed package in a fresh project${ENABLED ? '' :
     expect(report.settings.fixtureFolders).toEqual([path.join(project, 'node_modules/scan-conformance/dist/fixtures')]);
   }, LONG);
 
+  it('README: npx scan-conformance sweep --impl ./examples/my-implementation.ts runs deep checks per seed from the installed package', async () => {
+    const command = readmeCommand('npx scan-conformance sweep --impl ./examples/my-implementation.ts');
+    // The README's sweep, narrowed to one cheap cell on two seeds (the later flags win).
+    const result = shell(`${command} --seeds 1-2 --property conformance --family linear-recurrence --out reports/sweep`, project);
+    expect(result.status, describeRun(result)).toBe(0);
+    expect(result.stdout).toMatch(/\[2\/2\] my-linear-recurrence seed \d: pass \(1 cells, ok\)/);
+    const summary = await readFile(path.join(project, 'reports/sweep/sweep.md'), 'utf8');
+    expect(summary).toContain('PASS ✅ no unexpected failure');
+    expect(summary).toMatch(/\| my-linear-recurrence \| ✅ [\d.]+ s \| ✅ [\d.]+ s \|/);
+    // Outside a checkout the tool's revision is its version, and the module's content is hashed beside it.
+    expect(summary).toMatch(/· version [^,]+, yours [0-9a-f]{16} \(commit version /);
+  }, LONG);
+
   it('README: fixtures generate for your own shapes, then check --fixtures against them, the folder recorded in report.json', async () => {
     const generate = readmeCommand('npx scan-conformance fixtures generate');
     const generated = shell(generate, project);
