@@ -4,12 +4,11 @@
  * tensor, beside the accuracy tables, under the summary and on the command line: never a plain green
  * for a check that cannot tell a right value from a wrong one.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { repositoryModule, runChildVitest } from '../suite/child-vitest.ts';
 import type { TestModule } from 'vitest/node';
 import { createSequential } from '../../implementations/sequential/sequential.ts';
 import type { ScanImplementation } from '../../spec/implementation.ts';
@@ -25,8 +24,6 @@ import { renderMarkdown } from '../../suite/report/markdown.ts';
 import type { ConformanceReport, ImplementationReport } from '../../suite/results.ts';
 import { runImplementation } from '../../suite/runner.ts';
 import ConformanceReporter from '../../suite/vitest-reporter.ts';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** The float64 baseline declared as float16 storage that may flush subnormals: right answers, judged by a flushing float16's allowance. */
 function declaredFlushingFloat16(): ScanImplementation {
@@ -118,29 +115,17 @@ describe('weak checks in the report', () => {
   });
 
   it('under describeConformance, a weak pass carries a warning annotation, which the verbose reporter prints', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'weak-checks-vitest-'));
-    try {
-      const module = (url: string) => JSON.stringify(pathToFileURL(path.join(ROOT, url)).href);
-      await writeFile(
-        path.join(dir, 'weak.test.ts'),
-        `import { describeConformance } from ${module('suite/vitest.ts')};
-import { createSequential } from ${module('implementations/sequential/sequential.ts')};
+    const result = await runChildVitest(
+      'weak',
+      `import { describeConformance } from ${repositoryModule('suite/vitest.ts')};
+import { createSequential } from ${repositoryModule('implementations/sequential/sequential.ts')};
 const implementation = { ...createSequential('float64'), name: 'f64-declared-f16-flush', precision: 'float16', accumulation: 'float32', subnormals: 'flush' };
 describeConformance(implementation, { runs: 4, maxLength: 24, seed: 3, families: ['selective-scan'], properties: ['vjp'], fixtures: false });
 `,
-      );
-      await writeFile(path.join(dir, 'vitest.config.mjs'), `export default { test: { include: ['weak.test.ts'], pool: 'forks' } };\n`);
-      const result = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/vitest/vitest.mjs'), 'run', '--root', dir, '--config', path.join(dir, 'vitest.config.mjs'), '--reporter=verbose'], {
-        cwd: ROOT,
-        encoding: 'utf8',
-        env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
-      });
-      expect(result.status, result.stderr).toBe(0);
-      expect(result.stdout).toMatch(/✓ .*selective-scan › vjp/);
-      expect(result.stdout).toMatch(/warning[\s\S]*weak check: selective-scan gradient delta \(\d+(\.\d+)? %\): the bound is at least \|value\| on most elements/);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    );
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/✓ .*selective-scan › vjp/);
+    expect(result.stdout).toMatch(/warning[\s\S]*weak check: selective-scan gradient delta \(\d+(\.\d+)? %\): the bound is at least \|value\| on most elements/);
   });
 
   it('stays silent for a float32 kernel, whose bounds resolve nearly every element', () => {

@@ -4,12 +4,11 @@
  * verdict's line), judges the case that was in flight (a failure there fails the cell), lets no case
  * run on beside the next cell, and is an error, never a pass, when no case ran at all.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it, vi } from 'vitest';
+import { repositoryModule, runChildVitest } from './child-vitest.ts';
 import type { TestModule } from 'vitest/node';
 import { createSequential } from '../../implementations/sequential/sequential.ts';
 import type { FamilyImplementation, ScanImplementation } from '../../spec/implementation.ts';
@@ -22,8 +21,6 @@ import { runImplementation } from '../../suite/runner.ts';
 import { DEFAULT_CELL_TIME_LIMIT_MS, ENVIRONMENT, runOptionsFromEnvironment } from '../../suite/settings.ts';
 import { parseCliArguments } from '../../scripts/cli-arguments.ts';
 import ConformanceReporter from '../../suite/vitest-reporter.ts';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -143,30 +140,19 @@ describe('a cut cell under vitest', () => {
   });
 
   it('under describeConformance, with the limit from the environment, carries a warning annotation', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'cut-cells-vitest-'));
-    try {
-      const module = (url: string) => JSON.stringify(pathToFileURL(path.join(ROOT, url)).href);
-      await writeFile(
-        path.join(dir, 'cut.test.ts'),
-        `import { describeConformance } from ${module('suite/vitest.ts')};
-import { createSequential } from ${module('implementations/sequential/sequential.ts')};
+    const result = await runChildVitest(
+      'cut',
+      `import { describeConformance } from ${repositoryModule('suite/vitest.ts')};
+import { createSequential } from ${repositoryModule('implementations/sequential/sequential.ts')};
 const base = createSequential('float64');
 const implementation = { ...base, name: 'slow', families: { 'prefix-sum': { run: async (p) => (await new Promise((r) => setTimeout(r, 40)), base.families['prefix-sum'].run(p)) } } };
 describeConformance(implementation, { runs: 100, maxLength: 16, families: ['prefix-sum'], properties: ['conformance'], fixtures: false });
 `,
-      );
-      await writeFile(path.join(dir, 'vitest.config.mjs'), `export default { test: { include: ['cut.test.ts'], pool: 'forks' } };\n`);
-      const result = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/vitest/vitest.mjs'), 'run', '--root', dir, '--config', path.join(dir, 'vitest.config.mjs'), '--reporter=verbose'], {
-        cwd: ROOT,
-        encoding: 'utf8',
-        env: { ...process.env, [ENVIRONMENT.cellTimeLimit]: '300', NO_COLOR: '1', FORCE_COLOR: '0' },
-      });
-      expect(result.status, result.stderr).toBe(0);
-      expect(result.stdout).toMatch(/✓ .*prefix-sum › conformance/);
-      expect(result.stdout).toMatch(/warning[\s\S]*cut by the 300 ms cell time limit: passed on \d+ of the 100 cases asked \(SCAN_CONFORMANCE_CELL_TIME_LIMIT gives more, 0 for none\)/);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+      { env: { [ENVIRONMENT.cellTimeLimit]: '300' } },
+    );
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/✓ .*prefix-sum › conformance/);
+    expect(result.stdout).toMatch(/warning[\s\S]*cut by the 300 ms cell time limit: passed on \d+ of the 100 cases asked \(SCAN_CONFORMANCE_CELL_TIME_LIMIT gives more, 0 for none\)/);
   });
 });
 

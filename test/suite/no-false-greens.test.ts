@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { repositoryModule, runChildVitest } from './child-vitest.ts';
 import fc from 'fast-check';
 import fftConv from '../../implementations/fft-conv/index.ts';
 import type { FamilyName, LinearRecurrenceOutputs, Problem } from '../../spec/families.ts';
@@ -149,22 +150,15 @@ describe('a run that checked nothing fails unless --allow-empty', () => {
 
   it('under vitest, an all-declined cell is skipped with its reason, never passed', async () => {
     const file = await moduleFile('decliner-vitest', declining);
-    const testFile = path.join(dir, 'declines.test.ts');
-    await writeFile(
-      testFile,
-      `import { describeConformance } from ${JSON.stringify(pathToFileURL(path.join(ROOT, 'suite/vitest.ts')).href)};
+    const json = path.join(dir, 'vitest.json');
+    const result = await runChildVitest(
+      'declines',
+      `import { describeConformance } from ${repositoryModule('suite/vitest.ts')};
 import implementation from ${JSON.stringify(pathToFileURL(file).href)};
 describeConformance(implementation, { runs: 2, properties: ['fixtures', 'conformance', 'zero-input'] });
 `,
+      { reporter: ['--reporter=json', `--outputFile=${json}`], env: { SCAN_CONFORMANCE_RUNS: '2' }, folder: dir },
     );
-    const config = path.join(dir, 'vitest.config.mjs');
-    await writeFile(config, `export default { test: { include: ['declines.test.ts'], pool: 'forks' } };\n`);
-    const json = path.join(dir, 'vitest.json');
-    const result = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/vitest/vitest.mjs'), 'run', '--root', dir, '--config', config, '--reporter=json', `--outputFile=${json}`], {
-      cwd: ROOT,
-      encoding: 'utf8',
-      env: { ...process.env, SCAN_CONFORMANCE_RUNS: '2' },
-    });
     const output = JSON.parse(await readFile(json, 'utf8')) as {
       numPassedTests: number;
       numPendingTests: number;
