@@ -24,7 +24,7 @@ import { FAILING_OUTCOMES, type CellResult, type ConformanceReport } from '../su
 import { cellTimeLimitFromText, DEFAULT_CELL_TIME_LIMIT_MS } from '../suite/settings.ts';
 import { codeRevision, runCodeRevision } from '../suite/code-revision.ts';
 import { writeFileAtomically } from '../suite/report/write.ts';
-import { UsageError } from './cli-arguments.ts';
+import { parseCliArguments, UsageError } from './cli-arguments.ts';
 import { implementationNamesOf } from './cli-commands.ts';
 import { cliEntry } from './cli-jobs.ts';
 
@@ -43,6 +43,8 @@ export interface SweepArguments {
   readonly properties: readonly string[];
   /** check's --cell-time-limit for every run; undefined: check's default. */
   readonly cellTimeLimitMs?: number;
+  /** check's --runs, --max-length and --timeout as given (checked as check checks them), passed to every run. */
+  readonly checkFlags: readonly string[];
   readonly jobs: number;
   readonly out: string;
   readonly resume: boolean;
@@ -64,16 +66,18 @@ export const SWEEP_USAGE = `usage: scan-conformance sweep [flags]   (in a checko
   --property <property> only this property (repeatable; passed to check)
   --cell-time-limit <ms> each cell's time limit (passed to check; default ${DEFAULT_CELL_TIME_LIMIT_MS}, 0: none):
                         a slow machine's cells that the limit cuts pass on fewer cases (sweep.md lists them)
+  --runs <n>, --max-length <L>, --timeout <ms>
+                        passed to every check (default: the deep mode's 200 cases, L ≤ 4096; check's timeout)
   --jobs <n>            child processes at once (default: the number of CPUs, ${os.cpus().length} here)
   --out <dir>           where sweep.json, sweep.md and each run's report go (default reports/sweep)
   --resume              reuse the runs already in --out that ran on this code revision with these
-                        --family/--property filters, and run only the others (for --impl and --command
+                        filters and flags, and run only the others (for --impl and --command
                         the revision covers the module file and the command text, not what they import or run)
   --summary             print the summary (sweep.md) of those runs and run nothing, writing no file
                         (safe beside a sweep that is running into the same --out)
 
 Each run is: scan-conformance check [--impl …] [--command …] [--all] --only <name> --deep --no-fixtures --seed <s> --jobs 1
-             [--family …] [--property …] [--cell-time-limit …].
+             [--family …] [--property …] [--cell-time-limit …] [--runs …] [--max-length …] [--timeout …].
 The summary is rewritten after every run; until the last run ends it says INCOMPLETE, never PASS.
 Exit code 1 when any run had an unexpected failure or crashed, 2 for a usage error, 130 when stopped.
 `;
@@ -109,6 +113,9 @@ export function parseSweepArguments(argv: readonly string[]): SweepArguments {
         family: { type: 'string', multiple: true, default: [] },
         property: { type: 'string', multiple: true, default: [] },
         'cell-time-limit': { type: 'string' },
+        runs: { type: 'string' },
+        'max-length': { type: 'string' },
+        timeout: { type: 'string' },
         jobs: { type: 'string', default: String(os.cpus().length) },
         out: { type: 'string', default: path.join('reports', 'sweep') },
         resume: { type: 'boolean', default: false },
@@ -129,6 +136,9 @@ export function parseSweepArguments(argv: readonly string[]): SweepArguments {
   } catch (error) {
     throw new UsageError(error instanceof Error ? error.message : String(error));
   }
+  const checkFlags = (['runs', 'max-length', 'timeout'] as const).flatMap((flag) => (values[flag] === undefined ? [] : [`--${flag}`, values[flag]]));
+  // check's own parser names the flag of a bad value.
+  parseCliArguments(['check', ...checkFlags]);
   if (values.all && values.impl.length === 0 && values.command.length === 0) throw new UsageError('--all: expected with --impl or --command (without them every shipped implementation runs)');
   return {
     impl: values.impl.map((module) => path.resolve(module)),
@@ -140,6 +150,7 @@ export function parseSweepArguments(argv: readonly string[]): SweepArguments {
     families: values.family,
     properties: values.property,
     ...(cellTimeLimitMs !== undefined && { cellTimeLimitMs }),
+    checkFlags,
     jobs,
     out: path.resolve(values.out),
     resume: values.resume || values.summary,
@@ -205,6 +216,8 @@ export interface SweepRun {
   readonly properties: readonly string[];
   /** The cell time limit it ran with (ms; 0: none); absent in runs of an older sweep script, which ran with the default. */
   readonly cellTimeLimitMs?: number;
+  /** The --runs, --max-length and --timeout flags it ran with; absent in runs of an older sweep script, which had none. */
+  readonly checkFlags?: readonly string[];
 }
 
 /** Whether a run is an unexpected failure: a non-zero exit, a crash or a failing cell. */
@@ -221,7 +234,7 @@ function runDirectory(out: string, implementation: string, seed: number): string
  * core, and check's default (a child per core each) would put cores² processes on the cores.
  */
 export function checkArguments(
-  args: Pick<SweepArguments, 'families' | 'properties' | 'cellTimeLimitMs'> & Partial<Pick<SweepArguments, 'impl' | 'testeeCommands' | 'all'>>,
+  args: Pick<SweepArguments, 'families' | 'properties' | 'cellTimeLimitMs'> & Partial<Pick<SweepArguments, 'impl' | 'testeeCommands' | 'all' | 'checkFlags'>>,
   implementation: string,
   seed: number,
   out: string,
@@ -234,6 +247,7 @@ export function checkArguments(
   for (const family of args.families) argv.push('--family', family);
   for (const property of args.properties) argv.push('--property', property);
   if (args.cellTimeLimitMs !== undefined) argv.push('--cell-time-limit', String(args.cellTimeLimitMs));
+  argv.push(...(args.checkFlags ?? []));
   return argv;
 }
 
@@ -252,7 +266,13 @@ const RUN_FILE = 'run.json';
  * implementation, seed, filters, cell time limit and code revision, and an ending with a report (a
  * crash or a run killed when a sweep was stopped runs again); undefined when there is none or it differs.
  */
-export async function reusableRun(out: string, implementation: string, seed: number, filters: Pick<SweepArguments, 'families' | 'properties' | 'cellTimeLimitMs'>, revision: string): Promise<SweepRun | undefined> {
+export async function reusableRun(
+  out: string,
+  implementation: string,
+  seed: number,
+  filters: Pick<SweepArguments, 'families' | 'properties' | 'cellTimeLimitMs'> & Partial<Pick<SweepArguments, 'checkFlags'>>,
+  revision: string,
+): Promise<SweepRun | undefined> {
   let run: Partial<SweepRun>;
   try {
     run = JSON.parse(await readFile(path.join(runDirectory(out, implementation, seed), RUN_FILE), 'utf8')) as Partial<SweepRun>;
@@ -267,6 +287,7 @@ export async function reusableRun(out: string, implementation: string, seed: num
     same(run.families, filters.families) &&
     same(run.properties, filters.properties) &&
     (run.cellTimeLimitMs ?? DEFAULT_CELL_TIME_LIMIT_MS) === (filters.cellTimeLimitMs ?? DEFAULT_CELL_TIME_LIMIT_MS) &&
+    same(run.checkFlags ?? [], filters.checkFlags ?? []) &&
     Array.isArray(run.failures) &&
     typeof run.durationMs === 'number' &&
     run.error === undefined &&
@@ -284,7 +305,7 @@ export async function reusableRun(out: string, implementation: string, seed: num
 
 /** Runs one deep check in a child process and reads its report. */
 async function executeRun(args: SweepArguments, implementation: string, seed: number, revision: string, children: Set<number>): Promise<SweepRun> {
-  const ran = { revision, families: args.families, properties: args.properties, cellTimeLimitMs: args.cellTimeLimitMs ?? DEFAULT_CELL_TIME_LIMIT_MS };
+  const ran = { revision, families: args.families, properties: args.properties, cellTimeLimitMs: args.cellTimeLimitMs ?? DEFAULT_CELL_TIME_LIMIT_MS, checkFlags: args.checkFlags };
   const dir = runDirectory(args.out, implementation, seed);
   await mkdir(dir, { recursive: true });
   const log = path.join(dir, 'output.log');
@@ -475,6 +496,7 @@ export async function sweep(argv: readonly string[], out: NodeJS.WritableStream 
     ...args.families.map((f) => `--family ${f}`),
     ...args.properties.map((p) => `--property ${p}`),
     ...(args.cellTimeLimitMs !== undefined ? [`--cell-time-limit ${args.cellTimeLimitMs}`] : []),
+    ...args.checkFlags,
   ].join(' ');
   const sources = [...args.impl.map((m) => `--impl ${m}`), ...args.testeeCommands.map((c) => `--command ${JSON.stringify(c)}`), ...(args.all ? ['--all'] : [])].join(' ');
   const command = `scan-conformance check ${sources ? `${sources} ` : ''}--only <name> --deep --no-fixtures --seed <s> --jobs 1${filters ? ` ${filters}` : ''}`;

@@ -59,6 +59,16 @@ describe('npm run sweep', () => {
     expect(() => selectImplementations(['mine'], ['x'], [], 'loaded')).toThrow("--only: no loaded implementation 'x'; loaded: mine");
   });
 
+  it('passes --runs, --max-length and --timeout to every check, which names the flag of a bad value', () => {
+    const args = parseSweepArguments(['--timeout', '300000', '--runs', '50', '--max-length', '512']);
+    expect(args.checkFlags).toEqual(['--runs', '50', '--max-length', '512', '--timeout', '300000']);
+    expect(checkArguments(args, 'x', 1, 'o').slice(-6)).toEqual(['--runs', '50', '--max-length', '512', '--timeout', '300000']);
+    expect(parseSweepArguments([]).checkFlags).toEqual([]);
+    expect(() => parseSweepArguments(['--runs', '0'])).toThrow("--runs: expected a positive integer, got '0'");
+    expect(() => parseSweepArguments(['--timeout', '1s'])).toThrow("--timeout: expected a positive integer, got '1s'");
+    expect(() => parseSweepArguments(['--max-length=-3'])).toThrow("--max-length: expected a non-negative integer, got '-3'");
+  });
+
   it('--resume tells user modules and commands apart by the module content and the command text', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'sweep-revision-'));
     const module = path.join(dir, 'impl.ts');
@@ -138,6 +148,14 @@ describe('npm run sweep', () => {
     await writeFile(file, JSON.stringify({ ...run, cellTimeLimitMs: 600_000 }));
     expect(await reusableRun(out, 'a/b', 3, { families: ['ssd'], properties: [], cellTimeLimitMs: 600_000 }, 'abc')).toEqual({ ...run, cellTimeLimitMs: 600_000 });
     expect(await reusableRun(out, 'a/b', 3, { families: ['ssd'], properties: [] }, 'abc')).toBeUndefined();
+    // Other --runs, --max-length or --timeout: another run; none recorded: none given.
+    await writeFile(file, JSON.stringify({ ...run, checkFlags: ['--runs', '50'] }));
+    expect(await reusableRun(out, 'a/b', 3, { families: ['ssd'], properties: [], checkFlags: ['--runs', '50'] }, 'abc')).toEqual({ ...run, checkFlags: ['--runs', '50'] });
+    expect(await reusableRun(out, 'a/b', 3, { families: ['ssd'], properties: [], checkFlags: ['--runs', '60'] }, 'abc')).toBeUndefined();
+    expect(await reusableRun(out, 'a/b', 3, { families: ['ssd'], properties: [] }, 'abc')).toBeUndefined();
+    await writeFile(file, JSON.stringify(run));
+    expect(await reusableRun(out, 'a/b', 3, { families: ['ssd'], properties: [], checkFlags: [] }, 'abc')).toEqual(run);
+    expect(await reusableRun(out, 'a/b', 3, { families: ['ssd'], properties: [], checkFlags: ['--timeout', '5'] }, 'abc')).toBeUndefined();
     await writeFile(file, JSON.stringify({ ...run, exitCode: null, status: 'crashed', error: 'no report (exit code null)' }));
     expect(await reusableRun(out, 'a/b', 3, { families: ['ssd'], properties: [] }, 'abc')).toBeUndefined();
     await writeFile(file, '{"implementation": "a/b", "seed": 3');
@@ -254,13 +272,15 @@ describe('npm run sweep', () => {
     const printed = new PassThrough();
     const chunks: Buffer[] = [];
     printed.on('data', (c: Buffer) => chunks.push(c));
-    const argv = ['sweep', '--impl', wrong, '--impl', correct, '--command', testee, '--seeds', '1', '--family', 'prefix-sum', '--property', 'conformance', '--jobs', '2', '--out', out];
+    const argv = ['sweep', '--impl', wrong, '--impl', correct, '--command', testee, '--seeds', '1', '--family', 'prefix-sum', '--property', 'conformance', '--runs', '40', '--jobs', '2', '--out', out];
     expect(await main(argv, { stdout: printed, stderr: printed })).toBe(1);
     const summary = JSON.parse(await readFile(path.join(out, 'sweep.json'), 'utf8')) as SweepSummary;
     expect(summary.implementations).toEqual(['test/off-by-one-prefix-sum', 'test/correct-prefix-sum', 'node-example-f64']);
     expect(summary.revision).toBe(sweptRevision({ impl: [wrong, correct], testeeCommands: [testee], all: false }));
     const byName = new Map(summary.runs.map((r) => [r.implementation, r]));
-    expect(byName.get('test/correct-prefix-sum')).toMatchObject({ exitCode: 0, status: 'ok', cells: 1, failures: [] });
+    expect(byName.get('test/correct-prefix-sum')).toMatchObject({ exitCode: 0, status: 'ok', cells: 1, failures: [], checkFlags: ['--runs', '40'] });
+    const correctReport = JSON.parse(await readFile(path.join(out, 'runs', 'test_correct-prefix-sum', 'seed-1', 'report.json'), 'utf8')) as ConformanceReport;
+    expect(correctReport.implementations[0].cells[0]).toMatchObject({ outcome: 'pass', runs: 40 });
     expect(byName.get('node-example-f64')).toMatchObject({ exitCode: 0, status: 'ok', cells: 1, failures: [] });
     const failure = byName.get('test/off-by-one-prefix-sum')!.failures;
     expect(failure).toHaveLength(1);
