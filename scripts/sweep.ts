@@ -78,6 +78,7 @@ export const SWEEP_USAGE = `usage: scan-conformance sweep [flags]   (in a checko
 
 Each run is: scan-conformance check [--impl …] [--command …] [--all] --only <name> --deep --no-fixtures --seed <s> --jobs 1
              [--family …] [--property …] [--cell-time-limit …] [--runs …] [--max-length …] [--timeout …].
+After a silent minute it prints the runs in flight, each with the cells it has ended.
 The summary is rewritten after every run; until the last run ends it says INCOMPLETE, never PASS.
 Exit code 1 when any run had an unexpected failure or crashed, 2 for a usage error, 130 when stopped.
 `;
@@ -252,8 +253,8 @@ export function checkArguments(
 }
 
 /** Runs one deep check in a child process, reads its report and leaves run.json beside it. */
-async function runOne(args: SweepArguments, implementation: string, seed: number, revision: string, children: Set<number>): Promise<SweepRun> {
-  const run = await executeRun(args, implementation, seed, revision, children);
+async function runOne(args: SweepArguments, implementation: string, seed: number, revision: string, children: Set<number>, progress: RunProgress): Promise<SweepRun> {
+  const run = await executeRun(args, implementation, seed, revision, children, progress);
   await writeFileAtomically(path.join(runDirectory(args.out, implementation, seed), RUN_FILE), `${JSON.stringify(run, null, 2)}\n`);
   return run;
 }
@@ -303,8 +304,24 @@ export async function reusableRun(
   }
 }
 
+/** The runs in flight and the last cell each has ended ([n/N] of check's progress lines), for the sweep's status line. */
+type RunProgress = Map<string, { readonly implementation: string; readonly seed: number; cell?: { readonly ended: number; readonly of: number } }>;
+
+/** The last `[n/N]` cell count among check's progress lines in `text`, if any. */
+export function lastCellCount(text: string): { ended: number; of: number } | undefined {
+  const counts = [...text.matchAll(/^\[(\d+)\/(\d+)\] /gm)];
+  const last = counts.at(-1);
+  return last === undefined ? undefined : { ended: Number(last[1]), of: Number(last[2]) };
+}
+
+/** The line the sweep prints while runs are in flight: each run with the cells it has ended. */
+export function statusLine(progress: RunProgress, ended: number, total: number, elapsedMs: number): string {
+  const runs = [...progress.values()].map((r) => `${r.implementation} seed ${r.seed}, ${r.cell === undefined ? 'starting' : `cell ${r.cell.ended} of ${r.cell.of}`}`);
+  return `… ${ended} of ${total} runs ended, ${seconds(elapsedMs)} elapsed; running: ${runs.join('; ')}\n`;
+}
+
 /** Runs one deep check in a child process and reads its report. */
-async function executeRun(args: SweepArguments, implementation: string, seed: number, revision: string, children: Set<number>): Promise<SweepRun> {
+async function executeRun(args: SweepArguments, implementation: string, seed: number, revision: string, children: Set<number>, progress: RunProgress): Promise<SweepRun> {
   const ran = { revision, families: args.families, properties: args.properties, cellTimeLimitMs: args.cellTimeLimitMs ?? DEFAULT_CELL_TIME_LIMIT_MS, checkFlags: args.checkFlags };
   const dir = runDirectory(args.out, implementation, seed);
   await mkdir(dir, { recursive: true });
@@ -317,6 +334,18 @@ async function executeRun(args: SweepArguments, implementation: string, seed: nu
     // In the folder the sweep was started from, where a testee command's relative paths point.
     const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
     if (child.pid !== undefined) children.add(child.pid);
+    const key = `${seed} ${implementation}`;
+    progress.set(key, { implementation, seed });
+    // A chunk may end inside a line: count only whole lines.
+    let partial = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      const text = partial + chunk.toString('utf8');
+      const end = text.lastIndexOf('\n');
+      partial = text.slice(end + 1);
+      const cell = lastCellCount(text.slice(0, end + 1));
+      const entry = progress.get(key);
+      if (cell !== undefined && entry !== undefined) entry.cell = cell;
+    });
     child.stdout.pipe(logStream, { end: false });
     child.stderr.pipe(logStream, { end: false });
     child.on('error', (error) => {
@@ -325,6 +354,7 @@ async function executeRun(args: SweepArguments, implementation: string, seed: nu
     });
     child.on('close', (code) => {
       if (child.pid !== undefined) children.delete(child.pid);
+      progress.delete(key);
       resolve(code);
     });
   });
@@ -377,6 +407,9 @@ export function shortCells(report: ConformanceReport, implementation: string): S
       reason: cut(c) ? 'time limit' : c.declined > 0 ? 'declined cases' : 'ended early',
     }));
 }
+
+/** How long the sweep stays silent while runs are in flight before it prints their progress. */
+const STATUS_EVERY_MS = 60_000;
 
 /** Runs the tasks with at most `jobs` in flight, reporting each as it ends. */
 async function pool<T, R>(tasks: readonly T[], jobs: number, run: (task: T) => Promise<R>, done: (result: R, finished: number) => void): Promise<R[]> {
@@ -471,7 +504,7 @@ export interface SweepSummary {
 }
 
 /** Runs the sweep; returns the exit code. */
-export async function sweep(argv: readonly string[], out: NodeJS.WritableStream = process.stdout): Promise<number> {
+export async function sweep(argv: readonly string[], out: NodeJS.WritableStream = process.stdout, statusEveryMs = STATUS_EVERY_MS): Promise<number> {
   const args = parseSweepArguments(argv);
   if (args.help) {
     out.write(SWEEP_USAGE);
@@ -549,13 +582,24 @@ export async function sweep(argv: readonly string[], out: NodeJS.WritableStream 
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   let failedSoFar = reused.filter(runFailed).length;
-  await pool(pending, args.jobs, (t) => runOne(args, t.implementation, t.seed, revision, children), (run) => {
+  const progress: RunProgress = new Map();
+  // A deep run takes minutes: say what is in flight when nothing else was printed for a while.
+  let lastPrinted = performance.now();
+  const status = setInterval(() => {
+    if (progress.size === 0 || performance.now() - lastPrinted < statusEveryMs) return;
+    out.write(statusLine(progress, finished.length, tasks.length, performance.now() - started));
+    lastPrinted = performance.now();
+  }, Math.min(statusEveryMs, 10_000));
+  status.unref();
+  await pool(pending, args.jobs, (t) => runOne(args, t.implementation, t.seed, revision, children, progress), (run) => {
+    lastPrinted = performance.now();
     finished.push(run);
     if (runFailed(run)) failedSoFar++;
     const verdict = run.error !== undefined ? `error: ${run.error}` : run.failures.length > 0 ? `FAIL (${run.failures.map((f) => `${f.family}·${f.property}`).join(', ')})` : run.exitCode === 0 ? `pass (${run.cells} cells, ${run.status})` : `exit ${run.exitCode}`;
     out.write(`[${finished.length}/${tasks.length}] ${run.implementation} seed ${run.seed}: ${verdict} in ${seconds(run.durationMs)} · ${failedSoFar} failed · ${seconds(performance.now() - started)} elapsed\n`);
     void save();
   });
+  clearInterval(status);
   process.off('SIGINT', stop);
   process.off('SIGTERM', stop);
   await save();

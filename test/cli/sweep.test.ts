@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { checkArguments, parseSeeds, parseSweepArguments, reusableRun, selectImplementations, shortCells, sweep, sweepMarkdown, sweptRevision, type SweepRun, type SweepSummary } from '../../scripts/sweep.ts';
+import { checkArguments, lastCellCount, parseSeeds, parseSweepArguments, reusableRun, selectImplementations, shortCells, statusLine, sweep, sweepMarkdown, sweptRevision, type SweepRun, type SweepSummary } from '../../scripts/sweep.ts';
 import { main } from '../../scripts/cli.ts';
 import type { CellResult, ConformanceReport } from '../../suite/results.ts';
 import { runCodeRevision } from '../../suite/code-revision.ts';
@@ -67,6 +67,16 @@ describe('npm run sweep', () => {
     expect(() => parseSweepArguments(['--runs', '0'])).toThrow("--runs: expected a positive integer, got '0'");
     expect(() => parseSweepArguments(['--timeout', '1s'])).toThrow("--timeout: expected a positive integer, got '1s'");
     expect(() => parseSweepArguments(['--max-length=-3'])).toThrow("--max-length: expected a non-negative integer, got '-3'");
+  });
+
+  it('while runs are in flight, a status line names each with the cells it has ended', () => {
+    expect(lastCellCount('reports written\n[3/24] x · ssd · vjp: pass (200 runs)\n[4/24] x · ssd · vjp-zero: pass\n')).toEqual({ ended: 4, of: 24 });
+    expect(lastCellCount('sweep: nothing yet\n')).toBeUndefined();
+    const progress = new Map([
+      ['1 a', { implementation: 'a', seed: 1, cell: { ended: 4, of: 24 } }],
+      ['2 b', { implementation: 'b', seed: 2 }],
+    ]);
+    expect(statusLine(progress, 7, 40, 90_000)).toBe('… 7 of 40 runs ended, 1.5 min elapsed; running: a seed 1, cell 4 of 24; b seed 2, starting\n');
   });
 
   it('--resume tells user modules and commands apart by the module content and the command text', async () => {
@@ -225,7 +235,9 @@ describe('npm run sweep', () => {
     const printed = new PassThrough();
     const chunks: Buffer[] = [];
     printed.on('data', (c: Buffer) => chunks.push(c));
-    expect(await sweep(argv, printed)).toBe(0);
+    // A status line every 50 ms while the run is in flight (every minute by default).
+    expect(await sweep(argv, printed, 50)).toBe(0);
+    expect(Buffer.concat(chunks).toString()).toMatch(/^… 0 of 1 runs ended, [\d.]+ s elapsed; running: sequential-f64 seed 1, (starting|cell \d+ of 1)$/m);
     const summary = JSON.parse(await readFile(path.join(out, 'sweep.json'), 'utf8')) as SweepSummary;
     expect(summary).toMatchObject({ complete: true, reused: 0, unexpectedFailures: 0, revision: runCodeRevision() });
     expect(summary.runs).toHaveLength(1);
