@@ -195,6 +195,7 @@ Examples
   scan-conformance merge reports/shard-*/report.json --out reports
   scan-conformance fixtures generate --family prefix-sum --length 1,1000 --out fixtures-ci
   scan-conformance browser --headless --only webgpu-f32 --family prefix-sum
+  scan-conformance sweep --impl ./my-kernel.ts --seeds 1-20 --jobs 2
 `;
 
 /** parseArgs' option table. */
