@@ -83,20 +83,21 @@ describe.concurrent('a testee that dies', () => {
 
 describe.concurrent('a testee that hangs', () => {
   it('times out after requestTimeoutMs, is killed and replaced', async ({ onTestFinished }) => {
-    const impl = await misbehavingForThisTest(onTestFinished, 'hang', { requestTimeoutMs: 300 });
+    // 1.5 s: the replacement must answer a working request within it on a loaded machine too.
+    const impl = await misbehavingForThisTest(onTestFinished, 'hang', { requestTimeoutMs: 1500 });
     const firstPid = pidOf(impl);
-    await expectTesteeError(recurrence(impl).run(TRIGGER), 'timeout', /no answer within 300 ms \(requestTimeoutMs\); the testee was killed/);
+    await expectTesteeError(recurrence(impl).run(TRIGGER), 'timeout', /no answer within 1500 ms \(requestTimeoutMs\); the testee was killed/);
     expect(await gone(firstPid)).toBe(true);
     await expectWorking(impl);
     expect(impl.restarts()).toBe(1);
   });
 
   it('kills what the testee started too (its process group)', async ({ onTestFinished }) => {
-    const impl = await misbehavingForThisTest(onTestFinished, 'grandchild', { requestTimeoutMs: 300 });
+    const impl = await misbehavingForThisTest(onTestFinished, 'grandchild', { requestTimeoutMs: 1500 });
     await expectWorking(impl);
     const grandchild = Number(/grandchild pid (\d+)/.exec(impl.capturedStderr())?.[1]);
     expect(isAlive(grandchild)).toBe(true);
-    await expectTesteeError(recurrence(impl).run(TRIGGER), 'timeout', /no answer within 300 ms/);
+    await expectTesteeError(recurrence(impl).run(TRIGGER), 'timeout', /no answer within 1500 ms/);
     expect(await gone(grandchild)).toBe(true);
   });
 
