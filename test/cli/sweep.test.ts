@@ -305,5 +305,13 @@ describe('npm run sweep', () => {
     errors.on('data', (c: Buffer) => errorText.push(c));
     expect(await main(['sweep', '--impl', path.join(out, 'missing.ts')], { stdout: errors, stderr: errors })).toBe(2);
     expect(Buffer.concat(errorText).toString()).toMatch(/--impl .*missing\.ts: expected a module file, found none at .*\nRun 'scan-conformance sweep --help' for the flags\./);
+    // A module that throws on import, or a testee that does not start, is named with its reason before any run.
+    errorText.length = 0;
+    const throwing = path.join(import.meta.dirname, 'modules', 'throws-on-import.ts');
+    expect(await main(['sweep', '--impl', throwing, '--command', 'no-such-program-scan-conformance', '--out', path.join(out, 'none')], { stdout: errors, stderr: errors })).toBe(2);
+    const said = Buffer.concat(errorText).toString();
+    expect(said).toMatch(/throws-on-import\.ts: the module failed to load: .*this module cannot be loaded/);
+    expect(said).toContain('no-such-program-scan-conformance: the testee did not start');
+    await expect(stat(path.join(out, 'none'))).rejects.toThrow(/ENOENT/);
   });
 });
