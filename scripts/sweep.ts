@@ -336,9 +336,9 @@ async function executeRun(args: SweepArguments, implementation: string, seed: nu
     if (child.pid !== undefined) children.add(child.pid);
     const key = `${seed} ${implementation}`;
     progress.set(key, { implementation, seed });
-    // A chunk may end inside a line: count only whole lines.
+    // check prints its [n/N] cell lines on stderr; a chunk may end inside a line: count only whole lines.
     let partial = '';
-    child.stdout.on('data', (chunk: Buffer) => {
+    child.stderr.on('data', (chunk: Buffer) => {
       const text = partial + chunk.toString('utf8');
       const end = text.lastIndexOf('\n');
       partial = text.slice(end + 1);

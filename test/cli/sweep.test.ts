@@ -231,17 +231,18 @@ describe('npm run sweep', () => {
 
   it('runs a deep check per seed, leaves run.json, and --resume then runs nothing again', async () => {
     const out = await mkdtemp(path.join(os.tmpdir(), 'sweep-e2e-'));
-    const argv = ['--only', 'sequential-f64', '--seeds', '1', '--family', 'prefix-sum', '--property', 'zero-input', '--jobs', '1', '--out', out];
+    // Two cells, the second long enough (20 selective-scan cases up to L 4096) for a status line to name the first ended.
+    const argv = ['--only', 'sequential-f64', '--seeds', '1', '--family', 'prefix-sum', '--family', 'selective-scan', '--property', 'zero-input', '--runs', '20', '--jobs', '1', '--out', out];
     const printed = new PassThrough();
     const chunks: Buffer[] = [];
     printed.on('data', (c: Buffer) => chunks.push(c));
     // A status line every 50 ms while the run is in flight (every minute by default).
     expect(await sweep(argv, printed, 50)).toBe(0);
-    expect(Buffer.concat(chunks).toString()).toMatch(/^… 0 of 1 runs ended, [\d.]+ s elapsed; running: sequential-f64 seed 1, (starting|cell \d+ of 1)$/m);
+    expect(Buffer.concat(chunks).toString()).toMatch(/^… 0 of 1 runs ended, [\d.]+ s elapsed; running: sequential-f64 seed 1, cell 1 of 2$/m);
     const summary = JSON.parse(await readFile(path.join(out, 'sweep.json'), 'utf8')) as SweepSummary;
     expect(summary).toMatchObject({ complete: true, reused: 0, unexpectedFailures: 0, revision: runCodeRevision() });
     expect(summary.runs).toHaveLength(1);
-    expect(summary.runs[0]).toMatchObject({ implementation: 'sequential-f64', seed: 1, exitCode: 0, status: 'ok', cells: 1 });
+    expect(summary.runs[0]).toMatchObject({ implementation: 'sequential-f64', seed: 1, exitCode: 0, status: 'ok', cells: 2 });
     const report = path.join(out, 'runs', 'sequential-f64', 'seed-1', 'report.json');
     const before = (await stat(report)).mtimeMs;
 
@@ -254,7 +255,7 @@ describe('npm run sweep', () => {
     const resumed = JSON.parse(await readFile(path.join(out, 'sweep.json'), 'utf8')) as SweepSummary;
     expect(resumed).toMatchObject({ complete: true, reused: 1, unexpectedFailures: 0 });
     expect(await readFile(path.join(out, 'sweep.md'), 'utf8')).toContain('PASS ✅ no unexpected failure');
-    expect(Buffer.concat(chunks).toString()).toMatch(/\[1\/1\] sequential-f64 seed 1: pass \(1 cells, ok\)/);
+    expect(Buffer.concat(chunks).toString()).toMatch(/\[1\/1\] sequential-f64 seed 1: pass \(2 cells, ok\)/);
 
     // --summary prints the summary of the runs there and runs nothing, writing no file.
     const sweepFile = path.join(out, 'sweep.md');
