@@ -457,8 +457,9 @@ export function sweepMarkdown(summary: SweepSummary): string {
       const mark = run.error !== undefined ? '💥' : runFailed(run) ? '❌' : run.status === 'ok' ? '✅' : `⚠️ ${run.status}`;
       return `${mark} ${seconds(run.durationMs)}`;
     });
-    const mean = runs.reduce((s, r) => s + r.durationMs, 0) / Math.max(1, runs.length);
-    lines.push(`| ${name} | ${cells.join(' | ')} | ${seconds(mean)} |`);
+    // No run yet: no mean (a 0.0 s would read as a run that took no time).
+    const mean = runs.length === 0 ? '' : seconds(runs.reduce((s, r) => s + r.durationMs, 0) / runs.length);
+    lines.push(`| ${name} | ${cells.join(' | ')} | ${mean} |`);
   }
   const short = summary.runs.flatMap((run) => (run.short ?? []).map((cell) => ({ run, cell })));
   if (short.length > 0) {

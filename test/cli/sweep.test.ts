@@ -139,6 +139,10 @@ describe('npm run sweep', () => {
     expect(partial).not.toContain('PASS');
     expect(partial).toContain('abc (commit c0)');
     expect(sweepMarkdown(passing([1, 2], [1, 2], true))).toContain('PASS ✅ no unexpected failure');
+    // An implementation with no run yet has no mean time, not 0.0 s.
+    const notYet = sweepMarkdown({ ...passing([1, 2], [1], false), implementations: ['x', 'y'] });
+    expect(notYet).toContain('| x | ✅ 1.0 s |  | 1.0 s |');
+    expect(notYet).toContain('| y |  |  |  |');
   });
 
   it('--resume reuses a run only of the same implementation, seed, filters and code revision that ended with a report', async () => {
