@@ -76,6 +76,26 @@ export function expAllowance(x: number): number {
   return 6 + 4 * Math.abs(x);
 }
 
+/**
+ * The relative error of a step Δ = clamp(softplus(dt + bias)) (softplus and clamp where present)
+ * that rounding dt and bias into a narrow storage causes, u_in the storage's unit roundoff: the sum
+ * moves by |e| ≤ u_in·(|dt| + |bias|), softplus passes that on times its slope σ (at most
+ * σ(x + |e|), x = dt + bias; 1 past PyTorch's threshold 20), the clamp does not enlarge it; relative
+ * to |Δ|. At least 2·u_in, the rounding of each term, which is what it was before cancellation in
+ * dt + bias and softplus's flat tail were counted; 0 when nothing is rounded (u_in = 0). Capped
+ * far below Infinity so that a zero exponent times it stays 0.
+ */
+export function stepInputError(dt: number, bias: number, softplus: boolean, delta: number, uIn: number): number {
+  if (uIn === 0) return 0;
+  const spread = Math.abs(dt) + Math.abs(bias);
+  // Δ = 0: dt = −bias exactly (rounding keeps the cancellation) or the clamp's own bound 0.
+  if (delta === 0 || spread === 0) return 2 * uIn;
+  const moved = spread * uIn;
+  const x = dt + bias;
+  const slope = softplus && x + moved <= 20 ? 1 / (1 + Math.exp(-(x + moved))) : 1;
+  return Math.min(1e300, Math.max(2 * uIn, (moved * slope) / Math.abs(delta)));
+}
+
 /** Σ_{k<L} a^k for a ≥ 0, without overflow for a near 1. */
 export function geometricSum(a: number, L: number): number {
   if (L === 0) return 0;

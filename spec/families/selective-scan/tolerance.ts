@@ -6,7 +6,7 @@
  */
 import { projectionIndex, projectionLayout } from '../../shapes.ts';
 import type { Tensor } from '../../tensor.ts';
-import { expAllowance, geometricSum, l2Norm, maxAbs, plainTerms, type ChannelTerms, type FamilyToleranceTerms, type Roundoffs } from '../../tolerance-terms.ts';
+import { expAllowance, geometricSum, l2Norm, maxAbs, plainTerms, stepInputError, type ChannelTerms, type FamilyToleranceTerms, type Roundoffs } from '../../tolerance-terms.ts';
 import { effectiveDelta, silu } from './discretization.ts';
 
 /** The gate silu(z)'s terms, per element of z: its relative error in units of u and its magnitude; both absent without z. */
@@ -42,12 +42,14 @@ export const selectiveScanTolerance: FamilyToleranceTerms<'selective-scan'> = {
         let maxExponent = 0; // max |Δ'·A|
         let maxGrowthExponent = 0; // max Δ'·A (growth when positive)
         let deltaError = 0; // relative error of Δ' in units of u
+        let deltaInputError = 2 * r.input; // relative error of Δ' from delta and deltaBias rounded into storage (each at least once)
         let maxReadout = 0;
         let constantDelta = true;
         const firstDelta = L > 0 ? effectiveDelta(delta.data[c * L], bias, softplus) : 0;
         for (let t = 0; t < L; t++) {
           const raw = delta.data[c * L + t];
           const dt = effectiveDelta(raw, bias, softplus);
+          deltaInputError = Math.max(deltaInputError, stepInputError(raw, bias, softplus, dt, r.input));
           if (dt !== firstDelta) constantDelta = false;
           // Δ + bias rounds once; softplus adds its exp's allowance and log1p's few roundings.
           deltaError = Math.max(deltaError, 1 + (softplus && raw + bias <= 20 ? expAllowance(raw + bias) + 2 : 0));
@@ -60,7 +62,7 @@ export const selectiveScanTolerance: FamilyToleranceTerms<'selective-scan'> = {
           }
           maxReadout = Math.max(maxReadout, sumC);
         }
-        const relativeDelta = deltaError * ua + 2 * r.input;
+        const relativeDelta = deltaError * ua + deltaInputError;
         // Ā = exp(Δ'·A): exp's own allowance plus |x| times the relative error of its argument.
         decayError[c] = expAllowance(maxExponent) * ua + maxExponent * (relativeDelta + ua + r.input);
         // Δ'·B·u: two products and the roundings of B and u into storage, on top of Δ''s error.

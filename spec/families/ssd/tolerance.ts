@@ -6,7 +6,7 @@
  * Channel c = b·(H·P) + h·P + p; gateError and gateMagnitude follow y's (batch, L, H, P) layout.
  * Its transcendental factors keep it from any exact-scaling certificate (no scalingExtents).
  */
-import { expAllowance, plainTerms, type FamilyToleranceTerms } from '../../tolerance-terms.ts';
+import { expAllowance, plainTerms, stepInputError, type FamilyToleranceTerms } from '../../tolerance-terms.ts';
 import { groupOfHead, ssdSizes } from './dimensions.ts';
 import { siluGateTerms } from '../selective-scan/tolerance.ts';
 import { dtLimits, effectiveDt } from './discretization.ts';
@@ -44,10 +44,13 @@ export const ssdTolerance: FamilyToleranceTerms<'ssd'> = {
         let maxGrowthExponent = 0; // max Δ·A_h (growth when positive)
         let rowExponent = 0; // Σ_t |Δ·A_h|: bounds every cumulative sum of any chunk of the row
         let deltaError = 0; // relative error of Δ in units of u
+        let deltaInputError = 2 * r.input; // relative error of Δ from dt and dtBias rounded into storage (each at least once)
         let maxReadout = 0;
         for (let t = 0; t < L; t++) {
           const raw = dt.data[(b * L + t) * H + h];
-          const exponent = effectiveDt(raw, bias, softplus, lo, hi) * A.data[h];
+          const delta = effectiveDt(raw, bias, softplus, lo, hi);
+          const exponent = delta * A.data[h];
+          deltaInputError = Math.max(deltaInputError, stepInputError(raw, bias, softplus, delta, r.input));
           // dt + bias rounds once; softplus adds its exp's allowance and log1p's few roundings; the clamp is exact.
           deltaError = Math.max(deltaError, 1 + (softplus && raw + bias <= 20 ? expAllowance(raw + bias) + 2 : 0));
           maxExponent = Math.max(maxExponent, Math.abs(exponent));
@@ -58,7 +61,7 @@ export const ssdTolerance: FamilyToleranceTerms<'ssd'> = {
           for (let n = 0; n < N; n++) sumC += Math.abs(C.data[offset + n]);
           maxReadout = Math.max(maxReadout, sumC);
         }
-        const relativeDelta = deltaError * ua + 2 * r.input;
+        const relativeDelta = deltaError * ua + deltaInputError;
         // Per step as in selective-scan (exp's allowance, |Δ·A| times its argument's error), the
         // subtraction cum_t − cum_s (one more rounding of the exponent), and the chunked exponent's
         // accumulated error κ·u·Σ|Δ·A| per step spanned (rule M).
