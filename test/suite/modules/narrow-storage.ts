@@ -7,7 +7,7 @@
  * 'flush', a subnormal input or output of the storage becomes a zero of its sign. The suite must
  * never fail them (issue 15: sound for every precision): `scan-conformance check --impl
  * test/suite/modules/narrow-storage.ts` on many seeds, and the deep sweep with `sweep --impl`.
- * Not yet so: emulated/float16-flush fails `scaling` on seeds 1 and 2, where a flushed input's
+ * Not yet so: emulated/float16-flush fails ssd and selective-scan cells on seeds 1, 2 and 6, where a flushed input's
  * co-factor exceeds 1 (spec/tolerance.md, rule U's narrow storage, "Open").
  */
 import { FLOAT16_OVERFLOW_THRESHOLD, float16Bits, float16Value } from '../../../spec/float16.ts';
