@@ -1,8 +1,9 @@
 /**
- * Prints, for ssd and selective-scan under a float16 and a bfloat16 storage (float32 arithmetic),
+ * Prints, for ssd, selective-scan and lti-ssm under float16 and bfloat16 storage (float32 arithmetic,
+ * subnormals preserved and flushed),
  * the sum of every output element's tolerance bound on each of N generated cases, one JSON line per
  * (family, precision): run it before and after a change to the model and divide, to measure how
- * much the change widened the bounds (spec/tolerance.md, rule N's step input term).
+ * much the change widened the bounds (spec/tolerance.md: δ_A's step input term, rule U's flushed inputs).
  *
  *   npx tsx bench/step-input-bounds.ts [--cases 200] [--seed 42] > after.jsonl
  */
@@ -17,10 +18,10 @@ import type { ArithmeticDeclaration } from '../suite/tolerance.ts';
 const { values } = parseArgs({ options: { cases: { type: 'string', default: '200' }, seed: { type: 'string', default: '42' } } });
 const cases = Number(values.cases);
 const seed = Number(values.seed);
-for (const family of ['ssd', 'selective-scan'] as FamilyName[]) {
+for (const family of ['ssd', 'selective-scan', 'lti-ssm'] as FamilyName[]) {
   const drawn = fc.sample(caseArbitrary(family, { maxLength: 300 }), { numRuns: cases, seed });
-  for (const precision of ['float16', 'bfloat16'] as const) {
-    const declaration: ArithmeticDeclaration = { precision, accumulation: 'float32' };
+  for (const [precision, subnormals] of [['float16', 'preserve'], ['float16', 'flush'], ['bfloat16', 'preserve'], ['bfloat16', 'flush']] as const) {
+    const declaration: ArithmeticDeclaration = { precision, accumulation: 'float32', subnormals };
     const sums: number[] = [];
     for (const c of drawn) {
       const problem = problemOfCase(c.request, c.valueSeed) as AnyProblem;
@@ -30,6 +31,6 @@ for (const family of ['ssd', 'selective-scan'] as FamilyName[]) {
       for (const b of Object.values(bounds)) for (const v of b) if (Number.isFinite(v)) sum += v;
       sums.push(sum);
     }
-    process.stdout.write(`${JSON.stringify({ family, precision, regimes: drawn.map((c) => c.request.regime), sums })}\n`);
+    process.stdout.write(`${JSON.stringify({ family, precision, subnormals, regimes: drawn.map((c) => c.request.regime), sums })}\n`);
   }
 }

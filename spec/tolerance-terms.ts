@@ -61,6 +61,13 @@ export interface FamilyToleranceTerms<F extends FamilyName> {
    * which is never certified and is held to its bound.
    */
   scalingExtents?(problem: Problem<F>, dims: Dimensions): ScalingExtent[];
+  /**
+   * Per input, a bound on the co-factor that multiplies one of its elements on its way into the
+   * state or the output (Δ'·B for selective-scan's u): what a flushed element loses is its
+   * magnitude times this (spec/tolerance.md, rule U's narrow storage). Inputs it leaves out, and
+   * families without it, are taken at 1.
+   */
+  flushCofactors?(problem: Problem<F>, dims: Dimensions): Readonly<Record<string, number>>;
 }
 
 /** Terms of a family whose decays and inputs carry no error beyond their own rounding and no read-out. */

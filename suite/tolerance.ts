@@ -110,18 +110,22 @@ export function channelModel(problem: AnyProblem, r: Roundoffs): ChannelModel {
 export function inputFlushOf(problem: AnyProblem, r: Roundoffs): InputFlush {
   if (r.storageFlush === 0 || r.input === 0) return NO_INPUT_FLUSH;
   const timed = new Set(timeTensorNames(problem));
-  const uses = Math.max(1, dimensionsOf(problem).length);
+  const dims = dimensionsOf(problem);
+  const uses = Math.max(1, dims.length);
+  const cofactors = toleranceTermsOf(problem.family).flushCofactors?.(problem as never, dims) ?? {};
   let largest = 0;
   let total = 0;
   for (const [name, tensor] of Object.entries(inputsOf(problem))) {
     if (tensor === undefined) continue;
     const data = tensor.data;
+    // A flushed element loses itself times what multiplies it (at least 1).
+    const cofactor = Math.max(1, cofactors[name] ?? 1);
     let sum = 0;
     for (let i = 0; i < data.length; i++) {
       const magnitude = Math.abs(data[i]);
       if (magnitude < r.storageFlush) {
-        sum += magnitude;
-        if (magnitude > largest) largest = magnitude;
+        sum += magnitude * cofactor;
+        if (magnitude * cofactor > largest) largest = magnitude * cofactor;
       }
     }
     total += timed.has(name) ? sum : sum * uses;

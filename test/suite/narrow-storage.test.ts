@@ -11,6 +11,8 @@ import { stepInputError } from '../../spec/tolerance-terms.ts';
 import { softplus } from '../../spec/families/selective-scan/discretization.ts';
 import { fixtureSourceFromDirectory } from '../../suite/fixture-source.ts';
 import { planCells } from '../../suite/cells.ts';
+import type { PropertyName } from '../../suite/results.ts';
+import type { FamilyName } from '../../spec/families.ts';
 import { runCell } from '../../suite/runner.ts';
 import narrowStorage from './modules/narrow-storage.ts';
 
@@ -38,6 +40,21 @@ describe('a step Δ = softplus(dt + bias) of inputs rounded into a narrow storag
     const fixtures = fixtureSourceFromDirectory(undefined, { ids: ['ssd/decay-near-1/L00008-b1h4p2n3g4-softplus-D-z-bias-limit-packed'] });
     const cell = await runCell(implementation, plan, { runs: 1, seed: 42, fixtures }, []);
     expect(cell.runs).toBe(1);
+    expect(cell.outcome, cell.reason).toBe('pass');
+  });
+});
+
+describe('a float16 kernel that flushes its subnormal inputs', () => {
+  // softplus-threshold puts Δ near 100: a flushed x or u loses |Δ·B| times itself, about 50 times
+  // what charging its magnitude alone allowed (rule U's flushed inputs, weighted by flushCofactors).
+  it.each([
+    ['ssd', 'scaling', 1, '2:4:3:3:2:3:3:3:3:2'],
+    ['selective-scan', 'scaling', 2, '0:5:5:2:3:5:4:4:16:5:2:9:3:5'],
+  ] as const)('passes the %s %s case it failed (seed %i)', async (family, property, seed, path) => {
+    const implementation = byName('emulated/float16-flush');
+    const [plan] = planCells(implementation, family as FamilyName, property as PropertyName);
+    const cell = await runCell(implementation, plan, { seed, path, maxLength: 800 }, []);
+    expect(cell.runs).toBeGreaterThan(0);
     expect(cell.outcome, cell.reason).toBe('pass');
   });
 });

@@ -3,6 +3,11 @@ import { geometricSum, l2Norm, latticeExponent, maxAbs, minLattice, sumAbs, type
 
 /** The tolerance terms of lti-ssm. */
 export const ltiSsmTolerance: FamilyToleranceTerms<'lti-ssm'> = {
+  // B̄·u: u by max|B̄| (and D·u's max|D|), B̄ by max|u|.
+  flushCofactors(problem) {
+    const { Bbar, D, u } = problem.inputs;
+    return { u: maxAbs(Bbar.data, 0, Bbar.data.length) + (D === undefined ? 0 : maxAbs(D.data, 0, D.data.length)), Bbar: maxAbs(u.data, 0, u.data.length) };
+  },
   channelTerms(problem, dims, r) {
     const { Abar, Bbar, C, D, u } = problem.inputs;
     const { batch, dim, length: L, stateSize: N } = dims;

@@ -24,6 +24,17 @@ export function siluGateTerms(z: Tensor | undefined, r: Roundoffs): Pick<Channel
 
 /** The tolerance terms of selective-scan. */
 export const selectiveScanTolerance: FamilyToleranceTerms<'selective-scan'> = {
+  // Δ'·B·u: u by max|Δ'|·max|B| (and D·u's max|D|), B by max|Δ'|·max|u|.
+  flushCofactors(problem) {
+    const { u, delta, B, D, deltaBias } = problem.inputs;
+    const L = delta.shape[2];
+    let maxDelta = 0;
+    for (let i = 0; i < delta.data.length; i++) {
+      const d = Math.floor(i / L) % delta.shape[1];
+      maxDelta = Math.max(maxDelta, Math.abs(effectiveDelta(delta.data[i], deltaBias?.data[d] ?? 0, problem.options.deltaSoftplus)));
+    }
+    return { u: maxDelta * maxAbs(B.data, 0, B.data.length) + (D === undefined ? 0 : maxAbs(D.data, 0, D.data.length)), B: maxDelta * maxAbs(u.data, 0, u.data.length) };
+  },
   channelTerms(problem, dims, r) {
     const { u, delta, A, B, C, D, z, deltaBias, h0 } = problem.inputs;
     const softplus = problem.options.deltaSoftplus;

@@ -6,7 +6,7 @@
  * Channel c = b·(H·P) + h·P + p; gateError and gateMagnitude follow y's (batch, L, H, P) layout.
  * Its transcendental factors keep it from any exact-scaling certificate (no scalingExtents).
  */
-import { expAllowance, plainTerms, stepInputError, type FamilyToleranceTerms } from '../../tolerance-terms.ts';
+import { expAllowance, maxAbs, plainTerms, stepInputError, type FamilyToleranceTerms } from '../../tolerance-terms.ts';
 import { groupOfHead, ssdSizes } from './dimensions.ts';
 import { siluGateTerms } from '../selective-scan/tolerance.ts';
 import { dtLimits, effectiveDt } from './discretization.ts';
@@ -27,6 +27,17 @@ const ZERO_LENGTH_EXPS = 2;
 
 /** The tolerance terms of ssd. */
 export const ssdTolerance: FamilyToleranceTerms<'ssd'> = {
+  // Δ·B·x: x by max|Δ|·max|B| (and D·x's max|D|), B by max|Δ|·max|x|.
+  flushCofactors(problem) {
+    const { x, dt, B, D, dtBias, dtLimit } = problem.inputs;
+    const { lo, hi } = dtLimits(dtLimit?.data);
+    const H = dt.shape[2];
+    let maxDelta = 0;
+    for (let i = 0; i < dt.data.length; i++) {
+      maxDelta = Math.max(maxDelta, Math.abs(effectiveDt(dt.data[i], dtBias?.data[i % H] ?? 0, problem.options.dtSoftplus, lo, hi)));
+    }
+    return { x: maxDelta * maxAbs(B.data, 0, B.data.length) + (D === undefined ? 0 : maxAbs(D.data, 0, D.data.length)), B: maxDelta * maxAbs(x.data, 0, x.data.length) };
+  },
   channelTerms(problem, _dims, r) {
     const { x, dt, A, B, C, z, dtBias, dtLimit } = problem.inputs;
     const softplus = problem.options.dtSoftplus;
