@@ -95,7 +95,7 @@ export function expAllowance(x: number): number {
 export function stepInputError(dt: number, bias: number, softplus: boolean, delta: number, uIn: number): number {
   if (uIn === 0) return 0;
   const spread = Math.abs(dt) + Math.abs(bias);
-  // Δ = 0: dt = −bias exactly (rounding keeps the cancellation) or the clamp's own bound 0.
+  // Δ = 0: dt = −bias exactly (rounding keeps the cancellation, Δ stays 0), or a clamp to a bound of 0, which keeps the 2·u_in of before.
   if (delta === 0 || spread === 0) return 2 * uIn;
   const moved = spread * uIn;
   const x = dt + bias;
