@@ -17,21 +17,21 @@ import { runCell } from '../../suite/runner.ts';
 import narrowStorage from './modules/narrow-storage.ts';
 
 const byName = (name: string) => narrowStorage.find((i) => i.name === name)!;
-const u16 = UNIT_ROUNDOFF.bfloat16;
+const uBfloat16 = UNIT_ROUNDOFF.bfloat16;
 
 describe('a step Δ = softplus(dt + bias) of inputs rounded into a narrow storage', () => {
   it('errs relatively by the moved argument times softplus\' slope over Δ, never less than 2·u_in, and 0 with nothing rounded', () => {
     // decay-near-1 puts dt + bias near −8: softplus ≈ exp, so an argument moved by 8·u_in moves Δ by about 8·u_in of itself.
     const [dt, bias] = [-7.5, -0.5];
     const delta = softplus(dt + bias);
-    const error = stepInputError(dt, bias, true, delta, u16);
-    expect(error / u16).toBeGreaterThan(7.5);
-    expect(error / u16).toBeLessThan(8.5);
+    const error = stepInputError(dt, bias, true, delta, uBfloat16);
+    expect(error / uBfloat16).toBeGreaterThan(7.5);
+    expect(error / uBfloat16).toBeLessThan(8.5);
     // Without softplus, cancellation in dt + bias: |dt| + |bias| over |Δ|.
-    expect(stepInputError(3, -2.5, false, 0.5, u16) / u16).toBeCloseTo(11, 6);
-    expect(stepInputError(0.25, 0.25, false, 0.5, u16)).toBe(2 * u16);
+    expect(stepInputError(3, -2.5, false, 0.5, uBfloat16) / uBfloat16).toBeCloseTo(11, 6);
+    expect(stepInputError(0.25, 0.25, false, 0.5, uBfloat16)).toBe(2 * uBfloat16);
     expect(stepInputError(-7.5, -0.5, true, delta, 0)).toBe(0);
-    expect(stepInputError(2, -2, false, 0, u16)).toBe(2 * u16);
+    expect(stepInputError(2, -2, false, 0, uBfloat16)).toBe(2 * uBfloat16);
   });
 
   it.each(['emulated/bfloat16-preserve', 'emulated/bfloat16-flush'])('%s passes the ssd fixture it failed (decay-near-1, softplus, dtBias, dtLimit)', async (name) => {
