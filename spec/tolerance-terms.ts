@@ -68,6 +68,13 @@ export interface FamilyToleranceTerms<F extends FamilyName> {
    * families without it, are taken at 1.
    */
   flushCofactors?(problem: Problem<F>, dims: Dimensions): Readonly<Record<string, number>>;
+  /**
+   * Per output (by name, in its layout), what flushing the inputs that multiply a state or an
+   * output — decays and what makes them, C, the gate, D — under `below` can move each element by
+   * (spec/flush-envelope.ts); undefined when none of them holds an element that may flush.
+   * Families without it take those inputs at co-factor 1 (spec/tolerance.md, rule U).
+   */
+  multiplierFlush?(problem: Problem<F>, dims: Dimensions, below: number): Readonly<Record<string, Float64Array>> | undefined;
 }
 
 /** Terms of a family whose decays and inputs carry no error beyond their own rounding and no read-out. */

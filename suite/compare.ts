@@ -290,9 +290,11 @@ export function elementBounds(
     const W = expected.depthScales[name].data;
     const kind = outputKind(problem.family, name);
     const bounds = new Float64Array(S.length);
+    const flushMove = model.multiplierFlush?.[name];
     for (let i = 0; i < S.length; i++) {
       const place = elementPlace(model, kind, i);
-      bounds[i] = elementBound(model, r, place, S[i], W[i]);
+      // The flushed run's own rounding is a relative u·depth ≪ 1 of the same magnitudes: doubling the move covers it (spec/flush-envelope.ts).
+      bounds[i] = elementBound(model, r, place, S[i], W[i]) + (flushMove === undefined ? 0 : 2 * flushMove[i]);
       if (declaration.errorModel === 'normwise' && kind === 'sequence') {
         const normwise = normwiseBound(model, r, place);
         if (!Number.isNaN(normwise)) bounds[i] += normwise;

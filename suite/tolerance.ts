@@ -85,6 +85,11 @@ export interface ChannelModel extends ChannelTerms {
   readonly timeInner: number;
   /** What the inputs' conversions into a narrower storage can lose to a flush (inputFlushOf); zeros when nothing is converted or flushes. */
   readonly inputFlush: InputFlush;
+  /**
+   * Per output, what flushing the inputs that multiply a state or an output can move each element
+   * by (FamilyToleranceTerms.multiplierFlush); undefined when nothing flushes or none may.
+   */
+  readonly multiplierFlush?: Readonly<Record<string, Float64Array>>;
 }
 
 /** A flushed input loses itself: bounds on what the flushed inputs reaching one element can lose together. */
@@ -103,7 +108,8 @@ export function channelModel(problem: AnyProblem, r: Roundoffs): ChannelModel {
   const reverse = directionalOptionNames(problem.family).some((name) => options[name] === true);
   const sequence = descriptorOf(problem.family).outputs.find((o) => o.kind === 'sequence');
   const timeInner = sequence?.axes === undefined ? 1 : elementCount(shapeOfAxes(sequence.axes.slice(sequence.axes.indexOf('length') + 1), dims));
-  return { ...terms, dims, reverse, readsOut: descriptorOf(problem.family).readsOut, timeInner, inputFlush: inputFlushOf(problem, r) };
+  const multiplierFlush = r.storageFlush === 0 || r.input === 0 ? undefined : toleranceTermsOf(problem.family).multiplierFlush?.(problem as never, dims, r.storageFlush);
+  return { ...terms, dims, reverse, readsOut: descriptorOf(problem.family).readsOut, timeInner, inputFlush: inputFlushOf(problem, r), multiplierFlush };
 }
 
 /** ChannelModel.inputFlush: the inputs below the storage's smallest normal, which a flushing conversion turns into 0. */

@@ -1,8 +1,29 @@
 /** linear-recurrence's tolerance terms: the decays a_t are inputs (no error beyond storage); growth max|a|. */
+import { anyMayFlush, FlushEnvelope, mayFlush } from '../../flush-envelope.ts';
 import { latticeExponent, minLattice, plainTerms, sumAbs, type FamilyToleranceTerms, type ScalingExtent } from '../../tolerance-terms.ts';
 
 /** The tolerance terms of linear-recurrence. */
 export const linearRecurrenceTolerance: FamilyToleranceTerms<'linear-recurrence'> = {
+  // A flushed decay a_t becomes 0: the state loses a_t·h_{t−1} from that step on.
+  multiplierFlush(problem, dims, below) {
+    const { a, b, h0 } = problem.inputs;
+    if (!anyMayFlush(a.data, below)) return undefined;
+    const { batch, dim, length: L } = dims;
+    const h = new Float64Array(batch * dim * L);
+    const lastState = new Float64Array(batch * dim);
+    const envelope = new FlushEnvelope(1);
+    for (let c = 0; c < batch * dim; c++) {
+      envelope.start(h0?.data, c);
+      for (let step = 0; step < L; step++) {
+        const i = c * L + (problem.options.reverse ? L - 1 - step : step);
+        const decay = a.data[i];
+        envelope.advance(0, Math.abs(decay), mayFlush(decay, below) ? Math.abs(decay) : 0, Math.abs(b.data[i]), 0);
+        h[i] = envelope.drift[0];
+      }
+      lastState[c] = envelope.drift[0];
+    }
+    return { h, lastState };
+  },
   channelTerms(problem, dims) {
     const channels = dims.batch * dims.dim;
     const growth = new Float64Array(channels).fill(1);

@@ -1,4 +1,5 @@
 /** lti-ssm's tolerance terms: B̄·u rounds once more, C reads the state out, and it is a convolution (normwise scale). */
+import { anyMayFlush, FlushEnvelope, mayFlush } from '../../flush-envelope.ts';
 import { geometricSum, l2Norm, latticeExponent, maxAbs, minLattice, sumAbs, type FamilyToleranceTerms, type ScalingExtent } from '../../tolerance-terms.ts';
 
 /** The tolerance terms of lti-ssm. */
@@ -7,6 +8,30 @@ export const ltiSsmTolerance: FamilyToleranceTerms<'lti-ssm'> = {
   flushCofactors(problem) {
     const { Bbar, D, u } = problem.inputs;
     return { u: maxAbs(Bbar.data, 0, Bbar.data.length) + (D === undefined ? 0 : maxAbs(D.data, 0, D.data.length)), Bbar: maxAbs(u.data, 0, u.data.length) };
+  },
+  // A flushed Ā_n becomes 0 (the state keeps only its latest input), a flushed C_n or D drops its term of y.
+  multiplierFlush(problem, dims, below) {
+    const { Abar, Bbar, C, D, u } = problem.inputs;
+    if (!anyMayFlush(Abar.data, below) && !anyMayFlush(C.data, below) && !anyMayFlush(D?.data, below)) return undefined;
+    const { batch, dim, length: L, stateSize: N } = dims;
+    const y = new Float64Array(batch * dim * L);
+    const envelope = new FlushEnvelope(N);
+    for (let b = 0; b < batch; b++) {
+      for (let d = 0; d < dim; d++) {
+        envelope.start(undefined, 0);
+        const skipFactor = D?.data[d] ?? 0;
+        for (let t = 0; t < L; t++) {
+          const i = (b * dim + d) * L + t;
+          for (let n = 0; n < N; n++) {
+            const decay = Abar.data[d * N + n];
+            envelope.advance(n, Math.abs(decay), mayFlush(decay, below) ? Math.abs(decay) : 0, Math.abs(Bbar.data[d * N + n] * u.data[i]), 0);
+          }
+          const skip = skipFactor * u.data[i];
+          y[i] = envelope.readoutMove(C.data, d * N, 1, below, skip, mayFlush(skipFactor, below) ? Math.abs(skip) : 0, 1, 0);
+        }
+      }
+    }
+    return { y };
   },
   channelTerms(problem, dims, r) {
     const { Abar, Bbar, C, D, u } = problem.inputs;

@@ -8,6 +8,7 @@ import { projectionIndex, projectionLayout } from '../../shapes.ts';
 import type { Tensor } from '../../tensor.ts';
 import { expAllowance, geometricSum, l2Norm, maxAbs, plainTerms, stepInputError, type ChannelTerms, type FamilyToleranceTerms, type Roundoffs } from '../../tolerance-terms.ts';
 import { effectiveDelta, silu } from './discretization.ts';
+import { anyMayFlush, flushVariants, FlushEnvelope, mayFlush, reachAndMove, stepUnderFlush } from '../../flush-envelope.ts';
 
 /** The gate silu(z)'s terms, per element of z: its relative error in units of u and its magnitude; both absent without z. */
 export function siluGateTerms(z: Tensor | undefined, r: Roundoffs): Pick<ChannelTerms, 'gateError' | 'gateMagnitude'> {
@@ -34,6 +35,45 @@ export const selectiveScanTolerance: FamilyToleranceTerms<'selective-scan'> = {
       maxDelta = Math.max(maxDelta, Math.abs(effectiveDelta(delta.data[i], deltaBias?.data[d] ?? 0, problem.options.deltaSoftplus)));
     }
     return { u: maxDelta * maxAbs(B.data, 0, B.data.length) + (D === undefined ? 0 : maxAbs(D.data, 0, D.data.length)), B: maxDelta * maxAbs(u.data, 0, u.data.length) };
+  },
+  // Δ' (delta, deltaBias) and A make the decay exp(Δ'·A) and Δ' the drive; C, D and z multiply the read-out.
+  multiplierFlush(problem, dims, below) {
+    const { u, delta, A, B, C, D, z, deltaBias, h0, seqIdx } = problem.inputs;
+    if (![delta, A, C, D, z, deltaBias].some((tensor) => anyMayFlush(tensor?.data, below))) return undefined;
+    const softplus = problem.options.deltaSoftplus;
+    const { batch, dim, length: L, stateSize: N } = dims;
+    const layoutB = projectionLayout(B.shape);
+    const layoutC = projectionLayout(C.shape);
+    const y = new Float64Array(batch * dim * L);
+    const lastState = new Float64Array(batch * dim * N);
+    const envelope = new FlushEnvelope(N);
+    const stepOf = (raw: number, bias: number) => effectiveDelta(raw, bias, softplus);
+    for (let b = 0; b < batch; b++) {
+      for (let d = 0; d < dim; d++) {
+        envelope.start(h0?.data, (b * dim + d) * N);
+        for (let t = 0; t < L; t++) {
+          const i = (b * dim + d) * L + t;
+          const step = stepUnderFlush(delta.data[i], deltaBias?.data[d] ?? 0, below, stepOf);
+          const reset = seqIdx !== undefined && t > 0 && seqIdx.data[b * L + t] !== seqIdx.data[b * L + t - 1];
+          const deltaMove = reachAndMove(step.delta, step.variants).move;
+          for (let n = 0; n < N; n++) {
+            const a = A.data[d * N + n];
+            const drive = Math.abs(B.data[projectionIndex(layoutB, dims, b, d, n, t)] * u.data[i]);
+            const variants = reset ? [] : step.variants.flatMap((s) => flushVariants(a, below).map((av) => Math.exp(s * av)));
+            const decay = reachAndMove(reset ? 0 : Math.exp(step.delta * a), variants);
+            envelope.advance(n, decay.reach, decay.move, Math.abs(step.delta) * drive, deltaMove * drive);
+          }
+          const skipFactor = D?.data[d] ?? 0;
+          const skip = skipFactor * u.data[i];
+          const gate = z === undefined ? 1 : silu(z.data[i]);
+          const cOffset = projectionIndex(layoutC, dims, b, d, 0, t);
+          const cStride = projectionIndex(layoutC, dims, b, d, 1, t) - cOffset;
+          y[i] = envelope.readoutMove(C.data, cOffset, cStride, below, skip, mayFlush(skipFactor, below) ? Math.abs(skip) : 0, gate, z !== undefined && mayFlush(z.data[i], below) ? Math.abs(gate) : 0);
+        }
+        lastState.set(envelope.drift, (b * dim + d) * N);
+      }
+    }
+    return { y, lastState };
   },
   channelTerms(problem, dims, r) {
     const { u, delta, A, B, C, D, z, deltaBias, h0 } = problem.inputs;

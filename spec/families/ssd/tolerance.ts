@@ -9,7 +9,8 @@
 import { expAllowance, maxAbs, plainTerms, stepInputError, type FamilyToleranceTerms } from '../../tolerance-terms.ts';
 import { groupOfHead, ssdSizes } from './dimensions.ts';
 import { siluGateTerms } from '../selective-scan/tolerance.ts';
-import { dtLimits, effectiveDt } from './discretization.ts';
+import { dtLimits, effectiveDt, silu } from './discretization.ts';
+import { anyMayFlush, flushVariants, FlushEnvelope, mayFlush, reachAndMove, stepUnderFlush } from '../../flush-envelope.ts';
 
 /**
  * κ(L), the exponent error of one chunked decay per step it spans, in units of u·Σ|Δ·A| (rule M):
@@ -37,6 +38,58 @@ export const ssdTolerance: FamilyToleranceTerms<'ssd'> = {
       maxDelta = Math.max(maxDelta, Math.abs(effectiveDt(dt.data[i], dtBias?.data[i % H] ?? 0, problem.options.dtSoftplus, lo, hi)));
     }
     return { x: maxDelta * maxAbs(B.data, 0, B.data.length) + (D === undefined ? 0 : maxAbs(D.data, 0, D.data.length)), B: maxDelta * maxAbs(x.data, 0, x.data.length) };
+  },
+  // Δ (dt, dtBias, dtLimit) and A_h make the decay exp(Δ·A_h) and Δ the drive; C, D and z multiply the read-out.
+  multiplierFlush(problem, _dims, below) {
+    const { x, dt, A, B, C, D, z, dtBias, dtLimit, initialStates, seqIdx } = problem.inputs;
+    if (![dt, A, C, D, z, dtBias, dtLimit].some((tensor) => anyMayFlush(tensor?.data, below))) return undefined;
+    const softplus = problem.options.dtSoftplus;
+    const { batch, length: L, heads: H, headdim: P, groups: G, stateSize: N } = ssdSizes(x, B);
+    const { lo, hi } = dtLimits(dtLimit?.data);
+    // Each clamp bound flushed or not: the steps of every variant of (dt, dtBias, lo, hi).
+    const limits = flushVariants(lo, below).flatMap((l) => flushVariants(hi, below).map((h) => [l, h] as const));
+    const dPerChannel = D?.shape.length === 2;
+    const y = new Float64Array(batch * L * H * P);
+    const finalStates = new Float64Array(batch * H * P * N);
+    const envelope = new FlushEnvelope(N);
+    const reach = new Float64Array(L);
+    const decayMove = new Float64Array(L);
+    const steps = new Float64Array(L);
+    const stepMove = new Float64Array(L);
+    for (let b = 0; b < batch; b++) {
+      for (let h = 0; h < H; h++) {
+        const bias = dtBias?.data[h] ?? 0;
+        for (let t = 0; t < L; t++) {
+          const raw = dt.data[(b * L + t) * H + h];
+          const variants = limits.flatMap(([l, u]) => stepUnderFlush(raw, bias, below, (v, w) => effectiveDt(v, w, softplus, l, u)).variants);
+          steps[t] = effectiveDt(raw, bias, softplus, lo, hi);
+          stepMove[t] = reachAndMove(steps[t], variants).move;
+          const reset = seqIdx !== undefined && t > 0 && seqIdx.data[b * L + t] !== seqIdx.data[b * L + t - 1];
+          const decay = reachAndMove(reset ? 0 : Math.exp(steps[t] * A.data[h]), reset ? [] : variants.flatMap((s) => flushVariants(A.data[h], below).map((a) => Math.exp(s * a))));
+          reach[t] = decay.reach;
+          decayMove[t] = decay.move;
+        }
+        const g = groupOfHead(h, H, G);
+        for (let p = 0; p < P; p++) {
+          const stateOffset = ((b * H + h) * P + p) * N;
+          envelope.start(initialStates?.data, stateOffset);
+          for (let t = 0; t < L; t++) {
+            const xIndex = ((b * L + t) * H + h) * P + p;
+            const bcOffset = ((b * L + t) * G + g) * N;
+            for (let n = 0; n < N; n++) {
+              const drive = Math.abs(B.data[bcOffset + n] * x.data[xIndex]);
+              envelope.advance(n, reach[t], decayMove[t], Math.abs(steps[t]) * drive, stepMove[t] * drive);
+            }
+            const skipFactor = D === undefined ? 0 : D.data[dPerChannel ? h * P + p : h];
+            const skip = skipFactor * x.data[xIndex];
+            const gate = z === undefined ? 1 : silu(z.data[xIndex]);
+            y[xIndex] = envelope.readoutMove(C.data, bcOffset, 1, below, skip, mayFlush(skipFactor, below) ? Math.abs(skip) : 0, gate, z !== undefined && mayFlush(z.data[xIndex], below) ? Math.abs(gate) : 0);
+          }
+          finalStates.set(envelope.drift, stateOffset);
+        }
+      }
+    }
+    return { y, finalStates };
   },
   channelTerms(problem, _dims, r) {
     const { x, dt, A, B, C, z, dtBias, dtLimit } = problem.inputs;

@@ -1,0 +1,114 @@
+/**
+ * What flushing the inputs that multiply a state or an output can move a result by (spec/tolerance.md,
+ * rule U, narrow storage). A flushing conversion into a narrow storage turns an input under the
+ * storage's smallest normal into 0. An additive input loses itself times a bounded co-factor
+ * (FamilyToleranceTerms.flushCofactors); an input that multiplies the state — a decay or what makes
+ * it (Δ, dt, A, their biases), C, the gate z, D — loses itself times |h| or |y|, which no constant
+ * per input bounds. The envelope runs beside the recurrence on bounds, one channel of N diagonal
+ * states at a time, for the run with the flushes (primed) and the run without:
+ *
+ *     drift_t     = reach_t·drift_{t−1} + decayMove_t·magnitude_{t−1} + driveMove_t
+ *     magnitude_t = reach_t·magnitude_{t−1} + |x_t| + driveMove_t
+ *
+ * with reach_t ≥ |Ā_t| and |Ā'_t|, decayMove_t ≥ |Ā'_t − Ā_t|, driveMove_t ≥ |x'_t − x_t| (what a
+ * flushed Δ does to the drive; the drive's own factors are the co-factors' business). By induction
+ * magnitude bounds |h_t| and |h'_t| and drift bounds |h'_t − h_t|, since
+ * h'_t − h_t = Ā'_t·(h'_{t−1} − h_{t−1}) + (Ā'_t − Ā_t)·h_{t−1} + (x'_t − x_t). The read-out
+ * y = g·(Σ_n C_n·h_n + s) moves by at most
+ *
+ *     (|g| + gMove)·(Σ_n (|C_n| + cMove_n)·drift_n + cMove_n·magnitude_n + sMove) + gMove·(Σ_n |C_n|·magnitude_n + |s|).
+ *
+ * Every flushed variant of a factor is enumerated (each input of it flushed or not), so the bound
+ * holds whichever of the inputs a kernel flushes. The kernel's own rounding of the flushed run is
+ * charged by doubling the move where it is added to a bound (suite/compare.ts): it is a relative
+ * u·depth ≪ 1 of the same magnitudes.
+ */
+
+/** Whether a conversion that flushes below `below` may turn v into 0: a non-zero v under it. */
+export function mayFlush(v: number, below: number): boolean {
+  return v !== 0 && Math.abs(v) < below;
+}
+
+/** The values v may take in storage: itself, and 0 when it may flush. */
+export function flushVariants(v: number, below: number): readonly number[] {
+  return mayFlush(v, below) ? [v, 0] : [v];
+}
+
+/** Whether any element of data may flush below `below`. */
+export function anyMayFlush(data: ArrayLike<number> | undefined, below: number): boolean {
+  if (data === undefined) return false;
+  for (let i = 0; i < data.length; i++) if (mayFlush(data[i], below)) return true;
+  return false;
+}
+
+/**
+ * A step Δ = f(dt + bias) under flushes: the largest |Δ'| and the largest |Δ' − Δ| over the
+ * variants of dt and bias (each flushed or not; with opposite signs flushing one moves Δ most).
+ */
+export function stepUnderFlush(dt: number, bias: number, below: number, f: (dt: number, bias: number) => number): { readonly delta: number; readonly variants: readonly number[] } {
+  const delta = f(dt, bias);
+  if (!mayFlush(dt, below) && !mayFlush(bias, below)) return { delta, variants: [delta] };
+  const variants: number[] = [];
+  for (const d of flushVariants(dt, below)) for (const b of flushVariants(bias, below)) variants.push(f(d, b));
+  return { delta, variants };
+}
+
+/** The envelope of one channel's N states (see the module's doc). */
+export class FlushEnvelope {
+  /** Per state, a bound on |h| of the run with the flushes and of the run without. */
+  readonly magnitude: Float64Array;
+  /** Per state, a bound on the distance between the two runs' states. */
+  readonly drift: Float64Array;
+
+  /** A channel of stateSize states. */
+  constructor(stateSize: number) {
+    this.magnitude = new Float64Array(stateSize);
+    this.drift = new Float64Array(stateSize);
+  }
+
+  /** Starts every state at |h0[offset + n·stride]| (0 without h0), with no drift; returns this. */
+  start(h0: ArrayLike<number> | undefined, offset: number, stride = 1): this {
+    for (let n = 0; n < this.magnitude.length; n++) this.magnitude[n] = h0 === undefined ? 0 : Math.abs(h0[offset + n * stride]);
+    this.drift.fill(0);
+    return this;
+  }
+
+  /** Advances state n by a decay whose variants reach `reach` in magnitude and move by `decayMove`, and a drive |x| = `drive` moved by `driveMove`. */
+  advance(n: number, reach: number, decayMove: number, drive: number, driveMove: number): void {
+    const magnitude = this.magnitude[n];
+    this.drift[n] = product(reach, this.drift[n]) + product(decayMove, magnitude) + driveMove;
+    this.magnitude[n] = product(reach, magnitude) + drive + driveMove;
+  }
+
+  /**
+   * The move of y = g·(Σ_n C_n·h_n + s), C_n = C[cOffset + n·cStride] (a C element under `below`
+   * may flush), s the skip with its move, g the gate with its move.
+   */
+  readoutMove(C: ArrayLike<number>, cOffset: number, cStride: number, below: number, skip: number, skipMove: number, gate: number, gateMove: number): number {
+    let moved = skipMove;
+    let held = Math.abs(skip);
+    for (let n = 0; n < this.magnitude.length; n++) {
+      const c = Math.abs(C[cOffset + n * cStride]);
+      const cMove = mayFlush(c, below) ? c : 0;
+      moved += product(c + cMove, this.drift[n]) + product(cMove, this.magnitude[n]);
+      held += product(c, this.magnitude[n]);
+    }
+    return product(Math.abs(gate) + gateMove, moved) + product(gateMove, held);
+  }
+}
+
+/** a·b for bounds, 0 when either is 0: a state whose bound overflowed to Infinity, times a move of 0, moves nothing (not NaN). */
+function product(a: number, b: number): number {
+  return a === 0 || b === 0 ? 0 : a * b;
+}
+
+/** The largest |v| and the largest |v − v0| over a factor's variants, v0 its value without flushes. */
+export function reachAndMove(v0: number, variants: readonly number[]): { readonly reach: number; readonly move: number } {
+  let reach = Math.abs(v0);
+  let move = 0;
+  for (const v of variants) {
+    reach = Math.max(reach, Math.abs(v));
+    move = Math.max(move, Math.abs(v - v0));
+  }
+  return { reach, move };
+}

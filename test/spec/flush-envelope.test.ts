@@ -1,0 +1,110 @@
+/**
+ * The flushed-multiplier envelope (spec/flush-envelope.ts, spec/tolerance.md rule U): what flushing
+ * a decay, C, D or the gate under the storage's smallest normal moves each output by. Sound: the
+ * reference run on the inputs with any subset of those elements flushed to 0 lies within the move
+ * of the reference run on the inputs as they are, for every family that has the hook. Exact where
+ * it can be: one flushed decay of a scalar recurrence moves the state by |a|·|h| from its step on.
+ * Deeper: `FLUSH_ENVELOPE_RUNS=400 FLUSH_ENVELOPE_SEED=S npx vitest run test/spec/flush-envelope.test.ts`.
+ */
+import fc from 'fast-check';
+import seedrandom from 'seedrandom';
+import { describe, expect, it } from 'vitest';
+import { reference } from '../../reference/index.ts';
+import type { AnyProblem, FamilyName, Problem } from '../../spec/families.ts';
+import { toleranceTermsOf } from '../../spec/families/index.ts';
+import { mayFlush } from '../../spec/flush-envelope.ts';
+import { dimensionsOf } from '../../spec/shapes.ts';
+import type { Tensor } from '../../spec/tensor.ts';
+import { caseArbitrary, problemOfCase } from '../../suite/arbitraries.ts';
+
+const BELOW = 2 ** -14; // float16's smallest normal
+const RUNS = Number(process.env.FLUSH_ENVELOPE_RUNS ?? 40);
+const SEED = Number(process.env.FLUSH_ENVELOPE_SEED ?? 15);
+
+/** The inputs of each family that multiply a state or an output. */
+const MULTIPLIERS: Readonly<Record<string, readonly string[]>> = {
+  'linear-recurrence': ['a'],
+  'lti-ssm': ['Abar', 'C', 'D'],
+  'selective-scan': ['delta', 'deltaBias', 'A', 'C', 'D', 'z'],
+  ssd: ['dt', 'dtBias', 'A', 'C', 'D', 'z'],
+};
+
+const movesOf = (problem: AnyProblem) => toleranceTermsOf(problem.family).multiplierFlush?.(problem as never, dimensionsOf(problem), BELOW);
+
+/** The problem with its inputs replaced by `replace(name, tensor)` where it returns one. */
+function withInputs(problem: AnyProblem, replace: (name: string, tensor: Tensor) => Tensor | undefined): AnyProblem {
+  const inputs: Record<string, Tensor> = {};
+  for (const [name, tensor] of Object.entries(problem.inputs as Record<string, Tensor | undefined>)) {
+    if (tensor !== undefined) inputs[name] = replace(name, tensor) ?? tensor;
+  }
+  return { ...problem, inputs } as unknown as AnyProblem;
+}
+
+describe('the envelope of flushed multipliers', () => {
+  it('moves a scalar recurrence by exactly |a|·|h| from the flushed step on, and by nothing before it', () => {
+    const a = [0.5, 2 ** -20, 0.5, 0.25];
+    const b = [1, 1, 1, 1];
+    const problem: Problem<'linear-recurrence'> = {
+      family: 'linear-recurrence',
+      inputs: { a: { data: Float32Array.from(a), shape: [1, 1, 4] }, b: { data: Float32Array.from(b), shape: [1, 1, 4] } },
+      options: { reverse: false },
+    };
+    const moves = movesOf(problem)!;
+    // h = 1, 1 + 2^-20, 1.5 + 2^-21, …; flushed: 1, 1, 1.5, … — the drift halves, then quarters, with the decays.
+    expect(Array.from(moves.h)).toEqual([0, 2 ** -20, 2 ** -21, 2 ** -23]);
+    expect(Array.from(moves.lastState)).toEqual([2 ** -23]);
+    const reversed = movesOf({ ...problem, options: { reverse: true } })!;
+    // Reversed, the flushed decay at t = 1 meets the state of t = 2 (1.5): 2^-20·1.5 at t = 1, halved at t = 0.
+    expect(Array.from(reversed.h)).toEqual([0.75 * 2 ** -20, 1.5 * 2 ** -20, 0, 0]);
+  });
+
+  it('is absent when no multiplier may flush, and for a declaration that does not flush', () => {
+    const problem: Problem<'linear-recurrence'> = {
+      family: 'linear-recurrence',
+      inputs: { a: { data: Float32Array.from([0.5, 2 ** -14]), shape: [1, 1, 2] }, b: { data: Float32Array.from([2 ** -30, 1]), shape: [1, 1, 2] } },
+      options: { reverse: false },
+    };
+    // 2^-14 is float16's smallest normal, not under it; b is additive (its co-factors are rule U's flushCofactors).
+    expect(movesOf(problem)).toBeUndefined();
+    expect(mayFlush(0, BELOW)).toBe(false);
+    expect(mayFlush(-(2 ** -15), BELOW)).toBe(true);
+  });
+
+  it.each(Object.keys(MULTIPLIERS))('bounds what flushing any subset of the small multipliers does to the %s reference', (family) => {
+    let movedElements = 0;
+    fc.assert(
+      fc.property(caseArbitrary(family as FamilyName, { maxLength: 48 }), fc.integer({ min: 0, max: 2 ** 31 - 1 }), (drawn, seed) => {
+        const random = seedrandom(String(seed));
+        const original = problemOfCase(drawn.request, drawn.valueSeed) as AnyProblem;
+        // Push about a fifth of each multiplier's elements under float16's smallest normal (sign kept, exact in float32).
+        const problem = withInputs(original, (name, tensor) => {
+          if (!MULTIPLIERS[family].includes(name)) return undefined;
+          const data = tensor.data.map((v) => (random() < 0.2 ? (v < 0 ? -1 : 1) * 2 ** -(15 + Math.floor(random() * 10)) * (1 + Math.floor(random() * 8) / 8) : v));
+          return { ...tensor, data };
+        });
+        // A kernel flushes any subset of them: half, drawn.
+        const flushed = withInputs(problem, (name, tensor) =>
+          MULTIPLIERS[family].includes(name) ? { ...tensor, data: tensor.data.map((v) => (mayFlush(v, BELOW) && random() < 0.5 ? 0 : v)) } : undefined,
+        );
+        const moves = movesOf(problem);
+        const before = reference(problem);
+        const after = reference(flushed);
+        const steps = dimensionsOf(problem).length + 2;
+        for (const [name, { data: values }] of Object.entries(before.outputs as Record<string, { readonly data: Float64Array }>)) {
+          const changed = (after.outputs as Record<string, { readonly data: Float64Array }>)[name].data;
+          const scales = [before, after].map((r) => (r.conditionScales as Record<string, { readonly data: Float64Array }>)[name].data);
+          for (let i = 0; i < values.length; i++) {
+            const change = Math.abs(changed[i] - values[i]);
+            // The reference's factors (exp(Δ·A), Δ·B·u) are float64, each rounded once, and so is each result: its two runs differ from the exact ones by a few 2^-53 of their condition scales S per step.
+            const allowed = (moves?.[name][i] ?? 0) * (1 + 1e-9) + 2 ** -50 * steps * (scales[0][i] + scales[1][i]) + Number.MIN_VALUE;
+            if (change > 0) movedElements++;
+            if (!(change <= allowed)) throw new Error(`${name}[${i}]: flushing moved it by ${change}, the envelope allows ${allowed} (regime ${drawn.request.regime})`);
+          }
+        }
+      }),
+      { numRuns: RUNS, seed: SEED },
+    );
+    // Not vacuous: the flushes did move outputs.
+    expect(movedElements).toBeGreaterThan(100);
+  });
+});
