@@ -1,5 +1,5 @@
 /**
- * Prints, for ssd, selective-scan, lti-ssm and linear-recurrence under float16 and bfloat16 storage (float32 arithmetic,
+ * Prints, for ssd, selective-scan, lti-ssm, linear-recurrence and mamba3-siso under float16 and bfloat16 storage (float32 arithmetic,
  * subnormals preserved and flushed),
  * the sum of every output element's tolerance bound on each of N generated cases, one JSON line per
  * (family, precision): run it before and after a change to the model and divide, to measure how
@@ -18,7 +18,7 @@ import type { ArithmeticDeclaration } from '../suite/tolerance.ts';
 const { values } = parseArgs({ options: { cases: { type: 'string', default: '200' }, seed: { type: 'string', default: '42' } } });
 const cases = Number(values.cases);
 const seed = Number(values.seed);
-for (const family of ['ssd', 'selective-scan', 'lti-ssm', 'linear-recurrence'] as FamilyName[]) {
+for (const family of ['ssd', 'selective-scan', 'lti-ssm', 'linear-recurrence', 'mamba3-siso'] as FamilyName[]) {
   const drawn = fc.sample(caseArbitrary(family, { maxLength: 300 }), { numRuns: cases, seed });
   for (const [precision, subnormals] of [['float16', 'preserve'], ['float16', 'flush'], ['bfloat16', 'preserve'], ['bfloat16', 'flush']] as const) {
     const declaration: ArithmeticDeclaration = { precision, accumulation: 'float32', subnormals };

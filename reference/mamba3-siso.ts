@@ -23,6 +23,7 @@
 import type { Mamba3SisoInputs, Mamba3SisoStepInputs } from '../spec/families.ts';
 import { mamba3SisoSizes, mamba3SisoStepSizes, qkHeadOfHead, type Mamba3SisoSizes } from '../spec/families/mamba3-siso/dimensions.ts';
 import { silu } from '../spec/families/selective-scan/discretization.ts';
+import { sigmoid } from '../spec/families/mamba3-siso/discretization.ts';
 import { DoubleDouble, addNumber, addProduct, mulNumber, toNumber } from './double-double.ts';
 import { ROUND_UP } from './recurrence-state.ts';
 import type { ReferenceResult, ReferenceStepResult } from './result.ts';
@@ -32,10 +33,7 @@ import { allocateScaled, writeScaled, type ScaledTensor } from './scaled-outputs
 const TWO_PI_HI = 2 * Math.PI;
 const TWO_PI_LO = 2.4492935982947064e-16;
 
-/** σ(x) = 1 / (1 + e^−x) in float64, without overflow for x ≪ 0. */
-export function sigmoid(x: number): number {
-  return x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
-}
+export { sigmoid };
 
 /** x mod 2π in [0, 2π) of a double-double angle, in place (exact to double-double). */
 export function reduceAngle(angle: DoubleDouble): void {

@@ -16,7 +16,9 @@
  * h'_t − h_t = Ā'_t·(h'_{t−1} − h_{t−1}) + (Ā'_t − Ā_t)·h_{t−1} + (x'_t − x_t). The read-out
  * y = g·(Σ_n C_n·h_n + s) moves by at most
  *
- *     (|g| + gMove)·(Σ_n (|C_n| + cMove_n)·drift_n + cMove_n·magnitude_n + sMove) + gMove·(Σ_n |C_n|·magnitude_n + |s|).
+ *     (|g| + gMove)·(Σ_n |C_n|·drift_n + cMove_n·magnitude_n + sMove) + gMove·(Σ_n |C_n|·magnitude_n + |s|)
+ *
+ * (a flush only shrinks C, so |C_n| bounds C'_n too).
  *
  * Every flushed variant of a factor is enumerated (each input of it flushed or not), so the bound
  * holds whichever of the inputs a kernel flushes. The kernel's own rounding of the flushed run is
@@ -60,10 +62,16 @@ export class FlushEnvelope {
   /** Per state, a bound on the distance between the two runs' states. */
   readonly drift: Float64Array;
 
+  // Scratch for readoutMove's |C| and their moves.
+  private readonly readMagnitude: Float64Array;
+  private readonly readMove: Float64Array;
+
   /** A channel of stateSize states. */
   constructor(stateSize: number) {
     this.magnitude = new Float64Array(stateSize);
     this.drift = new Float64Array(stateSize);
+    this.readMagnitude = new Float64Array(stateSize);
+    this.readMove = new Float64Array(stateSize);
   }
 
   /** Starts every state at |h0[offset + n·stride]| (0 without h0), with no drift; returns this. */
@@ -85,13 +93,26 @@ export class FlushEnvelope {
    * may flush), s the skip with its move, g the gate with its move.
    */
   readoutMove(C: ArrayLike<number>, cOffset: number, cStride: number, below: number, skip: number, skipMove: number, gate: number, gateMove: number): number {
-    let moved = skipMove;
-    let held = Math.abs(skip);
     for (let n = 0; n < this.magnitude.length; n++) {
       const c = Math.abs(C[cOffset + n * cStride]);
-      const cMove = mayFlush(c, below) ? c : 0;
-      moved += product(c + cMove, this.drift[n]) + product(cMove, this.magnitude[n]);
-      held += product(c, this.magnitude[n]);
+      this.readMagnitude[n] = c;
+      this.readMove[n] = mayFlush(c, below) ? c : 0;
+    }
+    return this.readoutMoveOf(this.readMagnitude, this.readMove, 0, this.magnitude.length, Math.abs(skip), skipMove, gate, gateMove);
+  }
+
+  /**
+   * The move of y = g·(Σ_n c_n·h_{first+n} + s) over n < count, for read-out factors c that are
+   * not inputs themselves (mamba3-siso's rotated q̂): |c_n| and |c'_n| at most cMagnitude[n],
+   * |c'_n − c_n| at most cMove[n]; |s| and |s'| at most skipMagnitude.
+   */
+  readoutMoveOf(cMagnitude: ArrayLike<number>, cMove: ArrayLike<number>, first: number, count: number, skipMagnitude: number, skipMove: number, gate: number, gateMove: number): number {
+    // |c'h' − ch| = |c'·(h' − h) + (c' − c)·h| ≤ |c'|·drift + |c' − c|·magnitude.
+    let moved = skipMove;
+    let held = skipMagnitude;
+    for (let n = 0; n < count; n++) {
+      moved += product(cMagnitude[n], this.drift[first + n]) + product(cMove[n], this.magnitude[first + n]);
+      held += product(cMagnitude[n], this.magnitude[first + n]);
     }
     return product(Math.abs(gate) + gateMove, moved) + product(gateMove, held);
   }

@@ -19,12 +19,135 @@ import { expAllowance, plainTerms, type FamilyToleranceTerms } from '../../toler
 import { chunkedExponentDepth } from '../ssd/tolerance.ts';
 import { siluGateTerms } from '../selective-scan/tolerance.ts';
 import { mamba3SisoSizes, qkHeadOfHead } from './dimensions.ts';
+import { anyMayFlush, flushVariants, FlushEnvelope, mayFlush, reachAndMove } from '../../flush-envelope.ts';
+import { silu } from '../selective-scan/discretization.ts';
+import { sigmoid } from './discretization.ts';
+
+/** What a flush can move v by: |v| when it may flush, else 0. */
+const flushMove = (v: number, below: number): number => (mayFlush(v, below) ? Math.abs(v) : 0);
+
+/** The largest |x' − x| of x = s + b when s and b may each flush. */
+function sumMove(s: number, b: number, below: number): number {
+  let move = 0;
+  for (const s1 of flushVariants(s, below)) for (const b1 of flushVariants(b, below)) move = Math.max(move, Math.abs(s1 + b1 - (s + b)));
+  return move;
+}
+
+/** |a'b'c' − abc| when each factor's magnitude (in either run) and move are bounded. */
+function productMove(a: number, aMove: number, b: number, bMove: number, c: number, cMove: number): number {
+  return aMove * b * c + a * bMove * c + a * b * cMove;
+}
+
 
 /** Error of a float32 cos or sin, in units of u (argument in [0, 2π)). */
 export const TRIG_ALLOWANCE = 4;
 
 /** The tolerance terms of mamba3-siso. */
 export const mamba3SisoTolerance: FamilyToleranceTerms<'mamba3-siso'> = {
+  // Every input multiplies something: ADT (α), DT and Trap (β, γ, and DT the angle increments),
+  // the angles (every later rotation), Q, K and their biases (q̂ reads S, k̂ drives it), V (the
+  // drive and the skip), D, Z, and the four initial states. One envelope per head over its P·N
+  // states (spec/flush-envelope.ts); an angle's flushes add up to a drift Θ that turns q̂ and k̂
+  // by at most min(2, Θ) times their pair's norm.
+  multiplierFlush(problem, _dims, below) {
+    const { Q, K, V, ADT, DT, Trap, QBias, KBias, Angles, D, Z, angleState, ssmState, kState, vState } = problem.inputs;
+    const tensors = [Q, K, V, ADT, DT, Trap, QBias, KBias, Angles, D, Z, angleState, ssmState, kState, vState];
+    if (!tensors.some((tensor) => anyMayFlush(tensor?.data, below))) return undefined;
+    const { batch, length: L, heads: H, headdim: P, groups: G, stateSize: N, angles: A } = mamba3SisoSizes(V, Q, Angles);
+    const y = new Float64Array(batch * L * H * P);
+    const finalAngleState = new Float64Array(batch * H * A);
+    const finalSsmState = new Float64Array(batch * H * P * N);
+    const finalKState = new Float64Array(batch * H * N);
+    const finalVState = new Float64Array(batch * H * P);
+    const envelope = new FlushEnvelope(P * N);
+    const angleDrift = new Float64Array(A);
+    const [qMagnitude, qMove, kMagnitude, kMove, kPrevMagnitude, kPrevMove] = Array.from({ length: 6 }, () => new Float64Array(N));
+    const [vPrevMagnitude, vPrevMove] = [new Float64Array(P), new Float64Array(P)];
+    for (let b = 0; b < batch; b++) {
+      for (let h = 0; h < H; h++) {
+        const head = b * H + h;
+        envelope.start(ssmState?.data, head * P * N);
+        for (let j = 0; j < P * N; j++) envelope.drift[j] = flushMove(ssmState?.data[head * P * N + j] ?? 0, below);
+        for (let i = 0; i < A; i++) angleDrift[i] = flushMove(angleState?.data[head * A + i] ?? 0, below);
+        for (let n = 0; n < N; n++) {
+          kPrevMagnitude[n] = Math.abs(kState?.data[head * N + n] ?? 0);
+          kPrevMove[n] = flushMove(kState?.data[head * N + n] ?? 0, below);
+        }
+        for (let p = 0; p < P; p++) {
+          vPrevMagnitude[p] = Math.abs(vState?.data[head * P + p] ?? 0);
+          vPrevMove[p] = flushMove(vState?.data[head * P + p] ?? 0, below);
+        }
+        for (let t = 0; t < L; t++) {
+          const at = head * L + t;
+          const deltas = flushVariants(DT.data[at], below);
+          const lambdas = flushVariants(Trap.data[at], below).map(sigmoid);
+          const alphas = flushVariants(ADT.data[at], below).map(Math.exp);
+          const alpha = reachAndMove(Math.exp(ADT.data[at]), alphas);
+          const lambda0 = sigmoid(Trap.data[at]);
+          const betas: number[] = [];
+          const gammas: number[] = [];
+          for (const d of deltas) {
+            for (const l of lambdas) {
+              gammas.push(l * d);
+              for (const a of alphas) betas.push((1 - l) * d * a);
+            }
+          }
+          const beta = reachAndMove((1 - lambda0) * DT.data[at] * Math.exp(ADT.data[at]), betas);
+          const gamma = reachAndMove(lambda0 * DT.data[at], gammas);
+          for (let i = 0; i < A; i++) {
+            const angle = Angles.data[((b * L + t) * H + h) * A + i];
+            const increment = Math.tanh(angle) * Math.PI * DT.data[at];
+            const variants = flushVariants(angle, below).flatMap((a) => deltas.map((d) => Math.tanh(a) * Math.PI * d));
+            angleDrift[i] += reachAndMove(increment, variants).move;
+          }
+          const qkOffset = ((b * L + t) * G + qkHeadOfHead(h, H, G)) * N;
+          for (let j = 0; j < N / 2; j++) {
+            // A rotation by θ + Θ moves a pair by at most |2·sin(Θ/2)| ≤ min(2, Θ) times its norm.
+            const turn = j < A ? Math.min(2, angleDrift[j]) : 0;
+            for (const [source, bias, magnitude, move] of [
+              [Q.data, QBias.data, qMagnitude, qMove],
+              [K.data, KBias.data, kMagnitude, kMove],
+            ] as const) {
+              const [s0, s1, b0, b1] = [source[qkOffset + 2 * j], source[qkOffset + 2 * j + 1], bias[h * N + 2 * j], bias[h * N + 2 * j + 1]];
+              const norm = Math.hypot(s0 + b0, s1 + b1);
+              const moved = Math.hypot(sumMove(s0, b0, below), sumMove(s1, b1, below));
+              magnitude[2 * j] = magnitude[2 * j + 1] = norm + moved;
+              move[2 * j] = move[2 * j + 1] = moved + turn * norm;
+            }
+          }
+          const vOffset = ((b * L + t) * H + h) * P;
+          for (let p = 0; p < P; p++) {
+            const v = V.data[vOffset + p];
+            const vMagnitude = Math.abs(v);
+            const vMove = flushMove(v, below);
+            for (let n = 0; n < N; n++) {
+              // S ← α·S + β·ṽ_{t−1}·k̃_{t−1} + γ·v·k̂.
+              const drive = beta.reach * vPrevMagnitude[p] * kPrevMagnitude[n] + gamma.reach * vMagnitude * kMagnitude[n];
+              const driveMove =
+                productMove(beta.reach, beta.move, vPrevMagnitude[p], vPrevMove[p], kPrevMagnitude[n], kPrevMove[n]) +
+                productMove(gamma.reach, gamma.move, vMagnitude, vMove, kMagnitude[n], kMove[n]);
+              envelope.advance(p * N + n, alpha.reach, alpha.move, drive, driveMove);
+            }
+            const skipFactor = D?.data[h] ?? 0;
+            const skip = Math.abs(skipFactor * v);
+            const skipMove = mayFlush(skipFactor, below) || mayFlush(v, below) ? skip : 0;
+            const gate = Z === undefined ? 1 : silu(Z.data[vOffset + p]);
+            const gateMove = Z !== undefined && mayFlush(Z.data[vOffset + p], below) ? Math.abs(gate) : 0;
+            y[vOffset + p] = envelope.readoutMoveOf(qMagnitude, qMove, p * N, N, skip, skipMove, gate, gateMove);
+            vPrevMagnitude[p] = vMagnitude;
+            vPrevMove[p] = vMove;
+          }
+          kPrevMagnitude.set(kMagnitude);
+          kPrevMove.set(kMove);
+        }
+        finalAngleState.set(angleDrift, head * A);
+        finalSsmState.set(envelope.drift, head * P * N);
+        finalKState.set(kPrevMove, head * N);
+        finalVState.set(vPrevMove, head * P);
+      }
+    }
+    return { y, finalAngleState, finalSsmState, finalKState, finalVState };
+  },
   channelTerms(problem, _dims, r) {
     const { Q, V, ADT, DT, Trap, QBias, Angles, Z, angleState } = problem.inputs;
     const { batch, length: L, heads: H, headdim: P, groups: G, stateSize: N, angles: A } = mamba3SisoSizes(V, Q, Angles);

@@ -7,8 +7,6 @@
  * 'flush', a subnormal input or output of the storage becomes a zero of its sign. The suite must
  * never fail them (issue 15: sound for every precision): `scan-conformance check --impl
  * test/suite/modules/narrow-storage.ts` on many seeds, and the deep sweep with `sweep --impl`.
- * Not yet so everywhere: mamba3-siso's multiplying inputs (decays, rotations, C's counterparts) are
- * still taken at co-factor 1 when they flush (spec/tolerance.md, rule U's narrow storage, "Open").
  */
 import { FLOAT16_OVERFLOW_THRESHOLD, float16Bits, float16Value } from '../../../spec/float16.ts';
 import type { FamilyImplementation, ScanImplementation } from '../../../spec/implementation.ts';
