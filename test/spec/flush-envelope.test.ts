@@ -16,6 +16,7 @@ import { mayFlush } from '../../spec/flush-envelope.ts';
 import { dimensionsOf } from '../../spec/shapes.ts';
 import type { Tensor } from '../../spec/tensor.ts';
 import { caseArbitrary, problemOfCase } from '../../suite/arbitraries.ts';
+import { channelModel, roundoffsOf, type ArithmeticDeclaration } from '../../suite/tolerance.ts';
 
 const BELOW = 2 ** -14; // float16's smallest normal
 const RUNS = Number(process.env.FLUSH_ENVELOPE_RUNS ?? 40);
@@ -76,6 +77,12 @@ describe('the envelope of flushed multipliers', () => {
     expect(movesOf(problem)).toBeUndefined();
     expect(mayFlush(0, BELOW)).toBe(false);
     expect(mayFlush(-(2 ** -15), BELOW)).toBe(true);
+    // With a decay under it, only a declaration whose storage conversions flush gets the envelope.
+    const small: Problem<'linear-recurrence'> = { ...problem, inputs: { ...problem.inputs, a: { data: Float32Array.from([0.5, 2 ** -15]), shape: [1, 1, 2] } } };
+    const envelopeOf = (declaration: ArithmeticDeclaration) => channelModel(small, roundoffsOf(declaration)).multiplierFlush;
+    expect(envelopeOf({ precision: 'float16', accumulation: 'float32', subnormals: 'flush' })?.h[1]).toBe(2 ** -15 * 2 ** -30);
+    expect(envelopeOf({ precision: 'float16', accumulation: 'float32', subnormals: 'preserve' })).toBeUndefined();
+    expect(envelopeOf({ precision: 'float32', subnormals: 'flush' })).toBeUndefined();
   });
 
   it.each(Object.keys(MULTIPLIERS))('bounds what flushing any subset of the small multipliers does to the %s reference', (family) => {

@@ -59,8 +59,12 @@ export const selectiveScanTolerance: FamilyToleranceTerms<'selective-scan'> = {
           for (let n = 0; n < N; n++) {
             const a = A.data[d * N + n];
             const drive = Math.abs(B.data[projectionIndex(layoutB, dims, b, d, n, t)] * u.data[i]);
-            const variants = reset ? [] : step.variants.flatMap((s) => flushVariants(a, below).map((av) => Math.exp(s * av)));
-            const decay = reachAndMove(reset ? 0 : Math.exp(step.delta * a), variants);
+            const decay0 = reset ? 0 : Math.exp(step.delta * a);
+            // Most (t, n) have nothing to flush in their decay: no variants to weigh.
+            const decay =
+              reset || (step.variants.length === 1 && !mayFlush(a, below))
+                ? { reach: decay0, move: 0 }
+                : reachAndMove(decay0, step.variants.flatMap((s) => flushVariants(a, below).map((av) => Math.exp(s * av))));
             envelope.advance(n, decay.reach, decay.move, Math.abs(step.delta) * drive, deltaMove * drive);
           }
           const skipFactor = D?.data[d] ?? 0;
