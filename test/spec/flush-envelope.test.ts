@@ -27,7 +27,7 @@ const MULTIPLIERS: Readonly<Record<string, readonly string[]>> = {
   'linear-recurrence': ['a'],
   'lti-ssm': ['Abar', 'C', 'D'],
   'selective-scan': ['delta', 'deltaBias', 'A', 'C', 'D', 'z'],
-  ssd: ['dt', 'dtBias', 'A', 'C', 'D', 'z'],
+  ssd: ['dt', 'dtBias', 'dtLimit', 'A', 'C', 'D', 'z'],
   // Every input of mamba3-siso multiplies something (V the trapezoid's weights and k̂).
   'mamba3-siso': ['Q', 'K', 'V', 'ADT', 'DT', 'Trap', 'QBias', 'KBias', 'Angles', 'D', 'Z', 'angleState', 'ssmState', 'kState', 'vState'],
 };
@@ -94,7 +94,10 @@ describe('the envelope of flushed multipliers', () => {
         // Push about a fifth of each multiplier's elements under float16's smallest normal (sign kept, exact in float32).
         const problem = withInputs(original, (name, tensor) => {
           if (!MULTIPLIERS[family].includes(name)) return undefined;
-          const data = tensor.data.map((v) => (random() < 0.2 ? (v < 0 ? -1 : 1) * 2 ** -(15 + Math.floor(random() * 10)) * (1 + Math.floor(random() * 8) / 8) : v));
+          const small = (v: number) => (v < 0 ? -1 : 1) * 2 ** -(15 + Math.floor(random() * 10)) * (1 + Math.floor(random() * 8) / 8);
+          // dtLimit's clamp (lo, hi) must stay ordered: only lo goes under, half the time.
+          if (name === 'dtLimit') return { ...tensor, data: Float32Array.from([random() < 0.5 ? Math.min(Math.abs(small(1)), tensor.data[1]) : tensor.data[0], tensor.data[1]]) };
+          const data = tensor.data.map((v) => (random() < 0.2 ? small(v) : v));
           return { ...tensor, data };
         });
         // A kernel flushes any subset of them: half, drawn.
