@@ -10,8 +10,9 @@
  *     drift_t     = reach_t·drift_{t−1} + decayMove_t·magnitude_{t−1} + driveMove_t
  *     magnitude_t = reach_t·magnitude_{t−1} + |x_t| + driveMove_t
  *
- * with reach_t ≥ |Ā_t| and |Ā'_t|, decayMove_t ≥ |Ā'_t − Ā_t|, driveMove_t ≥ |x'_t − x_t| (what a
- * flushed Δ does to the drive; the drive's own factors are the co-factors' business). By induction
+ * with reach_t ≥ |Ā_t| and |Ā'_t|, decayMove_t ≥ |Ā'_t − Ā_t|, driveMove_t ≥ |x'_t − x_t| (in the
+ * diagonal families what a flushed Δ does to the drive, whose own factors u, B, x are the
+ * co-factors' business; mamba3-siso charges its drive's factors here too). By induction
  * magnitude bounds |h_t| and |h'_t| and drift bounds |h'_t − h_t|, since
  * h'_t − h_t = Ā'_t·(h'_{t−1} − h_{t−1}) + (Ā'_t − Ā_t)·h_{t−1} + (x'_t − x_t). The read-out
  * y = g·(Σ_n C_n·h_n + s) moves by at most
@@ -44,8 +45,8 @@ export function anyMayFlush(data: ArrayLike<number> | undefined, below: number):
 }
 
 /**
- * A step Δ = f(dt + bias) under flushes: the largest |Δ'| and the largest |Δ' − Δ| over the
- * variants of dt and bias (each flushed or not; with opposite signs flushing one moves Δ most).
+ * A step Δ = f(dt, bias) and its values under flushes, one per variant of dt and bias (each
+ * flushed or not: with opposite signs, flushing one moves Δ more than flushing both).
  */
 export function stepUnderFlush(dt: number, bias: number, below: number, f: (dt: number, bias: number) => number): { readonly delta: number; readonly variants: readonly number[] } {
   const delta = f(dt, bias);
@@ -74,14 +75,14 @@ export class FlushEnvelope {
     this.readMove = new Float64Array(stateSize);
   }
 
-  /** Starts every state at |h0[offset + n·stride]| (0 without h0), with no drift; returns this. */
-  start(h0: ArrayLike<number> | undefined, offset: number, stride = 1): this {
-    for (let n = 0; n < this.magnitude.length; n++) this.magnitude[n] = h0 === undefined ? 0 : Math.abs(h0[offset + n * stride]);
+  /** Starts every state at |h0[offset + n]| (0 without h0), with no drift; returns this. */
+  start(h0: ArrayLike<number> | undefined, offset: number): this {
+    for (let n = 0; n < this.magnitude.length; n++) this.magnitude[n] = h0 === undefined ? 0 : Math.abs(h0[offset + n]);
     this.drift.fill(0);
     return this;
   }
 
-  /** Advances state n by a decay whose variants reach `reach` in magnitude and move by `decayMove`, and a drive |x| = `drive` moved by `driveMove`. */
+  /** Advances state n by a decay whose variants reach `reach` in magnitude and move by `decayMove`, and a drive of magnitude at most `drive` moved by at most `driveMove`. */
   advance(n: number, reach: number, decayMove: number, drive: number, driveMove: number): void {
     const magnitude = this.magnitude[n];
     this.drift[n] = product(reach, this.drift[n]) + product(decayMove, magnitude) + driveMove;
