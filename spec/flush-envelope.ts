@@ -124,13 +124,18 @@ function product(a: number, b: number): number {
   return a === 0 || b === 0 ? 0 : a * b;
 }
 
-/** The largest |v| and the largest |v − v0| over a factor's variants, v0 its value without flushes. */
+/**
+ * The largest |v| and the largest |v − v0| over a factor's variants, v0 its value without flushes.
+ * Never NaN: an overflowed factor equal to v0 moves nothing (not ∞ − ∞), and a variant that is NaN
+ * (0·∞ where a flush zeroes one factor of an overflowed product) reaches and moves by ∞.
+ */
 export function reachAndMove(v0: number, variants: readonly number[]): { readonly reach: number; readonly move: number } {
   let reach = Math.abs(v0);
   let move = 0;
-  for (const v of variants) {
+  for (const variant of variants) {
+    const v = Number.isNaN(variant) ? Number.POSITIVE_INFINITY : variant;
     reach = Math.max(reach, Math.abs(v));
-    move = Math.max(move, Math.abs(v - v0));
+    if (v !== v0) move = Math.max(move, Number.isNaN(v0) ? Number.POSITIVE_INFINITY : Math.abs(v - v0));
   }
   return { reach, move };
 }

@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { reference } from '../../reference/index.ts';
 import type { AnyProblem, FamilyName, Problem } from '../../spec/families.ts';
 import { toleranceTermsOf } from '../../spec/families/index.ts';
-import { mayFlush } from '../../spec/flush-envelope.ts';
+import { mayFlush, reachAndMove } from '../../spec/flush-envelope.ts';
 import { dimensionsOf } from '../../spec/shapes.ts';
 import type { Tensor } from '../../spec/tensor.ts';
 import { caseArbitrary, problemOfCase } from '../../suite/arbitraries.ts';
@@ -65,6 +65,13 @@ describe('the envelope of flushed multipliers', () => {
     const reversed = movesOf({ ...problem, options: { reverse: true } })!;
     // Reversed, the flushed decay at t = 1 meets the state of t = 2 (1.5): 2^-20·1.5 at t = 1, halved at t = 0.
     expect(Array.from(reversed.h)).toEqual([0.75 * 2 ** -20, 1.5 * 2 ** -20, 0, 0]);
+  });
+
+  it('never makes a NaN move of an overflowed factor', () => {
+    expect(reachAndMove(Infinity, [Infinity, 1])).toEqual({ reach: Infinity, move: Infinity });
+    expect(reachAndMove(Infinity, [Infinity])).toEqual({ reach: Infinity, move: 0 });
+    expect(reachAndMove(2, [Number.NaN, 2])).toEqual({ reach: Infinity, move: Infinity });
+    expect(reachAndMove(0.5, [0.5, 0])).toEqual({ reach: 0.5, move: 0.5 });
   });
 
   it('is absent when no multiplier may flush, and for a declaration that does not flush', () => {
