@@ -1,6 +1,6 @@
 /**
  * Prints, for ssd, selective-scan, lti-ssm, linear-recurrence and mamba3-siso under float16 and bfloat16 storage (float32 arithmetic,
- * subnormals preserved and flushed),
+ * subnormals preserved and flushed) and float32 whose subnormals may flush (webgpu-f32),
  * the sum of every output element's tolerance bound on each of N generated cases, one JSON line per
  * (family, precision): run it before and after a change to the model and divide, to measure how
  * much the change widened the bounds (spec/tolerance.md: δ_A's step input term, rule U's flushed inputs and multipliers).
@@ -20,7 +20,7 @@ const cases = Number(values.cases);
 const seed = Number(values.seed);
 for (const family of ['ssd', 'selective-scan', 'lti-ssm', 'linear-recurrence', 'mamba3-siso'] as FamilyName[]) {
   const drawn = fc.sample(caseArbitrary(family, { maxLength: 300 }), { numRuns: cases, seed });
-  for (const [precision, subnormals] of [['float16', 'preserve'], ['float16', 'flush'], ['bfloat16', 'preserve'], ['bfloat16', 'flush']] as const) {
+  for (const [precision, subnormals] of [['float16', 'preserve'], ['float16', 'flush'], ['bfloat16', 'preserve'], ['bfloat16', 'flush'], ['float32', 'flush']] as const) {
     const declaration: ArithmeticDeclaration = { precision, accumulation: 'float32', subnormals };
     const sums: number[] = [];
     for (const c of drawn) {

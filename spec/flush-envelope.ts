@@ -1,7 +1,8 @@
 /**
  * What flushing the inputs that multiply a state or an output can move a result by (spec/tolerance.md,
  * rule U, narrow storage). A flushing conversion into a narrow storage turns an input under the
- * storage's smallest normal into 0. An additive input loses itself times a bounded co-factor
+ * storage's smallest normal into 0, and a flushing arithmetic may do so with its own subnormal
+ * operands and intermediates (FlushThresholds: a decay exp(Δ·A) under 2^-126). An additive input loses itself times a bounded co-factor
  * (FamilyToleranceTerms.flushCofactors); an input that multiplies the state — a decay or what makes
  * it (Δ, dt, A, their biases), C, the gate z, D — loses itself times |h| or |y|, which no constant
  * per input bounds. The envelope runs beside the recurrence on bounds, one channel of N diagonal
@@ -27,12 +28,22 @@
  * u·depth ≪ 1 of the same magnitudes.
  */
 
+/**
+ * Below what a value may flush to 0: an input (its conversion into a narrow storage, or a flushing
+ * arithmetic's operand), and an intermediate the arithmetic computes (a decay, a step, a gate). 0:
+ * nothing flushes.
+ */
+export interface FlushThresholds {
+  readonly inputs: number;
+  readonly intermediates: number;
+}
+
 /** Whether a conversion that flushes below `below` may turn v into 0: a non-zero v under it. */
 export function mayFlush(v: number, below: number): boolean {
   return v !== 0 && Math.abs(v) < below;
 }
 
-/** The values v may take in storage: itself, and 0 when it may flush. */
+/** The values v may take: itself, and 0 when it may flush below `below`. */
 export function flushVariants(v: number, below: number): readonly number[] {
   return mayFlush(v, below) ? [v, 0] : [v];
 }
@@ -54,6 +65,28 @@ export function stepUnderFlush(dt: number, bias: number, below: number, f: (dt: 
   const variants: number[] = [];
   for (const d of flushVariants(dt, below)) for (const b of flushVariants(bias, below)) variants.push(f(d, b));
   return { delta, variants };
+}
+
+/**
+ * The values a decay exp(Δ·A) may take when Δ is any of `steps` and A may flush as an input, and
+ * the arithmetic may flush the exponent Δ·A (exp(0) = 1) or the decay itself (0) under the
+ * intermediates' threshold.
+ */
+export function decayVariants(steps: readonly number[], a: number, below: FlushThresholds): number[] {
+  const out: number[] = [];
+  for (const step of steps) {
+    for (const factor of flushVariants(a, below.inputs)) {
+      for (const exponent of flushVariants(step * factor, below.intermediates)) {
+        for (const decay of flushVariants(Math.exp(exponent), below.intermediates)) out.push(decay);
+      }
+    }
+  }
+  return out;
+}
+
+/** Whether any element of any output moves: an envelope of all zeros says nothing may flush. */
+export function anyMove(outputs: Readonly<Record<string, Float64Array>>): boolean {
+  return Object.values(outputs).some((moves) => moves.some((m) => m !== 0));
 }
 
 /** The envelope of one channel's N states (see the module's doc). */

@@ -7,6 +7,7 @@
  */
 import type { FamilyName, Problem } from './families.ts';
 import type { Dimensions } from './shapes.ts';
+import type { FlushThresholds } from './flush-envelope.ts';
 
 /** The unit roundoffs a bound is built from. */
 export interface Roundoffs {
@@ -25,6 +26,11 @@ export interface Roundoffs {
    * flush: that storage's smallest normal. 0 when the storage is the arithmetic, or nothing flushes.
    */
   readonly storageFlush: number;
+  /**
+   * The arithmetic's smallest normal when subnormals may flush: its own subnormal operands and
+   * intermediates (an input under it, a decay exp(Δ·A) under it) may become 0. 0 when it preserves them.
+   */
+  readonly arithmeticFlush: number;
 }
 
 /** What a family's channels add to every bound: arrays indexed by channel (batch·dim) or sequence element. */
@@ -70,11 +76,12 @@ export interface FamilyToleranceTerms<F extends FamilyName> {
   flushCofactors?(problem: Problem<F>, dims: Dimensions): Readonly<Record<string, number>>;
   /**
    * Per output (by name, in its layout), what flushing the inputs that multiply a state or an
-   * output — decays and what makes them, C, the gate, D — under `below` can move each element by
-   * (spec/flush-envelope.ts); undefined when none of them holds an element that may flush.
-   * Families without it take those inputs at co-factor 1 (spec/tolerance.md, rule U).
+   * output — decays and what makes them, C, the gate, D — and the intermediates that do (a decay
+   * exp(Δ·A), Δ, a gate) under their thresholds can move each element by (spec/flush-envelope.ts);
+   * undefined when nothing may flush. Families without it take those at co-factor 1
+   * (spec/tolerance.md, rule U).
    */
-  multiplierFlush?(problem: Problem<F>, dims: Dimensions, below: number): Readonly<Record<string, Float64Array>> | undefined;
+  multiplierFlush?(problem: Problem<F>, dims: Dimensions, below: FlushThresholds): Readonly<Record<string, Float64Array>> | undefined;
 }
 
 /** Terms of a family whose decays and inputs carry no error beyond their own rounding and no read-out. */

@@ -12,6 +12,7 @@ import { dimensionsOf, shapeOfAxes, type Dimensions } from '../spec/shapes.ts';
 import { elementCount } from '../spec/tensor.ts';
 import { inputsOf, timeTensorNames } from './transforms.ts';
 import { expAllowance, type ChannelTerms, type Roundoffs } from '../spec/tolerance-terms.ts';
+import type { FlushThresholds } from '../spec/flush-envelope.ts';
 
 // The terms shared with the families' own tolerance files; suite modules have long imported them from here.
 export { expAllowance, type Roundoffs };
@@ -48,7 +49,14 @@ export function roundoffsOf(declaration: ArithmeticDeclaration): Roundoffs {
     output: storage > arithmetic ? storage : 0,
     underflow: underflowUnit(declaration),
     storageFlush: storageIsNarrower(declaration) && declaration.subnormals === 'flush' ? MIN_NORMAL[declaration.precision] : 0,
+    arithmeticFlush: declaration.subnormals === 'flush' ? MIN_NORMAL[arithmeticPrecision(declaration)] : 0,
   };
+}
+
+/** The precision the scan computes in: the accumulation's when it is wider than the storage's. */
+function arithmeticPrecision(declaration: ArithmeticDeclaration): Precision {
+  const accumulation = declaration.accumulation ?? declaration.precision;
+  return UNIT_ROUNDOFF[accumulation] < UNIT_ROUNDOFF[declaration.precision] ? accumulation : declaration.precision;
 }
 
 /** Whether values are stored in a precision narrower than the one they are computed in (float16 storage, float32 accumulation). */
@@ -108,8 +116,14 @@ export function channelModel(problem: AnyProblem, r: Roundoffs): ChannelModel {
   const reverse = directionalOptionNames(problem.family).some((name) => options[name] === true);
   const sequence = descriptorOf(problem.family).outputs.find((o) => o.kind === 'sequence');
   const timeInner = sequence?.axes === undefined ? 1 : elementCount(shapeOfAxes(sequence.axes.slice(sequence.axes.indexOf('length') + 1), dims));
-  const multiplierFlush = r.storageFlush === 0 || r.input === 0 ? undefined : toleranceTermsOf(problem.family).multiplierFlush?.(problem as never, dims, r.storageFlush);
+  const below = flushThresholdsOf(r);
+  const multiplierFlush = below.inputs === 0 ? undefined : toleranceTermsOf(problem.family).multiplierFlush?.(problem as never, dims, below);
   return { ...terms, dims, reverse, readsOut: descriptorOf(problem.family).readsOut, timeInner, inputFlush: inputFlushOf(problem, r), multiplierFlush };
+}
+
+/** Below what inputs and intermediates may flush: a narrow storage's conversions and a flushing arithmetic's own operands and results. */
+export function flushThresholdsOf(r: Roundoffs): FlushThresholds {
+  return { inputs: Math.max(r.input > 0 ? r.storageFlush : 0, r.arithmeticFlush), intermediates: r.arithmeticFlush };
 }
 
 /** ChannelModel.inputFlush: the inputs below the storage's smallest normal, which a flushing conversion turns into 0. */

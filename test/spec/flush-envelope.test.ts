@@ -17,6 +17,8 @@ import { dimensionsOf } from '../../spec/shapes.ts';
 import type { Tensor } from '../../spec/tensor.ts';
 import { caseArbitrary, problemOfCase } from '../../suite/arbitraries.ts';
 import { channelModel, roundoffsOf, type ArithmeticDeclaration } from '../../suite/tolerance.ts';
+import { compareWithReference, type ExpectedOutputs } from '../../suite/compare.ts';
+import { MIN_NORMAL } from '../../spec/precision.ts';
 
 const BELOW = 2 ** -14; // float16's smallest normal
 const RUNS = Number(process.env.FLUSH_ENVELOPE_RUNS ?? 40);
@@ -38,7 +40,8 @@ const distance = (output: string, a: number, b: number): number => {
   return output === 'finalAngleState' ? Math.min(d, 2 * Math.PI - d) : d;
 };
 
-const movesOf = (problem: AnyProblem) => toleranceTermsOf(problem.family).multiplierFlush?.(problem as never, dimensionsOf(problem), BELOW);
+// The reference flushes no intermediate, so the property weighs input flushes alone.
+const movesOf = (problem: AnyProblem) => toleranceTermsOf(problem.family).multiplierFlush?.(problem as never, dimensionsOf(problem), { inputs: BELOW, intermediates: 0 });
 
 /** The problem with its inputs replaced by `replace(name, tensor)` where it returns one. */
 function withInputs(problem: AnyProblem, replace: (name: string, tensor: Tensor) => Tensor | undefined): AnyProblem {
@@ -84,12 +87,14 @@ describe('the envelope of flushed multipliers', () => {
     expect(movesOf(problem)).toBeUndefined();
     expect(mayFlush(0, BELOW)).toBe(false);
     expect(mayFlush(-(2 ** -15), BELOW)).toBe(true);
-    // With a decay under it, only a declaration whose storage conversions flush gets the envelope.
+    // With a decay under it, only a declaration whose storage conversions flush gets the envelope (a
+    // float32 arithmetic that flushes would flush only what lies under 2^-126).
     const small: Problem<'linear-recurrence'> = { ...problem, inputs: { ...problem.inputs, a: { data: Float32Array.from([0.5, 2 ** -15]), shape: [1, 1, 2] } } };
     const envelopeOf = (declaration: ArithmeticDeclaration) => channelModel(small, roundoffsOf(declaration)).multiplierFlush;
     expect(envelopeOf({ precision: 'float16', accumulation: 'float32', subnormals: 'flush' })?.h[1]).toBe(2 ** -15 * 2 ** -30);
     expect(envelopeOf({ precision: 'float16', accumulation: 'float32', subnormals: 'preserve' })).toBeUndefined();
     expect(envelopeOf({ precision: 'float32', subnormals: 'flush' })).toBeUndefined();
+    expect(envelopeOf({ precision: 'float32' })).toBeUndefined();
   });
 
   it.each(Object.keys(MULTIPLIERS))('bounds what flushing any subset of the small multipliers does to the %s reference', (family) => {
@@ -131,5 +136,67 @@ describe('the envelope of flushed multipliers', () => {
     );
     // Not vacuous: the flushes did move outputs.
     expect(movedElements).toBeGreaterThan(100);
+  });
+
+  describe('a float32 arithmetic that flushes its own subnormal operands and intermediates (webgpu-f32)', () => {
+    const FLUSH32: ArithmeticDeclaration = { precision: 'float32', subnormals: 'flush' };
+    const verdicts = (problem: AnyProblem, answer: Record<string, { data: Float32Array; shape: number[] }>) => {
+      const expected = reference(problem) as unknown as ExpectedOutputs;
+      return [compareWithReference(problem, answer, expected, FLUSH32).passed, compareWithReference(problem, answer, expected, { precision: 'float32' }).passed];
+    };
+
+    it('a subnormal decay input flushed under a state of 10^30: passes declared flushing, fails declared preserving', () => {
+      // h = 10^30, then a = 10^-40 (a float32 subnormal) with b = 0: h = 10^-10, which a flushing kernel makes 0.
+      const a = Math.fround(1e-40);
+      const problem: Problem<'linear-recurrence'> = {
+        family: 'linear-recurrence',
+        inputs: { a: { data: Float32Array.from([0, a]), shape: [1, 1, 2] }, b: { data: Float32Array.from([1e30, 0]), shape: [1, 1, 2] } },
+        options: { reverse: false },
+      };
+      const answer = { h: { data: Float32Array.from([1e30, 0]), shape: [1, 1, 2] }, lastState: { data: Float32Array.from([0]), shape: [1, 1] } };
+      expect(verdicts(problem, answer)).toEqual([true, false]);
+    });
+
+    it('a decay exp(Δ·A) = exp(−100), subnormal in float32, flushed under a state of 10^30: passes declared flushing, fails declared preserving', () => {
+      // As Dawn on lavapipe computes exp(−92.4): the kernel's decay is 0, so y = C·h = 0 where the reference has 3.7·10^-14.
+      const problem: Problem<'selective-scan'> = {
+        family: 'selective-scan',
+        inputs: {
+          u: { data: Float32Array.from([0]), shape: [1, 1, 1] },
+          delta: { data: Float32Array.from([1]), shape: [1, 1, 1] },
+          A: { data: Float32Array.from([-100]), shape: [1, 1] },
+          B: { data: Float32Array.from([1]), shape: [1, 1] },
+          C: { data: Float32Array.from([1]), shape: [1, 1] },
+          h0: { data: Float32Array.from([1e30]), shape: [1, 1, 1] },
+        },
+        options: { deltaSoftplus: false },
+      };
+      expect(Math.exp(-100)).toBeLessThan(MIN_NORMAL.float32);
+      const answer = { y: { data: Float32Array.from([0]), shape: [1, 1, 1] }, lastState: { data: Float32Array.from([0]), shape: [1, 1, 1] } };
+      expect(verdicts(problem, answer)).toEqual([true, false]);
+    });
+
+    it('mamba3-siso\'s α = exp(ADT) = exp(−100) flushed under a state of 10^30: passes declared flushing, fails declared preserving', () => {
+      const t = (data: number[], shape: number[]) => ({ data: Float32Array.from(data), shape });
+      const problem: Problem<'mamba3-siso'> = {
+        family: 'mamba3-siso',
+        inputs: {
+          Q: t([1, 0], [1, 1, 1, 2]), K: t([0, 0], [1, 1, 1, 2]), V: t([0], [1, 1, 1, 1]),
+          ADT: t([-100], [1, 1, 1]), DT: t([1], [1, 1, 1]), Trap: t([0], [1, 1, 1]),
+          QBias: t([0, 0], [1, 2]), KBias: t([0, 0], [1, 2]), Angles: t([0], [1, 1, 1, 1]),
+          ssmState: t([1e30, 0], [1, 1, 1, 2]),
+        },
+        options: {},
+      };
+      // S = α·10^30 = 3.7·10^-14 is read out by q̂ = (1, 0); a kernel whose α is 0 returns y = 0 and S = 0.
+      const answer = {
+        y: { data: Float32Array.from([0]), shape: [1, 1, 1, 1] },
+        finalAngleState: { data: Float32Array.from([0]), shape: [1, 1, 1] },
+        finalSsmState: { data: Float32Array.from([0, 0]), shape: [1, 1, 1, 2] },
+        finalKState: { data: Float32Array.from([0, 0]), shape: [1, 1, 2] },
+        finalVState: { data: Float32Array.from([0]), shape: [1, 1, 1] },
+      };
+      expect(verdicts(problem, answer)).toEqual([true, false]);
+    });
   });
 });

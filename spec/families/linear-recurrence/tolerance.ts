@@ -5,7 +5,8 @@ import { latticeExponent, minLattice, plainTerms, sumAbs, type FamilyToleranceTe
 /** The tolerance terms of linear-recurrence. */
 export const linearRecurrenceTolerance: FamilyToleranceTerms<'linear-recurrence'> = {
   // A flushed decay a_t becomes 0: the state loses a_t·h_{t−1} from that step on.
-  multiplierFlush(problem, dims, below) {
+  // The decays are inputs; a product a·h the arithmetic flushes loses under its smallest normal (η).
+  multiplierFlush(problem, dims, { inputs: below }) {
     const { a, b, h0 } = problem.inputs;
     if (!anyMayFlush(a.data, below)) return undefined;
     const { batch, dim, length: L } = dims;

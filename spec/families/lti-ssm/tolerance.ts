@@ -10,7 +10,7 @@ export const ltiSsmTolerance: FamilyToleranceTerms<'lti-ssm'> = {
     return { u: maxAbs(Bbar.data, 0, Bbar.data.length) + (D === undefined ? 0 : maxAbs(D.data, 0, D.data.length)), Bbar: maxAbs(u.data, 0, u.data.length) };
   },
   // A flushed Ā_n becomes 0 (the state keeps only its latest input), a flushed C_n or D drops its term of y.
-  multiplierFlush(problem, dims, below) {
+  multiplierFlush(problem, dims, { inputs: below }) {
     const { Abar, Bbar, C, D, u } = problem.inputs;
     if (!anyMayFlush(Abar.data, below) && !anyMayFlush(C.data, below) && !anyMayFlush(D?.data, below)) return undefined;
     const { batch, dim, length: L, stateSize: N } = dims;

@@ -19,7 +19,7 @@ import { expAllowance, plainTerms, type FamilyToleranceTerms } from '../../toler
 import { chunkedExponentDepth } from '../ssd/tolerance.ts';
 import { siluGateTerms } from '../selective-scan/tolerance.ts';
 import { mamba3SisoSizes, qkHeadOfHead } from './dimensions.ts';
-import { anyMayFlush, flushVariants, FlushEnvelope, mayFlush, reachAndMove } from '../../flush-envelope.ts';
+import { anyMayFlush, anyMove, flushVariants, FlushEnvelope, mayFlush, reachAndMove } from '../../flush-envelope.ts';
 import { silu } from '../selective-scan/discretization.ts';
 import { sigmoid } from './discretization.ts';
 
@@ -48,11 +48,12 @@ export const mamba3SisoTolerance: FamilyToleranceTerms<'mamba3-siso'> = {
   // the angles (every later rotation), Q, K and their biases (q̂ reads S, k̂ drives it), V (the
   // drive and the skip), D, Z, and the four initial states. One envelope per head over its P·N
   // states (spec/flush-envelope.ts); an angle's flushes add up to a drift Θ that turns q̂ and k̂
-  // by at most min(2, Θ) times their pair's norm.
-  multiplierFlush(problem, _dims, below) {
+  // by at most min(2, Θ) times their pair's norm. A flushing arithmetic may also zero α, β, γ, an
+  // increment or the gate when subnormal, and any component of q̂ or k̂ (losing under its threshold).
+  multiplierFlush(problem, _dims, { inputs: below, intermediates }) {
     const { Q, K, V, ADT, DT, Trap, QBias, KBias, Angles, D, Z, angleState, ssmState, kState, vState } = problem.inputs;
     const tensors = [Q, K, V, ADT, DT, Trap, QBias, KBias, Angles, D, Z, angleState, ssmState, kState, vState];
-    if (!tensors.some((tensor) => anyMayFlush(tensor?.data, below))) return undefined;
+    if (intermediates === 0 && !tensors.some((tensor) => anyMayFlush(tensor?.data, below))) return undefined;
     const { batch, length: L, heads: H, headdim: P, groups: G, stateSize: N, angles: A } = mamba3SisoSizes(V, Q, Angles);
     const y = new Float64Array(batch * L * H * P);
     const finalAngleState = new Float64Array(batch * H * A);
@@ -81,15 +82,15 @@ export const mamba3SisoTolerance: FamilyToleranceTerms<'mamba3-siso'> = {
           const at = head * L + t;
           const deltas = flushVariants(DT.data[at], below);
           const lambdas = flushVariants(Trap.data[at], below).map(sigmoid);
-          const alphas = flushVariants(ADT.data[at], below).map(Math.exp);
+          const alphas = flushVariants(ADT.data[at], below).flatMap((a) => flushVariants(Math.exp(a), intermediates));
           const alpha = reachAndMove(Math.exp(ADT.data[at]), alphas);
           const lambda0 = sigmoid(Trap.data[at]);
           const betas: number[] = [];
           const gammas: number[] = [];
           for (const d of deltas) {
             for (const l of lambdas) {
-              gammas.push(l * d);
-              for (const a of alphas) betas.push((1 - l) * d * a);
+              gammas.push(...flushVariants(l * d, intermediates));
+              for (const a of alphas) betas.push(...flushVariants((1 - l) * d * a, intermediates));
             }
           }
           const beta = reachAndMove((1 - lambda0) * DT.data[at] * Math.exp(ADT.data[at]), betas);
@@ -97,7 +98,7 @@ export const mamba3SisoTolerance: FamilyToleranceTerms<'mamba3-siso'> = {
           for (let i = 0; i < A; i++) {
             const angle = Angles.data[((b * L + t) * H + h) * A + i];
             const increment = Math.tanh(angle) * Math.PI * DT.data[at];
-            const variants = flushVariants(angle, below).flatMap((a) => deltas.map((d) => Math.tanh(a) * Math.PI * d));
+            const variants = flushVariants(angle, below).flatMap((a) => deltas.flatMap((d) => flushVariants(Math.tanh(a) * Math.PI * d, intermediates)));
             angleDrift[i] += reachAndMove(increment, variants).move;
           }
           const qkOffset = ((b * L + t) * G + qkHeadOfHead(h, H, G)) * N;
@@ -112,7 +113,7 @@ export const mamba3SisoTolerance: FamilyToleranceTerms<'mamba3-siso'> = {
               const norm = Math.hypot(s0 + b0, s1 + b1);
               const moved = Math.hypot(sumMove(s0, b0, below), sumMove(s1, b1, below));
               magnitude[2 * j] = magnitude[2 * j + 1] = norm + moved;
-              move[2 * j] = move[2 * j + 1] = moved + turn * norm;
+              move[2 * j] = move[2 * j + 1] = moved + turn * norm + intermediates;
             }
           }
           const vOffset = ((b * L + t) * H + h) * P;
@@ -132,7 +133,7 @@ export const mamba3SisoTolerance: FamilyToleranceTerms<'mamba3-siso'> = {
             const skip = Math.abs(skipFactor * v);
             const skipMove = mayFlush(skipFactor, below) || mayFlush(v, below) ? skip : 0;
             const gate = Z === undefined ? 1 : silu(Z.data[vOffset + p]);
-            const gateMove = Z !== undefined && mayFlush(Z.data[vOffset + p], below) ? Math.abs(gate) : 0;
+            const gateMove = Z !== undefined && (mayFlush(Z.data[vOffset + p], below) || mayFlush(gate, intermediates)) ? Math.abs(gate) : 0;
             y[vOffset + p] = envelope.readoutMoveOf(qMagnitude, qMove, p * N, N, skip, skipMove, gate, gateMove);
             vPrevMagnitude[p] = vMagnitude;
             vPrevMove[p] = vMove;
@@ -146,7 +147,8 @@ export const mamba3SisoTolerance: FamilyToleranceTerms<'mamba3-siso'> = {
         finalVState.set(vPrevMove, head * P);
       }
     }
-    return { y, finalAngleState, finalSsmState, finalKState, finalVState };
+    const moves = { y, finalAngleState, finalSsmState, finalKState, finalVState };
+    return anyMove(moves) ? moves : undefined;
   },
   channelTerms(problem, _dims, r) {
     const { Q, V, ADT, DT, Trap, QBias, Angles, Z, angleState } = problem.inputs;

@@ -8,7 +8,7 @@ import { projectionIndex, projectionLayout } from '../../shapes.ts';
 import type { Tensor } from '../../tensor.ts';
 import { expAllowance, geometricSum, l2Norm, maxAbs, plainTerms, stepInputError, type ChannelTerms, type FamilyToleranceTerms, type Roundoffs } from '../../tolerance-terms.ts';
 import { effectiveDelta, silu } from './discretization.ts';
-import { anyMayFlush, flushVariants, FlushEnvelope, mayFlush, reachAndMove, stepUnderFlush } from '../../flush-envelope.ts';
+import { anyMayFlush, anyMove, decayVariants, FlushEnvelope, mayFlush, reachAndMove, stepUnderFlush } from '../../flush-envelope.ts';
 
 /** The gate silu(z)'s terms, per element of z: its relative error in units of u and its magnitude; both absent without z. */
 export function siluGateTerms(z: Tensor | undefined, r: Roundoffs): Pick<ChannelTerms, 'gateError' | 'gateMagnitude'> {
@@ -37,9 +37,11 @@ export const selectiveScanTolerance: FamilyToleranceTerms<'selective-scan'> = {
     return { u: maxDelta * maxAbs(B.data, 0, B.data.length) + (D === undefined ? 0 : maxAbs(D.data, 0, D.data.length)), B: maxDelta * maxAbs(u.data, 0, u.data.length) };
   },
   // Δ' (delta, deltaBias) and A make the decay exp(Δ'·A) and Δ' the drive; C, D and z multiply the read-out.
-  multiplierFlush(problem, dims, below) {
+  // A flushing arithmetic may also zero Δ', the exponent Δ'·A, the decay or the gate when they are subnormal.
+  multiplierFlush(problem, dims, thresholds) {
     const { u, delta, A, B, C, D, z, deltaBias, h0, seqIdx } = problem.inputs;
-    if (![delta, A, C, D, z, deltaBias].some((tensor) => anyMayFlush(tensor?.data, below))) return undefined;
+    const { inputs: below, intermediates } = thresholds;
+    if (intermediates === 0 && ![delta, A, C, D, z, deltaBias].some((tensor) => anyMayFlush(tensor?.data, below))) return undefined;
     const softplus = problem.options.deltaSoftplus;
     const { batch, dim, length: L, stateSize: N } = dims;
     const layoutB = projectionLayout(B.shape);
@@ -54,17 +56,19 @@ export const selectiveScanTolerance: FamilyToleranceTerms<'selective-scan'> = {
         for (let t = 0; t < L; t++) {
           const i = (b * dim + d) * L + t;
           const step = stepUnderFlush(delta.data[i], deltaBias?.data[d] ?? 0, below, stepOf);
+          const steps = mayFlush(step.delta, intermediates) ? [...step.variants, 0] : step.variants;
           const reset = seqIdx !== undefined && t > 0 && seqIdx.data[b * L + t] !== seqIdx.data[b * L + t - 1];
-          const deltaMove = reachAndMove(step.delta, step.variants).move;
+          const deltaMove = reachAndMove(step.delta, steps).move;
           for (let n = 0; n < N; n++) {
             const a = A.data[d * N + n];
             const drive = Math.abs(B.data[projectionIndex(layoutB, dims, b, d, n, t)] * u.data[i]);
-            const decay0 = reset ? 0 : Math.exp(step.delta * a);
+            const exponent = step.delta * a;
+            const decay0 = reset ? 0 : Math.exp(exponent);
             // Most (t, n) have nothing to flush in their decay: no variants to weigh.
             const decay =
-              reset || (step.variants.length === 1 && !mayFlush(a, below))
+              reset || (steps.length === 1 && !mayFlush(a, below) && !mayFlush(exponent, intermediates) && !mayFlush(decay0, intermediates))
                 ? { reach: decay0, move: 0 }
-                : reachAndMove(decay0, step.variants.flatMap((s) => flushVariants(a, below).map((av) => Math.exp(s * av))));
+                : reachAndMove(decay0, decayVariants(steps, a, thresholds));
             envelope.advance(n, decay.reach, decay.move, Math.abs(step.delta) * drive, deltaMove * drive);
           }
           const skipFactor = D?.data[d] ?? 0;
@@ -72,12 +76,13 @@ export const selectiveScanTolerance: FamilyToleranceTerms<'selective-scan'> = {
           const gate = z === undefined ? 1 : silu(z.data[i]);
           const cOffset = projectionIndex(layoutC, dims, b, d, 0, t);
           const cStride = projectionIndex(layoutC, dims, b, d, 1, t) - cOffset;
-          y[i] = envelope.readoutMove(C.data, cOffset, cStride, below, skip, mayFlush(skipFactor, below) ? Math.abs(skip) : 0, gate, z !== undefined && mayFlush(z.data[i], below) ? Math.abs(gate) : 0);
+          const gateMove = z !== undefined && (mayFlush(z.data[i], below) || mayFlush(gate, intermediates)) ? Math.abs(gate) : 0;
+          y[i] = envelope.readoutMove(C.data, cOffset, cStride, below, skip, mayFlush(skipFactor, below) ? Math.abs(skip) : 0, gate, gateMove);
         }
         lastState.set(envelope.drift, (b * dim + d) * N);
       }
     }
-    return { y, lastState };
+    return anyMove({ y, lastState }) ? { y, lastState } : undefined;
   },
   channelTerms(problem, dims, r) {
     const { u, delta, A, B, C, D, z, deltaBias, h0 } = problem.inputs;

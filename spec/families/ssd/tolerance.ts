@@ -10,7 +10,7 @@ import { expAllowance, maxAbs, plainTerms, stepInputError, type FamilyToleranceT
 import { groupOfHead, ssdSizes } from './dimensions.ts';
 import { siluGateTerms } from '../selective-scan/tolerance.ts';
 import { dtLimits, effectiveDt, silu } from './discretization.ts';
-import { anyMayFlush, flushVariants, FlushEnvelope, mayFlush, reachAndMove, stepUnderFlush } from '../../flush-envelope.ts';
+import { anyMayFlush, anyMove, decayVariants, flushVariants, FlushEnvelope, mayFlush, reachAndMove, stepUnderFlush } from '../../flush-envelope.ts';
 
 /**
  * κ(L), the exponent error of one chunked decay per step it spans, in units of u·Σ|Δ·A| (rule M):
@@ -40,9 +40,11 @@ export const ssdTolerance: FamilyToleranceTerms<'ssd'> = {
     return { x: maxDelta * maxAbs(B.data, 0, B.data.length) + (D === undefined ? 0 : maxAbs(D.data, 0, D.data.length)), B: maxDelta * maxAbs(x.data, 0, x.data.length) };
   },
   // Δ (dt, dtBias, dtLimit) and A_h make the decay exp(Δ·A_h) and Δ the drive; C, D and z multiply the read-out.
-  multiplierFlush(problem, _dims, below) {
+  // A flushing arithmetic may also zero Δ, the exponent Δ·A_h, the decay or the gate when they are subnormal.
+  multiplierFlush(problem, _dims, thresholds) {
     const { x, dt, A, B, C, D, z, dtBias, dtLimit, initialStates, seqIdx } = problem.inputs;
-    if (![dt, A, C, D, z, dtBias, dtLimit].some((tensor) => anyMayFlush(tensor?.data, below))) return undefined;
+    const { inputs: below, intermediates } = thresholds;
+    if (intermediates === 0 && ![dt, A, C, D, z, dtBias, dtLimit].some((tensor) => anyMayFlush(tensor?.data, below))) return undefined;
     const softplus = problem.options.dtSoftplus;
     const { batch, length: L, heads: H, headdim: P, groups: G, stateSize: N } = ssdSizes(x, B);
     const { lo, hi } = dtLimits(dtLimit?.data);
@@ -61,11 +63,12 @@ export const ssdTolerance: FamilyToleranceTerms<'ssd'> = {
         const bias = dtBias?.data[h] ?? 0;
         for (let t = 0; t < L; t++) {
           const raw = dt.data[(b * L + t) * H + h];
-          const variants = limits.flatMap(([l, u]) => stepUnderFlush(raw, bias, below, (v, w) => effectiveDt(v, w, softplus, l, u)).variants);
           steps[t] = effectiveDt(raw, bias, softplus, lo, hi);
+          const variants = limits.flatMap(([l, u]) => stepUnderFlush(raw, bias, below, (v, w) => effectiveDt(v, w, softplus, l, u)).variants);
+          if (mayFlush(steps[t], intermediates)) variants.push(0);
           stepMove[t] = reachAndMove(steps[t], variants).move;
           const reset = seqIdx !== undefined && t > 0 && seqIdx.data[b * L + t] !== seqIdx.data[b * L + t - 1];
-          const decay = reachAndMove(reset ? 0 : Math.exp(steps[t] * A.data[h]), reset ? [] : variants.flatMap((s) => flushVariants(A.data[h], below).map((a) => Math.exp(s * a))));
+          const decay = reachAndMove(reset ? 0 : Math.exp(steps[t] * A.data[h]), reset ? [] : decayVariants(variants, A.data[h], thresholds));
           reach[t] = decay.reach;
           decayMove[t] = decay.move;
         }
@@ -83,13 +86,14 @@ export const ssdTolerance: FamilyToleranceTerms<'ssd'> = {
             const skipFactor = D === undefined ? 0 : D.data[dPerChannel ? h * P + p : h];
             const skip = skipFactor * x.data[xIndex];
             const gate = z === undefined ? 1 : silu(z.data[xIndex]);
-            y[xIndex] = envelope.readoutMove(C.data, bcOffset, 1, below, skip, mayFlush(skipFactor, below) ? Math.abs(skip) : 0, gate, z !== undefined && mayFlush(z.data[xIndex], below) ? Math.abs(gate) : 0);
+            const gateMove = z !== undefined && (mayFlush(z.data[xIndex], below) || mayFlush(gate, intermediates)) ? Math.abs(gate) : 0;
+            y[xIndex] = envelope.readoutMove(C.data, bcOffset, 1, below, skip, mayFlush(skipFactor, below) ? Math.abs(skip) : 0, gate, gateMove);
           }
           finalStates.set(envelope.drift, stateOffset);
         }
       }
     }
-    return { y, finalStates };
+    return anyMove({ y, finalStates }) ? { y, finalStates } : undefined;
   },
   channelTerms(problem, _dims, r) {
     const { x, dt, A, B, C, z, dtBias, dtLimit } = problem.inputs;
