@@ -94,8 +94,8 @@ export interface ChannelModel extends ChannelTerms {
   /** What the inputs' conversions into a narrower storage can lose to a flush (inputFlushOf); zeros when nothing is converted or flushes. */
   readonly inputFlush: InputFlush;
   /**
-   * Per output, what flushing the inputs that multiply a state or an output can move each element
-   * by (FamilyToleranceTerms.multiplierFlush); undefined when nothing flushes or none may.
+   * Per output, what flushing the inputs and intermediates that multiply a state or an output can
+   * move each element by (FamilyToleranceTerms.multiplierFlush); undefined when nothing flushes or none may.
    */
   readonly multiplierFlush?: Readonly<Record<string, Float64Array>>;
 }
