@@ -25,6 +25,8 @@ export interface TfjsBackend {
   readonly ltiSsm: LtiSsmMethod;
   /** Known inaccuracies or bugs of tfjs's kernels on this backend, declared to the suite. */
   readonly expectedFailures?: readonly ExpectedFailure[];
+  /** 'flush' when the backend's kernels may flush float32 subnormals to zero (WGSL allows it; Dawn on lavapipe does). */
+  readonly subnormals?: 'flush';
   /** Families whose vjp this backend cannot run or runs wrong (a kernel tfjs's gradients need is missing or buggy), and why: they get no vjp. */
   readonly vjpUnsupported?: { readonly families: readonly FamilyName[]; readonly why: string };
   /** Makes the backend registered and usable; throws ImplementationUnavailableError when this machine cannot run it. */

@@ -175,6 +175,7 @@ export function createTfjsImplementation(backend: TfjsBackend): ScanImplementati
   return {
     name,
     precision: 'float32',
+    ...(backend.subnormals === 'flush' && { subnormals: 'flush' as const }),
     description: `${backend.description}${method.kind === 'scan' ? ` (${method.why})` : ''}`,
     expectedFailures: backend.expectedFailures ?? [],
     families: {

@@ -12,6 +12,8 @@ import { validateOutputs } from '../../../spec/validate.ts';
 import implementations from '../../../implementations/tfjs/index.ts';
 import { dawnInstance } from '../../../implementations/webgpu/dawn.ts';
 import { AWKWARD_LENGTHS, errorInBounds, problemsAtLength, stepErrors, tensorSource } from './problems.ts';
+import { planCells } from '../../../suite/cells.ts';
+import { runCell } from '../../../suite/runner.ts';
 
 const webgpu = implementations.find((i) => i.name === 'tfjs-webgpu') as ScanImplementation;
 const cpu = implementations.find((i) => i.name === 'tfjs-cpu') as ScanImplementation;
@@ -149,5 +151,22 @@ describe.skipIf(skip)(`tfjs-webgpu${skip ? ` (skipped: ${unavailable}; set REQUI
     expect(b).toEqual(cpuAlone);
     expect(c).toEqual(webgpuAlone);
     expect(webgpuAlone).not.toEqual(cpuAlone);
+  });
+});
+
+describe('tfjs-webgpu declares that subnormals may flush (deep sweep of cdb36e8, seed 1)', () => {
+  // Dawn returned 0 for the selective-scan gradient vjp.h0[0, 0, 0] = -2.3463e-42, a float32
+  // subnormal, where a preserving declaration allowed 4.4e-44.
+  it('in its declaration', () => {
+    expect(webgpu.subnormals).toBe('flush');
+    expect(cpu.subnormals).toBeUndefined();
+  });
+  it.skipIf(skip)(`passes the selective-scan vjp and vjp-state-passing case it failed${skip ? ` (skipped: ${unavailable})` : ''}`, async () => {
+    for (const property of ['vjp', 'vjp-state-passing'] as const) {
+      const [plan] = planCells(webgpu, 'selective-scan', property);
+      const cell = await runCell(webgpu, plan, { seed: 1, path: '120:1:2:1:1:1:1:3:2:3:4:4:7:7:4:7:7:6:6:7:7:6:7:8:3:5:14:6:6:6', maxLength: 4096 }, []);
+      expect(cell.runs).toBeGreaterThan(0);
+      expect(cell.outcome, cell.reason).toBe('pass');
+    }
   });
 });
