@@ -157,6 +157,13 @@ describe.skipIf(skip)(`tfjs-webgpu${skip ? ` (skipped: ${unavailable}; set REQUI
 describe('tfjs-webgpu declares that subnormals may flush (deep sweep of cdb36e8, seed 1)', () => {
   // Dawn returned 0 for the selective-scan gradient vjp.h0[0, 0, 0] = -2.3463e-42, a float32
   // subnormal, where a preserving declaration allowed 4.4e-44.
+  // The describe above disposes the backend after its tests: start it again for these.
+  beforeAll(async () => {
+    if (!skip) await webgpu.setup!();
+  });
+  afterAll(async () => {
+    if (!skip) await webgpu.dispose?.();
+  });
   it('in its declaration', () => {
     expect(webgpu.subnormals).toBe('flush');
     expect(cpu.subnormals).toBeUndefined();
