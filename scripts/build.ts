@@ -18,7 +18,9 @@ const dist = path.join(root, 'dist');
 await rm(dist, { recursive: true, force: true });
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 process.stderr.write('build: compiling with tsconfig.build.json…\n');
-const compiled = spawnSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+// Emit only: `npm test` type-checks the same sources first (tsc --noEmit -p tsconfig.json, tests
+// included); --noCheck writes the same files (compared with diff -r) in less time.
+const compiled = spawnSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json'), '--noCheck'], { stdio: 'inherit' });
 if (compiled.status !== 0) {
   process.stderr.write(`build: tsc failed (exit ${compiled.status ?? compiled.signal})\n`);
   process.exit(1);

@@ -35,9 +35,9 @@ function withoutJobs(argv: readonly string[]): string[] {
 export function cliEntry(): { module: string; execArgv: string[] } {
   const here = fileURLToPath(import.meta.url);
   const module = path.join(path.dirname(here), `cli${path.extname(here)}`);
-  // Every child runs through tsx's loader, resolved from this package (not from the folder the user
-  // is in), as bin/scan-conformance.js registers it in the parent: the user's implementation module
-  // may be TypeScript (--impl ./my-impl.ts) even where the CLI itself is the compiled dist/.
+  // The source CLI runs through tsx's loader, resolved from this package (not from the folder the
+  // user is in); the compiled one registers it itself when a user's module is TypeScript.
+  if (path.extname(here) !== '.ts') return { module, execArgv: [] };
   const loader = path.join(path.dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist', 'loader.mjs');
   return { module, execArgv: ['--import', pathToFileURL(loader).href] };
 }
