@@ -8,30 +8,12 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ScanImplementation } from '../spec/implementation.ts';
 import { ImplementationModuleError, assertUniqueNames, implementationsOfModule } from './implementation-module.ts';
+import { ensureTypeScriptLoader } from './typescript-loader.ts';
 
 export { ImplementationModuleError, assertUniqueNames, implementationsOfModule };
 
 /** The implementations/ folder of this package. */
 export const IMPLEMENTATIONS_DIR = fileURLToPath(new URL('../implementations/', import.meta.url));
-
-/** The folder of this package's own modules (the source tree, or dist/ when compiled). */
-const PACKAGE_DIR = fileURLToPath(new URL('../', import.meta.url));
-
-let typeScriptLoaderRegistered = false;
-
-/**
- * Lets a user's module be TypeScript, or import TypeScript, before it is first imported (Node caches
- * a failed import). Only the compiled package needs it (the source runs under tsx or vitest already),
- * and only for modules outside it: every module loaded through tsx's hooks costs a round trip to its
- * loader thread, a large part of the compiled CLI's start when all its own modules went through them.
- */
-async function ensureTypeScriptLoader(file: string): Promise<void> {
-  const within = path.relative(PACKAGE_DIR, file);
-  const ours = within !== '' && !within.startsWith('..') && !path.isAbsolute(within);
-  if (typeScriptLoaderRegistered || ours || !import.meta.url.endsWith('.js')) return;
-  (await import('tsx/esm/api')).register();
-  typeScriptLoaderRegistered = true;
-}
 
 /** Loads the implementations of a module file (TypeScript or JavaScript) given by path. */
 export async function loadImplementationModule(modulePath: string): Promise<ScanImplementation[]> {

@@ -205,6 +205,16 @@ describe.skipIf(!ENABLED)(`the packed package in a fresh project${ENABLED ? '' :
     expect(report.settings.fixtureFolders).toEqual([path.join(project, 'node_modules/scan-conformance/dist/fixtures')]);
   }, LONG);
 
+  it("the README's example module as TypeScript in a CommonJS project (npm init's default, no \"type\": \"module\") loads as the ES module it is", async () => {
+    const folder = path.join(project, 'commonjs');
+    await mkdir(folder);
+    await writeFile(path.join(folder, 'package.json'), '{ "type": "commonjs" }\n');
+    await copyFile(path.join(project, 'examples/my-implementation.ts'), path.join(folder, 'my-implementation.ts'));
+    const result = run(NPX, ['scan-conformance', 'check', '--impl', './my-implementation.ts', '--family', 'linear-recurrence', '--property', 'conformance', '--runs', '4', '--no-fixtures', '--out', 'reports'], folder);
+    expect(result.status, describeRun(result)).toBe(0);
+    expect(result.stdout).toMatch(/1 implementation, 1 cell: 1 pass/);
+  }, LONG);
+
   it('README: npx scan-conformance sweep --impl ./examples/my-implementation.ts runs deep checks per seed from the installed package', async () => {
     const command = readmeCommand('npx scan-conformance sweep --impl ./examples/my-implementation.ts');
     // The README's sweep, narrowed to one cheap cell on two seeds (the later flags win).
