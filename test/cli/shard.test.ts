@@ -15,8 +15,8 @@ import { mergeFixtureParts } from '../../suite/shard-merge.ts';
 import { planShards, slicesOfShard } from '../../suite/shard-plan.ts';
 import { ROOT, runCli } from './run-cli.ts';
 
-/** A small, fast selection with fixtures cells (split by case) and generated properties. */
-const SELECTION = ['--only', 'sequential-f32', '--family', 'prefix-sum', '--family', 'linear-recurrence', '--property', 'fixtures', '--property', 'conformance', '--property', 'vjp'];
+/** A small, fast selection with fixtures cells (split by case) and generated properties (20 cases each). */
+const SELECTION = ['--only', 'sequential-f32', '--family', 'prefix-sum', '--family', 'linear-recurrence', '--property', 'fixtures', '--property', 'conformance', '--property', 'vjp', '--runs', '20'];
 
 /** A report without what differs from one run to the next of the same cells (times, date, machine). */
 function content(report: ConformanceReport): unknown {
@@ -30,12 +30,19 @@ async function readReport(file: string): Promise<ConformanceReport> {
 const temporary = await mkdtemp(path.join(os.tmpdir(), 'scan-conformance-shard-test-'));
 const at = (...parts: string[]) => path.join(temporary, ...parts);
 
+let unsharded: ReturnType<typeof runCli> | undefined;
+/** The selection run whole in one process (--jobs 1), once for every test that compares with it. */
+function wholeRun(): ReturnType<typeof runCli> {
+  unsharded ??= runCli(['check', ...SELECTION, '--jobs', '1', '--out', at('whole')]);
+  return unsharded;
+}
+
 describe('check --shard and merge', () => {
   const shardFiles = [1, 2, 3].map((i) => at(`shard-${i}`, 'report.json'));
   let whole: ConformanceReport;
 
   it('the merge of three shards is the unsharded run, cell for cell, with its verdict and exit code', async () => {
-    const single = await runCli(['check', ...SELECTION, '--jobs', '1', '--out', at('whole')]);
+    const single = await wholeRun();
     expect(single.code, single.stderr).toBe(0);
     whole = await readReport(at('whole', 'report.json'));
     expect(whole.shard).toBeUndefined();
@@ -161,10 +168,10 @@ describe('fixtures cell parts', () => {
 
 describe('check --jobs', () => {
   it('--jobs 2 gives the report of --jobs 1', async () => {
-    const one = await runCli(['check', ...SELECTION, '--jobs', '1', '--out', at('jobs-1')]);
+    const one = await wholeRun();
     const two = await runCli(['check', ...SELECTION, '--jobs', '2', '--out', at('jobs-2')]);
     expect(two.code, two.stderr).toBe(one.code);
-    expect(content(await readReport(at('jobs-2', 'report.json')))).toEqual(content(await readReport(at('jobs-1', 'report.json'))));
+    expect(content(await readReport(at('jobs-2', 'report.json')))).toEqual(content(await readReport(at('whole', 'report.json'))));
     expect(two.stdout.split('\n').at(-2)).toBe(one.stdout.split('\n').at(-2));
     // Progress from both children, one line per unit.
     expect(two.stderr).toMatch(/\[\d+\/\d+\] sequential-f32 · prefix-sum · fixtures: pass/);

@@ -4,7 +4,6 @@
  * fail every property, a wrong-shaped answer is an invalid output with every mismatch, and a
  * thrown error keeps its stack in report.json.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,7 +21,7 @@ import { disallowedNonFinite } from '../../suite/pipeline.ts';
 import type { ConformanceReport } from '../../suite/results.ts';
 import { declarationOf, runImplementation } from '../../suite/runner.ts';
 import { describeConformance } from '../../suite/vitest.ts';
-import { ROOT, runCli } from '../cli/run-cli.ts';
+import { runCli } from '../cli/run-cli.ts';
 
 const TINY = ['--family', 'prefix-sum', '--property', 'conformance', '--property', 'zero-input', '--runs', '3', '--no-fixtures', '--max-length', '32'];
 
@@ -71,12 +70,9 @@ describe('an invalid implementation is a named error, exit 2, through the real C
     ],
   ])('%s', async (_, name, source, message) => {
     const file = await moduleFile(name, `export default ${source};\n`);
-    const result = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/cli.ts'), 'check', '--impl', file, ...TINY, '--out', path.join(dir, 'never')], {
-      cwd: ROOT,
-      encoding: 'utf8',
-    });
+    const result = await runCli(['check', '--impl', file, ...TINY, '--out', path.join(dir, 'never')]);
     expect(result.stderr).toMatch(message);
-    expect(result.status).toBe(2);
+    expect(result.code).toBe(2);
   });
 
   it('lists every problem at once, expectedFailures included', async () => {
