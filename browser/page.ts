@@ -22,6 +22,13 @@ import { fixtureSourceFromUrl } from './http-fixtures.ts';
 import { NAVIGATOR_GPU } from './navigator-gpu.ts';
 import { encodeReport, type PageConfig } from './page-config.ts';
 
+// What a module for the page imports from 'scan-conformance' (the page's import map names this
+// bundle): the spec's definitions and errors, the reference, the implementation check. One module
+// instance with the page's, so an ImplementationDeclinedError a module throws is the suite's own.
+export * from '../spec/index.ts';
+export { reference, referenceStep } from '../reference/index.ts';
+export { InvalidImplementationError, validateImplementation } from '../suite/implementation-check.ts';
+
 /** The page's elements, by id (page.html). */
 function element(id: string): HTMLElement {
   const found = document.getElementById(id);
@@ -75,7 +82,7 @@ async function implementationsOf(config: PageConfig): Promise<{ runnable: ScanIm
         if (module.replayTarget !== undefined) targets.set(implementation, module.replayTarget);
       }
     } catch (error) {
-      failed.push(crashedReport({ name: module.given, precision: 'float32' }, `the module failed to load in the browser (${module.url}): ${errorMessage(error)}; a module for the page imports nothing from Node (node:…, packages by bare name), and the browser console says which import failed`));
+      failed.push(crashedReport({ name: module.given, precision: 'float32' }, `the module failed to load in the browser (${module.url}): ${errorMessage(error)}; a module for the page imports nothing from Node (node:…, packages by bare name other than scan-conformance), and the browser console says which import failed`));
     }
   }
   assertUniqueNames(runnable);

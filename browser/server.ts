@@ -28,6 +28,8 @@ body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin:
 #cells li[data-outcome="fail"], #cells li[data-outcome="error"], #cells li[data-outcome="unexpected-pass"] { color: #b31d28; }
 progress { width: 100%; }
 </style>
+<!-- A module for the page imports 'scan-conformance' by name, as in Node: this bundle, whose classes the suite knows. -->
+<script type="importmap">{ "imports": { "scan-conformance": "/page-bundle.js" } }</script>
 <!-- A page script that fails to load cannot say so itself: the command would wait for a report that never comes. -->
 <script type="module" src="/page-bundle.js" onerror="fetch('/failure', { method: 'POST', body: 'the page script /page-bundle.js failed to load' })"></script>
 </head>

@@ -99,6 +99,20 @@ describe('scan-conformance browser --headless', () => {
     expect(stderr).toContain('browser/wrong-first-step · linear-recurrence · conformance: fail');
   }, 120_000);
 
+  it.skipIf(unavailable !== undefined)(`a module that imports from 'scan-conformance' by name gets the page's own classes: its thrown ImplementationDeclinedError declines${label}`, async () => {
+    const { code, report, stderr } = await run(['--implementation', path.join(ROOT, 'test/browser/modules/imports-the-package.js'), '--family', 'linear-recurrence', '--property', 'fixtures', '--property', 'conformance']);
+    expect(code, stderr).toBe(0);
+    const [module] = report.implementations;
+    expect(module).toMatchObject({ name: 'browser/imports-the-package', status: 'ok' });
+    for (const property of ['fixtures', 'conformance']) {
+      const cell = module.cells.find((c) => c.property === property);
+      expect(cell?.outcome, property).toBe('pass');
+      expect(cell?.runs, property).toBeGreaterThan(0);
+      // The reverse problems, declined by the thrown error rather than failed as a kernel error.
+      expect(cell?.declined, property).toBeGreaterThan(0);
+    }
+  }, 120_000);
+
   it.skipIf(unavailable !== undefined)(`ran a bundle with no node: import and none of the suite's Node bindings${label}`, async () => {
     const meta = JSON.parse(await readFile((await pageScript()).replace(/\.js$/, '.meta.json'), 'utf8')) as { inputs: Record<string, { imports: { path: string; original?: string }[] }> };
     const inputs = Object.keys(meta.inputs);
