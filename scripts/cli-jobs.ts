@@ -36,7 +36,7 @@ export function cliEntry(): { module: string; execArgv: string[] } {
   const here = fileURLToPath(import.meta.url);
   const module = path.join(path.dirname(here), `cli${path.extname(here)}`);
   // The source CLI runs through tsx's loader, resolved from this package (not from the folder the
-  // user is in); the compiled one registers it itself when a user's module is TypeScript.
+  // user is in); the compiled one registers it itself before it imports a user's module.
   if (path.extname(here) !== '.ts') return { module, execArgv: [] };
   const loader = path.join(path.dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist', 'loader.mjs');
   return { module, execArgv: ['--import', pathToFileURL(loader).href] };
