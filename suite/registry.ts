@@ -21,8 +21,28 @@ export async function loadImplementationModule(modulePath: string): Promise<Scan
   const info = await stat(absolute).catch(() => undefined);
   if (!info?.isFile()) throw new ImplementationModuleError(`--impl ${modulePath}: expected a module file, found none at ${absolute}`);
   await ensureTypeScriptLoader(absolute);
-  const namespace = (await import(pathToFileURL(absolute).href)) as Record<string, unknown>;
+  let namespace: Record<string, unknown>;
+  try {
+    namespace = (await import(pathToFileURL(absolute).href)) as Record<string, unknown>;
+  } catch (error) {
+    throw withModuleFormatHint(error, absolute);
+  }
   return implementationsOfModule(namespace, modulePath);
+}
+
+/** Node's messages when ES module syntax is loaded as CommonJS. */
+const LOADED_AS_COMMONJS = /Cannot use import statement outside a module|Unexpected token 'export'/;
+
+/**
+ * The error of a JavaScript module with import/export in a CommonJS package, with what to do (Node
+ * says it only in a separate warning); any other error as it came.
+ */
+export function withModuleFormatHint(error: unknown, file: string): unknown {
+  if (!(error instanceof SyntaxError) || !LOADED_AS_COMMONJS.test(error.message) || !/\.c?js$/.test(file)) return error;
+  return new SyntaxError(
+    `${error.message} (${path.basename(file)} loaded as CommonJS: its package.json has no "type": "module"; name it .mjs, or set "type": "module", or write it in TypeScript, which loads as an ES module here)`,
+    { cause: error },
+  );
 }
 
 /**
