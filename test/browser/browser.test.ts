@@ -2,7 +2,9 @@
  * `scan-conformance browser --headless` end to end, in headless Chromium (Debian's `chromium`,
  * driven by playwright-core) on WebGPU through SwiftShader: the shipped webgpu-f32 passes its
  * prefix-sum and linear-recurrence fixtures, conformance and step cells, and the report names the
- * SwiftShader adapter; a deliberately wrong WGSL kernel (test/browser/modules/wrong-first-step.js)
+ * SwiftShader adapter, and beside it a module that imports 'scan-conformance' by name
+ * (test/browser/modules/imports-the-package.js) gets the page's own classes, its thrown
+ * ImplementationDeclinedError counted as declines; a deliberately wrong WGSL kernel (test/browser/modules/wrong-first-step.js)
  * fails, its counterexample shown in the page and in report.json; the page's screenshot goes to
  * reports/browser-report.png, or with UPDATE_SCREENSHOT=1 to docs/browser-report.png (the README shows it). The bundle the page ran has no node: import.
  * Without Chromium the tests are skipped with the reason shown, unless REQUIRE_CHROMIUM=1 (CI).
@@ -55,14 +57,24 @@ describe('scan-conformance browser --headless', () => {
     throw new Error(`REQUIRE_CHROMIUM=1 but ${unavailable}`);
   });
 
-  it.skipIf(unavailable !== undefined)(`passes the shipped webgpu-f32 on SwiftShader, and names the adapter${label}`, async () => {
+  it.skipIf(unavailable !== undefined)(`passes the shipped webgpu-f32 on SwiftShader, and names the adapter; a module importing 'scan-conformance' by name gets the page's own classes${label}`, async () => {
     let adapterLine = '';
-    const { code, stdout, report } = await run(['--only', 'webgpu-f32', ...QUICK], async (page) => {
+    const module = path.join(ROOT, 'test/browser/modules/imports-the-package.js');
+    const { code, stdout, report } = await run(['--all', '--only', 'webgpu-f32', '--implementation', module, '--only', 'browser/imports-the-package', ...QUICK], async (page) => {
       adapterLine = await page.locator('#adapter').innerText();
     });
-    expect(stdout).toMatch(/PASS ✅ no unexpected failure · 1 implementation, 6 cells: 6 pass/);
+    expect(stdout).toMatch(/PASS ✅ no unexpected failure · 2 implementations, 9 cells: 8 pass, 1 not applicable/);
     expect(code).toBe(0);
-    const [webgpu] = report.implementations;
+    const importer = report.implementations.find((i) => i.name === 'browser/imports-the-package');
+    expect(importer?.status).toBe('ok');
+    for (const property of ['fixtures', 'conformance']) {
+      const cell = importer?.cells.find((c) => c.family === 'linear-recurrence' && c.property === property);
+      expect(cell?.outcome, property).toBe('pass');
+      expect(cell?.runs, property).toBeGreaterThan(0);
+      // The reverse problems, declined by the error the module imported and threw, not failed as a kernel error.
+      expect(cell?.declined, property).toBeGreaterThan(0);
+    }
+    const webgpu = report.implementations.find((i) => i.name === 'webgpu-f32')!;
     expect(webgpu.name).toBe('webgpu-f32');
     expect(webgpu.cells.map((c) => c.outcome)).toEqual(Array(6).fill('pass'));
     expect(webgpu.cells.every((c) => c.runs > 0)).toBe(true);
@@ -97,20 +109,6 @@ describe('scan-conformance browser --headless', () => {
     expect(pageText).toContain(conformance!.counterexample!.message.slice(0, 80));
     expect(pageText).toMatch(/counterexample \(after \d+ shrinks\): linear-recurrence, regime \S+, batch 1, dim 1, L 1, .*"h0":true/);
     expect(stderr).toContain('browser/wrong-first-step · linear-recurrence · conformance: fail');
-  }, 120_000);
-
-  it.skipIf(unavailable !== undefined)(`a module that imports from 'scan-conformance' by name gets the page's own classes: its thrown ImplementationDeclinedError declines${label}`, async () => {
-    const { code, report, stderr } = await run(['--implementation', path.join(ROOT, 'test/browser/modules/imports-the-package.js'), '--family', 'linear-recurrence', '--property', 'fixtures', '--property', 'conformance']);
-    expect(code, stderr).toBe(0);
-    const [module] = report.implementations;
-    expect(module).toMatchObject({ name: 'browser/imports-the-package', status: 'ok' });
-    for (const property of ['fixtures', 'conformance']) {
-      const cell = module.cells.find((c) => c.property === property);
-      expect(cell?.outcome, property).toBe('pass');
-      expect(cell?.runs, property).toBeGreaterThan(0);
-      // The reverse problems, declined by the thrown error rather than failed as a kernel error.
-      expect(cell?.declined, property).toBeGreaterThan(0);
-    }
   }, 120_000);
 
   it.skipIf(unavailable !== undefined)(`ran a bundle with no node: import and none of the suite's Node bindings${label}`, async () => {
