@@ -144,6 +144,19 @@ export class ImplementationDeclinedError extends Error {
   override readonly name: string = 'ImplementationDeclinedError';
 }
 
+/**
+ * Whether `error` is an ImplementationUnavailableError: of this class, or of the class of that name
+ * in another copy of this package (a user's module that resolves an install of its own, a bundle).
+ */
+export function isUnavailableError(error: unknown): error is Error {
+  return error instanceof ImplementationUnavailableError || (error instanceof Error && error.name === 'ImplementationUnavailableError');
+}
+
+/** Whether `error` is an ImplementationDeclinedError: of this class or a subclass, or of the class of that name in another copy of this package. */
+export function isDeclinedError(error: unknown): error is Error {
+  return error instanceof ImplementationDeclinedError || (error instanceof Error && error.name === 'ImplementationDeclinedError');
+}
+
 /** Identity helper that gives a literal implementation its type (and checks it). */
 export function defineImplementation(implementation: ScanImplementation): ScanImplementation {
   return implementation;

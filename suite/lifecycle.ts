@@ -5,7 +5,7 @@
  * steps their own way (a loop; vitest's beforeAll, tests and afterAll), but the steps are these.
  */
 import { FAMILY_NAMES, type FamilyName } from '../spec/families.ts';
-import { ImplementationUnavailableError, type ErrorModel, type FamilyImplementation, type ScanImplementation } from '../spec/implementation.ts';
+import { isUnavailableError, type ErrorModel, type FamilyImplementation, type ScanImplementation } from '../spec/implementation.ts';
 import { errorMessage, planCells, type CellPlan } from './cells.ts';
 import { PROPERTY_NAMES, type PropertyName } from './results.ts';
 import type { ArithmeticDeclaration } from './tolerance.ts';
@@ -83,7 +83,7 @@ export async function setUp(implementation: ScanImplementation): Promise<SetupOu
     await implementation.setup?.();
     return { status: 'ok' };
   } catch (error) {
-    const unavailable = error instanceof ImplementationUnavailableError;
+    const unavailable = isUnavailableError(error);
     return { status: unavailable ? 'unavailable' : 'crashed', reason: `${unavailable ? '' : 'setup threw: '}${errorMessage(error)}`, error };
   }
 }

@@ -8,7 +8,7 @@
  */
 import type { AnyProblem, FamilyName, Problem } from '../spec/families.ts';
 import { SpecValidationError, type SpecValidationFailure } from '../spec/errors.ts';
-import { ImplementationDeclinedError, type EvaluationSettings, type FamilyImplementation } from '../spec/implementation.ts';
+import { ImplementationDeclinedError, isDeclinedError, type EvaluationSettings, type FamilyImplementation } from '../spec/implementation.ts';
 import type { OutputTensor } from '../spec/tensor.ts';
 import { validateOutputs } from '../spec/validate.ts';
 import { reference } from '../reference/index.ts';
@@ -166,7 +166,7 @@ export function invalidOutputMessage(error: SpecValidationError): string {
  * thrown error's stack for report.json.
  */
 export function classify(error: unknown): CheckResult {
-  if (error instanceof ImplementationDeclinedError) return { kind: 'declined', reason: error.message };
+  if (isDeclinedError(error)) return { kind: 'declined', reason: error.message };
   if (error instanceof DisallowedNonFinite) return error.result;
   if (isInvalidOutputError(error)) return { kind: 'fail', message: invalidOutputMessage(error), mismatches: error.failures };
   return { kind: 'fail', message: `the implementation threw: ${thrownMessage(error)}`, ...(error instanceof Error && error.stack !== undefined && { stack: error.stack }) };
