@@ -4,7 +4,7 @@
  * example checked with `npx scan-conformance check --impl ./examples/my-implementation.ts` (a copy
  * of the shipped example), the fixtures-in-CI snippet (`fixtures generate`, then `check
  * --fixtures`), the describeConformance snippet under vitest, and the Python testee by its path in
- * node_modules. A wrong module's printed replays (fast-check path, `--case` file, vitest rerun)
+ * node_modules; the example module from a CommonJS folder too. A wrong module's printed replays (fast-check path, `--case` file, vitest rerun)
  * run as printed there too. Flags are only appended to restrict (--family, --property, --runs).
  * Slow (a build, an install): runs only with SCAN_CONFORMANCE_PACKAGE_TEST=1 (CI sets it).
  */
