@@ -4,7 +4,7 @@
  * own, a bundle) throws classes the suite's instanceof does not see, and its declines would be
  * failures of a correct kernel.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -13,7 +13,6 @@ import { setUp } from '../../suite/lifecycle.ts';
 import { classify } from '../../suite/pipeline.ts';
 import type { ConformanceReport } from '../../suite/results.ts';
 import { parseReportJson } from '../../suite/report/json.ts';
-import { readFile } from 'node:fs/promises';
 import { runCli } from '../cli/run-cli.ts';
 
 /** The classes of another copy of the package: same names, other identities. */
