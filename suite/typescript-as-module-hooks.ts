@@ -18,7 +18,8 @@ type NextLoad = (url: string, context?: LoadContext) => Promise<unknown>;
 
 /** ES module syntax: a top-level import or export statement other than TypeScript's CommonJS forms. */
 const ES_MODULE_SYNTAX = /^[ \t]*(?:import[\s{*'"](?!\s*[\w$]+\s*=\s*require\s*\()|export[\s{*](?!\s*=))/m;
-const COMMONJS_SYNTAX = /^[ \t]*export\s*=|^[ \t]*import\s+[\w$]+\s*=\s*require\s*\(|\bmodule\.exports\b/m;
+// A statement that assigns module.exports or exports.name, not the words in a comment or a string.
+const COMMONJS_SYNTAX = /^[ \t]*export\s*=|^[ \t]*import\s+[\w$]+\s*=\s*require\s*\(|^[ \t]*(?:module\.)?exports\s*[.[=]/m;
 
 /** Whether a file of this URL, given the format its package implies, should load as an ES module instead. */
 export async function loadsAsModule(url: string, format: string | null | undefined): Promise<boolean> {
