@@ -39,10 +39,9 @@ const LOADED_AS_COMMONJS = /Cannot use import statement outside a module|Unexpec
  */
 export function withModuleFormatHint(error: unknown, file: string): unknown {
   if (!(error instanceof SyntaxError) || !LOADED_AS_COMMONJS.test(error.message) || !/\.c?js$/.test(file)) return error;
-  return new SyntaxError(
-    `${error.message} (${path.basename(file)} loaded as CommonJS: its package.json has no "type": "module"; name it .mjs, or set "type": "module", or write it in TypeScript, which loads as an ES module here)`,
-    { cause: error },
-  );
+  // A .cjs file is CommonJS whatever its package.json says; a .js file is for want of "type": "module".
+  const why = file.endsWith('.cjs') ? 'a .cjs file is always CommonJS; name it .mjs' : 'its package.json has no "type": "module"; name it .mjs, or set "type": "module"';
+  return new SyntaxError(`${error.message} (${path.basename(file)} loaded as CommonJS: ${why}, or write it in TypeScript, which loads as an ES module here)`, { cause: error });
 }
 
 /**

@@ -28,6 +28,12 @@ describe('a .js module with ES module syntax loaded as CommonJS', () => {
     expect((hinted as Error).cause).toBe(original);
   });
 
+  it('a .cjs file: says that its extension makes it CommonJS, not its package.json', () => {
+    const hinted = withModuleFormatHint(scriptError('export default {};'), '/project/my-impl.cjs');
+    expect((hinted as Error).message).toMatch(/^Unexpected token 'export' \(my-impl\.cjs loaded as CommonJS: a \.cjs file is always CommonJS; name it \.mjs, or write it in TypeScript/);
+    expect((hinted as Error).message).not.toContain('package.json');
+  });
+
   it('leaves other errors, and other files, as they came', () => {
     const original = scriptError("import { x } from 'y';");
     expect(withModuleFormatHint(original, '/project/my-impl.ts')).toBe(original);
