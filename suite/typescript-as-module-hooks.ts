@@ -4,7 +4,8 @@
  * "module", as `npm init` writes it). tsx would compile it to CommonJS there, whose require() of this
  * ES-module-only package fails with an error about the package's exports, not about the file.
  * Files in node_modules, .cts/.mts, and TypeScript written as CommonJS (`export =`,
- * `import x = require(…)`, module.exports) keep the format their package gives them.
+ * `import x = require(…)`, module.exports, exports.name =) keep the format their package gives them;
+ * comments count for neither.
  */
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -18,16 +19,18 @@ type NextLoad = (url: string, context?: LoadContext) => Promise<unknown>;
 
 /** ES module syntax: a top-level import or export statement other than TypeScript's CommonJS forms. */
 const ES_MODULE_SYNTAX = /^[ \t]*(?:import[\s{*'"](?!\s*[\w$]+\s*=\s*require\s*\()|export[\s{*](?!\s*=))/m;
-// A statement that assigns module.exports or exports.name, not the words in a comment or a string.
-const COMMONJS_SYNTAX = /^[ \t]*export\s*=|^[ \t]*import\s+[\w$]+\s*=\s*require\s*\(|^[ \t]*(?:module\.)?exports\s*[.[=]/m;
+// Both are matched on the source without its comments: a comment that names module.exports or begins a line with
+// `import` says nothing of the file's format.
+const COMMONJS_SYNTAX = /^[ \t]*export\s*=|^[ \t]*import\s+[\w$]+\s*=\s*require\s*\(|\bmodule\.exports\b|^[ \t]*exports\s*[.[=]/m;
+const COMMENTS = /\/\*[\s\S]*?\*\/|\/\/[^\n]*/g;
 
 /** Whether a file of this URL, given the format its package implies, should load as an ES module instead. */
 export async function loadsAsModule(url: string, format: string | null | undefined): Promise<boolean> {
   if (format === 'module' || !url.startsWith('file:') || url.includes('/node_modules/')) return false;
   const file = fileURLToPath(url);
   if (!/\.tsx?$/.test(file)) return false;
-  const source = await readFile(file, 'utf8').catch(() => '');
-  return ES_MODULE_SYNTAX.test(source) && !COMMONJS_SYNTAX.test(source);
+  const code = (await readFile(file, 'utf8').catch(() => '')).replace(COMMENTS, '');
+  return ES_MODULE_SYNTAX.test(code) && !COMMONJS_SYNTAX.test(code);
 }
 
 /** The load hook: the format `module` for the files loadsAsModule picks, the package's format otherwise. */

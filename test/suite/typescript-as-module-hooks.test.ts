@@ -32,8 +32,8 @@ describe('a TypeScript file in a CommonJS package', () => {
     expect(await loadsAsModule(await file('esm.ts', ES_MODULE), 'commonjs')).toBe(true);
     expect(await loadsAsModule(await file('export-only.ts', 'export const n: number = 1;\n'), 'commonjs')).toBe(true);
     expect(await loadsAsModule(await file('side-effect.tsx', "import './esm.ts';\n"), undefined)).toBe(true);
-    // module.exports named in a comment or a string is not CommonJS syntax.
-    expect(await loadsAsModule(await file('mentions.ts', `${ES_MODULE}// unlike module.exports, an ES module has one default\nconst note = 'exports.x = 1';\n`), 'commonjs')).toBe(true);
+    // module.exports named in a comment is not CommonJS syntax.
+    expect(await loadsAsModule(await file('mentions.ts', `${ES_MODULE}// unlike module.exports, an ES module has one default\n/* not module.exports either */\n`), 'commonjs')).toBe(true);
   });
 
   it('keeps CommonJS where the file is written as CommonJS, or has no module syntax', async () => {
@@ -41,7 +41,9 @@ describe('a TypeScript file in a CommonJS package', () => {
     expect(await loadsAsModule(await file('import-require.ts', "import fs = require('node:fs');\nexport const read = fs.readFileSync;\n"), 'commonjs')).toBe(false);
     expect(await loadsAsModule(await file('module-exports.ts', "import fs from 'node:fs';\nmodule.exports = fs;\n"), 'commonjs')).toBe(false);
     expect(await loadsAsModule(await file('exports-name.ts', "import fs from 'node:fs';\nexports.read = fs.readFileSync;\n"), 'commonjs')).toBe(false);
+    expect(await loadsAsModule(await file('assign-exports.ts', "import fs from 'node:fs';\nObject.assign(module.exports, { fs });\n"), 'commonjs')).toBe(false);
     expect(await loadsAsModule(await file('script.ts', 'const important = 1;\nconsole.log(important);\n'), 'commonjs')).toBe(false);
+    expect(await loadsAsModule(await file('commented.ts', '/*\nimport x from "y";\n*/\nconst y = require("y");\n'), 'commonjs')).toBe(false);
   });
 
   it('leaves files in node_modules, .cts and .mts files, modules already, and other URLs alone', async () => {
