@@ -56,9 +56,13 @@ function weakCheckItems(report: ConformanceReport): string[] {
  * command line under the verdict; undefined when none was.
  */
 export function weakCheckLine(report: ConformanceReport): string | undefined {
-  const items = weakCheckItems(report);
-  if (items.length === 0) return undefined;
-  return `weak checks (the bound is at least |value| on most elements, so 0 or a wrong sign would pass there): ${items.join('; ')}`;
+  // Each implementation named once, its checks after it: a run of several implementations lists dozens.
+  const groups = report.implementations.flatMap((i) => {
+    const checks = weakChecks(i);
+    return checks.length === 0 ? [] : [`${i.name}: ${checks.map(weakCheckText).join(', ')}`];
+  });
+  if (groups.length === 0) return undefined;
+  return `weak checks (the bound is at least |value| on most elements, so 0 or a wrong sign would pass there): ${groups.join('; ')}`;
 }
 
 /**

@@ -90,6 +90,11 @@ describe('weak checks in the report', () => {
     const line = weakCheckLine(weak.report)!;
     expect(line).toMatch(/^weak checks \(the bound is at least \|value\| on most elements, so 0 or a wrong sign would pass there\): f64-declared-f16-flush: selective-scan gradient /);
     expect(verdictLines(weak.report)).toMatch(/^PASS ✅ no unexpected failure · 1 implementation, 2 cells: 2 pass\nweak checks /);
+    // Each implementation is named once, its checks after it, comma-separated; implementations by semicolons.
+    expect(line.split('f64-declared-f16-flush:')).toHaveLength(2);
+    expect(line).toMatch(/: f64-declared-f16-flush: [^;]*\), selective-scan gradient /);
+    const two = { ...weak.report, implementations: [weak.implementation, { ...weak.implementation, name: 'second' }] };
+    expect(weakCheckLine(two)).toMatch(/: f64-declared-f16-flush: [^;]+; second: selective-scan /);
   });
 
   it("is printed by the vitest reporter under its report's path, since vitest's own summary counts such tests as passed", async () => {
@@ -111,7 +116,7 @@ describe('weak checks in the report', () => {
       spy.mockRestore();
       await rm(out, { recursive: true, force: true });
     }
-    expect(said.join('')).toMatch(/scan-conformance: conformance report of this run written to .*\nscan-conformance: weak checks \(the bound is at least \|value\| on most elements[^\n]*f64-declared-f16-flush: selective-scan gradient delta/);
+    expect(said.join('')).toMatch(/scan-conformance: conformance report of this run written to .*\nscan-conformance: weak checks \(the bound is at least \|value\| on most elements[^\n]*f64-declared-f16-flush: [^;\n]*selective-scan gradient delta/);
   });
 
   it('under describeConformance, a weak pass carries a warning annotation, which the verbose reporter prints', async () => {
