@@ -52,15 +52,22 @@ function weakCheckItems(report: ConformanceReport): string[] {
 }
 
 /**
+ * Per implementation with any, `<implementation>: <text>, <text>, …`: a command-line line names each
+ * implementation once, since a run of several lists dozens of items.
+ */
+function groupedByImplementation(report: ConformanceReport, textsOf: (implementation: ImplementationReport) => readonly string[]): string[] {
+  return report.implementations.flatMap((i) => {
+    const texts = textsOf(i);
+    return texts.length === 0 ? [] : [`${i.name}: ${texts.join(', ')}`];
+  });
+}
+
+/**
  * The one line that says which passing checks were weak (bound ≥ |value| on most elements), for the
  * command line under the verdict; undefined when none was.
  */
 export function weakCheckLine(report: ConformanceReport): string | undefined {
-  // Each implementation named once, its checks after it: a run of several implementations lists dozens.
-  const groups = report.implementations.flatMap((i) => {
-    const checks = weakChecks(i);
-    return checks.length === 0 ? [] : [`${i.name}: ${checks.map(weakCheckText).join(', ')}`];
-  });
+  const groups = groupedByImplementation(report, (i) => weakChecks(i).map(weakCheckText));
   if (groups.length === 0) return undefined;
   return `weak checks (the bound is at least |value| on most elements, so 0 or a wrong sign would pass there): ${groups.join('; ')}`;
 }
@@ -71,9 +78,12 @@ export function weakCheckLine(report: ConformanceReport): string | undefined {
  * option may have set apart from the run's settings.
  */
 function cutCellItems(report: ConformanceReport): string[] {
-  return report.implementations.flatMap((i) =>
-    i.cells.flatMap((c) => (c.cutAtTimeLimitMs === undefined ? [] : [`${i.name}: ${c.family} ${c.property} (${c.runs} cases in ${formatDuration(c.cutAtTimeLimitMs)})`])),
-  );
+  return report.implementations.flatMap((i) => cutCellTexts(i).map((text) => `${i.name}: ${text}`));
+}
+
+/** An implementation's cut cells, each as `<family> <property> (<runs> cases in <limit>)`. */
+function cutCellTexts(implementation: ImplementationReport): string[] {
+  return implementation.cells.flatMap((c) => (c.cutAtTimeLimitMs === undefined ? [] : [`${c.family} ${c.property} (${c.runs} cases in ${formatDuration(c.cutAtTimeLimitMs)})`]));
 }
 
 /** How a run's cell time limit reads in a report: '2.0 min', or 'none'. */
@@ -86,9 +96,9 @@ function cellTimeLimitText(settings: RunSettings): string {
  * asked), for the command line under the verdict; undefined when none was cut.
  */
 export function cutCellLine(report: ConformanceReport, raisedBy = '--cell-time-limit'): string | undefined {
-  const items = cutCellItems(report);
-  if (items.length === 0) return undefined;
-  return `cut by the cell time limit (passed on fewer cases than asked; ${raisedBy} gives more): ${items.join('; ')}`;
+  const groups = groupedByImplementation(report, cutCellTexts);
+  if (groups.length === 0) return undefined;
+  return `cut by the cell time limit (passed on fewer cases than asked; ${raisedBy} gives more): ${groups.join('; ')}`;
 }
 
 /** The progress line of a finished cell, as check and the browser page print it: `[done/total] implementation · family · property: outcome (runs …)`. */

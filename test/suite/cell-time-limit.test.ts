@@ -116,6 +116,9 @@ describe('a cell cut by its time limit', () => {
     expect(cellProgressLine({ ...cell, cutAtTimeLimitMs: undefined }, 3, 9)).toBe(`[3/9] slow-prefix-sum · prefix-sum · conformance: pass (${cell.runs} runs, ${Math.round(cell.durationMs)} ms)`);
     expect(verdictLines(report).split('\n')[1]).toBe(`cut by the cell time limit (passed on fewer cases than asked; --cell-time-limit gives more): ${item}`);
     expect(cutCellLine(report, ENVIRONMENT.cellTimeLimit)).toContain(`${ENVIRONMENT.cellTimeLimit} gives more`);
+    // Two cut cells of one implementation: it is named once, its cells after it.
+    const twoCut = { ...report, implementations: report.implementations.map((i) => ({ ...i, cells: [...i.cells, { ...cell, property: 'scaling' as const }] })) };
+    expect(cutCellLine(twoCut)).toBe(`cut by the cell time limit (passed on fewer cases than asked; --cell-time-limit gives more): ${item}, prefix-sum scaling (${cell.runs} cases in 300 ms)`);
     const uncut = assembleReport([{ ...run, cells: run.cells.map(({ cutAtTimeLimitMs: _, ...c }) => c) }], report.settings, false);
     expect(cutCellLine(uncut)).toBeUndefined();
     expect(renderMarkdown(uncut)).not.toContain('Cut cells');
