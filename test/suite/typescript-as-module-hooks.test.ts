@@ -34,6 +34,9 @@ describe('a TypeScript file in a CommonJS package', () => {
     expect(await loadsAsModule(await file('side-effect.tsx', "import './esm.ts';\n"), undefined)).toBe(true);
     // module.exports named in a comment is not CommonJS syntax.
     expect(await loadsAsModule(await file('mentions.ts', `${ES_MODULE}// unlike module.exports, an ES module has one default\n/* not module.exports either */\n`), 'commonjs')).toBe(true);
+    // Nor is a string that names it; and a glob's `/*` in a string opens no comment that would hide the imports.
+    expect(await loadsAsModule(await file('names.ts', `${ES_MODULE}export const hint = 'unlike module.exports';\n`), 'commonjs')).toBe(true);
+    expect(await loadsAsModule(await file('glob.ts', `const files = ['src/**/*.ts'];\n${ES_MODULE}/** The files. */\nexport { files };\n`), 'commonjs')).toBe(true);
   });
 
   it('keeps CommonJS where the file is written as CommonJS, or has no module syntax', async () => {
@@ -44,6 +47,8 @@ describe('a TypeScript file in a CommonJS package', () => {
     expect(await loadsAsModule(await file('assign-exports.ts', "import fs from 'node:fs';\nObject.assign(module.exports, { fs });\n"), 'commonjs')).toBe(false);
     expect(await loadsAsModule(await file('script.ts', 'const important = 1;\nconsole.log(important);\n'), 'commonjs')).toBe(false);
     expect(await loadsAsModule(await file('commented.ts', '/*\nimport x from "y";\n*/\nconst y = require("y");\n'), 'commonjs')).toBe(false);
+    // A template literal's line that begins with `import` is text, not a statement.
+    expect(await loadsAsModule(await file('template.ts', 'const generated = `\nimport x from "y";\n`;\nconsole.log(generated);\n'), 'commonjs')).toBe(false);
   });
 
   it('leaves files in node_modules, .cts and .mts files, modules already, and other URLs alone', async () => {
