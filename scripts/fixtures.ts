@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { DEFAULT_OPTIONS, FAMILY_NAMES, OPTIONAL_INPUT_NAMES, isFamilyName, type FamilyName, type OptionsOf } from '../spec/families.ts';
-import { familiesWhere, hasStateSize, optionEntries, projectionInputNames } from '../spec/families/index.ts';
+import { familiesWhere, hasAxis, hasHeads, hasProjectionLayouts, hasStateSize, optionEntries } from '../spec/families/index.ts';
 import {
   PROJECTION_KINDS,
   REGIME_NAMES,
@@ -29,9 +29,11 @@ import { fixturesInWorkers } from './fixtures-jobs.ts';
 
 /** The families whose state has a state axis N (--state applies to them). */
 const STATE_SIZE_FAMILIES = familiesWhere(hasStateSize);
+const HEAD_FAMILIES = familiesWhere(hasHeads);
+const ANGLE_FAMILIES = familiesWhere((family) => hasAxis(family, 'angles'));
 
 /** The families with projection inputs (--B, --C apply to them). */
-const PROJECTION_FAMILIES = familiesWhere((family) => projectionInputNames(family).length > 0);
+const PROJECTION_FAMILIES = familiesWhere(hasProjectionLayouts);
 
 /** `item (family, family), item (family)` for the items families have, each item with the families that have it. */
 function whoHas(itemsOf: (family: FamilyName) => readonly string[]): string {
@@ -57,7 +59,11 @@ Flags of generate
   --batch N               Batch size (default 1).
   --dim N                 Channels (default 1).
   --state N               State size N, ${STATE_SIZE_FAMILIES.join(' and ')} (default 4).
-  --groups G              Groups of a grouped B or C; must divide --dim (default 1).
+  --heads H               Heads, ${HEAD_FAMILIES.join(' and ')}: must divide --dim, whose channels they
+                          split into heads of --dim / H (default 1).
+  --groups G              Groups of a grouped B or C, dividing --dim; with heads, groups of heads
+                          sharing B and C, dividing --heads (default 1).
+  --angles A              Rotary angles per head, ${ANGLE_FAMILIES.join(' and ')} (default 1).
   --length L[,L...]       Sequence lengths; one case per length (default 1024).
   --regime R[,R...]       Regimes, or 'all' for every regime that applies (default generic):
                           ${REGIME_NAMES.join(', ')}.
@@ -136,6 +142,8 @@ async function main(argv: readonly string[], output: CommandOutput): Promise<num
       dim: { type: 'string' },
       state: { type: 'string' },
       groups: { type: 'string' },
+      heads: { type: 'string' },
+      angles: { type: 'string' },
       length: { type: 'string', multiple: true },
       regime: { type: 'string', multiple: true },
       option: { type: 'string', multiple: true },
@@ -159,7 +167,7 @@ async function main(argv: readonly string[], output: CommandOutput): Promise<num
   if (command === 'generate') {
     const custom = values.family !== undefined;
     if (!custom) {
-      const ignored = (['batch', 'dim', 'state', 'groups', 'length', 'regime', 'option', 'with', 'B', 'C', 'seed'] as const).filter((k) => values[k] !== undefined);
+      const ignored = (['batch', 'dim', 'state', 'heads', 'groups', 'angles', 'length', 'regime', 'option', 'with', 'B', 'C', 'seed'] as const).filter((k) => values[k] !== undefined);
       if (ignored.length > 0) throw new UsageError(`--${ignored[0]}: only with --family (custom cases); the catalogue has fixed sizes and seeds`);
     }
     if (custom && values.out === undefined) throw new UsageError('--out: expected an output folder for custom cases, got none');
@@ -210,7 +218,13 @@ function customCases(values: Flags, output: CommandOutput): CatalogueCase[] {
   const stateSize = integerFlag(values, 'state', 4, 1);
   const groups = integerFlag(values, 'groups', 1, 1);
   if (!hasState && values.state !== undefined) throw new UsageError(`--state: ${family} has a scalar state; use it with ${STATE_SIZE_FAMILIES.join(' or ')}`);
-  const lengths = listFlag(values, 'length', ['1024']).map((text) => {
+  const withHeads = hasHeads(family);
+  const heads = integerFlag(values, 'heads', 1, 1);
+  if (!withHeads && values.heads !== undefined) throw new UsageError(`--heads: ${family} has no heads; use it with ${HEAD_FAMILIES.join(' or ')}`);
+  const withAngles = hasAxis(family, 'angles');
+  const angles = integerFlag(values, 'angles', 1, 1);
+  if (!withAngles && values.angles !== undefined) throw new UsageError(`--angles: ${family} has no rotary angles; use it with ${ANGLE_FAMILIES.join(' or ')}`);
+  const lengths = listFlag(values, 'length', ['1024'], true).map((text) => {
     const n = Number(text);
     if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`--length: expected non-negative integers, got '${text}'`);
     return n;
@@ -237,18 +251,20 @@ function customCases(values: Flags, output: CommandOutput): CatalogueCase[] {
     optionalInputs[name as OptionalInputName] = true;
   }
 
+  // ssd and mamba3-siso have B and C inputs too, but of one layout each: a layout only where the spec has several.
+  const hasLayouts = hasProjectionLayouts(family);
   const layout = (flag: 'B' | 'C'): ProjectionKind => {
     const value = values[flag];
     if (value === undefined) return 'time-varying';
-    if (!projections.includes(flag)) throw new UsageError(`--${flag}: only ${PROJECTION_FAMILIES.join(', ')} ${PROJECTION_FAMILIES.length === 1 ? 'has' : 'have'} B/C layouts`);
+    if (!hasLayouts) throw new UsageError(`--${flag}: only ${PROJECTION_FAMILIES.join(', ')} ${PROJECTION_FAMILIES.length === 1 ? 'has' : 'have'} B/C layouts, got --family ${family}`);
     if (!(PROJECTION_KINDS as readonly string[]).includes(value as string)) throw new UsageError(`--${flag}: expected one of ${PROJECTION_KINDS.join(', ')}, got '${String(value)}'`);
     return value as ProjectionKind;
   };
-  const projections: readonly string[] = projectionInputNames(family);
-  const layouts = projections.length > 0 ? { B: layout('B'), C: layout('C') } : undefined;
+  const requestedLayouts = { B: layout('B'), C: layout('C') };
+  const layouts = hasLayouts ? requestedLayouts : undefined;
   const variant = { options: options as unknown as OptionsOf<FamilyName>, optionalInputs, ...(layouts && { projections: layouts }) } as Variant;
 
-  const requested = listFlag(values, 'regime', ['generic']);
+  const requested = listFlag(values, 'regime', ['generic'], true);
   const allRegimes = requested.includes('all');
   const regimes: RegimeName[] = allRegimes ? regimesFor(family).map((r) => r.name) : requested.map((name) => {
     if (!isRegimeName(name)) throw new UsageError(`--regime: expected one of ${REGIME_NAMES.join(', ')} or all, got '${name}'`);
@@ -259,7 +275,7 @@ function customCases(values: Flags, output: CommandOutput): CatalogueCase[] {
   const cases: CatalogueCase[] = [];
   for (const regime of regimes) {
     for (const length of lengths) {
-      const dims = { batch, dim, length, ...(hasState && { stateSize }), groups };
+      const dims = { batch, dim, length, ...(hasState && { stateSize }), groups, ...(withHeads && { heads }), ...(withAngles && { angles }) };
       const c = makeCase(family, regime, dims, variant, seed);
       let why: string | undefined;
       try {
@@ -291,10 +307,13 @@ function integerFlag(values: Flags, name: string, fallback: number, min: number)
   return n;
 }
 
-function listFlag(values: Flags, name: string, fallback: string[]): string[] {
+/** A repeatable, comma-separated flag's values; with `nonEmpty`, a UsageError when it names none (`--length ,`). */
+function listFlag(values: Flags, name: string, fallback: string[], nonEmpty = false): string[] {
   const raw = values[name] as string[] | undefined;
   if (raw === undefined) return fallback;
-  return raw.flatMap((item) => item.split(',')).filter((item) => item.length > 0);
+  const items = raw.flatMap((item) => item.split(',')).filter((item) => item.length > 0);
+  if (nonEmpty && items.length === 0) throw new UsageError(`--${name}: expected one or more comma-separated values, got '${raw.join(' ')}'`);
+  return items;
 }
 
 /** A progress bar on stderr (cli-progress draws only on a terminal). */

@@ -13,7 +13,7 @@
  */
 import type { TensorDraw, Uniform } from './draws.ts';
 import { FAMILY_NAMES, OPTIONAL_INPUT_NAMES, type FamilyName, type InputsOf, type OptionsOf, type Problem } from './families.ts';
-import { descriptorOf, directionalOptionNames, familiesWhere, familyRegimesOf, hasHeads, hasProjectionLayouts, hasStateSize } from './families/index.ts';
+import { descriptorOf, directionalOptionNames, familiesWhere, familyRegimesOf, hasAxis, hasHeads, hasProjectionLayouts, hasStateSize } from './families/index.ts';
 import type { OwnRegimeName } from './family-regimes.ts';
 import { shapeOfAxes, timeAxisOf, type ProjectionLayout } from './shapes.ts';
 import { padAxis } from './tensor-axis.ts';
@@ -245,6 +245,13 @@ function checkRequest(request: SampleRequest): void {
   if (hasStateSize(family)) {
     const N = dims.stateSize;
     if (N === undefined || !Number.isSafeInteger(N) || N < 1) throw new SampleRequestError(`dims.stateSize: expected an integer ≥ 1 for ${family}, got ${String(N)}`);
+  }
+  if (hasAxis(family, 'angles')) {
+    // Each rotary angle turns a pair of state entries (spec/validate.ts, expectRotaryPairs).
+    const N = dims.stateSize ?? 1;
+    if (N % 2 !== 0) throw new SampleRequestError(`dims.stateSize: expected an even integer for ${family} (rotary pairs), got ${N}`);
+    const A = dims.angles ?? 1;
+    if (!Number.isSafeInteger(A) || A < 1 || 2 * A > N) throw new SampleRequestError(`dims.angles: expected an integer A with 1 ≤ A ≤ stateSize/2 = ${N / 2} for ${family}, got ${String(A)}`);
   }
   for (const [name, on] of Object.entries(request.optionalInputs ?? {})) {
     if (on && !(OPTIONAL_INPUTS[family] as readonly string[]).includes(name)) {

@@ -7,7 +7,7 @@
  */
 import type { FamilyName, InputsOf, OptionsOf, OutputsOf } from '../families.ts';
 import type { FamilyCatalogue } from '../family-catalogue.ts';
-import type { FamilyDescriptor, InputRole, OptionDescriptor, StateDescriptor } from '../family-descriptor.ts';
+import type { AxisName, FamilyDescriptor, InputRole, OptionDescriptor, StateDescriptor } from '../family-descriptor.ts';
 import type { FamilyRegimes } from '../family-regimes.ts';
 import type { FamilyToleranceTerms } from '../tolerance-terms.ts';
 import { linearRecurrenceCatalogue } from './linear-recurrence/catalogue.ts';
@@ -123,9 +123,14 @@ export function hasProjectionLayouts(family: FamilyName): boolean {
   return descriptorOf(family).inputs.some((input) => input.role === 'projection' && input.axes === undefined);
 }
 
+/** Whether some input of a family has this named axis. */
+export function hasAxis(family: FamilyName, axis: AxisName): boolean {
+  return descriptorOf(family).inputs.some((input) => input.axes?.includes(axis) === true);
+}
+
 /** Whether a family's channels come in heads (ssd): its problems are sized by heads and groups of heads. */
 export function hasHeads(family: FamilyName): boolean {
-  return descriptorOf(family).inputs.some((input) => input.axes?.includes('heads') === true);
+  return hasAxis(family, 'heads');
 }
 
 /** The inputs with a second accepted shape (ssd's D), which requests and fixtures may draw in it. */
