@@ -4,7 +4,7 @@
  * where --out says. Most cases call main() in-process; two spawn the real program for its exit code.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -40,6 +40,9 @@ describe('flags', () => {
     [['check', '--path', '3:1'], '--path: expected --seed too'],
     [['check', '--path', 'x', '--seed', '1'], "--path: expected a fast-check path such as '3:1:0', got 'x'"],
     [['check', '--fixtures', 'f', '--no-fixtures'], '--fixtures: expected either --fixtures <dir> or --no-fixtures, got both'],
+    [['check', '--fixtures', ''], "--fixtures: expected a folder, got ''"],
+    [['check', '--fixture', 'prefix-sum/generic/L00008', '--no-fixtures'], '--fixture: expected fixtures to replay, got --no-fixtures too'],
+    [['check', '--case', ''], "--case: expected a .safetensors file, got ''"],
     [['check', '--runs', '3', '--runs', '4'], "--runs: expected at most one value, got 2 ('3', '4')"],
     [['check', '--deep=yes'], "--deep: expected no value, got 'yes'"],
     [['check', '--help=yes'], "--help: expected no value, got 'yes'"],
@@ -50,7 +53,7 @@ describe('flags', () => {
     [['verify'], "command: expected one of check, list, browser, merge, fixtures, sweep, help, version, got 'verify'"],
     [['check', '--case', 'c.safetensors', '--fixtures', 'f'], '--case: expected the case file(s) alone (a case replaces the fixtures folders), got --fixtures too'],
     [['check', '--case', 'c.safetensors', '--property', 'scaling'], '--case: expected no --property (a case is replayed against its expected outputs), got --property scaling'],
-    [['check', '--shard', '3/2'], '--shard: '],
+    [['check', '--shard', '3/2'], "--shard: expected i/n with 1 ≤ i ≤ n (shard i of n, e.g. 2/3), got '3/2'"],
     [['check', '--shard', '1/2', '--jobs', '2'], '--jobs: expected either --jobs (shards in child processes) or --shard (one shard), got both'],
     [['check', '--shard-file', 'r.json'], '--shard-file: expected --shard i/n too, got --shard-file alone'],
     [['check', '--shard', '1/2', '--shard-file', ''], "--shard-file: expected a file, got ''"],
@@ -125,6 +128,28 @@ describe('check', () => {
     const fixtures = await run(['check', '--impl', `${MODULES}/correct.ts`, '--fixtures', out, '--runs', '1']);
     expect(fixtures.code).toBe(2);
     expect(fixtures.stderr).toMatch(/--fixtures: expected a fixtures folder with a valid manifest\.json, got .*manifest\.json: expected a fixture manifest/);
+  });
+
+  it('exits 2 naming the flag for a --case file that is no case, a --fixture id no manifest lists, a module given twice, a missing browser, a merge input that is no report', async () => {
+    const junk = path.join(out, 'junk.safetensors');
+    await writeFile(junk, 'not safetensors');
+    const notACase = await run(['check', '--impl', `${MODULES}/correct.ts`, '--case', junk]);
+    expect(notACase.code).toBe(2);
+    expect(notACase.stderr).toContain('--case: expected a counterexample or fixture file (safetensors in the fixture format), got ');
+    const unknownId = await run(['check', '--impl', `${MODULES}/correct.ts`, '--fixture', 'prefix-sum/generic/L99999', '--runs', '1']);
+    expect(unknownId.code).toBe(2);
+    expect(unknownId.stderr).toMatch(/--fixture: expected the id of a case in .*fixtures\/manifest\.json, got 'prefix-sum\/generic\/L99999'/);
+    const twice = await run(['list', '--impl', `${MODULES}/correct.ts`, '--impl', `${MODULES}/correct.ts`]);
+    expect(twice.code).toBe(2);
+    expect(twice.stderr).toContain("implementation name 'test/correct-prefix-sum' is registered twice; names must be unique");
+    const noBrowser = await run(['browser', '--headless', '--browser', path.join(out, 'no-chromium-here')]);
+    expect(noBrowser.code).toBe(2);
+    expect(noBrowser.stderr).toContain('--browser: expected a Chromium executable, got ');
+    const notAReport = path.join(out, 'not-a-report.json');
+    await writeFile(notAReport, 'not JSON');
+    const merge = await run(['merge', notAReport, '--out', path.join(out, 'merged')]);
+    expect(merge.code).toBe(2);
+    expect(merge.stderr).toContain(`merge: expected a shard's report.json, got ${notAReport}: `);
   });
 
   it('exits 0 for a correct implementation and writes the three reports where --out says', async () => {
