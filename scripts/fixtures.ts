@@ -25,6 +25,9 @@ import {
 import { CATALOGUE_SEED_PREFIX, catalogue, makeCase, type CatalogueCase, type Variant } from '../fixtures/catalogue.ts';
 import { checkFixtures, writeFixtures, type ProgressListener } from '../fixtures/generate.ts';
 import { FIXTURES_DIR } from '../fixtures/folder.ts';
+import { asGradientCase } from '../fixtures/gradient-catalogue.ts';
+import { VJP_FORM } from '../fixtures/manifest.ts';
+import { GRADIENT_FAMILIES } from '../spec/gradients.ts';
 import { fixturesInWorkers } from './fixtures-jobs.ts';
 
 /** The families whose state has a state axis N (--state applies to them). */
@@ -71,6 +74,9 @@ Flags of generate
   --with NAME[,NAME...]   Optional inputs to include: ${whoHas((family) => OPTIONAL_INPUT_NAMES[family])}.
   --B LAYOUT, --C LAYOUT  ${PROJECTION_FAMILIES.join(', ')} B / C layout: ${PROJECTION_KINDS.join(' | ')}
                           (default time-varying).
+  --form F                forward (default), or ${VJP_FORM}: gradient cases, each with a cotangent for every
+                          output and the reference VJP's gradients with their scales, replayed
+                          through an implementation's vjp (${GRADIENT_FAMILIES.join(', ')}).
   --seed S                Seed prefix (default '${CATALOGUE_SEED_PREFIX}'); a case's seedrandom seed is
                           '<S>:<case id>', recorded in its metadata and the manifest.
   --jobs N                Generate in N worker threads (default 1). The files and manifest are
@@ -143,6 +149,7 @@ async function main(argv: readonly string[], output: CommandOutput): Promise<num
       state: { type: 'string' },
       groups: { type: 'string' },
       heads: { type: 'string' },
+      form: { type: 'string' },
       angles: { type: 'string' },
       length: { type: 'string', multiple: true },
       regime: { type: 'string', multiple: true },
@@ -167,7 +174,7 @@ async function main(argv: readonly string[], output: CommandOutput): Promise<num
   if (command === 'generate') {
     const custom = values.family !== undefined;
     if (!custom) {
-      const ignored = (['batch', 'dim', 'state', 'heads', 'groups', 'angles', 'length', 'regime', 'option', 'with', 'B', 'C', 'seed'] as const).filter((k) => values[k] !== undefined);
+      const ignored = (['batch', 'dim', 'state', 'heads', 'groups', 'angles', 'length', 'regime', 'option', 'with', 'B', 'C', 'form', 'seed'] as const).filter((k) => values[k] !== undefined);
       if (ignored.length > 0) throw new UsageError(`--${ignored[0]}: only with --family (custom cases); the catalogue has fixed sizes and seeds`);
     }
     if (custom && values.out === undefined) throw new UsageError('--out: expected an output folder for custom cases, got none');
@@ -271,12 +278,16 @@ function customCases(values: Flags, output: CommandOutput): CatalogueCase[] {
     return name;
   });
   const seed = typeof values.seed === 'string' ? values.seed : CATALOGUE_SEED_PREFIX;
+  const form = values.form ?? 'forward';
+  if (form !== 'forward' && form !== VJP_FORM) throw new UsageError(`--form: expected forward or ${VJP_FORM}, got '${String(form)}'`);
+  if (form === VJP_FORM && !GRADIENT_FAMILIES.includes(family)) throw new UsageError(`--form ${VJP_FORM}: the spec defines gradients for ${GRADIENT_FAMILIES.join(', ')}, not ${family}`);
 
   const cases: CatalogueCase[] = [];
   for (const regime of regimes) {
     for (const length of lengths) {
       const dims = { batch, dim, length, ...(hasState && { stateSize }), groups, ...(withHeads && { heads }), ...(withAngles && { angles }) };
-      const c = makeCase(family, regime, dims, variant, seed);
+      const forward = makeCase(family, regime, dims, variant, seed);
+      const c = form === VJP_FORM ? asGradientCase(forward, seed) : forward;
       let why: string | undefined;
       try {
         why = regimeRestriction(c.request as SampleRequest);
