@@ -117,7 +117,7 @@ export const HELP = `Usage: scan-conformance <command> [flags]
 
 Commands
   check      Run implementations through the fixtures and every property; write reports.
-  list       List the implementations check would run: precision, families, error model.
+  list       List the implementations check would run: precision, families, error model, step, vjp.
   merge      Merge the report.json of every shard of a run (check --shard i/n) into one report:
              scan-conformance merge <report.json…> --out <dir> [--allow-incomplete].
   browser    Serve a page that runs the suite in a browser on navigator.gpu (the shipped WGSL

@@ -394,14 +394,17 @@ export async function list(args: ListArguments, streams: CliStreams): Promise<nu
   const rows = loaded.map((l) => {
     if (l.kind === 'failed') return [l.name, '-', `could not be loaded: ${l.reason}`];
     const i = l.implementation;
-    const families = FAMILY_NAMES.filter((f) => i.families[f] !== undefined).map((f) => `${f} (${i.families[f]?.errorModel ?? 'componentwise'}${i.families[f]?.step ? ', step' : ''})`);
+    const families = FAMILY_NAMES.filter((f) => i.families[f] !== undefined).map((f) => {
+      const family = i.families[f];
+      return `${f} (${family?.errorModel ?? 'componentwise'}${family?.step ? ', step' : ''}${family?.vjp ? ', vjp' : ''})`;
+    });
     const precision = i.accumulation ? `${i.precision}/acc ${i.accumulation}` : i.precision;
     const expected = i.expectedFailures?.length ? `; ${i.expectedFailures.length} expected failure(s)` : '';
     return [i.name, precision, `${families.join(', ')}${expected}`];
   });
   const width = (k: number) => Math.max(...rows.map((r) => r[k].length), ['implementation', 'precision'][k]?.length ?? 0);
   const line = (r: readonly string[]) => `${r[0].padEnd(width(0))}  ${r[1].padEnd(width(1))}  ${r[2]}\n`;
-  streams.stdout.write(line(['implementation', 'precision', 'families (error model)']));
+  streams.stdout.write(line(['implementation', 'precision', 'families (error model; step and vjp where given)']));
   for (const row of rows) streams.stdout.write(line(row));
   for (const l of loaded) if (l.kind === 'ok') await l.implementation.dispose?.().catch(() => undefined);
   return loaded.some((l) => l.kind === 'failed') ? EXIT.unexpectedFailure : EXIT.ok;

@@ -152,6 +152,15 @@ describe('check', () => {
     expect(merge.stderr).toContain(`merge: expected a shard's report.json, got ${notAReport}: `);
   });
 
+  it('list names each implementation with its precision and, per family, its error model, step and vjp', async () => {
+    const listed = await run(['list', '--impl', `${MODULES}/correct.ts`, '--impl', 'implementations/sequential/index.ts']);
+    expect(listed.code).toBe(0);
+    const lines = listed.stdout.split('\n');
+    expect(lines[0]).toMatch(/^implementation +precision +families \(error model; step and vjp where given\)$/);
+    expect(lines).toContainEqual(expect.stringMatching(/^test\/correct-prefix-sum +float32 +prefix-sum \(componentwise\)$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^sequential-f64 +float64 +prefix-sum \(componentwise, step, vjp\), .*mamba3-siso \(componentwise, step, vjp\)$/));
+  });
+
   it('exits 0 for a correct implementation and writes the three reports where --out says', async () => {
     const dir = path.join(out, 'correct');
     const result = await run(['check', '--impl', `${MODULES}/correct.ts`, ...TINY, '--out', dir]);
