@@ -25,7 +25,10 @@ import {
 import { CATALOGUE_SEED_PREFIX, catalogue, makeCase, type CatalogueCase, type Variant } from '../fixtures/catalogue.ts';
 import { checkFixtures, writeFixtures, type ProgressListener } from '../fixtures/generate.ts';
 import { FIXTURES_DIR } from '../fixtures/folder.ts';
+import { errorMessage } from '../spec/errors.ts';
 import { asGradientCase } from '../fixtures/gradient-catalogue.ts';
+import { loadManifest } from '../fixtures/loader.ts';
+import { casesOfManifest } from '../fixtures/manifest-cases.ts';
 import { VJP_FORM } from '../fixtures/manifest.ts';
 import { GRADIENT_FAMILIES } from '../spec/gradients.ts';
 import { fixturesInWorkers } from './fixtures-jobs.ts';
@@ -84,7 +87,10 @@ Flags of generate
   --quiet                 No progress bar.
 
 Flags of check
-  --dir DIR               The fixtures folder to check (default fixtures/).
+  --dir DIR               Check the cases this folder's manifest lists instead (a folder of your own
+                          cases from generate --family, or a copy of the catalogue), each generated
+                          again and compared byte for byte. Default: the committed catalogue in
+                          fixtures/, every case of which its manifest must list.
   --jobs N                Regenerate in N worker threads (default 1).
   --quiet                 No progress bar.
 
@@ -194,7 +200,12 @@ async function main(argv: readonly string[], output: CommandOutput): Promise<num
 
   if (command === 'check') {
     const dir = path.resolve(values.dir ?? FIXTURES_DIR);
-    const cases = catalogue();
+    let cases: readonly CatalogueCase[];
+    try {
+      cases = values.dir === undefined ? catalogue() : casesOfManifest(await loadManifest(dir));
+    } catch (error) {
+      throw new UsageError(`--dir: expected a fixtures folder with a valid manifest.json, got ${errorMessage(error)}`);
+    }
     const started = performance.now();
     progress?.start(cases.length);
     const report = await checkFixtures({ dir, cases, source, writeRegenerated: true, onProgress: progress?.update }).finally(() => progress?.stop());
@@ -206,7 +217,11 @@ async function main(argv: readonly string[], output: CommandOutput): Promise<num
     output.stderr(`${report.differences.length} difference(s) between ${dir} and a fresh regeneration:\n`);
     for (const d of report.differences) output.stderr(`  ${d.id} [${d.kind}]: ${d.detail}\n`);
     if (report.regeneratedDir !== undefined) output.stderr(`Regenerated set kept in ${report.regeneratedDir}\n`);
-    output.stderr('Run `npm run fixtures` to regenerate if the change is intended, and commit the result.\n');
+    output.stderr(
+      values.dir === undefined
+        ? 'Run `npm run fixtures` to regenerate if the change is intended, and commit the result.\n'
+        : `If the change is intended (a new version of scan-conformance), generate ${dir} again with the command that made it.\n`,
+    );
     return 1;
   }
 
