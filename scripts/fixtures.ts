@@ -35,7 +35,9 @@ import { fixturesInWorkers } from './fixtures-jobs.ts';
 
 /** The families whose state has a state axis N (--state applies to them). */
 const STATE_SIZE_FAMILIES = familiesWhere(hasStateSize);
+/** The families whose channels come in heads (--heads applies to them). */
 const HEAD_FAMILIES = familiesWhere(hasHeads);
+/** The families with rotary angles per head (--angles applies to them). */
 const ANGLE_FAMILIES = familiesWhere((family) => hasAxis(family, 'angles'));
 
 /** The families with projection inputs (--B, --C apply to them). */
