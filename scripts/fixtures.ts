@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { DEFAULT_OPTIONS, FAMILY_NAMES, OPTIONAL_INPUT_NAMES, isFamilyName, type FamilyName, type OptionsOf } from '../spec/families.ts';
-import { familiesWhere, hasAxis, hasHeads, hasProjectionLayouts, hasStateSize, optionEntries } from '../spec/families/index.ts';
+import { alternateShapeInputNames, descriptorOf, familiesWhere, hasAxis, hasHeads, hasProjectionLayouts, hasStateSize, optionEntries } from '../spec/families/index.ts';
 import {
   PROJECTION_KINDS,
   REGIME_NAMES,
@@ -79,6 +79,8 @@ Flags of generate
   --with NAME[,NAME...]   Optional inputs to include: ${whoHas((family) => OPTIONAL_INPUT_NAMES[family])}.
   --B LAYOUT, --C LAYOUT  ${PROJECTION_FAMILIES.join(', ')} B / C layout: ${PROJECTION_KINDS.join(' | ')}
                           (default time-varying).
+  --second-shape NAME     Draw this optional input in its second accepted shape, repeatable: ${whoHas((family) => alternateShapeInputNames(family).map((name) => `${name} as (${descriptorOf(family).inputs.find((i) => i.name === name)?.alternateAxes?.join(', ')})`))};
+                          needs --with NAME.
   --form F                forward (default), or ${VJP_FORM}: gradient cases, each with a cotangent for every
                           output and the reference VJP's gradients with their scales, replayed
                           through an implementation's vjp (${GRADIENT_FAMILIES.join(', ')}).
@@ -158,6 +160,7 @@ async function main(argv: readonly string[], output: CommandOutput): Promise<num
       groups: { type: 'string' },
       heads: { type: 'string' },
       form: { type: 'string' },
+      'second-shape': { type: 'string', multiple: true },
       angles: { type: 'string' },
       length: { type: 'string', multiple: true },
       regime: { type: 'string', multiple: true },
@@ -182,7 +185,7 @@ async function main(argv: readonly string[], output: CommandOutput): Promise<num
   if (command === 'generate') {
     const custom = values.family !== undefined;
     if (!custom) {
-      const ignored = (['batch', 'dim', 'state', 'heads', 'groups', 'angles', 'length', 'regime', 'option', 'with', 'B', 'C', 'form', 'seed'] as const).filter((k) => values[k] !== undefined);
+      const ignored = (['batch', 'dim', 'state', 'heads', 'groups', 'angles', 'length', 'regime', 'option', 'with', 'B', 'C', 'second-shape', 'form', 'seed'] as const).filter((k) => values[k] !== undefined);
       if (ignored.length > 0) throw new UsageError(`--${ignored[0]}: only with --family (custom cases); the catalogue has fixed sizes and seeds`);
     }
     if (custom && values.out === undefined) throw new UsageError('--out: expected an output folder for custom cases, got none');
@@ -286,7 +289,21 @@ function customCases(values: Flags, output: CommandOutput): CatalogueCase[] {
   };
   const requestedLayouts = { B: layout('B'), C: layout('C') };
   const layouts = hasLayouts ? requestedLayouts : undefined;
-  const variant = { options: options as unknown as OptionsOf<FamilyName>, optionalInputs, ...(layouts && { projections: layouts }) } as Variant;
+
+  const withSecondShape: readonly string[] = alternateShapeInputNames(family);
+  const alternateShapes = listFlag(values, 'second-shape', []);
+  for (const name of alternateShapes) {
+    if (!withSecondShape.includes(name)) {
+      throw new UsageError(`--second-shape ${name}: ${family} has ${withSecondShape.length === 0 ? 'no input with a second shape' : `a second shape for ${withSecondShape.join(', ')} only`}`);
+    }
+    if (optionalInputs[name as OptionalInputName] !== true) throw new UsageError(`--second-shape ${name}: expected --with ${name} too (the input is drawn only when it is on)`);
+  }
+  const variant = {
+    options: options as unknown as OptionsOf<FamilyName>,
+    optionalInputs,
+    ...(layouts && { projections: layouts }),
+    ...(alternateShapes.length > 0 && { alternateShapes: [...new Set(alternateShapes)].sort() }),
+  } as Variant;
 
   const requested = listFlag(values, 'regime', ['generic'], true);
   const allRegimes = requested.includes('all');
