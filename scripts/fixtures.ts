@@ -22,14 +22,14 @@ import {
   type RegimeName,
   type SampleRequest,
 } from '../spec/regimes.ts';
-import { CATALOGUE_SEED_PREFIX, catalogue, makeCase, type CatalogueCase, type Variant } from '../fixtures/catalogue.ts';
+import { CATALOGUE_SEED_PREFIX, asVarlenCase, catalogue, makeCase, type CatalogueCase, type Variant } from '../fixtures/catalogue.ts';
 import { checkFixtures, writeFixtures, type ProgressListener } from '../fixtures/generate.ts';
 import { FIXTURES_DIR } from '../fixtures/folder.ts';
 import { errorMessage } from '../spec/errors.ts';
 import { asGradientCase } from '../fixtures/gradient-catalogue.ts';
 import { loadManifest } from '../fixtures/loader.ts';
 import { casesOfManifest } from '../fixtures/manifest-cases.ts';
-import { VJP_FORM } from '../fixtures/manifest.ts';
+import { VARLEN_FORM, VJP_FORM } from '../fixtures/manifest.ts';
 import { GRADIENT_FAMILIES } from '../spec/gradients.ts';
 import { fixturesInWorkers } from './fixtures-jobs.ts';
 
@@ -81,9 +81,11 @@ Flags of generate
                           (default time-varying).
   --second-shape NAME     Draw this optional input in its second accepted shape, repeatable: ${whoHas((family) => alternateShapeInputNames(family).map((name) => `${name} as (${descriptorOf(family).inputs.find((i) => i.name === name)?.alternateAxes?.join(', ')})`))};
                           needs --with NAME.
-  --form F                forward (default), or ${VJP_FORM}: gradient cases, each with a cotangent for every
+  --form F                forward (default); ${VJP_FORM}: gradient cases, each with a cotangent for every
                           output and the reference VJP's gradients with their scales, replayed
-                          through an implementation's vjp (${GRADIENT_FAMILIES.join(', ')}).
+                          through an implementation's vjp (${GRADIENT_FAMILIES.join(', ')}); or ${VARLEN_FORM}: one ssd
+                          case whose --length list gives the sequences packed into one row (cut by
+                          cuSeqlens, one initial and final state each), replayed through runVarlen.
   --seed S                Seed prefix (default '${CATALOGUE_SEED_PREFIX}'); a case's seedrandom seed is
                           '<S>:<case id>', recorded in its metadata and the manifest.
   --jobs N                Generate in N worker threads (default 1). The files and manifest are
@@ -313,15 +315,24 @@ function customCases(values: Flags, output: CommandOutput): CatalogueCase[] {
   });
   const seed = typeof values.seed === 'string' ? values.seed : CATALOGUE_SEED_PREFIX;
   const form = values.form ?? 'forward';
-  if (form !== 'forward' && form !== VJP_FORM) throw new UsageError(`--form: expected forward or ${VJP_FORM}, got '${String(form)}'`);
+  if (form !== 'forward' && form !== VJP_FORM && form !== VARLEN_FORM) throw new UsageError(`--form: expected forward, ${VJP_FORM} or ${VARLEN_FORM}, got '${String(form)}'`);
   if (form === VJP_FORM && !GRADIENT_FAMILIES.includes(family)) throw new UsageError(`--form ${VJP_FORM}: the spec defines gradients for ${GRADIENT_FAMILIES.join(', ')}, not ${family}`);
+  if (form === VARLEN_FORM) {
+    if (family !== 'ssd') throw new UsageError(`--form ${VARLEN_FORM}: only ssd has a variable-length form (runVarlen), got --family ${family}`);
+    if (values.batch !== undefined) throw new UsageError(`--batch: not with --form ${VARLEN_FORM}, whose rows are the sequences --length lists`);
+    if ((optionalInputs as Readonly<Record<string, boolean | undefined>>).seqIdx === true) throw new UsageError(`--with seqIdx: not with --form ${VARLEN_FORM}, where cuSeqlens cuts the sequences`);
+  }
+  // The forward and gradient forms make a case per length; the varlen form one case of all the lengths.
+  const rowLengthsOfCases = form === VARLEN_FORM ? [lengths] : lengths.map((length) => [length]);
 
   const cases: CatalogueCase[] = [];
   for (const regime of regimes) {
-    for (const length of lengths) {
-      const dims = { batch, dim, length, ...(hasState && { stateSize }), groups, ...(withHeads && { heads }), ...(withAngles && { angles }) };
+    for (const rowLengths of rowLengthsOfCases) {
+      const rows = form === VARLEN_FORM ? rowLengths.length : batch;
+      const dims = { batch: rows, dim, length: Math.max(...rowLengths), ...(hasState && { stateSize }), groups, ...(withHeads && { heads }), ...(withAngles && { angles }) };
       const forward = makeCase(family, regime, dims, variant, seed);
-      const c = form === VJP_FORM ? asGradientCase(forward, seed) : forward;
+      const c =
+        form === VJP_FORM ? asGradientCase(forward, seed) : form === VARLEN_FORM ? asVarlenCase(forward as CatalogueCase<'ssd'>, variant as Variant<'ssd'>, rowLengths, seed) : forward;
       let why: string | undefined;
       try {
         why = regimeRestriction(c.request as SampleRequest);
