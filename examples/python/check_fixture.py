@@ -17,7 +17,8 @@ Usage:
   python3 check_fixture.py FILE.safetensors [FILE ...]
   python3 check_fixture.py --all path/to/fixtures     # every supported case of manifest.json,
                                                       # each file's SHA-256 checked first
-Exit status: 0 when every checked fixture matches, 1 otherwise (2 for usage errors).
+Exit status: 0 when every checked fixture matches, 1 when one does not or none was checked (every
+case skipped), 2 for usage errors.
 """
 
 import argparse
@@ -140,13 +141,15 @@ def check_file(path):
 
 
 def manifest_files(folder):
-    """The supported fixture files listed in folder/manifest.json, each SHA-256 checked."""
+    """The supported fixture files listed in folder/manifest.json, each SHA-256 checked, and how many cases were left out."""
     with open(os.path.join(folder, "manifest.json"), encoding="utf-8") as f:
         manifest = json.load(f)
     files = []
+    left_out = 0
     root = os.path.realpath(folder)
     for case in manifest["cases"]:
         if case["family"] not in SUPPORTED or case.get("form") is not None:
+            left_out += 1
             continue
         path = os.path.realpath(os.path.join(root, case["file"]))
         if os.path.commonpath([root, path]) != root:
@@ -156,7 +159,7 @@ def manifest_files(folder):
         if digest != case["sha256"]:
             raise FixtureFormatError(f"{case['file']}: SHA-256 {digest}, manifest says {case['sha256']}")
         files.append(path)
-    return files
+    return files, left_out
 
 
 def main(argv):
@@ -169,10 +172,14 @@ def main(argv):
         return 2
     counts = {"pass": 0, "fail": 0, "skip": 0}
     try:
-        files = list(args.files) + (manifest_files(args.all) if args.all else [])
+        listed, left_out = manifest_files(args.all) if args.all else ([], 0)
     except (OSError, ValueError, KeyError, FixtureFormatError) as error:
         print(f"FAIL manifest: {error}")
         return 1
+    files = list(args.files) + listed
+    if left_out:
+        counts["skip"] += left_out
+        print(f"SKIP {left_out} case(s) of {os.path.join(args.all, 'manifest.json')}: gradient or varlen form, or a family other than {', '.join(SUPPORTED)}")
     for path in files:
         try:
             status, message = check_file(path)
@@ -181,6 +188,10 @@ def main(argv):
         counts[status] += 1
         print(message)
     print(f"{counts['pass']} passed, {counts['fail']} failed, {counts['skip']} skipped (numpy {np.__version__})")
+    if counts["pass"] + counts["fail"] == 0:
+        # A run that checked nothing is not a pass.
+        print(f"FAIL nothing checked: no ordinary {' or '.join(SUPPORTED)} case among those given")
+        return 1
     return 1 if counts["fail"] else 0
 
 
