@@ -213,6 +213,11 @@ async function main(argv: readonly string[], output: CommandOutput): Promise<num
     } catch (error) {
       throw new UsageError(`--dir: expected a fixtures folder with a valid manifest.json, got ${errorMessage(error)}`);
     }
+    if (cases.length === 0) {
+      // A check of nothing is not a pass.
+      output.stderr(`${path.join(dir, 'manifest.json')} lists no case: nothing was checked.\n`);
+      return 1;
+    }
     const started = performance.now();
     progress?.start(cases.length);
     const report = await checkFixtures({ dir, cases, source, writeRegenerated: true, onProgress: progress?.update }).finally(() => progress?.stop());
