@@ -57,12 +57,22 @@ export function baselineCasesOf(standard: readonly BenchCase[]): BenchCase[] {
   return standard.filter((c) => !c.backward && ((c.family === 'linear-recurrence' && c.batch * c.dim === 1) || c.family === 'ssd'));
 }
 
+/** A bench command line that selects nothing: the message names the flag, what it expected and what came. */
+export class BenchUsageError extends Error {
+  override readonly name = 'BenchUsageError';
+}
+
 /** Runs the benchmark and writes `bench.json` and `bench.md` into options.outDir. */
 export async function runBenchmark(options: BenchOptions): Promise<BenchReport> {
   const loadAtStart = os.loadavg();
   const limits = options.limits ?? defaultLimits(options.quick);
   const { implementations, failures } = await registeredImplementations(options.implementationsDir);
-  const selected = implementations.filter((i) => options.filter === undefined || i.name.includes(options.filter) || i.name === RATIO_BASE);
+  const filter = options.filter;
+  // A filter that selects nothing would time the ratio base alone and report every target "not measured".
+  if (filter !== undefined && !implementations.some((i) => i.name.includes(filter))) {
+    throw new BenchUsageError(`--filter ${filter}: expected part of an implementation's name, got one no name contains (names: ${implementations.map((i) => i.name).join(', ')})`);
+  }
+  const selected = implementations.filter((i) => filter === undefined || i.name.includes(filter) || i.name === RATIO_BASE);
   const standard = options.quick ? QUICK_CASES : STANDARD_CASES;
   const crossover = options.crossover ? crossoverCases(options.quick) : [];
   // The crossover grid is for lti-ssm implementations only; every one gets every standard case

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { jobsRatioMarkdown, measureJobsRatio } from '../bench/jobs-ratio.ts';
-import { runBenchmark } from '../bench/run.ts';
+import { BenchUsageError, runBenchmark } from '../bench/run.ts';
 import { writeFileAtomically } from '../suite/report/write.ts';
 import { DEFAULT_REPORT_DIR } from '../suite/settings.ts';
 
@@ -28,15 +28,21 @@ if (values.help) {
 } else if (values['jobs-ratio']) {
   await reportJobsRatio();
 } else {
-  await runBenchmark({
-    outDir: values.out,
-    filter: values.filter,
-    quick: values.quick,
-    crossover: values.crossover,
-    print: true,
-    command: ['npm run bench --', ...process.argv.slice(2)].join(' '),
-    recordFile: fileURLToPath(new URL('../bench/latest.md', import.meta.url)),
-  });
+  try {
+    await runBenchmark({
+      outDir: values.out,
+      filter: values.filter,
+      quick: values.quick,
+      crossover: values.crossover,
+      print: true,
+      command: ['npm run bench --', ...process.argv.slice(2)].join(' '),
+      recordFile: fileURLToPath(new URL('../bench/latest.md', import.meta.url)),
+    });
+  } catch (error) {
+    if (!(error instanceof BenchUsageError)) throw error;
+    process.stderr.write(`bench: ${error.message}\n`);
+    process.exit(2);
+  }
   // A full run also measures what --jobs gives on the default conformance run (two whole runs: minutes).
   if (!values.quick && values.filter === undefined) await reportJobsRatio();
 }

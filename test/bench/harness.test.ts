@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { BenchReport } from '../../bench/report.ts';
 import { labelsOf } from '../../bench/report.ts';
-import { runBenchmark } from '../../bench/run.ts';
+import { BenchUsageError, runBenchmark } from '../../bench/run.ts';
 import type { ImplementationRun } from '../../bench/orchestrate.ts';
 import { runCases } from '../../bench/orchestrate.ts';
 import { elementsOf, problemOf, QUICK_CASES, shortenedCase, STANDARD_CASES } from '../../bench/cases.ts';
@@ -79,6 +79,14 @@ describe('bench harness (--quick)', () => {
     }
     expect(markdown).toContain('## lti-ssm crossover');
     expect((await readdir(dir)).sort()).toEqual(['bench.json', 'bench.md']); // no temp files left
+  });
+
+  it('refuses a --filter that no implementation name contains, before timing anything', async () => {
+    const dir = await outDir();
+    const run = runBenchmark({ outDir: dir, filter: 'no-such-kernel', quick: true, crossover: false, print: false, showProgress: false, command: 'test', implementationsDir: FIXTURES });
+    await expect(run).rejects.toThrow(BenchUsageError);
+    await expect(run).rejects.toThrow(/^--filter no-such-kernel: expected part of an implementation's name, got one no name contains \(names: .*sequential-f32.*\)$/);
+    expect(await readdir(dir)).toEqual([]);
   });
 
   it.concurrent('survives implementations that throw, are unavailable, hang or decline, and labels software adapters', async () => {
