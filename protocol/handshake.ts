@@ -22,6 +22,8 @@ export interface FamilyCapabilities {
   readonly step: boolean;
   /** Whether it answers vjp requests (the backward pass, spec/protocol.md#vjp) for this family. */
   readonly vjp: boolean;
+  /** Whether it answers varlen requests (ssd's variable-length form, spec/protocol.md#varlen); ssd only. */
+  readonly varlen: boolean;
   readonly errorModel?: ErrorModel;
   /** Supported values per option; an option not listed supports every value. */
   readonly options: Readonly<Record<string, readonly boolean[]>>;
@@ -132,11 +134,12 @@ function parseCapabilities(family: FamilyName, value: unknown, fail: Fail): Fami
   const at = `families.${family}`;
   if (!isRecord(value)) fail(at, 'an object of capabilities (may be empty: {})', JSON.stringify(value));
   const v = value as Record<string, unknown>;
-  const known = ['step', 'vjp', 'errorModel', 'options', 'optionalInputs', 'layouts', 'chunkSizes'];
+  const known = ['step', 'vjp', 'varlen', 'errorModel', 'options', 'optionalInputs', 'layouts', 'chunkSizes'];
   for (const key of Object.keys(v)) if (!known.includes(key)) fail(`${at}.${key}`, `one of the capabilities ${known.join(', ')}`, `'${key}'`);
-  for (const flag of ['step', 'vjp'] as const) {
+  for (const flag of ['step', 'vjp', 'varlen'] as const) {
     if (v[flag] !== undefined && typeof v[flag] !== 'boolean') fail(`${at}.${flag}`, 'a boolean (true or false)', JSON.stringify(v[flag]));
   }
+  if (v.varlen === true && family !== 'ssd') fail(`${at}.varlen`, 'nothing (only ssd has a variable-length form)', 'true');
   if (v.errorModel !== undefined && v.errorModel !== 'componentwise' && v.errorModel !== 'normwise') {
     fail(`${at}.errorModel`, `'componentwise' or 'normwise'`, JSON.stringify(v.errorModel));
   }
@@ -161,6 +164,7 @@ function parseCapabilities(family: FamilyName, value: unknown, fail: Fail): Fami
   return {
     step: v.step === true,
     vjp: v.vjp === true,
+    varlen: v.varlen === true,
     ...(v.errorModel === undefined ? {} : { errorModel: v.errorModel as ErrorModel }),
     options,
     ...(optionalInputs === undefined ? {} : { optionalInputs }),

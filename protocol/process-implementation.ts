@@ -19,6 +19,8 @@ import { PROTOCOL_VERSION, type ProtocolMessage, type ProtocolTensor } from './m
 import { TesteeProcess } from './testee-process.ts';
 import { gradientsOfAnswer, vjpRequestTensors } from './vjp-tensors.ts';
 import type { Cotangents, GradientsOf } from '../spec/gradients.ts';
+import { sequenceCount, type SsdVarlenOutputs, type SsdVarlenProblem } from '../spec/families/ssd/varlen.ts';
+import { validateVarlenOutputs } from '../spec/families/ssd/varlen-validate.ts';
 import { errorMessage } from '../spec/errors.ts';
 
 /** How to start and supervise a testee. */
@@ -77,7 +79,7 @@ export async function processImplementation(options: ProcessImplementationOption
 }
 
 /** The requests that carry a problem and are answered with tensors. */
-type RequestKind = 'run' | 'step' | 'vjp';
+type RequestKind = 'run' | 'step' | 'vjp' | 'varlen';
 
 class TesteeSession {
   readonly argv: readonly string[];
@@ -138,7 +140,7 @@ class TesteeSession {
     }
   }
 
-  /** Sends one run, step or vjp request (one at a time), with the settings metadata when given, and returns the result's tensors. */
+  /** Sends one run, step, vjp or varlen request (one at a time), with the settings metadata when given, and returns the result's tensors. */
   call(kind: RequestKind, family: FamilyName, options: object, inputs: object, what: string, settings?: EvaluationSettings): Promise<Record<string, OutputTensor>> {
     const result = this.queue.then(() => this.callNow(kind, family, options, inputs, what, settings));
     this.queue = result.catch(() => undefined);
@@ -268,6 +270,16 @@ function familyAdapter<F extends FamilyName>(session: TesteeSession, family: F, 
       async vjp(problem: Problem<F>, cotangents: Cotangents<F>): Promise<GradientsOf<F>> {
         const tensors = await session.call('vjp', family, problem.options, vjpRequestTensors(problem, cotangents), `${describeProblem(problem)}, backward`);
         return gradientsOfAnswer(problem, tensors);
+      },
+    }),
+    // The handshake allows varlen for ssd only, so this entry point exists on ssd's adapter alone.
+    ...(capabilities.varlen && {
+      async runVarlen(problem: SsdVarlenProblem, settings?: EvaluationSettings): Promise<SsdVarlenOutputs> {
+        const sent = requestSettings(family, capabilities, settings);
+        const T = problem.inputs.x.shape[1];
+        const what = `ssd varlen, ${sequenceCount(problem.inputs)} sequences of ${T} tokens, options ${JSON.stringify(problem.options)}${sent === undefined ? '' : `, chunk size ${sent.chunkSize}`}`;
+        const tensors = await session.call('varlen', family, problem.options, problem.inputs, what, sent);
+        return validateVarlenOutputs(problem, tensors);
       },
     }),
   };

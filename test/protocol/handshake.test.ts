@@ -79,7 +79,7 @@ describe('handshake fields', () => {
         families: JSON.stringify({
           'linear-recurrence': { step: true, options: { reverse: [false] }, optionalInputs: [] },
           'selective-scan': { errorModel: 'componentwise', layouts: ['time-invariant'] },
-          ssd: { chunkSizes: [64, 100, 256], vjp: true },
+          ssd: { chunkSizes: [64, 100, 256], vjp: true, varlen: true },
         }),
         expectedFailures: JSON.stringify([{ family: 'linear-recurrence', property: 'state-passing', options: { reverse: true }, reason: 'no carry-in' }]),
         environment: JSON.stringify({ torch: '2.4.0' }),
@@ -87,9 +87,9 @@ describe('handshake fields', () => {
     );
     expect(description.accumulation).toBe('float64');
     expect(description.description).toBe('my kernel');
-    expect(description.families['linear-recurrence']).toEqual({ step: true, vjp: false, options: { reverse: [false] }, optionalInputs: [] });
-    expect(description.families['selective-scan']).toEqual({ step: false, vjp: false, errorModel: 'componentwise', options: {}, layouts: ['time-invariant'] });
-    expect(description.families.ssd).toEqual({ step: false, vjp: true, options: {}, chunkSizes: [64, 100, 256] });
+    expect(description.families['linear-recurrence']).toEqual({ step: true, vjp: false, varlen: false, options: { reverse: [false] }, optionalInputs: [] });
+    expect(description.families['selective-scan']).toEqual({ step: false, vjp: false, varlen: false, errorModel: 'componentwise', options: {}, layouts: ['time-invariant'] });
+    expect(description.families.ssd).toEqual({ step: false, vjp: true, varlen: true, options: {}, chunkSizes: [64, 100, 256] });
     expect(description.expectedFailures).toEqual([{ family: 'linear-recurrence', property: 'state-passing', options: { reverse: true }, reason: 'no carry-in' }]);
     expect(description.environment).toEqual({ torch: '2.4.0' });
   });
@@ -128,6 +128,8 @@ describe('handshake fields', () => {
     [{ families: '{"prefix-sum": {"vjp": "true"}}' }, /families.prefix-sum.vjp: expected a boolean \(true or false\), got "true"/],
     [{ families: '{"ssd": {"vjp": 1}}' }, /families.ssd.vjp: expected a boolean \(true or false\), got 1/],
     [{ families: '{"lti-ssm": {"vjp": null}}' }, /families.lti-ssm.vjp: expected a boolean \(true or false\), got null/],
+    [{ families: '{"ssd": {"varlen": "yes"}}' }, /families.ssd.varlen: expected a boolean \(true or false\), got "yes"/],
+    [{ families: '{"mamba3-siso": {"varlen": true}}' }, /families.mamba3-siso.varlen: expected nothing \(only ssd has a variable-length form\), got true/],
     [{ families: '{"prefix-sum": {"fast": true}}' }, /families.prefix-sum.fast: expected one of the capabilities/],
     [{ families: '{"prefix-sum": {"options": {"reverse": []}}}' }, /families.prefix-sum.options.reverse: expected a non-empty array of booleans/],
     [{ families: '{"prefix-sum": {"options": {"deltaSoftplus": [true]}}}' }, /families.prefix-sum.options.deltaSoftplus: expected an option of prefix-sum \(exclusive, reverse\)/],

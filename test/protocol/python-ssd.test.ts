@@ -143,7 +143,7 @@ describe('the numpy example testee computes ssd', () => {
       }
 
       it.skipIf(skip)(`declares ssd with its step, chunk sizes 64 and 256, and every optional input${skipNote}`, () => {
-        expect(description?.families.ssd).toEqual({ step: true, vjp: true, options: {}, chunkSizes: [64, 256] });
+        expect(description?.families.ssd).toEqual({ step: true, vjp: true, varlen: true, options: {}, chunkSizes: [64, 256] });
       });
 
       for (const { name, inputs, dtSoftplus } of CASES) {

@@ -88,6 +88,28 @@ def my_ssd(x, dt, A, B, C, D, z, dt_bias, dt_limit, initial_states, seq_idx, dt_
     return sequential_ssd(x, dt, A, B, C, D, z, dt_bias, dt_limit, initial_states, seq_idx, dt_softplus)
 
 
+def my_ssd_varlen(x, dt, A, B, C, D, z, dt_bias, dt_limit, initial_states, cu_seqlens, dt_softplus, chunk_size):
+    """ssd's variable-length form: several sequences packed into one row. x, z: (1, T, H, P); dt: (1,
+    T, H); B, C: (1, T, G, N); sequence s is the tokens cu_seqlens[s] .. cu_seqlens[s + 1] - 1
+    (cu_seqlens: (nseq + 1,), integers stored in float32; empty sequences allowed); initial_states:
+    (nseq, H, P, N), one per sequence, or None; the other inputs as in my_ssd. Returns y (1, T, H, P)
+    and final_states (nseq, H, P, N), sequence s's state after its last token.
+
+    A native varlen kernel goes here (vLLM's mamba_chunk_scan_combined_varlen, or mamba_ssm's
+    mamba_chunk_scan_combined with cu_seqlens and return_varlen_states); this one runs each
+    sequence through my_ssd on its own.
+    """
+    bounds = [int(c) for c in cu_seqlens]
+    ys, finals = [], []
+    for s in range(len(bounds) - 1):
+        cut = lambda a: None if a is None else a[:, bounds[s]:bounds[s + 1]]
+        h0 = None if initial_states is None else initial_states[s:s + 1]
+        y, final = my_ssd(cut(x), cut(dt), A, cut(B), cut(C), D, cut(z), dt_bias, dt_limit, h0, None, dt_softplus, chunk_size)
+        ys.append(y)
+        finals.append(final)
+    return np.concatenate(ys, axis=1), np.concatenate(finals, axis=0)
+
+
 def my_mamba3_siso(Q, K, V, ADT, DT, Trap, Q_bias, K_bias, Angles, D, Z,
                    angle_state, ssm_state, k_state, v_state, chunk_size):
     """Q, K: (batch, L, G, N), head h reading Q/K head h // (H / G); V, Z: (batch, L, H, P);
@@ -192,15 +214,16 @@ def my_mamba3_siso_vjp(Q, K, V, ADT, DT, Trap, Q_bias, K_bias, Angles, D, Z, ang
 # 3. What it supports. Per family: "step" (one-token update), and optionally "options" (supported
 #    values, e.g. {"reverse": [False]}), "optionalInputs", "layouts" (selective-scan B/C) and
 #    "chunkSizes" (the chunk sizes a run may ask for; the suite runs each, and none may change the
-#    result), and "vjp" (it answers the backward pass: my_*_vjp above). A run request without a
-#    chunk size gets DEFAULT_CHUNK_SIZE.
+#    result), "vjp" (it answers the backward pass: my_*_vjp above), and for ssd "varlen" (it answers
+#    the variable-length form: my_ssd_varlen above). A run request without a chunk size gets
+#    DEFAULT_CHUNK_SIZE.
 DEFAULT_CHUNK_SIZE = 256  # mamba_chunk_scan_combined's usual chunk_size
 MAMBA3_CHUNK_SIZE = 64  # mamba3_siso_combined's default chunk_size
 FAMILIES = {
     "linear-recurrence": {"step": True, "vjp": True},
     # seqIdx is accepted by run; a vjp request with seqIdx is declined at run time (vjp() below).
     "selective-scan": {"step": True, "vjp": True, "optionalInputs": ["D", "z", "deltaBias", "h0", "seqIdx"]},
-    "ssd": {"step": True, "vjp": True, "chunkSizes": [64, 256]},
+    "ssd": {"step": True, "vjp": True, "varlen": True, "chunkSizes": [64, 256]},
     # No chunkSizes: every run gets MAMBA3_CHUNK_SIZE.
     "mamba3-siso": {"step": True, "vjp": True},
 }
@@ -698,6 +721,17 @@ def step(family, options, inputs, settings):
     raise ValueError(f"family {family} has no step in this testee")
 
 
+def varlen(family, options, inputs, settings):
+    """Answers a varlen request (ssd only): the packed row's inputs with cuSeqlens; y and finalStates."""
+    if family != "ssd":
+        raise ValueError(f"family {family} has no variable-length form")
+    y, final = my_ssd_varlen(
+        inputs["x"], inputs["dt"], inputs["A"], inputs["B"], inputs["C"], inputs.get("D"), inputs.get("z"),
+        inputs.get("dtBias"), inputs.get("dtLimit"), inputs.get("initialStates"), inputs["cuSeqlens"],
+        options["dtSoftplus"], settings.get("chunkSize", DEFAULT_CHUNK_SIZE))
+    return {"y": y, "finalStates": final}
+
+
 class Decline(Exception):
     """This testee does not compute the request's input: answered with kind "decline" and the reason."""
 
@@ -812,7 +846,7 @@ def main():
         try:
             options = json.loads(metadata["options"])
             settings = json.loads(metadata.get("settings", "{}"))  # absent unless the runner sets a chunk size
-            handler = {"run": run, "step": step, "vjp": vjp}[kind]
+            handler = {"run": run, "step": step, "vjp": vjp, "varlen": varlen}[kind]
             send({"id": request_id, "kind": "result"}, handler(metadata["family"], options, inputs, settings))
         except Decline as decline:
             send({"id": request_id, "kind": "decline", "reason": str(decline)})
