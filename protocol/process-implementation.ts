@@ -277,7 +277,7 @@ function familyAdapter<F extends FamilyName>(session: TesteeSession, family: F, 
       async runVarlen(problem: SsdVarlenProblem, settings?: EvaluationSettings): Promise<SsdVarlenOutputs> {
         const sent = requestSettings(family, capabilities, settings);
         const T = problem.inputs.x.shape[1];
-        const what = `ssd varlen, ${sequenceCount(problem.inputs)} sequences of ${T} tokens, options ${JSON.stringify(problem.options)}${sent === undefined ? '' : `, chunk size ${sent.chunkSize}`}`;
+        const what = `ssd varlen, ${sequenceCount(problem.inputs)} sequences in ${T} tokens, options ${JSON.stringify(problem.options)}${sent === undefined ? '' : `, chunk size ${sent.chunkSize}`}`;
         const tensors = await session.call('varlen', family, problem.options, problem.inputs, what, sent);
         return validateVarlenOutputs(problem, tensors);
       },
