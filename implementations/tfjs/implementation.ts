@@ -43,10 +43,14 @@ export function createTfjsImplementation(backend: TfjsBackend): ScanImplementati
   const compute = <K extends string>(build: () => Record<K, tf.Tensor>): Promise<Record<K, OutputTensor>> =>
     withBackend(backend.backendName, async () => {
       backend.takeDeviceErrors?.();
-      const outputs = await readOutputs(build());
-      const errors = backend.takeDeviceErrors?.() ?? [];
-      if (errors.length > 0) throw new Error(`${name}: the device reported ${errors.length} error(s) during the run, its results are not valid: ${errors[0]}`);
-      return outputs;
+      try {
+        const outputs = await readOutputs(build());
+        const errors = backend.takeDeviceErrors?.() ?? [];
+        if (errors.length > 0) throw new Error(`${name}: the device reported ${errors.length} error(s) during the run, its results are not valid: ${errors[0]}`);
+        return outputs;
+      } finally {
+        backend.releasePooledMemory?.();
+      }
     });
 
   /** Declines problems whose largest tensor (float32, `elements` long) exceeds the device's buffer limit. */

@@ -67,6 +67,26 @@ export const REVERSE_CUMSUM_CACHE_BUG: readonly ExpectedFailure[] = [
   { family: 'prefix-sum', property: 'reverse-flip', reason: REVERSE_CUMSUM_CACHE_BUG_REASON },
 ];
 
+/**
+ * The part of tfjs-backend-webgpu 4.22's BufferManager that pools released buffers: one list per
+ * exact (size, usage), kept for reuse and never destroyed until the backend is. Property runs draw
+ * new shapes all the time, so nearly every released buffer stays pooled for good: a deep run's
+ * memory grew to 18.6 GB on lavapipe (tfjs's numBytesAllocated counts it; tf.memory() does not).
+ */
+interface BufferPool {
+  freeBuffers: Map<string, GPUBuffer[]>;
+  numFreeBuffers: number;
+  numBytesAllocated: number;
+}
+
+/** The webgpu backend's buffer pool, or undefined before it is initialised or when tfjs's internals are not the ones above. */
+export function webgpuBufferPool(): BufferPool | undefined {
+  const instance = tf.engine().registry[BACKEND_NAME] as unknown as { bufferManager?: Partial<BufferPool> } | undefined;
+  const pool = instance?.bufferManager;
+  if (pool === undefined || !(pool.freeBuffers instanceof Map) || typeof pool.numFreeBuffers !== 'number' || typeof pool.numBytesAllocated !== 'number') return undefined;
+  return pool as BufferPool;
+}
+
 /** The backend name tfjs registers its WebGPU kernels under. */
 const BACKEND_NAME = 'webgpu';
 
@@ -137,6 +157,18 @@ export const webgpuBackend: TfjsBackend = {
   },
   takeDeviceErrors() {
     return active === undefined ? [] : active.errors.splice(0);
+  },
+  releasePooledMemory() {
+    const pool = webgpuBufferPool();
+    if (pool === undefined) return;
+    // The lists are emptied, not the map: BufferManager.releaseBuffer does nothing while the map is empty.
+    for (const buffers of pool.freeBuffers.values()) {
+      for (const buffer of buffers.splice(0)) {
+        pool.numBytesAllocated -= buffer.size;
+        buffer.destroy();
+      }
+    }
+    pool.numFreeBuffers = 0;
   },
   async dispose() {
     if (active === undefined) return;

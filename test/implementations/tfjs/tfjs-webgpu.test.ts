@@ -11,6 +11,7 @@ import type { OutputTensor } from '../../../spec/tensor.ts';
 import { validateOutputs } from '../../../spec/validate.ts';
 import implementations from '../../../implementations/tfjs/index.ts';
 import { dawnInstance } from '../../../implementations/webgpu/dawn.ts';
+import { webgpuBufferPool } from '../../../implementations/tfjs/backends/webgpu.ts';
 import { AWKWARD_LENGTHS, errorInBounds, problemsAtLength, stepErrors, tensorSource } from './problems.ts';
 import { planCells } from '../../../suite/cells.ts';
 import { runCell } from '../../../suite/runner.ts';
@@ -151,6 +152,24 @@ describe.skipIf(skip)(`tfjs-webgpu${skip ? ` (skipped: ${unavailable}; set REQUI
     expect(b).toEqual(cpuAlone);
     expect(c).toEqual(webgpuAlone);
     expect(webgpuAlone).not.toEqual(cpuAlone);
+  });
+
+  it("keeps no released buffer after a run: tfjs's pool of them grew without bound over a deep run's ever-new shapes", async () => {
+    const problems = [5, 17, 40, 129].flatMap((length) => problemsAtLength(length).map((p) => p.problem));
+    const allocated: number[] = [];
+    for (const problem of problems) {
+      await runProblem(webgpu, problem);
+      const pool = webgpuBufferPool();
+      // undefined would mean tfjs's BufferManager changed: update webgpuBufferPool and releasePooledMemory.
+      expect(pool).toBeDefined();
+      // Released buffers went into the pool (a key per size and usage), and none stayed there.
+      expect(pool!.freeBuffers.size).toBeGreaterThan(0);
+      expect([...pool!.freeBuffers.values()].every((buffers) => buffers.length === 0)).toBe(true);
+      expect(pool!.numFreeBuffers).toBe(0);
+      allocated.push(pool!.numBytesAllocated);
+    }
+    // Every tensor of a run is disposed: what stays allocated does not grow with the number of runs.
+    expect(Math.max(...allocated)).toBeLessThanOrEqual(Math.max(...allocated.slice(0, problems.length / 4)) + 4096);
   });
 });
 
