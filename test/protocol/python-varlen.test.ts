@@ -2,7 +2,7 @@
  * ssd's variable-length form over the process protocol: the numpy example testee declares
  * `varlen` and answers varlen requests, so the suite's varlen property and the catalogue's varlen
  * fixtures judge it (spec/protocol.md#varlen); a copy whose varlen ignores the per-sequence
- * initial states is caught by both.
+ * initial states is caught by both, and one that answers a final state short is refused by name.
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -53,5 +53,24 @@ describe('the numpy example testee answers varlen requests', () => {
     const cells = report.implementations[0].cells;
     expect(cells.find((c) => c.property === 'varlen')?.outcome).toBe('fail');
     expect(cells.find((c) => c.property === 'fixtures')?.outcome).toBe('fail');
+  });
+
+  it.skipIf(missingPython !== undefined)(`a varlen answer with a final state missing is refused, naming finalStates and both shapes${skipNote}`, async () => {
+    const source = await readFile(PYTHON_EXAMPLE_TESTEE, 'utf8');
+    const correct = 'return np.concatenate(ys, axis=1), np.concatenate(finals, axis=0)';
+    expect(source).toContain(correct);
+    const misshapen = path.join(dir, 'misshapen_testee.py');
+    await writeFile(misshapen, source.replace(correct, `${correct}[:-1]`));
+    const { code, report } = await checkVarlen(misshapen, path.join(dir, 'misshapen'));
+    expect(code).toBe(1);
+    const cells = report.implementations[0].cells;
+    // One state fewer than sequences: the adapter's check of the answer names the output and both shapes.
+    const refused = /invalid output .*finalStates\.shape: expected \[(\d+), 1, 1, 1\], got \[(\d+), 1, 1, 1\]/;
+    for (const property of ['varlen', 'fixtures']) {
+      const cell = cells.find((c) => c.property === property)!;
+      expect(cell.outcome, property).toBe('fail');
+      const [, expected, got] = refused.exec(JSON.stringify(cell)) ?? [];
+      expect(Number(got), `${property}: ${JSON.stringify(cell).slice(0, 600)}`).toBe(Number(expected) - 1);
+    }
   });
 });
