@@ -27,6 +27,7 @@ import { writeFileAtomically } from '../suite/report/write.ts';
 import { parseCliArguments, UsageError } from './cli-arguments.ts';
 import { implementationNamesOf } from './cli-commands.ts';
 import { cliEntry } from './cli-jobs.ts';
+import { formatMemory, watchPeakMemory } from './process-memory.ts';
 
 /** What the sweep was asked to do. */
 export interface SweepArguments {
@@ -68,7 +69,8 @@ export const SWEEP_USAGE = `usage: scan-conformance sweep [flags]   (in a checko
                         a slow machine's cells that the limit cuts pass on fewer cases (sweep.md lists them)
   --runs <n>, --max-length <L>, --timeout <ms>
                         passed to every check (default: the deep mode's 200 cases, L ≤ 4096; check's timeout)
-  --jobs <n>            child processes at once (default: the number of CPUs, ${os.cpus().length} here)
+  --jobs <n>            child processes at once (default: the number of CPUs, ${os.cpus().length} here); sweep.md
+                        gives each implementation's peak memory in a run (Linux), to see how many fit
   --out <dir>           where sweep.json, sweep.md and each run's report go (default reports/sweep)
   --resume              reuse the runs already in --out that ran on this code revision with these
                         filters and flags, and run only the others (for --impl and --command
@@ -219,6 +221,12 @@ export interface SweepRun {
   readonly cellTimeLimitMs?: number;
   /** The --runs, --max-length and --timeout flags it ran with; absent in runs of an older sweep script, which had none. */
   readonly checkFlags?: readonly string[];
+  /**
+   * The check process's peak resident set (bytes; Linux's VmHWM, polled every few seconds), what a
+   * run needs of the machine's memory; a testee's processes are not counted. Absent where /proc does
+   * not say, and in runs of an older sweep script.
+   */
+  readonly peakMemoryBytes?: number;
 }
 
 /** Whether a run is an unexpected failure: a non-zero exit, a crash or a failing cell. */
@@ -305,7 +313,7 @@ export async function reusableRun(
 }
 
 /** The runs in flight and the last cell each has ended ([n/N] of check's progress lines), for the sweep's status line. */
-type RunProgress = Map<string, { readonly implementation: string; readonly seed: number; cell?: { readonly ended: number; readonly of: number } }>;
+type RunProgress = Map<string, { readonly implementation: string; readonly seed: number; cell?: { readonly ended: number; readonly of: number }; readonly peakMemory?: () => number | undefined }>;
 
 /** The last `[n/N]` cell count among check's progress lines in `text`, if any. */
 export function lastCellCount(text: string): { ended: number; of: number } | undefined {
@@ -316,7 +324,10 @@ export function lastCellCount(text: string): { ended: number; of: number } | und
 
 /** The line the sweep prints while runs are in flight: each run with the cells it has ended. */
 export function statusLine(progress: RunProgress, ended: number, total: number, elapsedMs: number): string {
-  const runs = [...progress.values()].map((r) => `${r.implementation} seed ${r.seed}, ${r.cell === undefined ? 'starting' : `cell ${r.cell.ended} of ${r.cell.of}`}`);
+  const runs = [...progress.values()].map((r) => {
+    const peak = r.peakMemory?.();
+    return `${r.implementation} seed ${r.seed}, ${r.cell === undefined ? 'starting' : `cell ${r.cell.ended} of ${r.cell.of}`}${peak === undefined ? '' : `, peak memory ${formatMemory(peak)}`}`;
+  });
   return `… ${ended} of ${total} runs ended, ${seconds(elapsedMs)} elapsed; running: ${runs.join('; ')}\n`;
 }
 
@@ -330,12 +341,14 @@ async function executeRun(args: SweepArguments, implementation: string, seed: nu
   const argv = [...cli.execArgv, cli.module, ...checkArguments(args, implementation, seed, dir)];
   const started = performance.now();
   const logStream = createWriteStream(log);
+  let memory: ReturnType<typeof watchPeakMemory> | undefined;
   const exitCode = await new Promise<number | null>((resolve) => {
     // In the folder the sweep was started from, where a testee command's relative paths point.
     const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
     if (child.pid !== undefined) children.add(child.pid);
+    memory = child.pid === undefined ? undefined : watchPeakMemory(child.pid);
     const key = `${seed} ${implementation}`;
-    progress.set(key, { implementation, seed });
+    progress.set(key, { implementation, seed, ...(memory !== undefined && { peakMemory: memory.peak }) });
     // check prints its [n/N] cell lines on stderr; a chunk may end inside a line: count only whole lines.
     let partial = '';
     child.stderr.on('data', (chunk: Buffer) => {
@@ -360,11 +373,14 @@ async function executeRun(args: SweepArguments, implementation: string, seed: nu
   });
   await new Promise<void>((resolve) => logStream.end(resolve));
   const durationMs = performance.now() - started;
+  await memory?.stop();
+  const peak = memory?.peak();
+  const measured = peak === undefined ? {} : { peakMemoryBytes: peak };
   let report: ConformanceReport;
   try {
     report = JSON.parse(await readFile(path.join(dir, 'report.json'), 'utf8')) as ConformanceReport;
   } catch (error) {
-    return { implementation, seed, exitCode, durationMs, status: 'crashed', cells: 0, failures: [], error: `no report (exit code ${exitCode}): ${error instanceof Error ? error.message : String(error)}; see ${log}`, log, ...ran };
+    return { implementation, seed, exitCode, durationMs, status: 'crashed', cells: 0, failures: [], error: `no report (exit code ${exitCode}): ${error instanceof Error ? error.message : String(error)}; see ${log}`, log, ...ran, ...measured };
   }
   const entry = report.implementations.find((i) => i.name === implementation);
   const failures: SweepFailure[] = [];
@@ -381,7 +397,7 @@ async function executeRun(args: SweepArguments, implementation: string, seed: nu
     });
   }
   const error = entry === undefined ? `the report has no entry for ${implementation}; see ${log}` : exitCode !== 0 && failures.length === 0 ? `exit code ${exitCode} without a failing cell (status ${entry.status}); see ${log}` : undefined;
-  return { implementation, seed, exitCode, durationMs, status: entry?.status ?? 'missing', cells: entry?.cells.length ?? 0, failures, short: shortCells(report, implementation), ...(error && { error }), log, ...ran };
+  return { implementation, seed, exitCode, durationMs, status: entry?.status ?? 'missing', cells: entry?.cells.length ?? 0, failures, short: shortCells(report, implementation), ...(error && { error }), log, ...ran, ...measured };
 }
 
 /**
@@ -446,8 +462,8 @@ export function sweepMarkdown(summary: SweepSummary): string {
     '',
     `Each run: \`${summary.command}\` · ${summary.revision} (commit ${summary.commit})`,
     '',
-    `| implementation | ${summary.seeds.map((s) => `seed ${s}`).join(' | ')} | mean per seed |`,
-    `| --- | ${summary.seeds.map(() => '---').join(' | ')} | ---: |`,
+    `| implementation | ${summary.seeds.map((s) => `seed ${s}`).join(' | ')} | mean per seed | peak memory |`,
+    `| --- | ${summary.seeds.map(() => '---').join(' | ')} | ---: | ---: |`,
   ];
   for (const name of summary.implementations) {
     const runs = summary.runs.filter((r) => r.implementation === name);
@@ -459,7 +475,10 @@ export function sweepMarkdown(summary: SweepSummary): string {
     });
     // No run yet: no mean (a 0.0 s would read as a run that took no time).
     const mean = runs.length === 0 ? '' : seconds(runs.reduce((s, r) => s + r.durationMs, 0) / runs.length);
-    lines.push(`| ${name} | ${cells.join(' | ')} | ${mean} |`);
+    // The largest of the runs that measured it: what one run of this implementation needs (for --jobs).
+    const peaks = runs.flatMap((r) => (r.peakMemoryBytes === undefined ? [] : [r.peakMemoryBytes]));
+    const peak = peaks.length === 0 ? '' : formatMemory(Math.max(...peaks));
+    lines.push(`| ${name} | ${cells.join(' | ')} | ${mean} | ${peak} |`);
   }
   const short = summary.runs.flatMap((run) => (run.short ?? []).map((cell) => ({ run, cell })));
   if (short.length > 0) {

@@ -3,6 +3,7 @@
  * --resume. Real sweeps of single cheap cells run end to end (shipped, --impl and --command); the
  * full sweep is deep and left to the nightly job.
  */
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,6 +15,8 @@ import type { CellResult, ConformanceReport } from '../../suite/results.ts';
 import { runCodeRevision } from '../../suite/code-revision.ts';
 
 const RAN = { revision: 'abc', families: [], properties: [] };
+/** Whether this system has /proc, where the sweep reads each run's peak memory. */
+const HAS_PROC = existsSync('/proc/self/status');
 
 /** A summary of passing runs of implementation x on the given seeds. */
 function passing(seeds: number[], ran: number[], complete: boolean): SweepSummary {
@@ -72,11 +75,14 @@ describe('npm run sweep', () => {
   it('while runs are in flight, a status line names each with the cells it has ended', () => {
     expect(lastCellCount('reports written\n[3/24] x · ssd · vjp: pass (200 runs)\n[4/24] x · ssd · vjp-zero: pass\n')).toEqual({ ended: 4, of: 24 });
     expect(lastCellCount('sweep: nothing yet\n')).toBeUndefined();
-    const progress = new Map([
+    const progress: Parameters<typeof statusLine>[0] = new Map([
       ['1 a', { implementation: 'a', seed: 1, cell: { ended: 4, of: 24 } }],
       ['2 b', { implementation: 'b', seed: 2 }],
     ]);
     expect(statusLine(progress, 7, 40, 90_000)).toBe('… 7 of 40 runs ended, 1.5 min elapsed; running: a seed 1, cell 4 of 24; b seed 2, starting\n');
+    // With the peak memory of a run's process so far, where it is known.
+    progress.set('3 c', { implementation: 'c', seed: 3, cell: { ended: 9, of: 110 }, peakMemory: () => 8.6e9 });
+    expect(statusLine(progress, 7, 40, 90_000)).toContain('; c seed 3, cell 9 of 110, peak memory 8.6 GB\n');
   });
 
   it('--resume tells user modules and commands apart by the module content and the command text', async () => {
@@ -143,6 +149,12 @@ describe('npm run sweep', () => {
     const notYet = sweepMarkdown({ ...passing([1, 2], [1], false), implementations: ['x', 'y'] });
     expect(notYet).toContain('| x | ✅ 1.0 s |  | 1.0 s |');
     expect(notYet).toContain('| y |  |  |  |');
+    // The peak memory column: the largest of an implementation's runs that measured it, empty when none did.
+    const measured = passing([1, 2], [1, 2], true);
+    const runs = [{ ...measured.runs[0], peakMemoryBytes: 2.54e9 }, { ...measured.runs[1], peakMemoryBytes: 1.2e9 }];
+    expect(sweepMarkdown({ ...measured, runs })).toMatch(/^\| x \| ✅ 1\.0 s \| ✅ 1\.0 s \| 1\.0 s \| 2\.5 GB \|$/m);
+    expect(sweepMarkdown({ ...measured, runs: [{ ...measured.runs[0], peakMemoryBytes: 61e6 }, measured.runs[1]] })).toMatch(/\| 1\.0 s \| 61 MB \|$/m);
+    expect(sweepMarkdown(measured)).toMatch(/\| 1\.0 s \|  \|$/m);
   });
 
   it('--resume reuses a run only of the same implementation, seed, filters and code revision that ended with a report', async () => {
@@ -242,11 +254,16 @@ describe('npm run sweep', () => {
     printed.on('data', (c: Buffer) => chunks.push(c));
     // A status line every 50 ms while the run is in flight (every minute by default).
     expect(await sweep(argv, printed, 50)).toBe(0);
-    expect(Buffer.concat(chunks).toString()).toMatch(/^… 0 of 1 runs ended, [\d.]+ s elapsed; running: sequential-f64 seed 1, cell 1 of 2$/m);
+    // Linux says the check process's peak memory (/proc/<pid>/status); elsewhere the line has none.
+    const peak = HAS_PROC ? ', peak memory \\d+ MB' : '';
+    expect(Buffer.concat(chunks).toString()).toMatch(new RegExp(`^… 0 of 1 runs ended, [\\d.]+ s elapsed; running: sequential-f64 seed 1, cell 1 of 2${peak}$`, 'm'));
     const summary = JSON.parse(await readFile(path.join(out, 'sweep.json'), 'utf8')) as SweepSummary;
     expect(summary).toMatchObject({ complete: true, reused: 0, unexpectedFailures: 0, revision: runCodeRevision() });
     expect(summary.runs).toHaveLength(1);
     expect(summary.runs[0]).toMatchObject({ implementation: 'sequential-f64', seed: 1, exitCode: 0, status: 'ok', cells: 2 });
+    // A node process running the suite holds tens of MB at least; without /proc nothing is measured.
+    if (HAS_PROC) expect(summary.runs[0].peakMemoryBytes).toBeGreaterThan(30e6);
+    else expect(summary.runs[0].peakMemoryBytes).toBeUndefined();
     const report = path.join(out, 'runs', 'sequential-f64', 'seed-1', 'report.json');
     const before = (await stat(report)).mtimeMs;
 
