@@ -71,7 +71,7 @@ export const REVERSE_CUMSUM_CACHE_BUG: readonly ExpectedFailure[] = [
  * The part of tfjs-backend-webgpu 4.22's BufferManager that pools released buffers: one list per
  * exact (size, usage), kept for reuse and never destroyed until the backend is. Property runs draw
  * new shapes all the time, so nearly every released buffer stays pooled for good: a deep run's
- * memory grew to 18.6 GB on lavapipe (tfjs's numBytesAllocated counts it; tf.memory() does not).
+ * memory grew to 20.2 GB on lavapipe (tfjs's numBytesAllocated counts it; tf.memory() does not).
  */
 interface BufferPool {
   freeBuffers: Map<string, GPUBuffer[]>;
