@@ -18,22 +18,31 @@ export async function peakResidentBytes(pid: number): Promise<number | undefined
   return kibibytes === undefined ? undefined : Number(kibibytes) * 1024;
 }
 
-/** Polls peakResidentBytes of `pid` every `everyMs` until stopped; `peak()` is the largest value seen (undefined when none was readable). */
-export function watchPeakMemory(pid: number, everyMs = 5_000): { peak(): number | undefined; stop(): Promise<void> } {
+/**
+ * Polls peakResidentBytes of `pid` until stopped, first after `firstMs` and then at doubling
+ * intervals up to `everyMs` (a run of seconds is sampled often, one of an hour every few seconds);
+ * `peak()` is the largest value seen, undefined when none was readable. A lower bound: what the
+ * process grows by after the last poll is not seen (the high-water mark is gone with the process).
+ */
+export function watchPeakMemory(pid: number, everyMs = 5_000, firstMs = 100): { peak(): number | undefined; stop(): Promise<void> } {
   let peak: number | undefined;
   let pending: Promise<void> = Promise.resolve();
-  const poll = () => {
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const poll = (wait: number) => {
     pending = peakResidentBytes(pid).then((bytes) => {
       if (bytes !== undefined) peak = Math.max(peak ?? 0, bytes);
+      if (stopped) return;
+      timer = setTimeout(() => poll(Math.min(2 * wait, everyMs)), wait);
+      timer.unref();
     });
   };
-  poll();
-  const timer = setInterval(poll, everyMs);
-  timer.unref();
+  poll(Math.min(firstMs, everyMs));
   return {
     peak: () => peak,
     async stop() {
-      clearInterval(timer);
+      stopped = true;
+      clearTimeout(timer);
       await pending;
     },
   };

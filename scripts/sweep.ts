@@ -396,8 +396,19 @@ async function executeRun(args: SweepArguments, implementation: string, seed: nu
       ...(cell.counterexample?.replay && { replay: cell.counterexample.replay }),
     });
   }
-  const error = entry === undefined ? `the report has no entry for ${implementation}; see ${log}` : exitCode !== 0 && failures.length === 0 ? `exit code ${exitCode} without a failing cell (status ${entry.status}); see ${log}` : undefined;
+  let error: string | undefined;
+  if (entry === undefined) error = `the report has no entry for ${implementation}; see ${log}`;
+  else if (exitCode !== 0 && failures.length === 0) {
+    // Not a cell: check's own verdict says why (nothing was checked, say).
+    const verdict = checkVerdict(await readFile(log, 'utf8').catch(() => ''));
+    error = `exit code ${exitCode} without a failing cell (status ${entry.status})${verdict === undefined ? '' : `: ${verdict}`}; see ${log}`;
+  }
   return { implementation, seed, exitCode, durationMs, status: entry?.status ?? 'missing', cells: entry?.cells.length ?? 0, failures, short: shortCells(report, implementation), ...(error && { error }), log, ...ran, ...measured };
+}
+
+/** The last verdict line check printed ("FAIL ❌ …" or "PASS ✅ …") in a run's output, if any. */
+export function checkVerdict(output: string): string | undefined {
+  return [...output.matchAll(/^(?:FAIL ❌|PASS ✅) .*$/gmu)].at(-1)?.[0];
 }
 
 /**

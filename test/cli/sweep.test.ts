@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { checkArguments, lastCellCount, parseSeeds, parseSweepArguments, reusableRun, selectImplementations, shortCells, statusLine, sweep, sweepMarkdown, sweptRevision, type SweepRun, type SweepSummary } from '../../scripts/sweep.ts';
+import { checkArguments, checkVerdict, lastCellCount, parseSeeds, parseSweepArguments, reusableRun, selectImplementations, shortCells, statusLine, sweep, sweepMarkdown, sweptRevision, type SweepRun, type SweepSummary } from '../../scripts/sweep.ts';
 import { main } from '../../scripts/cli.ts';
 import type { CellResult, ConformanceReport } from '../../suite/results.ts';
 import { runCodeRevision } from '../../suite/code-revision.ts';
@@ -296,6 +296,23 @@ describe('npm run sweep', () => {
     const twoSeeds = argv.map((a, i) => (argv[i - 1] === '--seeds' ? '1-2' : a));
     expect(await sweep([...twoSeeds, '--summary'], partial)).toBe(0);
     expect(Buffer.concat(partialText).toString()).toContain('INCOMPLETE ⏸ 1 of 2 runs ended, none failed so far');
+  });
+
+  it("a run that fails without a failing cell says check's verdict: here nothing was checked", async () => {
+    expect(checkVerdict('[1/1] x · ssd · step: pass\nFAIL ❌ 1 unexpected failure: nothing was checked · 1 implementation, 0 cells\n')).toBe(
+      'FAIL ❌ 1 unexpected failure: nothing was checked · 1 implementation, 0 cells',
+    );
+    expect(checkVerdict('crashed before a verdict\n')).toBeUndefined();
+    const out = await mkdtemp(path.join(os.tmpdir(), 'sweep-no-cell-'));
+    // The module implements prefix-sum alone: --family linear-recurrence leaves it no cell.
+    const correct = path.join(import.meta.dirname, 'modules', 'correct.ts');
+    const printed = new PassThrough();
+    const chunks: Buffer[] = [];
+    printed.on('data', (c: Buffer) => chunks.push(c));
+    expect(await sweep(['--impl', correct, '--family', 'linear-recurrence', '--seeds', '1', '--jobs', '1', '--out', out], printed)).toBe(1);
+    const [run] = (JSON.parse(await readFile(path.join(out, 'sweep.json'), 'utf8')) as SweepSummary).runs;
+    expect(run.error).toMatch(/^exit code 1 without a failing cell \(status ok\): FAIL ❌ 1 unexpected failure: nothing was checked: no cell ran .*; see .*output\.log$/);
+    expect(Buffer.concat(chunks).toString()).toContain('nothing was checked');
   });
 
   it('scan-conformance sweep --impl … --command …: a wrong module fails with its replay, a correct one and a testee pass', async () => {
