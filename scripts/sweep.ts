@@ -222,7 +222,7 @@ export interface SweepRun {
   /** The --runs, --max-length and --timeout flags it ran with; absent in runs of an older sweep script, which had none. */
   readonly checkFlags?: readonly string[];
   /**
-   * The check process's peak resident set (bytes; Linux's VmHWM, polled every few seconds), what a
+   * The check process's peak resident set (bytes; Linux's VmHWM, polled at intervals of 0.1 to 5 s), what a
    * run needs of the machine's memory; a testee's processes are not counted. Absent where /proc does
    * not say, and in runs of an older sweep script.
    */
