@@ -365,6 +365,10 @@ async function executeRun(args: SweepArguments, implementation: string, seed: nu
       logStream.write(`\nsweep: could not start the run: ${error.message}\n`);
       resolve(null);
     });
+    child.on('exit', () => {
+      // No poll after this: the pid is free for another process.
+      void memory?.stop();
+    });
     child.on('close', (code) => {
       if (child.pid !== undefined) children.delete(child.pid);
       progress.delete(key);
