@@ -20,10 +20,12 @@ describe('peak memory of a process', () => {
     expect(await peakResidentBytes(2 ** 22 + 1)).toBeUndefined();
   });
 
-  it.skipIf(!HAS_PROC)(`watches a child that grows to 200 MB for a second and keeps its peak${HAS_PROC ? '' : ' (skipped: no /proc here)'}`, async () => {
+  it.skipIf(!HAS_PROC)(`watches a child that holds 200 MB for a few seconds and keeps its peak${HAS_PROC ? '' : ' (skipped: no /proc here)'}`, async () => {
     // A run shorter than the sweep's 5 s interval: the first polls come sooner (an installed
-    // package's short sweep run had been measured at the 4 MB of a process just started).
-    const child = spawn(process.execPath, ['-e', "const b = Buffer.alloc(200e6, 1); setTimeout(() => b.length, 1000)"], { stdio: 'ignore' });
+    // package's short sweep run had been measured at the 4 MB of a process just started). Polls
+    // come at 0, 0.1, 0.3, 0.7, 1.5, 3.1 and 6.3 s, so a 3.5 s hold is seen however late a loaded
+    // machine starts the child (up to 6 s).
+    const child = spawn(process.execPath, ['-e', "const b = Buffer.alloc(200e6, 1); setTimeout(() => b.length, 3500)"], { stdio: 'ignore' });
     const watch = watchPeakMemory(child.pid!);
     await new Promise((resolve) => child.on('close', resolve));
     await watch.stop();
