@@ -37,7 +37,7 @@ export interface TfjsBackend {
   maxBufferBytes?(): number | undefined;
   /** Device errors since the last call (GPU backends report them asynchronously, tfjs ignores them). */
   takeDeviceErrors?(): string[];
-  /** Frees the memory the backend keeps for reuse after a run (GPU backends' buffer pools), so that a long run's memory does not grow. */
+  /** Called after every run: frees what the backend keeps for reuse (GPU backends' buffer pools) once it has grown past its limit, so that a long run's memory stays bounded. */
   releasePooledMemory?(): void;
   /** Backend-specific facts for the report (the generic ones are added by the implementation). */
   environment(): Record<string, string>;

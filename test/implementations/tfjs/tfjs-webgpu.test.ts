@@ -11,7 +11,7 @@ import type { OutputTensor } from '../../../spec/tensor.ts';
 import { validateOutputs } from '../../../spec/validate.ts';
 import implementations from '../../../implementations/tfjs/index.ts';
 import { dawnInstance } from '../../../implementations/webgpu/dawn.ts';
-import { webgpuBufferPool } from '../../../implementations/tfjs/backends/webgpu.ts';
+import { pooledBytes, webgpuBackend, webgpuBufferPool } from '../../../implementations/tfjs/backends/webgpu.ts';
 import { AWKWARD_LENGTHS, errorInBounds, problemsAtLength, stepErrors, tensorSource } from './problems.ts';
 import { planCells } from '../../../suite/cells.ts';
 import { runCell } from '../../../suite/runner.ts';
@@ -154,22 +154,35 @@ describe.skipIf(skip)(`tfjs-webgpu${skip ? ` (skipped: ${unavailable}; set REQUI
     expect(webgpuAlone).not.toEqual(cpuAlone);
   });
 
-  it("keeps no released buffer after a run: tfjs's pool of them grew without bound over a deep run's ever-new shapes", async () => {
+  it("bounds tfjs's pool of released buffers: kept for reuse up to its limit, emptied past it (it grew without bound over a deep run)", async () => {
     const problems = [5, 17, 40, 129].flatMap((length) => problemsAtLength(length).map((p) => p.problem));
-    const allocated: number[] = [];
-    for (const problem of problems) {
-      await runProblem(webgpu, problem);
+    const limit = webgpuBackend.poolLimitBytes;
+    expect(limit).toBe(2 ** 30);
+    try {
+      for (const problem of problems) await runProblem(webgpu, problem);
       const pool = webgpuBufferPool();
       // undefined would mean tfjs's BufferManager changed: update webgpuBufferPool and releasePooledMemory.
       expect(pool).toBeDefined();
-      // Released buffers went into the pool (a key per size and usage), and none stayed there.
-      expect(pool!.freeBuffers.size).toBeGreaterThan(0);
-      expect([...pool!.freeBuffers.values()].every((buffers) => buffers.length === 0)).toBe(true);
-      expect(pool!.numFreeBuffers).toBe(0);
-      allocated.push(pool!.numBytesAllocated);
+      // Below the limit released buffers stay pooled, and a run of a shape seen before makes none anew.
+      expect(pooledBytes(pool!)).toBeGreaterThan(0);
+      const allocated = pool!.numBytesAllocated;
+      await runProblem(webgpu, problems.at(-1)!);
+      expect(pool!.numBytesAllocated).toBe(allocated);
+      // Past the limit (0 here) each run leaves the pool empty, its map kept and its counters right.
+      webgpuBackend.poolLimitBytes = 0;
+      const after: number[] = [];
+      for (const problem of problems) {
+        await runProblem(webgpu, problem);
+        expect(pool!.freeBuffers.size).toBeGreaterThan(0);
+        expect(pooledBytes(pool!)).toBe(0);
+        expect(pool!.numFreeBuffers).toBe(0);
+        after.push(pool!.numBytesAllocated);
+      }
+      // Every tensor of a run is disposed: what stays allocated does not grow with the number of runs.
+      expect(Math.max(...after)).toBeLessThanOrEqual(Math.max(...after.slice(0, problems.length / 4)) + 4096);
+    } finally {
+      webgpuBackend.poolLimitBytes = limit;
     }
-    // Every tensor of a run is disposed: what stays allocated does not grow with the number of runs.
-    expect(Math.max(...allocated)).toBeLessThanOrEqual(Math.max(...allocated.slice(0, problems.length / 4)) + 4096);
   });
 });
 
