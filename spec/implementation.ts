@@ -21,7 +21,10 @@ export interface FamilyEntryPoints<F extends FamilyName> {
   /**
    * Computes the whole scan. Outputs have the shapes of spec/shapes.ts#outputShapes. The suite's
    * time limit applies to the asynchronous part: a synchronous loop in run() cannot be interrupted
-   * in-process (run a kernel that may hang as a process testee).
+   * in-process (run a kernel that may hang as a process testee). Inputs are read-only, in every
+   * entry point: a call that writes to a tensor it is given (an in-place kernel) fails the case,
+   * naming the tensor. The suite passes each call copies and keeps a copy of each answer, so an
+   * answer may live in a buffer the kernel reuses for the next call.
    */
   run(problem: Problem<F>, settings?: EvaluationSettings): Promise<OutputsOf<F>>;
   /**

@@ -7,12 +7,15 @@
  */
 import fc from 'fast-check';
 import type { AnyProblem, FamilyName } from '../spec/families.ts';
+import { dimensionsOf, outputShapes } from '../spec/shapes.ts';
+import { elementCount } from '../spec/tensor.ts';
 import type { FamilyImplementation, ScanImplementation } from '../spec/implementation.ts';
 import { NoCaseError, boundedFilter, type CaseConstraints } from './arbitraries.ts';
 import { aggregateAccuracy, aggregateGradientAccuracy, errorGrowth, eHistogram, pickComparison } from './accuracy.ts';
 import { caseMatchesEntry, errorMessage, type CellPlan } from './cells.ts';
 import type { Comparison } from './compare.ts';
 import { runFixtureCell, type FixtureSource } from './fixture-replay.ts';
+import { isolatedEntry } from './isolated-entry.ts';
 import { cellAxes, declarationOf, dispose, environmentOf, implementationCells, implementationHead, setUp } from './lifecycle.ts';
 import { propertyByName, withTimeout, type PropertyCase, type PropertyContext, type PropertyDefinition } from './properties/index.ts';
 import {
@@ -230,7 +233,8 @@ export async function runCellWith(
   part?: CellSlice['part'],
 ): Promise<CellResult> {
   const started = performance.now();
-  const entry = implementation.families[plan.family] as FamilyImplementation<FamilyName>;
+  // Calls on copies, answers copied: a kernel cannot move the reference or alias two runs (isolated-entry.ts).
+  const entry = isolatedEntry(implementation.families[plan.family] as FamilyImplementation<FamilyName>);
   const declaration = declarationOf(implementation, plan.family);
   const head = {
     implementation: implementation.name,
@@ -249,7 +253,8 @@ export async function runCellWith(
   const finish = (fields: Omit<CellResult, keyof typeof head | 'durationMs'>): CellResult => ({
     ...head,
     ...fields,
-    ...(plan.expected && fields.outcome !== 'not-applicable' && fields.outcome !== 'declined' && { reason: plan.expected.reason }),
+    // An error keeps its own reason: why the cell could not run matters more than the known bug it expected.
+    ...(plan.expected && fields.outcome !== 'not-applicable' && fields.outcome !== 'declined' && fields.outcome !== 'error' && { reason: plan.expected.reason }),
     durationMs: performance.now() - started,
   });
 
@@ -307,6 +312,8 @@ export async function runCellWith(
 
   let declined = 0;
   let accepted = 0;
+  // Accepted cases with an output element: a cell whose every case had none (L 0 of a family without a state) compared nothing.
+  let withOutputs = 0;
   let declineReason: string | undefined;
   let lastFailure: Pick<Counterexample, 'message' | 'worst' | 'mismatches' | 'stack'> | undefined;
   // fast-check's time limit races the case in flight and leaves it running: the cell waits for it
@@ -326,6 +333,7 @@ export async function runCellWith(
       return true;
     }
     accepted++;
+    if (Object.values<readonly number[]>(outputShapes(testCase.request.family, dimensionsOf(testCase.problem as AnyProblem))).some((shape) => elementCount(shape) > 0)) withOutputs++;
     // The accuracy tables measure passing cases and the first failing one (as drawn, before
     // fast-check shrinks it: the shrink steps would crowd the tables with tiny cases).
     if (plan.property === 'conformance' && (result.kind === 'pass' || lastFailure === undefined)) {
@@ -372,6 +380,10 @@ export async function runCellWith(
   // every accepted case held, so the cell reports the runs it made (as a cell cut by its time limit).
   const declinedOut = details.failed && details.counterexample === null && !details.interrupted && details.numSkips > 0;
   const held = !details.failed || declinedOut;
+  if (held && accepted > 0 && withOutputs === 0) {
+    const reason = `every case it drew (${accepted}) had no output element (an empty sequence or batch${constraints.maxLength === 0 ? ': --max-length 0' : ''}): nothing was compared`;
+    return finish({ outcome: 'not-applicable', reason, runs: 0, declined });
+  }
   const outcome = outcomeOf(held, plan);
   let counterexample: Counterexample | undefined;
   if (details.failed && details.counterexample !== null) {

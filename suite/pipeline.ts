@@ -13,6 +13,7 @@ import type { OutputTensor } from '../spec/tensor.ts';
 import { validateOutputs } from '../spec/validate.ts';
 import { reference } from '../reference/index.ts';
 import { thrownMessage } from './cells.ts';
+import { InputModifiedError } from './isolated-entry.ts';
 import { compareWithReference, elementBounds, judgeElement, unravel, type Comparison, type ExpectedOutputs, type WorstElement } from './compare.ts';
 import type { ArithmeticDeclaration } from './tolerance.ts';
 import type { GradientComparison } from './results.ts';
@@ -161,13 +162,15 @@ export function invalidOutputMessage(error: SpecValidationError): string {
 
 /**
  * The last stage: what an error thrown while checking a case means. A decline (before or during
- * the run) is declined; a disallowed NaN or ±Inf, the failure naming it; an answer that does not
- * follow the spec, an invalid output with every mismatch; anything else, a failure that keeps the
+ * the run) is declined; a disallowed NaN or ±Inf, the failure naming it; a call that wrote to its
+ * inputs, the failure naming the tensor; an answer that does not follow the spec, an invalid output
+ * with every mismatch; anything else, a failure that keeps the
  * thrown error's stack for report.json.
  */
 export function classify(error: unknown): CheckResult {
   if (isDeclinedError(error)) return { kind: 'declined', reason: error.message };
   if (error instanceof DisallowedNonFinite) return error.result;
+  if (error instanceof InputModifiedError) return { kind: 'fail', message: error.message };
   if (isInvalidOutputError(error)) return { kind: 'fail', message: invalidOutputMessage(error), mismatches: error.failures };
   return { kind: 'fail', message: `the implementation threw: ${thrownMessage(error)}`, ...(error instanceof Error && error.stack !== undefined && { stack: error.stack }) };
 }

@@ -133,6 +133,18 @@ describe('a run that checked nothing fails unless --allow-empty', () => {
     expect(report.summary.nothingChecked).toMatch(/^nothing was checked/);
   });
 
+  it('cases without an output element compared nothing: --max-length 0 leaves prefix-sum no cell that ran, linear-recurrence its final state', async () => {
+    const wrong = path.join(import.meta.dirname, '..', 'cli', 'modules', 'wrong.ts');
+    const result = await runCli(['check', '--impl', wrong, '--family', 'prefix-sum', '--property', 'conformance', '--runs', '5', '--no-fixtures', '--max-length', '0', '--out', path.join(dir, 'length-0')]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('❌ 1 unexpected failure: nothing was checked: no cell ran a case (1 cell: 1 not-applicable)');
+    const [cell] = (JSON.parse(await readFile(path.join(dir, 'length-0', 'report.json'), 'utf8')) as ConformanceReport).implementations[0].cells;
+    expect(cell).toMatchObject({ outcome: 'not-applicable', runs: 0, reason: 'every case it drew (5) had no output element (an empty sequence or batch: --max-length 0): nothing was compared' });
+    const withState = await runCli(['check', '--only', 'sequential-f32', '--family', 'linear-recurrence', '--property', 'conformance', '--runs', '5', '--no-fixtures', '--max-length', '0', '--out', path.join(dir, 'length-0-state')]);
+    expect(withState.code).toBe(0);
+    expect(withState.stdout).toContain('PASS ✅ no unexpected failure · 1 implementation, 1 cell: 1 pass');
+  });
+
   const declining = `export default { name: 'decliner', precision: 'float32', families: { 'prefix-sum': { run: ${PREFIX_SUM_RUN}, decline: () => 'this kernel takes no input at all' } } };\n`;
 
   it('every case declined: exit 1, the verdict says so', async () => {

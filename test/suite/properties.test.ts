@@ -110,6 +110,13 @@ describe('a kernel with one bug fails the property about it', () => {
     const cell = await runCell(clean, plan, { fixtures: broken }, []);
     expect(cell.outcome).toBe('error');
     expect(cell.reason).toMatch(/could not be replayed: manifest.json: SHA-256 mismatch/);
+    // A cell expected to fail keeps the error's reason, not the known bug's.
+    const expecting: ScanImplementation = { ...clean, expectedFailures: [{ family: 'linear-recurrence', property: 'fixtures', reason: 'KNOWN: a bug of ours' }] };
+    const [expectedPlan] = planCells(expecting, 'linear-recurrence', 'fixtures');
+    expect(expectedPlan.expected?.reason).toBe('KNOWN: a bug of ours');
+    const expectedCell = await runCell(expecting, expectedPlan, { fixtures: broken }, []);
+    expect(expectedCell.outcome).toBe('error');
+    expect(expectedCell.reason).toMatch(/could not be replayed: manifest.json: SHA-256 mismatch/);
   });
 
   it('the same quirky kernel without its quirk passes those properties', async () => {
