@@ -2,6 +2,7 @@
  * The handshake of the testee protocol (spec/protocol.md#handshake): what the runner asks, how it
  * reads the testee's self-description, and the declines that description implies.
  */
+import { chunkSizesProblems } from '../spec/chunk-sizes.ts';
 import { DEFAULT_OPTIONS, FAMILY_NAMES, INPUT_NAMES, OPTIONAL_INPUT_NAMES, isFamilyName, type AnyProblem, type FamilyName } from '../spec/families.ts';
 import type { ErrorModel, ExpectedFailure } from '../spec/implementation.ts';
 import { isPrecision, PRECISIONS, type Precision } from '../spec/precision.ts';
@@ -173,16 +174,10 @@ function parseCapabilities(family: FamilyName, value: unknown, fail: Fail): Fami
   };
 }
 
-// A run request may carry any listed size, so each must be one a kernel can take and the list must
-// name each once: the chunk-size property runs every entry.
 function chunkSizeList(field: string, value: unknown, fail: Fail): number[] {
-  if (!Array.isArray(value) || value.length === 0) fail(field, 'a non-empty array of positive integers (the chunk sizes a run may ask for)', JSON.stringify(value));
-  const sizes = value as unknown[];
-  sizes.forEach((size, i) => {
-    if (typeof size !== 'number' || !Number.isSafeInteger(size) || size <= 0) fail(`${field}[${i}]`, 'a positive safe integer', JSON.stringify(size));
-    if (sizes.indexOf(size) !== i) fail(`${field}[${i}]`, `a size not listed before (each size once)`, `${size} again (also at [${sizes.indexOf(size)}])`);
-  });
-  return sizes as number[];
+  const [first] = chunkSizesProblems(value, (v) => JSON.stringify(v));
+  if (first !== undefined) fail(first.index === undefined ? field : `${field}[${first.index}]`, first.expected, first.actual);
+  return value as number[];
 }
 
 function parseExpectedFailures(value: unknown, fail: Fail): ExpectedFailure[] {

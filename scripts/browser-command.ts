@@ -24,7 +24,7 @@ import { MODES, deepFromEnvironment, requireAvailableFromEnvironment, runOptions
 import { toolVersion } from '../suite/tool-version.ts';
 import { verdictLines } from '../suite/report/document.ts';
 import { writeReports } from '../suite/report/write.ts';
-import { EXIT, UsageError, type BrowserArguments, type CliStreams } from './cli-arguments.ts';
+import { EXIT, UsageError, fromEnvironment, type BrowserArguments, type CliStreams } from './cli-arguments.ts';
 
 /** The shipped WGSL implementations, which the page builds on navigator.gpu. */
 const WGSL_IMPLEMENTATIONS = ['webgpu-f32', 'webgpu-f16'] as const;
@@ -115,7 +115,7 @@ async function pageConfig(args: BrowserArguments): Promise<{ config: PageConfig;
     modules.push({ url: `${prefix}${encodeURIComponent(path.basename(file))}`, given: m, replayTarget: moduleTarget(file) });
   }
   const webgpuIndex = ['index.ts', 'index.js'].map((f) => path.join(IMPLEMENTATIONS_DIR, 'webgpu', f)).find((f) => existsSync(f));
-  const environment = runOptionsFromEnvironment();
+  const environment = fromEnvironment(() => runOptionsFromEnvironment());
   const deep = deepFromEnvironment();
   const mode = deep ? MODES.deep : MODES.quick;
   const config: PageConfig = {

@@ -15,6 +15,16 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
+/** Reads settings from the environment; a malformed variable (a RangeError naming it) is a usage error, as a malformed flag is. */
+export function fromEnvironment<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (error instanceof RangeError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
 /** Exit codes of the CLI. */
 export const EXIT = { ok: 0, unexpectedFailure: 1, usage: 2 } as const;
 
@@ -81,6 +91,8 @@ export interface ListArguments {
   readonly impl: readonly string[];
   readonly testeeCommands: readonly string[];
   readonly all: boolean;
+  /** --only: the names to list (all when empty). */
+  readonly only: readonly string[];
 }
 
 /** What `scan-conformance browser` was asked to do. */
@@ -321,7 +333,7 @@ export function parseCliArguments(argv: readonly string[]): CliArguments {
   for (const [flag, list] of [['impl', common.impl], ['command', common.testeeCommands]] as const) {
     for (const v of list) if (v.trim() === '') throw new UsageError(`--${flag}: expected a non-empty value, got ''`);
   }
-  if (command === 'list') return { command, ...common };
+  if (command === 'list') return { command, ...common, only: all('only') };
 
   const families = familiesOf(all('family'));
   const properties = propertiesOf(all('property'));

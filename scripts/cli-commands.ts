@@ -32,7 +32,7 @@ import type { RunOptions } from '../suite/runner.ts';
 import { DEFAULT_RUN_TIMEOUT_MS, MODES, defaultJobs, deepFromEnvironment, requireAvailableFromEnvironment, runOptionsFromEnvironment } from '../suite/settings.ts';
 import { cellProgressLine, verdictLines } from '../suite/report/document.ts';
 import { writeReports } from '../suite/report/write.ts';
-import { EXIT, UsageError, type CheckArguments, type CliStreams, type ListArguments, type MergeArguments } from './cli-arguments.ts';
+import { EXIT, UsageError, fromEnvironment, type CheckArguments, type CliStreams, type ListArguments, type MergeArguments } from './cli-arguments.ts';
 import { aggregateAccuracy, aggregateGradientAccuracy, eHistogram } from '../suite/accuracy.ts';
 import { codeRevision } from '../suite/code-revision.ts';
 import { commandPath } from '../suite/replay.ts';
@@ -91,21 +91,29 @@ async function loadImplementations(args: CheckArguments | ListArguments): Promis
  * ones with `all`), each disposed again; one that does not load is a UsageError with its reason.
  */
 export async function implementationNamesOf(selection: Pick<ListArguments, 'impl' | 'testeeCommands' | 'all'>): Promise<string[]> {
-  const loaded = await loadImplementations({ command: 'list', ...selection });
+  const loaded = await loadImplementations({ command: 'list', only: [], ...selection });
   for (const l of loaded) if (l.kind === 'ok') await l.implementation.dispose?.().catch(() => undefined);
   const failed = loaded.filter((l) => l.kind === 'failed');
   if (failed.length > 0) throw new UsageError(failed.map((l) => `${l.name}: ${l.reason}`).join('; '));
   return loaded.flatMap((l) => (l.kind === 'ok' ? [l.implementation.name] : []));
 }
 
-/** Keeps the --only names; an --only that matches nothing is a usage error naming what exists. */
+/**
+ * Keeps the --only names, and every module or testee that failed to load: which names it holds is
+ * unknown, so it stays in the report as crashed rather than vanish from a green run. An --only that
+ * matches nothing is a usage error naming what exists and what did not load.
+ */
 function selectOnly(loaded: Loaded[], only: readonly string[]): Loaded[] {
   if (only.length === 0) return loaded;
   const names = loaded.flatMap((l) => (l.kind === 'ok' ? [l.implementation.name] : []));
+  const failed = loaded.flatMap((l) => (l.kind === 'failed' ? [`${l.name}: ${l.reason}`] : []));
   for (const name of only) {
-    if (!names.includes(name)) throw new UsageError(`--only: expected the name of an implementation (${names.join(', ') || 'none loaded'}), got '${name}'`);
+    if (!names.includes(name)) {
+      const unloaded = failed.length === 0 ? '' : `; not loaded: ${failed.join('; ')}`;
+      throw new UsageError(`--only: expected the name of an implementation (${names.join(', ') || 'none loaded'}), got '${name}'${unloaded}`);
+    }
   }
-  return loaded.filter((l) => l.kind === 'ok' && only.includes(l.implementation.name));
+  return loaded.filter((l) => l.kind === 'failed' || only.includes(l.implementation.name));
 }
 
 /** The committed fixtures, the --fixtures folders, or the --case files of a check; undefined with --no-fixtures. */
@@ -153,7 +161,7 @@ async function caseFamilies(source: FixtureSource): Promise<FamilyName[]> {
 
 /** Builds the run options of a check from flags over the environment (flags win). */
 async function runOptionsOf(args: CheckArguments): Promise<RunOptions> {
-  const environment = runOptionsFromEnvironment();
+  const environment = fromEnvironment(() => runOptionsFromEnvironment());
   const mode = args.deep ? MODES.deep : undefined;
   const fixtures = await fixtureSourceOf(args);
   let families = args.families;
@@ -224,7 +232,7 @@ export function progressDisplay(stderr: CliStreams['stderr'], totalCells: number
 /** `scan-conformance check`: runs (one shard of the run, or N shards in child processes, or all of it here), writes the reports, returns the exit code. */
 export async function check(args: CheckArguments, streams: CliStreams): Promise<number> {
   if (args.shard !== undefined) return checkShard(args, args.shard, streams);
-  const jobs = args.jobs ?? defaultJobs(availableParallelism());
+  const jobs = args.jobs ?? fromEnvironment(() => defaultJobs(availableParallelism()));
   if (jobs > 1) return (await import('./cli-jobs.ts')).checkWithJobs(args, jobs, streams);
   const loaded = selectOnly(await loadImplementations(args), args.only);
   const runOptions = await runOptionsOf(args);
@@ -390,7 +398,7 @@ export async function applyRenames(renames: MergedRun['renames']): Promise<void>
 
 /** `scan-conformance list`: prints the implementations check would run. */
 export async function list(args: ListArguments, streams: CliStreams): Promise<number> {
-  const loaded = await loadImplementations(args);
+  const loaded = selectOnly(await loadImplementations(args), args.only);
   const rows = loaded.map((l) => {
     if (l.kind === 'failed') return [l.name, '-', `could not be loaded: ${l.reason}`];
     const i = l.implementation;

@@ -14,7 +14,7 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createWriteStream, readFileSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -336,6 +336,8 @@ async function executeRun(args: SweepArguments, implementation: string, seed: nu
   const ran = { revision, families: args.families, properties: args.properties, cellTimeLimitMs: args.cellTimeLimitMs ?? DEFAULT_CELL_TIME_LIMIT_MS, checkFlags: args.checkFlags };
   const dir = runDirectory(args.out, implementation, seed);
   await mkdir(dir, { recursive: true });
+  // An earlier sweep's reports in this folder must not be read as this run's if its check dies before writing its own.
+  await Promise.all(['report.json', 'report.md', 'report.html'].map((file) => rm(path.join(dir, file), { force: true })));
   const log = path.join(dir, 'output.log');
   const cli = cliEntry();
   const argv = [...cli.execArgv, cli.module, ...checkArguments(args, implementation, seed, dir)];

@@ -5,6 +5,7 @@
  * sequence as the varlen property judges it (suite/varlen-sequences.ts); an implementation without
  * runVarlen does not run it, and the cell counts it as not run, never as passed.
  */
+import { nothingJudged } from './vjp-check.ts';
 import type { AnyProblem, FamilyName } from '../spec/families.ts';
 import type { SsdVarlenProblem } from '../spec/families/ssd/varlen.ts';
 import { validateVarlenOutputs } from '../spec/families/ssd/varlen-validate.ts';
@@ -250,6 +251,9 @@ async function checkGradientFixture(
     const floors = referenceFloorScales(problem as never, cotangents as never) as Readonly<Record<string, GradientTensor | undefined>>;
     const bounds = gradientBounds(problem, expected.conditionScales, expected.depthScales, cotangents, declaration, floors);
     const usage = gradientUsage(expected.gradients, got, bounds);
+    // As the vjp property does: a case in which rule V judges none of its elements checked nothing.
+    const none = nothingJudged(usage.judged, Object.values(expected.gradients).reduce((n, t) => n + t.data.length, 0));
+    if (none !== undefined && usage.worst === undefined) return none;
     if (usage.max <= 1 || usage.worst === undefined) return { kind: 'pass' };
     const { input, index } = usage.worst;
     const reference = expected.gradients[input];

@@ -4,6 +4,7 @@
  * key, a precision the suite does not know or a missing run is a named error before anything
  * runs, not a green run of zero cells or a TypeError deep in the tolerance model.
  */
+import { chunkSizesProblems } from '../spec/chunk-sizes.ts';
 import type { SpecValidationFailure } from '../spec/errors.ts';
 import { DEFAULT_OPTIONS, FAMILY_NAMES, isFamilyName, type FamilyName } from '../spec/families.ts';
 import type { ScanImplementation } from '../spec/implementation.ts';
@@ -33,6 +34,8 @@ export class InvalidImplementationError extends Error {
 const ERROR_MODELS = ['componentwise', 'normwise'] as const;
 const SUBNORMALS = ['preserve', 'flush'] as const;
 const EXPECTED_FAILURE_KEYS = ['family', 'property', 'regime', 'options', 'reason'] as const;
+/** The fields of a family entry (spec/implementation.ts#FamilyImplementation). */
+const ENTRY_KEYS = ['run', 'decline', 'step', 'vjp', 'errorModel', 'chunkSizes', 'runVarlen'] as const;
 
 /**
  * Checks that a value is a ScanImplementation the suite can run, and returns it typed; throws
@@ -90,7 +93,7 @@ function checkFamilies(families: unknown, problem: Report): FamilyName[] {
     }
     declared.push(key);
     if (!isObject(entry)) {
-      problem(field, 'an object { run, step?, decline?, vjp?, errorModel? }', describeValue(entry));
+      problem(field, 'an object { run, step?, decline?, vjp?, errorModel?, chunkSizes? }', describeValue(entry));
       continue;
     }
     if (typeof entry.run !== 'function') problem(`${field}.run`, 'a function (problem) => Promise<outputs>', entry.run === undefined ? 'undefined (missing)' : describeValue(entry.run));
@@ -104,6 +107,17 @@ function checkFamilies(families: unknown, problem: Report): FamilyName[] {
     }
     if (entry.errorModel !== undefined && !(ERROR_MODELS as readonly unknown[]).includes(entry.errorModel)) {
       problem(`${field}.errorModel`, `absent, 'componentwise' or 'normwise'${suggestion(entry.errorModel, ERROR_MODELS)}`, describeValue(entry.errorModel));
+    }
+    // A size that is not one would reach run(); a chunkSizes that is not a list would leave the chunk-size property not applicable.
+    if (entry.chunkSizes !== undefined) {
+      for (const p of chunkSizesProblems(entry.chunkSizes, describeValue)) problem(`${field}.chunkSizes${p.index === undefined ? '' : `[${p.index}]`}`, p.expected, p.actual);
+    }
+    // A typo ('chunkSize', 'Step') would be an entry point or declaration silently never used. An
+    // entry made by a class keeps its own state in fields: only plain objects are held to the list.
+    if (Object.getPrototypeOf(entry) === Object.prototype) {
+      for (const key of Object.keys(entry)) {
+        if (!(ENTRY_KEYS as readonly string[]).includes(key)) problem(`${field}.${key}`, `no such field (fields: ${ENTRY_KEYS.join(', ')})${suggestion(key, ENTRY_KEYS)}`, `key '${key}'`);
+      }
     }
   }
   if (declared.length === 0 && Object.keys(families).every((k) => families[k] === undefined)) {

@@ -102,7 +102,7 @@ describe('flags', () => {
     expect(parseCliArguments(['check', '--case', 'a.safetensors', '--case', 'b.safetensors'])).toMatchObject({ cases: ['a.safetensors', 'b.safetensors'] });
     expect(parseCliArguments(['check', '--no-fixtures', '--allow-empty', '--max-length=0', '-h'])).toEqual({ command: 'help' });
     expect(parseCliArguments(['check', '--no-fixtures', '--allow-empty', '--max-length=0', '--seed=-3'])).toMatchObject({ fixtures: false, allowEmpty: true, maxLength: 0, seed: -3 });
-    expect(parseCliArguments(['list', '--all', '--impl', 'a.ts'])).toEqual({ command: 'list', impl: ['a.ts'], testeeCommands: [], all: true });
+    expect(parseCliArguments(['list', '--all', '--impl', 'a.ts'])).toEqual({ command: 'list', impl: ['a.ts'], testeeCommands: [], all: true, only: [] });
   });
 
   it('--help states the defaults of suite/settings.ts', () => {
@@ -159,6 +159,44 @@ describe('check', () => {
     expect(lines[0]).toMatch(/^implementation +precision +families \(error model; step and vjp where given\)$/);
     expect(lines).toContainEqual(expect.stringMatching(/^test\/correct-prefix-sum +float32 +prefix-sum \(componentwise\)$/));
     expect(lines).toContainEqual(expect.stringMatching(/^sequential-f64 +float64 +prefix-sum \(componentwise, step, vjp\), .*mamba3-siso \(componentwise, step, vjp\)$/));
+    // --only lists the names given (it had listed everything), and names what exists for one that does not.
+    const only = await run(['list', '--impl', `${MODULES}/correct.ts`, '--impl', 'implementations/sequential/index.ts', '--only', 'sequential-f32']);
+    expect(only.code).toBe(0);
+    expect(only.stdout.trim().split('\n').slice(1).map((line) => line.split(/ +/)[0])).toEqual(['sequential-f32']);
+    const unknown = await run(['list', '--impl', `${MODULES}/correct.ts`, '--only', 'sequential-f32']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("--only: expected the name of an implementation (test/correct-prefix-sum), got 'sequential-f32'");
+  });
+
+  it('a malformed environment variable is a usage error naming it (exit 2, not an internal error), as a malformed flag is', async () => {
+    const cases = [
+      ['SCAN_CONFORMANCE_RUNS', 'abc', "SCAN_CONFORMANCE_RUNS: expected an integer, got 'abc'"],
+      ['SCAN_CONFORMANCE_SEED', '1.5', "SCAN_CONFORMANCE_SEED: expected an integer, got '1.5'"],
+      ['SCAN_CONFORMANCE_CELL_TIME_LIMIT', '-5', "SCAN_CONFORMANCE_CELL_TIME_LIMIT: expected a time in ms, 0 for none, got '-5'"],
+      ['SCAN_CONFORMANCE_JOBS', '0', "SCAN_CONFORMANCE_JOBS: expected a positive integer, got '0'"],
+    ] as const;
+    for (const [name, value, message] of cases) {
+      const saved = process.env[name];
+      process.env[name] = value;
+      try {
+        const result = await run(['check', '--impl', `${MODULES}/correct.ts`, ...TINY, '--out', path.join(out, 'environment')]);
+        expect(result.code, name).toBe(2);
+        expect(result.stderr, name).toContain(`scan-conformance: ${message}\nRun 'scan-conformance --help' for the flags.`);
+      } finally {
+        if (saved === undefined) delete process.env[name];
+        else process.env[name] = saved;
+      }
+    }
+  });
+
+  it('--only keeps a module that failed to load in the report, as crashed: a run of the others is no pass', async () => {
+    const result = await run(['check', '--impl', `${MODULES}/throws-on-import.ts`, '--impl', `${MODULES}/correct.ts`, '--only', 'test/correct-prefix-sum', ...TINY, '--out', path.join(out, 'only-failed-load')]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/throws-on-import\.ts: crashed: the module failed to load: .*this module cannot be loaded/);
+    expect(result.stdout).toMatch(/^FAIL ❌ 1 unexpected failure · 2 implementations, 2 cells: 2 pass$/m);
+    const missing = await run(['check', '--impl', `${MODULES}/throws-on-import.ts`, '--impl', `${MODULES}/correct.ts`, '--only', 'nope', ...TINY]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/--only: expected the name of an implementation \(test\/correct-prefix-sum\), got 'nope'; not loaded: .*throws-on-import\.ts: the module failed to load: .*this module cannot be loaded/);
   });
 
   it('exits 0 for a correct implementation and writes the three reports where --out says', async () => {

@@ -315,6 +315,19 @@ describe('npm run sweep', () => {
     expect(Buffer.concat(chunks).toString()).toContain('nothing was checked');
   });
 
+  it("a run whose check dies before its report is crashed, whatever report an earlier sweep left in its folder", async () => {
+    const out = await mkdtemp(path.join(os.tmpdir(), 'sweep-stale-'));
+    const dir = path.join(out, 'runs', 'test_kills-its-process', 'seed-1');
+    await mkdir(dir, { recursive: true });
+    const stale = { implementations: [{ name: 'test/kills-its-process', status: 'ok', cells: [{ family: 'linear-recurrence', property: 'conformance', outcome: 'pass', runs: 200, declined: 0, durationMs: 1 }] }] };
+    await writeFile(path.join(dir, 'report.json'), JSON.stringify(stale));
+    const kills = path.join(import.meta.dirname, 'modules', 'kills-its-process.ts');
+    expect(await sweep(['--impl', kills, '--only', 'test/kills-its-process', '--family', 'linear-recurrence', '--seeds', '1', '--jobs', '1', '--out', out], new PassThrough())).toBe(1);
+    const [run] = (JSON.parse(await readFile(path.join(out, 'sweep.json'), 'utf8')) as SweepSummary).runs;
+    expect(run).toMatchObject({ exitCode: 70, status: 'crashed', cells: 0 });
+    expect(run.error).toMatch(/^no report \(exit code 70\): /);
+  });
+
   it('scan-conformance sweep --impl … --command …: a wrong module fails with its replay, a correct one and a testee pass', async () => {
     const out = await mkdtemp(path.join(os.tmpdir(), 'sweep-user-'));
     const wrong = path.join(import.meta.dirname, 'modules', 'wrong.ts');

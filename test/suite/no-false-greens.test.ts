@@ -68,6 +68,19 @@ describe('an invalid implementation is a named error, exit 2, through the real C
       `{ name: 'no-run', precision: 'float32', families: { 'prefix-sum': { step: async () => ({}) } } }`,
       /InvalidImplementationError: implementation 'no-run' .* is invalid, 1 problem:\n {2}families\['prefix-sum'\]\.run: expected a function \(problem\) => Promise<outputs>, got undefined \(missing\)/,
     ],
+    [
+      // It had left the chunk-size property not applicable: the kernel's other chunk sizes never ran.
+      'a typo in a family entry field',
+      'chunk-typo',
+      `{ name: 'chunk-typo', precision: 'float32', families: { 'prefix-sum': { run: ${PREFIX_SUM_RUN}, chunkSize: [32, 64] } } }`,
+      /InvalidImplementationError: implementation 'chunk-typo' .* is invalid, 1 problem:\n {2}families\['prefix-sum'\]\.chunkSize: expected no such field \(fields: run, decline, step, vjp, errorModel, chunkSizes, runVarlen\) \(did you mean 'chunkSizes'\?\), got key 'chunkSize'/,
+    ],
+    [
+      'chunk sizes that are not a list of distinct positive integers',
+      'chunk-sizes',
+      `{ name: 'chunk-sizes', precision: 'float32', families: { 'prefix-sum': { run: ${PREFIX_SUM_RUN}, chunkSizes: [64, 0, 64] }, 'linear-recurrence': { run: async () => ({}), chunkSizes: 64 } } }`,
+      /is invalid, 3 problems:\n {2}families\['prefix-sum'\]\.chunkSizes\[1\]: expected a positive safe integer, got number 0\n {2}families\['prefix-sum'\]\.chunkSizes\[2\]: expected a size not listed before \(each size once\), got 64 again \(also at \[0\]\)\n {2}families\['linear-recurrence'\]\.chunkSizes: expected a non-empty array of positive integers \(the chunk sizes a run may ask for\), got number 64/,
+    ],
   ])('%s', async (_, name, source, message) => {
     const file = await moduleFile(name, `export default ${source};\n`);
     const result = await runCli(['check', '--impl', file, ...TINY, '--out', path.join(dir, 'never')]);
