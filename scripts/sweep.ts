@@ -76,7 +76,8 @@ export const SWEEP_USAGE = `usage: scan-conformance sweep [flags]   (in a checko
                         filters and flags, and run only the others (for --impl and --command
                         the revision covers the module file and the command text, not what they import or run)
   --summary             print the summary (sweep.md) of those runs and run nothing, writing no file
-                        (safe beside a sweep that is running into the same --out)
+                        (safe beside a sweep that is running into the same --out); exits 0 only when
+                        every run of the selection ended and passed (1 when one failed or is still to run)
 
 Each run is: scan-conformance check [--impl …] [--command …] [--all] --only <name> --deep --no-fixtures --seed <s> --jobs 1
              [--family …] [--property …] [--cell-time-limit …] [--runs …] [--max-length …] [--timeout …].
@@ -600,7 +601,8 @@ export async function sweep(argv: readonly string[], out: NodeJS.WritableStream 
     // No run and no file: only the Markdown of what is there (wall time is this invocation's, so none).
     const summary = { ...summarize(), wallMs: 0 };
     out.write(sweepMarkdown(summary));
-    return summary.unexpectedFailures > 0 ? 1 : 0;
+    // Only a whole sweep that passed is a pass: one with runs still to go is no verdict yet.
+    return summary.unexpectedFailures > 0 || !summary.complete ? 1 : 0;
   }
   // One write at a time, in order: the file on disk is always the newest whole summary.
   let writing = Promise.resolve();

@@ -294,7 +294,8 @@ describe('npm run sweep', () => {
     const partialText: Buffer[] = [];
     partial.on('data', (c: Buffer) => partialText.push(c));
     const twoSeeds = argv.map((a, i) => (argv[i - 1] === '--seeds' ? '1-2' : a));
-    expect(await sweep([...twoSeeds, '--summary'], partial)).toBe(0);
+    // No verdict is no pass: a script that reads the exit code must not take it for one.
+    expect(await sweep([...twoSeeds, '--summary'], partial)).toBe(1);
     expect(Buffer.concat(partialText).toString()).toContain('INCOMPLETE ⏸ 1 of 2 runs ended, none failed so far');
   });
 
