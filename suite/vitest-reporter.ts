@@ -9,7 +9,7 @@
  * `vitest --shard i/n --reporter=blob`, each shard leaves a blob, and `vitest --merge-reports`
  * with this reporter writes the report an unsharded run writes (test/suite/vitest-shard.test.ts).
  */
-import type { TestModule } from 'vitest/node';
+import type { TestCase, TestModule } from 'vitest/node';
 import type { Reporter } from 'vitest/reporters';
 import { canonicalJson } from '../fixtures/manifest.ts';
 import { FAMILY_NAMES, type FamilyName } from '../spec/families.ts';
@@ -29,16 +29,22 @@ export interface ConformanceReporterOptions {
   readonly stepSummary?: boolean;
 }
 
-/** One test's contribution, read from its meta. */
+/** One test's contribution, read from its meta (and, for a test that never ended its cell, from vitest's result). */
 export interface ConformanceTestRecord {
   readonly facts?: ImplementationFacts;
   readonly cell?: CellResult;
   readonly samples?: readonly AccuracySample[];
   readonly gradientSamples?: readonly GradientSample[];
+  /** Why the implementation crashed: its describe block's setup or dispose threw. */
+  readonly crashed?: string;
+  /** The facts known at declaration, for an implementation none of whose tests ran (its setup threw). */
+  readonly plannedFacts?: ImplementationFacts;
 }
 
 interface Collected {
   facts?: ImplementationFacts;
+  plannedFacts?: ImplementationFacts;
+  crashed?: string;
   readonly cells: CellResult[];
   readonly samples: AccuracySample[];
   readonly gradientSamples: GradientSample[];
@@ -67,18 +73,20 @@ function compareRecords(x: ConformanceTestRecord, y: ConformanceTestRecord): num
 export function reportFromTestRecords(records: Iterable<ConformanceTestRecord>): ConformanceReport | undefined {
   const byImplementation = new Map<string, Collected>();
   for (const record of [...records].sort(compareRecords)) {
-    const name = record.cell?.implementation ?? record.facts?.name;
+    const name = record.cell?.implementation ?? record.facts?.name ?? record.plannedFacts?.name;
     if (name === undefined) continue;
     const collected = byImplementation.get(name) ?? { cells: [], samples: [], gradientSamples: [] };
     byImplementation.set(name, collected);
     if (record.facts !== undefined) collected.facts ??= record.facts;
+    if (record.plannedFacts !== undefined) collected.plannedFacts ??= record.plannedFacts;
+    if (record.crashed !== undefined) collected.crashed ??= record.crashed;
     if (record.cell !== undefined) collected.cells.push(record.cell);
     if (record.samples !== undefined) collected.samples.push(...record.samples);
     if (record.gradientSamples !== undefined) collected.gradientSamples.push(...record.gradientSamples);
   }
   if (byImplementation.size === 0) return undefined;
   const implementations: ImplementationReport[] = [...byImplementation].map(([name, c]) => {
-    const facts = c.facts;
+    const facts = c.facts ?? c.plannedFacts;
     return {
       name,
       precision: facts?.precision ?? 'float32',
@@ -86,8 +94,8 @@ export function reportFromTestRecords(records: Iterable<ConformanceTestRecord>):
       ...(facts?.description && { description: facts.description }),
       errorModels: facts?.errorModels ?? {},
       environment: facts?.environment ?? {},
-      status: facts?.unavailable !== undefined ? 'unavailable' : 'ok',
-      ...(facts?.unavailable !== undefined && { statusReason: facts.unavailable }),
+      status: c.crashed !== undefined ? 'crashed' : facts?.unavailable !== undefined ? 'unavailable' : 'ok',
+      ...(c.crashed !== undefined ? { statusReason: c.crashed } : facts?.unavailable !== undefined && { statusReason: facts.unavailable }),
       cells: c.cells,
       accuracy: aggregateAccuracy(c.samples),
       growth: errorGrowth(c.samples),
@@ -115,6 +123,32 @@ export function reportFromTestRecords(records: Iterable<ConformanceTestRecord>):
   );
 }
 
+/** Why the describe block of a conformance test failed (its setup or dispose threw), if it did. */
+function crashOf(test: TestCase): string | undefined {
+  const suite = test.parent;
+  if (suite.type !== 'suite' || suite.state() !== 'failed') return undefined;
+  const [error] = suite.errors();
+  return error === undefined ? undefined : `${error.name ?? 'Error'}: ${error.message}`;
+}
+
+/**
+ * The record of a conformance test that never ended its cell: failed inside vitest (a timeout of
+ * the user's own, say) or not run because its describe block's setup threw. An error cell, so the
+ * report cannot say PASS where vitest failed; a test left out by a filter leaves no record.
+ */
+function unendedCell(test: TestCase): ConformanceTestRecord | undefined {
+  const planned = test.meta().scanConformancePlanned;
+  if (planned === undefined) return undefined;
+  const result = test.result();
+  const crashed = crashOf(test);
+  let reason: string;
+  if (result.state === 'failed') reason = `the test failed before its cell ended: ${result.errors[0]?.message ?? 'no error given'}`;
+  else if (crashed !== undefined) reason = `not run: ${crashed}`;
+  else return undefined;
+  const cell: CellResult = { implementation: planned.implementation.name, family: planned.family, property: planned.property, outcome: 'error', reason, runs: 0, declined: 0, durationMs: test.diagnostic()?.duration ?? 0 };
+  return { plannedFacts: planned.implementation, cell, ...(crashed !== undefined && { crashed }) };
+}
+
 /** The vitest reporter: collects conformance cells from test meta and writes the reports at the end of the run. */
 export default class ConformanceReporter implements Reporter {
   private readonly outDir: string;
@@ -132,12 +166,17 @@ export default class ConformanceReporter implements Reporter {
     for (const module of testModules) {
       for (const test of module.children.allTests()) {
         const meta = test.meta();
-        if (meta.scanConformanceCell === undefined && meta.scanConformanceImplementation === undefined) continue;
+        if (meta.scanConformanceCell === undefined && meta.scanConformanceImplementation === undefined) {
+          const unended = unendedCell(test);
+          if (unended !== undefined) records.push(unended);
+          continue;
+        }
         records.push({
           ...(meta.scanConformanceImplementation && { facts: meta.scanConformanceImplementation }),
           ...(meta.scanConformanceCell && { cell: meta.scanConformanceCell }),
           ...(meta.scanConformanceSamples && { samples: meta.scanConformanceSamples }),
           ...(meta.scanConformanceGradientSamples && { gradientSamples: meta.scanConformanceGradientSamples }),
+          ...(crashOf(test) !== undefined && { crashed: crashOf(test) }),
         });
       }
     }

@@ -68,8 +68,19 @@ export interface ImplementationFacts extends ImplementationHead {
   readonly unavailable?: string;
 }
 
+/** Key of what a test was declared to run (set at declaration, so a test that never ran its cell still names it). */
+export const PLANNED_META_KEY = 'scanConformancePlanned';
+
+/** The cell a test was declared for, and the implementation's facts known before its setup. */
+export interface PlannedCell {
+  readonly implementation: ImplementationFacts;
+  readonly family: FamilyName;
+  readonly property: PropertyName;
+}
+
 declare module 'vitest' {
   interface TaskMeta {
+    scanConformancePlanned?: PlannedCell;
     scanConformanceCell?: CellResult;
     scanConformanceSamples?: AccuracySample[];
     scanConformanceGradientSamples?: GradientSample[];
@@ -107,11 +118,15 @@ export function describeConformance(implementation: ScanImplementation, options:
       const crashed = await dispose(implementation);
       if (crashed !== undefined) throw new Error(crashed);
     });
+    // Known before setup: a suite whose setup throws still has its implementation in the report, crashed.
+    const planned = { ...implementationHead(implementation, cellAxes(implementation).families), environment: {} };
     for (const plan of implementationCells(implementation, { ...settings, withoutFixtures: settings.fixtures === undefined })) {
       const { family, property } = plan;
       const restriction = [plan.only?.regime, plan.only?.options && JSON.stringify(plan.only.options)].filter(Boolean).join(' ');
       const title = `${family} › ${property}${restriction ? ` [${restriction}]` : ''}${plan.expected ? ' (expected to fail)' : ''}`;
-      it(title, async (context: TestContext) => {
+      // No vitest timeout: the suite's own limits end a cell (each run's time limit, the cell time
+      // limit), and vitest's default 5 s would fail a correct kernel's slow cell.
+      it(title, { timeout: 0, meta: { [PLANNED_META_KEY]: { implementation: planned, family, property } } }, async (context: TestContext) => {
         context.task.meta[IMPLEMENTATION_META_KEY] = implementationFacts(implementation, unavailable);
         if (unavailable !== undefined) {
           context.skip(`${implementation.name} is unavailable on this machine: ${unavailable}`);

@@ -105,6 +105,7 @@ describe('weak checks in the report', () => {
       const cells = weak.implementation.cells;
       const gradientCell = cells.find((c) => c.property === 'vjp')!;
       const tests = cells.map((cell) => ({
+        parent: { type: 'module' },
         meta: () => ({
           scanConformanceCell: cell,
           ...(cell === gradientCell && { scanConformanceGradientSamples: weak.implementation.gradientAccuracy!.map(({ family, cases: _cases, ...comparison }) => ({ family, comparison })) }),

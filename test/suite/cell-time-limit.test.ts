@@ -133,7 +133,8 @@ describe('a cut cell under vitest', () => {
     const said: string[] = [];
     const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => (said.push(String(chunk)), true));
     try {
-      const module = { children: { allTests: () => [{ meta: () => ({ scanConformanceCell: cell }) }] } } as unknown as TestModule;
+      // A test of the module itself (no describe block): its parent is the module.
+      const module = { children: { allTests: () => [{ meta: () => ({ scanConformanceCell: cell }), parent: { type: 'module' } }] } } as unknown as TestModule;
       await new ConformanceReporter({ outDir: out }).onTestRunEnd([module]);
     } finally {
       spy.mockRestore();

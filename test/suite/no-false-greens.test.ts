@@ -4,6 +4,7 @@
  * fail every property, a wrong-shaped answer is an invalid output with every mismatch, and a
  * thrown error keeps its stack in report.json.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,7 +22,7 @@ import { disallowedNonFinite } from '../../suite/pipeline.ts';
 import type { ConformanceReport } from '../../suite/results.ts';
 import { declarationOf, runImplementation } from '../../suite/runner.ts';
 import { describeConformance } from '../../suite/vitest.ts';
-import { runCli } from '../cli/run-cli.ts';
+import { ROOT, runCli } from '../cli/run-cli.ts';
 
 const TINY = ['--family', 'prefix-sum', '--property', 'conformance', '--property', 'zero-input', '--runs', '3', '--no-fixtures', '--max-length', '32'];
 
@@ -195,6 +196,46 @@ describeConformance(implementation, { runs: 2, properties: ['fixtures', 'conform
     expect(output.numPassedTests).toBe(0);
     expect(result.status, result.stderr).toBe(0);
   }, 60_000);
+});
+
+describe("the vitest reporter's report agrees with vitest", () => {
+  it('an implementation whose setup or dispose throws is crashed in the report, and a correct cell slower than vitest\'s 5 s passes', async () => {
+    const work = await mkdtemp(path.join(os.tmpdir(), 'scan-conformance-reporter-'));
+    try {
+      const out = path.join(work, 'report');
+      await writeFile(
+        path.join(work, 'crashes.test.ts'),
+        `import { describeConformance } from ${repositoryModule('suite/vitest.ts')};
+import { correctPrefixSum, prefixSumF32 } from ${repositoryModule('test/cli/modules/prefix-sums.ts')};
+const options = { runs: 4, maxLength: 8, properties: ['conformance'] as const, fixtures: false as const };
+describeConformance({ ...correctPrefixSum, name: 'setup-throws', setup: async () => { throw new Error('no device here'); } }, options);
+describeConformance({ ...correctPrefixSum, name: 'dispose-throws', dispose: async () => { throw new Error('leaked a buffer'); } }, options);
+// 4 cases of 1.6 s: past vitest's default test timeout, which the suite's own limits replace.
+describeConformance({ ...correctPrefixSum, name: 'slow-correct', families: { 'prefix-sum': { run: async (p) => { await new Promise((r) => setTimeout(r, 1600)); return prefixSumF32(p, false); } } } }, options);
+`,
+      );
+      await writeFile(
+        path.join(work, 'vitest.config.mjs'),
+        `export default { test: { include: ['crashes.test.ts'], pool: 'forks', reporters: ['default', [${repositoryModule('suite/vitest-reporter.ts')}, { outDir: ${JSON.stringify(out)} }]] } };\n`,
+      );
+      const result = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/vitest/vitest.mjs'), 'run', '--root', work, '--config', path.join(work, 'vitest.config.mjs')], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
+      });
+      expect(result.status, result.stdout + result.stderr).toBe(1);
+      const report = JSON.parse(await readFile(path.join(out, 'report.json'), 'utf8')) as ConformanceReport;
+      const byName = new Map(report.implementations.map((i) => [i.name, i]));
+      expect(byName.get('setup-throws')).toMatchObject({ status: 'crashed', statusReason: 'Error: no device here' });
+      expect(byName.get('setup-throws')?.cells).toMatchObject([{ property: 'conformance', outcome: 'error', reason: 'not run: Error: no device here' }]);
+      expect(byName.get('dispose-throws')).toMatchObject({ status: 'crashed', statusReason: 'Error: dispose threw: leaked a buffer' });
+      expect(byName.get('slow-correct')?.cells).toMatchObject([{ property: 'conformance', outcome: 'pass', runs: 4 }]);
+      expect(report.summary.unexpectedFailures).toBe(3);
+      expect(await readFile(path.join(out, 'report.md'), 'utf8')).toMatch(/FAIL ❌\**:? 3 unexpected failures/);
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
 
 /** A linear recurrence returning `fill` everywhere (NaN: the answer of a broken kernel). */
