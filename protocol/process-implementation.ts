@@ -306,12 +306,14 @@ function requestSettings(family: FamilyName, capabilities: FamilyCapabilities, s
  */
 function outputTensors(tensors: Readonly<Record<string, ProtocolTensor>>, where: string): Record<string, OutputTensor> {
   const outputs: Record<string, OutputTensor> = {};
+  // An own property whatever the name: `outputs['__proto__'] = …` would set the prototype, and validation would never see the extra tensor.
+  const put = (name: string, tensor: OutputTensor) => Object.defineProperty(outputs, name, { value: tensor, enumerable: true, writable: true, configurable: true });
   for (const [name, { data, shape, dtype }] of Object.entries(tensors)) {
     if (data instanceof Float32Array || data instanceof Float64Array) {
-      outputs[name] = { data, shape };
+      put(name, { data, shape });
     } else if ((dtype === 'F16' || dtype === 'BF16') && data instanceof Uint16Array) {
       const widen = dtype === 'F16' ? float16Value : bfloat16Value;
-      outputs[name] = { data: Float32Array.from(data, widen), shape };
+      put(name, { data: Float32Array.from(data, widen), shape });
     } else {
       throw new TesteeError('protocol', `${where}: output '${name}': expected dtype F32 or F64 (or F16/BF16, widened exactly), got ${dtype ?? data.constructor.name}`);
     }

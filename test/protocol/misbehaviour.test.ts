@@ -155,6 +155,13 @@ describe.concurrent('a testee that answers wrongly', () => {
     expect(error.message).toMatch(/lastState: expected a tensor of shape \[1, 2\], got undefined \(missing\)/);
   });
 
+  it('an extra output named __proto__ is refused by name, as any extra output is (it had been dropped unseen)', async ({ onTestFinished }) => {
+    const impl = await misbehavingForThisTest(onTestFinished, 'proto-output');
+    const error = await rejection(recurrence(impl).run(TRIGGER));
+    expect(error).toBeInstanceOf(SpecValidationError);
+    expect(error.message).toMatch(/__proto__: expected no such output \(outputs: h, lastState\), got key '__proto__'/);
+  });
+
   it('wrong dtype (int32) is named', async ({ onTestFinished }) => {
     const impl = await misbehavingForThisTest(onTestFinished, 'wrong-dtype');
     const error = await rejection(recurrence(impl).run(TRIGGER));

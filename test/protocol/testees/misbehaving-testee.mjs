@@ -93,6 +93,20 @@ async function misbehave(id, inputs) {
     case 'missing-output':
       send({ id, kind: 'result' }, { h: result.h });
       return;
+    case 'proto-output': {
+      // The header written by hand: an object's '__proto__' key would not reach JSON.
+      const [h, last] = [Buffer.from(result.h.data.buffer), Buffer.from(result.lastState.data.buffer)];
+      const entries = [
+        ['h', { dtype: 'F64', shape: result.h.shape, data_offsets: [0, h.length] }],
+        ['lastState', { dtype: 'F64', shape: result.lastState.shape, data_offsets: [h.length, h.length + last.length] }],
+        ['__proto__', { dtype: 'F64', shape: [3], data_offsets: [h.length + last.length, h.length + last.length + 24] }],
+      ];
+      const header = Buffer.from(`{"__metadata__":${JSON.stringify({ protocol: '1', id, kind: 'result' })},${entries.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(',')}}`);
+      const length = Buffer.alloc(8);
+      length.writeBigUInt64LE(BigInt(header.length));
+      process.stdout.write(encodeFrame(Buffer.concat([length, header, h, last, Buffer.alloc(24)])));
+      return;
+    }
     case 'wrong-dtype':
       process.stdout.write(encodeFrame(int32Answer(id, [batch, dim, length])));
       return;
