@@ -227,8 +227,14 @@ export function mergeShards(inputs: readonly ShardInput[], options: MergeOptions
           parts.push({ cell: missingCell(unit, missingReason(unit)), ...(unit.part && { part: unit.part.index }) });
           continue;
         }
-        // An implementation unavailable (or crashed in set-up) in its shard ran no cell, as in one run.
-        if (found.result.cell === undefined) continue;
+        // An implementation unavailable (or crashed in set-up) in every shard ran no cell, as in one
+        // run; unavailable in one shard only (a busy device), the cells that shard had did not run.
+        if (found.result.cell === undefined) {
+          if (!reports.some((r) => r.status === 'ok')) continue;
+          const why = found.implementation.statusReason === undefined ? '' : `: ${found.implementation.statusReason}`;
+          parts.push({ cell: missingCell(unit, `${name} was ${found.implementation.status} in shard ${unit.shard}/${record.count}${why}`), ...(unit.part && { part: unit.part.index }) });
+          continue;
+        }
         const cell = found.implementation.cells[found.result.cell];
         if (cell === undefined) throw new ShardMergeError(`unit ${unit.id}: expected cell ${found.result.cell} of ${name} in its shard's report, got none`);
         parts.push({ cell, result: found.result, ...(unit.part && { part: unit.part.index }) });

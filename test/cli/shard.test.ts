@@ -109,6 +109,23 @@ describe('check --shard and merge', () => {
     expect(report.summary.cells).toBe(whole.summary.cells);
   });
 
+  it('an implementation unavailable in one shard only leaves that shard\'s cells as errors: the merge is no pass', async () => {
+    const args = ['check', '--impl', './test/cli/modules/unavailable-when-asked.ts', '--family', 'prefix-sum', '--property', 'conformance', '--property', 'zero-input', '--runs', '5', '--no-fixtures'];
+    process.env.SCAN_CONFORMANCE_TEST_UNAVAILABLE = '1';
+    try {
+      // That shard checked nothing: it fails on its own, and its report still goes to merge.
+      expect((await runCli([...args, '--shard', '1/2', '--out', at('unavailable-1')])).code).toBe(1);
+    } finally {
+      delete process.env.SCAN_CONFORMANCE_TEST_UNAVAILABLE;
+    }
+    expect((await runCli([...args, '--shard', '2/2', '--out', at('unavailable-2')])).code).toBe(0);
+    const merged = await runCli(['merge', at('unavailable-1', 'report.json'), at('unavailable-2', 'report.json'), '--out', at('unavailable-merged')]);
+    expect(merged.code).toBe(1);
+    const cells = (await readReport(at('unavailable-merged', 'report.json'))).implementations[0].cells;
+    expect(cells.map((c) => c.outcome).sort()).toEqual(['error', 'pass']);
+    expect(cells.find((c) => c.outcome === 'error')?.reason).toBe('not run: test/sometimes-unavailable was unavailable in shard 1/2: no adapter (simulated)');
+  });
+
   it('a shard given no cell says so and does not pass', async () => {
     const run = await runCli(['check', '--only', 'sequential-f32', '--family', 'prefix-sum', '--property', 'fixtures', '--no-fixtures', '--shard', '2/2', '--out', at('empty')]);
     expect(run.code).toBe(1);
