@@ -116,12 +116,57 @@ export async function checkWithJobs(args: CheckArguments, jobs: number, streams:
     try {
       merged = mergeShards(inputs, { missing, canRename: existsSync });
     } catch (error) {
-      if (error instanceof ShardMergeError) throw new UsageError(`--jobs: the shards did not merge: ${error.message}`);
-      throw error;
+      if (!(error instanceof ShardMergeError)) throw error;
+      // Children that loaded different things (a testee that started in one and not in another)
+      // ran different runs: merge the largest group that agrees, the others' cells as not run.
+      merged = mergeWhatAgrees(inputs, missing, error, jobs, streams);
+      if (merged === undefined) throw new UsageError(`--jobs: the shards did not merge: ${error.message}`);
     }
     await applyRenames(merged.renames);
     return finishCheck(merged.report, args.out, streams);
   } finally {
     await rm(temporary, { recursive: true, force: true });
   }
+}
+
+/**
+ * The merge of the largest group of shard reports that merge together (ties: the one with the most
+ * implementations that ran), each shard left out reported missing with `why`; undefined when no
+ * two shards' runs could be told apart from a shard given twice or another split.
+ */
+function mergeWhatAgrees(inputs: readonly ShardInput[], missing: Map<number, string>, why: ShardMergeError, jobs: number, streams: CliStreams): ReturnType<typeof mergeShards> | undefined {
+  let best: { group: ShardInput[]; ran: number } | undefined;
+  for (const anchor of inputs) {
+    const group = [anchor];
+    for (const other of inputs) {
+      if (other === anchor) continue;
+      try {
+        mergeShards([...group, other], { missing: leftOut(inputs, [...group, other], missing, why) });
+        group.push(other);
+      } catch {
+        // Another run: left out.
+      }
+    }
+    const ran = group.reduce((n, g) => n + g.report.implementations.filter((i) => i.status === 'ok').length, 0);
+    if (best === undefined || group.length > best.group.length || (group.length === best.group.length && ran > best.ran)) best = { group, ran };
+  }
+  if (best === undefined) return undefined;
+  const reasons = leftOut(inputs, best.group, missing, why);
+  try {
+    const merged = mergeShards(best.group, { missing: reasons, canRename: existsSync });
+    for (const [index, reason] of reasons) if (!missing.has(index)) streams.stderr.write(`scan-conformance: shard ${index}/${jobs} (a child process of --jobs) left out: ${reason}\n`);
+    return merged;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The missing-shard reasons when only `group` is merged: the shards without a report, and those of another run. */
+function leftOut(inputs: readonly ShardInput[], group: readonly ShardInput[], missing: ReadonlyMap<number, string>, why: ShardMergeError): Map<number, string> {
+  const reasons = new Map(missing);
+  for (const input of inputs) {
+    const index = input.report.shard?.index;
+    if (index !== undefined && !group.includes(input)) reasons.set(index, `its run differs from the other shards' (${why.message})`);
+  }
+  return reasons;
 }

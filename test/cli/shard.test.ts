@@ -194,6 +194,21 @@ describe('check --jobs', () => {
     expect(two.stderr).toMatch(/\[\d+\/\d+\] sequential-f32 · prefix-sum · fixtures: pass/);
   });
 
+  it('children that loaded different things (a testee that started in one only) still give a report: the cells of the other run are not-run errors', async () => {
+    // The first process to create the folder starts the example testee; any later one fails to start it.
+    const lock = at('testee-lock');
+    const testee = `node -e "require('fs').mkdirSync(process.argv[1]); require('child_process').spawnSync(process.execPath, [process.argv[2]], { stdio: 'inherit' })" ${lock} examples/testees/node/testee.mjs`;
+    const run = await runCli(['check', '--impl', './test/cli/modules/correct.ts', '--command', testee, '--family', 'prefix-sum', '--property', 'conformance', '--property', 'zero-input', '--runs', '3', '--no-fixtures', '--jobs', '2', '--out', at('differing')]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/shard \d\/2 \(a child process of --jobs\) left out: its run differs from the other shards'/);
+    const report = await readReport(at('differing', 'report.json'));
+    const cells = report.implementations.flatMap((i) => i.cells);
+    expect(cells.filter((c) => c.outcome === 'pass').length).toBeGreaterThan(0);
+    const notRun = cells.filter((c) => c.outcome === 'error');
+    expect(notRun.length).toBeGreaterThan(0);
+    for (const cell of notRun) expect(cell.reason).toMatch(/^not run: its run differs from the other shards' \(.*implementations is /);
+  });
+
   it('a child that dies loses nothing of the others, and is reported', async () => {
     const run = await runCli(['check', '--impl', './test/cli/modules/kills-its-process.ts', '--family', 'prefix-sum', '--property', 'conformance', '--property', 'scaling', '--no-fixtures', '--jobs', '2', '--out', at('killed')]);
     expect(run.code).toBe(1);
