@@ -132,8 +132,8 @@ function crashOf(test: TestCase): string | undefined {
 }
 
 /**
- * The record of a conformance test that never ended its cell: failed inside vitest (a timeout of
- * the user's own, say) or not run because its describe block's setup threw. An error cell, so the
+ * The record of a conformance test that never ended its cell: failed before it (the suite itself
+ * threw, say) or not run because its describe block's setup threw. An error cell, so the
  * report cannot say PASS where vitest failed; a test left out by a filter leaves no record.
  */
 function unendedCell(test: TestCase): ConformanceTestRecord | undefined {
@@ -166,11 +166,11 @@ export default class ConformanceReporter implements Reporter {
     for (const module of testModules) {
       for (const test of module.children.allTests()) {
         const meta = test.meta();
-        if (meta.scanConformanceCell === undefined && meta.scanConformanceImplementation === undefined) {
+        if (meta.scanConformanceCell === undefined) {
           const unended = unendedCell(test);
           if (unended !== undefined) records.push(unended);
-          continue;
         }
+        if (meta.scanConformanceCell === undefined && meta.scanConformanceImplementation === undefined) continue;
         records.push({
           ...(meta.scanConformanceImplementation && { facts: meta.scanConformanceImplementation }),
           ...(meta.scanConformanceCell && { cell: meta.scanConformanceCell }),

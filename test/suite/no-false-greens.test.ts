@@ -9,7 +9,9 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { TestModule } from 'vitest/node';
+import ConformanceReporter from '../../suite/vitest-reporter.ts';
 import { repositoryModule, runChildVitest } from './child-vitest.ts';
 import fc from 'fast-check';
 import fftConv from '../../implementations/fft-conv/index.ts';
@@ -236,6 +238,31 @@ describeConformance({ ...correctPrefixSum, name: 'slow-correct', families: { 'pr
       await rm(work, { recursive: true, force: true });
     }
   }, 120_000);
+});
+
+describe('the vitest reporter, on a test that failed before its cell ended', () => {
+  it('writes an error cell naming the failure, so its report cannot pass', async () => {
+    const out = await mkdtemp(path.join(os.tmpdir(), 'scan-conformance-unended-'));
+    const facts = { name: 'test/unended', precision: 'float32' as const, errorModels: {}, environment: {} };
+    const test = {
+      meta: () => ({ scanConformanceImplementation: facts, scanConformancePlanned: { implementation: facts, family: 'prefix-sum', property: 'conformance' } }),
+      result: () => ({ state: 'failed', errors: [{ message: 'the suite threw (simulated)' }] }),
+      parent: { type: 'suite', state: () => 'passed', errors: () => [] },
+      diagnostic: () => ({ duration: 3 }),
+    };
+    const module = { children: { allTests: () => [test] } } as unknown as TestModule;
+    const said = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      await new ConformanceReporter({ outDir: out }).onTestRunEnd([module]);
+      const report = JSON.parse(await readFile(path.join(out, 'report.json'), 'utf8')) as ConformanceReport;
+      expect(report.implementations[0].cells).toMatchObject([{ property: 'conformance', outcome: 'error', reason: 'the test failed before its cell ended: the suite threw (simulated)' }]);
+      // The error cell, and the run that ran no case: nothing was checked.
+      expect(report.summary.unexpectedFailures).toBe(2);
+    } finally {
+      said.mockRestore();
+      await rm(out, { recursive: true, force: true });
+    }
+  });
 });
 
 /** A linear recurrence returning `fill` everywhere (NaN: the answer of a broken kernel). */
