@@ -75,6 +75,7 @@ function modification({ original, copy }: Handed): string | undefined {
   }
   const before = original.data as unknown as ArrayLike<number | bigint>;
   const after = copy.data as unknown as ArrayLike<number | bigint>;
+  if (after.length !== before.length) return `it held ${before.length} values and holds ${after.length} (a buffer transferred to a worker is detached: transfer a copy)`;
   for (let i = 0; i < before.length; i++) {
     if (Object.is(before[i], after[i])) continue;
     const at = Array.isArray(shape) ? `[${unravel(i, shape as number[]).join(', ')}]` : `[${i}]`;

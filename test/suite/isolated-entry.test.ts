@@ -90,6 +90,19 @@ describe('a kernel that writes to the tensors it is given fails, naming the tens
     expect(cell.counterexample?.message).toMatch(/^run\(\) wrote to its input x: element \[0, 0, \d+\]/);
   });
 
+  it('transferring an input\'s buffer (it detaches) is named as such', async () => {
+    const transfers = variant('test/transfers-its-input', 'prefix-sum', {
+      async run(problem) {
+        const y = new Float32Array(problem.inputs.x.data.length);
+        prefixSumInto(problem, y);
+        structuredClone(problem.inputs.x.data.buffer, { transfer: [problem.inputs.x.data.buffer] });
+        return { y: { data: y, shape: problem.inputs.x.shape } };
+      },
+    });
+    const [cell] = await quickRun(transfers, 'prefix-sum', ['conformance'], { runs: 20 });
+    expect(cell.counterexample?.message).toMatch(/^run\(\) wrote to its input x: it held \d+ values and holds 0 \(a buffer transferred to a worker is detached: transfer a copy\)/);
+  });
+
   it("step() writing to its state and vjp() writing to its cotangent are named the same way", async () => {
     const stepWrites = variant('test/step-writes', 'linear-recurrence', {
       ...recurrence,
